@@ -1,0 +1,29 @@
+//! recom's core IR layer.
+//!
+//! Everything else in recom builds on this crate:
+//! - [`context`]: an MLIR [`Context`](melior::Context) with every upstream
+//!   dialect, the LLVM translations and recom's own dialects (`emb`,
+//!   `symshape`) loaded;
+//! - [`diagnostics`]: MLIR diagnostics captured as values that keep their
+//!   locations, printed as `file:line:col: error: message`;
+//! - [`parse`]: parsing text with a real file name in every location;
+//! - [`registry`]: recom passes and pipelines, described as data, registered
+//!   under their names so pipeline strings can mix them with upstream passes;
+//! - [`source`] and [`verifier`]: `--split-input-file` and
+//!   `--verify-diagnostics` as library functions.
+
+pub mod context;
+pub mod diagnostics;
+mod ffi;
+pub mod parse;
+pub mod registry;
+pub mod source;
+pub mod verifier;
+
+pub use context::{create_context, load_recom_dialects, register_upstream};
+pub use diagnostics::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
+pub use parse::{parse_module, ParseError};
+pub use registry::{
+    create_pass, registered_pass_names, OptionDef, OptionKind, OptionValues, PassDef,
+    PipelineDef, RegistryError,
+};

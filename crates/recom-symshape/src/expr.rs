@@ -1,0 +1,331 @@
+//! The expression language of `symshape.shape_construct`.
+//!
+//! ```text
+//! expr   := term (('+' | '-') term)*
+//! term   := unary (('*' | 'floordiv' | 'ceildiv') unary)*
+//! unary  := '-' unary | atom
+//! atom   := INT | 's' INT | '(' expr ')'
+//!         | ('max' | 'min') '(' expr ',' expr ')'
+//!         | 'select' '(' expr ',' expr ',' expr ')'
+//! ```
+//! `s<k>` is the k-th operand of the op. Values are i64; `floordiv` and
+//! `ceildiv` round toward -inf / +inf; `select(c, a, b)` is `c != 0 ? a : b`.
+//! Evaluation reports overflow and division by zero instead of wrapping.
+use std::{fmt, str::FromStr};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    FloorDiv,
+    CeilDiv,
+    Max,
+    Min,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    Const(i64),
+    Sym(usize),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    Select(Box<Expr>, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExprError {
+    #[error("at offset {offset}: {message}")]
+    Syntax { offset: usize, message: String },
+    #[error("symbol s{0} is out of range ({1} symbols given)")]
+    UnknownSymbol(usize, usize),
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("integer overflow")]
+    Overflow,
+}
+
+impl Expr {
+    /// Evaluates with `symbols[k]` for `s<k>`.
+    pub fn eval(&self, symbols: &[i64]) -> Result<i64, ExprError> {
+        use BinOp::*;
+        Ok(match self {
+            Expr::Const(c) => *c,
+            Expr::Sym(k) => *symbols.get(*k).ok_or(ExprError::UnknownSymbol(*k, symbols.len()))?,
+            Expr::Neg(e) => e.eval(symbols)?.checked_neg().ok_or(ExprError::Overflow)?,
+            Expr::Select(c, a, b) => {
+                if c.eval(symbols)? != 0 {
+                    a.eval(symbols)?
+                } else {
+                    b.eval(symbols)?
+                }
+            }
+            Expr::Bin(op, a, b) => {
+                let (a, b) = (a.eval(symbols)?, b.eval(symbols)?);
+                match op {
+                    Add => a.checked_add(b).ok_or(ExprError::Overflow)?,
+                    Sub => a.checked_sub(b).ok_or(ExprError::Overflow)?,
+                    Mul => a.checked_mul(b).ok_or(ExprError::Overflow)?,
+                    Max => a.max(b),
+                    Min => a.min(b),
+                    FloorDiv | CeilDiv => {
+                        if b == 0 {
+                            return Err(ExprError::DivisionByZero);
+                        }
+                        let q = a.checked_div(b).ok_or(ExprError::Overflow)?;
+                        let inexact = a % b != 0;
+                        let negative = (a < 0) != (b < 0);
+                        match op {
+                            FloorDiv if inexact && negative => q - 1,
+                            CeilDiv if inexact && !negative => q + 1,
+                            _ => q,
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// The largest symbol index used, if any.
+    pub fn max_symbol(&self) -> Option<usize> {
+        match self {
+            Expr::Const(_) => None,
+            Expr::Sym(k) => Some(*k),
+            Expr::Neg(e) => e.max_symbol(),
+            Expr::Bin(_, a, b) => a.max_symbol().max(b.max_symbol()),
+            Expr::Select(c, a, b) => c.max_symbol().max(a.max_symbol()).max(b.max_symbol()),
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    /// Fully parenthesised where precedence needs it; parses back to an equal `Expr`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn prec(e: &Expr) -> u8 {
+            match e {
+                Expr::Bin(BinOp::Add | BinOp::Sub, ..) => 1,
+                Expr::Bin(BinOp::Mul | BinOp::FloorDiv | BinOp::CeilDiv, ..) => 2,
+                Expr::Neg(_) => 3,
+                _ => 4,
+            }
+        }
+        fn wrap(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+            if prec(e) < min {
+                write!(f, "({e})")
+            } else {
+                write!(f, "{e}")
+            }
+        }
+        match self {
+            Expr::Const(c) if *c < 0 => write!(f, "({c})"),
+            Expr::Const(c) => write!(f, "{c}"),
+            Expr::Sym(k) => write!(f, "s{k}"),
+            Expr::Neg(e) => {
+                f.write_str("-")?;
+                wrap(f, e, 3)
+            }
+            Expr::Select(c, a, b) => write!(f, "select({c}, {a}, {b})"),
+            Expr::Bin(op @ (BinOp::Max | BinOp::Min), a, b) => {
+                write!(f, "{}({a}, {b})", if *op == BinOp::Max { "max" } else { "min" })
+            }
+            Expr::Bin(op, a, b) => {
+                let (p, word) = match op {
+                    BinOp::Add => (1, "+"),
+                    BinOp::Sub => (1, "-"),
+                    BinOp::Mul => (2, "*"),
+                    BinOp::FloorDiv => (2, "floordiv"),
+                    _ => (2, "ceildiv"),
+                };
+                wrap(f, a, p)?;
+                write!(f, " {word} ")?;
+                // Left-associative: the right operand needs parentheses at equal precedence.
+                wrap(f, b, p + 1)
+            }
+        }
+    }
+}
+
+impl FromStr for Expr {
+    type Err = ExprError;
+    fn from_str(text: &str) -> Result<Self, ExprError> {
+        let mut parser = Parser { text, pos: 0 };
+        let e = parser.expr()?;
+        parser.skip_ws();
+        if parser.pos < text.len() {
+            return Err(parser.error("unexpected trailing input"));
+        }
+        Ok(e)
+    }
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, message: &str) -> ExprError {
+        ExprError::Syntax { offset: self.pos, message: message.to_string() }
+    }
+
+    fn skip_ws(&mut self) {
+        while self.text[self.pos..].starts_with(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        self.skip_ws();
+        let rest = &self.text[self.pos..];
+        let word = token.chars().all(|c| c.is_ascii_alphabetic());
+        if rest.starts_with(token)
+            && !(word && rest[token.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            self.pos += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, token: &str) -> Result<(), ExprError> {
+        if self.eat(token) {
+            Ok(())
+        } else {
+            Err(self.error(&format!("expected '{token}'")))
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, ExprError> {
+        let mut lhs = self.term()?;
+        loop {
+            let op = if self.eat("+") {
+                BinOp::Add
+            } else if self.eat("-") {
+                BinOp::Sub
+            } else {
+                return Ok(lhs);
+            };
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(self.term()?));
+        }
+    }
+
+    fn term(&mut self) -> Result<Expr, ExprError> {
+        let mut lhs = self.unary()?;
+        loop {
+            let op = if self.eat("*") {
+                BinOp::Mul
+            } else if self.eat("floordiv") {
+                BinOp::FloorDiv
+            } else if self.eat("ceildiv") {
+                BinOp::CeilDiv
+            } else {
+                return Ok(lhs);
+            };
+            lhs = Expr::Bin(op, Box::new(lhs), Box::new(self.unary()?));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, ExprError> {
+        if self.eat("-") {
+            return match self.unary()? {
+                Expr::Const(c) => Ok(Expr::Const(c.checked_neg().ok_or(ExprError::Overflow)?)),
+                e => Ok(Expr::Neg(Box::new(e))),
+            };
+        }
+        self.atom()
+    }
+
+    fn args(&mut self, n: usize) -> Result<Vec<Expr>, ExprError> {
+        self.expect("(")?;
+        let mut args = vec![self.expr()?];
+        for _ in 1..n {
+            self.expect(",")?;
+            args.push(self.expr()?);
+        }
+        self.expect(")")?;
+        Ok(args)
+    }
+
+    fn atom(&mut self) -> Result<Expr, ExprError> {
+        self.skip_ws();
+        if self.eat("(") {
+            let e = self.expr()?;
+            self.expect(")")?;
+            return Ok(e);
+        }
+        for (word, op) in [("max", BinOp::Max), ("min", BinOp::Min)] {
+            if self.eat(word) {
+                let mut a = self.args(2)?.into_iter();
+                return Ok(Expr::Bin(op, Box::new(a.next().unwrap()), Box::new(a.next().unwrap())));
+            }
+        }
+        if self.eat("select") {
+            let mut a = self.args(3)?.into_iter().map(Box::new);
+            return Ok(Expr::Select(a.next().unwrap(), a.next().unwrap(), a.next().unwrap()));
+        }
+        let rest = &self.text[self.pos..];
+        let (is_sym, digits_from) = if rest.starts_with('s') { (true, 1) } else { (false, 0) };
+        let digits = rest[digits_from..].chars().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return Err(self.error("expected an integer, a symbol s<k>, '(' or max/min/select"));
+        }
+        let number = &rest[digits_from..digits_from + digits];
+        let start = self.pos;
+        self.pos += digits_from + digits;
+        if is_sym {
+            number.parse().map(Expr::Sym).map_err(|_| ExprError::Syntax { offset: start, message: "symbol index too large".into() })
+        } else {
+            number.parse().map(Expr::Const).map_err(|_| ExprError::Syntax { offset: start, message: "integer too large".into() })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(text: &str, syms: &[i64]) -> Result<i64, ExprError> {
+        text.parse::<Expr>()?.eval(syms)
+    }
+
+    #[test]
+    fn precedence_and_functions() {
+        assert_eq!(eval("s0 * 8 + 1", &[3]), Ok(25));
+        assert_eq!(eval("1 + s0 * 8", &[3]), Ok(25));
+        assert_eq!(eval("(1 + s0) * 8", &[3]), Ok(32));
+        assert_eq!(eval("10 - 3 - 2", &[]), Ok(5));
+        assert_eq!(eval("max(s0, s1) - min(s0, s1)", &[4, 9]), Ok(5));
+        assert_eq!(eval("select(s0 - 1, 7, 8)", &[1]), Ok(8));
+        assert_eq!(eval("-s0 + 2", &[5]), Ok(-3));
+    }
+
+    #[test]
+    fn division_rounds_like_affine() {
+        assert_eq!(eval("7 floordiv 2", &[]), Ok(3));
+        assert_eq!(eval("-7 floordiv 2", &[]), Ok(-4));
+        assert_eq!(eval("7 ceildiv 2", &[]), Ok(4));
+        assert_eq!(eval("-7 ceildiv 2", &[]), Ok(-3));
+        assert_eq!(eval("8 ceildiv 2", &[]), Ok(4));
+        assert_eq!(eval("1 floordiv s0", &[0]), Err(ExprError::DivisionByZero));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!("s0 +".parse::<Expr>(), Err(ExprError::Syntax { .. })));
+        assert!(matches!("max(s0)".parse::<Expr>(), Err(ExprError::Syntax { .. })));
+        assert!(matches!("s0 s1".parse::<Expr>(), Err(ExprError::Syntax { .. })));
+        assert!(matches!("maximum(1, 2)".parse::<Expr>(), Err(ExprError::Syntax { .. })));
+        assert_eq!(eval("s3", &[1]), Err(ExprError::UnknownSymbol(3, 1)));
+        assert_eq!(eval("9223372036854775807 + 1", &[]), Err(ExprError::Overflow));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for text in ["s0 * 8 + 1", "(s0 + 1) * 8", "s0 - (s1 - s2)", "max(s0, 3) floordiv (s1 * 2)", "select(s0, -s1, (-4))"] {
+            let e: Expr = text.parse().unwrap();
+            let again: Expr = e.to_string().parse().unwrap();
+            assert_eq!(e, again, "{text} -> {e}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// The `emb` dialect, version 0: embedding columns of recommendation models.
+//
+// IRDL checks structure (operand/result/attribute kinds, enumerated string
+// attributes). Everything IRDL cannot express -- element types, ranks, value
+// ranges, consistency between operands -- is checked by the `recom-verify`
+// pass (passes/src/recom_verify.rs). IRDL ops print in generic form only.
+//
+// Sparse inputs use the CSR ("row offsets") form: a column over a batch of B
+// rows is `ids : tensor<?xi64>` plus `row_offsets : tensor<?xi64>` of length
+// B + 1, where row r owns ids[row_offsets[r] .. row_offsets[r+1]].
+irdl.dialect @emb {
+  // A table of embeddings, `tensor<ROWS x DIM x T>` with T in {f32, f16, bf16}.
+  // Its contents are bound at run time by name (from the model's weights
+  // store), never printed in the IR.
+  //   attrs: name : string (unique in the module)
+  irdl.operation @table {
+    %name = irdl.base "#builtin.string"
+    %t = irdl.base "!builtin.tensor"
+    irdl.attributes { "name" = %name }
+    irdl.results(table: %t)
+  }
+
+  // ids -> FarmHash Fingerprint64(decimal string of id) mod num_buckets,
+  // TensorFlow's AsString + StringToHashBucketFast.
+  //   attrs: num_buckets : i64 > 0
+  irdl.operation @hash_bucket {
+    %in = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    %n = irdl.base "#builtin.integer"
+    irdl.attributes { "num_buckets" = %n }
+    irdl.operands(ids: %in)
+    irdl.results(result: %out)
+  }
+
+  // values -> index of the bucket, TensorFlow's Bucketize: the number of
+  // boundaries <= value. Result ids lie in [0, len(boundaries)].
+  //   attrs: boundaries : array<f64>, strictly increasing
+  irdl.operation @bucketize {
+    %in = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    %b = irdl.base "#builtin.dense_array"
+    irdl.attributes { "boundaries" = %b }
+    irdl.operands(values: %in)
+    irdl.results(result: %out)
+  }
+
+  // ids outside [lo, hi) become -1 (dropped by every lookup) or default_id.
+  //   attrs: lo < hi : i64, on_out_of_range : "drop" | "default",
+  //          default_id : i64 in [lo, hi) (only with "default")
+  irdl.operation @range_filter {
+    %in = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    %lo = irdl.base "#builtin.integer"
+    %hi = irdl.base "#builtin.integer"
+    %drop = irdl.is "drop"
+    %default = irdl.is "default"
+    %mode = irdl.any_of(%drop, %default)
+    irdl.attributes { "lo" = %lo, "hi" = %hi, "on_out_of_range" = %mode }
+    irdl.operands(ids: %in)
+    irdl.results(result: %out)
+  }
+
+  // Pooled lookup of one column: [B, DIM] from table, ids, row_offsets and
+  // optional per-id weights (w = 1 without them). Ids < 0 are dropped; for
+  // mean and sqrtn, ids whose weight is <= 0 are dropped too. Empty rows give
+  // zeros. sum = Σ w·e, mean = Σ w·e / Σ w, sqrtn = Σ w·e / sqrt(Σ w²).
+  // An id >= the table's row count is never read: on_out_of_range says what
+  // happens ("error": the request fails, "drop": ignored, "default": replaced
+  // by the attribute default_id).
+  irdl.operation @lookup {
+    %table = irdl.base "!builtin.tensor"
+    %ids = irdl.base "!builtin.tensor"
+    %offsets = irdl.base "!builtin.tensor"
+    %weights = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    %sum = irdl.is "sum"
+    %mean = irdl.is "mean"
+    %sqrtn = irdl.is "sqrtn"
+    %combiner = irdl.any_of(%sum, %mean, %sqrtn)
+    %error = irdl.is "error"
+    %drop = irdl.is "drop"
+    %default = irdl.is "default"
+    %oor = irdl.any_of(%error, %drop, %default)
+    irdl.attributes { "combiner" = %combiner, "on_out_of_range" = %oor }
+    irdl.operands(table: %table, ids: %ids, row_offsets: %offsets, weights: optional %weights)
+    irdl.results(result: %out)
+  }
+
+  // Concatenation of column outputs along dim 1, in operand order:
+  // [B, D0] ... [B, Dn] -> [B, ΣD]. IRDL variadics must share one type, so
+  // column outputs entering a concat are typed tensor<?x?xT>.
+  irdl.operation @concat {
+    %col = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    irdl.operands(columns: variadic %col)
+    irdl.results(result: %out)
+  }
+
+  // Every column of a function in one op (the unit that becomes ONE kernel).
+  // Operands are packed buffers, so heterogeneous tables need no
+  // heterogeneous variadics:
+  //   tables      : tensor<?xT>   all tables, row-major, one after another
+  //   ids         : tensor<?xi64> all columns' ids
+  //   row_offsets : tensor<?xi64> per column B + 1 offsets into `ids`
+  //                               (absolute positions), columns one after another
+  //   weights     : tensor<?xf32> per-id weights parallel to `ids`, or empty
+  // Result: [B, ΣDIM]. attrs: columns : array of dictionaries, one per column:
+  //   {table_offset : i64 (elements), rows : i64, dim : i64,
+  //    combiner : "sum"|"mean"|"sqrtn", weighted : bool,
+  //    on_out_of_range : "error"|"drop"|"default", [default_id : i64]}
+  irdl.operation @fused_columns {
+    %tables = irdl.base "!builtin.tensor"
+    %ids = irdl.base "!builtin.tensor"
+    %offsets = irdl.base "!builtin.tensor"
+    %weights = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    %cols = irdl.base "#builtin.array"
+    irdl.attributes { "columns" = %cols }
+    irdl.operands(tables: %tables, ids: %ids, row_offsets: %offsets, weights: %weights)
+    irdl.results(result: %out)
+  }
+}

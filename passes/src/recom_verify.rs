@@ -1,0 +1,344 @@
+//! `recom-verify`: the semantic checks of `emb` and `symshape` that IRDL
+//! cannot express (element types, ranks, value ranges, consistency between
+//! operands and attributes, expression syntax, operand origins).
+//!
+//! Every problem is reported as a located diagnostic on the offending op,
+//! worded like MLIR's own verifiers (`'emb.lookup' op ...`); the pass fails if
+//! any error was reported. With `warnings-as-errors`, warnings (legal but
+//! almost certainly unintended IR) fail it too.
+use melior::ir::{
+    operation::{OperationLike, OperationRef, OperationResult, WalkOrder, WalkResult},
+    Value, ValueLike,
+};
+use recom_emb::{self as emb, OutOfRange};
+use recom_ir::{diagnostics::{emit_error, emit_warning}, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
+use recom_opkit::{Elem, TensorInfo};
+use recom_symshape::{self as symshape, ExprKind};
+use std::collections::HashMap;
+
+pub static PASS: PassDef = PassDef {
+    argument: "recom-verify",
+    name: "RecomVerify",
+    summary: "Check the semantic rules of the emb and symshape dialects that IRDL cannot express",
+    description: "Checks element types, ranks, attribute ranges and cross-operand consistency of emb and \
+                  symshape ops, and that shape_construct expressions parse and use only symbols.",
+    anchor: None,
+    options: &[OptionDef {
+        name: "warnings-as-errors",
+        description: "fail the pass on warnings too",
+        kind: OptionKind::Bool,
+        default: "false",
+    }],
+    run,
+};
+
+type Check = Result<(), String>;
+
+fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
+    let mut errors = 0usize;
+    let mut warnings = 0usize;
+    // Tables by name: a name may be shared (shared embeddings) only with one type.
+    let mut tables: HashMap<String, String> = HashMap::new();
+    root.walk(WalkOrder::PreOrder, |op| {
+        let name = op.name();
+        let name = name.as_string_ref().as_str().unwrap_or("");
+        let outcome = match name {
+            "emb.table" => check_table(op, &mut tables),
+            "emb.hash_bucket" => check_hash_bucket(op),
+            "emb.bucketize" => check_bucketize(op, &mut warnings),
+            "emb.range_filter" => check_range_filter(op),
+            "emb.lookup" => check_lookup(op),
+            "emb.concat" => check_concat(op),
+            "emb.fused_columns" => check_fused_columns(op),
+            "symshape.symbol" => check_symbol(op),
+            "symshape.expr" => check_expr(op),
+            "symshape.shape_construct" => check_shape_construct(op),
+            _ => Ok(()),
+        };
+        if let Err(message) = outcome {
+            emit_error(op.location(), &format!("'{name}' op {message}"));
+            errors += 1;
+        }
+        WalkResult::Advance
+    });
+    if errors > 0 || (warnings > 0 && options.bool("warnings-as-errors")) {
+        Err(PassFailure)
+    } else {
+        Ok(())
+    }
+}
+
+fn tensor(value: Value, what: &str) -> Result<TensorInfo, String> {
+    TensorInfo::of(value.r#type()).ok_or_else(|| format!("{what} must be a ranked tensor, got {}", value.r#type()))
+}
+
+fn result_tensor(op: OperationRef) -> Result<TensorInfo, String> {
+    tensor(op.result(0).expect("one result").into(), "result")
+}
+
+/// A rank-1 tensor of integers (ids, offsets).
+fn int_vector(value: Value, what: &str, widths: &[u32]) -> Result<TensorInfo, String> {
+    let t = tensor(value, what)?;
+    if t.rank() != 1 || !matches!(t.elem, Elem::Int(w) if widths.contains(&w)) {
+        let widths: Vec<String> = widths.iter().map(|w| format!("i{w}")).collect();
+        return Err(format!("{what} must be a rank-1 tensor of {}, got {}", widths.join(" or "), value.r#type()));
+    }
+    Ok(t)
+}
+
+fn ids_result(op: OperationRef, input: &TensorInfo) -> Check {
+    let result: Value = op.result(0).expect("one result").into();
+    let r = int_vector(result, "result", &[64])?;
+    if let (Some(a), Some(b)) = (input.shape[0], r.shape[0]) {
+        if a != b {
+            return Err(format!("result has {b} ids but the input has {a}"));
+        }
+    }
+    Ok(())
+}
+
+fn attr<T>(r: Result<T, recom_opkit::AttrError>) -> Result<T, String> {
+    r.map_err(|e| e.to_string())
+}
+
+fn check_table(op: OperationRef, tables: &mut HashMap<String, String>) -> Check {
+    let view = emb::TableOp::wrap(op).expect("dispatched by name");
+    let name = attr(view.name())?;
+    if name.is_empty() {
+        return Err("attribute 'name' must not be empty".into());
+    }
+    let t = result_tensor(op)?;
+    if t.rank() != 2 || t.shape.iter().any(Option::is_none) {
+        return Err(format!("result must be a static rank-2 tensor <rows x dim x T>, got {}", view.table().r#type()));
+    }
+    if !matches!(t.elem, Elem::F32 | Elem::F16 | Elem::BF16) {
+        return Err(format!("table element type must be f32, f16 or bf16, got {}", view.table().r#type()));
+    }
+    if t.shape[0] == Some(0) || t.shape[1] == Some(0) {
+        return Err(format!("table must have at least one row and one column, got {}", view.table().r#type()));
+    }
+    let ty = view.table().r#type().to_string();
+    match tables.get(name) {
+        Some(previous) if *previous != ty => Err(format!(
+            "table '{name}' is declared again with type {ty}; an earlier declaration has type {previous}"
+        )),
+        _ => {
+            tables.insert(name.to_string(), ty);
+            Ok(())
+        }
+    }
+}
+
+fn check_hash_bucket(op: OperationRef) -> Check {
+    let view = emb::HashBucketOp::wrap(op).expect("dispatched by name");
+    let n = attr(view.num_buckets())?;
+    if n <= 0 {
+        return Err(format!("attribute 'num_buckets' must be positive, got {n}"));
+    }
+    let input = int_vector(view.ids(), "ids", &[32, 64])?;
+    ids_result(op, &input)
+}
+
+fn check_bucketize(op: OperationRef, warnings: &mut usize) -> Check {
+    let view = emb::BucketizeOp::wrap(op).expect("dispatched by name");
+    let boundaries = attr(view.boundaries())?;
+    if let Some(i) = boundaries.iter().position(|b| b.is_nan()) {
+        return Err(format!("boundary {i} is NaN"));
+    }
+    if let Some(i) = boundaries.windows(2).position(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "boundaries must be strictly increasing, but boundary {} ({}) >= boundary {} ({})",
+            i,
+            boundaries[i],
+            i + 1,
+            boundaries[i + 1]
+        ));
+    }
+    let input = tensor(view.values(), "values")?;
+    if input.rank() != 1 || !(input.elem.is_float() || matches!(input.elem, Elem::Int(32 | 64))) {
+        return Err(format!("values must be a rank-1 tensor of floats or i32/i64, got {}", view.values().r#type()));
+    }
+    if boundaries.is_empty() {
+        emit_warning(op.location(), "'emb.bucketize' op has no boundaries: every value maps to bucket 0");
+        *warnings += 1;
+    }
+    ids_result(op, &input)
+}
+
+fn check_range_filter(op: OperationRef) -> Check {
+    let view = emb::RangeFilterOp::wrap(op).expect("dispatched by name");
+    let (lo, hi) = (attr(view.lo())?, attr(view.hi())?);
+    if lo >= hi {
+        return Err(format!("range [lo, hi) = [{lo}, {hi}) is empty"));
+    }
+    if let emb::FilterMode::Default(id) = attr(view.mode())? {
+        if id < lo || id >= hi {
+            return Err(format!("default_id {id} lies outside [{lo}, {hi})"));
+        }
+    }
+    let input = int_vector(view.ids(), "ids", &[64])?;
+    ids_result(op, &input)
+}
+
+fn check_lookup(op: OperationRef) -> Check {
+    let view = emb::LookupOp::wrap(op).expect("dispatched by name");
+    let table = tensor(view.table(), "table")?;
+    if table.rank() != 2 {
+        return Err(format!("table must be rank 2, got {}", view.table().r#type()));
+    }
+    let ids = int_vector(view.ids(), "ids", &[64])?;
+    int_vector(view.row_offsets(), "row_offsets", &[64])?;
+    attr(view.combiner())?;
+    if let Some(weights) = view.weights() {
+        let w = tensor(weights, "weights")?;
+        if w.rank() != 1 || w.elem != Elem::F32 {
+            return Err(format!("weights must be a rank-1 tensor of f32, got {}", weights.r#type()));
+        }
+        if let (Some(a), Some(b)) = (ids.shape[0], w.shape[0]) {
+            if a != b {
+                return Err(format!("has {b} weights for {a} ids"));
+            }
+        }
+    }
+    if let OutOfRange::Default(id) = attr(view.on_out_of_range())? {
+        if id < 0 || table.shape[0].is_some_and(|rows| id >= rows) {
+            return Err(format!("default_id {id} is not a row of the table {}", view.table().r#type()));
+        }
+    }
+    let out = result_tensor(op)?;
+    if out.rank() != 2 {
+        return Err(format!("result must be rank 2 [batch x dim], got {}", view.output().r#type()));
+    }
+    if out.elem != table.elem {
+        return Err(format!("result element type differs from the table's ({} vs {})", view.output().r#type(), view.table().r#type()));
+    }
+    if let (Some(d), Some(td)) = (out.shape[1], table.shape[1]) {
+        if d != td {
+            return Err(format!("result dim {d} differs from the table dim {td}"));
+        }
+    }
+    Ok(())
+}
+
+fn check_concat(op: OperationRef) -> Check {
+    if op.operand_count() == 0 {
+        return Err("needs at least one column".into());
+    }
+    let out = result_tensor(op)?;
+    if out.rank() != 2 {
+        return Err("result must be rank 2 [batch x total dim]".into());
+    }
+    let mut total = Some(0i64);
+    for (i, column) in op.operands().enumerate() {
+        let t = tensor(column, &format!("column {i}"))?;
+        if t.rank() != 2 || t.elem != out.elem {
+            return Err(format!("column {i} must be a rank-2 tensor of the result's element type, got {}", column.r#type()));
+        }
+        total = total.zip(t.shape[1]).map(|(a, b)| a + b);
+    }
+    if let (Some(total), Some(d)) = (total, out.shape[1]) {
+        if total != d {
+            return Err(format!("result width {d} differs from the sum of the column widths {total}"));
+        }
+    }
+    Ok(())
+}
+
+fn check_fused_columns(op: OperationRef) -> Check {
+    let view = emb::FusedColumnsOp::wrap(op).expect("dispatched by name");
+    let tables = tensor(view.tables(), "tables")?;
+    if tables.rank() != 1 || !matches!(tables.elem, Elem::F32 | Elem::F16 | Elem::BF16) {
+        return Err(format!("tables must be a rank-1 tensor of f32, f16 or bf16, got {}", view.tables().r#type()));
+    }
+    int_vector(view.ids(), "ids", &[64])?;
+    int_vector(view.row_offsets(), "row_offsets", &[64])?;
+    let weights = tensor(view.weights(), "weights")?;
+    if weights.rank() != 1 || weights.elem != Elem::F32 {
+        return Err(format!("weights must be a rank-1 tensor of f32, got {}", view.weights().r#type()));
+    }
+    let columns = attr(view.columns())?;
+    if columns.is_empty() {
+        return Err("needs at least one column".into());
+    }
+    let mut width = 0i64;
+    for (i, c) in columns.iter().enumerate() {
+        if c.rows <= 0 || c.dim <= 0 || c.table_offset < 0 {
+            return Err(format!("column {i}: rows, dim must be positive and table_offset non-negative"));
+        }
+        let end = c.rows.checked_mul(c.dim).and_then(|n| n.checked_add(c.table_offset));
+        match (end, tables.shape[0]) {
+            (None, _) => return Err(format!("column {i}: table slice overflows i64")),
+            (Some(end), Some(len)) if end > len => {
+                return Err(format!("column {i}: table slice [{}, {end}) exceeds the {len} packed table elements", c.table_offset))
+            }
+            _ => {}
+        }
+        if let OutOfRange::Default(id) = c.on_out_of_range {
+            if id < 0 || id >= c.rows {
+                return Err(format!("column {i}: default_id {id} is not a row of its {}-row table", c.rows));
+            }
+        }
+        width += c.dim;
+    }
+    let out = result_tensor(op)?;
+    if out.rank() != 2 || out.elem != tables.elem {
+        return Err("result must be a rank-2 tensor of the tables' element type".into());
+    }
+    if let Some(d) = out.shape[1] {
+        if d != width {
+            return Err(format!("result width {d} differs from the sum of the column dims {width}"));
+        }
+    }
+    Ok(())
+}
+
+fn check_symbol(op: OperationRef) -> Check {
+    let view = symshape::SymbolOp::wrap(op).expect("dispatched by name");
+    if attr(view.name())?.is_empty() {
+        return Err("attribute 'name' must not be empty".into());
+    }
+    attr(view.facts())?;
+    let dim = attr(view.dim())?;
+    if dim < 0 {
+        return Err(format!("attribute 'dim' must be non-negative, got {dim}"));
+    }
+    if let Some(source) = view.source() {
+        if let Some(t) = TensorInfo::of(source.r#type()) {
+            if dim as usize >= t.rank() {
+                return Err(format!("dim {dim} is out of range for the rank-{} source {}", t.rank(), source.r#type()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_expr(op: OperationRef) -> Check {
+    let kind: ExprKind = attr(symshape::ExprOp::wrap(op).expect("dispatched by name").kind())?;
+    if op.operand_count() != kind.arity() {
+        return Err(format!("'{}' takes {} operands, got {}", kind.as_str(), kind.arity(), op.operand_count()));
+    }
+    Ok(())
+}
+
+fn check_shape_construct(op: OperationRef) -> Check {
+    let view = symshape::ShapeConstructOp::wrap(op).expect("dispatched by name");
+    let exprs = attr(view.exprs())?;
+    if exprs.len() != op.result_count() {
+        return Err(format!("has {} expressions for {} results", exprs.len(), op.result_count()));
+    }
+    let symbols = op.operand_count();
+    for (i, e) in exprs.iter().enumerate() {
+        if let Some(k) = e.max_symbol().filter(|&k| k >= symbols) {
+            return Err(format!("expression {i} ({e}) uses s{k} but the op has {symbols} symbol operands"));
+        }
+    }
+    for (i, value) in view.symbols().enumerate() {
+        let from_symbol = OperationResult::try_from(value)
+            .ok()
+            .is_some_and(|r| symshape::SymbolOp::wrap(r.owner()).is_some());
+        if !from_symbol {
+            return Err(format!("operand {i} must be the result of a symshape.symbol (a symbolic input), not a computed value"));
+        }
+    }
+    Ok(())
+}
