@@ -40,9 +40,8 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     // Tables by name: a name may be shared (shared embeddings) only with one type.
     let mut tables: HashMap<String, String> = HashMap::new();
     root.walk(WalkOrder::PreOrder, |op| {
-        let name = op.name();
-        let name = name.as_string_ref().as_str().unwrap_or("");
-        let outcome = match name {
+        let name = recom_opkit::identifier_text(op.name());
+        let outcome = match name.as_ref() {
             "emb.table" => check_table(op, &mut tables),
             "emb.hash_bucket" => check_hash_bucket(op),
             "emb.bucketize" => check_bucketize(op, &mut warnings),
@@ -118,7 +117,7 @@ fn check_table(op: OperationRef, tables: &mut HashMap<String, String>) -> Check 
         return Err(format!("table must have at least one row and one column, got {}", view.table().r#type()));
     }
     let ty = view.table().r#type().to_string();
-    match tables.get(name) {
+    match tables.get(name.as_ref()) {
         Some(previous) if *previous != ty => Err(format!(
             "table '{name}' is declared again with type {ty}; an earlier declaration has type {previous}"
         )),

@@ -273,7 +273,7 @@ op_view!(
     TableOp, "emb.table"
 );
 impl<'c, 'a> TableOp<'c, 'a> {
-    pub fn name(&self) -> Result<&'c str, AttrError> {
+    pub fn name(&self) -> Result<std::borrow::Cow<'c, str>, AttrError> {
         kit::str_attr(&self.0, "name")
     }
     pub fn table(&self) -> Value<'c, 'a> {
@@ -322,7 +322,7 @@ impl<'c, 'a> RangeFilterOp<'c, 'a> {
         kit::i64_attr(&self.0, "hi")
     }
     pub fn mode(&self) -> Result<FilterMode, AttrError> {
-        match kit::str_attr(&self.0, "on_out_of_range")? {
+        match kit::str_attr(&self.0, "on_out_of_range")?.as_ref() {
             "drop" => Ok(FilterMode::Drop),
             "default" => kit::opt_i64_attr(&self.0, "default_id")?
                 .map(FilterMode::Default)

@@ -337,8 +337,10 @@ pub fn registered_passes_text() -> String {
     text
 }
 
-/// Arguments of every registered pass and pipeline (upstream and recom).
+/// Arguments of every registered pass (upstream and recom) and of recom's
+/// pipelines (MLIR's listing has no way to enumerate pipelines).
 pub fn registered_pass_names() -> Vec<String> {
+    let pipelines = registered_recom_pipelines().into_iter().map(|p| p.argument.to_string());
     registered_passes_text()
         .lines()
         .filter_map(|line| {
@@ -347,6 +349,7 @@ pub fn registered_pass_names() -> Vec<String> {
             let name: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
             (!name.is_empty()).then_some(name)
         })
+        .chain(pipelines)
         .collect()
 }
 
@@ -364,7 +367,8 @@ unsafe fn option_pairs<'a>(
     values: *const *const c_char,
     num_values: usize,
 ) -> Vec<(&'static str, std::borrow::Cow<'a, str>)> {
-    let values = unsafe { std::slice::from_raw_parts(values, num_values) };
+    // An empty std::vector may hand over a null pointer.
+    let values = if num_values == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(values, num_values) } };
     def.options
         .iter()
         .zip(values)
@@ -424,7 +428,8 @@ unsafe extern "C" fn build_pipeline(
     sink_data: *mut c_void,
 ) -> bool {
     let def = unsafe { &*(user_data as *const PipelineDef) };
-    let options = unsafe { std::slice::from_raw_parts(options as *const u8, options_len) };
+    // An empty StringRef may carry a null pointer.
+    let options = if options_len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(options as *const u8, options_len) } };
     let (ok, text) = match def.stages_for(&String::from_utf8_lossy(options)) {
         Ok(stages) => (true, stages.join(",")),
         Err(e) => (false, e.to_string()),

@@ -49,15 +49,34 @@ impl<'c> AttrSource<'c> for Dict<'c> {
     }
 }
 
+/// The text of an MLIR string reference. Unlike melior's `StringRef::as_str`,
+/// accepts empty and null references; invalid UTF-8 is replaced.
+pub fn text_of<'a>(raw: mlir_sys::MlirStringRef) -> std::borrow::Cow<'a, str> {
+    if raw.data.is_null() || raw.length == 0 {
+        return std::borrow::Cow::Borrowed("");
+    }
+    let bytes = unsafe { std::slice::from_raw_parts(raw.data as *const u8, raw.length) };
+    String::from_utf8_lossy(bytes)
+}
+
+/// The text of an identifier (op name, file name), empty-safe.
+pub fn identifier_text<'c>(id: Identifier<'c>) -> std::borrow::Cow<'c, str> {
+    text_of(unsafe { mlir_sys::mlirIdentifierStr(id.to_raw()) })
+}
+
 fn required<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Attribute<'c>, AttrError> {
     src.get_attr(name).ok_or_else(|| AttrError::new(name, "is missing"))
 }
 
-pub fn str_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<&'c str, AttrError> {
+pub fn str_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<std::borrow::Cow<'c, str>, AttrError> {
     let attr = required(src, name)?;
-    StringAttribute::try_from(attr)
-        .map(|s| s.value())
-        .map_err(|_| AttrError::new(name, format!("must be a string, got {attr}")))
+    string_value(attr).ok_or_else(|| AttrError::new(name, format!("must be a string, got {attr}")))
+}
+
+/// The value of a string attribute (empty-safe), `None` for other attributes.
+pub fn string_value<'c>(attr: Attribute<'c>) -> Option<std::borrow::Cow<'c, str>> {
+    unsafe { mlir_sys::mlirAttributeIsAString(attr.to_raw()) }
+        .then(|| text_of(unsafe { mlir_sys::mlirStringAttrGetValue(attr.to_raw()) }))
 }
 
 pub fn i64_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<i64, AttrError> {
@@ -87,14 +106,12 @@ pub fn array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<ArrayAttr
 }
 
 /// An array of strings, e.g. `["non_negative"]`.
-pub fn str_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<&'c str>, AttrError> {
+pub fn str_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<std::borrow::Cow<'c, str>>, AttrError> {
     let array = array_attr(src, name)?;
     (0..array.len())
         .map(|i| {
             let e = array.element(i).expect("index in range");
-            StringAttribute::try_from(e)
-                .map(|s| s.value())
-                .map_err(|_| AttrError::new(name, format!("element {i} must be a string, got {e}")))
+            string_value(e).ok_or_else(|| AttrError::new(name, format!("element {i} must be a string, got {e}")))
         })
         .collect()
 }
@@ -254,7 +271,7 @@ macro_rules! op_view {
             /// `.
             pub fn wrap(op: melior::ir::operation::OperationRef<'c, 'a>) -> Option<Self> {
                 use melior::ir::operation::OperationLike;
-                (op.name().as_string_ref().as_str() == Ok($name)).then_some(Self(op))
+                ($crate::identifier_text(op.name()) == $name).then_some(Self(op))
             }
 
             /// The underlying operation.

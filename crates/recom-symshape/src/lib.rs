@@ -154,7 +154,7 @@ impl<'c, 'a> SymbolOp<'c, 'a> {
         use melior::ir::operation::OperationLike;
         (self.0.operand_count() > 0).then(|| self.operand(0))
     }
-    pub fn name(&self) -> Result<&'c str, AttrError> {
+    pub fn name(&self) -> Result<std::borrow::Cow<'c, str>, AttrError> {
         kit::str_attr(&self.0, "name")
     }
     pub fn dim(&self) -> Result<i64, AttrError> {
@@ -188,7 +188,7 @@ impl<'c, 'a> ShapeConstructOp<'c, 'a> {
         self.0.operands()
     }
     /// The expression texts, unparsed.
-    pub fn expr_texts(&self) -> Result<Vec<&'c str>, AttrError> {
+    pub fn expr_texts(&self) -> Result<Vec<std::borrow::Cow<'c, str>>, AttrError> {
         kit::str_array_attr(&self.0, "exprs")
     }
     /// The parsed expressions; the error names the first bad entry.

@@ -1,0 +1,26 @@
+# lit configuration for recom's FileCheck tests.
+#
+# Run through `cargo test -p recom-opt --test lit`, which builds recom-opt and
+# passes its path in RECOM_OPT. Directly: RECOM_OPT=target/debug/recom-opt
+# /usr/lib/llvm-22/bin/lit -v lit_tests
+import os
+
+import lit.formats
+
+config.name = "recom"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "lit.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+
+recom_opt = os.environ.get("RECOM_OPT")
+if not recom_opt or not os.path.isfile(recom_opt):
+    lit_config.fatal("set RECOM_OPT to the recom-opt binary (cargo test -p recom-opt --test lit does)")
+config.test_exec_root = os.path.join(os.path.dirname(os.path.dirname(recom_opt)), "lit")
+
+llvm_bin = os.path.join(os.environ.get("MLIR_SYS_220_PREFIX", "/usr/lib/llvm-22"), "bin")
+config.environment["PATH"] = os.pathsep.join([llvm_bin, os.environ.get("PATH", "")])
+# Captures must not leak across CHECK-LABELs.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
+config.substitutions.append(("%recom_opt", recom_opt))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
