@@ -2,6 +2,7 @@
 # Installs the Debian packages recom's build needs (LLVM/MLIR 22 from Debian 12's
 # bookworm-security suite, plus the C libraries that static MLIR links against).
 # Idempotent: prints nothing and installs nothing when everything is present.
+# Fails with a clear message when the Rust toolchain is missing or too old.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,7 +14,20 @@ PACKAGES=(
   zlib1g-dev          # -lz
   libzstd-dev         # -lzstd
   mlir-22-tools       # mlir-opt etc., handy for debugging
+  python3             # runs lit (/usr/lib/llvm-22/bin/lit)
 )
+
+# Rust comes from rustup, not Debian (Debian 12's rustc is too old).
+need_rust="1.85"
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found; install Rust >= $need_rust with rustup (https://rustup.rs)" >&2
+  exit 1
+fi
+have_rust=$(rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -1)" != "$need_rust" ]; then
+  echo "install-deps: rustc $have_rust is older than $need_rust; run 'rustup update stable'" >&2
+  exit 1
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -26,6 +26,7 @@ use melior::{
 pub use melior;
 pub use recom_emb as emb;
 pub use recom_ir as ir;
+pub use recom_opkit as opkit;
 pub use recom_passes as passes;
 pub use recom_symshape as symshape;
 

@@ -1,0 +1,4 @@
+//! recom's library-level integration tests (one test binary: each links all
+//! of MLIR).
+mod library_use;
+mod pipeline_snapshots;

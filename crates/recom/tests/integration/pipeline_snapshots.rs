@@ -1,0 +1,65 @@
+//! Snapshot harness: runs each named pipeline over every input in
+//! `tests/pipelines/<pipeline>/` (plus extra folders, e.g. the bundled
+//! examples for the default pipeline) one stage at a time and snapshots the IR
+//! after each stage that changed it (the module is verified before every
+//! snapshot). Accept new snapshots with `INSTA_UPDATE=always cargo test`.
+use std::path::PathBuf;
+
+/// `.mlir` files of the given folders (relative to this crate), sorted.
+fn inputs(dirs: &[String]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let before = files.len();
+        files.extend(
+            std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "mlir")),
+        );
+        assert!(files.len() > before, "no inputs in {}", dir.display());
+    }
+    files.sort();
+    files
+}
+
+/// `path` relative to the workspace root, for stable snapshot metadata.
+fn shown(path: &std::path::Path) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let path = path.canonicalize().unwrap();
+    path.strip_prefix(&root).unwrap_or(&path).display().to_string()
+}
+
+fn snapshot_pipeline(argument: &str, options: &str, extra_dirs: &[&str]) {
+    let context = recom::create_context().unwrap();
+    let pipeline = recom::passes::find_pipeline(argument).expect("registered pipeline");
+    let mut dirs = vec![format!("tests/pipelines/{argument}")];
+    dirs.extend(extra_dirs.iter().map(|d| d.to_string()));
+    for path in inputs(&dirs) {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut module = recom::ir::parse_module(&context, &source, &format!("{stem}.mlir"))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let stages = recom::run_stepwise(&context, &mut module, pipeline, options)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut snapshots = 0;
+        for (index, stage) in stages.iter().enumerate().filter(|(_, s)| s.changed) {
+            let name = format!("{argument}__{stem}__{index}_{}", stage.stage.replace(['{', '}', '=', ' ', '(', ')'], "_"));
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                description => format!("{} after stage {index} `{}` of `{argument}`", shown(&path), stage.stage),
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(name, stage.ir);
+            });
+            snapshots += 1;
+        }
+        assert!(snapshots > 0, "{}: no stage of {argument} changed it; the input tests nothing", path.display());
+    }
+}
+
+#[test]
+fn recom_default() {
+    snapshot_pipeline("recom-default", "", &["../../examples"]);
+}
