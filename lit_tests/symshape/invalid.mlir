@@ -59,7 +59,7 @@ func.func @symbol_empty_name(%t: tensor<?xi64>) {
 // -----
 
 func.func @symbol_unknown_fact(%t: tensor<?xi64>) {
-  // expected-error@+1 {{'symshape.symbol' op attribute 'facts' 'positive' is not a known fact (non_negative, non_zero)}}
+  // expected-error@+1 {{'symshape.symbol' op attribute 'facts' 'positive' is not one of non_negative, non_zero}}
   %s = "symshape.symbol"(%t) {name = "n", dim = 0 : i64, facts = ["positive"]} : (tensor<?xi64>) -> index
   return
 }

@@ -8,42 +8,13 @@ use melior::{
     ir::{operation::OperationBuilder, Location, Operation, Type, Value},
     Context,
 };
-use recom_opkit::{self as kit, op_view, AttrError, AttrSource};
-use std::{fmt, str::FromStr};
+use recom_opkit::{self as kit, op_view, string_enum, AttrError, AttrSource};
+use std::str::FromStr;
 
 /// The dialect's namespace.
 pub const DIALECT: &str = "emb";
 /// The IRDL definition of the dialect.
 pub const IRDL: &str = include_str!("../../../dialects/emb.irdl.mlir");
-
-macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [&'static str] = &[$($text),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(format!("'{s}' is not one of {}", Self::ALL.join(", "))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
 
 string_enum! {
     /// How a row's embeddings are pooled.

@@ -10,8 +10,7 @@ use melior::{
     ir::{operation::OperationBuilder, r#type::Type, Location, Operation, Value},
     Context,
 };
-use recom_opkit::{self as kit, op_view, AttrError};
-use std::str::FromStr;
+use recom_opkit::{self as kit, op_view, string_enum, AttrError};
 
 pub use expr::{Expr, ExprError};
 
@@ -20,52 +19,20 @@ pub const DIALECT: &str = "symshape";
 /// The IRDL definition of the dialect.
 pub const IRDL: &str = include_str!("../../../dialects/symshape.irdl.mlir");
 
-/// A known property of a symbol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Fact {
-    NonNegative,
-    NonZero,
+string_enum! {
+    /// A known property of a symbol.
+    Fact { NonNegative = "non_negative", NonZero = "non_zero" }
 }
 
-impl Fact {
-    pub const ALL: &'static [&'static str] = &["non_negative", "non_zero"];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fact::NonNegative => "non_negative",
-            Fact::NonZero => "non_zero",
-        }
+string_enum! {
+    /// The operation of a `symshape.expr`.
+    ExprKind {
+        Add = "add", Sub = "sub", Mul = "mul", FloorDiv = "floordiv", CeilDiv = "ceildiv",
+        Max = "max", Min = "min", Select = "select",
     }
-}
-
-impl FromStr for Fact {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "non_negative" => Ok(Fact::NonNegative),
-            "non_zero" => Ok(Fact::NonZero),
-            _ => Err(format!("'{s}' is not a known fact ({})", Fact::ALL.join(", "))),
-        }
-    }
-}
-
-/// The operation of a `symshape.expr`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExprKind {
-    Add,
-    Sub,
-    Mul,
-    FloorDiv,
-    CeilDiv,
-    Max,
-    Min,
-    Select,
 }
 
 impl ExprKind {
-    pub const ALL: &'static [&'static str] = &["add", "sub", "mul", "floordiv", "ceildiv", "max", "min", "select"];
-    pub fn as_str(self) -> &'static str {
-        Self::ALL[self as usize]
-    }
     /// How many operands the kind takes.
     pub fn arity(self) -> usize {
         if self == ExprKind::Select {
@@ -73,17 +40,6 @@ impl ExprKind {
         } else {
             2
         }
-    }
-}
-
-impl FromStr for ExprKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        use ExprKind::*;
-        [Add, Sub, Mul, FloorDiv, CeilDiv, Max, Min, Select]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("'{s}' is not one of {}", Self::ALL.join(", ")))
     }
 }
 
