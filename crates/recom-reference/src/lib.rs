@@ -1,0 +1,383 @@
+//! The reference semantics of recom's embedding columns, in plain Rust.
+//!
+//! This crate is the oracle every compiled path (CPU JIT, GPU) is tested
+//! against; it links no MLIR. It fixes the contract:
+//!
+//! * A column maps a batch of B rows, each with 0..n `i64` ids (and optionally
+//!   one `f32` weight per id), to a `[B, D]` block of its table.
+//! * An optional range filter first maps ids outside `[lo, hi)` to -1 (drop)
+//!   or to a default id.
+//! * Ids < 0 are dropped. For `mean` and `sqrtn`, ids whose weight is <= 0 are
+//!   dropped too (TensorFlow's `safe_embedding_lookup_sparse`).
+//! * An id >= the table's row count is never read: [`OutOfRange`] says whether
+//!   the request fails, the id is dropped, or a default row is used.
+//! * Empty rows (after dropping) give zeros.
+//! * `sum` = Σ w·e, `mean` = Σ w·e / Σ w, `sqrtn` = Σ w·e / sqrt(Σ w²), with
+//!   w = 1 for unweighted columns, accumulated in f32 in id order.
+//! * Column outputs are concatenated into `[B, ΣD]` in column order.
+//!
+//! [`pack`] defines the packed input layout the fused kernel reads.
+pub mod synthetic;
+
+use std::fmt;
+
+/// How a bag's embeddings are pooled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Combiner {
+    Sum,
+    Mean,
+    Sqrtn,
+}
+
+/// What happens to an id >= the table's row count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutOfRange {
+    Error,
+    Drop,
+    Default(i64),
+}
+
+/// A range filter applied to ids before the lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filter {
+    pub lo: i64,
+    pub hi: i64,
+    /// `None`: ids outside `[lo, hi)` are dropped; `Some(id)`: replaced by `id`.
+    pub default: Option<i64>,
+}
+
+/// A row-major table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub rows: usize,
+    pub dim: usize,
+    pub data: Vec<f32>,
+}
+
+impl Table {
+    pub fn row(&self, id: usize) -> &[f32] {
+        &self.data[id * self.dim..(id + 1) * self.dim]
+    }
+}
+
+/// One column of a model: which table, how ids are filtered and pooled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub table: usize,
+    pub combiner: Combiner,
+    pub weighted: bool,
+    pub filter: Option<Filter>,
+    pub on_out_of_range: OutOfRange,
+}
+
+/// The embedding part of a model: tables (possibly shared) and columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub tables: Vec<Table>,
+    pub columns: Vec<Column>,
+}
+
+impl Model {
+    /// Width of the concatenated output, ΣD.
+    pub fn width(&self) -> usize {
+        self.columns.iter().map(|c| self.tables[c.table].dim).sum()
+    }
+}
+
+/// One column's input for a batch, in CSR form.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ColumnInput {
+    pub ids: Vec<i64>,
+    /// B + 1 offsets into `ids`: row r owns `ids[offsets[r]..offsets[r + 1]]`.
+    pub offsets: Vec<i64>,
+    /// One weight per id for weighted columns, `None` otherwise.
+    pub weights: Option<Vec<f32>>,
+}
+
+/// Why a batch cannot be evaluated.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    #[error("the model has {expected} columns but the batch has {got}")]
+    ColumnCount { expected: usize, got: usize },
+    #[error("column {column}: {problem}")]
+    BadInput { column: usize, problem: String },
+    #[error("column {column}, row {row}: id {id} is not a row of its {rows}-row table")]
+    IdOutOfRange { column: usize, row: usize, id: i64, rows: usize },
+}
+
+fn bad(column: usize, problem: impl Into<String>) -> EvalError {
+    EvalError::BadInput { column, problem: problem.into() }
+}
+
+/// Checks one column's CSR input; returns its batch size.
+pub fn validate(column: usize, input: &ColumnInput, weighted: bool) -> Result<usize, EvalError> {
+    let offsets = &input.offsets;
+    if offsets.is_empty() {
+        return Err(bad(column, "row offsets are empty (a batch of B rows needs B + 1 offsets)"));
+    }
+    if offsets[0] != 0 {
+        return Err(bad(column, format!("row offsets must start at 0, got {}", offsets[0])));
+    }
+    if let Some(r) = offsets.windows(2).position(|w| w[1] < w[0]) {
+        return Err(bad(column, format!("row offsets decrease at row {r}: {} > {}", offsets[r], offsets[r + 1])));
+    }
+    let last = *offsets.last().unwrap();
+    if last != input.ids.len() as i64 {
+        return Err(bad(column, format!("the last row offset is {last} but there are {} ids", input.ids.len())));
+    }
+    match (&input.weights, weighted) {
+        (Some(w), true) if w.len() != input.ids.len() => {
+            Err(bad(column, format!("{} weights for {} ids", w.len(), input.ids.len())))
+        }
+        (None, true) => Err(bad(column, "the column is weighted but no weights were given")),
+        (Some(_), false) => Err(bad(column, "the column is unweighted but weights were given")),
+        _ => Ok(offsets.len() - 1),
+    }
+}
+
+/// Evaluates the model on a batch: the `[B, ΣD]` output, row-major.
+pub fn evaluate(model: &Model, inputs: &[ColumnInput]) -> Result<Vec<f32>, EvalError> {
+    if inputs.len() != model.columns.len() {
+        return Err(EvalError::ColumnCount { expected: model.columns.len(), got: inputs.len() });
+    }
+    let mut batch = None;
+    for (c, (column, input)) in model.columns.iter().zip(inputs).enumerate() {
+        let b = validate(c, input, column.weighted)?;
+        match batch {
+            None => batch = Some(b),
+            Some(b0) if b0 != b => return Err(bad(c, format!("batch of {b} rows, but column 0 has {b0}"))),
+            _ => {}
+        }
+    }
+    let batch = batch.unwrap_or(0);
+    let width = model.width();
+    let mut out = vec![0f32; batch * width];
+    let mut base = 0;
+    for (c, (column, input)) in model.columns.iter().zip(inputs).enumerate() {
+        let table = &model.tables[column.table];
+        for row in 0..batch {
+            let dst = &mut out[row * width + base..row * width + base + table.dim];
+            pool_bag(c, row, column, table, input, dst)?;
+        }
+        base += table.dim;
+    }
+    Ok(out)
+}
+
+/// The id actually read for entry `id`, or `None` if the entry is dropped.
+pub fn effective_id(column: &Column, rows: usize, id: i64) -> Result<Option<i64>, i64> {
+    let mut id = id;
+    if let Some(f) = column.filter {
+        if id < f.lo || id >= f.hi {
+            match f.default {
+                None => return Ok(None),
+                Some(d) => id = d,
+            }
+        }
+    }
+    if id < 0 {
+        return Ok(None);
+    }
+    if id >= rows as i64 {
+        return match column.on_out_of_range {
+            OutOfRange::Error => Err(id),
+            OutOfRange::Drop => Ok(None),
+            OutOfRange::Default(d) => Ok(Some(d)),
+        };
+    }
+    Ok(Some(id))
+}
+
+fn pool_bag(
+    c: usize,
+    row: usize,
+    column: &Column,
+    table: &Table,
+    input: &ColumnInput,
+    dst: &mut [f32],
+) -> Result<(), EvalError> {
+    let (start, end) = (input.offsets[row] as usize, input.offsets[row + 1] as usize);
+    let mut sum_w = 0f32;
+    let mut sum_w2 = 0f32;
+    for j in start..end {
+        let w = match &input.weights {
+            Some(ws) if column.weighted => ws[j],
+            _ => 1.0,
+        };
+        if column.combiner != Combiner::Sum && w <= 0.0 {
+            continue;
+        }
+        let id = match effective_id(column, table.rows, input.ids[j]) {
+            Ok(Some(id)) => id as usize,
+            Ok(None) => continue,
+            Err(id) => return Err(EvalError::IdOutOfRange { column: c, row, id, rows: table.rows }),
+        };
+        for (d, e) in dst.iter_mut().zip(table.row(id)) {
+            *d += w * e;
+        }
+        sum_w += w;
+        sum_w2 += w * w;
+    }
+    let divisor = match column.combiner {
+        Combiner::Sum => return Ok(()),
+        Combiner::Mean => sum_w,
+        Combiner::Sqrtn => sum_w2.sqrt(),
+    };
+    if divisor > 0.0 {
+        for d in dst.iter_mut() {
+            *d /= divisor;
+        }
+    }
+    Ok(())
+}
+
+/// All columns' inputs in the fused kernel's layout.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Packed {
+    /// Every column's ids, column after column.
+    pub ids: Vec<i64>,
+    /// Per column B + 1 offsets into `ids` (absolute positions), column after column.
+    pub offsets: Vec<i64>,
+    /// One weight per id (1.0 for unweighted columns), or empty when no column is weighted.
+    pub weights: Vec<f32>,
+    pub batch: usize,
+}
+
+/// Packs validated column inputs into the fused layout.
+pub fn pack(model: &Model, inputs: &[ColumnInput]) -> Result<Packed, EvalError> {
+    if inputs.len() != model.columns.len() {
+        return Err(EvalError::ColumnCount { expected: model.columns.len(), got: inputs.len() });
+    }
+    let any_weighted = model.columns.iter().any(|c| c.weighted);
+    let mut packed = Packed::default();
+    for (c, (column, input)) in model.columns.iter().zip(inputs).enumerate() {
+        let b = validate(c, input, column.weighted)?;
+        if c == 0 {
+            packed.batch = b;
+        } else if b != packed.batch {
+            return Err(bad(c, format!("batch of {b} rows, but column 0 has {}", packed.batch)));
+        }
+        let base = packed.ids.len() as i64;
+        packed.offsets.extend(input.offsets.iter().map(|o| o + base));
+        packed.ids.extend_from_slice(&input.ids);
+        if any_weighted {
+            match &input.weights {
+                Some(w) => packed.weights.extend_from_slice(w),
+                None => packed.weights.extend(std::iter::repeat_n(1.0, input.ids.len())),
+            }
+        }
+    }
+    Ok(packed)
+}
+
+impl fmt::Display for Combiner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Combiner::Sum => "sum",
+            Combiner::Mean => "mean",
+            Combiner::Sqrtn => "sqrtn",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: usize, dim: usize) -> Table {
+        Table { rows, dim, data: (0..rows * dim).map(|i| i as f32).collect() }
+    }
+
+    fn col(combiner: Combiner, weighted: bool) -> Column {
+        Column { table: 0, combiner, weighted, filter: None, on_out_of_range: OutOfRange::Error }
+    }
+
+    fn input(ids: &[i64], offsets: &[i64], weights: Option<&[f32]>) -> ColumnInput {
+        ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: weights.map(|w| w.to_vec()) }
+    }
+
+    #[test]
+    fn combiners_and_empty_rows() {
+        let t = table(4, 2); // row i = [2i, 2i+1]
+        let ids = [1, 3, -1];
+        let offs = [0, 2, 2, 3];
+        let run = |c| evaluate(&Model { tables: vec![t.clone()], columns: vec![col(c, false)] }, &[input(&ids, &offs, None)]);
+        // row 0: rows 1 and 3 = [2,3] + [6,7]; row 1 empty; row 2 only a dropped id.
+        assert_eq!(run(Combiner::Sum).unwrap(), vec![8., 10., 0., 0., 0., 0.]);
+        assert_eq!(run(Combiner::Mean).unwrap(), vec![4., 5., 0., 0., 0., 0.]);
+        let s = 2f32.sqrt();
+        assert_eq!(run(Combiner::Sqrtn).unwrap(), vec![8. / s, 10. / s, 0., 0., 0., 0.]);
+    }
+
+    #[test]
+    fn weights_and_nonpositive_weights() {
+        let t = table(4, 1);
+        let ids = [1, 2, 3];
+        let offs = [0, 3];
+        let w = [2.0, -1.0, 0.5];
+        let run = |c| {
+            evaluate(&Model { tables: vec![t.clone()], columns: vec![col(c, true)] }, &[input(&ids, &offs, Some(&w))])
+        };
+        assert_eq!(run(Combiner::Sum).unwrap(), vec![2. * 1. - 2. + 0.5 * 3.]);
+        // mean/sqrtn drop the -1 weight.
+        assert_eq!(run(Combiner::Mean).unwrap(), vec![(2. + 1.5) / 2.5]);
+        assert_eq!(run(Combiner::Sqrtn).unwrap(), vec![3.5 / (4.25f32).sqrt()]);
+    }
+
+    #[test]
+    fn out_of_range_policies_and_filters() {
+        let t = table(4, 1);
+        let ids = [7, 2];
+        let offs = [0, 2];
+        let mut c = col(Combiner::Sum, false);
+        let model = |c: &Column| Model { tables: vec![t.clone()], columns: vec![c.clone()] };
+        assert_eq!(
+            evaluate(&model(&c), &[input(&ids, &offs, None)]),
+            Err(EvalError::IdOutOfRange { column: 0, row: 0, id: 7, rows: 4 })
+        );
+        c.on_out_of_range = OutOfRange::Drop;
+        assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![2.]);
+        c.on_out_of_range = OutOfRange::Default(3);
+        assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![5.]);
+        c.on_out_of_range = OutOfRange::Error;
+        c.filter = Some(Filter { lo: 0, hi: 3, default: None });
+        assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![2.]);
+        c.filter = Some(Filter { lo: 0, hi: 3, default: Some(0) });
+        assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![2.]);
+        c.filter = Some(Filter { lo: 0, hi: 2, default: Some(1) });
+        assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![2.]);
+    }
+
+    #[test]
+    fn concat_and_pack() {
+        let model = Model {
+            tables: vec![table(3, 2), table(5, 1)],
+            columns: vec![col(Combiner::Sum, false), Column { table: 1, ..col(Combiner::Sum, true) }],
+        };
+        let inputs =
+            [input(&[0, 2], &[0, 1, 2], None), input(&[4, 4, 1], &[0, 2, 3], Some(&[1.0, 0.5, 2.0]))];
+        assert_eq!(evaluate(&model, &inputs).unwrap(), vec![0., 1., 6., 4., 5., 2.]);
+        let packed = pack(&model, &inputs).unwrap();
+        assert_eq!(packed.ids, vec![0, 2, 4, 4, 1]);
+        assert_eq!(packed.offsets, vec![0, 1, 2, 2, 4, 5]);
+        assert_eq!(packed.weights, vec![1.0, 1.0, 1.0, 0.5, 2.0]);
+        assert_eq!(packed.batch, 2);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let model = Model { tables: vec![table(3, 1)], columns: vec![col(Combiner::Sum, false)] };
+        let e = |ids: &[i64], offs: &[i64]| evaluate(&model, &[input(ids, offs, None)]).unwrap_err().to_string();
+        assert_eq!(e(&[], &[]), "column 0: row offsets are empty (a batch of B rows needs B + 1 offsets)");
+        assert_eq!(e(&[0], &[1, 1]), "column 0: row offsets must start at 0, got 1");
+        assert_eq!(e(&[0, 1], &[0, 2, 1]), "column 0: row offsets decrease at row 1: 2 > 1");
+        assert_eq!(e(&[0, 1], &[0, 1]), "column 0: the last row offset is 1 but there are 2 ids");
+        let weighted = Model { columns: vec![col(Combiner::Sum, true)], ..model.clone() };
+        assert!(evaluate(&weighted, &[input(&[0], &[0, 1], Some(&[]))]).unwrap_err().to_string().contains("0 weights for 1 ids"));
+        assert!(evaluate(&weighted, &[input(&[0], &[0, 1], None)]).is_err());
+        assert_eq!(
+            evaluate(&model, &[]).unwrap_err(),
+            EvalError::ColumnCount { expected: 1, got: 0 }
+        );
+    }
+}

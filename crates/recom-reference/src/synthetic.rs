@@ -1,0 +1,184 @@
+//! Seeded synthetic workloads: the benchmark's shapes and the random models
+//! the compiled paths are tested on. The same seed gives the same model and
+//! batch on every machine (ChaCha8).
+use crate::{Column, ColumnInput, Combiner, Filter, Model, OutOfRange, Table};
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Zipf};
+
+/// A benchmark workload: C columns over a batch of B rows, each row with
+/// 0..=2L ids (a fraction of rows empty), dims drawn from `dims`, table rows
+/// log-uniform in `rows`, fp32, sum pooling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadSpec {
+    pub columns: usize,
+    pub batch: usize,
+    pub mean_ids: usize,
+    pub dims: Vec<usize>,
+    pub rows: (usize, usize),
+    pub empty_fraction: f64,
+    /// Zipf exponent of the ids (None: uniform).
+    pub zipf: Option<f64>,
+    pub seed: u64,
+}
+
+impl WorkloadSpec {
+    /// The spine issue's shape: dims {8,16,32,64}, 1e3..1e5 rows, 5% empty rows.
+    pub fn standard(columns: usize, batch: usize, mean_ids: usize, seed: u64) -> Self {
+        WorkloadSpec {
+            columns,
+            batch,
+            mean_ids,
+            dims: vec![8, 16, 32, 64],
+            rows: (1_000, 100_000),
+            empty_fraction: 0.05,
+            zipf: None,
+            seed,
+        }
+    }
+}
+
+/// Table contents from a cheap hash (random-looking, in [-1, 1)): generating
+/// gigabytes of tables with a cryptographic RNG would dominate set-up time.
+fn table_data(rows: usize, dim: usize, salt: u64) -> Vec<f32> {
+    (0..rows * dim)
+        .map(|i| {
+            let mut x = (i as u64).wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            x ^= x >> 33;
+            x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+            x ^= x >> 33;
+            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn log_uniform(rng: &mut impl Rng, lo: usize, hi: usize) -> usize {
+    let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
+    (rng.random_range(a..=b).exp().round() as usize).clamp(lo, hi)
+}
+
+/// The model and one batch of a benchmark workload.
+pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let mut tables = Vec::with_capacity(spec.columns);
+    let mut columns = Vec::with_capacity(spec.columns);
+    let mut inputs = Vec::with_capacity(spec.columns);
+    for c in 0..spec.columns {
+        let dim = spec.dims[rng.random_range(0..spec.dims.len())];
+        let rows = log_uniform(&mut rng, spec.rows.0, spec.rows.1);
+        tables.push(Table { rows, dim, data: table_data(rows, dim, spec.seed ^ c as u64) });
+        columns.push(Column {
+            table: c,
+            combiner: Combiner::Sum,
+            weighted: false,
+            filter: None,
+            on_out_of_range: OutOfRange::Error,
+        });
+        let zipf = spec.zipf.map(|s| Zipf::new(rows as f64, s).expect("valid Zipf parameters"));
+        let mut input = ColumnInput { offsets: vec![0], ..Default::default() };
+        for _ in 0..spec.batch {
+            let n = if rng.random_bool(spec.empty_fraction) { 0 } else { rng.random_range(0..=2 * spec.mean_ids) };
+            for _ in 0..n {
+                let id = match &zipf {
+                    Some(z) => z.sample(&mut rng) as i64 - 1,
+                    None => rng.random_range(0..rows as i64),
+                };
+                input.ids.push(id);
+            }
+            input.offsets.push(input.ids.len() as i64);
+        }
+        inputs.push(input);
+    }
+    (Model { tables, columns }, inputs)
+}
+
+/// A random model and batch that exercises every rule of the contract:
+/// all combiners, weights (including <= 0), dims 1..=256, shared tables,
+/// filters, every out-of-range policy, empty rows and empty columns,
+/// duplicate, negative and too-large ids, B = 1..=max_batch.
+/// Columns with the `Error` policy never get too-large ids, so the batch
+/// always evaluates.
+pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, Vec<ColumnInput>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let num_tables = rng.random_range(1..=max_columns.max(1));
+    let tables: Vec<Table> = (0..num_tables)
+        .map(|t| {
+            let dim = if rng.random_bool(0.3) { rng.random_range(1..=256) } else { [1, 4, 8, 16, 32, 64][rng.random_range(0..6)] };
+            let rows = rng.random_range(1..=300);
+            Table { rows, dim, data: table_data(rows, dim, seed.wrapping_mul(31) ^ t as u64) }
+        })
+        .collect();
+    let batch = if rng.random_bool(0.2) { rng.random_range(1..=4) } else { rng.random_range(1..=max_batch) };
+    let num_columns = rng.random_range(1..=max_columns.max(1));
+    let mut columns = Vec::new();
+    let mut inputs = Vec::new();
+    for _ in 0..num_columns {
+        let table = rng.random_range(0..num_tables);
+        let rows = tables[table].rows as i64;
+        let combiner = [Combiner::Sum, Combiner::Mean, Combiner::Sqrtn][rng.random_range(0..3)];
+        let weighted = rng.random_bool(0.4);
+        let on_out_of_range = match rng.random_range(0..3) {
+            0 => OutOfRange::Error,
+            1 => OutOfRange::Drop,
+            _ => OutOfRange::Default(rng.random_range(0..rows)),
+        };
+        let filter = rng.random_bool(0.3).then(|| {
+            let lo = rng.random_range(-2..rows.max(1));
+            let hi = rng.random_range(lo + 1..=rows + 5);
+            let default = rng.random_bool(0.5).then(|| rng.random_range(lo..hi).clamp(0, rows - 1));
+            Filter { lo, hi, default }
+        });
+        let empty_column = rng.random_bool(0.05);
+        let mean_ids = rng.random_range(0..=6);
+        let mut input = ColumnInput { offsets: vec![0], weights: weighted.then(Vec::new), ..Default::default() };
+        for _ in 0..batch {
+            let n = if empty_column || rng.random_bool(0.1) { 0 } else { rng.random_range(0..=2 * mean_ids) };
+            for _ in 0..n {
+                let id = match rng.random_range(0..20) {
+                    0 => -rng.random_range(1..5),
+                    1 if on_out_of_range != OutOfRange::Error || filter.is_some_and(|f| f.default.is_none() && f.hi <= rows) => {
+                        rows + rng.random_range(0..10)
+                    }
+                    2 => input.ids.last().copied().unwrap_or(0),
+                    _ => rng.random_range(0..rows),
+                };
+                input.ids.push(id);
+                if let Some(w) = &mut input.weights {
+                    w.push(if rng.random_bool(0.1) { -rng.random::<f32>() } else { rng.random_range(0.0..2.0) });
+                }
+            }
+            input.offsets.push(input.ids.len() as i64);
+        }
+        columns.push(Column { table, combiner, weighted, filter, on_out_of_range });
+        inputs.push(input);
+    }
+    (Model { tables, columns }, inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate;
+
+    #[test]
+    fn workloads_are_reproducible_and_shaped() {
+        let spec = WorkloadSpec::standard(20, 64, 5, 7);
+        let (m1, i1) = workload(&spec);
+        let (m2, i2) = workload(&spec);
+        assert_eq!(i1, i2);
+        assert_eq!(m1.columns.len(), 20);
+        assert!(m1.tables.iter().all(|t| [8, 16, 32, 64].contains(&t.dim) && (1_000..=100_000).contains(&t.rows)));
+        assert_eq!(m1.tables[3].data, m2.tables[3].data);
+        assert!(i1.iter().all(|i| i.offsets.len() == 65 && i.ids.iter().all(|&id| id >= 0)));
+        let zipf = workload(&WorkloadSpec { zipf: Some(1.1), ..spec });
+        assert!(zipf.1.iter().zip(&zipf.0.tables).all(|(i, t)| i.ids.iter().all(|&id| (id as usize) < t.rows)));
+    }
+
+    #[test]
+    fn random_cases_always_evaluate() {
+        for seed in 0..200 {
+            let (model, inputs) = random_case(seed, 12, 64);
+            evaluate(&model, &inputs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        }
+    }
+}
