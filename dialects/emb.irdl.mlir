@@ -96,6 +96,37 @@ irdl.dialect @emb {
     irdl.results(result: %out)
   }
 
+  // The packed tables buffer: every distinct table of `tables`, row-major,
+  // one after another, in the listed order. Bound by name at run time.
+  //   attrs: tables : array of {name : string, rows : i64, dim : i64}
+  //   result: tensor<N x T>, N = Σ rows·dim
+  irdl.operation @packed_tables {
+    %out = irdl.base "!builtin.tensor"
+    %tables = irdl.base "#builtin.array"
+    irdl.attributes { "tables" = %tables }
+    irdl.results(tables: %out)
+  }
+
+  // Packs C columns' CSR inputs into the fused layout (done on the host):
+  //   ids     = the columns' ids, column after column;
+  //   offsets = per column B + 1 offsets, rebased to absolute positions in ids;
+  //   weights = one weight per id (1.0 for unweighted columns), empty when no
+  //             column is weighted.
+  // Operands: C ids, C row_offsets, then one weights tensor per weighted
+  // column (in column order). attrs: weighted : array<i1>, one per column.
+  irdl.operation @pack_inputs {
+    %ids = irdl.base "!builtin.tensor"
+    %offsets = irdl.base "!builtin.tensor"
+    %weights = irdl.base "!builtin.tensor"
+    %ids_out = irdl.base "!builtin.tensor"
+    %offsets_out = irdl.base "!builtin.tensor"
+    %weights_out = irdl.base "!builtin.tensor"
+    %weighted = irdl.base "#builtin.dense_array"
+    irdl.attributes { "weighted" = %weighted }
+    irdl.operands(ids: variadic %ids, row_offsets: variadic %offsets, weights: variadic %weights)
+    irdl.results(packed_ids: %ids_out, packed_offsets: %offsets_out, packed_weights: %weights_out)
+  }
+
   // Every column of a function in one op (the unit that becomes ONE kernel).
   // Operands are packed buffers, so heterogeneous tables need no
   // heterogeneous variadics:
@@ -104,10 +135,17 @@ irdl.dialect @emb {
   //   row_offsets : tensor<?xi64> per column B + 1 offsets into `ids`
   //                               (absolute positions), columns one after another
   //   weights     : tensor<?xf32> per-id weights parallel to `ids`, or empty
-  // Result: [B, ΣDIM]. attrs: columns : array of dictionaries, one per column:
-  //   {table_offset : i64 (elements), rows : i64, dim : i64,
-  //    combiner : "sum"|"mean"|"sqrtn", weighted : bool,
-  //    on_out_of_range : "error"|"drop"|"default", [default_id : i64]}
+  // Result: [B, ΣDIM]. attrs:
+  //   columns : array of dictionaries, one per column:
+  //     {table_offset : i64 (elements), rows : i64, dim : i64,
+  //      combiner : "sum"|"mean"|"sqrtn", weighted : bool,
+  //      on_out_of_range : "error"|"drop"|"default", [default_id : i64],
+  //      [filter_lo : i64, filter_hi : i64, [filter_default : i64]]}
+  //     (the optional filter is an absorbed emb.range_filter);
+  //   schedule : "element" -- one work item per output element (row, k),
+  //     k over ΣDIM, so columns of any dim and bag length share one flat,
+  //     balanced iteration space.
+  //   [kernel : symbol of the loop function the op was lowered to]
   irdl.operation @fused_columns {
     %tables = irdl.base "!builtin.tensor"
     %ids = irdl.base "!builtin.tensor"
@@ -115,7 +153,9 @@ irdl.dialect @emb {
     %weights = irdl.base "!builtin.tensor"
     %out = irdl.base "!builtin.tensor"
     %cols = irdl.base "#builtin.array"
-    irdl.attributes { "columns" = %cols }
+    %element = irdl.is "element"
+    %schedule = irdl.any_of(%element)
+    irdl.attributes { "columns" = %cols, "schedule" = %schedule }
     irdl.operands(tables: %tables, ids: %ids, row_offsets: %offsets, weights: %weights)
     irdl.results(result: %out)
   }

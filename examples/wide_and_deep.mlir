@@ -3,7 +3,7 @@
 // default pipeline on it).
 //
 // Inputs are CSR sparse columns: ids plus B + 1 row offsets per column.
-// The function returns the [B, 56] concatenation of the column outputs and
+// The function returns the [B, 64] concatenation of the column outputs and
 // the output size in elements, computed on the host by shape_construct.
 module {
   func.func @embedding_layer(
@@ -12,7 +12,7 @@ module {
       %item_ids: tensor<?xi64>, %item_offsets: tensor<?xi64>,
       %tag_ids: tensor<?xi64>, %tag_offsets: tensor<?xi64>, %tag_weights: tensor<?xf32>,
       %clicked_ids: tensor<?xi64>, %clicked_offsets: tensor<?xi64>)
-      -> (tensor<?x56xf32>, index) {
+      -> (tensor<?x64xf32>, index) {
     // Tables, bound by name at run time.
     %user_table = "emb.table"() {name = "user_embedding"} : () -> tensor<100000x16xf32>
     %age_table = "emb.table"() {name = "age_embedding"} : () -> tensor<6x8xf32>
@@ -47,12 +47,12 @@ module {
         : (tensor<50000x16xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
 
     %out = "emb.concat"(%user, %age, %item, %tags, %clicked)
-        : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x56xf32>
+        : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x64xf32>
 
     // Shapes: B is the number of user rows (offsets hold B + 1 entries).
     %b_plus_1 = "symshape.symbol"(%user_offsets) {name = "B_plus_1", dim = 0 : i64, facts = ["non_negative", "non_zero"]}
         : (tensor<?xi64>) -> index
-    %out_elems = "symshape.shape_construct"(%b_plus_1) {exprs = ["(s0 - 1) * 56"]} : (index) -> index
+    %out_elems = "symshape.shape_construct"(%b_plus_1) {exprs = ["(s0 - 1) * 64"]} : (index) -> index
 
     // Leftovers of an importer: width arithmetic the clean-up folds away.
     %c16 = arith.constant 16 : index
@@ -60,7 +60,7 @@ module {
     %w0 = arith.addi %c16, %c8 : index
     %w1 = arith.addi %c16, %c8 : index
     %unused = arith.muli %w0, %w1 : index
-    return %out, %out_elems : tensor<?x56xf32>, index
+    return %out, %out_elems : tensor<?x64xf32>, index
   }
 
   // A helper nothing calls: symbol-dce removes it.

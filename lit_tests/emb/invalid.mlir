@@ -350,7 +350,7 @@ func.func @concat_width(%a: tensor<?x4xf32>) {
 
 func.func @fused_tables_2d(%t: tensor<4x4xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op tables must be a rank-1 tensor of f32, f16 or bf16, got tensor<4x4xf32>}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<4x4xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<4x4xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -358,7 +358,7 @@ func.func @fused_tables_2d(%t: tensor<4x4xf32>, %ids: tensor<?xi64>, %o: tensor<
 
 func.func @fused_weights_i64(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xi64>) {
   // expected-error@+1 {{'emb.fused_columns' op weights must be a rank-1 tensor of f32, got tensor<?xi64>}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x4xf32>
   return
 }
 
@@ -366,7 +366,7 @@ func.func @fused_weights_i64(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor
 
 func.func @fused_no_columns(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op needs at least one column}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = []} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = []} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -374,7 +374,7 @@ func.func @fused_no_columns(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<
 
 func.func @fused_column_not_dict(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' element 0 must be a dictionary, got "sum"}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = ["sum"]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = ["sum"]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -382,7 +382,7 @@ func.func @fused_column_not_dict(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: te
 
 func.func @fused_column_missing_field(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'combiner' is missing}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -390,7 +390,7 @@ func.func @fused_column_missing_field(%t: tensor<16xf32>, %ids: tensor<?xi64>, %
 
 func.func @fused_column_bad_combiner(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'combiner' 'max' is not one of sum, mean, sqrtn}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "max", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "max", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -398,7 +398,7 @@ func.func @fused_column_bad_combiner(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o
 
 func.func @fused_column_zero_dim(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op column 0: rows, dim must be positive and table_offset non-negative}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 0 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x0xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 0 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x0xf32>
   return
 }
 
@@ -406,7 +406,7 @@ func.func @fused_column_zero_dim(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: te
 
 func.func @fused_slice_past_end(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op column 0: table slice [4, 20) exceeds the 16 packed table elements}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 4 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 4 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -414,7 +414,7 @@ func.func @fused_slice_past_end(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: ten
 
 func.func @fused_slice_overflow(%t: tensor<?xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op column 0: table slice overflows i64}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4611686018427387904 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<?xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4611686018427387904 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<?xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -422,7 +422,7 @@ func.func @fused_slice_overflow(%t: tensor<?xf32>, %ids: tensor<?xi64>, %o: tens
 
 func.func @fused_default_not_a_row(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op column 0: default_id 4 is not a row of its 4-row table}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "default", default_id = 4 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "default", default_id = 4 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 
@@ -430,7 +430,7 @@ func.func @fused_default_not_a_row(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: 
 
 func.func @fused_result_elem(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op result must be a rank-2 tensor of the tables' element type}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf16>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf16>
   return
 }
 
@@ -438,6 +438,16 @@ func.func @fused_result_elem(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor
 
 func.func @fused_width(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op result width 8 differs from the sum of the column dims 4}}
-  %r = "emb.fused_columns"(%t, %ids, %o, %w) {columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_width_from_tables(%t: tensor<4x8xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>) {
+  %a = "emb.lookup"(%t, %ids, %o) {combiner = "sum", on_out_of_range = "error"} : (tensor<4x8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  // The lookups' widths come from their tables: 8 + 8.
+  // expected-error@+1 {{'emb.concat' op result width 12 differs from the sum of the column widths 16}}
+  %c = "emb.concat"(%a, %a) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x12xf32>
   return
 }

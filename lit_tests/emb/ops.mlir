@@ -35,8 +35,8 @@ func.func @shared_table() -> (tensor<10x4xf16>, tensor<10x4xf16>) {
 
 // CHECK-LABEL: func.func @fused
 func.func @fused(%tables: tensor<96xf32>, %ids: tensor<?xi64>, %offsets: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x12xf32> {
-  // CHECK: "emb.fused_columns"(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) {columns = [{combiner = "sum", dim = 8 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}, {combiner = "mean", default_id = 0 : i64, dim = 4 : i64, on_out_of_range = "default", rows = 4 : i64, table_offset = 80 : i64, weighted = true}]}
-  %r = "emb.fused_columns"(%tables, %ids, %offsets, %w) {columns = [
+  // CHECK: "emb.fused_columns"(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) {columns = [{combiner = "sum", dim = 8 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}, {combiner = "mean", default_id = 0 : i64, dim = 4 : i64, on_out_of_range = "default", rows = 4 : i64, table_offset = 80 : i64, weighted = true}], schedule = "element"}
+  %r = "emb.fused_columns"(%tables, %ids, %offsets, %w) {schedule = "element", columns = [
       {table_offset = 0 : i64, rows = 10 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"},
       {table_offset = 80 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "mean", weighted = true, on_out_of_range = "default", default_id = 0 : i64}]}
       : (tensor<96xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x12xf32>

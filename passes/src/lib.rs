@@ -4,13 +4,15 @@
 //! (`recom-verify` -> `recom_verify.rs`). Each file exports a `PASS`
 //! ([`recom_ir::PassDef`]); [`PASSES`] lists them and [`register_all`] makes
 //! every pass and pipeline nameable in pipeline strings.
+pub mod emb_fuse_columns;
+pub mod emb_lower_fused_columns;
 pub mod pipelines;
 pub mod recom_verify;
 
 use recom_ir::{PassDef, PipelineDef};
 
 /// Every recom pass, alphabetically by argument.
-pub const PASSES: &[&PassDef] = &[&recom_verify::PASS];
+pub const PASSES: &[&PassDef] = &[&emb_fuse_columns::PASS, &emb_lower_fused_columns::PASS, &recom_verify::PASS];
 
 /// Registers every recom pass and pipeline, plus the upstream passes, with
 /// MLIR's global registry. Idempotent.

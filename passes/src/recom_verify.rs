@@ -49,6 +49,8 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             "emb.lookup" => check_lookup(op),
             "emb.concat" => check_concat(op),
             "emb.fused_columns" => check_fused_columns(op),
+            "emb.packed_tables" => check_packed_tables(op),
+            "emb.pack_inputs" => check_pack_inputs(op),
             "symshape.symbol" => check_symbol(op),
             "symshape.expr" => check_expr(op),
             "symshape.shape_construct" => check_shape_construct(op),
@@ -233,7 +235,14 @@ fn check_concat(op: OperationRef) -> Check {
         if t.rank() != 2 || t.elem != out.elem {
             return Err(format!("column {i} must be a rank-2 tensor of the result's element type, got {}", column.r#type()));
         }
-        total = total.zip(t.shape[1]).map(|(a, b)| a + b);
+        // Column outputs are typed tensor<?x?xT> (IRDL variadics share one
+        // type); the width of a lookup's output is its table's dim.
+        let width = t.shape[1].or_else(|| {
+            let owner = OperationResult::try_from(column).ok()?.owner();
+            let table = emb::LookupOp::wrap(owner)?.table();
+            TensorInfo::of(table.r#type())?.shape.get(1).copied().flatten()
+        });
+        total = total.zip(width).map(|(a, b)| a + b);
     }
     if let (Some(total), Some(d)) = (total, out.shape[1]) {
         if total != d {
@@ -277,6 +286,14 @@ fn check_fused_columns(op: OperationRef) -> Check {
                 return Err(format!("column {i}: default_id {id} is not a row of its {}-row table", c.rows));
             }
         }
+        if let Some(f) = c.filter {
+            if f.lo >= f.hi {
+                return Err(format!("column {i}: filter range [{}, {}) is empty", f.lo, f.hi));
+            }
+            if f.default.is_some_and(|d| d < f.lo || d >= f.hi) {
+                return Err(format!("column {i}: filter_default lies outside [{}, {})", f.lo, f.hi));
+            }
+        }
         width += c.dim;
     }
     let out = result_tensor(op)?;
@@ -287,6 +304,61 @@ fn check_fused_columns(op: OperationRef) -> Check {
         if d != width {
             return Err(format!("result width {d} differs from the sum of the column dims {width}"));
         }
+    }
+    Ok(())
+}
+
+fn check_packed_tables(op: OperationRef) -> Check {
+    let view = emb::PackedTablesOp::wrap(op).expect("dispatched by name");
+    let tables = attr(view.tables())?;
+    let mut total = 0i64;
+    for (i, t) in tables.iter().enumerate() {
+        if t.name.is_empty() || t.rows <= 0 || t.dim <= 0 {
+            return Err(format!("table {i} needs a name and positive rows and dim"));
+        }
+        total = t.rows.checked_mul(t.dim).and_then(|n| n.checked_add(total)).ok_or("packed tables overflow i64")?;
+    }
+    let out = result_tensor(op)?;
+    if out.rank() != 1 || !matches!(out.elem, Elem::F32 | Elem::F16 | Elem::BF16) {
+        return Err("result must be a rank-1 tensor of f32, f16 or bf16".into());
+    }
+    match out.shape[0] {
+        Some(n) if n != total => Err(format!("result has {n} elements but the tables hold {total}")),
+        _ => Ok(()),
+    }
+}
+
+fn check_pack_inputs(op: OperationRef) -> Check {
+    let view = emb::PackInputsOp::wrap(op).expect("dispatched by name");
+    let [ids, offsets, weights] = attr(view.segments())?;
+    let weighted = attr(view.weighted())?;
+    if ids == 0 || ids != offsets || ids != weighted.len() {
+        return Err(format!(
+            "needs one ids and one row_offsets operand and one 'weighted' flag per column, got {ids} ids, {offsets} row_offsets, {} flags",
+            weighted.len()
+        ));
+    }
+    let expected = weighted.iter().filter(|&&w| w).count();
+    if weights != expected {
+        return Err(format!("has {weights} weights operands for {expected} weighted columns"));
+    }
+    for (group, what, widths) in [(0, "ids", &[64u32][..]), (1, "row_offsets", &[64][..])] {
+        for (i, v) in attr(view.group(group))?.into_iter().enumerate() {
+            int_vector(v, &format!("{what} operand {i}"), widths)?;
+        }
+    }
+    for (i, v) in attr(view.group(2))?.into_iter().enumerate() {
+        let t = tensor(v, &format!("weights operand {i}"))?;
+        if t.rank() != 1 || t.elem != Elem::F32 {
+            return Err(format!("weights operand {i} must be a rank-1 tensor of f32, got {}", v.r#type()));
+        }
+    }
+    let results: Vec<Value> = op.results().map(Into::into).collect();
+    int_vector(results[0], "packed ids", &[64])?;
+    int_vector(results[1], "packed row_offsets", &[64])?;
+    let w = tensor(results[2], "packed weights")?;
+    if w.rank() != 1 || w.elem != Elem::F32 {
+        return Err(format!("packed weights must be a rank-1 tensor of f32, got {}", results[2].r#type()));
     }
     Ok(())
 }

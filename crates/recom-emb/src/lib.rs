@@ -5,7 +5,7 @@
 //! crate gives passes typed builders (functions named after the ops) and typed
 //! views (`LookupOp`, ...) so no pass builds or reads an `emb` op by strings.
 use melior::{
-    ir::{operation::OperationBuilder, Location, Operation, Type, Value},
+    ir::{operation::OperationBuilder, AttributeLike, Location, Operation, Type, Value},
     Context,
 };
 use recom_opkit::{self as kit, op_view, string_enum, AttrError, AttrSource};
@@ -24,6 +24,11 @@ string_enum! {
 string_enum! {
     /// The `on_out_of_range` policy of a lookup, without its default id.
     OutOfRangeKind { Error = "error", Drop = "drop", Default = "default" }
+}
+
+string_enum! {
+    /// How `emb.fused_columns` maps work to parallel iterations.
+    Schedule { Element = "element" }
 }
 
 /// What a lookup does with an id >= the table's row count.
@@ -181,6 +186,17 @@ pub struct FusedColumn {
     pub combiner: Combiner,
     pub weighted: bool,
     pub on_out_of_range: OutOfRange,
+    /// An absorbed `emb.range_filter`, applied to ids before the lookup.
+    pub filter: Option<IdFilter>,
+}
+
+/// A range filter on ids: outside `[lo, hi)` an id is dropped (`default`
+/// `None`) or replaced by `default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdFilter {
+    pub lo: i64,
+    pub hi: i64,
+    pub default: Option<i64>,
 }
 
 impl FusedColumn {
@@ -193,6 +209,13 @@ impl FusedColumn {
             kit::named(context, "weighted", kit::boolean(context, self.weighted)),
         ];
         entries.extend(out_of_range_attrs(context, self.on_out_of_range));
+        if let Some(f) = self.filter {
+            entries.push(kit::named(context, "filter_lo", kit::i64(context, f.lo)));
+            entries.push(kit::named(context, "filter_hi", kit::i64(context, f.hi)));
+            if let Some(d) = f.default {
+                entries.push(kit::named(context, "filter_default", kit::i64(context, d)));
+            }
+        }
         kit::dictionary(context, &entries)
     }
 
@@ -204,6 +227,11 @@ impl FusedColumn {
             combiner: read_enum(src, "combiner")?,
             weighted: kit::bool_attr(src, "weighted")?,
             on_out_of_range: read_out_of_range(src)?,
+            filter: match (kit::opt_i64_attr(src, "filter_lo")?, kit::opt_i64_attr(src, "filter_hi")?) {
+                (Some(lo), Some(hi)) => Some(IdFilter { lo, hi, default: kit::opt_i64_attr(src, "filter_default")? }),
+                (None, None) => None,
+                _ => return Err(AttrError::new("filter_lo", "and filter_hi must be given together")),
+            },
         })
     }
 }
@@ -222,18 +250,89 @@ pub fn fused_columns<'c>(
     location: Location<'c>,
     inputs: FusedInputs<'c, '_>,
     columns: &[FusedColumn],
+    schedule: Schedule,
     result: Type<'c>,
 ) -> Operation<'c> {
     let columns: Vec<_> = columns.iter().map(|c| c.to_attr(context)).collect();
     build(
         OperationBuilder::new(FusedColumnsOp::NAME, location)
             .add_operands(&[inputs.tables, inputs.ids, inputs.row_offsets, inputs.weights])
+            .add_attributes(&[
+                kit::named(context, "columns", melior::ir::attribute::ArrayAttribute::new(context, &columns)),
+                kit::named(context, "schedule", kit::string(context, schedule.as_str())),
+            ])
+            .add_results(&[result]),
+    )
+}
+
+/// One table of `emb.packed_tables`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackedTable {
+    pub name: String,
+    pub rows: i64,
+    pub dim: i64,
+}
+
+impl PackedTable {
+    /// Offsets (in elements) of each table in the packed buffer, and its length.
+    pub fn layout(tables: &[PackedTable]) -> (Vec<i64>, i64) {
+        let mut offsets = Vec::with_capacity(tables.len());
+        let mut total = 0i64;
+        for t in tables {
+            offsets.push(total);
+            total += t.rows * t.dim;
+        }
+        (offsets, total)
+    }
+}
+
+/// `emb.packed_tables`: the listed tables in one buffer of type `result`.
+pub fn packed_tables<'c>(context: &'c Context, location: Location<'c>, tables: &[PackedTable], result: Type<'c>) -> Operation<'c> {
+    let entries: Vec<_> = tables
+        .iter()
+        .map(|t| {
+            kit::dictionary(
+                context,
+                &[
+                    kit::named(context, "name", kit::string(context, &t.name)),
+                    kit::named(context, "rows", kit::i64(context, t.rows)),
+                    kit::named(context, "dim", kit::i64(context, t.dim)),
+                ],
+            )
+        })
+        .collect();
+    build(
+        OperationBuilder::new(PackedTablesOp::NAME, location)
             .add_attributes(&[kit::named(
                 context,
-                "columns",
-                melior::ir::attribute::ArrayAttribute::new(context, &columns),
+                "tables",
+                melior::ir::attribute::ArrayAttribute::new(context, &entries),
             )])
             .add_results(&[result]),
+    )
+}
+
+/// `emb.pack_inputs`: C columns' inputs (`weights` only for weighted
+/// columns, in column order) into packed ids, offsets and weights.
+pub fn pack_inputs<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    ids: &[Value<'c, '_>],
+    row_offsets: &[Value<'c, '_>],
+    weights: &[Value<'c, '_>],
+    weighted: &[bool],
+    types: [Type<'c>; 3],
+) -> Operation<'c> {
+    let segments = [ids.len() as i32, row_offsets.len() as i32, weights.len() as i32];
+    let operands: Vec<Value> = ids.iter().chain(row_offsets).chain(weights).copied().collect();
+    build(
+        OperationBuilder::new(PackInputsOp::NAME, location)
+            .add_operands(&operands)
+            .add_attributes(&[
+                kit::named(context, "operandSegmentSizes", kit::i32_array(context, &segments)),
+                kit::named(context, "weighted", kit::bool_array(context, weighted)),
+            ])
+            .add_results(&types),
     )
 }
 
@@ -360,6 +459,17 @@ impl<'c, 'a> FusedColumnsOp<'c, 'a> {
     pub fn weights(&self) -> Value<'c, 'a> {
         self.operand(3)
     }
+    pub fn schedule(&self) -> Result<Schedule, AttrError> {
+        read_enum(&self.0, "schedule")
+    }
+    /// The loop function the op was lowered to, if any.
+    pub fn kernel(&self) -> Option<String> {
+        use melior::ir::operation::OperationLike;
+        self.0.attribute("kernel").ok().and_then(|a| {
+            unsafe { mlir_sys::mlirAttributeIsAFlatSymbolRef(a.to_raw()) }
+                .then(|| kit::text_of(unsafe { mlir_sys::mlirFlatSymbolRefAttrGetValue(a.to_raw()) }).into_owned())
+        })
+    }
     /// Per-column metadata; the error names the column index.
     pub fn columns(&self) -> Result<Vec<FusedColumn>, AttrError> {
         kit::dict_array_attr(&self.0, "columns")?
@@ -369,5 +479,128 @@ impl<'c, 'a> FusedColumnsOp<'c, 'a> {
                 FusedColumn::from_attr(d).map_err(|e| AttrError::new("columns", format!("entry {i}: {e}")))
             })
             .collect()
+    }
+}
+
+op_view!(
+    /// `emb.packed_tables`.
+    PackedTablesOp, "emb.packed_tables"
+);
+impl<'c, 'a> PackedTablesOp<'c, 'a> {
+    pub fn tables(&self) -> Result<Vec<PackedTable>, AttrError> {
+        kit::dict_array_attr(&self.0, "tables")?
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let entry = || -> Result<PackedTable, AttrError> {
+                    Ok(PackedTable { name: kit::str_attr(d, "name")?.into_owned(), rows: kit::i64_attr(d, "rows")?, dim: kit::i64_attr(d, "dim")? })
+                };
+                entry().map_err(|e| AttrError::new("tables", format!("entry {i}: {e}")))
+            })
+            .collect()
+    }
+}
+
+op_view!(
+    /// `emb.pack_inputs`.
+    PackInputsOp, "emb.pack_inputs"
+);
+impl<'c, 'a> PackInputsOp<'c, 'a> {
+    /// Operand counts of the (ids, row_offsets, weights) groups.
+    pub fn segments(&self) -> Result<[usize; 3], AttrError> {
+        let s = kit::i32_array_attr(&self.0, "operandSegmentSizes")?;
+        match s[..] {
+            [a, b, c] if a >= 0 && b >= 0 && c >= 0 => Ok([a as usize, b as usize, c as usize]),
+            _ => Err(AttrError::new("operandSegmentSizes", "must hold three non-negative sizes")),
+        }
+    }
+    pub fn weighted(&self) -> Result<Vec<bool>, AttrError> {
+        kit::bool_array_attr(&self.0, "weighted")
+    }
+    /// Operands of group `group` (0: ids, 1: row_offsets, 2: weights).
+    pub fn group(&self, group: usize) -> Result<Vec<Value<'c, 'a>>, AttrError> {
+        let s = self.segments()?;
+        let start: usize = s[..group].iter().sum();
+        Ok((start..start + s[group]).map(|i| self.operand(i)).collect())
+    }
+}
+
+/// The metadata buffer the fused kernel reads (one `i64` array): how the
+/// per-column attributes of `emb.fused_columns` reach the loops without one
+/// kernel argument per column.
+///
+/// Layout: `[num_columns, width]`, then `column_of[k]` for each of the
+/// `width` output elements, then [`FIELDS`](kernel_meta::FIELDS) entries per
+/// column (see [`field`](kernel_meta::field)).
+pub mod kernel_meta {
+    use super::{Combiner, FusedColumn, OutOfRange};
+
+    pub const HEADER: usize = 2;
+    pub const FIELDS: usize = 11;
+
+    /// Field offsets within a column's entry.
+    pub mod field {
+        pub const TABLE_OFFSET: usize = 0;
+        pub const DIM: usize = 1;
+        pub const ROWS: usize = 2;
+        pub const OUT_OFFSET: usize = 3;
+        /// 0 sum, 1 mean, 2 sqrtn.
+        pub const COMBINER: usize = 4;
+        /// 0 or 1.
+        pub const WEIGHTED: usize = 5;
+        /// 0 error, 1 drop, 2 default.
+        pub const ON_OUT_OF_RANGE: usize = 6;
+        pub const DEFAULT_ID: usize = 7;
+        /// Without a filter: i64::MIN and i64::MAX.
+        pub const FILTER_LO: usize = 8;
+        pub const FILTER_HI: usize = 9;
+        /// The id for filtered-out ids; -1 drops them.
+        pub const FILTER_DEFAULT: usize = 10;
+    }
+
+    /// Offset of column `c`'s entry.
+    pub fn column_base(width: usize, c: usize) -> usize {
+        HEADER + width + c * FIELDS
+    }
+
+    /// The metadata buffer for `columns`.
+    pub fn encode(columns: &[FusedColumn]) -> Vec<i64> {
+        let width: i64 = columns.iter().map(|c| c.dim).sum();
+        let mut meta = vec![columns.len() as i64, width];
+        for (c, column) in columns.iter().enumerate() {
+            meta.extend(std::iter::repeat_n(c as i64, column.dim as usize));
+        }
+        let mut out_offset = 0;
+        for column in columns {
+            let (oor, default_id) = match column.on_out_of_range {
+                OutOfRange::Error => (0, 0),
+                OutOfRange::Drop => (1, 0),
+                OutOfRange::Default(id) => (2, id),
+            };
+            let (lo, hi, fdefault) = match column.filter {
+                Some(f) => (f.lo, f.hi, f.default.unwrap_or(-1)),
+                None => (i64::MIN, i64::MAX, -1),
+            };
+            let combiner = match column.combiner {
+                Combiner::Sum => 0,
+                Combiner::Mean => 1,
+                Combiner::Sqrtn => 2,
+            };
+            meta.extend([
+                column.table_offset,
+                column.dim,
+                column.rows,
+                out_offset,
+                combiner,
+                column.weighted as i64,
+                oor,
+                default_id,
+                lo,
+                hi,
+                fdefault,
+            ]);
+            out_offset += column.dim;
+        }
+        meta
     }
 }

@@ -142,6 +142,32 @@ pub fn f64_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<f
     }
 }
 
+/// `array<i1: ...>`.
+pub fn bool_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<bool>, AttrError> {
+    let attr = required(src, name)?;
+    let raw = attr.to_raw();
+    unsafe {
+        if !mlir_sys::mlirAttributeIsADenseBoolArray(raw) {
+            return Err(AttrError::new(name, format!("must be array<i1: ...>, got {attr}")));
+        }
+        let n = mlir_sys::mlirDenseArrayGetNumElements(raw);
+        Ok((0..n).map(|i| mlir_sys::mlirDenseBoolArrayGetElement(raw, i)).collect())
+    }
+}
+
+/// `array<i32: ...>` (e.g. `operandSegmentSizes`).
+pub fn i32_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<i32>, AttrError> {
+    let attr = required(src, name)?;
+    let raw = attr.to_raw();
+    unsafe {
+        if !mlir_sys::mlirAttributeIsADenseI32Array(raw) {
+            return Err(AttrError::new(name, format!("must be array<i32: ...>, got {attr}")));
+        }
+        let n = mlir_sys::mlirDenseArrayGetNumElements(raw);
+        Ok((0..n).map(|i| mlir_sys::mlirDenseI32ArrayGetElement(raw, i)).collect())
+    }
+}
+
 // ---- constructors -------------------------------------------------------
 
 pub fn named<'c>(context: &'c Context, name: &str, attr: impl Into<Attribute<'c>>) -> (Identifier<'c>, Attribute<'c>) {
@@ -169,6 +195,15 @@ pub fn f64_array<'c>(context: &'c Context, values: &[f64]) -> Attribute<'c> {
     unsafe {
         Attribute::from_raw(mlir_sys::mlirDenseF64ArrayGet(context.to_raw(), values.len() as isize, values.as_ptr()))
     }
+}
+
+pub fn bool_array<'c>(context: &'c Context, values: &[bool]) -> Attribute<'c> {
+    let ints: Vec<std::ffi::c_int> = values.iter().map(|&b| b as std::ffi::c_int).collect();
+    unsafe { Attribute::from_raw(mlir_sys::mlirDenseBoolArrayGet(context.to_raw(), ints.len() as isize, ints.as_ptr())) }
+}
+
+pub fn i32_array<'c>(context: &'c Context, values: &[i32]) -> Attribute<'c> {
+    unsafe { Attribute::from_raw(mlir_sys::mlirDenseI32ArrayGet(context.to_raw(), values.len() as isize, values.as_ptr())) }
 }
 
 pub fn dictionary<'c>(context: &'c Context, entries: &[(Identifier<'c>, Attribute<'c>)]) -> Attribute<'c> {

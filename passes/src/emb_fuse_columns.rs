@@ -1,0 +1,208 @@
+//! `emb-fuse-columns`: every column that feeds an `emb.concat` becomes part
+//! of ONE `emb.fused_columns` op.
+//!
+//! [Pattern: concat of lookups]
+//! IN:  %l_i = emb.lookup(emb.table{name_i}, [emb.range_filter](%ids_i), %offsets_i, [%w_i])
+//!      %out = emb.concat(%l_0, ..., %l_n)
+//! OUT: %tables = emb.packed_tables {tables = [distinct tables]}
+//!      %ids, %offsets, %weights = emb.pack_inputs(%ids_*, %offsets_*, %w_*)
+//!      %out = emb.fused_columns(%tables, %ids, %offsets, %weights) {columns = [...], schedule = "element"}
+//!
+//! Tables shared by several columns (same name) are packed once. A range
+//! filter that directly produces a lookup's ids is absorbed into the column
+//! (its `filter_*` fields). Lookups, filters and tables left without users are
+//! erased. The pattern does not fire (`negative_` tests) when an operand of the
+//! concat is not an `emb.lookup`, or a table is not an `emb.table` of f32.
+use melior::{
+    ir::{
+        operation::{OperationLike, OperationRef, OperationResult},
+        Type, Value, ValueLike,
+    },
+    Context, GreedyRewriteDriverConfig, PatternRewriter, RewritePatternSet,
+};
+use recom_emb::{self as emb, FusedColumn, FusedInputs, IdFilter, PackedTable, Schedule};
+use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionValues, PassDef};
+use recom_opkit::{Elem, TensorInfo};
+
+pub static PASS: PassDef = PassDef {
+    argument: "emb-fuse-columns",
+    name: "EmbFuseColumns",
+    summary: "Fuse the columns feeding each emb.concat into one emb.fused_columns over packed inputs",
+    description: "Rewrites emb.concat of emb.lookup results into emb.packed_tables + emb.pack_inputs + \
+                  emb.fused_columns, absorbing range filters and packing shared tables once.",
+    anchor: None,
+    options: &[],
+    run,
+};
+
+fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
+    let context = unsafe { root.context().to_ref() };
+    let patterns = RewritePatternSet::new(context);
+    patterns.add(melior::create_op_rewrite_pattern(
+        emb::ConcatOp::NAME,
+        1,
+        context,
+        |_, op, rewriter| {
+            let op = unsafe { OperationRef::from_raw(op) };
+            let rewriter = unsafe { PatternRewriter::from_raw(rewriter) };
+            fuse_concat(op, rewriter)
+        },
+        &[emb::PackedTablesOp::NAME, emb::PackInputsOp::NAME, emb::FusedColumnsOp::NAME],
+    ));
+    let config = GreedyRewriteDriverConfig::new();
+    config.enable_folding(false);
+    melior::apply_patterns_and_fold_greedily_with_op(root, patterns.freeze(), &config).map_err(|_| {
+        emit_error(root.location(), "emb-fuse-columns: the rewrite did not converge");
+        PassFailure
+    })
+}
+
+fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    OperationResult::try_from(value).ok().map(|r| r.owner())
+}
+
+fn has_uses(value: Value) -> bool {
+    unsafe { !mlir_sys::mlirOpOperandIsNull(mlir_sys::mlirValueGetFirstUse(value.to_raw())) }
+}
+
+/// One matched column, before rewriting.
+struct Matched<'c, 'a> {
+    lookup: OperationRef<'c, 'a>,
+    filter: Option<OperationRef<'c, 'a>>,
+    table: OperationRef<'c, 'a>,
+    name: String,
+    rows: i64,
+    dim: i64,
+    ids: Value<'c, 'a>,
+    column: FusedColumn,
+}
+
+fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
+    let lookup = emb::LookupOp::wrap(defining_op(value)?)?;
+    let table = emb::TableOp::wrap(defining_op(lookup.table())?)?;
+    let info = TensorInfo::of(table.table().r#type())?;
+    let (Some(rows), Some(dim)) = (info.shape[0], info.shape[1]) else { return None };
+    if info.elem != Elem::F32 {
+        return None;
+    }
+    let (ids, filter, id_filter) = match defining_op(lookup.ids()).and_then(emb::RangeFilterOp::wrap) {
+        Some(f) => {
+            let default = match f.mode().ok()? {
+                emb::FilterMode::Drop => None,
+                emb::FilterMode::Default(d) => Some(d),
+            };
+            (f.ids(), Some(f.op()), Some(IdFilter { lo: f.lo().ok()?, hi: f.hi().ok()?, default }))
+        }
+        None => (lookup.ids(), None, None),
+    };
+    Some(Matched {
+        lookup: lookup.op(),
+        filter,
+        table: table.op(),
+        name: table.name().ok()?.into_owned(),
+        rows,
+        dim,
+        ids,
+        column: FusedColumn {
+            table_offset: 0, // set once tables are packed
+            rows,
+            dim,
+            combiner: lookup.combiner().ok()?,
+            weighted: lookup.weights().is_some(),
+            on_out_of_range: lookup.on_out_of_range().ok()?,
+            filter: id_filter,
+        },
+    })
+}
+
+fn unique<'c, 'a>(ops: impl Iterator<Item = OperationRef<'c, 'a>>) -> Vec<OperationRef<'c, 'a>> {
+    let mut seen: Vec<OperationRef> = Vec::new();
+    for op in ops {
+        if !seen.iter().any(|s| s.to_raw().ptr == op.to_raw().ptr) {
+            seen.push(op);
+        }
+    }
+    seen
+}
+
+fn fuse_concat(concat: OperationRef, rewriter: PatternRewriter) -> bool {
+    let Some(matched) = concat.operands().map(match_column).collect::<Option<Vec<_>>>() else {
+        return false;
+    };
+    if matched.is_empty() {
+        return false;
+    }
+    let context: &Context = unsafe { concat.context().to_ref() };
+    let location = concat.location();
+
+    // Distinct tables in first-use order; shared names map to one slot.
+    let mut tables: Vec<PackedTable> = Vec::new();
+    let mut columns = Vec::with_capacity(matched.len());
+    for m in &matched {
+        let slot = match tables.iter().position(|t| t.name == m.name) {
+            Some(i) if tables[i].rows == m.rows && tables[i].dim == m.dim => i,
+            // Same name, different shape: recom-verify rejects this; do not fuse.
+            Some(_) => return false,
+            None => {
+                tables.push(PackedTable { name: m.name.clone(), rows: m.rows, dim: m.dim });
+                tables.len() - 1
+            }
+        };
+        columns.push(slot);
+    }
+    let (offsets, total) = PackedTable::layout(&tables);
+    let columns: Vec<FusedColumn> = matched
+        .iter()
+        .zip(&columns)
+        .map(|(m, &slot)| FusedColumn { table_offset: offsets[slot], ..m.column.clone() })
+        .collect();
+
+    let f32t = Type::float32(context);
+    let i64t = melior::ir::r#type::IntegerType::new(context, 64).into();
+    let dynamic = |elem| melior::ir::r#type::RankedTensorType::new(&[i64::MIN as u64], elem, None).into();
+    let static_1d = melior::ir::r#type::RankedTensorType::new(&[total as u64], f32t, None).into();
+
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(concat);
+    let packed_tables = base.insert(emb::packed_tables(context, location, &tables, static_1d));
+    let ids: Vec<Value> = matched.iter().map(|m| m.ids).collect();
+    let row_offsets: Vec<Value> = matched.iter().map(|m| emb::LookupOp::wrap(m.lookup).unwrap().row_offsets()).collect();
+    let weights: Vec<Value> = matched.iter().filter_map(|m| emb::LookupOp::wrap(m.lookup).unwrap().weights()).collect();
+    let weighted: Vec<bool> = columns.iter().map(|c| c.weighted).collect();
+    let packed = base.insert(emb::pack_inputs(
+        context,
+        location,
+        &ids,
+        &row_offsets,
+        &weights,
+        &weighted,
+        [dynamic(i64t), dynamic(i64t), dynamic(f32t)],
+    ));
+    let result_type = concat.result(0).expect("concat has a result").r#type();
+    let fused = base.insert(emb::fused_columns(
+        context,
+        location,
+        FusedInputs {
+            tables: packed_tables.result(0).unwrap().into(),
+            ids: packed.result(0).unwrap().into(),
+            row_offsets: packed.result(1).unwrap().into(),
+            weights: packed.result(2).unwrap().into(),
+        },
+        &columns,
+        Schedule::Element,
+        result_type,
+    ));
+    base.replace_op_with_operation(concat, fused);
+
+    // Erase what became dead, users before producers; each op once (columns
+    // may share a lookup, a filter or a table).
+    let lookups = unique(matched.iter().map(|m| m.lookup));
+    let filters = unique(matched.iter().filter_map(|m| m.filter));
+    let tables = unique(matched.iter().map(|m| m.table));
+    for op in lookups.into_iter().chain(filters).chain(tables) {
+        if !has_uses(op.result(0).unwrap().into()) {
+            base.erase_op(op);
+        }
+    }
+    true
+}
