@@ -4,12 +4,13 @@
 //! harness can run them one stage at a time.
 use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
 
-/// The default pipeline. At this stage of recom it checks the IR and cleans
-/// it up; later stages (raising, fusion, lowering) are appended here as they
-/// land.
+/// The default pipeline: check the IR, fuse every concat of columns into one
+/// `emb.fused_columns`, lower it to a loop kernel, clean up, check again.
+/// Later stages (raising from TensorFlow, symbolic shapes) are added here as
+/// they land.
 pub static DEFAULT: PipelineDef = PipelineDef {
     argument: "recom-default",
-    summary: "recom's default compilation pipeline (verify, canonicalize, CSE, drop dead symbols)",
+    summary: "recom's default pipeline: verify, fuse columns, lower the fused op to loops, canonicalize, CSE, drop dead symbols",
     options: &[
         OptionDef {
             name: "verify",
@@ -27,12 +28,24 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
     if verify {
         stages.push("recom-verify");
     }
-    stages.extend(["canonicalize", "cse", "symbol-dce"]);
+    stages.extend(["emb-fuse-columns", "emb-lower-fused-columns", "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");
     }
     stages.into_iter().map(String::from).collect()
 }
 
+/// Lowers a kernel module (the loop functions made by
+/// `emb-lower-fused-columns`, alone in a module) to the LLVM dialect for the
+/// CPU JIT.
+pub static CPU_KERNEL: PipelineDef = PipelineDef {
+    argument: "recom-cpu-kernel",
+    summary: "Lower loop kernels to the LLVM dialect for the CPU JIT",
+    options: &[],
+    stages: |_| {
+        ["canonicalize", "convert-scf-to-cf", "convert-to-llvm", "reconcile-unrealized-casts"].map(String::from).to_vec()
+    },
+};
+
 /// Every recom pipeline.
-pub const PIPELINES: &[&PipelineDef] = &[&DEFAULT];
+pub const PIPELINES: &[&PipelineDef] = &[&CPU_KERNEL, &DEFAULT];

@@ -16,9 +16,11 @@
 //!   w = 1 for unweighted columns, accumulated in f32 in id order.
 //! * Column outputs are concatenated into `[B, ΣD]` in column order.
 //!
-//! [`pack`] defines the packed input layout the fused kernel reads.
+//! Inputs and their validation are the runtime's ([`recom_runtime::input`]).
 pub mod synthetic;
 
+pub use recom_runtime::input::{ColumnInput, InputError};
+use recom_runtime::input::validate_all;
 use std::fmt;
 
 /// How a bag's embeddings are pooled.
@@ -84,72 +86,19 @@ impl Model {
     }
 }
 
-/// One column's input for a batch, in CSR form.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct ColumnInput {
-    pub ids: Vec<i64>,
-    /// B + 1 offsets into `ids`: row r owns `ids[offsets[r]..offsets[r + 1]]`.
-    pub offsets: Vec<i64>,
-    /// One weight per id for weighted columns, `None` otherwise.
-    pub weights: Option<Vec<f32>>,
-}
-
 /// Why a batch cannot be evaluated.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EvalError {
-    #[error("the model has {expected} columns but the batch has {got}")]
-    ColumnCount { expected: usize, got: usize },
-    #[error("column {column}: {problem}")]
-    BadInput { column: usize, problem: String },
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("column {column}, row {row}: id {id} is not a row of its {rows}-row table")]
     IdOutOfRange { column: usize, row: usize, id: i64, rows: usize },
 }
 
-fn bad(column: usize, problem: impl Into<String>) -> EvalError {
-    EvalError::BadInput { column, problem: problem.into() }
-}
-
-/// Checks one column's CSR input; returns its batch size.
-pub fn validate(column: usize, input: &ColumnInput, weighted: bool) -> Result<usize, EvalError> {
-    let offsets = &input.offsets;
-    if offsets.is_empty() {
-        return Err(bad(column, "row offsets are empty (a batch of B rows needs B + 1 offsets)"));
-    }
-    if offsets[0] != 0 {
-        return Err(bad(column, format!("row offsets must start at 0, got {}", offsets[0])));
-    }
-    if let Some(r) = offsets.windows(2).position(|w| w[1] < w[0]) {
-        return Err(bad(column, format!("row offsets decrease at row {r}: {} > {}", offsets[r], offsets[r + 1])));
-    }
-    let last = *offsets.last().unwrap();
-    if last != input.ids.len() as i64 {
-        return Err(bad(column, format!("the last row offset is {last} but there are {} ids", input.ids.len())));
-    }
-    match (&input.weights, weighted) {
-        (Some(w), true) if w.len() != input.ids.len() => {
-            Err(bad(column, format!("{} weights for {} ids", w.len(), input.ids.len())))
-        }
-        (None, true) => Err(bad(column, "the column is weighted but no weights were given")),
-        (Some(_), false) => Err(bad(column, "the column is unweighted but weights were given")),
-        _ => Ok(offsets.len() - 1),
-    }
-}
-
 /// Evaluates the model on a batch: the `[B, ΣD]` output, row-major.
 pub fn evaluate(model: &Model, inputs: &[ColumnInput]) -> Result<Vec<f32>, EvalError> {
-    if inputs.len() != model.columns.len() {
-        return Err(EvalError::ColumnCount { expected: model.columns.len(), got: inputs.len() });
-    }
-    let mut batch = None;
-    for (c, (column, input)) in model.columns.iter().zip(inputs).enumerate() {
-        let b = validate(c, input, column.weighted)?;
-        match batch {
-            None => batch = Some(b),
-            Some(b0) if b0 != b => return Err(bad(c, format!("batch of {b} rows, but column 0 has {b0}"))),
-            _ => {}
-        }
-    }
-    let batch = batch.unwrap_or(0);
+    let weighted: Vec<bool> = model.columns.iter().map(|c| c.weighted).collect();
+    let batch = validate_all(inputs, &weighted)?;
     let width = model.width();
     let mut out = vec![0f32; batch * width];
     let mut base = 0;
@@ -231,45 +180,6 @@ fn pool_bag(
     Ok(())
 }
 
-/// All columns' inputs in the fused kernel's layout.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Packed {
-    /// Every column's ids, column after column.
-    pub ids: Vec<i64>,
-    /// Per column B + 1 offsets into `ids` (absolute positions), column after column.
-    pub offsets: Vec<i64>,
-    /// One weight per id (1.0 for unweighted columns), or empty when no column is weighted.
-    pub weights: Vec<f32>,
-    pub batch: usize,
-}
-
-/// Packs validated column inputs into the fused layout.
-pub fn pack(model: &Model, inputs: &[ColumnInput]) -> Result<Packed, EvalError> {
-    if inputs.len() != model.columns.len() {
-        return Err(EvalError::ColumnCount { expected: model.columns.len(), got: inputs.len() });
-    }
-    let any_weighted = model.columns.iter().any(|c| c.weighted);
-    let mut packed = Packed::default();
-    for (c, (column, input)) in model.columns.iter().zip(inputs).enumerate() {
-        let b = validate(c, input, column.weighted)?;
-        if c == 0 {
-            packed.batch = b;
-        } else if b != packed.batch {
-            return Err(bad(c, format!("batch of {b} rows, but column 0 has {}", packed.batch)));
-        }
-        let base = packed.ids.len() as i64;
-        packed.offsets.extend(input.offsets.iter().map(|o| o + base));
-        packed.ids.extend_from_slice(&input.ids);
-        if any_weighted {
-            match &input.weights {
-                Some(w) => packed.weights.extend_from_slice(w),
-                None => packed.weights.extend(std::iter::repeat_n(1.0, input.ids.len())),
-            }
-        }
-    }
-    Ok(packed)
-}
-
 impl fmt::Display for Combiner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -349,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn concat_and_pack() {
+    fn concat_in_column_order() {
         let model = Model {
             tables: vec![table(3, 2), table(5, 1)],
             columns: vec![col(Combiner::Sum, false), Column { table: 1, ..col(Combiner::Sum, true) }],
@@ -357,27 +267,7 @@ mod tests {
         let inputs =
             [input(&[0, 2], &[0, 1, 2], None), input(&[4, 4, 1], &[0, 2, 3], Some(&[1.0, 0.5, 2.0]))];
         assert_eq!(evaluate(&model, &inputs).unwrap(), vec![0., 1., 6., 4., 5., 2.]);
-        let packed = pack(&model, &inputs).unwrap();
-        assert_eq!(packed.ids, vec![0, 2, 4, 4, 1]);
-        assert_eq!(packed.offsets, vec![0, 1, 2, 2, 4, 5]);
-        assert_eq!(packed.weights, vec![1.0, 1.0, 1.0, 0.5, 2.0]);
-        assert_eq!(packed.batch, 2);
+        assert!(matches!(evaluate(&model, &inputs[..1]), Err(EvalError::Input(InputError::ColumnCount { .. }))));
     }
 
-    #[test]
-    fn bad_inputs_are_errors() {
-        let model = Model { tables: vec![table(3, 1)], columns: vec![col(Combiner::Sum, false)] };
-        let e = |ids: &[i64], offs: &[i64]| evaluate(&model, &[input(ids, offs, None)]).unwrap_err().to_string();
-        assert_eq!(e(&[], &[]), "column 0: row offsets are empty (a batch of B rows needs B + 1 offsets)");
-        assert_eq!(e(&[0], &[1, 1]), "column 0: row offsets must start at 0, got 1");
-        assert_eq!(e(&[0, 1], &[0, 2, 1]), "column 0: row offsets decrease at row 1: 2 > 1");
-        assert_eq!(e(&[0, 1], &[0, 1]), "column 0: the last row offset is 1 but there are 2 ids");
-        let weighted = Model { columns: vec![col(Combiner::Sum, true)], ..model.clone() };
-        assert!(evaluate(&weighted, &[input(&[0], &[0, 1], Some(&[]))]).unwrap_err().to_string().contains("0 weights for 1 ids"));
-        assert!(evaluate(&weighted, &[input(&[0], &[0, 1], None)]).is_err());
-        assert_eq!(
-            evaluate(&model, &[]).unwrap_err(),
-            EvalError::ColumnCount { expected: 1, got: 0 }
-        );
-    }
 }

@@ -28,7 +28,13 @@ pub use recom_emb as emb;
 pub use recom_ir as ir;
 pub use recom_opkit as opkit;
 pub use recom_passes as passes;
+pub use recom_reference as reference;
+pub use recom_runtime as runtime;
 pub use recom_symshape as symshape;
+
+pub mod compile;
+pub mod cpu;
+pub mod model_ir;
 
 use recom_ir::{context::ContextError, Diagnostic, DiagnosticCapture, PipelineDef};
 

@@ -1,4 +1,5 @@
 //! recom's library-level integration tests (one test binary: each links all
 //! of MLIR).
+mod cpu_jit;
 mod library_use;
 mod pipeline_snapshots;

@@ -1,0 +1,6 @@
+//! recom's lean runtime. It links no MLIR or LLVM: a compiled model is a
+//! [`plan::Plan`] (tables, columns, kernel metadata) plus kernel code, and
+//! this crate prepares each request on the host ([`input`]: validation and
+//! packing into the fused layout) and runs it.
+pub mod input;
+pub mod plan;

@@ -1,0 +1,126 @@
+//! What a compiled model needs at run time, as plain data (serializable, so
+//! an artifact can be written by the compiler and read by the runtime).
+use crate::input::{self, ColumnInput, InputError, Packed};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// One table of the packed tables buffer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSlot {
+    pub name: String,
+    pub rows: usize,
+    pub dim: usize,
+    /// Offset in the packed buffer, in elements.
+    pub offset: usize,
+}
+
+/// A range filter on ids (absorbed `emb.range_filter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterPlan {
+    pub lo: i64,
+    pub hi: i64,
+    pub default: Option<i64>,
+}
+
+/// One column: where its inputs come from and how its ids are checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnPlan {
+    /// Index into [`Plan::tables`].
+    pub table: usize,
+    pub weighted: bool,
+    pub filter: Option<FilterPlan>,
+    /// Arguments of the model function holding this column's ids, row
+    /// offsets and (weighted columns) weights.
+    pub ids_arg: usize,
+    pub offsets_arg: usize,
+    pub weights_arg: Option<usize>,
+}
+
+/// A compiled model's fused embedding layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The model function.
+    pub function: String,
+    /// The kernel (loop function or GPU kernel) name.
+    pub kernel: String,
+    pub tables: Vec<TableSlot>,
+    pub columns: Vec<ColumnPlan>,
+    /// ΣD, the output width.
+    pub width: usize,
+    /// The kernel's metadata buffer.
+    pub meta: Vec<i64>,
+}
+
+/// Why a request failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("table '{name}': {problem}")]
+    Table { name: String, problem: String },
+    #[error("column {column}, row {row}: id {id} is not a row of its {rows}-row table (on_out_of_range = \"error\")")]
+    IdOutOfRange { column: usize, row: usize, id: i64, rows: usize },
+    #[error("device: {0}")]
+    Device(String),
+}
+
+impl Plan {
+    pub fn weighted(&self) -> Vec<bool> {
+        self.columns.iter().map(|c| c.weighted).collect()
+    }
+
+    /// Length of the packed tables buffer.
+    pub fn packed_tables_len(&self) -> usize {
+        self.tables.iter().map(|t| t.offset + t.rows * t.dim).max().unwrap_or(0)
+    }
+
+    /// Builds the packed tables buffer from tables given by name (row-major
+    /// `rows x dim` each).
+    pub fn bind_tables(&self, tables: &HashMap<String, Vec<f32>>) -> Result<Vec<f32>, RunError> {
+        let mut packed = vec![0f32; self.packed_tables_len()];
+        for slot in &self.tables {
+            let data = tables.get(&slot.name).ok_or_else(|| RunError::Table {
+                name: slot.name.clone(),
+                problem: "no data was given for this table".into(),
+            })?;
+            if data.len() != slot.rows * slot.dim {
+                return Err(RunError::Table {
+                    name: slot.name.clone(),
+                    problem: format!("expected {} x {} = {} values, got {}", slot.rows, slot.dim, slot.rows * slot.dim, data.len()),
+                });
+            }
+            packed[slot.offset..slot.offset + data.len()].copy_from_slice(data);
+        }
+        Ok(packed)
+    }
+
+    /// Validates and packs a request.
+    pub fn pack(&self, inputs: &[ColumnInput]) -> Result<Packed, InputError> {
+        input::pack(inputs, &self.weighted())
+    }
+
+    /// Turns the kernel's status word into an error naming the column, row
+    /// and id (the kernel reports only column and row; the id is found again
+    /// on the host with the kernel's rules).
+    pub fn check_status(&self, status: i64, inputs: &[ColumnInput]) -> Result<(), RunError> {
+        if status == 0 {
+            return Ok(());
+        }
+        let code = status - 1;
+        let (column, row) = ((code >> 32) as usize, (code & 0xffff_ffff) as usize);
+        let (Some(plan), Some(input)) = (self.columns.get(column), inputs.get(column)) else {
+            return Err(RunError::Device(format!("kernel reported an out-of-range id in unknown column {column}")));
+        };
+        let rows = self.tables[plan.table].rows;
+        let bag = input.offsets[row] as usize..input.offsets[row + 1] as usize;
+        let id = input.ids[bag]
+            .iter()
+            .map(|&id| match plan.filter {
+                Some(f) if id < f.lo || id >= f.hi => f.default.unwrap_or(-1),
+                _ => id,
+            })
+            .find(|&id| id >= rows as i64)
+            .unwrap_or(-1);
+        Err(RunError::IdOutOfRange { column, row, id, rows })
+    }
+}

@@ -1,0 +1,145 @@
+//! From `emb` IR to a compiled model: the host [`Plan`] (what the runtime
+//! does per request) plus a kernel module (the loop function, alone, ready for
+//! the CPU or GPU lowering).
+use crate::Error;
+use melior::{
+    ir::{
+        block::BlockArgument,
+        operation::{OperationLike, OperationRef, OperationResult, WalkOrder, WalkResult},
+        BlockLike, Location, Module, Value,
+    },
+    pass::PassManager,
+    Context,
+};
+use recom_emb::{kernel_meta, FusedColumnsOp, PackInputsOp, PackedTable, PackedTablesOp};
+use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
+use recom_runtime::plan::{ColumnPlan, FilterPlan, Plan, TableSlot};
+
+/// A model compiled down to its kernel module.
+pub struct Compiled<'c> {
+    pub plan: Plan,
+    /// The kernel function alone in a module, still at the loop level.
+    pub kernel_module: Module<'c>,
+}
+
+fn unsupported(op: OperationRef, message: String) -> Error {
+    Error::Failed(vec![Diagnostic::new(Severity::Error, SourceLocation::from_mlir(op.location()), message)])
+}
+
+/// Runs `recom-default` on `module` and extracts the plan of its one fused
+/// embedding layer.
+pub fn compile<'c>(context: &'c Context, module: &mut Module<'c>) -> Result<Compiled<'c>, Error> {
+    let capture = DiagnosticCapture::attach(context);
+    let pm = PassManager::new(context);
+    crate::add_pipeline(&pm, "builtin.module(recom-default)")?;
+    if pm.run(module).is_err() {
+        return Err(Error::Failed(capture.take()));
+    }
+    drop(capture);
+
+    let mut fused = Vec::new();
+    module.as_operation().walk(WalkOrder::PreOrder, |op| {
+        if FusedColumnsOp::wrap(op).is_some() {
+            fused.push(op.to_raw());
+        }
+        WalkResult::Advance
+    });
+    let op = match fused[..] {
+        [one] => unsafe { OperationRef::from_raw(one) },
+        _ => {
+            return Err(unsupported(
+                module.as_operation(),
+                format!("expected one fused embedding layer (an emb.concat of lookups), found {}", fused.len()),
+            ))
+        }
+    };
+    let plan = plan_of(FusedColumnsOp::wrap(op).unwrap())?;
+
+    // The kernel, cloned into a module of its own.
+    let kernel_module = Module::new(Location::new(context, &plan.kernel, 0, 0));
+    let mut kernel = None;
+    let mut next = module.body().first_operation();
+    while let Some(f) = next {
+        let name = f.attribute("sym_name").ok().and_then(recom_opkit::string_value);
+        if name.as_deref() == Some(plan.kernel.as_str()) {
+            kernel = Some(f.to_raw());
+        }
+        next = f.next_in_block();
+    }
+    let kernel = kernel.ok_or_else(|| unsupported(op, format!("kernel @{} is missing", plan.kernel)))?;
+    let clone = unsafe { melior::ir::Operation::from_raw(mlir_sys::mlirOperationClone(kernel)) };
+    kernel_module.body().append_operation(clone);
+    Ok(Compiled { plan, kernel_module })
+}
+
+fn defining<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    OperationResult::try_from(value).ok().map(|r| r.owner())
+}
+
+/// The function argument `value` is, if it is one.
+fn argument_number(value: Value) -> Option<usize> {
+    BlockArgument::try_from(value).ok().map(|a| a.argument_number())
+}
+
+fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
+    let op = fused.op();
+    let attr_error = |e: recom_opkit::AttrError| unsupported(op, format!("'emb.fused_columns' op {e}"));
+    let columns = fused.columns().map_err(attr_error)?;
+    let kernel = fused.kernel().ok_or_else(|| unsupported(op, "emb.fused_columns was not lowered to a kernel".into()))?;
+    let tables_op = defining(fused.tables())
+        .and_then(PackedTablesOp::wrap)
+        .ok_or_else(|| unsupported(op, "the tables operand must come from emb.packed_tables".into()))?;
+    let tables = tables_op.tables().map_err(attr_error)?;
+    let (offsets, _) = PackedTable::layout(&tables);
+    let pack = defining(fused.row_offsets())
+        .and_then(PackInputsOp::wrap)
+        .ok_or_else(|| unsupported(op, "the inputs must come from emb.pack_inputs".into()))?;
+    let ids = pack.group(0).map_err(attr_error)?;
+    let row_offsets = pack.group(1).map_err(attr_error)?;
+    let mut weights = pack.group(2).map_err(attr_error)?.into_iter();
+    let host_value = |what: &str, c: usize, v: Value| -> Result<usize, Error> {
+        argument_number(v).ok_or_else(|| {
+            let producer = defining(v).map(|p| recom_opkit::identifier_text(p.name()).into_owned()).unwrap_or_default();
+            unsupported(
+                defining(v).unwrap_or(op),
+                format!("column {c}: the {what} come from '{producer}', which the runtime does not execute yet (inputs must be function arguments)"),
+            )
+        })
+    };
+    let mut plans = Vec::with_capacity(columns.len());
+    for (c, column) in columns.iter().enumerate() {
+        let table = offsets.iter().position(|&o| o == column.table_offset).ok_or_else(|| {
+            unsupported(op, format!("column {c}: table_offset {} starts no packed table", column.table_offset))
+        })?;
+        let weights_arg = match column.weighted {
+            true => Some(host_value("weights", c, weights.next().expect("verified weights count"))?),
+            false => None,
+        };
+        plans.push(ColumnPlan {
+            table,
+            weighted: column.weighted,
+            filter: column.filter.map(|f| FilterPlan { lo: f.lo, hi: f.hi, default: f.default }),
+            ids_arg: host_value("ids", c, ids[c])?,
+            offsets_arg: host_value("row offsets", c, row_offsets[c])?,
+            weights_arg,
+        });
+    }
+    let function = op
+        .parent_operation()
+        .and_then(|f| f.attribute("sym_name").ok())
+        .and_then(recom_opkit::string_value)
+        .map(|s| s.into_owned())
+        .unwrap_or_default();
+    Ok(Plan {
+        function,
+        kernel,
+        tables: tables
+            .iter()
+            .zip(&offsets)
+            .map(|(t, &o)| TableSlot { name: t.name.clone(), rows: t.rows as usize, dim: t.dim as usize, offset: o as usize })
+            .collect(),
+        columns: plans,
+        width: columns.iter().map(|c| c.dim as usize).sum(),
+        meta: kernel_meta::encode(&columns),
+    })
+}

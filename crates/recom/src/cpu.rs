@@ -1,0 +1,109 @@
+//! The CPU path: the kernel module's loops, JIT-compiled by MLIR's
+//! ExecutionEngine and called from Rust. Used by the tests (same loops as the
+//! GPU gets) and for serving where there is no GPU.
+use crate::Error;
+use melior::{ir::Module, pass::PassManager, Context, ExecutionEngine};
+use recom_ir::DiagnosticCapture;
+use recom_runtime::{
+    input::ColumnInput,
+    plan::{Plan, RunError},
+};
+
+/// MLIR's descriptor of a ranked memref (`llvm.emit_c_interface` ABI).
+#[repr(C)]
+struct MemRef<T, const N: usize> {
+    allocated: *mut T,
+    aligned: *mut T,
+    offset: i64,
+    sizes: [i64; N],
+    strides: [i64; N],
+}
+
+impl<T> MemRef<T, 1> {
+    /// A read-only vector (the kernel never writes its inputs).
+    fn input(data: &[T]) -> Self {
+        let ptr = data.as_ptr() as *mut T;
+        MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
+    }
+    fn output(data: &mut [T]) -> Self {
+        let ptr = data.as_mut_ptr();
+        MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
+    }
+}
+
+type Kernel = unsafe extern "C" fn(
+    *mut MemRef<f32, 1>,
+    *mut MemRef<i64, 1>,
+    *mut MemRef<i64, 1>,
+    *mut MemRef<f32, 1>,
+    *mut MemRef<i64, 1>,
+    *mut MemRef<f32, 2>,
+    *mut MemRef<i64, 1>,
+);
+
+/// A model's fused embedding layer, JIT-compiled for this CPU.
+pub struct CpuExecutable {
+    plan: Plan,
+    // Keeps the compiled code alive for `kernel`.
+    _engine: ExecutionEngine,
+    kernel: Kernel,
+}
+
+impl CpuExecutable {
+    /// Lowers the kernel module (`recom-cpu-kernel`) and JIT-compiles it.
+    pub fn new(context: &Context, mut kernel_module: Module, plan: Plan) -> Result<Self, Error> {
+        let capture = DiagnosticCapture::attach(context);
+        let pm = PassManager::new(context);
+        crate::add_pipeline(&pm, "builtin.module(recom-cpu-kernel)")?;
+        if pm.run(&mut kernel_module).is_err() {
+            return Err(Error::Failed(capture.take()));
+        }
+        let engine = ExecutionEngine::new(&kernel_module, 2, &[], false, false);
+        let symbol = engine.lookup(&format!("_mlir_ciface_{}", plan.kernel));
+        if symbol.is_null() {
+            return Err(Error::Pipeline(format!("the JIT has no symbol for kernel @{}", plan.kernel)));
+        }
+        let kernel: Kernel = unsafe { std::mem::transmute(symbol) };
+        Ok(CpuExecutable { plan, _engine: engine, kernel })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Runs one request: `tables` is the packed tables buffer
+    /// ([`Plan::bind_tables`]), `inputs` one CSR input per column. Returns
+    /// the `[B, ΣD]` output, row-major.
+    pub fn run(&self, tables: &[f32], inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
+        if tables.len() != self.plan.packed_tables_len() {
+            return Err(RunError::Table {
+                name: "<packed>".into(),
+                problem: format!("expected {} values, got {}", self.plan.packed_tables_len(), tables.len()),
+            });
+        }
+        let packed = self.plan.pack(inputs)?;
+        let width = self.plan.width;
+        let mut out = vec![0f32; packed.batch * width];
+        let mut status = [0i64];
+        let mut out_desc = MemRef::<f32, 2> {
+            allocated: out.as_mut_ptr(),
+            aligned: out.as_mut_ptr(),
+            offset: 0,
+            sizes: [packed.batch as i64, width as i64],
+            strides: [width as i64, 1],
+        };
+        unsafe {
+            (self.kernel)(
+                &mut MemRef::input(tables),
+                &mut MemRef::input(&packed.ids),
+                &mut MemRef::input(&packed.offsets),
+                &mut MemRef::input(&packed.weights),
+                &mut MemRef::input(&self.plan.meta),
+                &mut out_desc,
+                &mut MemRef::output(&mut status[..]),
+            );
+        }
+        self.plan.check_status(status[0], inputs)?;
+        Ok(out)
+    }
+}
