@@ -7,12 +7,18 @@
 pub mod emb_fuse_columns;
 pub mod emb_lower_fused_columns;
 pub mod pipelines;
+pub mod recom_math_to_nvvm_intrinsics;
 pub mod recom_verify;
 
 use recom_ir::{PassDef, PipelineDef};
 
 /// Every recom pass, alphabetically by argument.
-pub const PASSES: &[&PassDef] = &[&emb_fuse_columns::PASS, &emb_lower_fused_columns::PASS, &recom_verify::PASS];
+pub const PASSES: &[&PassDef] = &[
+    &emb_fuse_columns::PASS,
+    &emb_lower_fused_columns::PASS,
+    &recom_math_to_nvvm_intrinsics::PASS,
+    &recom_verify::PASS,
+];
 
 /// Registers every recom pass and pipeline, plus the upstream passes, with
 /// MLIR's global registry. Idempotent.

@@ -19,6 +19,7 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             default: "true",
         },
     ],
+    check: None,
     stages: default_stages,
 };
 
@@ -42,10 +43,80 @@ pub static CPU_KERNEL: PipelineDef = PipelineDef {
     argument: "recom-cpu-kernel",
     summary: "Lower loop kernels to the LLVM dialect for the CPU JIT",
     options: &[],
+    check: None,
     stages: |_| {
         ["canonicalize", "convert-scf-to-cf", "convert-to-llvm", "reconcile-unrealized-casts"].map(String::from).to_vec()
     },
 };
 
+/// Maps a kernel module's `scf.parallel` onto the GPU: rows to blocks (x),
+/// output elements to `threads` threads per block (y tiles), then outlines
+/// one `gpu.func` whose arguments are the kernel's seven buffers.
+pub static GPU_OUTLINE: PipelineDef = PipelineDef {
+    argument: "recom-gpu-outline",
+    summary: "Map loop kernels to gpu.launch_func + gpu.module (rows to blocks, output elements to threads)",
+    options: &[OptionDef {
+        name: "threads",
+        description: "threads per block along the output width",
+        kind: OptionKind::Int,
+        default: "128",
+    }],
+    check: Some(|o| match o.int("threads") {
+        t if (32..=1024).contains(&t) && t % 32 == 0 => Ok(()),
+        t => Err(format!("threads must be a multiple of 32 in [32, 1024], got {t}")),
+    }),
+    stages: |o| {
+        vec![
+            format!(
+                "func.func(scf-parallel-loop-tiling{{parallel-loop-tile-sizes=1,{}}},canonicalize,gpu-map-parallel-loops,\
+                 convert-parallel-loops-to-gpu,gpu-launch-sink-index-computations)",
+                o.int("threads")
+            ),
+            "gpu-kernel-outlining".into(),
+            "canonicalize".into(),
+            "recom-math-to-nvvm-intrinsics".into(),
+        ]
+    },
+};
+
+/// The lowest PTX ISA version (x10) each supported chip needs; LLVM aborts
+/// the process on a lower one, so it is checked here first.
+const CHIPS: &[(&str, i64)] = &[("sm_80", 70), ("sm_86", 71), ("sm_89", 78), ("sm_90", 78), ("sm_90a", 80), ("sm_100", 86)];
+
+/// Lowers an outlined module to NVVM and PTX text, in-process (no CUDA toolkit).
+pub static GPU_TO_PTX: PipelineDef = PipelineDef {
+    argument: "recom-gpu-to-ptx",
+    summary: "Lower outlined GPU kernels through NVVM to PTX text (gpu.binary), in-process",
+    options: &[
+        OptionDef {
+            name: "chip",
+            description: "target GPU architecture",
+            kind: OptionKind::Enum(&["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100"]),
+            default: "sm_90",
+        },
+        OptionDef { name: "ptx", description: "PTX ISA version x10 (80 = PTX 8.0)", kind: OptionKind::Int, default: "80" },
+        OptionDef { name: "opt-level", description: "LLVM optimization level 0-3", kind: OptionKind::Int, default: "3" },
+    ],
+    check: Some(|o| {
+        let chip = o.str("chip");
+        let min = CHIPS.iter().find(|(c, _)| *c == chip).map(|(_, v)| *v).unwrap_or(0);
+        if o.int("ptx") < min || o.int("ptx") > 90 {
+            return Err(format!("{chip} needs ptx between {min} and 90, got {}", o.int("ptx")));
+        }
+        if !(0..=3).contains(&o.int("opt-level")) {
+            return Err(format!("opt-level must be 0-3, got {}", o.int("opt-level")));
+        }
+        Ok(())
+    }),
+    stages: |o| {
+        vec![format!(
+            "gpu-lower-to-nvvm-pipeline{{cubin-chip={} cubin-format=isa cubin-features=+ptx{} opt-level={}}}",
+            o.str("chip"),
+            o.int("ptx"),
+            o.int("opt-level")
+        )]
+    },
+};
+
 /// Every recom pipeline.
-pub const PIPELINES: &[&PipelineDef] = &[&CPU_KERNEL, &DEFAULT];
+pub const PIPELINES: &[&PipelineDef] = &[&CPU_KERNEL, &DEFAULT, &GPU_OUTLINE, &GPU_TO_PTX];

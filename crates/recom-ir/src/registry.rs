@@ -233,6 +233,9 @@ pub struct PipelineDef {
     pub argument: &'static str,
     pub summary: &'static str,
     pub options: &'static [OptionDef],
+    /// Checks option values together (e.g. a PTX version too old for a chip),
+    /// before any stage is built.
+    pub check: Option<fn(&OptionValues) -> Result<(), String>>,
     pub stages: fn(&OptionValues) -> Vec<String>,
 }
 
@@ -240,6 +243,9 @@ impl PipelineDef {
     /// The stages for the given option text (MLIR's `a=1 b=x` syntax).
     pub fn stages_for(&self, options: &str) -> Result<Vec<String>, RegistryError> {
         let values = OptionValues::parse_text(self.argument, self.options, options)?;
+        if let Some(check) = self.check {
+            check(&values).map_err(|e| RegistryError::Options(format!("'{}': {e}", self.argument)))?;
+        }
         Ok((self.stages)(&values))
     }
 

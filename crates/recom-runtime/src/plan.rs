@@ -124,3 +124,62 @@ impl Plan {
         Err(RunError::IdOutOfRange { column, row, id, rows })
     }
 }
+
+/// The kernel's buffers, in the order of the loop function's arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Buffer {
+    Tables,
+    Ids,
+    Offsets,
+    Weights,
+    Meta,
+    Out,
+    Status,
+}
+
+impl Buffer {
+    /// Argument `n` of the loop function.
+    pub fn from_argument(n: usize) -> Option<Buffer> {
+        use Buffer::*;
+        [Tables, Ids, Offsets, Weights, Meta, Out, Status].get(n).copied()
+    }
+    /// Rank of the buffer's memref (each memref becomes 3 + 2·rank kernel parameters).
+    pub fn rank(self) -> usize {
+        if self == Buffer::Out {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// The fused kernel compiled for a GPU.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpuKernel {
+    /// PTX text, made in-process by LLVM.
+    pub ptx: String,
+    /// The `.entry` to launch.
+    pub entry: String,
+    pub chip: String,
+    /// The kernel's memref parameters, in order.
+    pub params: Vec<Buffer>,
+    /// Launch geometry: grid (B, ceil(ΣD / threads), 1), block (1, threads, 1).
+    pub threads: u32,
+}
+
+/// Everything the runtime needs to serve a model: written by the compiler,
+/// read without MLIR.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub plan: Plan,
+    pub gpu: Option<GpuKernel>,
+}
+
+impl Artifact {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("artifacts serialize")
+    }
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))
+    }
+}
