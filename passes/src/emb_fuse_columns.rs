@@ -36,7 +36,9 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    let context = unsafe { root.context().to_ref() };
+    // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
+    let context_ref = root.context();
+    let context = unsafe { context_ref.to_ref() };
     let patterns = RewritePatternSet::new(context);
     patterns.add(melior::create_op_rewrite_pattern(
         emb::ConcatOp::NAME,
@@ -132,7 +134,8 @@ fn fuse_concat(concat: OperationRef, rewriter: PatternRewriter) -> bool {
     if matched.is_empty() {
         return false;
     }
-    let context: &Context = unsafe { concat.context().to_ref() };
+    let context_ref = concat.context();
+    let context: &Context = unsafe { context_ref.to_ref() };
     let location = concat.location();
 
     // Distinct tables in first-use order; shared names map to one slot.

@@ -46,7 +46,9 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
-    let context = unsafe { module.context().to_ref() };
+    // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
+    let context_ref = module.context();
+    let context = unsafe { context_ref.to_ref() };
     let mut fused = Vec::new();
     module.walk(WalkOrder::PreOrder, |op| {
         if FusedColumnsOp::wrap(op).is_some() {

@@ -40,7 +40,9 @@ fn inside_gpu_module(op: OperationRef) -> bool {
 }
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    let context = unsafe { root.context().to_ref() };
+    // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
+    let context_ref = root.context();
+    let context = unsafe { context_ref.to_ref() };
     let patterns = RewritePatternSet::new(context);
     patterns.add(melior::create_op_rewrite_pattern(
         "math.sqrt",
@@ -62,7 +64,8 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
 }
 
 fn rewrite_sqrt(op: OperationRef, rewriter: PatternRewriter) -> bool {
-    let context: &Context = unsafe { op.context().to_ref() };
+    let context_ref = op.context();
+    let context: &Context = unsafe { context_ref.to_ref() };
     let Ok(input) = op.operand(0) else { return false };
     let f32t = Type::float32(context);
     if input.r#type() != f32t || !inside_gpu_module(op) {

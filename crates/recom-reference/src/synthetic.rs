@@ -38,6 +38,17 @@ impl WorkloadSpec {
     }
 }
 
+/// The benchmark's workloads, by name: the spine issue's three shapes
+/// (C columns, batch B, mean ids L) and a Zipf-skewed variant, seed 42.
+pub fn benchmark_workloads() -> Vec<(String, WorkloadSpec)> {
+    let mut list: Vec<(String, WorkloadSpec)> = [(50, 512, 5), (500, 512, 5), (2000, 64, 2)]
+        .into_iter()
+        .map(|(c, b, l)| (format!("c{c}_b{b}_l{l}"), WorkloadSpec::standard(c, b, l, 42)))
+        .collect();
+    list.push(("c500_b512_l5_zipf".into(), WorkloadSpec { zipf: Some(1.1), ..WorkloadSpec::standard(500, 512, 5, 42) }));
+    list
+}
+
 /// Table contents from a cheap hash (random-looking, in [-1, 1)): generating
 /// gigabytes of tables with a cryptographic RNG would dominate set-up time.
 fn table_data(rows: usize, dim: usize, salt: u64) -> Vec<f32> {

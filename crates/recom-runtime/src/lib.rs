@@ -3,4 +3,5 @@
 //! this crate prepares each request on the host ([`input`]: validation and
 //! packing into the fused layout) and runs it.
 pub mod input;
+pub mod gpu;
 pub mod plan;

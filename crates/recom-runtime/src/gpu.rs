@@ -1,0 +1,213 @@
+//! Running a compiled model on an NVIDIA GPU through the CUDA driver API
+//! (cudarc, libcuda loaded at run time; no CUDA toolkit, no MLIR).
+//!
+//! Per request: validate and pack the inputs on the host into ONE byte
+//! buffer (status word, ids, offsets, weights), copy it to the device in one
+//! transfer, launch the fused kernel once, copy `[B, ΣD]` back and check the
+//! status word. Tables and the kernel metadata are uploaded once at load.
+use crate::{
+    input::{ColumnInput, Packed},
+    plan::{Artifact, Buffer, GpuKernel, Plan, RunError},
+};
+use cudarc::driver::{
+    sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PushKernelArg,
+};
+use std::sync::{Arc, Mutex};
+
+fn device_error(e: impl std::fmt::Debug) -> RunError {
+    RunError::Device(format!("{e:?}"))
+}
+
+/// Whether a CUDA driver is present; the reason when not. cudarc panics on a
+/// missing libcuda, so every entry point checks this first.
+pub fn driver_available() -> Result<(), RunError> {
+    if unsafe { sys::is_culib_present() } {
+        Ok(())
+    } else {
+        Err(RunError::Device("no CUDA driver (libcuda.so) found on this machine".into()))
+    }
+}
+
+/// A request resident on the device: the packed input buffer and its layout.
+pub struct DeviceRequest {
+    input: CudaSlice<u8>,
+    out: CudaSlice<f32>,
+    batch: usize,
+    ids: (usize, usize),
+    offsets: (usize, usize),
+    weights: (usize, usize),
+}
+
+impl DeviceRequest {
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+}
+
+/// A model loaded on one GPU.
+pub struct GpuModel {
+    plan: Plan,
+    kernel: GpuKernel,
+    _context: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    _module: Arc<CudaModule>,
+    function: CudaFunction,
+    tables: CudaSlice<f32>,
+    meta: CudaSlice<i64>,
+    // Serializes requests: they share the stream.
+    lock: Mutex<()>,
+}
+
+/// Byte layout of the upload: (offset, count) of each section, 8-aligned.
+struct Layout {
+    ids: (usize, usize),
+    offsets: (usize, usize),
+    weights: (usize, usize),
+    bytes: usize,
+}
+
+impl Layout {
+    fn of(packed: &Packed) -> Layout {
+        let ids = (8, packed.ids.len());
+        let offsets = (ids.0 + 8 * ids.1, packed.offsets.len());
+        let weights = (offsets.0 + 8 * offsets.1, packed.weights.len());
+        let bytes = (weights.0 + 4 * weights.1).next_multiple_of(8);
+        Layout { ids, offsets, weights, bytes }
+    }
+}
+
+impl GpuModel {
+    /// Loads the artifact's PTX on GPU `ordinal` and uploads the packed
+    /// tables ([`Plan::bind_tables`]).
+    pub fn load(artifact: &Artifact, tables: &[f32], ordinal: usize) -> Result<Self, RunError> {
+        driver_available()?;
+        let kernel = artifact.gpu.clone().ok_or_else(|| RunError::Device("the artifact has no GPU kernel".into()))?;
+        let plan = artifact.plan.clone();
+        if tables.len() != plan.packed_tables_len() {
+            return Err(RunError::Table {
+                name: "<packed>".into(),
+                problem: format!("expected {} values, got {}", plan.packed_tables_len(), tables.len()),
+            });
+        }
+        let context = CudaContext::new(ordinal).map_err(device_error)?;
+        let stream = context.default_stream();
+        let module = context.load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(device_error)?;
+        let function = module.load_function(&kernel.entry).map_err(device_error)?;
+        let tables = stream.clone_htod(tables).map_err(device_error)?;
+        let meta = stream.clone_htod(&plan.meta).map_err(device_error)?;
+        Ok(GpuModel { plan, kernel, _context: context, stream, _module: module, function, tables, meta, lock: Mutex::new(()) })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Validates, packs and uploads a request in one host-to-device copy.
+    pub fn upload(&self, inputs: &[ColumnInput]) -> Result<DeviceRequest, RunError> {
+        let packed = self.plan.pack(inputs)?;
+        let layout = Layout::of(&packed);
+        let mut bytes = vec![0u8; layout.bytes];
+        let put = |bytes: &mut [u8], at: usize, data: &[u8]| bytes[at..at + data.len()].copy_from_slice(data);
+        put(&mut bytes, layout.ids.0, as_bytes(&packed.ids));
+        put(&mut bytes, layout.offsets.0, as_bytes(&packed.offsets));
+        put(&mut bytes, layout.weights.0, as_bytes(&packed.weights));
+        let input = self.stream.clone_htod(&bytes).map_err(device_error)?;
+        let out = unsafe { self.stream.alloc::<f32>((packed.batch * self.plan.width).max(1)) }.map_err(device_error)?;
+        Ok(DeviceRequest {
+            input,
+            out,
+            batch: packed.batch,
+            ids: layout.ids,
+            offsets: layout.offsets,
+            weights: layout.weights,
+        })
+    }
+
+    /// Launches the fused kernel once on a resident request (asynchronous).
+    /// The status word must be zero before the launch: [`Self::upload`] makes
+    /// it so, and [`Self::reset_status`] does it again between launches.
+    pub fn launch(&self, request: &DeviceRequest) -> Result<(), RunError> {
+        let (batch, width) = (request.batch as u64, self.plan.width as u64);
+        if batch == 0 || width == 0 {
+            return Ok(());
+        }
+        let (input, _g1) = request.input.device_ptr(&self.stream);
+        let (out, _g2) = request.out.device_ptr(&self.stream);
+        let (tables, _g3) = self.tables.device_ptr(&self.stream);
+        let (meta, _g4) = self.meta.device_ptr(&self.stream);
+        // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
+        let mut params: Vec<u64> = Vec::with_capacity(40);
+        for buffer in &self.kernel.params {
+            let (ptr, sizes): (u64, Vec<u64>) = match buffer {
+                Buffer::Tables => (tables, vec![self.plan.packed_tables_len() as u64]),
+                Buffer::Ids => (input + request.ids.0 as u64, vec![request.ids.1 as u64]),
+                Buffer::Offsets => (input + request.offsets.0 as u64, vec![request.offsets.1 as u64]),
+                Buffer::Weights => (input + request.weights.0 as u64, vec![request.weights.1 as u64]),
+                Buffer::Meta => (meta, vec![self.plan.meta.len() as u64]),
+                Buffer::Out => (out, vec![batch, width]),
+                Buffer::Status => (input, vec![1]),
+            };
+            params.extend([ptr, ptr, 0]);
+            params.extend(&sizes);
+            if sizes.len() == 2 {
+                params.extend([sizes[1], 1]);
+            } else {
+                params.push(1);
+            }
+        }
+        let threads = self.kernel.threads as u64;
+        let config = LaunchConfig {
+            grid_dim: (batch as u32, width.div_ceil(threads) as u32, 1),
+            block_dim: (1, threads as u32, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut builder = self.stream.launch_builder(&self.function);
+        for p in &params {
+            builder.arg(p);
+        }
+        unsafe { builder.launch(config) }.map_err(device_error)?;
+        Ok(())
+    }
+
+    /// Zeroes a resident request's status word (between repeated launches).
+    pub fn reset_status(&self, request: &mut DeviceRequest) -> Result<(), RunError> {
+        let mut view = request.input.slice_mut(0..8);
+        self.stream.memcpy_htod(&[0u8; 8], &mut view).map_err(device_error)
+    }
+
+    /// Waits for the device and returns the output and the status word.
+    pub fn download(&self, request: &DeviceRequest) -> Result<(Vec<f32>, i64), RunError> {
+        let mut out = self.stream.clone_dtoh(&request.out).map_err(device_error)?;
+        out.truncate(request.batch * self.plan.width);
+        let status = self.stream.clone_dtoh(&request.input.slice(0..8)).map_err(device_error)?;
+        Ok((out, i64::from_le_bytes(status.try_into().expect("8 bytes"))))
+    }
+
+    /// One request end to end: pack, one upload, one launch, download, check.
+    pub fn run(&self, inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let request = self.upload(inputs)?;
+        self.launch(&request)?;
+        let (out, status) = self.download(&request)?;
+        self.plan.check_status(status, inputs)?;
+        Ok(out)
+    }
+
+    /// Waits for all queued work.
+    pub fn synchronize(&self) -> Result<(), RunError> {
+        self.stream.synchronize().map_err(device_error)
+    }
+
+    /// The stream requests run on (for timing with events).
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
+    }
+}
+
+fn as_bytes<T: Copy>(data: &[T]) -> &[u8] {
+    // i64 and f32 have no padding and any bit pattern is a valid u8.
+    unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data)) }
+}
+
+/// CUDA event flags (re-exported for timing code that must not name cudarc).
+pub type EventFlags = sys::CUevent_flags;

@@ -1,0 +1,232 @@
+//! recom-bench: the benchmark workloads, shared by every system in the run.
+//!
+//! * `recom-bench dump --out DIR` writes each workload (packed tables, ids,
+//!   offsets, table slots) for the peers script (`bench/peers.py`).
+//! * `recom-bench gpu --artifacts DIR --out FILE` loads each artifact
+//!   (compiled by `cargo run -p recom --example bench_artifacts`), checks the
+//!   GPU output against the reference evaluator and times the fused kernel
+//!   (inputs resident) and whole requests (pack + one upload + launch +
+//!   download).
+//!
+//! Workloads are seeded: every system sees the same model and batch.
+use clap::{Parser, Subcommand};
+use recom_reference::{
+    evaluate,
+    synthetic::{benchmark_workloads as workloads, workload},
+    Model,
+};
+use recom_runtime::{
+    gpu::GpuModel,
+    input::ColumnInput,
+    plan::{Artifact, RunError},
+};
+use serde::Serialize;
+use std::{collections::HashMap, io::Write, path::PathBuf, time::Instant};
+
+#[derive(Parser)]
+#[command(name = "recom-bench", about = "recom's GPU benchmark workloads, checks and timings")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write every workload for the peers script.
+    Dump {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check and time recom on the GPU.
+    Gpu {
+        /// Folder with <workload>.json artifacts.
+        #[arg(long)]
+        artifacts: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Timed repetitions (median reported).
+        #[arg(long, default_value_t = 200)]
+        reps: usize,
+        #[arg(long, default_value_t = 0)]
+        device: usize,
+    },
+    /// List the workloads.
+    List,
+}
+
+fn main() {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Dump { out } => dump(&out),
+        Command::Gpu { artifacts, out, reps, device } => gpu(&artifacts, &out, reps, device),
+        Command::List => {
+            for (name, spec) in workloads() {
+                println!("{name}: {spec:?}");
+            }
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("recom-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn write_raw<T: Copy>(path: &PathBuf, data: &[T]) -> Result<(), String> {
+    let bytes = unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data)) };
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[derive(Serialize)]
+struct DumpMeta {
+    batch: usize,
+    /// Per column: rows, dim, offset of its table in tables.f32.
+    tables: Vec<(usize, usize, usize)>,
+    /// Per column: number of ids.
+    ids: Vec<usize>,
+}
+
+fn dump(out: &PathBuf) -> Result<(), String> {
+    for (name, spec) in workloads() {
+        let dir = out.join(&name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let (model, inputs) = workload(&spec);
+        let mut tables = Vec::new();
+        let mut slots = Vec::new();
+        for t in &model.tables {
+            slots.push((t.rows, t.dim, tables.len()));
+            tables.extend_from_slice(&t.data);
+        }
+        write_raw(&dir.join("tables.f32"), &tables)?;
+        let ids: Vec<i64> = inputs.iter().flat_map(|i| i.ids.iter().copied()).collect();
+        let offsets: Vec<i64> = inputs.iter().flat_map(|i| i.offsets.iter().copied()).collect();
+        write_raw(&dir.join("ids.i64"), &ids)?;
+        write_raw(&dir.join("offsets.i64"), &offsets)?;
+        let meta = DumpMeta { batch: spec.batch, tables: slots, ids: inputs.iter().map(|i| i.ids.len()).collect() };
+        std::fs::write(dir.join("meta.json"), serde_json::to_string(&meta).unwrap()).map_err(|e| e.to_string())?;
+        eprintln!("dumped {name}");
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct GpuResult {
+    workload: String,
+    columns: usize,
+    batch: usize,
+    ids: usize,
+    width: usize,
+    /// Bytes the kernel must move at least: gathered rows (32-byte sectors),
+    /// ids, offsets, output.
+    bytes: usize,
+    kernel_us: f64,
+    request_us: f64,
+    max_rel_err: f64,
+    max_abs_err: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn table_map(model: &Model, artifact: &Artifact) -> HashMap<String, Vec<f32>> {
+    // Artifacts name tables table_<i> (recom::model_ir::table_name).
+    artifact
+        .plan
+        .tables
+        .iter()
+        .map(|slot| {
+            let i: usize = slot.name.trim_start_matches("table_").parse().expect("table_<i>");
+            (slot.name.clone(), model.tables[i].data.clone())
+        })
+        .collect()
+}
+
+fn minimum_bytes(model: &Model, inputs: &[ColumnInput]) -> usize {
+    let mut bytes = 0;
+    for (column, input) in model.columns.iter().zip(inputs) {
+        let dim = model.tables[column.table].dim;
+        bytes += input.ids.len() * (dim * 4).next_multiple_of(32) + input.ids.len() * 8 + input.offsets.len() * 8;
+        bytes += (input.offsets.len() - 1) * dim * 4;
+    }
+    bytes
+}
+
+fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize) -> Result<(), String> {
+    let mut results = Vec::new();
+    for (name, spec) in workloads() {
+        let path = artifacts.join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let artifact = Artifact::from_json(&text)?;
+        let t0 = Instant::now();
+        let (model, inputs) = workload(&spec);
+        let expected = evaluate(&model, &inputs).map_err(|e| e.to_string())?;
+        let tables = artifact.plan.bind_tables(&table_map(&model, &artifact)).map_err(|e| e.to_string())?;
+        eprintln!("{name}: workload + reference in {:.1} s", t0.elapsed().as_secs_f64());
+        let gpu = GpuModel::load(&artifact, &tables, device).map_err(|e| e.to_string())?;
+
+        // Correctness: one full request.
+        let got = gpu.run(&inputs).map_err(|e| e.to_string())?;
+        let (mut max_rel, mut max_abs) = (0f64, 0f64);
+        for (&g, &e) in got.iter().zip(&expected) {
+            let abs = (g as f64 - e as f64).abs();
+            max_abs = max_abs.max(abs);
+            max_rel = max_rel.max(abs / (e as f64).abs().max(1.0));
+        }
+        if got.len() != expected.len() || max_rel > 1e-5 {
+            return Err(format!("{name}: GPU output differs from the reference (max rel err {max_rel:e})"));
+        }
+
+        // Kernel only, inputs resident: CUDA events around each launch.
+        let mut request = gpu.upload(&inputs).map_err(|e| e.to_string())?;
+        let stream = gpu.stream().clone();
+        let timing = Some(cudarc_event_flags());
+        let mut kernel_times = Vec::with_capacity(reps);
+        for _ in 0..10 {
+            gpu.launch(&request).map_err(|e| e.to_string())?;
+        }
+        for _ in 0..reps {
+            gpu.reset_status(&mut request).map_err(|e| e.to_string())?;
+            let start = stream.record_event(timing).map_err(|e| format!("{e:?}"))?;
+            gpu.launch(&request).map_err(|e| e.to_string())?;
+            let end = stream.record_event(timing).map_err(|e| format!("{e:?}"))?;
+            end.synchronize().map_err(|e| format!("{e:?}"))?;
+            kernel_times.push(start.elapsed_ms(&end).map_err(|e| format!("{e:?}"))? as f64 * 1000.0);
+        }
+        // Whole requests, wall clock: validate + pack + 1 upload + launch + download.
+        let mut request_times = Vec::with_capacity(reps);
+        for _ in 0..reps.min(100) {
+            let t = Instant::now();
+            let out = gpu.run(&inputs);
+            request_times.push(t.elapsed().as_secs_f64() * 1e6);
+            if let Err(RunError::IdOutOfRange { .. }) = out {
+                return Err("unexpected out-of-range id".into());
+            }
+        }
+        let result = GpuResult {
+            workload: name.clone(),
+            columns: spec.columns,
+            batch: spec.batch,
+            ids: inputs.iter().map(|i| i.ids.len()).sum(),
+            width: artifact.plan.width,
+            bytes: minimum_bytes(&model, &inputs),
+            kernel_us: median(kernel_times),
+            request_us: median(request_times),
+            max_rel_err: max_rel,
+            max_abs_err: max_abs,
+        };
+        eprintln!(
+            "{name}: kernel {:.1} us, request {:.1} us, max rel err {:e}",
+            result.kernel_us, result.request_us, result.max_rel_err
+        );
+        results.push(result);
+    }
+    let mut file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    file.write_all(serde_json::to_string_pretty(&results).unwrap().as_bytes()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn cudarc_event_flags() -> recom_runtime::gpu::EventFlags {
+    recom_runtime::gpu::EventFlags::CU_EVENT_DEFAULT
+}
