@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # The benchmark, on the GPU machine. Needs, made here beforehand (see bench/README.md):
 #   bench/out/recom-bench     the lean binary (cargo build --release -p recom-bench)
-#   bench/out/artifacts/      cargo run --release -p recom --example bench_artifacts -- bench/out/artifacts
-# Writes recom.json, peers.json and report.md to $OUT (or bench/out).
+#   bench/out/artifacts/<variant>/   cargo run --release -p recom --example bench_artifacts -- bench/out/artifacts [variants]
+# Writes recom-<variant>.json, peers.json and report.md to $OUT (or bench/out).
 set -euo pipefail
+# With --recom-only, the peers are not run (for trying recom variants).
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/out}
 work=$(mktemp -d)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 bench/out/recom-bench dump --out "$work"
-bench/out/recom-bench gpu --artifacts bench/out/artifacts --out "$out/recom.json"
+for variant in bench/out/artifacts/*/; do
+  v=$(basename "$variant")
+  echo "== recom variant $v"
+  bench/out/recom-bench gpu --artifacts "$variant" --out "$out/recom-$v.json"
+done
+if [ "${1:-}" = "--recom-only" ]; then exit 0; fi
 PYTHONUNBUFFERED=1 python3 bench/peers.py --workloads "$work" --out "$out/peers.json"
-python3 bench/report.py "$out/recom.json" "$out/peers.json" | tee "$out/report.md"
+for f in "$out"/recom-*.json; do
+  echo "== $(basename "$f" .json)" | tee -a "$out/report.md"
+  python3 bench/report.py "$f" "$out/peers.json" | tee -a "$out/report.md"
+done

@@ -5,23 +5,25 @@
 //! Kernel signature (`llvm.emit_c_interface`):
 //! ```text
 //! @<func>_fused_<n>(%tables: memref<?xf32>, %ids: memref<?xi64>, %offsets: memref<?xi64>,
-//!                   %weights: memref<?xf32>, %meta: memref<?xi64>, %out: memref<?x?xf32>,
-//!                   %status: memref<1xi64>)
+//!                   %weights: memref<?xf32>, %items: memref<?x2xi64>, %columns: memref<?xi64>,
+//!                   %out: memref<?x?xf32>, %status: memref<1xi64>)
 //! ```
-//! `%meta` is [`recom_emb::kernel_meta::encode`] of the op's columns. The
-//! "element" schedule runs one iteration per output element (row r, k < ΣD):
-//! the iteration finds its column in `meta`, walks the row's ids once and
-//! writes one value. Work is flat over rows × total width, so columns of very
-//! different dims and bag lengths share one balanced iteration space, and
-//! consecutive k read consecutive floats of the same table row.
+//! `%columns` and `%items` are [`recom_emb::kernel_meta`]'s column and work-item
+//! tables. The "element" schedule runs one iteration per (row r, work item):
+//! an item is `elements-per-item` consecutive output elements of one column,
+//! so the iteration walks the row's ids once and gathers that many floats of
+//! each row it reads (independent loads in flight). Work is flat over rows ×
+//! items, so columns of very different dims and bag lengths share one
+//! balanced iteration space, and consecutive items read consecutive floats of
+//! the same table row.
 //!
 //! Ids are never read out of bounds: filtered, negative and dropped ids are
 //! skipped; an id >= rows with the `error` policy is skipped and reported by
 //! an atomic max of `(column << 32 | row) + 1` into `%status[0]` (0 = no error).
 //! The caller must have validated the offsets (monotone, within `%ids`).
 //!
-//! The op gets `kernel = @<name>`; the host part (packing, table binding)
-//! stays in the original function.
+//! The op gets `kernel = @<name>` and `kernel_elements_per_item`; the host part
+//! (packing, table binding) stays in the original function.
 use melior::{
     dialect::arith::{CmpfPredicate, CmpiPredicate},
     ir::{
@@ -33,7 +35,7 @@ use melior::{
     Context,
 };
 use recom_emb::{kernel_meta::field, FusedColumnsOp};
-use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionValues, PassDef};
+use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
 
 pub static PASS: PassDef = PassDef {
     argument: "emb-lower-fused-columns",
@@ -41,11 +43,21 @@ pub static PASS: PassDef = PassDef {
     summary: "Lower each emb.fused_columns to a loop kernel (func.func with scf.parallel over memrefs)",
     description: "Creates one kernel function per emb.fused_columns and records it in the op's `kernel` attribute.",
     anchor: Some("builtin.module"),
-    options: &[],
+    options: &[OptionDef {
+        name: "elements-per-item",
+        description: "consecutive output elements one iteration computes (1-8)",
+        kind: OptionKind::Int,
+        default: "4",
+    }],
     run,
 };
 
-fn run(_: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
+fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
+    let per_item = options.int("elements-per-item");
+    if !(1..=8).contains(&per_item) {
+        emit_error(module.location(), &format!("emb-lower-fused-columns: elements-per-item must be 1-8, got {per_item}"));
+        return Err(PassFailure);
+    }
     // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
     let context_ref = module.context();
     let context = unsafe { context_ref.to_ref() };
@@ -83,12 +95,13 @@ fn run(_: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
             .map(|s| recom_opkit::string_value(s.into()).unwrap_or_default().into_owned())
             .unwrap_or_else(|| "module".into());
         let name = format!("{parent_name}_fused_{n}");
-        let kernel = build_kernel(context, op.location(), &name);
+        let kernel = build_kernel(context, op.location(), &name, per_item as usize);
         // Insert the kernel right after the function that uses it.
         let block = func.block().expect("functions live in the module body");
         block.insert_operation_after(func, kernel);
         let mut op_mut = unsafe { OperationRefMut::from_raw(raw) };
         op_mut.set_attribute("kernel", FlatSymbolRefAttribute::new(context, &name).into());
+        op_mut.set_attribute("kernel_elements_per_item", recom_opkit::i64(context, per_item));
     }
     if failed {
         Err(PassFailure)
@@ -164,43 +177,40 @@ impl<'c, 'b> Emit<'c, 'b> {
     }
 }
 
-fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str) -> melior::ir::Operation<'c> {
+fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str, per_item: usize) -> melior::ir::Operation<'c> {
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
     let dyn1 = |t| MemRefType::new(t, &[i64::MIN], None, None).into();
+    let items_t: Type = MemRefType::new(i64t, &[i64::MIN, 2], None, None).into();
     let out_t: Type = MemRefType::new(f32t, &[i64::MIN, i64::MIN], None, None).into();
     let status_t: Type = MemRefType::new(i64t, &[1], None, None).into();
-    let arg_types: Vec<Type> = vec![dyn1(f32t), dyn1(i64t), dyn1(i64t), dyn1(f32t), dyn1(i64t), out_t, status_t];
+    let arg_types: Vec<Type> =
+        vec![dyn1(f32t), dyn1(i64t), dyn1(i64t), dyn1(f32t), items_t, dyn1(i64t), out_t, status_t];
 
     let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
     let arg = |i: usize| -> Value { entry.argument(i).unwrap().into() };
-    let (tables, ids, offsets, weights, meta, out, status) = (arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6));
+    let (tables, ids, offsets, weights, items, meta, out, status) =
+        (arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6), arg(7));
     let e = Emit { context, location, block: &entry };
     let c0 = e.index(0);
     let c1 = e.index(1);
     let batch = e.v("memref.dim", &[out, c0]);
-    let width = e.v("memref.dim", &[out, c1]);
+    let num_items = e.v("memref.dim", &[items, c0]);
 
-    // scf.parallel (%r, %k) = (0, 0) to (B, W) step (1, 1)
+    // scf.parallel (%r, %item) = (0, 0) to (B, items) step (1, 1)
     let body = Block::new(&[(index, location), (index, location)]);
     {
         let b = Emit { context, location, block: &body };
         let r: Value = body.argument(0).unwrap().into();
-        let k: Value = body.argument(1).unwrap().into();
-        let col = b.to_index(b.load(meta, &[b.v("arith.addi", &[k, b.index(recom_emb::kernel_meta::HEADER as i64)])]));
-        // base = HEADER + W + col * FIELDS
-        let base = b.v(
-            "arith.addi",
-            &[
-                b.v("arith.addi", &[width, b.index(recom_emb::kernel_meta::HEADER as i64)]),
-                b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::FIELDS as i64)]),
-            ],
-        );
+        let item: Value = body.argument(1).unwrap().into();
+        let col = b.to_index(b.load(items, &[item, c0]));
+        let d0 = b.load(items, &[item, c1]);
+        let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::FIELDS as i64)]);
         let table_offset = b.meta(meta, base, field::TABLE_OFFSET);
         let dim = b.meta(meta, base, field::DIM);
         let rows = b.meta(meta, base, field::ROWS);
-        let out_offset = b.to_index(b.meta(meta, base, field::OUT_OFFSET));
+        let out_offset = b.meta(meta, base, field::OUT_OFFSET);
         let combiner = b.meta(meta, base, field::COMBINER);
         let weighted = b.meta(meta, base, field::WEIGHTED);
         let oor = b.meta(meta, base, field::ON_OUT_OF_RANGE);
@@ -208,7 +218,15 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str) ->
         let filter_lo = b.meta(meta, base, field::FILTER_LO);
         let filter_hi = b.meta(meta, base, field::FILTER_HI);
         let filter_default = b.meta(meta, base, field::FILTER_DEFAULT);
-        let d = b.to_i64(b.v("arith.subi", &[k, out_offset]));
+        // Element j of the item is d0 + j if that is < dim; past the dim it
+        // re-reads element d0 (in bounds) and is not stored.
+        let lanes: Vec<(Value, Value)> = (0..per_item as i64)
+            .map(|j| {
+                let dj = b.v("arith.addi", &[d0, b.i64(j)]);
+                let valid = b.cmpi(CmpiPredicate::Slt, dj, dim);
+                (valid, b.select(valid, dj, d0))
+            })
+            .collect();
         // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
         let slot = b.v("arith.addi", &[b.v("arith.muli", &[col, b.v("arith.addi", &[batch, c1])]), r]);
         let start = b.to_index(b.load(offsets, &[slot]));
@@ -221,14 +239,17 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str) ->
         let minus_one = b.i64(-1);
         let zero_f = b.f32(0.0);
 
-        // scf.for %j = start to end iter_args(acc, sum_w, sum_w2)
-        let loop_body = Block::new(&[(index, location), (f32t, location), (f32t, location), (f32t, location)]);
+        // scf.for %j = start to end iter_args(acc_0 .. acc_{V-1}, sum_w, sum_w2)
+        let carried = per_item + 2;
+        let mut loop_args = vec![(index, location)];
+        loop_args.extend(std::iter::repeat_n((f32t, location), carried));
+        let loop_body = Block::new(&loop_args);
         {
             let l = Emit { context, location, block: &loop_body };
             let j: Value = loop_body.argument(0).unwrap().into();
-            let acc: Value = loop_body.argument(1).unwrap().into();
-            let sum_w: Value = loop_body.argument(2).unwrap().into();
-            let sum_w2: Value = loop_body.argument(3).unwrap().into();
+            let accs: Vec<Value> = (0..per_item).map(|i| loop_body.argument(1 + i).unwrap().into()).collect();
+            let sum_w: Value = loop_body.argument(1 + per_item).unwrap().into();
+            let sum_w2: Value = loop_body.argument(2 + per_item).unwrap().into();
             let id0 = l.load(ids, &[j]);
             // w = weighted ? weights[j] : 1 (never touches %weights for unweighted columns)
             let then_block = Block::new(&[]);
@@ -272,31 +293,34 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str) ->
             }
             let report_region = Region::new();
             report_region.append_block(report_block);
-            let no_else = Region::new();
-            loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, no_else, location));
-            // Accumulate kept ids.
+            loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
+            // Accumulate kept ids: per_item independent loads from one table row.
             let keep_block = Block::new(&[]);
             {
                 let kb = Emit { context, location, block: &keep_block };
-                let element = kb.v(
-                    "arith.addi",
-                    &[table_offset, kb.v("arith.addi", &[kb.v("arith.muli", &[id2, dim]), d])],
-                );
-                let value = kb.load(tables, &[kb.to_index(element)]);
-                kb.yield_(&[
-                    kb.v("arith.addf", &[acc, kb.v("arith.mulf", &[w, value])]),
-                    kb.v("arith.addf", &[sum_w, w]),
-                    kb.v("arith.addf", &[sum_w2, kb.v("arith.mulf", &[w, w])]),
-                ]);
+                let row = kb.v("arith.addi", &[table_offset, kb.v("arith.muli", &[id2, dim])]);
+                let mut next: Vec<Value> = lanes
+                    .iter()
+                    .zip(&accs)
+                    .map(|((_, element), &acc)| {
+                        let value = kb.load(tables, &[kb.to_index(kb.v("arith.addi", &[row, *element]))]);
+                        kb.v("arith.addf", &[acc, kb.v("arith.mulf", &[w, value])])
+                    })
+                    .collect();
+                next.push(kb.v("arith.addf", &[sum_w, w]));
+                next.push(kb.v("arith.addf", &[sum_w2, kb.v("arith.mulf", &[w, w])]));
+                kb.yield_(&next);
             }
             let skip_block = Block::new(&[]);
-            Emit { context, location, block: &skip_block }.yield_(&[acc, sum_w, sum_w2]);
+            let mut unchanged = accs.clone();
+            unchanged.extend([sum_w, sum_w2]);
+            Emit { context, location, block: &skip_block }.yield_(&unchanged);
             let (keep_region, skip_region) = (Region::new(), Region::new());
             keep_region.append_block(keep_block);
             skip_region.append_block(skip_block);
             let next = loop_body.append_operation(melior::dialect::scf::r#if(
                 keep,
-                &[f32t, f32t, f32t],
+                &vec![f32t; carried],
                 keep_region,
                 skip_region,
                 location,
@@ -306,30 +330,42 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str) ->
         }
         let loop_region = Region::new();
         loop_region.append_block(loop_body);
+        let mut for_operands = vec![start, end, c1];
+        for_operands.extend(std::iter::repeat_n(zero_f, carried));
         let for_op = body.append_operation(
             OperationBuilder::new("scf.for", location)
-                .add_operands(&[start, end, c1, zero_f, zero_f, zero_f])
-                .add_results(&[f32t, f32t, f32t])
+                .add_operands(&for_operands)
+                .add_results(&vec![f32t; carried])
                 .add_regions([loop_region])
                 .build()
                 .expect("scf.for"),
         );
-        let acc: Value = for_op.result(0).unwrap().into();
-        let sum_w: Value = for_op.result(1).unwrap().into();
-        let sum_w2: Value = for_op.result(2).unwrap().into();
+        let results: Vec<Value> = for_op.results().map(Into::into).collect();
+        let (accs, sum_w, sum_w2) = (&results[..per_item], results[per_item], results[per_item + 1]);
         // divisor = mean ? Σw : sqrt(Σw²); sum (and empty bags) keep acc.
         let is_mean = b.cmpi(CmpiPredicate::Eq, combiner, b.i64(1));
         let divisor = b.select(is_mean, sum_w, b.v("math.sqrt", &[sum_w2]));
         let divide = b.v("arith.andi", &[b.cmpi(CmpiPredicate::Ne, combiner, zero_i), b.cmpf(CmpfPredicate::Ogt, divisor, zero_f)]);
-        let value = b.select(divide, b.v("arith.divf", &[acc, divisor]), acc);
-        b.op("memref.store", &[value, out, r, k], &[], Some(&[]));
+        for ((valid, element), &acc) in lanes.iter().zip(accs) {
+            let value = b.select(divide, b.v("arith.divf", &[acc, divisor]), acc);
+            let store_block = Block::new(&[]);
+            {
+                let sb = Emit { context, location, block: &store_block };
+                let k = sb.to_index(sb.v("arith.addi", &[out_offset, *element]));
+                sb.op("memref.store", &[value, out, r, k], &[], Some(&[]));
+                sb.yield_(&[]);
+            }
+            let store_region = Region::new();
+            store_region.append_block(store_block);
+            body.append_operation(melior::dialect::scf::r#if(*valid, &[], store_region, Region::new(), location));
+        }
         b.op("scf.reduce", &[], &[], Some(&[]));
     }
     let body_region = Region::new();
     body_region.append_block(body);
     entry.append_operation(
         OperationBuilder::new("scf.parallel", location)
-            .add_operands(&[c0, c0, batch, width, c1, c1])
+            .add_operands(&[c0, c0, batch, num_items, c1, c1])
             .add_attributes(&[(
                 Identifier::new(context, "operandSegmentSizes"),
                 recom_opkit::i32_array(context, &[2, 2, 2, 0]),

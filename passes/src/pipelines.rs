@@ -18,6 +18,12 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             kind: OptionKind::Bool,
             default: "true",
         },
+        OptionDef {
+            name: "elements-per-item",
+            description: "passed to emb-lower-fused-columns: output elements per kernel iteration",
+            kind: OptionKind::Int,
+            default: "4",
+        },
     ],
     check: None,
     stages: default_stages,
@@ -29,7 +35,8 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
     if verify {
         stages.push("recom-verify");
     }
-    stages.extend(["emb-fuse-columns", "emb-lower-fused-columns", "canonicalize", "cse", "symbol-dce"]);
+    let lower = format!("emb-lower-fused-columns{{elements-per-item={}}}", options.int("elements-per-item"));
+    stages.extend(["emb-fuse-columns", &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");
     }

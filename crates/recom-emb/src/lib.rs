@@ -525,17 +525,19 @@ impl<'c, 'a> PackInputsOp<'c, 'a> {
     }
 }
 
-/// The metadata buffer the fused kernel reads (one `i64` array): how the
-/// per-column attributes of `emb.fused_columns` reach the loops without one
-/// kernel argument per column.
+/// The metadata the fused kernel reads: how the per-column attributes of
+/// `emb.fused_columns` reach the loops without one kernel argument per column.
 ///
-/// Layout: `[num_columns, width]`, then `column_of[k]` for each of the
-/// `width` output elements, then [`FIELDS`](kernel_meta::FIELDS) entries per
-/// column (see [`field`](kernel_meta::field)).
+/// Two buffers:
+/// * the column table, [`FIELDS`](kernel_meta::FIELDS) `i64` per column (see
+///   [`field`](kernel_meta::field));
+/// * the work-item table, `[items, 2]`: each item is `(column, d0)`, the
+///   `per_item` consecutive output elements `d0 .. d0 + per_item` (clipped to
+///   the column's dim) of that column. Items of all columns together cover
+///   every output element of a row once.
 pub mod kernel_meta {
     use super::{Combiner, FusedColumn, OutOfRange};
 
-    pub const HEADER: usize = 2;
     pub const FIELDS: usize = 11;
 
     /// Field offsets within a column's entry.
@@ -558,18 +560,9 @@ pub mod kernel_meta {
         pub const FILTER_DEFAULT: usize = 10;
     }
 
-    /// Offset of column `c`'s entry.
-    pub fn column_base(width: usize, c: usize) -> usize {
-        HEADER + width + c * FIELDS
-    }
-
-    /// The metadata buffer for `columns`.
-    pub fn encode(columns: &[FusedColumn]) -> Vec<i64> {
-        let width: i64 = columns.iter().map(|c| c.dim).sum();
-        let mut meta = vec![columns.len() as i64, width];
-        for (c, column) in columns.iter().enumerate() {
-            meta.extend(std::iter::repeat_n(c as i64, column.dim as usize));
-        }
+    /// The column table.
+    pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
+        let mut meta = Vec::with_capacity(columns.len() * FIELDS);
         let mut out_offset = 0;
         for column in columns {
             let (oor, default_id) = match column.on_out_of_range {
@@ -602,5 +595,16 @@ pub mod kernel_meta {
             out_offset += column.dim;
         }
         meta
+    }
+
+    /// The work-item table (flattened `(column, d0)` pairs).
+    pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
+        let mut items = Vec::new();
+        for (c, column) in columns.iter().enumerate() {
+            for d0 in (0..column.dim).step_by(per_item.max(1)) {
+                items.extend([c as i64, d0]);
+            }
+        }
+        items
     }
 }

@@ -53,7 +53,8 @@ pub struct GpuModel {
     _module: Arc<CudaModule>,
     function: CudaFunction,
     tables: CudaSlice<f32>,
-    meta: CudaSlice<i64>,
+    items: CudaSlice<i64>,
+    columns: CudaSlice<i64>,
     // Serializes requests: they share the stream.
     lock: Mutex<()>,
 }
@@ -94,8 +95,20 @@ impl GpuModel {
         let module = context.load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(device_error)?;
         let function = module.load_function(&kernel.entry).map_err(device_error)?;
         let tables = stream.clone_htod(tables).map_err(device_error)?;
-        let meta = stream.clone_htod(&plan.meta).map_err(device_error)?;
-        Ok(GpuModel { plan, kernel, _context: context, stream, _module: module, function, tables, meta, lock: Mutex::new(()) })
+        let items = stream.clone_htod(&plan.items).map_err(device_error)?;
+        let columns = stream.clone_htod(&plan.columns_meta).map_err(device_error)?;
+        Ok(GpuModel {
+            plan,
+            kernel,
+            _context: context,
+            stream,
+            _module: module,
+            function,
+            tables,
+            items,
+            columns,
+            lock: Mutex::new(()),
+        })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -134,7 +147,9 @@ impl GpuModel {
         let (input, _g1) = request.input.device_ptr(&self.stream);
         let (out, _g2) = request.out.device_ptr(&self.stream);
         let (tables, _g3) = self.tables.device_ptr(&self.stream);
-        let (meta, _g4) = self.meta.device_ptr(&self.stream);
+        let (items, _g4) = self.items.device_ptr(&self.stream);
+        let (columns, _g5) = self.columns.device_ptr(&self.stream);
+        let num_items = (self.plan.items.len() / 2) as u64;
         // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
         let mut params: Vec<u64> = Vec::with_capacity(40);
         for buffer in &self.kernel.params {
@@ -143,7 +158,8 @@ impl GpuModel {
                 Buffer::Ids => (input + request.ids.0 as u64, vec![request.ids.1 as u64]),
                 Buffer::Offsets => (input + request.offsets.0 as u64, vec![request.offsets.1 as u64]),
                 Buffer::Weights => (input + request.weights.0 as u64, vec![request.weights.1 as u64]),
-                Buffer::Meta => (meta, vec![self.plan.meta.len() as u64]),
+                Buffer::Items => (items, vec![num_items, 2]),
+                Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
                 Buffer::Out => (out, vec![batch, width]),
                 Buffer::Status => (input, vec![1]),
             };
@@ -157,7 +173,7 @@ impl GpuModel {
         }
         let threads = self.kernel.threads as u64;
         let config = LaunchConfig {
-            grid_dim: (batch as u32, width.div_ceil(threads) as u32, 1),
+            grid_dim: (batch as u32, num_items.div_ceil(threads) as u32, 1),
             block_dim: (1, threads as u32, 1),
             shared_mem_bytes: 0,
         };

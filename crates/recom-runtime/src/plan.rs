@@ -47,8 +47,12 @@ pub struct Plan {
     pub columns: Vec<ColumnPlan>,
     /// ΣD, the output width.
     pub width: usize,
-    /// The kernel's metadata buffer.
-    pub meta: Vec<i64>,
+    /// The kernel's column table (`recom_emb::kernel_meta`).
+    pub columns_meta: Vec<i64>,
+    /// The kernel's work items, flattened `(column, d0)` pairs.
+    pub items: Vec<i64>,
+    /// Output elements per work item.
+    pub per_item: usize,
 }
 
 /// Why a request failed.
@@ -132,7 +136,10 @@ pub enum Buffer {
     Ids,
     Offsets,
     Weights,
-    Meta,
+    /// `[items, 2]` work items.
+    Items,
+    /// The column table.
+    Columns,
     Out,
     Status,
 }
@@ -141,15 +148,7 @@ impl Buffer {
     /// Argument `n` of the loop function.
     pub fn from_argument(n: usize) -> Option<Buffer> {
         use Buffer::*;
-        [Tables, Ids, Offsets, Weights, Meta, Out, Status].get(n).copied()
-    }
-    /// Rank of the buffer's memref (each memref becomes 3 + 2·rank kernel parameters).
-    pub fn rank(self) -> usize {
-        if self == Buffer::Out {
-            2
-        } else {
-            1
-        }
+        [Tables, Ids, Offsets, Weights, Items, Columns, Out, Status].get(n).copied()
     }
 }
 
@@ -163,7 +162,7 @@ pub struct GpuKernel {
     pub chip: String,
     /// The kernel's memref parameters, in order.
     pub params: Vec<Buffer>,
-    /// Launch geometry: grid (B, ceil(ΣD / threads), 1), block (1, threads, 1).
+    /// Launch geometry: grid (B, ceil(items / threads), 1), block (1, threads, 1).
     pub threads: u32,
 }
 

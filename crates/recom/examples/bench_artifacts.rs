@@ -4,9 +4,12 @@
 //! = GPU is closed on the same inputs). `recom-bench gpu` reads the artifacts
 //! on the GPU machine.
 //!
-//!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check]
+//!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
+//!
+//! A VARIANT `name:elements-per-item:threads` writes `<out>/<name>/`; the
+//! default is `v4t128:4:128`.
 use recom::{
-    compile::compile,
+    compile::{compile, compile_with},
     cpu::CpuExecutable,
     gpu::{compile_ptx, GpuOptions},
     model_ir::{module_for, table_name},
@@ -16,10 +19,20 @@ use recom::{
 use std::{collections::HashMap, time::Instant};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let out = std::path::PathBuf::from(args.next().expect("usage: bench_artifacts <out-dir> [--skip-cpu-check]"));
-    let check_cpu = args.next().as_deref() != Some("--skip-cpu-check");
-    std::fs::create_dir_all(&out).expect("output folder");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let out = std::path::PathBuf::from(args.remove(0));
+    let check_cpu = !args.iter().any(|a| a == "--skip-cpu-check");
+    let mut variants: Vec<(String, usize, u32)> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(|v| {
+            let parts: Vec<&str> = v.split(':').collect();
+            (parts[0].to_string(), parts[1].parse().expect("elements-per-item"), parts[2].parse().expect("threads"))
+        })
+        .collect();
+    if variants.is_empty() {
+        variants.push(("v4t128".into(), 4, 128));
+    }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {
         let (model, inputs) = workload(&spec);
@@ -45,8 +58,17 @@ fn main() {
         let ptx_start = Instant::now();
         let gpu = compile_ptx(&context, kernel_module, &GpuOptions::default()).expect("PTX");
         let compile_time = compile_time + ptx_start.elapsed();
-        let artifact = Artifact { plan, gpu: Some(gpu) };
-        std::fs::write(out.join(format!("{name}.json")), artifact.to_json()).expect("write artifact");
         eprintln!("{name}: {} columns, IR to PTX in {:.3} s", spec.columns, compile_time.as_secs_f64());
+        drop((plan, gpu));
+        for (variant, per_item, threads) in &variants {
+            let mut module = module_for(&context, &model, "embedding_layer");
+            let compiled = compile_with(&context, &mut module, &format!("elements-per-item={per_item}")).expect("compile");
+            let options = GpuOptions { threads: *threads, ..GpuOptions::default() };
+            let gpu = compile_ptx(&context, compiled.kernel_module, &options).expect("PTX");
+            let dir = out.join(variant);
+            std::fs::create_dir_all(&dir).expect("output folder");
+            let artifact = Artifact { plan: compiled.plan, gpu: Some(gpu) };
+            std::fs::write(dir.join(format!("{name}.json")), artifact.to_json()).expect("write artifact");
+        }
     }
 }

@@ -29,9 +29,15 @@ fn unsupported(op: OperationRef, message: String) -> Error {
 /// Runs `recom-default` on `module` and extracts the plan of its one fused
 /// embedding layer.
 pub fn compile<'c>(context: &'c Context, module: &mut Module<'c>) -> Result<Compiled<'c>, Error> {
+    compile_with(context, module, "")
+}
+
+/// [`compile`] with `recom-default` options in MLIR's syntax, e.g.
+/// `"elements-per-item=2"`.
+pub fn compile_with<'c>(context: &'c Context, module: &mut Module<'c>, options: &str) -> Result<Compiled<'c>, Error> {
     let capture = DiagnosticCapture::attach(context);
     let pm = PassManager::new(context);
-    crate::add_pipeline(&pm, "builtin.module(recom-default)")?;
+    crate::add_pipeline(&pm, &format!("builtin.module(recom-default{{{options}}})"))?;
     if pm.run(module).is_err() {
         return Err(Error::Failed(capture.take()));
     }
@@ -85,6 +91,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
     let op = fused.op();
     let attr_error = |e: recom_opkit::AttrError| unsupported(op, format!("'emb.fused_columns' op {e}"));
     let columns = fused.columns().map_err(attr_error)?;
+    let per_item = recom_opkit::i64_attr(&op, "kernel_elements_per_item").map_err(attr_error)? as usize;
     let kernel = fused.kernel().ok_or_else(|| unsupported(op, "emb.fused_columns was not lowered to a kernel".into()))?;
     let tables_op = defining(fused.tables())
         .and_then(PackedTablesOp::wrap)
@@ -140,6 +147,8 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
             .collect(),
         columns: plans,
         width: columns.iter().map(|c| c.dim as usize).sum(),
-        meta: kernel_meta::encode(&columns),
+        columns_meta: kernel_meta::encode_columns(&columns),
+        items: kernel_meta::encode_items(&columns, per_item),
+        per_item,
     })
 }

@@ -36,6 +36,7 @@ type Kernel = unsafe extern "C" fn(
     *mut MemRef<i64, 1>,
     *mut MemRef<i64, 1>,
     *mut MemRef<f32, 1>,
+    *mut MemRef<i64, 2>,
     *mut MemRef<i64, 1>,
     *mut MemRef<f32, 2>,
     *mut MemRef<i64, 1>,
@@ -98,7 +99,14 @@ impl CpuExecutable {
                 &mut MemRef::input(&packed.ids),
                 &mut MemRef::input(&packed.offsets),
                 &mut MemRef::input(&packed.weights),
-                &mut MemRef::input(&self.plan.meta),
+                &mut MemRef {
+                    allocated: self.plan.items.as_ptr() as *mut i64,
+                    aligned: self.plan.items.as_ptr() as *mut i64,
+                    offset: 0,
+                    sizes: [(self.plan.items.len() / 2) as i64, 2],
+                    strides: [2, 1],
+                },
+                &mut MemRef::input(&self.plan.columns_meta),
                 &mut out_desc,
                 &mut MemRef::output(&mut status[..]),
             );

@@ -24,7 +24,7 @@ fn ptx_for_sm_90_with_launch_metadata() {
     let mut params = kernel.params.clone();
     params.sort_by_key(|b| *b as usize);
     use Buffer::*;
-    assert_eq!(params, vec![Tables, Ids, Offsets, Weights, Meta, Out, Status]);
+    assert_eq!(params, vec![Tables, Ids, Offsets, Weights, Items, Columns, Out, Status]);
     assert_eq!(kernel.threads, 128);
 }
 
