@@ -30,11 +30,15 @@ use melior::{
         attribute::{FlatSymbolRefAttribute, FloatAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
         operation::{OperationBuilder, OperationLike, OperationMutLike, OperationRef, OperationRefMut, WalkOrder, WalkResult},
         r#type::{FunctionType, IntegerType, MemRefType},
-        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, Value,
+        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, ShapedTypeLike, Type, TypeLike, Value,
+        ValueLike,
     },
     Context,
 };
-use recom_emb::{kernel_meta::field, FusedColumnsOp};
+use recom_emb::{
+    kernel_meta::{field, ColumnKind},
+    FusedColumnsOp,
+};
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
 
 pub static PASS: PassDef = PassDef {
@@ -95,7 +99,8 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             .map(|s| recom_opkit::string_value(s.into()).unwrap_or_default().into_owned())
             .unwrap_or_else(|| "module".into());
         let name = format!("{parent_name}_fused_{n}");
-        let kernel = build_kernel(context, op.location(), &name, per_item as usize);
+        let (kinds, _) = recom_emb::kernel_meta::kinds(&view.columns().expect("checked above"));
+        let kernel = build_kernel(context, op.location(), &name, per_item as usize, &kinds);
         // Insert the kernel right after the function that uses it.
         let block = func.block().expect("functions live in the module body");
         block.insert_operation_after(func, kernel);
@@ -163,10 +168,16 @@ impl<'c, 'b> Emit<'c, 'b> {
     fn to_i64(&self, v: Value<'c, '_>) -> Value<'c, 'b> {
         self.op("arith.index_cast", &[v], &[], Some(&[IntegerType::new(self.context, 64).into()])).unwrap()
     }
+    /// A load with its natural alignment stated: without it, the NVPTX
+    /// backend splits each i64 load into two 32-bit loads.
     fn load(&self, memref: Value<'c, '_>, indices: &[Value<'c, '_>]) -> Value<'c, 'b> {
         let mut operands = vec![memref];
         operands.extend_from_slice(indices);
-        self.v("memref.load", &operands)
+        let element = MemRefType::try_from(memref.r#type()).expect("a memref").element();
+        let bytes = if element.is_f32() { 4 } else { 8 };
+        let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), bytes).into();
+        self.op("memref.load", &operands, &[("alignment", alignment)], Some(&[element]))
+            .expect("one result")
     }
     fn meta(&self, meta: Value<'c, '_>, base: Value<'c, '_>, field: usize) -> Value<'c, 'b> {
         let at = self.v("arith.addi", &[base, self.index(field as i64)]);
@@ -177,7 +188,183 @@ impl<'c, 'b> Emit<'c, 'b> {
     }
 }
 
-fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str, per_item: usize) -> melior::ir::Operation<'c> {
+/// Values of one work item that every kind's code uses.
+struct Item<'c, 'b> {
+    r: Value<'c, 'b>,
+    col: Value<'c, 'b>,
+    base: Value<'c, 'b>,
+    table_offset: Value<'c, 'b>,
+    dim: Value<'c, 'b>,
+    rows: Value<'c, 'b>,
+    out_offset: Value<'c, 'b>,
+    /// Per element: (stored?, element index in the row).
+    lanes: Vec<(Value<'c, 'b>, Value<'c, 'b>)>,
+    start: Value<'c, 'b>,
+    end: Value<'c, 'b>,
+}
+
+/// The buffers of the kernel.
+struct Buffers<'c, 'b> {
+    tables: Value<'c, 'b>,
+    ids: Value<'c, 'b>,
+    weights: Value<'c, 'b>,
+    meta: Value<'c, 'b>,
+    out: Value<'c, 'b>,
+    status: Value<'c, 'b>,
+}
+
+/// The bag loop and stores of one work item, specialized for `kind`: code
+/// for weights, filters, pruning and out-of-range policies is only emitted
+/// where the kind needs it.
+fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind) {
+    use recom_emb::{Combiner::*, OutOfRangeKind as Policy};
+    let (context, location) = (e.context, e.location);
+    let f32t = Type::float32(context);
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let index = Type::index(context);
+    let c0 = e.index(0);
+    let c1 = e.index(1);
+    let zero_i = e.i64(0);
+    let zero_f = e.f32(0.0);
+    let filter = kind.filtered.then(|| {
+        (
+            e.meta(bufs.meta, item.base, field::FILTER_LO),
+            e.meta(bufs.meta, item.base, field::FILTER_HI),
+            e.meta(bufs.meta, item.base, field::FILTER_DEFAULT),
+        )
+    });
+    let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
+    let per_item = item.lanes.len();
+    // Carried: the accumulators, then Σw (mean) or Σw² (sqrtn).
+    let carried = per_item + usize::from(kind.combiner != Sum);
+
+    let mut loop_args = vec![(index, location)];
+    loop_args.extend(std::iter::repeat_n((f32t, location), carried));
+    let loop_body = Block::new(&loop_args);
+    {
+        let l = Emit { context, location, block: &loop_body };
+        let j: Value = loop_body.argument(0).unwrap().into();
+        let carried_in: Vec<Value> = (1..=carried).map(|i| loop_body.argument(i).unwrap().into()).collect();
+        let id0 = l.load(bufs.ids, &[j]);
+        let w = if kind.weighted { l.load(bufs.weights, &[j]) } else { l.f32(1.0) };
+        let id1 = match filter {
+            Some((lo, hi, default)) => {
+                let inside = l.v("arith.andi", &[l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi)]);
+                l.select(inside, id0, default)
+            }
+            None => id0,
+        };
+        let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
+        if kind.combiner != Sum && kind.weighted {
+            live = l.v("arith.andi", &[live, l.cmpf(CmpfPredicate::Ogt, w, zero_f)]);
+        }
+        let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
+        let (id2, keep) = match kind.policy {
+            Policy::Default => (l.select(out_of_range, default_id.unwrap(), id1), live),
+            Policy::Drop | Policy::Error => {
+                let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
+                (id1, l.v("arith.andi", &[live, in_range]))
+            }
+        };
+        if kind.policy == Policy::Error {
+            let report = l.v("arith.andi", &[live, out_of_range]);
+            let report_block = Block::new(&[]);
+            {
+                let rb = Emit { context, location, block: &report_block };
+                let code = rb.v(
+                    "arith.addi",
+                    &[rb.v("arith.ori", &[rb.v("arith.shli", &[rb.to_i64(item.col), rb.i64(32)]), rb.to_i64(item.r)]), rb.i64(1)],
+                );
+                // arith::AtomicRMWKind::maxu (codes are positive)
+                let kind = IntegerAttribute::new(IntegerType::new(context, 64).into(), 7).into();
+                rb.op("memref.atomic_rmw", &[code, bufs.status, c0], &[("kind", kind)], Some(&[i64t]));
+                rb.yield_(&[]);
+            }
+            let report_region = Region::new();
+            report_region.append_block(report_block);
+            loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
+        }
+        // Kept ids: per_item independent loads from one table row.
+        let keep_block = Block::new(&[]);
+        {
+            let kb = Emit { context, location, block: &keep_block };
+            let row = kb.v("arith.addi", &[item.table_offset, kb.v("arith.muli", &[id2, item.dim])]);
+            let mut next: Vec<Value> = item
+                .lanes
+                .iter()
+                .zip(&carried_in)
+                .map(|((_, element), &acc)| {
+                    let value = kb.load(bufs.tables, &[kb.to_index(kb.v("arith.addi", &[row, *element]))]);
+                    let term = if kind.weighted { kb.v("arith.mulf", &[w, value]) } else { value };
+                    kb.v("arith.addf", &[acc, term])
+                })
+                .collect();
+            match kind.combiner {
+                Sum => {}
+                Mean => next.push(kb.v("arith.addf", &[carried_in[per_item], w])),
+                Sqrtn => next.push(kb.v("arith.addf", &[carried_in[per_item], kb.v("arith.mulf", &[w, w])])),
+            }
+            kb.yield_(&next);
+        }
+        let skip_block = Block::new(&[]);
+        Emit { context, location, block: &skip_block }.yield_(&carried_in);
+        let (keep_region, skip_region) = (Region::new(), Region::new());
+        keep_region.append_block(keep_block);
+        skip_region.append_block(skip_block);
+        let next = loop_body.append_operation(melior::dialect::scf::r#if(
+            keep,
+            &vec![f32t; carried],
+            keep_region,
+            skip_region,
+            location,
+        ));
+        let next: Vec<Value> = next.results().map(Into::into).collect();
+        l.yield_(&next);
+    }
+    let loop_region = Region::new();
+    loop_region.append_block(loop_body);
+    let mut for_operands = vec![item.start, item.end, c1];
+    for_operands.extend(std::iter::repeat_n(zero_f, carried));
+    let for_op = e.block.append_operation(
+        OperationBuilder::new("scf.for", location)
+            .add_operands(&for_operands)
+            .add_results(&vec![f32t; carried])
+            .add_regions([loop_region])
+            .build()
+            .expect("scf.for"),
+    );
+    let results: Vec<Value> = for_op.results().map(Into::into).collect();
+    // mean: Σw·e / Σw, sqrtn: Σw·e / sqrt(Σw²), when the divisor is > 0.
+    let divisor = match kind.combiner {
+        Sum => None,
+        Mean => Some(results[per_item]),
+        Sqrtn => Some(e.v("math.sqrt", &[results[per_item]])),
+    };
+    for ((valid, element), &acc) in item.lanes.iter().zip(&results) {
+        let value = match divisor {
+            None => acc,
+            Some(d) => e.select(e.cmpf(CmpfPredicate::Ogt, d, zero_f), e.v("arith.divf", &[acc, d]), acc),
+        };
+        let store_block = Block::new(&[]);
+        {
+            let sb = Emit { context, location, block: &store_block };
+            let k = sb.to_index(sb.v("arith.addi", &[item.out_offset, *element]));
+            sb.op("memref.store", &[value, bufs.out, item.r, k], &[], Some(&[]));
+            sb.yield_(&[]);
+        }
+        let store_region = Region::new();
+        store_region.append_block(store_block);
+        e.block.append_operation(melior::dialect::scf::r#if(*valid, &[], store_region, Region::new(), location));
+    }
+}
+
+fn build_kernel<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    name: &str,
+    per_item: usize,
+    kinds: &[ColumnKind],
+) -> melior::ir::Operation<'c> {
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
@@ -190,12 +377,12 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str, pe
 
     let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
     let arg = |i: usize| -> Value { entry.argument(i).unwrap().into() };
-    let (tables, ids, offsets, weights, items, meta, out, status) =
-        (arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6), arg(7));
+    let bufs = Buffers { tables: arg(0), ids: arg(1), weights: arg(3), meta: arg(5), out: arg(6), status: arg(7) };
+    let (offsets, items) = (arg(2), arg(4));
     let e = Emit { context, location, block: &entry };
     let c0 = e.index(0);
     let c1 = e.index(1);
-    let batch = e.v("memref.dim", &[out, c0]);
+    let batch = e.v("memref.dim", &[bufs.out, c0]);
     let num_items = e.v("memref.dim", &[items, c0]);
 
     // scf.parallel (%r, %item) = (0, 0) to (B, items) step (1, 1)
@@ -203,24 +390,14 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str, pe
     {
         let b = Emit { context, location, block: &body };
         let r: Value = body.argument(0).unwrap().into();
-        let item: Value = body.argument(1).unwrap().into();
-        let col = b.to_index(b.load(items, &[item, c0]));
-        let d0 = b.load(items, &[item, c1]);
+        let item_index: Value = body.argument(1).unwrap().into();
+        let col = b.to_index(b.load(items, &[item_index, c0]));
+        let d0 = b.load(items, &[item_index, c1]);
         let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::FIELDS as i64)]);
-        let table_offset = b.meta(meta, base, field::TABLE_OFFSET);
-        let dim = b.meta(meta, base, field::DIM);
-        let rows = b.meta(meta, base, field::ROWS);
-        let out_offset = b.meta(meta, base, field::OUT_OFFSET);
-        let combiner = b.meta(meta, base, field::COMBINER);
-        let weighted = b.meta(meta, base, field::WEIGHTED);
-        let oor = b.meta(meta, base, field::ON_OUT_OF_RANGE);
-        let default_id = b.meta(meta, base, field::DEFAULT_ID);
-        let filter_lo = b.meta(meta, base, field::FILTER_LO);
-        let filter_hi = b.meta(meta, base, field::FILTER_HI);
-        let filter_default = b.meta(meta, base, field::FILTER_DEFAULT);
+        let dim = b.meta(bufs.meta, base, field::DIM);
         // Element j of the item is d0 + j if that is < dim; past the dim it
         // re-reads element d0 (in bounds) and is not stored.
-        let lanes: Vec<(Value, Value)> = (0..per_item as i64)
+        let lanes = (0..per_item as i64)
             .map(|j| {
                 let dj = b.v("arith.addi", &[d0, b.i64(j)]);
                 let valid = b.cmpi(CmpiPredicate::Slt, dj, dim);
@@ -229,135 +406,44 @@ fn build_kernel<'c>(context: &'c Context, location: Location<'c>, name: &str, pe
             .collect();
         // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
         let slot = b.v("arith.addi", &[b.v("arith.muli", &[col, b.v("arith.addi", &[batch, c1])]), r]);
-        let start = b.to_index(b.load(offsets, &[slot]));
-        let end = b.to_index(b.load(offsets, &[b.v("arith.addi", &[slot, c1])]));
-        let zero_i = b.i64(0);
-        let is_sum = b.cmpi(CmpiPredicate::Eq, combiner, zero_i);
-        let is_weighted = b.cmpi(CmpiPredicate::Ne, weighted, zero_i);
-        let is_error_policy = b.cmpi(CmpiPredicate::Eq, oor, zero_i);
-        let is_default_policy = b.cmpi(CmpiPredicate::Eq, oor, b.i64(2));
-        let minus_one = b.i64(-1);
-        let zero_f = b.f32(0.0);
-
-        // scf.for %j = start to end iter_args(acc_0 .. acc_{V-1}, sum_w, sum_w2)
-        let carried = per_item + 2;
-        let mut loop_args = vec![(index, location)];
-        loop_args.extend(std::iter::repeat_n((f32t, location), carried));
-        let loop_body = Block::new(&loop_args);
-        {
-            let l = Emit { context, location, block: &loop_body };
-            let j: Value = loop_body.argument(0).unwrap().into();
-            let accs: Vec<Value> = (0..per_item).map(|i| loop_body.argument(1 + i).unwrap().into()).collect();
-            let sum_w: Value = loop_body.argument(1 + per_item).unwrap().into();
-            let sum_w2: Value = loop_body.argument(2 + per_item).unwrap().into();
-            let id0 = l.load(ids, &[j]);
-            // w = weighted ? weights[j] : 1 (never touches %weights for unweighted columns)
-            let then_block = Block::new(&[]);
-            let t = Emit { context, location, block: &then_block };
-            t.yield_(&[t.load(weights, &[j])]);
-            let else_block = Block::new(&[]);
-            let el = Emit { context, location, block: &else_block };
-            el.yield_(&[el.f32(1.0)]);
-            let (then_region, else_region) = (Region::new(), Region::new());
-            then_region.append_block(then_block);
-            else_region.append_block(else_block);
-            let w: Value = loop_body
-                .append_operation(melior::dialect::scf::r#if(is_weighted, &[f32t], then_region, else_region, location))
-                .result(0)
-                .unwrap()
-                .into();
-            let weight_ok = l.v("arith.ori", &[is_sum, l.cmpf(CmpfPredicate::Ogt, w, zero_f)]);
-            let in_filter = l.v(
-                "arith.andi",
-                &[l.cmpi(CmpiPredicate::Sge, id0, filter_lo), l.cmpi(CmpiPredicate::Slt, id0, filter_hi)],
-            );
-            let id1 = l.select(in_filter, id0, filter_default);
-            let live = l.v("arith.andi", &[weight_ok, l.cmpi(CmpiPredicate::Sge, id1, zero_i)]);
-            let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, rows);
-            let replacement = l.select(is_default_policy, default_id, minus_one);
-            let id2 = l.select(out_of_range, replacement, id1);
-            let keep = l.v("arith.andi", &[live, l.cmpi(CmpiPredicate::Sge, id2, zero_i)]);
-            // Report an out-of-range id under the error policy.
-            let report = l.v("arith.andi", &[l.v("arith.andi", &[live, out_of_range]), is_error_policy]);
-            let report_block = Block::new(&[]);
-            {
-                let rb = Emit { context, location, block: &report_block };
-                let code = rb.v(
-                    "arith.addi",
-                    &[rb.v("arith.ori", &[rb.v("arith.shli", &[rb.to_i64(col), rb.i64(32)]), rb.to_i64(r)]), rb.i64(1)],
-                );
-                // arith::AtomicRMWKind::maxu (codes are positive)
-                let kind = IntegerAttribute::new(IntegerType::new(context, 64).into(), 7).into();
-                rb.op("memref.atomic_rmw", &[code, status, c0], &[("kind", kind)], Some(&[i64t]));
-                rb.yield_(&[]);
+        let item = Item {
+            r,
+            col,
+            base,
+            table_offset: b.meta(bufs.meta, base, field::TABLE_OFFSET),
+            dim,
+            rows: b.meta(bufs.meta, base, field::ROWS),
+            out_offset: b.meta(bufs.meta, base, field::OUT_OFFSET),
+            lanes,
+            start: b.to_index(b.load(offsets, &[slot])),
+            end: b.to_index(b.load(offsets, &[b.v("arith.addi", &[slot, c1])])),
+        };
+        if let [kind] = kinds {
+            emit_bag(&b, &bufs, &item, *kind);
+        } else {
+            // One specialized region per kind; the last kind is the default.
+            let kind_index = b.to_index(b.meta(bufs.meta, base, field::KIND));
+            let mut regions = Vec::with_capacity(kinds.len());
+            for kind in kinds.iter().rev().take(1).chain(&kinds[..kinds.len() - 1]) {
+                let block = Block::new(&[]);
+                {
+                    let kb = Emit { context, location, block: &block };
+                    emit_bag(&kb, &bufs, &item, *kind);
+                    kb.yield_(&[]);
+                }
+                let region = Region::new();
+                region.append_block(block);
+                regions.push(region);
             }
-            let report_region = Region::new();
-            report_region.append_block(report_block);
-            loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
-            // Accumulate kept ids: per_item independent loads from one table row.
-            let keep_block = Block::new(&[]);
-            {
-                let kb = Emit { context, location, block: &keep_block };
-                let row = kb.v("arith.addi", &[table_offset, kb.v("arith.muli", &[id2, dim])]);
-                let mut next: Vec<Value> = lanes
-                    .iter()
-                    .zip(&accs)
-                    .map(|((_, element), &acc)| {
-                        let value = kb.load(tables, &[kb.to_index(kb.v("arith.addi", &[row, *element]))]);
-                        kb.v("arith.addf", &[acc, kb.v("arith.mulf", &[w, value])])
-                    })
-                    .collect();
-                next.push(kb.v("arith.addf", &[sum_w, w]));
-                next.push(kb.v("arith.addf", &[sum_w2, kb.v("arith.mulf", &[w, w])]));
-                kb.yield_(&next);
-            }
-            let skip_block = Block::new(&[]);
-            let mut unchanged = accs.clone();
-            unchanged.extend([sum_w, sum_w2]);
-            Emit { context, location, block: &skip_block }.yield_(&unchanged);
-            let (keep_region, skip_region) = (Region::new(), Region::new());
-            keep_region.append_block(keep_block);
-            skip_region.append_block(skip_block);
-            let next = loop_body.append_operation(melior::dialect::scf::r#if(
-                keep,
-                &vec![f32t; carried],
-                keep_region,
-                skip_region,
+            let cases: Vec<i64> = (0..kinds.len() as i64 - 1).collect();
+            body.append_operation(melior::dialect::scf::index_switch(
+                context,
+                kind_index,
+                &[],
+                melior::ir::attribute::DenseI64ArrayAttribute::new(context, &cases),
+                regions,
                 location,
             ));
-            let next: Vec<Value> = next.results().map(Into::into).collect();
-            l.yield_(&next);
-        }
-        let loop_region = Region::new();
-        loop_region.append_block(loop_body);
-        let mut for_operands = vec![start, end, c1];
-        for_operands.extend(std::iter::repeat_n(zero_f, carried));
-        let for_op = body.append_operation(
-            OperationBuilder::new("scf.for", location)
-                .add_operands(&for_operands)
-                .add_results(&vec![f32t; carried])
-                .add_regions([loop_region])
-                .build()
-                .expect("scf.for"),
-        );
-        let results: Vec<Value> = for_op.results().map(Into::into).collect();
-        let (accs, sum_w, sum_w2) = (&results[..per_item], results[per_item], results[per_item + 1]);
-        // divisor = mean ? Σw : sqrt(Σw²); sum (and empty bags) keep acc.
-        let is_mean = b.cmpi(CmpiPredicate::Eq, combiner, b.i64(1));
-        let divisor = b.select(is_mean, sum_w, b.v("math.sqrt", &[sum_w2]));
-        let divide = b.v("arith.andi", &[b.cmpi(CmpiPredicate::Ne, combiner, zero_i), b.cmpf(CmpfPredicate::Ogt, divisor, zero_f)]);
-        for ((valid, element), &acc) in lanes.iter().zip(accs) {
-            let value = b.select(divide, b.v("arith.divf", &[acc, divisor]), acc);
-            let store_block = Block::new(&[]);
-            {
-                let sb = Emit { context, location, block: &store_block };
-                let k = sb.to_index(sb.v("arith.addi", &[out_offset, *element]));
-                sb.op("memref.store", &[value, out, r, k], &[], Some(&[]));
-                sb.yield_(&[]);
-            }
-            let store_region = Region::new();
-            store_region.append_block(store_block);
-            body.append_operation(melior::dialect::scf::r#if(*valid, &[], store_region, Region::new(), location));
         }
         b.op("scf.reduce", &[], &[], Some(&[]));
     }

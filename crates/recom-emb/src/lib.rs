@@ -536,9 +536,50 @@ impl<'c, 'a> PackInputsOp<'c, 'a> {
 ///   the column's dim) of that column. Items of all columns together cover
 ///   every output element of a row once.
 pub mod kernel_meta {
-    use super::{Combiner, FusedColumn, OutOfRange};
+    use super::{Combiner, FusedColumn, OutOfRange, OutOfRangeKind};
 
-    pub const FIELDS: usize = 11;
+    pub const FIELDS: usize = 12;
+
+    /// What the kernel's code for a column depends on; every distinct kind
+    /// gets its own specialized loop (the rest is data in the column table).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct ColumnKind {
+        pub combiner: Combiner,
+        pub weighted: bool,
+        pub filtered: bool,
+        pub policy: OutOfRangeKind,
+    }
+
+    impl ColumnKind {
+        pub fn of(column: &FusedColumn) -> Self {
+            ColumnKind {
+                combiner: column.combiner,
+                weighted: column.weighted,
+                filtered: column.filter.is_some(),
+                policy: match column.on_out_of_range {
+                    OutOfRange::Error => OutOfRangeKind::Error,
+                    OutOfRange::Drop => OutOfRangeKind::Drop,
+                    OutOfRange::Default(_) => OutOfRangeKind::Default,
+                },
+            }
+        }
+    }
+
+    /// The distinct kinds in first-appearance order, and each column's kind index.
+    pub fn kinds(columns: &[FusedColumn]) -> (Vec<ColumnKind>, Vec<usize>) {
+        let mut kinds: Vec<ColumnKind> = Vec::new();
+        let index = columns
+            .iter()
+            .map(|c| {
+                let kind = ColumnKind::of(c);
+                kinds.iter().position(|k| *k == kind).unwrap_or_else(|| {
+                    kinds.push(kind);
+                    kinds.len() - 1
+                })
+            })
+            .collect();
+        (kinds, index)
+    }
 
     /// Field offsets within a column's entry.
     pub mod field {
@@ -558,13 +599,16 @@ pub mod kernel_meta {
         pub const FILTER_HI: usize = 9;
         /// The id for filtered-out ids; -1 drops them.
         pub const FILTER_DEFAULT: usize = 10;
+        /// Index of the column's [`ColumnKind`](super::ColumnKind) in [`kinds`](super::kinds).
+        pub const KIND: usize = 11;
     }
 
     /// The column table.
     pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
         let mut meta = Vec::with_capacity(columns.len() * FIELDS);
         let mut out_offset = 0;
-        for column in columns {
+        let (_, kind_of) = kinds(columns);
+        for (column, kind) in columns.iter().zip(kind_of) {
             let (oor, default_id) = match column.on_out_of_range {
                 OutOfRange::Error => (0, 0),
                 OutOfRange::Drop => (1, 0),
@@ -591,6 +635,7 @@ pub mod kernel_meta {
                 lo,
                 hi,
                 fdefault,
+                kind as i64,
             ]);
             out_offset += column.dim;
         }

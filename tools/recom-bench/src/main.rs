@@ -49,6 +49,9 @@ enum Command {
         reps: usize,
         #[arg(long, default_value_t = 0)]
         device: usize,
+        /// Only this workload.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// List the workloads.
     List,
@@ -58,7 +61,7 @@ fn main() {
     let args = Args::parse();
     let result = match args.command {
         Command::Dump { out } => dump(&out),
-        Command::Gpu { artifacts, out, reps, device } => gpu(&artifacts, &out, reps, device),
+        Command::Gpu { artifacts, out, reps, device, only } => gpu(&artifacts, &out, reps, device, only.as_deref()),
         Command::List => {
             for (name, spec) in workloads() {
                 println!("{name}: {spec:?}");
@@ -153,9 +156,12 @@ fn minimum_bytes(model: &Model, inputs: &[ColumnInput]) -> usize {
     bytes
 }
 
-fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize) -> Result<(), String> {
+fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Option<&str>) -> Result<(), String> {
     let mut results = Vec::new();
     for (name, spec) in workloads() {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
         let path = artifacts.join(format!("{name}.json"));
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let artifact = Artifact::from_json(&text)?;
