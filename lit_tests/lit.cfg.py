@@ -4,6 +4,7 @@
 # passes its path in RECOM_OPT. Directly: RECOM_OPT=target/debug/recom-opt
 # /usr/lib/llvm-22/bin/lit -v lit_tests
 import os
+import sys
 
 import lit.formats
 
@@ -24,3 +25,4 @@ config.environment["PATH"] = os.pathsep.join([llvm_bin, os.environ.get("PATH", "
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
 config.substitutions.append(("%recom_opt", recom_opt))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%python", sys.executable))

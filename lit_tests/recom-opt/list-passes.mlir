@@ -5,11 +5,21 @@
 // RUN: %recom_opt --list-passes=all | FileCheck %s --check-prefix=ALL
 
 // CHECK: recom passes:
+// CHECK-NEXT: emb-fuse-columns  -  Fuse the columns
+// CHECK-NEXT: emb-lower-fused-columns  -  Lower each emb.fused_columns
+// CHECK-NEXT: elements-per-item=int (default 4)  -  consecutive output elements one iteration computes (1-8)
+// CHECK-NEXT: recom-math-to-nvvm-intrinsics  -
 // CHECK-NEXT: recom-verify  -  Check the semantic rules of the emb and symshape dialects that IRDL cannot express
 // CHECK-NEXT: warnings-as-errors=bool (default false)  -  fail the pass on warnings too
 // CHECK: recom pipelines:
+// CHECK-NEXT: recom-cpu-kernel  -
 // CHECK-NEXT: recom-default  -
 // CHECK-NEXT: verify=bool (default true)
+// CHECK-NEXT: elements-per-item=int (default 4)
+// CHECK-NEXT: recom-gpu-outline  -
+// CHECK-NEXT: threads=int (default 128)
+// CHECK-NEXT: recom-gpu-to-ptx  -
+// CHECK-NEXT: chip=sm_80|sm_86|sm_89|sm_90|sm_90a|sm_100 (default sm_90)
 
 // ALL: recom-verify
 // ALL: All registered passes and pipelines

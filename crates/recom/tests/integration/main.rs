@@ -2,5 +2,6 @@
 //! of MLIR).
 mod cpu_jit;
 mod gpu_compile;
+mod gpu_run;
 mod library_use;
 mod pipeline_snapshots;

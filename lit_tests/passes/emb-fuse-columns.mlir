@@ -1,0 +1,89 @@
+// emb-fuse-columns: every column feeding an emb.concat becomes part of one
+// emb.fused_columns over packed inputs.
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' | FileCheck %s
+// 1,000 columns give exactly one fused op and no lookup left.
+// RUN: %python %inputs/gen_columns.py 1000 > %t.1000.mlir
+// RUN: %recom_opt %t.1000.mlir --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' > %t.1000.out
+// RUN: grep -c '"emb.fused_columns"' %t.1000.out | FileCheck %s --check-prefix=ONE
+// RUN: not grep -q '"emb.lookup"\|"emb.concat"\|"emb.range_filter"' %t.1000.out
+// ONE: {{^1$}}
+
+/// [Pattern: concat of lookups] three columns, a shared table, a filter, weights.
+// CHECK-LABEL: func.func @three_columns
+// CHECK-SAME: (%[[IDS0:.+]]: tensor<?xi64>, %[[OFF0:.+]]: tensor<?xi64>, %[[IDS1:.+]]: tensor<?xi64>, %[[OFF1:.+]]: tensor<?xi64>, %[[W1:.+]]: tensor<?xf32>, %[[IDS2:.+]]: tensor<?xi64>, %[[OFF2:.+]]: tensor<?xi64>)
+// The shared table "a" is packed once: 10*8 + 20*4 = 160 elements.
+// CHECK: %[[T:.+]] = "emb.packed_tables"() {tables = [{dim = 8 : i64, name = "a", rows = 10 : i64}, {dim = 4 : i64, name = "b", rows = 20 : i64}]} : () -> tensor<160xf32>
+// The filter's input is packed, not its output.
+// CHECK: %[[P:.+]]:3 = "emb.pack_inputs"(%[[IDS0]], %[[IDS1]], %[[IDS2]], %[[OFF0]], %[[OFF1]], %[[OFF2]], %[[W1]]) {operandSegmentSizes = array<i32: 3, 3, 1>, weighted = array<i1: false, true, false>}
+// CHECK: %[[F:.+]] = "emb.fused_columns"(%[[T]], %[[P]]#0, %[[P]]#1, %[[P]]#2)
+// CHECK-SAME: {combiner = "sum", dim = 8 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}
+// CHECK-SAME: {combiner = "mean", dim = 4 : i64, on_out_of_range = "drop", rows = 20 : i64, table_offset = 80 : i64, weighted = true}
+// CHECK-SAME: {combiner = "sqrtn", dim = 8 : i64, filter_default = 0 : i64, filter_hi = 5 : i64, filter_lo = 0 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}
+// CHECK-SAME: schedule = "element"
+// CHECK-NOT: "emb.lookup"
+// CHECK-NOT: "emb.table"
+// CHECK-NOT: "emb.range_filter"
+// CHECK: return %[[F]]
+func.func @three_columns(%ids0: tensor<?xi64>, %off0: tensor<?xi64>, %ids1: tensor<?xi64>, %off1: tensor<?xi64>, %w1: tensor<?xf32>,
+                         %ids2: tensor<?xi64>, %off2: tensor<?xi64>) -> tensor<?x20xf32> {
+  %a = "emb.table"() {name = "a"} : () -> tensor<10x8xf32>
+  %b = "emb.table"() {name = "b"} : () -> tensor<20x4xf32>
+  %a2 = "emb.table"() {name = "a"} : () -> tensor<10x8xf32>
+  %l0 = "emb.lookup"(%a, %ids0, %off0) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %l1 = "emb.lookup"(%b, %ids1, %off1, %w1) {combiner = "mean", on_out_of_range = "drop"} : (tensor<20x4xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x?xf32>
+  %f2 = "emb.range_filter"(%ids2) {lo = 0 : i64, hi = 5 : i64, on_out_of_range = "default", default_id = 0 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  %l2 = "emb.lookup"(%a2, %f2, %off2) {combiner = "sqrtn", on_out_of_range = "error"} : (tensor<10x8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l0, %l1, %l2) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x20xf32>
+  return %out : tensor<?x20xf32>
+}
+
+// -----
+
+/// A lookup with another user stays alive for it; the concat is still fused.
+// CHECK-LABEL: func.func @lookup_used_twice
+// CHECK: %[[L:.+]] = "emb.lookup"
+// CHECK: %[[F:.+]] = "emb.fused_columns"
+// CHECK: return %[[F]], %[[L]]
+func.func @lookup_used_twice(%ids: tensor<?xi64>, %off: tensor<?xi64>) -> (tensor<?x4xf32>, tensor<?x?xf32>) {
+  %t = "emb.table"() {name = "t"} : () -> tensor<8x4xf32>
+  %l = "emb.lookup"(%t, %ids, %off) {combiner = "sum", on_out_of_range = "error"} : (tensor<8x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l) : (tensor<?x?xf32>) -> tensor<?x4xf32>
+  return %out, %l : tensor<?x4xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+/// No fusion: one concat operand is not a lookup.
+// CHECK-LABEL: func.func @negative_operand_not_a_lookup
+// CHECK-NOT: "emb.fused_columns"
+// CHECK: "emb.concat"
+func.func @negative_operand_not_a_lookup(%ids: tensor<?xi64>, %off: tensor<?xi64>, %dense: tensor<?x?xf32>) -> tensor<?x8xf32> {
+  %t = "emb.table"() {name = "t"} : () -> tensor<8x4xf32>
+  %l = "emb.lookup"(%t, %ids, %off) {combiner = "sum", on_out_of_range = "error"} : (tensor<8x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l, %dense) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x8xf32>
+  return %out : tensor<?x8xf32>
+}
+
+// -----
+
+/// No fusion: the fused kernel reads f32 tables only (for now).
+// CHECK-LABEL: func.func @negative_f16_table
+// CHECK-NOT: "emb.fused_columns"
+// CHECK: "emb.lookup"
+func.func @negative_f16_table(%ids: tensor<?xi64>, %off: tensor<?xi64>) -> tensor<?x4xf16> {
+  %t = "emb.table"() {name = "t"} : () -> tensor<8x4xf16>
+  %l = "emb.lookup"(%t, %ids, %off) {combiner = "sum", on_out_of_range = "error"} : (tensor<8x4xf16>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf16>
+  %out = "emb.concat"(%l) : (tensor<?x?xf16>) -> tensor<?x4xf16>
+  return %out : tensor<?x4xf16>
+}
+
+// -----
+
+/// No fusion: the table is a function argument, not an emb.table.
+// CHECK-LABEL: func.func @negative_table_argument
+// CHECK-NOT: "emb.fused_columns"
+func.func @negative_table_argument(%t: tensor<8x4xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>) -> tensor<?x4xf32> {
+  %l = "emb.lookup"(%t, %ids, %off) {combiner = "sum", on_out_of_range = "error"} : (tensor<8x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l) : (tensor<?x?xf32>) -> tensor<?x4xf32>
+  return %out : tensor<?x4xf32>
+}

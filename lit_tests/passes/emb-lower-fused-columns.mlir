@@ -1,0 +1,54 @@
+// emb-lower-fused-columns: each emb.fused_columns gets a loop kernel over
+// memrefs, specialized per column kind, and the op records it.
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns,recom-verify)' | FileCheck %s
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=2})' | FileCheck %s --check-prefix=TWO
+// RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=0})' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: emb-lower-fused-columns: elements-per-item must be 1-8, got 0
+
+/// One kind of column (sum, unweighted, no filter, error policy): one loop, no switch.
+// CHECK-LABEL: func.func @one_kind
+// CHECK: "emb.fused_columns"{{.*}}kernel = @one_kind_fused_0, kernel_elements_per_item = 4 : i64
+// CHECK-LABEL: func.func @one_kind_fused_0
+// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x2xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>)
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: scf.parallel
+// CHECK-NOT: scf.index_switch
+// CHECK: scf.for {{.*}} iter_args
+// Under the error policy an out-of-range id is reported, not read.
+// CHECK: memref.atomic_rmw maxu
+// CHECK-COUNT-4: memref.load {{.*}} : memref<?xf32>
+// No weights, no mean/sqrtn division for sum columns.
+// CHECK-NOT: arith.divf
+// CHECK: return
+// TWO-LABEL: func.func @one_kind_fused_0
+// TWO: scf.for
+// TWO-COUNT-2: memref.load {{.*}} : memref<?xf32>
+// TWO-NOT: memref.load {{.*}} : memref<?xf32>
+// TWO: return
+func.func @one_kind(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x12xf32> {
+  %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
+      {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"},
+      {table_offset = 32 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]}
+      : (tensor<48xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x12xf32>
+  return %r : tensor<?x12xf32>
+}
+
+// -----
+
+/// Two kinds: a switch on the column's kind, one specialized loop per case.
+// CHECK-LABEL: func.func @two_kinds_fused_0
+// CHECK: scf.parallel
+// CHECK: scf.index_switch
+// CHECK: case 0 {
+// Weighted mean: loads weights, divides by their sum.
+// CHECK: memref.load {{.*}} : memref<?xf32>
+// CHECK: arith.divf
+// CHECK: default {
+// CHECK: return
+func.func @two_kinds(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x12xf32> {
+  %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
+      {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "mean", weighted = true, on_out_of_range = "drop"},
+      {table_offset = 32 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "default", default_id = 1 : i64, filter_lo = 0 : i64, filter_hi = 3 : i64}]}
+      : (tensor<48xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x12xf32>
+  return %r : tensor<?x12xf32>
+}
