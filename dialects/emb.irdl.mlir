@@ -97,9 +97,10 @@ irdl.dialect @emb {
   }
 
   // The packed tables buffer: every distinct table of `tables`, row-major,
-  // one after another, in the listed order. Bound by name at run time.
+  // one after another, in the listed order, each row padded with zeros to a
+  // multiple of 4 elements (16 bytes). Bound by name at run time.
   //   attrs: tables : array of {name : string, rows : i64, dim : i64}
-  //   result: tensor<N x T>, N = Σ rows·dim
+  //   result: tensor<N x T>, N = Σ rows·pitch, pitch = dim rounded up to 4
   irdl.operation @packed_tables {
     %out = irdl.base "!builtin.tensor"
     %tables = irdl.base "#builtin.array"
@@ -130,7 +131,8 @@ irdl.dialect @emb {
   // Every column of a function in one op (the unit that becomes ONE kernel).
   // Operands are packed buffers, so heterogeneous tables need no
   // heterogeneous variadics:
-  //   tables      : tensor<?xT>   all tables, row-major, one after another
+  //   tables      : tensor<?xT>   all tables, row-major, one after another,
+  //                               rows padded to a multiple of 4 elements
   //   ids         : tensor<?xi64> all columns' ids
   //   row_offsets : tensor<?xi64> per column B + 1 offsets into `ids`
   //                               (absolute positions), columns one after another

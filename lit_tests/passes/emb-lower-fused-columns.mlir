@@ -16,7 +16,8 @@
 // CHECK: scf.for {{.*}} iter_args
 // Under the error policy an out-of-range id is reported, not read.
 // CHECK: memref.atomic_rmw maxu
-// CHECK-COUNT-4: memref.load {{.*}} : memref<?xf32>
+// One 16-byte load of the (padded) table row per id.
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // No weights, no mean/sqrtn division for sum columns.
 // CHECK-NOT: arith.divf
 // CHECK: return
@@ -42,6 +43,7 @@ func.func @one_kind(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<?
 // CHECK: case 0 {
 // Weighted mean: loads weights, divides by their sum.
 // CHECK: memref.load {{.*}} : memref<?xf32>
+// CHECK: vector.load
 // CHECK: arith.divf
 // CHECK: default {
 // CHECK: return

@@ -15,7 +15,8 @@
 //! each row it reads (independent loads in flight). Work is flat over rows ×
 //! items, so columns of very different dims and bag lengths share one
 //! balanced iteration space, and consecutive items read consecutive floats of
-//! the same table row.
+//! the same table row. With 4 elements per item (the default) each id is one
+//! 16-byte vector load of the (padded, aligned) table row.
 //!
 //! Ids are never read out of bounds: filtered, negative and dropped ids are
 //! skipped; an id >= rows with the `error` policy is skipped and reported by
@@ -183,6 +184,23 @@ impl<'c, 'b> Emit<'c, 'b> {
         let at = self.v("arith.addi", &[base, self.index(field as i64)]);
         self.load(meta, &[at])
     }
+    fn vec4(&self) -> Type<'c> {
+        unsafe { Type::from_raw(mlir_sys::mlirVectorTypeGet(1, [4i64].as_ptr(), Type::float32(self.context).to_raw())) }
+    }
+    fn splat(&self, scalar: Value<'c, '_>) -> Value<'c, 'b> {
+        self.op("vector.broadcast", &[scalar], &[], Some(&[self.vec4()])).unwrap()
+    }
+    /// Four consecutive floats at `index`, which is 16-byte aligned (rows are
+    /// padded to multiples of 4 and items start at multiples of 4).
+    fn load4(&self, memref: Value<'c, '_>, index: Value<'c, '_>) -> Value<'c, 'b> {
+        let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), 16).into();
+        self.op("vector.load", &[memref, index], &[("alignment", alignment)], Some(&[self.vec4()])).unwrap()
+    }
+    fn extract(&self, vector: Value<'c, '_>, lane: i64) -> Value<'c, 'b> {
+        let position = melior::ir::attribute::DenseI64ArrayAttribute::new(self.context, &[lane]).into();
+        self.op("vector.extract", &[vector], &[("static_position", position)], Some(&[Type::float32(self.context)]))
+            .unwrap()
+    }
     fn yield_(&self, values: &[Value<'c, '_>]) {
         self.op("scf.yield", values, &[], Some(&[]));
     }
@@ -194,7 +212,9 @@ struct Item<'c, 'b> {
     col: Value<'c, 'b>,
     base: Value<'c, 'b>,
     table_offset: Value<'c, 'b>,
-    dim: Value<'c, 'b>,
+    /// Elements between table rows (dim rounded up to 4).
+    pitch: Value<'c, 'b>,
+    d0: Value<'c, 'b>,
     rows: Value<'c, 'b>,
     out_offset: Value<'c, 'b>,
     /// Per element: (stored?, element index in the row).
@@ -235,11 +255,18 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     });
     let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
     let per_item = item.lanes.len();
+    // With 4 elements per item, one vector<4xf32> accumulator and one 16-byte
+    // load per id; otherwise one f32 accumulator and load per element.
+    let vectorized = per_item == 4;
+    let acc_t = if vectorized { e.vec4() } else { f32t };
+    let accs = if vectorized { 1 } else { per_item };
     // Carried: the accumulators, then Σw (mean) or Σw² (sqrtn).
-    let carried = per_item + usize::from(kind.combiner != Sum);
+    let carried = accs + usize::from(kind.combiner != Sum);
+    let carried_types: Vec<Type> =
+        (0..carried).map(|i| if i < accs { acc_t } else { f32t }).collect();
 
     let mut loop_args = vec![(index, location)];
-    loop_args.extend(std::iter::repeat_n((f32t, location), carried));
+    loop_args.extend(carried_types.iter().map(|&t| (t, location)));
     let loop_body = Block::new(&loop_args);
     {
         let l = Emit { context, location, block: &loop_body };
@@ -288,21 +315,26 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         let keep_block = Block::new(&[]);
         {
             let kb = Emit { context, location, block: &keep_block };
-            let row = kb.v("arith.addi", &[item.table_offset, kb.v("arith.muli", &[id2, item.dim])]);
-            let mut next: Vec<Value> = item
-                .lanes
-                .iter()
-                .zip(&carried_in)
-                .map(|((_, element), &acc)| {
-                    let value = kb.load(bufs.tables, &[kb.to_index(kb.v("arith.addi", &[row, *element]))]);
-                    let term = if kind.weighted { kb.v("arith.mulf", &[w, value]) } else { value };
-                    kb.v("arith.addf", &[acc, term])
-                })
-                .collect();
+            let row = kb.v("arith.addi", &[item.table_offset, kb.v("arith.muli", &[id2, item.pitch])]);
+            let mut next: Vec<Value> = if vectorized {
+                let value = kb.load4(bufs.tables, kb.to_index(kb.v("arith.addi", &[row, item.d0])));
+                let term = if kind.weighted { kb.v("arith.mulf", &[kb.splat(w), value]) } else { value };
+                vec![kb.v("arith.addf", &[carried_in[0], term])]
+            } else {
+                item.lanes
+                    .iter()
+                    .zip(&carried_in)
+                    .map(|((_, element), &acc)| {
+                        let value = kb.load(bufs.tables, &[kb.to_index(kb.v("arith.addi", &[row, *element]))]);
+                        let term = if kind.weighted { kb.v("arith.mulf", &[w, value]) } else { value };
+                        kb.v("arith.addf", &[acc, term])
+                    })
+                    .collect()
+            };
             match kind.combiner {
                 Sum => {}
-                Mean => next.push(kb.v("arith.addf", &[carried_in[per_item], w])),
-                Sqrtn => next.push(kb.v("arith.addf", &[carried_in[per_item], kb.v("arith.mulf", &[w, w])])),
+                Mean => next.push(kb.v("arith.addf", &[carried_in[accs], w])),
+                Sqrtn => next.push(kb.v("arith.addf", &[carried_in[accs], kb.v("arith.mulf", &[w, w])])),
             }
             kb.yield_(&next);
         }
@@ -313,7 +345,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         skip_region.append_block(skip_block);
         let next = loop_body.append_operation(melior::dialect::scf::r#if(
             keep,
-            &vec![f32t; carried],
+            &carried_types,
             keep_region,
             skip_region,
             location,
@@ -324,11 +356,12 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     let loop_region = Region::new();
     loop_region.append_block(loop_body);
     let mut for_operands = vec![item.start, item.end, c1];
-    for_operands.extend(std::iter::repeat_n(zero_f, carried));
+    let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
+    for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
     let for_op = e.block.append_operation(
         OperationBuilder::new("scf.for", location)
             .add_operands(&for_operands)
-            .add_results(&vec![f32t; carried])
+            .add_results(&carried_types)
             .add_regions([loop_region])
             .build()
             .expect("scf.for"),
@@ -337,10 +370,12 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     // mean: Σw·e / Σw, sqrtn: Σw·e / sqrt(Σw²), when the divisor is > 0.
     let divisor = match kind.combiner {
         Sum => None,
-        Mean => Some(results[per_item]),
-        Sqrtn => Some(e.v("math.sqrt", &[results[per_item]])),
+        Mean => Some(results[accs]),
+        Sqrtn => Some(e.v("math.sqrt", &[results[accs]])),
     };
-    for ((valid, element), &acc) in item.lanes.iter().zip(&results) {
+    let lane_values: Vec<Value> =
+        if vectorized { (0..4).map(|j| e.extract(results[0], j)).collect() } else { results[..accs].to_vec() };
+    for ((valid, element), &acc) in item.lanes.iter().zip(&lane_values) {
         let value = match divisor {
             None => acc,
             Some(d) => e.select(e.cmpf(CmpfPredicate::Ogt, d, zero_f), e.v("arith.divf", &[acc, d]), acc),
@@ -411,7 +446,8 @@ fn build_kernel<'c>(
             col,
             base,
             table_offset: b.meta(bufs.meta, base, field::TABLE_OFFSET),
-            dim,
+            pitch: b.v("arith.andi", &[b.v("arith.addi", &[dim, b.i64(recom_emb::ROW_ALIGN - 1)]), b.i64(-recom_emb::ROW_ALIGN)]),
+            d0,
             rows: b.meta(bufs.meta, base, field::ROWS),
             out_offset: b.meta(bufs.meta, base, field::OUT_OFFSET),
             lanes,

@@ -273,7 +273,7 @@ fn check_fused_columns(op: OperationRef) -> Check {
         if c.rows <= 0 || c.dim <= 0 || c.table_offset < 0 {
             return Err(format!("column {i}: rows, dim must be positive and table_offset non-negative"));
         }
-        let end = c.rows.checked_mul(c.dim).and_then(|n| n.checked_add(c.table_offset));
+        let end = c.rows.checked_mul(emb::row_pitch(c.dim)).and_then(|n| n.checked_add(c.table_offset));
         match (end, tables.shape[0]) {
             (None, _) => return Err(format!("column {i}: table slice overflows i64")),
             (Some(end), Some(len)) if end > len => {
@@ -316,7 +316,11 @@ fn check_packed_tables(op: OperationRef) -> Check {
         if t.name.is_empty() || t.rows <= 0 || t.dim <= 0 {
             return Err(format!("table {i} needs a name and positive rows and dim"));
         }
-        total = t.rows.checked_mul(t.dim).and_then(|n| n.checked_add(total)).ok_or("packed tables overflow i64")?;
+        total = t
+            .rows
+            .checked_mul(emb::row_pitch(t.dim))
+            .and_then(|n| n.checked_add(total))
+            .ok_or("packed tables overflow i64")?;
     }
     let out = result_tensor(op)?;
     if out.rank() != 1 || !matches!(out.elem, Elem::F32 | Elem::F16 | Elem::BF16) {

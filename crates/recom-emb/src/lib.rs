@@ -273,14 +273,25 @@ pub struct PackedTable {
     pub dim: i64,
 }
 
+/// Rows in the packed tables buffer are padded with zeros to a multiple of
+/// this many elements (16 bytes), so a row starts 16-byte aligned and the
+/// kernel gathers 4 floats with one vector load.
+pub const ROW_ALIGN: i64 = 4;
+
+/// Elements between consecutive rows of a table of `dim` in the packed buffer.
+pub fn row_pitch(dim: i64) -> i64 {
+    (dim + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN
+}
+
 impl PackedTable {
-    /// Offsets (in elements) of each table in the packed buffer, and its length.
+    /// Offsets (in elements) of each table in the packed buffer, and its
+    /// length (rows are [`row_pitch`] elements apart).
     pub fn layout(tables: &[PackedTable]) -> (Vec<i64>, i64) {
         let mut offsets = Vec::with_capacity(tables.len());
         let mut total = 0i64;
         for t in tables {
             offsets.push(total);
-            total += t.rows * t.dim;
+            total += t.rows * row_pitch(t.dim);
         }
         (offsets, total)
     }

@@ -10,6 +10,9 @@ pub struct TableSlot {
     pub name: String,
     pub rows: usize,
     pub dim: usize,
+    /// Elements between rows in the packed buffer (dim rounded up to 4; the
+    /// padding is zeros).
+    pub pitch: usize,
     /// Offset in the packed buffer, in elements.
     pub offset: usize,
 }
@@ -75,7 +78,7 @@ impl Plan {
 
     /// Length of the packed tables buffer.
     pub fn packed_tables_len(&self) -> usize {
-        self.tables.iter().map(|t| t.offset + t.rows * t.dim).max().unwrap_or(0)
+        self.tables.iter().map(|t| t.offset + t.rows * t.pitch).max().unwrap_or(0)
     }
 
     /// Builds the packed tables buffer from tables given by name (row-major
@@ -93,7 +96,10 @@ impl Plan {
                     problem: format!("expected {} x {} = {} values, got {}", slot.rows, slot.dim, slot.rows * slot.dim, data.len()),
                 });
             }
-            packed[slot.offset..slot.offset + data.len()].copy_from_slice(data);
+            for (r, row) in data.chunks_exact(slot.dim).enumerate() {
+                let at = slot.offset + r * slot.pitch;
+                packed[at..at + slot.dim].copy_from_slice(row);
+            }
         }
         Ok(packed)
     }

@@ -143,7 +143,13 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         tables: tables
             .iter()
             .zip(&offsets)
-            .map(|(t, &o)| TableSlot { name: t.name.clone(), rows: t.rows as usize, dim: t.dim as usize, offset: o as usize })
+            .map(|(t, &o)| TableSlot {
+                name: t.name.clone(),
+                rows: t.rows as usize,
+                dim: t.dim as usize,
+                pitch: recom_emb::row_pitch(t.dim) as usize,
+                offset: o as usize,
+            })
             .collect(),
         columns: plans,
         width: columns.iter().map(|c| c.dim as usize).sum(),

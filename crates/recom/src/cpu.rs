@@ -82,6 +82,14 @@ impl CpuExecutable {
                 problem: format!("expected {} values, got {}", self.plan.packed_tables_len(), tables.len()),
             });
         }
+        // The kernel reads rows with 16-byte vector loads.
+        let aligned;
+        let tables = if tables.as_ptr() as usize % 16 == 0 {
+            tables
+        } else {
+            aligned = Aligned::copy(tables);
+            aligned.as_slice()
+        };
         let packed = self.plan.pack(inputs)?;
         let width = self.plan.width;
         let mut out = vec![0f32; packed.batch * width];
@@ -113,5 +121,28 @@ impl CpuExecutable {
         }
         self.plan.check_status(status[0], inputs)?;
         Ok(out)
+    }
+}
+
+/// A copy of a float buffer that starts 16-byte aligned.
+struct Aligned {
+    blocks: Vec<[f32x4; 1]>,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(16))]
+#[allow(non_camel_case_types)]
+struct f32x4([f32; 4]);
+
+impl Aligned {
+    fn copy(data: &[f32]) -> Self {
+        let mut blocks = vec![[f32x4::default()]; data.len().div_ceil(4)];
+        let flat = unsafe { std::slice::from_raw_parts_mut(blocks.as_mut_ptr() as *mut f32, blocks.len() * 4) };
+        flat[..data.len()].copy_from_slice(data);
+        Aligned { blocks, len: data.len() }
+    }
+    fn as_slice(&self) -> &[f32] {
+        unsafe { std::slice::from_raw_parts(self.blocks.as_ptr() as *const f32, self.len) }
     }
 }
