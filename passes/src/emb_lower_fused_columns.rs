@@ -48,12 +48,20 @@ pub static PASS: PassDef = PassDef {
     summary: "Lower each emb.fused_columns to a loop kernel (func.func with scf.parallel over memrefs)",
     description: "Creates one kernel function per emb.fused_columns and records it in the op's `kernel` attribute.",
     anchor: Some("builtin.module"),
-    options: &[OptionDef {
-        name: "elements-per-item",
-        description: "consecutive output elements one iteration computes (1-8)",
-        kind: OptionKind::Int,
-        default: "4",
-    }],
+    options: &[
+        OptionDef {
+            name: "elements-per-item",
+            description: "consecutive output elements one iteration computes (1-8)",
+            kind: OptionKind::Int,
+            default: "4",
+        },
+        OptionDef {
+            name: "rows-per-item",
+            description: "consecutive rows one iteration computes the item for (1-16)",
+            kind: OptionKind::Int,
+            default: "1",
+        },
+    ],
     run,
 };
 
@@ -61,6 +69,11 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
     let per_item = options.int("elements-per-item");
     if !(1..=8).contains(&per_item) {
         emit_error(module.location(), &format!("emb-lower-fused-columns: elements-per-item must be 1-8, got {per_item}"));
+        return Err(PassFailure);
+    }
+    let rows_per_item = options.int("rows-per-item");
+    if !(1..=16).contains(&rows_per_item) {
+        emit_error(module.location(), &format!("emb-lower-fused-columns: rows-per-item must be 1-16, got {rows_per_item}"));
         return Err(PassFailure);
     }
     // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
@@ -101,13 +114,14 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             .unwrap_or_else(|| "module".into());
         let name = format!("{parent_name}_fused_{n}");
         let (kinds, _) = recom_emb::kernel_meta::kinds(&view.columns().expect("checked above"));
-        let kernel = build_kernel(context, op.location(), &name, per_item as usize, &kinds);
+        let kernel = build_kernel(context, op.location(), &name, per_item as usize, rows_per_item as usize, &kinds);
         // Insert the kernel right after the function that uses it.
         let block = func.block().expect("functions live in the module body");
         block.insert_operation_after(func, kernel);
         let mut op_mut = unsafe { OperationRefMut::from_raw(raw) };
         op_mut.set_attribute("kernel", FlatSymbolRefAttribute::new(context, &name).into());
         op_mut.set_attribute("kernel_elements_per_item", recom_opkit::i64(context, per_item));
+        op_mut.set_attribute("kernel_rows_per_item", recom_opkit::i64(context, rows_per_item));
     }
     if failed {
         Err(PassFailure)
@@ -398,6 +412,7 @@ fn build_kernel<'c>(
     location: Location<'c>,
     name: &str,
     per_item: usize,
+    rows_per_item: usize,
     kinds: &[ColumnKind],
 ) -> melior::ir::Operation<'c> {
     let f32t = Type::float32(context);
@@ -420,11 +435,14 @@ fn build_kernel<'c>(
     let batch = e.v("memref.dim", &[bufs.out, c0]);
     let num_items = e.v("memref.dim", &[items, c0]);
 
-    // scf.parallel (%r, %item) = (0, 0) to (B, items) step (1, 1)
+    // scf.parallel (%rb, %item) = (0, 0) to (ceil(B / R), items) step (1, 1):
+    // one iteration = one work item for R consecutive rows, so the item's
+    // column metadata is read once per R rows.
+    let row_blocks = e.v("arith.ceildivui", &[batch, e.index(rows_per_item as i64)]);
     let body = Block::new(&[(index, location), (index, location)]);
     {
         let b = Emit { context, location, block: &body };
-        let r: Value = body.argument(0).unwrap().into();
+        let row_block: Value = body.argument(0).unwrap().into();
         let item_index: Value = body.argument(1).unwrap().into();
         let col = b.to_index(b.load(items, &[item_index, c0]));
         let d0 = b.load(items, &[item_index, c1]);
@@ -432,54 +450,103 @@ fn build_kernel<'c>(
         let dim = b.meta(bufs.meta, base, field::DIM);
         // Element j of the item is d0 + j if that is < dim; past the dim it
         // re-reads element d0 (in bounds) and is not stored.
-        let lanes = (0..per_item as i64)
+        let lanes: Vec<(Value, Value)> = (0..per_item as i64)
             .map(|j| {
                 let dj = b.v("arith.addi", &[d0, b.i64(j)]);
                 let valid = b.cmpi(CmpiPredicate::Slt, dj, dim);
                 (valid, b.select(valid, dj, d0))
             })
             .collect();
-        // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
-        let slot = b.v("arith.addi", &[b.v("arith.muli", &[col, b.v("arith.addi", &[batch, c1])]), r]);
-        let item = Item {
-            r,
-            col,
-            base,
-            table_offset: b.meta(bufs.meta, base, field::TABLE_OFFSET),
-            pitch: b.v("arith.andi", &[b.v("arith.addi", &[dim, b.i64(recom_emb::ROW_ALIGN - 1)]), b.i64(-recom_emb::ROW_ALIGN)]),
-            d0,
-            rows: b.meta(bufs.meta, base, field::ROWS),
-            out_offset: b.meta(bufs.meta, base, field::OUT_OFFSET),
-            lanes,
-            start: b.to_index(b.load(offsets, &[slot])),
-            end: b.to_index(b.load(offsets, &[b.v("arith.addi", &[slot, c1])])),
-        };
-        if let [kind] = kinds {
-            emit_bag(&b, &bufs, &item, *kind);
-        } else {
-            // One specialized region per kind; the last kind is the default.
-            let kind_index = b.to_index(b.meta(bufs.meta, base, field::KIND));
-            let mut regions = Vec::with_capacity(kinds.len());
-            for kind in kinds.iter().rev().take(1).chain(&kinds[..kinds.len() - 1]) {
-                let block = Block::new(&[]);
-                {
-                    let kb = Emit { context, location, block: &block };
-                    emit_bag(&kb, &bufs, &item, *kind);
-                    kb.yield_(&[]);
+        let table_offset = b.meta(bufs.meta, base, field::TABLE_OFFSET);
+        let pitch =
+            b.v("arith.andi", &[b.v("arith.addi", &[dim, b.i64(recom_emb::ROW_ALIGN - 1)]), b.i64(-recom_emb::ROW_ALIGN)]);
+        let rows = b.meta(bufs.meta, base, field::ROWS);
+        let out_offset = b.meta(bufs.meta, base, field::OUT_OFFSET);
+        let kind_index = (kinds.len() > 1).then(|| b.to_index(b.meta(bufs.meta, base, field::KIND)));
+        let stride = b.v("arith.addi", &[batch, c1]);
+
+        // The work of one row r: its bag, dispatched on the column's kind.
+        let emit_row = |rb: &Emit<'c, '_>, r: Value<'c, '_>| {
+            // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
+            let slot = rb.v("arith.addi", &[rb.v("arith.muli", &[col, stride]), r]);
+            let item = Item {
+                r,
+                col,
+                base,
+                table_offset,
+                pitch,
+                d0,
+                rows,
+                out_offset,
+                lanes: lanes.clone(),
+                start: rb.to_index(rb.load(offsets, &[slot])),
+                end: rb.to_index(rb.load(offsets, &[rb.v("arith.addi", &[slot, c1])])),
+            };
+            match (kinds, kind_index) {
+                ([kind], _) => emit_bag(rb, &bufs, &item, *kind),
+                (_, Some(kind_index)) => {
+                    // One specialized region per kind; the last kind is the default.
+                    let mut regions = Vec::with_capacity(kinds.len());
+                    for kind in kinds.iter().rev().take(1).chain(&kinds[..kinds.len() - 1]) {
+                        let block = Block::new(&[]);
+                        {
+                            let kb = Emit { context, location, block: &block };
+                            emit_bag(&kb, &bufs, &item, *kind);
+                            kb.yield_(&[]);
+                        }
+                        let region = Region::new();
+                        region.append_block(block);
+                        regions.push(region);
+                    }
+                    let cases: Vec<i64> = (0..kinds.len() as i64 - 1).collect();
+                    rb.block.append_operation(melior::dialect::scf::index_switch(
+                        context,
+                        kind_index,
+                        &[],
+                        melior::ir::attribute::DenseI64ArrayAttribute::new(context, &cases),
+                        regions,
+                        location,
+                    ));
                 }
-                let region = Region::new();
-                region.append_block(block);
-                regions.push(region);
+                _ => unreachable!("kinds is never empty"),
             }
-            let cases: Vec<i64> = (0..kinds.len() as i64 - 1).collect();
-            body.append_operation(melior::dialect::scf::index_switch(
-                context,
-                kind_index,
-                &[],
-                melior::ir::attribute::DenseI64ArrayAttribute::new(context, &cases),
-                regions,
-                location,
-            ));
+        };
+        if rows_per_item == 1 {
+            emit_row(&b, row_block);
+        } else {
+            // for rr in 0..R: r = rb * R + rr; if r < B { row r }
+            let rows_body = Block::new(&[(index, location)]);
+            {
+                let lb = Emit { context, location, block: &rows_body };
+                let rr: Value = rows_body.argument(0).unwrap().into();
+                let r = lb.v("arith.addi", &[lb.v("arith.muli", &[row_block, lb.index(rows_per_item as i64)]), rr]);
+                let in_batch = lb.op(
+                    "arith.cmpi",
+                    &[r, batch],
+                    &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), CmpiPredicate::Ult as i64).into())],
+                    Some(&[IntegerType::new(context, 1).into()]),
+                )
+                .unwrap();
+                let row_block_ = Block::new(&[]);
+                {
+                    let ib = Emit { context, location, block: &row_block_ };
+                    emit_row(&ib, r);
+                    ib.yield_(&[]);
+                }
+                let row_region = Region::new();
+                row_region.append_block(row_block_);
+                rows_body.append_operation(melior::dialect::scf::r#if(in_batch, &[], row_region, Region::new(), location));
+                lb.yield_(&[]);
+            }
+            let rows_region = Region::new();
+            rows_region.append_block(rows_body);
+            body.append_operation(
+                OperationBuilder::new("scf.for", location)
+                    .add_operands(&[c0, b.index(rows_per_item as i64), c1])
+                    .add_regions([rows_region])
+                    .build()
+                    .expect("scf.for"),
+            );
         }
         b.op("scf.reduce", &[], &[], Some(&[]));
     }
@@ -487,7 +554,7 @@ fn build_kernel<'c>(
     body_region.append_block(body);
     entry.append_operation(
         OperationBuilder::new("scf.parallel", location)
-            .add_operands(&[c0, c0, batch, num_items, c1, c1])
+            .add_operands(&[c0, c0, row_blocks, num_items, c1, c1])
             .add_attributes(&[(
                 Identifier::new(context, "operandSegmentSizes"),
                 recom_opkit::i32_array(context, &[2, 2, 2, 0]),

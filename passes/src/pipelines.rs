@@ -24,6 +24,12 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             kind: OptionKind::Int,
             default: "4",
         },
+        OptionDef {
+            name: "rows-per-item",
+            description: "passed to emb-lower-fused-columns: rows per kernel iteration",
+            kind: OptionKind::Int,
+            default: "1",
+        },
     ],
     check: None,
     stages: default_stages,
@@ -35,7 +41,11 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
     if verify {
         stages.push("recom-verify");
     }
-    let lower = format!("emb-lower-fused-columns{{elements-per-item={}}}", options.int("elements-per-item"));
+    let lower = format!(
+        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={}}}",
+        options.int("elements-per-item"),
+        options.int("rows-per-item")
+    );
     stages.extend(["emb-fuse-columns", &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");

@@ -173,7 +173,7 @@ impl GpuModel {
         }
         let threads = self.kernel.threads as u64;
         let config = LaunchConfig {
-            grid_dim: (batch as u32, num_items.div_ceil(threads) as u32, 1),
+            grid_dim: (batch.div_ceil(self.plan.rows_per_item as u64) as u32, num_items.div_ceil(threads) as u32, 1),
             block_dim: (1, threads as u32, 1),
             shared_mem_bytes: 0,
         };

@@ -56,6 +56,8 @@ pub struct Plan {
     pub items: Vec<i64>,
     /// Output elements per work item.
     pub per_item: usize,
+    /// Rows one kernel iteration handles (the grid's x extent is ceil(B / this)).
+    pub rows_per_item: usize,
 }
 
 /// Why a request failed.
@@ -168,7 +170,8 @@ pub struct GpuKernel {
     pub chip: String,
     /// The kernel's memref parameters, in order.
     pub params: Vec<Buffer>,
-    /// Launch geometry: grid (B, ceil(items / threads), 1), block (1, threads, 1).
+    /// Launch geometry: grid (ceil(B / rows_per_item), ceil(items / threads), 1),
+    /// block (1, threads, 1).
     pub threads: u32,
 }
 

@@ -6,8 +6,8 @@
 //!
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
-//! A VARIANT `name:elements-per-item:threads` writes `<out>/<name>/`; the
-//! default is `v4t128:4:128`.
+//! A VARIANT `name:elements-per-item:threads[:rows-per-item]` writes
+//! `<out>/<name>/`; the default is `v4t128:4:128`.
 use recom::{
     compile::{compile, compile_with},
     cpu::CpuExecutable,
@@ -22,16 +22,21 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let out = std::path::PathBuf::from(args.remove(0));
     let check_cpu = !args.iter().any(|a| a == "--skip-cpu-check");
-    let mut variants: Vec<(String, usize, u32)> = args
+    let mut variants: Vec<(String, usize, u32, usize)> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
         .map(|v| {
             let parts: Vec<&str> = v.split(':').collect();
-            (parts[0].to_string(), parts[1].parse().expect("elements-per-item"), parts[2].parse().expect("threads"))
+            (
+                parts[0].to_string(),
+                parts[1].parse().expect("elements-per-item"),
+                parts[2].parse().expect("threads"),
+                parts.get(3).map_or(1, |r| r.parse().expect("rows-per-item")),
+            )
         })
         .collect();
     if variants.is_empty() {
-        variants.push(("v4t128".into(), 4, 128));
+        variants.push(("v4t128".into(), 4, 128, 1));
     }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {
@@ -60,9 +65,10 @@ fn main() {
         let compile_time = compile_time + ptx_start.elapsed();
         eprintln!("{name}: {} columns, IR to PTX in {:.3} s", spec.columns, compile_time.as_secs_f64());
         drop((plan, gpu));
-        for (variant, per_item, threads) in &variants {
+        for (variant, per_item, threads, rows) in &variants {
             let mut module = module_for(&context, &model, "embedding_layer");
-            let compiled = compile_with(&context, &mut module, &format!("elements-per-item={per_item}")).expect("compile");
+            let options = format!("elements-per-item={per_item} rows-per-item={rows}");
+            let compiled = compile_with(&context, &mut module, &options).expect("compile");
             let options = GpuOptions { threads: *threads, ..GpuOptions::default() };
             let gpu = compile_ptx(&context, compiled.kernel_module, &options).expect("PTX");
             let dir = out.join(variant);

@@ -156,5 +156,6 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         columns_meta: kernel_meta::encode_columns(&columns),
         items: kernel_meta::encode_items(&columns, per_item),
         per_item,
+        rows_per_item: recom_opkit::i64_attr(&op, "kernel_rows_per_item").map_err(attr_error)? as usize,
     })
 }

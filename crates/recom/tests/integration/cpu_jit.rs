@@ -4,7 +4,7 @@
 //! too-large ids, B = 1..=4096), compiled through recom-default and the
 //! loop kernel, JIT-compiled and run.
 use recom::{
-    compile::compile,
+    compile::compile_with,
     cpu::CpuExecutable,
     model_ir::{module_for, table_name},
     reference::{evaluate, synthetic::random_case, Model},
@@ -17,8 +17,13 @@ fn tables_by_name(model: &Model) -> HashMap<String, Vec<f32>> {
 }
 
 fn compile_cpu(context: &melior::Context, model: &Model) -> CpuExecutable {
+    compile_cpu_with(context, model, "")
+}
+
+fn compile_cpu_with(context: &melior::Context, model: &Model, options: &str) -> CpuExecutable {
     let mut module = module_for(context, model, "model");
-    let compiled = compile(context, &mut module).unwrap_or_else(|e| panic!("compile: {e}\n{}", module.as_operation()));
+    let compiled =
+        compile_with(context, &mut module, options).unwrap_or_else(|e| panic!("compile: {e}\n{}", module.as_operation()));
     CpuExecutable::new(context, compiled.kernel_module, compiled.plan).unwrap_or_else(|e| panic!("JIT: {e}"))
 }
 
@@ -47,6 +52,26 @@ fn random_models_match_the_reference() {
         elements += got.len();
     }
     println!("300 random models, {elements} output values, max rel err {worst:e}");
+}
+
+/// Every schedule variant computes the same function (the default one is
+/// covered above).
+#[test]
+fn schedule_variants_match_the_reference() {
+    let context = recom::create_context().unwrap();
+    for (i, options) in ["elements-per-item=1", "elements-per-item=3 rows-per-item=2", "rows-per-item=5", "elements-per-item=8 rows-per-item=16"]
+        .iter()
+        .enumerate()
+    {
+        for seed in 1000 + 20 * i as u64..1000 + 20 * (i as u64 + 1) {
+            let (model, inputs) = random_case(seed, 8, 100);
+            let expected = evaluate(&model, &inputs).unwrap();
+            let executable = compile_cpu_with(&context, &model, options);
+            let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
+            let got = executable.run(&tables, &inputs).unwrap();
+            assert_eq!(max_rel_err(&got, &expected), 0.0, "{options}, seed {seed}");
+        }
+    }
 }
 
 #[test]
