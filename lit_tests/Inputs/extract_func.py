@@ -12,6 +12,10 @@ for line in lines[start:]:
     depth += line.count("{") - line.count("}")
     if depth == 0:
         break
+# Attribute aliases (#map = ...) the function may use.
+for line in lines:
+    if line.startswith("#"):
+        print(line)
 print("module {")
 print("\n".join(out))
 print("}")

@@ -9,6 +9,8 @@
 // RUN: not grep -q '__nv_' %t.ptx.mlir
 // RUN: %recom_opt %t.kernel.mlir --pass-pipeline='builtin.module(recom-gpu-outline{threads=256})' | FileCheck %s --check-prefix=T256
 // RUN: not %recom_opt %t.kernel.mlir --pass-pipeline='builtin.module(recom-gpu-to-ptx{chip=sm_90 ptx=60})' 2>&1 | FileCheck %s --check-prefix=BADPTX
+// Several rows per iteration: still only the eight buffers cross into the kernel.
+// RUN: %recom_opt %s --pass-pipeline='builtin.module(recom-default{rows-per-item=4})' | %python %inputs/extract_func.py model_fused_0 | %recom_opt --pass-pipeline='builtin.module(recom-gpu-outline)' | FileCheck %s --check-prefix=OUTLINE
 
 // Rows to blocks (x), work items to 128 threads (y tiles).
 // OUTLINE: gpu.launch_func @model_fused_0_kernel::@model_fused_0_kernel blocks in (%{{.+}}, %{{.+}}, %c1) threads in (%c1, %c128, %c1) args(
