@@ -12,8 +12,8 @@
 // Several rows per iteration: still only the eight buffers cross into the kernel.
 // RUN: %recom_opt %s --pass-pipeline='builtin.module(recom-default{rows-per-item=4})' | %python %inputs/extract_func.py model_fused_0 | %recom_opt --pass-pipeline='builtin.module(recom-gpu-outline)' | FileCheck %s --check-prefix=OUTLINE
 
-// Rows to blocks (x), work items to 128 threads (y tiles).
-// OUTLINE: gpu.launch_func @model_fused_0_kernel::@model_fused_0_kernel blocks in (%{{.+}}, %{{.+}}, %c1) threads in (%c1, %c128, %c1) args(
+// Rows to blocks (x), work items to 64 threads (y tiles).
+// OUTLINE: gpu.launch_func @model_fused_0_kernel::@model_fused_0_kernel blocks in (%{{.+}}, %{{.+}}, %c1) threads in (%c1, %c64, %c1) args(
 // OUTLINE: gpu.module @model_fused_0_kernel
 // OUTLINE: gpu.func @model_fused_0_kernel(%{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>, %{{.+}}: memref<{{.+}}>) kernel
 // The weighted sqrtn column's sqrt is the correctly rounded NVVM intrinsic.

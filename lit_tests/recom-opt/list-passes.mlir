@@ -19,7 +19,7 @@
 // CHECK-NEXT: elements-per-item=int (default 4)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: recom-gpu-outline  -
-// CHECK-NEXT: threads=int (default 128)
+// CHECK-NEXT: threads=int (default 64)
 // CHECK-NEXT: recom-gpu-to-ptx  -
 // CHECK-NEXT: chip=sm_80|sm_86|sm_89|sm_90|sm_90a|sm_100 (default sm_90)
 

@@ -76,7 +76,7 @@ pub static GPU_OUTLINE: PipelineDef = PipelineDef {
         name: "threads",
         description: "threads per block along the output width",
         kind: OptionKind::Int,
-        default: "128",
+        default: "64",
     }],
     check: Some(|o| match o.int("threads") {
         t if (32..=1024).contains(&t) && t % 32 == 0 => Ok(()),

@@ -7,7 +7,7 @@
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
 //! A VARIANT `name:elements-per-item:threads[:rows-per-item]` writes
-//! `<out>/<name>/`; the default is `v4t128:4:128`.
+//! `<out>/<name>/`; the default is `v4t64:4:64`.
 use recom::{
     compile::{compile, compile_with},
     cpu::CpuExecutable,
@@ -36,7 +36,7 @@ fn main() {
         })
         .collect();
     if variants.is_empty() {
-        variants.push(("v4t128".into(), 4, 128, 1));
+        variants.push(("v4t64".into(), 4, 64, 1));
     }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {

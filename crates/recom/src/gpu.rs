@@ -26,7 +26,7 @@ pub struct GpuOptions {
 
 impl Default for GpuOptions {
     fn default() -> Self {
-        GpuOptions { chip: "sm_90".into(), ptx: 80, opt_level: 3, threads: 128 }
+        GpuOptions { chip: "sm_90".into(), ptx: 80, opt_level: 3, threads: 64 }
     }
 }
 

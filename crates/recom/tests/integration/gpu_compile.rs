@@ -25,7 +25,7 @@ fn ptx_for_sm_90_with_launch_metadata() {
     params.sort_by_key(|b| *b as usize);
     use Buffer::*;
     assert_eq!(params, vec![Tables, Ids, Offsets, Weights, Items, Columns, Out, Status]);
-    assert_eq!(kernel.threads, 128);
+    assert_eq!(kernel.threads, 64);
 }
 
 #[test]
