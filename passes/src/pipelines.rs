@@ -62,7 +62,9 @@ pub static CPU_KERNEL: PipelineDef = PipelineDef {
     options: &[],
     check: None,
     stages: |_| {
-        ["canonicalize", "convert-scf-to-cf", "convert-to-llvm", "reconcile-unrealized-casts"].map(String::from).to_vec()
+        ["canonicalize", "lower-affine", "convert-scf-to-cf", "convert-to-llvm", "reconcile-unrealized-casts"]
+            .map(String::from)
+            .to_vec()
     },
 };
 

@@ -2,7 +2,7 @@
 //! ExecutionEngine and called from Rust. Used by the tests (same loops as the
 //! GPU gets) and for serving where there is no GPU.
 use crate::Error;
-use melior::{ir::Module, pass::PassManager, Context, ExecutionEngine};
+use melior::{ir::Module, pass::PassManager, Context};
 use recom_ir::DiagnosticCapture;
 use recom_runtime::{
     input::ColumnInput,
@@ -42,11 +42,37 @@ type Kernel = unsafe extern "C" fn(
     *mut MemRef<i64, 1>,
 );
 
+/// MLIR's ExecutionEngine, owned. (melior's wrapper neither reports a
+/// failed creation nor survives one: it would look up and destroy a null.)
+struct Engine(mlir_sys::MlirExecutionEngine);
+
+impl Engine {
+    fn new(module: &Module, opt_level: i32) -> Option<Self> {
+        let raw = unsafe { mlir_sys::mlirExecutionEngineCreate(module.to_raw(), opt_level, 0, std::ptr::null(), false, false) };
+        (!raw.ptr.is_null()).then_some(Engine(raw))
+    }
+
+    fn lookup(&self, name: &str) -> *mut std::ffi::c_void {
+        let name = mlir_sys::MlirStringRef { data: name.as_ptr() as *const _, length: name.len() };
+        unsafe { mlir_sys::mlirExecutionEngineLookup(self.0, name) }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        unsafe { mlir_sys::mlirExecutionEngineDestroy(self.0) }
+    }
+}
+
+// The engine is only read (symbol lookups) after creation.
+unsafe impl Send for Engine {}
+unsafe impl Sync for Engine {}
+
 /// A model's fused embedding layer, JIT-compiled for this CPU.
 pub struct CpuExecutable {
     plan: Plan,
     // Keeps the compiled code alive for `kernel`.
-    _engine: ExecutionEngine,
+    _engine: Engine,
     kernel: Kernel,
 }
 
@@ -59,7 +85,18 @@ impl CpuExecutable {
         if pm.run(&mut kernel_module).is_err() {
             return Err(Error::Failed(capture.take()));
         }
-        let engine = ExecutionEngine::new(&kernel_module, 2, &[], false, false);
+        let mut diagnostics = capture.take();
+        let Some(engine) = Engine::new(&kernel_module, 2) else {
+            diagnostics.insert(
+                0,
+                recom_ir::Diagnostic::new(
+                    recom_ir::Severity::Error,
+                    recom_ir::SourceLocation::Unknown,
+                    format!("the JIT could not compile kernel @{} (is every op lowered to LLVM?)", plan.kernel),
+                ),
+            );
+            return Err(Error::Failed(diagnostics));
+        };
         let symbol = engine.lookup(&format!("_mlir_ciface_{}", plan.kernel));
         if symbol.is_null() {
             return Err(Error::Pipeline(format!("the JIT has no symbol for kernel @{}", plan.kernel)));
