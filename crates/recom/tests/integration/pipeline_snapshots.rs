@@ -44,7 +44,9 @@ fn snapshot_pipeline(argument: &str, options: &str, extra_dirs: &[&str]) {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut snapshots = 0;
         for (index, stage) in stages.iter().enumerate().filter(|(_, s)| s.changed) {
-            let name = format!("{argument}__{stem}__{index}_{}", stage.stage.replace(['{', '}', '=', ' ', '(', ')'], "_"));
+            // Named by the stage's pass, not its options, so option changes show as diffs.
+            let pass = stage.stage.split('{').next().unwrap_or_default().replace(['(', ')'], "_");
+            let name = format!("{argument}__{stem}__{index}_{pass}");
             insta::with_settings!({
                 snapshot_path => "../snapshots",
                 prepend_module_to_snapshot => false,
