@@ -9,7 +9,7 @@
 // CHECK-LABEL: func.func @one_kind
 // CHECK: "emb.fused_columns"{{.*}}kernel = @one_kind_fused_0, kernel_elements_per_item = 4 : i64
 // CHECK-LABEL: func.func @one_kind_fused_0
-// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x2xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>)
+// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x8xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // CHECK: scf.parallel
 // CHECK-NOT: scf.index_switch

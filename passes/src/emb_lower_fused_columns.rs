@@ -5,7 +5,7 @@
 //! Kernel signature (`llvm.emit_c_interface`):
 //! ```text
 //! @<func>_fused_<n>(%tables: memref<?xf32>, %ids: memref<?xi64>, %offsets: memref<?xi64>,
-//!                   %weights: memref<?xf32>, %items: memref<?x2xi64>, %columns: memref<?xi64>,
+//!                   %weights: memref<?xf32>, %items: memref<?x8xi64>, %columns: memref<?xi64>,
 //!                   %out: memref<?x?xf32>, %status: memref<1xi64>)
 //! ```
 //! `%columns` and `%items` are [`recom_emb::kernel_meta`]'s column and work-item
@@ -37,7 +37,7 @@ use melior::{
     Context,
 };
 use recom_emb::{
-    kernel_meta::{field, ColumnKind},
+    kernel_meta::{field, item as item_field_index, ColumnKind},
     FusedColumnsOp,
 };
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
@@ -225,13 +225,14 @@ struct Item<'c, 'b> {
     r: Value<'c, 'b>,
     col: Value<'c, 'b>,
     base: Value<'c, 'b>,
-    table_offset: Value<'c, 'b>,
+    /// Packed-tables index of the item's first element in row 0.
+    table_base: Value<'c, 'b>,
     /// Elements between table rows (dim rounded up to 4).
     pitch: Value<'c, 'b>,
-    d0: Value<'c, 'b>,
     rows: Value<'c, 'b>,
-    out_offset: Value<'c, 'b>,
-    /// Per element: (stored?, element index in the row).
+    /// Output column of the item's first element.
+    out_base: Value<'c, 'b>,
+    /// Per element: (stored?, offset from the item's first element).
     lanes: Vec<(Value<'c, 'b>, Value<'c, 'b>)>,
     start: Value<'c, 'b>,
     end: Value<'c, 'b>,
@@ -329,9 +330,9 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         let keep_block = Block::new(&[]);
         {
             let kb = Emit { context, location, block: &keep_block };
-            let row = kb.v("arith.addi", &[item.table_offset, kb.v("arith.muli", &[id2, item.pitch])]);
+            let row = kb.v("arith.addi", &[item.table_base, kb.v("arith.muli", &[id2, item.pitch])]);
             let mut next: Vec<Value> = if vectorized {
-                let value = kb.load4(bufs.tables, kb.to_index(kb.v("arith.addi", &[row, item.d0])));
+                let value = kb.load4(bufs.tables, kb.to_index(row));
                 let term = if kind.weighted { kb.v("arith.mulf", &[kb.splat(w), value]) } else { value };
                 vec![kb.v("arith.addf", &[carried_in[0], term])]
             } else {
@@ -397,7 +398,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         let store_block = Block::new(&[]);
         {
             let sb = Emit { context, location, block: &store_block };
-            let k = sb.to_index(sb.v("arith.addi", &[item.out_offset, *element]));
+            let k = sb.to_index(sb.v("arith.addi", &[item.out_base, *element]));
             sb.op("memref.store", &[value, bufs.out, item.r, k], &[], Some(&[]));
             sb.yield_(&[]);
         }
@@ -419,7 +420,7 @@ fn build_kernel<'c>(
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
     let dyn1 = |t| MemRefType::new(t, &[i64::MIN], None, None).into();
-    let items_t: Type = MemRefType::new(i64t, &[i64::MIN, 2], None, None).into();
+    let items_t: Type = MemRefType::new(i64t, &[i64::MIN, recom_emb::kernel_meta::ITEM_FIELDS as i64], None, None).into();
     let out_t: Type = MemRefType::new(f32t, &[i64::MIN, i64::MIN], None, None).into();
     let status_t: Type = MemRefType::new(i64t, &[1], None, None).into();
     let arg_types: Vec<Type> =
@@ -459,24 +460,24 @@ fn build_kernel<'c>(
         let b = Emit { context, location, block: &body };
         let row_block: Value = body.argument(0).unwrap().into();
         let item_index: Value = body.argument(1).unwrap().into();
-        let col = b.to_index(b.load(items, &[item_index, c0]));
-        let d0 = b.load(items, &[item_index, c1]);
+        // Everything the common path needs is in the item's own record (one
+        // cache line); the column table is read only for kind-specific fields.
+        let item_field = |f: usize| b.load(items, &[item_index, b.index(f as i64)]);
+        let col = b.to_index(item_field(item_field_index::COLUMN));
+        let table_base = item_field(item_field_index::TABLE_BASE);
+        let out_base = item_field(item_field_index::OUT_BASE);
+        let pitch = item_field(item_field_index::PITCH);
+        let rows = item_field(item_field_index::ROWS);
+        let valid = item_field(item_field_index::VALID);
         let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::FIELDS as i64)]);
-        let dim = b.meta(bufs.meta, base, field::DIM);
-        // Element j of the item is d0 + j if that is < dim; past the dim it
-        // re-reads element d0 (in bounds) and is not stored.
+        // Element j of the item is stored if j < valid; past it, element 0 is
+        // re-read (in bounds) and not stored.
         let lanes: Vec<(Value, Value)> = (0..per_item as i64)
             .map(|j| {
-                let dj = b.v("arith.addi", &[d0, b.i64(j)]);
-                let valid = b.cmpi(CmpiPredicate::Slt, dj, dim);
-                (valid, b.select(valid, dj, d0))
+                let stored = b.cmpi(CmpiPredicate::Slt, b.i64(j), valid);
+                (stored, b.select(stored, b.i64(j), b.i64(0)))
             })
             .collect();
-        let table_offset = b.meta(bufs.meta, base, field::TABLE_OFFSET);
-        let pitch =
-            b.v("arith.andi", &[b.v("arith.addi", &[dim, b.i64(recom_emb::ROW_ALIGN - 1)]), b.i64(-recom_emb::ROW_ALIGN)]);
-        let rows = b.meta(bufs.meta, base, field::ROWS);
-        let out_offset = b.meta(bufs.meta, base, field::OUT_OFFSET);
         let kind_index = (kinds.len() > 1).then(|| b.to_index(b.meta(bufs.meta, base, field::KIND)));
         let stride = b.v("arith.addi", &[batch, c1]);
 
@@ -488,11 +489,10 @@ fn build_kernel<'c>(
                 r,
                 col,
                 base,
-                table_offset,
+                table_base,
                 pitch,
-                d0,
                 rows,
-                out_offset,
+                out_base,
                 lanes: lanes.clone(),
                 start: rb.to_index(rb.load(offsets, &[slot])),
                 end: rb.to_index(rb.load(offsets, &[rb.v("arith.addi", &[slot, c1])])),

@@ -542,10 +542,11 @@ impl<'c, 'a> PackInputsOp<'c, 'a> {
 /// Two buffers:
 /// * the column table, [`FIELDS`](kernel_meta::FIELDS) `i64` per column (see
 ///   [`field`](kernel_meta::field));
-/// * the work-item table, `[items, 2]`: each item is `(column, d0)`, the
+/// * the work-item table, `[items, ITEM_FIELDS]`: each item is the
 ///   `per_item` consecutive output elements `d0 .. d0 + per_item` (clipped to
-///   the column's dim) of that column. Items of all columns together cover
-///   every output element of a row once.
+///   the column's dim) of one column, with what the kernel needs to gather
+///   them (see [`item`](kernel_meta::item)). Items of all columns together
+///   cover every output element of a row once.
 pub mod kernel_meta {
     use super::{Combiner, FusedColumn, OutOfRange, OutOfRangeKind};
 
@@ -653,13 +654,46 @@ pub mod kernel_meta {
         meta
     }
 
-    /// The work-item table (flattened `(column, d0)` pairs).
+    /// Entries per work item in the work-item table (one 64-byte record).
+    pub const ITEM_FIELDS: usize = 8;
+
+    /// Field offsets within a work item's record.
+    pub mod item {
+        pub const COLUMN: usize = 0;
+        /// Packed-tables index of the item's first element in row 0
+        /// (`table_offset + d0`).
+        pub const TABLE_BASE: usize = 1;
+        /// Output column of the item's first element (`out_offset + d0`).
+        pub const OUT_BASE: usize = 2;
+        /// Elements between rows of the column's table.
+        pub const PITCH: usize = 3;
+        pub const ROWS: usize = 4;
+        /// How many of the item's elements are inside the dim.
+        pub const VALID: usize = 5;
+    }
+
+    /// The work-item table, [`ITEM_FIELDS`] entries per item: each item is
+    /// `per_item` consecutive output elements of one column.
     pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
+        let per_item = per_item.max(1) as i64;
         let mut items = Vec::new();
+        let mut out_offset = 0;
         for (c, column) in columns.iter().enumerate() {
-            for d0 in (0..column.dim).step_by(per_item.max(1)) {
-                items.extend([c as i64, d0]);
+            let mut d0 = 0;
+            while d0 < column.dim {
+                items.extend([
+                    c as i64,
+                    column.table_offset + d0,
+                    out_offset + d0,
+                    super::row_pitch(column.dim),
+                    column.rows,
+                    per_item.min(column.dim - d0),
+                    0,
+                    0,
+                ]);
+                d0 += per_item;
             }
+            out_offset += column.dim;
         }
         items
     }

@@ -7,7 +7,7 @@
 //! status word. Tables and the kernel metadata are uploaded once at load.
 use crate::{
     input::{ColumnInput, Packed},
-    plan::{Artifact, Buffer, GpuKernel, Plan, RunError},
+    plan::{Artifact, Buffer, GpuKernel, Plan, RunError, ITEM_FIELDS},
 };
 use cudarc::driver::{
     sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PushKernelArg,
@@ -149,7 +149,7 @@ impl GpuModel {
         let (tables, _g3) = self.tables.device_ptr(&self.stream);
         let (items, _g4) = self.items.device_ptr(&self.stream);
         let (columns, _g5) = self.columns.device_ptr(&self.stream);
-        let num_items = (self.plan.items.len() / 2) as u64;
+        let num_items = (self.plan.items.len() / ITEM_FIELDS) as u64;
         // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
         let mut params: Vec<u64> = Vec::with_capacity(40);
         for buffer in &self.kernel.params {
@@ -158,7 +158,7 @@ impl GpuModel {
                 Buffer::Ids => (input + request.ids.0 as u64, vec![request.ids.1 as u64]),
                 Buffer::Offsets => (input + request.offsets.0 as u64, vec![request.offsets.1 as u64]),
                 Buffer::Weights => (input + request.weights.0 as u64, vec![request.weights.1 as u64]),
-                Buffer::Items => (items, vec![num_items, 2]),
+                Buffer::Items => (items, vec![num_items, ITEM_FIELDS as u64]),
                 Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
                 Buffer::Out => (out, vec![batch, width]),
                 Buffer::Status => (input, vec![1]),

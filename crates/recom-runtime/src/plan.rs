@@ -4,6 +4,9 @@ use crate::input::{self, ColumnInput, InputError, Packed};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// Entries per work item (recom_emb::kernel_meta::ITEM_FIELDS).
+pub const ITEM_FIELDS: usize = 8;
+
 /// One table of the packed tables buffer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableSlot {
@@ -52,7 +55,7 @@ pub struct Plan {
     pub width: usize,
     /// The kernel's column table (`recom_emb::kernel_meta`).
     pub columns_meta: Vec<i64>,
-    /// The kernel's work items, flattened `(column, d0)` pairs.
+    /// The kernel's work items, [`ITEM_FIELDS`] entries each.
     pub items: Vec<i64>,
     /// Output elements per work item.
     pub per_item: usize,
@@ -144,7 +147,7 @@ pub enum Buffer {
     Ids,
     Offsets,
     Weights,
-    /// `[items, 2]` work items.
+    /// `[items, ITEM_FIELDS]` work items.
     Items,
     /// The column table.
     Columns,

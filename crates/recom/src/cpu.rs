@@ -6,7 +6,7 @@ use melior::{ir::Module, pass::PassManager, Context};
 use recom_ir::DiagnosticCapture;
 use recom_runtime::{
     input::ColumnInput,
-    plan::{Plan, RunError},
+    plan::{Plan, RunError, ITEM_FIELDS},
 };
 
 /// MLIR's descriptor of a ranked memref (`llvm.emit_c_interface` ABI).
@@ -148,8 +148,8 @@ impl CpuExecutable {
                     allocated: self.plan.items.as_ptr() as *mut i64,
                     aligned: self.plan.items.as_ptr() as *mut i64,
                     offset: 0,
-                    sizes: [(self.plan.items.len() / 2) as i64, 2],
-                    strides: [2, 1],
+                    sizes: [(self.plan.items.len() / ITEM_FIELDS) as i64, ITEM_FIELDS as i64],
+                    strides: [ITEM_FIELDS as i64, 1],
                 },
                 &mut MemRef::input(&self.plan.columns_meta),
                 &mut out_desc,
