@@ -13,17 +13,20 @@
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // CHECK: scf.parallel
 // CHECK-NOT: scf.index_switch
-// CHECK: scf.for {{.*}} iter_args
+// Two ids per iteration, each gathered with one 16-byte load of its (padded)
+// table row, both loads before any use.
+// CHECK: scf.for {{.*}} step %c2{{.*}} iter_args
+// CHECK-COUNT-2: vector.load {{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: arith.addf
 // Under the error policy an out-of-range id is reported, not read.
 // CHECK: memref.atomic_rmw maxu
-// One 16-byte load of the (padded) table row per id.
-// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // No weights, no mean/sqrtn division for sum columns.
 // CHECK-NOT: arith.divf
 // CHECK: return
 // TWO-LABEL: func.func @one_kind_fused_0
 // TWO: scf.for
-// TWO-COUNT-2: memref.load {{.*}} : memref<?xf32>
+// Two elements of each of the two ids' rows: four scalar gathers.
+// TWO-COUNT-4: memref.load {{.*}} : memref<?xf32>
 // TWO-NOT: memref.load {{.*}} : memref<?xf32>
 // TWO: return
 func.func @one_kind(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x12xf32> {

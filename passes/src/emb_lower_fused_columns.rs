@@ -220,6 +220,9 @@ impl<'c, 'b> Emit<'c, 'b> {
     }
 }
 
+/// Ids handled per iteration of the bag loop.
+const UNROLL: usize = 2;
+
 /// Values of one work item that every kind's code uses.
 struct Item<'c, 'b> {
     r: Value<'c, 'b>,
@@ -258,7 +261,6 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
     let c0 = e.index(0);
-    let c1 = e.index(1);
     let zero_i = e.i64(0);
     let zero_f = e.f32(0.0);
     let filter = kind.filtered.then(|| {
@@ -287,29 +289,91 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         let l = Emit { context, location, block: &loop_body };
         let j: Value = loop_body.argument(0).unwrap().into();
         let carried_in: Vec<Value> = (1..=carried).map(|i| loop_body.argument(i).unwrap().into()).collect();
-        let id0 = l.load(bufs.ids, &[j]);
-        let w = if kind.weighted { l.load(bufs.weights, &[j]) } else { l.f32(1.0) };
-        let id1 = match filter {
-            Some((lo, hi, default)) => {
-                let inside = l.v("arith.andi", &[l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi)]);
-                l.select(inside, id0, default)
+        // UNROLL ids per iteration, each read at a clamped (in-bounds) index and
+        // masked: all table loads of an iteration are issued before any is
+        // used, so each thread has several gathers in flight.
+        let mut ids = Vec::with_capacity(UNROLL);
+        for u in 0..UNROLL {
+            let (index_u, present) = if u == 0 {
+                (j, None)
+            } else {
+                let ju = l.v("arith.addi", &[j, l.index(u as i64)]);
+                let present = l.op(
+                    "arith.cmpi",
+                    &[ju, item.end],
+                    &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), CmpiPredicate::Slt as i64).into())],
+                    Some(&[IntegerType::new(context, 1).into()]),
+                )
+                .unwrap();
+                (l.select(present, ju, j), Some(present))
+            };
+            let id0 = l.load(bufs.ids, &[index_u]);
+            let w = if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) };
+            let id1 = match filter {
+                Some((lo, hi, default)) => {
+                    let inside =
+                        l.v("arith.andi", &[l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi)]);
+                    l.select(inside, id0, default)
+                }
+                None => id0,
+            };
+            let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
+            if kind.combiner != Sum && kind.weighted {
+                live = l.v("arith.andi", &[live, l.cmpf(CmpfPredicate::Ogt, w, zero_f)]);
             }
-            None => id0,
-        };
-        let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
-        if kind.combiner != Sum && kind.weighted {
-            live = l.v("arith.andi", &[live, l.cmpf(CmpfPredicate::Ogt, w, zero_f)]);
+            if let Some(present) = present {
+                live = l.v("arith.andi", &[live, present]);
+            }
+            let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
+            let (id2, keep) = match kind.policy {
+                Policy::Default => (l.select(out_of_range, default_id.unwrap(), id1), live),
+                Policy::Drop | Policy::Error => {
+                    let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
+                    (id1, l.v("arith.andi", &[live, in_range]))
+                }
+            };
+            let report = (kind.policy == Policy::Error).then(|| l.v("arith.andi", &[live, out_of_range]));
+            // A dropped id reads the item's element in row 0 instead (in bounds).
+            let row = l.v("arith.addi", &[item.table_base, l.v("arith.muli", &[id2, item.pitch])]);
+            let row = l.select(keep, row, item.table_base);
+            ids.push((w, keep, row, report));
         }
-        let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
-        let (id2, keep) = match kind.policy {
-            Policy::Default => (l.select(out_of_range, default_id.unwrap(), id1), live),
-            Policy::Drop | Policy::Error => {
-                let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
-                (id1, l.v("arith.andi", &[live, in_range]))
+        // All gathers first...
+        let values: Vec<Vec<Value>> = ids
+            .iter()
+            .map(|&(_, _, row, _)| {
+                if vectorized {
+                    vec![l.load4(bufs.tables, l.to_index(row))]
+                } else {
+                    item.lanes
+                        .iter()
+                        .map(|(_, element)| l.load(bufs.tables, &[l.to_index(l.v("arith.addi", &[row, *element]))]))
+                        .collect()
+                }
+            })
+            .collect();
+        // ...then the accumulation, in id order (as the reference does).
+        let mut next = carried_in.clone();
+        let zero_acc = if vectorized { l.splat(zero_f) } else { zero_f };
+        for (&(w, keep, _, _), values) in ids.iter().zip(&values) {
+            for (acc, &value) in next[..accs].iter_mut().zip(values) {
+                let term = match (kind.weighted, vectorized) {
+                    (false, _) => value,
+                    (true, true) => l.v("arith.mulf", &[l.splat(w), value]),
+                    (true, false) => l.v("arith.mulf", &[w, value]),
+                };
+                *acc = l.v("arith.addf", &[*acc, l.select(keep, term, zero_acc)]);
             }
-        };
-        if kind.policy == Policy::Error {
-            let report = l.v("arith.andi", &[live, out_of_range]);
+            let kept_w = l.select(keep, w, zero_f);
+            match kind.combiner {
+                Sum => {}
+                Mean => next[accs] = l.v("arith.addf", &[next[accs], kept_w]),
+                Sqrtn => next[accs] = l.v("arith.addf", &[next[accs], l.v("arith.mulf", &[kept_w, kept_w])]),
+            }
+        }
+        // Out-of-range ids under the error policy: reported, never read.
+        for &(_, _, _, report) in &ids {
+            let Some(report) = report else { continue };
             let report_block = Block::new(&[]);
             {
                 let rb = Emit { context, location, block: &report_block };
@@ -326,51 +390,11 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
             report_region.append_block(report_block);
             loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
         }
-        // Kept ids: per_item independent loads from one table row.
-        let keep_block = Block::new(&[]);
-        {
-            let kb = Emit { context, location, block: &keep_block };
-            let row = kb.v("arith.addi", &[item.table_base, kb.v("arith.muli", &[id2, item.pitch])]);
-            let mut next: Vec<Value> = if vectorized {
-                let value = kb.load4(bufs.tables, kb.to_index(row));
-                let term = if kind.weighted { kb.v("arith.mulf", &[kb.splat(w), value]) } else { value };
-                vec![kb.v("arith.addf", &[carried_in[0], term])]
-            } else {
-                item.lanes
-                    .iter()
-                    .zip(&carried_in)
-                    .map(|((_, element), &acc)| {
-                        let value = kb.load(bufs.tables, &[kb.to_index(kb.v("arith.addi", &[row, *element]))]);
-                        let term = if kind.weighted { kb.v("arith.mulf", &[w, value]) } else { value };
-                        kb.v("arith.addf", &[acc, term])
-                    })
-                    .collect()
-            };
-            match kind.combiner {
-                Sum => {}
-                Mean => next.push(kb.v("arith.addf", &[carried_in[accs], w])),
-                Sqrtn => next.push(kb.v("arith.addf", &[carried_in[accs], kb.v("arith.mulf", &[w, w])])),
-            }
-            kb.yield_(&next);
-        }
-        let skip_block = Block::new(&[]);
-        Emit { context, location, block: &skip_block }.yield_(&carried_in);
-        let (keep_region, skip_region) = (Region::new(), Region::new());
-        keep_region.append_block(keep_block);
-        skip_region.append_block(skip_block);
-        let next = loop_body.append_operation(melior::dialect::scf::r#if(
-            keep,
-            &carried_types,
-            keep_region,
-            skip_region,
-            location,
-        ));
-        let next: Vec<Value> = next.results().map(Into::into).collect();
         l.yield_(&next);
     }
     let loop_region = Region::new();
     loop_region.append_block(loop_body);
-    let mut for_operands = vec![item.start, item.end, c1];
+    let mut for_operands = vec![item.start, item.end, e.index(UNROLL as i64)];
     let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
     for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
     let for_op = e.block.append_operation(
