@@ -18,10 +18,14 @@ use melior::{
         operation::{OperationLike, OperationRef, OperationResult},
         Type, Value, ValueLike,
     },
-    Context, GreedyRewriteDriverConfig, PatternRewriter, RewritePatternSet,
+    Context, PatternRewriter,
 };
 use recom_emb::{self as emb, FusedColumn, FusedInputs, IdFilter, PackedTable, Schedule};
-use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionValues, PassDef};
+use recom_ir::{
+    registry::PassFailure,
+    rewrite::{self, Pattern},
+    OptionValues, PassDef,
+};
 use recom_opkit::{Elem, TensorInfo};
 
 pub static PASS: PassDef = PassDef {
@@ -36,27 +40,15 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
-    let context_ref = root.context();
-    let context = unsafe { context_ref.to_ref() };
-    let patterns = RewritePatternSet::new(context);
-    patterns.add(melior::create_op_rewrite_pattern(
-        emb::ConcatOp::NAME,
-        1,
-        context,
-        |_, op, rewriter| {
-            let op = unsafe { OperationRef::from_raw(op) };
-            let rewriter = unsafe { PatternRewriter::from_raw(rewriter) };
-            fuse_concat(op, rewriter)
-        },
-        &[emb::PackedTablesOp::NAME, emb::PackInputsOp::NAME, emb::FusedColumnsOp::NAME],
-    ));
-    let config = GreedyRewriteDriverConfig::new();
-    config.enable_folding(false);
-    melior::apply_patterns_and_fold_greedily_with_op(root, patterns.freeze(), &config).map_err(|_| {
-        emit_error(root.location(), "emb-fuse-columns: the rewrite did not converge");
-        PassFailure
-    })
+    rewrite::apply(
+        PASS.argument,
+        root,
+        &[Pattern {
+            root: emb::ConcatOp::NAME,
+            generates: &[emb::PackedTablesOp::NAME, emb::PackInputsOp::NAME, emb::FusedColumnsOp::NAME],
+            rewrite: fuse_concat,
+        }],
+    )
 }
 
 fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {

@@ -13,9 +13,13 @@ use melior::{
         operation::{OperationBuilder, OperationLike, OperationRef},
         Identifier, Type, ValueLike,
     },
-    Context, GreedyRewriteDriverConfig, PatternRewriter, RewritePatternSet,
+    Context, PatternRewriter,
 };
-use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionValues, PassDef};
+use recom_ir::{
+    registry::PassFailure,
+    rewrite::{self, Pattern},
+    OptionValues, PassDef,
+};
 
 pub static PASS: PassDef = PassDef {
     argument: "recom-math-to-nvvm-intrinsics",
@@ -40,27 +44,11 @@ fn inside_gpu_module(op: OperationRef) -> bool {
 }
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
-    let context_ref = root.context();
-    let context = unsafe { context_ref.to_ref() };
-    let patterns = RewritePatternSet::new(context);
-    patterns.add(melior::create_op_rewrite_pattern(
-        "math.sqrt",
-        1,
-        context,
-        |_, op, rewriter| {
-            let op = unsafe { OperationRef::from_raw(op) };
-            let rewriter = unsafe { PatternRewriter::from_raw(rewriter) };
-            rewrite_sqrt(op, rewriter)
-        },
-        &["llvm.call_intrinsic"],
-    ));
-    let config = GreedyRewriteDriverConfig::new();
-    config.enable_folding(false);
-    melior::apply_patterns_and_fold_greedily_with_op(root, patterns.freeze(), &config).map_err(|_| {
-        emit_error(root.location(), "recom-math-to-nvvm-intrinsics: the rewrite did not converge");
-        PassFailure
-    })
+    rewrite::apply(
+        PASS.argument,
+        root,
+        &[Pattern { root: "math.sqrt", generates: &["llvm.call_intrinsic"], rewrite: rewrite_sqrt }],
+    )
 }
 
 fn rewrite_sqrt(op: OperationRef, rewriter: PatternRewriter) -> bool {

@@ -17,6 +17,7 @@ pub mod diagnostics;
 mod ffi;
 pub mod parse;
 pub mod registry;
+pub mod rewrite;
 pub mod source;
 pub mod verifier;
 
