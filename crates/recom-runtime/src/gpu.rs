@@ -6,11 +6,12 @@
 //! transfer, launch the fused kernel once, copy `[B, ΣD]` back and check the
 //! status word. Tables and the kernel metadata are uploaded once at load.
 use crate::{
-    input::{ColumnInput, Packed},
+    input::{ByteLayout, ColumnInput},
     plan::{Artifact, Buffer, GpuKernel, Plan, RunError, ITEM_FIELDS},
 };
 use cudarc::driver::{
-    sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PushKernelArg,
+    sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PinnedHostSlice,
+    PushKernelArg,
 };
 use std::sync::{Arc, Mutex};
 
@@ -32,49 +33,37 @@ pub fn driver_available() -> Result<(), RunError> {
 pub struct DeviceRequest {
     input: CudaSlice<u8>,
     out: CudaSlice<f32>,
-    batch: usize,
-    ids: (usize, usize),
-    offsets: (usize, usize),
-    weights: (usize, usize),
+    layout: ByteLayout,
 }
 
 impl DeviceRequest {
     pub fn batch(&self) -> usize {
-        self.batch
+        self.layout.batch
     }
+}
+
+/// Buffers reused across requests (grown as needed): page-locked host
+/// staging for the upload, and the device input and output.
+#[derive(Default)]
+struct Staging {
+    host: Option<PinnedHostSlice<u8>>,
+    input: Option<CudaSlice<u8>>,
+    out: Option<CudaSlice<f32>>,
 }
 
 /// A model loaded on one GPU.
 pub struct GpuModel {
     plan: Plan,
     kernel: GpuKernel,
-    _context: Arc<CudaContext>,
+    context: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     _module: Arc<CudaModule>,
     function: CudaFunction,
     tables: CudaSlice<f32>,
     items: CudaSlice<i64>,
     columns: CudaSlice<i64>,
-    // Serializes requests: they share the stream.
-    lock: Mutex<()>,
-}
-
-/// Byte layout of the upload: (offset, count) of each section, 8-aligned.
-struct Layout {
-    ids: (usize, usize),
-    offsets: (usize, usize),
-    weights: (usize, usize),
-    bytes: usize,
-}
-
-impl Layout {
-    fn of(packed: &Packed) -> Layout {
-        let ids = (8, packed.ids.len());
-        let offsets = (ids.0 + 8 * ids.1, packed.offsets.len());
-        let weights = (offsets.0 + 8 * offsets.1, packed.weights.len());
-        let bytes = (weights.0 + 4 * weights.1).next_multiple_of(8);
-        Layout { ids, offsets, weights, bytes }
-    }
+    // Serializes requests: they share the stream and the staging buffers.
+    staging: Mutex<Staging>,
 }
 
 impl GpuModel {
@@ -100,14 +89,14 @@ impl GpuModel {
         Ok(GpuModel {
             plan,
             kernel,
-            _context: context,
+            context,
             stream,
             _module: module,
             function,
             tables,
             items,
             columns,
-            lock: Mutex::new(()),
+            staging: Mutex::new(Staging::default()),
         })
     }
 
@@ -115,49 +104,44 @@ impl GpuModel {
         &self.plan
     }
 
-    /// Validates, packs and uploads a request in one host-to-device copy.
+    /// Validates, packs and uploads a request in one host-to-device copy
+    /// (into buffers of its own, so it can be launched repeatedly).
     pub fn upload(&self, inputs: &[ColumnInput]) -> Result<DeviceRequest, RunError> {
-        let packed = self.plan.pack(inputs)?;
-        let layout = Layout::of(&packed);
+        let layout = ByteLayout::of(inputs, &self.plan.weighted())?;
         let mut bytes = vec![0u8; layout.bytes];
-        let put = |bytes: &mut [u8], at: usize, data: &[u8]| bytes[at..at + data.len()].copy_from_slice(data);
-        put(&mut bytes, layout.ids.0, as_bytes(&packed.ids));
-        put(&mut bytes, layout.offsets.0, as_bytes(&packed.offsets));
-        put(&mut bytes, layout.weights.0, as_bytes(&packed.weights));
+        layout.write(inputs, &mut bytes);
         let input = self.stream.clone_htod(&bytes).map_err(device_error)?;
-        let out = unsafe { self.stream.alloc::<f32>((packed.batch * self.plan.width).max(1)) }.map_err(device_error)?;
-        Ok(DeviceRequest {
-            input,
-            out,
-            batch: packed.batch,
-            ids: layout.ids,
-            offsets: layout.offsets,
-            weights: layout.weights,
-        })
+        let out = unsafe { self.stream.alloc::<f32>((layout.batch * self.plan.width).max(1)) }.map_err(device_error)?;
+        Ok(DeviceRequest { input, out, layout })
     }
 
     /// Launches the fused kernel once on a resident request (asynchronous).
     /// The status word must be zero before the launch: [`Self::upload`] makes
     /// it so, and [`Self::reset_status`] does it again between launches.
     pub fn launch(&self, request: &DeviceRequest) -> Result<(), RunError> {
-        let (batch, width) = (request.batch as u64, self.plan.width as u64);
+        let (input, _g1) = request.input.device_ptr(&self.stream);
+        let (out, _g2) = request.out.device_ptr(&self.stream);
+        self.launch_at(input, out, &request.layout)
+    }
+
+    /// Launches on the request laid out at device address `input`, writing `out`.
+    fn launch_at(&self, input: u64, out: u64, layout: &ByteLayout) -> Result<(), RunError> {
+        let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         if batch == 0 || width == 0 {
             return Ok(());
         }
-        let (input, _g1) = request.input.device_ptr(&self.stream);
-        let (out, _g2) = request.out.device_ptr(&self.stream);
         let (tables, _g3) = self.tables.device_ptr(&self.stream);
         let (items, _g4) = self.items.device_ptr(&self.stream);
         let (columns, _g5) = self.columns.device_ptr(&self.stream);
         let num_items = (self.plan.items.len() / ITEM_FIELDS) as u64;
         // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
-        let mut params: Vec<u64> = Vec::with_capacity(40);
+        let mut params: Vec<u64> = Vec::with_capacity(48);
         for buffer in &self.kernel.params {
             let (ptr, sizes): (u64, Vec<u64>) = match buffer {
                 Buffer::Tables => (tables, vec![self.plan.packed_tables_len() as u64]),
-                Buffer::Ids => (input + request.ids.0 as u64, vec![request.ids.1 as u64]),
-                Buffer::Offsets => (input + request.offsets.0 as u64, vec![request.offsets.1 as u64]),
-                Buffer::Weights => (input + request.weights.0 as u64, vec![request.weights.1 as u64]),
+                Buffer::Ids => (input + layout.ids.0 as u64, vec![layout.ids.1 as u64]),
+                Buffer::Offsets => (input + layout.offsets.0 as u64, vec![layout.offsets.1 as u64]),
+                Buffer::Weights => (input + layout.weights.0 as u64, vec![layout.weights.1 as u64]),
                 Buffer::Items => (items, vec![num_items, ITEM_FIELDS as u64]),
                 Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
                 Buffer::Out => (out, vec![batch, width]),
@@ -194,18 +178,48 @@ impl GpuModel {
     /// Waits for the device and returns the output and the status word.
     pub fn download(&self, request: &DeviceRequest) -> Result<(Vec<f32>, i64), RunError> {
         let mut out = self.stream.clone_dtoh(&request.out).map_err(device_error)?;
-        out.truncate(request.batch * self.plan.width);
+        out.truncate(request.layout.batch * self.plan.width);
         let status = self.stream.clone_dtoh(&request.input.slice(0..8)).map_err(device_error)?;
         Ok((out, i64::from_le_bytes(status.try_into().expect("8 bytes"))))
     }
 
-    /// One request end to end: pack, one upload, one launch, download, check.
+    /// One request end to end: validate and pack straight into page-locked
+    /// staging, one upload, one launch, download, check. Buffers are reused
+    /// across requests.
     pub fn run(&self, inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let request = self.upload(inputs)?;
-        self.launch(&request)?;
-        let (out, status) = self.download(&request)?;
-        self.plan.check_status(status, inputs)?;
+        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let layout = ByteLayout::of(inputs, &self.plan.weighted())?;
+        let n_out = layout.batch * self.plan.width;
+        let staging = &mut *staging;
+        if staging.host.as_ref().is_none_or(|h| h.len() < layout.bytes) {
+            staging.host = None;
+            let capacity = layout.bytes + layout.bytes / 2;
+            staging.host = Some(unsafe { self.context.alloc_pinned::<u8>(capacity) }.map_err(device_error)?);
+            staging.input = Some(unsafe { self.stream.alloc::<u8>(capacity) }.map_err(device_error)?);
+        }
+        if staging.out.as_ref().is_none_or(|o| o.len() < n_out.max(1)) {
+            staging.out = Some(unsafe { self.stream.alloc::<f32>(n_out.max(1) + n_out / 2) }.map_err(device_error)?);
+        }
+        let host = staging.host.as_mut().expect("allocated above");
+        let input = staging.input.as_mut().expect("allocated above");
+        let out_device = staging.out.as_ref().expect("allocated above");
+        layout.write(inputs, &mut host.as_mut_slice().map_err(device_error)?[..layout.bytes]);
+        self.stream
+            .memcpy_htod(&host.as_slice().map_err(device_error)?[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
+            .map_err(device_error)?;
+        {
+            let (input_ptr, _g1) = input.device_ptr(&self.stream);
+            let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
+            self.launch_at(input_ptr, out_ptr, &layout)?;
+        }
+        let mut out = vec![0f32; n_out];
+        if n_out > 0 {
+            self.stream.memcpy_dtoh(&out_device.slice(0..n_out), &mut out[..]).map_err(device_error)?;
+        }
+        let mut status = [0u8; 8];
+        self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
+        self.stream.synchronize().map_err(device_error)?;
+        self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
         Ok(out)
     }
 
@@ -218,11 +232,6 @@ impl GpuModel {
     pub fn stream(&self) -> &Arc<CudaStream> {
         &self.stream
     }
-}
-
-fn as_bytes<T: Copy>(data: &[T]) -> &[u8] {
-    // i64 and f32 have no padding and any bit pattern is a valid u8.
-    unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data)) }
 }
 
 /// CUDA event flags (re-exported for timing code that must not name cudarc).

@@ -106,6 +106,73 @@ pub fn pack(inputs: &[ColumnInput], weighted: &[bool]) -> Result<Packed, InputEr
     Ok(packed)
 }
 
+/// Where each section of a request lies in ONE byte buffer (what the GPU
+/// runtime uploads in a single copy): an 8-byte status word (zero), then the
+/// packed ids, offsets and weights, each 8-byte aligned. `(byte offset, count)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteLayout {
+    pub batch: usize,
+    pub ids: (usize, usize),
+    pub offsets: (usize, usize),
+    pub weights: (usize, usize),
+    pub bytes: usize,
+}
+
+impl ByteLayout {
+    /// Validates the request and lays it out.
+    pub fn of(inputs: &[ColumnInput], weighted: &[bool]) -> Result<ByteLayout, InputError> {
+        let batch = validate_all(inputs, weighted)?;
+        let n_ids: usize = inputs.iter().map(|i| i.ids.len()).sum();
+        let n_weights = if weighted.iter().any(|&w| w) { n_ids } else { 0 };
+        let ids = (8, n_ids);
+        let offsets = (ids.0 + 8 * n_ids, inputs.len() * (batch + 1));
+        let weights = (offsets.0 + 8 * offsets.1, n_weights);
+        let bytes = (weights.0 + 4 * n_weights).next_multiple_of(8);
+        Ok(ByteLayout { batch, ids, offsets, weights, bytes })
+    }
+
+    /// Writes the validated request into `out` (at least `bytes` long): the
+    /// same layout [`pack`] builds, as bytes.
+    pub fn write(&self, inputs: &[ColumnInput], out: &mut [u8]) {
+        out[..8].fill(0);
+        let mut at_ids = self.ids.0;
+        let mut at_offsets = self.offsets.0;
+        let mut at_weights = self.weights.0;
+        let mut base = 0i64;
+        for input in inputs {
+            let ids = as_bytes(&input.ids);
+            out[at_ids..at_ids + ids.len()].copy_from_slice(ids);
+            at_ids += ids.len();
+            for o in &input.offsets {
+                out[at_offsets..at_offsets + 8].copy_from_slice(&(o + base).to_ne_bytes());
+                at_offsets += 8;
+            }
+            if self.weights.1 > 0 {
+                match &input.weights {
+                    Some(w) => {
+                        let w = as_bytes(w);
+                        out[at_weights..at_weights + w.len()].copy_from_slice(w);
+                        at_weights += w.len();
+                    }
+                    None => {
+                        for _ in 0..input.ids.len() {
+                            out[at_weights..at_weights + 4].copy_from_slice(&1.0f32.to_ne_bytes());
+                            at_weights += 4;
+                        }
+                    }
+                }
+            }
+            base += input.ids.len() as i64;
+        }
+    }
+}
+
+/// The bytes of a slice of plain numbers (i64, f32: no padding, no invalid
+/// byte patterns).
+fn as_bytes<T: Copy>(data: &[T]) -> &[u8] {
+    unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +190,27 @@ mod tests {
         assert_eq!(packed.weights, vec![1.0, 1.0, 1.0, 0.5, 2.0]);
         assert_eq!(packed.batch, 2);
         assert!(pack(&inputs[..1], &[false]).unwrap().weights.is_empty());
+    }
+
+    #[test]
+    fn byte_layout_matches_pack() {
+        let inputs = [input(&[0, 2], &[0, 1, 2], None), input(&[4, 4, 1], &[0, 2, 3], Some(&[1.0, 0.5, 2.0]))];
+        let weighted = [false, true];
+        let packed = pack(&inputs, &weighted).unwrap();
+        let layout = ByteLayout::of(&inputs, &weighted).unwrap();
+        let mut bytes = vec![0xffu8; layout.bytes];
+        layout.write(&inputs, &mut bytes);
+        let read_i64 = |(at, n): (usize, usize)| -> Vec<i64> {
+            (0..n).map(|k| i64::from_ne_bytes(bytes[at + 8 * k..at + 8 * k + 8].try_into().unwrap())).collect()
+        };
+        assert_eq!(&bytes[..8], &[0; 8]);
+        assert_eq!(read_i64(layout.ids), packed.ids);
+        assert_eq!(read_i64(layout.offsets), packed.offsets);
+        let weights: Vec<f32> = (0..layout.weights.1)
+            .map(|k| f32::from_ne_bytes(bytes[layout.weights.0 + 4 * k..layout.weights.0 + 4 * k + 4].try_into().unwrap()))
+            .collect();
+        assert_eq!(weights, packed.weights);
+        assert_eq!(layout.batch, 2);
     }
 
     #[test]
