@@ -187,6 +187,14 @@ impl GpuModel {
     /// staging, one upload, one launch, download, check. Buffers are reused
     /// across requests.
     pub fn run(&self, inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
+        let mut out = Vec::new();
+        self.run_into(inputs, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Self::run`] into a caller's vector (resized to `[B, ΣD]`), so a
+    /// serving loop reuses its output memory.
+    pub fn run_into(&self, inputs: &[ColumnInput], out: &mut Vec<f32>) -> Result<(), RunError> {
         let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         let layout = ByteLayout::of(inputs, &self.plan.weighted())?;
         let n_out = layout.batch * self.plan.width;
@@ -212,15 +220,14 @@ impl GpuModel {
             let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
             self.launch_at(input_ptr, out_ptr, &layout)?;
         }
-        let mut out = vec![0f32; n_out];
+        out.resize(n_out, 0.0);
         if n_out > 0 {
             self.stream.memcpy_dtoh(&out_device.slice(0..n_out), &mut out[..]).map_err(device_error)?;
         }
         let mut status = [0u8; 8];
         self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
         self.stream.synchronize().map_err(device_error)?;
-        self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
-        Ok(out)
+        self.plan.check_status(i64::from_ne_bytes(status), inputs)
     }
 
     /// Waits for all queued work.

@@ -52,14 +52,18 @@ pub fn validate(column: usize, input: &ColumnInput, weighted: bool) -> Result<us
     }
 }
 
-/// Validates every column and returns the common batch size.
+/// Validates every column (in parallel) and returns the common batch size.
+/// The error is the one of the first bad column.
 pub fn validate_all(inputs: &[ColumnInput], weighted: &[bool]) -> Result<usize, InputError> {
+    use rayon::prelude::*;
     if inputs.len() != weighted.len() {
         return Err(InputError::ColumnCount { expected: weighted.len(), got: inputs.len() });
     }
+    let batches: Vec<Result<usize, InputError>> =
+        inputs.par_iter().zip(weighted).enumerate().map(|(c, (input, &w))| validate(c, input, w)).collect();
     let mut batch = None;
-    for (c, (input, &w)) in inputs.iter().zip(weighted).enumerate() {
-        let b = validate(c, input, w)?;
+    for (c, b) in batches.into_iter().enumerate() {
+        let b = b?;
         match batch {
             None => batch = Some(b),
             Some(b0) if b0 != b => return Err(bad(c, format!("batch of {b} rows, but column 0 has {b0}"))),
@@ -132,38 +136,39 @@ impl ByteLayout {
     }
 
     /// Writes the validated request into `out` (at least `bytes` long): the
-    /// same layout [`pack`] builds, as bytes.
+    /// same layout [`pack`] builds, as bytes. Columns are written in parallel
+    /// (each owns disjoint parts of `out`).
     pub fn write(&self, inputs: &[ColumnInput], out: &mut [u8]) {
-        out[..8].fill(0);
-        let mut at_ids = self.ids.0;
-        let mut at_offsets = self.offsets.0;
-        let mut at_weights = self.weights.0;
+        use rayon::prelude::*;
+        let (status, rest) = out.split_at_mut(self.ids.0);
+        status[..8].fill(0);
+        let (mut ids, rest) = rest.split_at_mut(self.offsets.0 - self.ids.0);
+        let (mut offsets, rest) = rest.split_at_mut(self.weights.0 - self.offsets.0);
+        let mut weights = &mut rest[..4 * self.weights.1];
+        // Each column's three pieces, cut off the front of each section.
+        let mut pieces = Vec::with_capacity(inputs.len());
         let mut base = 0i64;
         for input in inputs {
-            let ids = as_bytes(&input.ids);
-            out[at_ids..at_ids + ids.len()].copy_from_slice(ids);
-            at_ids += ids.len();
-            for o in &input.offsets {
-                out[at_offsets..at_offsets + 8].copy_from_slice(&(o + base).to_ne_bytes());
-                at_offsets += 8;
-            }
-            if self.weights.1 > 0 {
-                match &input.weights {
-                    Some(w) => {
-                        let w = as_bytes(w);
-                        out[at_weights..at_weights + w.len()].copy_from_slice(w);
-                        at_weights += w.len();
-                    }
-                    None => {
-                        for _ in 0..input.ids.len() {
-                            out[at_weights..at_weights + 4].copy_from_slice(&1.0f32.to_ne_bytes());
-                            at_weights += 4;
-                        }
-                    }
-                }
-            }
+            let (i, rest) = std::mem::take(&mut ids).split_at_mut(8 * input.ids.len());
+            ids = rest;
+            let (o, rest) = std::mem::take(&mut offsets).split_at_mut(8 * input.offsets.len());
+            offsets = rest;
+            let n_w = if self.weights.1 > 0 { 4 * input.ids.len() } else { 0 };
+            let (w, rest) = std::mem::take(&mut weights).split_at_mut(n_w);
+            weights = rest;
+            pieces.push((input, i, o, w, base));
             base += input.ids.len() as i64;
         }
+        pieces.into_par_iter().for_each(|(input, i, o, w, base)| {
+            i.copy_from_slice(as_bytes(&input.ids));
+            for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
+                chunk.copy_from_slice(&(offset + base).to_ne_bytes());
+            }
+            match &input.weights {
+                Some(weights) if !w.is_empty() => w.copy_from_slice(as_bytes(weights)),
+                _ => w.chunks_exact_mut(4).for_each(|chunk| chunk.copy_from_slice(&1.0f32.to_ne_bytes())),
+            }
+        });
     }
 }
 

@@ -124,6 +124,11 @@ struct GpuResult {
     bytes: usize,
     kernel_us: f64,
     request_us: f64,
+    /// Parts of a request, each alone (medians): validate + pack on the host,
+    /// upload (pack + one pageable copy), download of the output + status.
+    pack_us: f64,
+    upload_us: f64,
+    download_us: f64,
     max_rel_err: f64,
     max_abs_err: f64,
 }
@@ -200,15 +205,36 @@ fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Opt
             end.synchronize().map_err(|e| format!("{e:?}"))?;
             kernel_times.push(start.elapsed_ms(&end).map_err(|e| format!("{e:?}"))? as f64 * 1000.0);
         }
-        // Whole requests, wall clock: validate + pack + 1 upload + launch + download.
+        // Whole requests, wall clock: validate + pack + 1 upload + launch +
+        // download, into a reused output vector (a serving loop's steady state).
         let mut request_times = Vec::with_capacity(reps);
+        let mut output = Vec::new();
         for _ in 0..reps.min(100) {
             let t = Instant::now();
-            let out = gpu.run(&inputs);
+            let out = gpu.run_into(&inputs, &mut output);
             request_times.push(t.elapsed().as_secs_f64() * 1e6);
             if let Err(RunError::IdOutOfRange { .. }) = out {
                 return Err("unexpected out-of-range id".into());
             }
+        }
+        // Where a request's time goes.
+        let weighted: Vec<bool> = artifact.plan.weighted();
+        let (mut pack_times, mut upload_times, mut download_times) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..20 {
+            let t = Instant::now();
+            let layout = recom_runtime::input::ByteLayout::of(&inputs, &weighted).map_err(|e| e.to_string())?;
+            let mut bytes = vec![0u8; layout.bytes];
+            layout.write(&inputs, &mut bytes);
+            pack_times.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            let request = gpu.upload(&inputs).map_err(|e| e.to_string())?;
+            gpu.synchronize().map_err(|e| e.to_string())?;
+            upload_times.push(t.elapsed().as_secs_f64() * 1e6);
+            gpu.launch(&request).map_err(|e| e.to_string())?;
+            gpu.synchronize().map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            gpu.download(&request).map_err(|e| e.to_string())?;
+            download_times.push(t.elapsed().as_secs_f64() * 1e6);
         }
         let result = GpuResult {
             workload: name.clone(),
@@ -219,12 +245,15 @@ fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Opt
             bytes: minimum_bytes(&model, &inputs),
             kernel_us: median(kernel_times),
             request_us: median(request_times),
+            pack_us: median(pack_times),
+            upload_us: median(upload_times),
+            download_us: median(download_times),
             max_rel_err: max_rel,
             max_abs_err: max_abs,
         };
         eprintln!(
-            "{name}: kernel {:.1} us, request {:.1} us, max rel err {:e}",
-            result.kernel_us, result.request_us, result.max_rel_err
+            "{name}: kernel {:.1} us, request {:.1} us (pack {:.0}, pack+upload {:.0}, download {:.0}), max rel err {:e}",
+            result.kernel_us, result.request_us, result.pack_us, result.upload_us, result.download_us, result.max_rel_err
         );
         results.push(result);
     }
