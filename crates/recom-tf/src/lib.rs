@@ -14,6 +14,8 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/tensorflow.rs"));
 }
 
+pub mod ops;
+
 pub use proto::{AttrValue, DataType, GraphDef, NodeDef, TensorProto, TensorShapeProto};
 
 const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graph_descriptors.bin"));

@@ -51,3 +51,13 @@ fn damaged_files_are_errors_naming_the_file() {
     let e = read_graph(&corpus().join("no-such-model.pb")).unwrap_err().to_string();
     assert!(e.contains("no-such-model.pb: cannot read"), "{e}");
 }
+
+#[test]
+fn every_corpus_op_has_a_signature() {
+    for model in ["tiny", "tiny_legacy", "medium", "medium_legacy"] {
+        let graph = read_graph(&corpus().join(model).join("model.pb")).unwrap();
+        for node in &graph.node {
+            recom_tf::ops::output_types(node).unwrap_or_else(|e| panic!("{model}: node '{}': {e}", node.name));
+        }
+    }
+}
