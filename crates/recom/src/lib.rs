@@ -35,6 +35,7 @@ pub use recom_symshape as symshape;
 pub mod compile;
 pub mod cpu;
 pub mod gpu;
+pub mod import;
 pub mod model_ir;
 
 use recom_ir::{context::ContextError, Diagnostic, DiagnosticCapture, PipelineDef};

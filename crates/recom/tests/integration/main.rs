@@ -5,3 +5,4 @@ mod gpu_compile;
 mod gpu_run;
 mod library_use;
 mod pipeline_snapshots;
+mod tf_import;

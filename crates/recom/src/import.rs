@@ -1,0 +1,277 @@
+//! TensorFlow GraphDef → MLIR: every node becomes one `tf.<Op>` operation
+//! (an unregistered op: TensorFlow's op set is open, so the context must
+//! allow unregistered dialects) with the node's attributes, in one
+//! `func.func`. Locations name the node (`NameLoc("node", file)`), so every
+//! later diagnostic says which TF node it is about.
+//!
+//! Results are unranked tensors of the op's element types (`tensor<*xi64>`,
+//! `tensor<*x!tf.string>`, `tensor<*x!tf.resource>`); shapes come later from
+//! shape inference. `Const` values stay out of the IR: they go to a
+//! [`Weights`] store keyed by node name and the op refers to them
+//! (`value_ref`), so printing even large models stays small and fast.
+use crate::Error;
+use indexmap::IndexMap;
+use melior::{
+    dialect::func,
+    ir::{
+        attribute::{ArrayAttribute, BoolAttribute, FloatAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
+        operation::OperationBuilder,
+        r#type::{FunctionType, IntegerType},
+        operation::OperationLike,
+        Attribute, Block, BlockLike, Identifier, Location, Module, Region, RegionLike, Type, TypeLike, Value,
+    },
+    Context,
+};
+use recom_ir::{Diagnostic, Severity, SourceLocation};
+use recom_tf::{proto::attr_value::Value as AttrKind, AttrValue, DataType, GraphDef, NodeDef, TensorProto};
+use std::collections::HashMap;
+
+/// `Const` node values by node name.
+pub type Weights = HashMap<String, TensorProto>;
+
+/// An imported graph.
+pub struct Imported<'c> {
+    pub module: Module<'c>,
+    pub weights: Weights,
+}
+
+fn element_type<'c>(context: &'c Context, dtype: DataType) -> Result<Type<'c>, String> {
+    let int = |bits| Ok(IntegerType::new(context, bits).into());
+    let opaque = |name: &str| unsafe {
+        let dialect = mlir_sys::MlirStringRef { data: "tf".as_ptr() as *const _, length: 2 };
+        let data = mlir_sys::MlirStringRef { data: name.as_ptr() as *const _, length: name.len() };
+        Ok(Type::from_raw(mlir_sys::mlirOpaqueTypeGet(context.to_raw(), dialect, data)))
+    };
+    match dtype {
+        DataType::DtFloat => Ok(Type::float32(context)),
+        DataType::DtDouble => Ok(Type::float64(context)),
+        DataType::DtHalf => Ok(unsafe { Type::from_raw(mlir_sys::mlirF16TypeGet(context.to_raw())) }),
+        DataType::DtBfloat16 => Ok(unsafe { Type::from_raw(mlir_sys::mlirBF16TypeGet(context.to_raw())) }),
+        DataType::DtInt64 | DataType::DtUint64 => int(64),
+        DataType::DtInt32 | DataType::DtUint32 => int(32),
+        DataType::DtInt16 | DataType::DtUint16 => int(16),
+        DataType::DtInt8 | DataType::DtUint8 => int(8),
+        DataType::DtBool => int(1),
+        DataType::DtString => opaque("string"),
+        DataType::DtResource => opaque("resource"),
+        other => Err(format!("dtype {} is not supported", other.as_str_name())),
+    }
+}
+
+fn tensor_of<'c>(element: Type<'c>) -> Type<'c> {
+    unsafe { Type::from_raw(mlir_sys::mlirUnrankedTensorTypeGet(element.to_raw())) }
+}
+
+fn shape_attr<'c>(context: &'c Context, shape: &recom_tf::TensorShapeProto) -> Attribute<'c> {
+    if shape.unknown_rank {
+        return StringAttribute::new(context, "unknown_rank").into();
+    }
+    let dims: Vec<i64> = shape.dim.iter().map(|d| d.size).collect();
+    melior::ir::attribute::DenseI64ArrayAttribute::new(context, &dims).into()
+}
+
+fn convert_attr<'c>(context: &'c Context, value: &AttrValue) -> Result<Attribute<'c>, String> {
+    let i64t: Type = IntegerType::new(context, 64).into();
+    Ok(match value.value.as_ref() {
+        None => Attribute::unit(context),
+        Some(AttrKind::S(s)) => StringAttribute::new(context, &String::from_utf8_lossy(s)).into(),
+        Some(AttrKind::I(i)) => IntegerAttribute::new(i64t, *i).into(),
+        Some(AttrKind::F(f)) => FloatAttribute::new(context, Type::float32(context), *f as f64).into(),
+        Some(AttrKind::B(b)) => BoolAttribute::new(context, *b).into(),
+        Some(AttrKind::Type(t)) => {
+            let dtype = DataType::try_from(*t).map_err(|_| format!("unknown dtype {t}"))?;
+            TypeAttribute::new(element_type(context, dtype)?).into()
+        }
+        Some(AttrKind::Shape(shape)) => shape_attr(context, shape),
+        Some(AttrKind::List(list)) => {
+            let mut items: Vec<Attribute> = Vec::new();
+            items.extend(list.s.iter().map(|s| Attribute::from(StringAttribute::new(context, &String::from_utf8_lossy(s)))));
+            items.extend(list.i.iter().map(|i| Attribute::from(IntegerAttribute::new(i64t, *i))));
+            items.extend(list.f.iter().map(|f| Attribute::from(FloatAttribute::new(context, Type::float32(context), *f as f64))));
+            items.extend(list.b.iter().map(|b| Attribute::from(BoolAttribute::new(context, *b))));
+            for t in &list.r#type {
+                let dtype = DataType::try_from(*t).map_err(|_| format!("unknown dtype {t}"))?;
+                items.push(TypeAttribute::new(element_type(context, dtype)?).into());
+            }
+            items.extend(list.shape.iter().map(|s| shape_attr(context, s)));
+            if !list.tensor.is_empty() || !list.func.is_empty() {
+                return Err("lists of tensors or functions are not supported".into());
+            }
+            ArrayAttribute::new(context, &items).into()
+        }
+        Some(AttrKind::Tensor(_)) => return Err("tensor attributes are only supported as a Const's value".into()),
+        Some(AttrKind::Func(_)) | Some(AttrKind::Placeholder(_)) => {
+            return Err("function attributes are not supported".into())
+        }
+    })
+}
+
+/// `"node:k"` → ("node", k); `"^node"` (a control input) → None.
+fn parse_input(input: &str) -> Option<(&str, usize)> {
+    if input.starts_with('^') {
+        return None;
+    }
+    match input.rsplit_once(':') {
+        Some((name, k)) if k.chars().all(|c| c.is_ascii_digit()) && !k.is_empty() => Some((name, k.parse().ok()?)),
+        _ => Some((input, 0)),
+    }
+}
+
+/// Imports `graph` (read from `file`) as `func.func @<function>` returning
+/// `outputs` (`"node"` or `"node:k"`).
+pub fn import_graph<'c>(
+    context: &'c Context,
+    graph: &GraphDef,
+    file: &str,
+    function: &str,
+    outputs: &[&str],
+) -> Result<Imported<'c>, Error> {
+    context.set_allow_unregistered_dialects(true);
+    let file_location = Location::new(context, file, 0, 0);
+    let at = |node: &NodeDef| Location::name(context, &node.name, file_location);
+    let fail = |node: &NodeDef, message: String| {
+        Diagnostic::new(
+            Severity::Error,
+            SourceLocation::Name { name: node.name.clone(), inner: Box::new(SourceLocation::File { file: file.into(), line: 0, column: 0 }) },
+            message,
+        )
+    };
+
+    // Coverage first: every node whose op recom does not know, in one error.
+    let unknown: Vec<Diagnostic> = graph
+        .node
+        .iter()
+        .filter(|n| recom_tf::ops::outputs(&n.op).is_none())
+        .map(|n| fail(n, format!("op '{}' is not supported", n.op)))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Failed(unknown));
+    }
+
+    // Topological order over data and control inputs (GraphDefs need not be sorted).
+    let index: HashMap<&str, usize> = graph.node.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
+    let mut pending = vec![0usize; graph.node.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); graph.node.len()];
+    for (i, node) in graph.node.iter().enumerate() {
+        for input in &node.input {
+            let name = input.trim_start_matches('^');
+            let name = parse_input(name).map_or(name, |(n, _)| n);
+            let Some(&producer) = index.get(name) else {
+                return Err(Error::Failed(vec![fail(node, format!("input '{input}' names no node of the graph"))]));
+            };
+            pending[i] += 1;
+            users[producer].push(i);
+        }
+    }
+    let mut order: Vec<usize> = (0..graph.node.len()).filter(|&i| pending[i] == 0).collect();
+    let mut next = 0;
+    while next < order.len() {
+        for &user in &users[order[next]] {
+            pending[user] -= 1;
+            if pending[user] == 0 {
+                order.push(user);
+            }
+        }
+        next += 1;
+    }
+    if order.len() != graph.node.len() {
+        let stuck = graph.node.iter().enumerate().find(|(i, _)| pending[*i] > 0).map(|(_, n)| n).unwrap();
+        return Err(Error::Failed(vec![fail(stuck, "the graph has a cycle through this node".into())]));
+    }
+
+    let block = Block::new(&[]);
+    let mut values: HashMap<&str, Vec<Value>> = HashMap::new();
+    let mut weights = Weights::new();
+    let mut errors = Vec::new();
+    for &i in &order {
+        let node = &graph.node[i];
+        let types = match recom_tf::ops::output_types(node).and_then(|types| {
+            types.into_iter().map(|t| element_type(context, t).map(tensor_of)).collect::<Result<Vec<_>, _>>()
+        }) {
+            Ok(types) => types,
+            Err(e) => {
+                errors.push(fail(node, e));
+                continue;
+            }
+        };
+        let mut operands = Vec::new();
+        let mut control = Vec::new();
+        for input in &node.input {
+            match parse_input(input) {
+                None => control.push(StringAttribute::new(context, &input[1..]).into()),
+                Some((name, k)) => match values.get(name).and_then(|v| v.get(k)) {
+                    Some(v) => operands.push(*v),
+                    None => errors.push(fail(node, format!("input '{input}': node '{name}' has no output {k}"))),
+                },
+            }
+        }
+        let mut attrs: IndexMap<String, Attribute> = IndexMap::new();
+        let mut sorted: Vec<(&String, &AttrValue)> = node.attr.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, value) in sorted {
+            if let (Some(AttrKind::Tensor(tensor)), "value") = (value.value.as_ref(), name.as_str()) {
+                // Large constants (tables) stay out of the IR.
+                weights.insert(node.name.clone(), tensor.clone());
+                attrs.insert("value_ref".into(), StringAttribute::new(context, &node.name).into());
+                if let Some(shape) = &tensor.tensor_shape {
+                    attrs.insert("value_shape".into(), shape_attr(context, shape));
+                }
+                continue;
+            }
+            match convert_attr(context, value) {
+                Ok(a) => {
+                    attrs.insert(name.clone(), a);
+                }
+                Err(e) => errors.push(fail(node, format!("attribute '{name}': {e}"))),
+            }
+        }
+        if !control.is_empty() {
+            attrs.insert("control_inputs".into(), ArrayAttribute::new(context, &control).into());
+        }
+        let named: Vec<(Identifier, Attribute)> = attrs.iter().map(|(k, v)| (Identifier::new(context, k), *v)).collect();
+        let op = OperationBuilder::new(&format!("tf.{}", node.op), at(node))
+            .add_operands(&operands)
+            .add_attributes(&named)
+            .add_results(&types)
+            .build();
+        match op {
+            Ok(op) => {
+                let op = block.append_operation(op);
+                values.insert(node.name.as_str(), op.results().map(Into::into).collect());
+            }
+            Err(e) => errors.push(fail(node, format!("cannot build tf.{}: {e}", node.op))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Failed(errors));
+    }
+
+    let mut results = Vec::new();
+    for output in outputs {
+        let value = parse_input(output).and_then(|(name, k)| values.get(name).and_then(|v| v.get(k)).copied());
+        match value {
+            Some(v) => results.push(v),
+            None => {
+                return Err(Error::Failed(vec![Diagnostic::new(
+                    Severity::Error,
+                    SourceLocation::File { file: file.into(), line: 0, column: 0 },
+                    format!("output '{output}' is not a result of the graph"),
+                )]))
+            }
+        }
+    }
+    let result_types: Vec<Type> = results.iter().map(|v| melior::ir::ValueLike::r#type(v)).collect();
+    block.append_operation(func::r#return(&results, file_location));
+    let region = Region::new();
+    region.append_block(block);
+    let module = Module::new(file_location);
+    module.body().append_operation(func::func(
+        context,
+        StringAttribute::new(context, function),
+        TypeAttribute::new(FunctionType::new(context, &[], &result_types).into()),
+        region,
+        &[],
+        file_location,
+    ));
+    Ok(Imported { module, weights })
+}
