@@ -26,3 +26,8 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
 config.substitutions.append(("%recom_opt", recom_opt))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%python", sys.executable))
+# The corpus of TensorFlow models lives in shared/, beside the checkout.
+corpus = os.path.abspath(os.path.join(config.test_source_root, "..", "..", "shared", "corpus"))
+if not os.path.isdir(corpus):
+    lit_config.fatal(f"the corpus is missing at {corpus} (shared/ must sit beside the checkout)")
+config.substitutions.append(("%corpus", corpus))

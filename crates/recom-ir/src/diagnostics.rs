@@ -81,6 +81,8 @@ impl SourceLocation {
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Line 0: a whole file (e.g. a binary GraphDef), no position in it.
+            SourceLocation::File { file, line: 0, .. } => write!(f, "{file}"),
             SourceLocation::File { file, line, column } => write!(f, "{file}:{line}:{column}"),
             SourceLocation::Name { name, inner } => match **inner {
                 SourceLocation::Unknown => write!(f, "'{name}'"),

@@ -46,6 +46,10 @@ struct Args {
     /// Write IR printed by --mlir-print-ir-after-* into this directory tree, one file per pass.
     #[arg(long = "mlir-print-ir-tree-dir", value_name = "DIR")]
     print_tree_dir: Option<PathBuf>,
+    /// Outputs of an imported TensorFlow graph (`node` or `node:k`, comma-separated);
+    /// inputs ending in .pb or .pbtxt are TensorFlow GraphDefs.
+    #[arg(long = "tf-outputs", value_name = "NODES", value_delimiter = ',')]
+    tf_outputs: Vec<String>,
     /// List recom's passes and pipelines with their options ('all' adds upstream ones) and exit.
     #[arg(long = "list-passes", value_name = "WHICH", num_args = 0..=1, default_missing_value = "recom",
           value_parser = ["recom", "all"])]
@@ -73,6 +77,9 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     if args.print_tree_dir.is_some() && !(args.print_after_all || args.print_after_change) {
         return Err("--mlir-print-ir-tree-dir needs --mlir-print-ir-after-all or --mlir-print-ir-after-change".into());
+    }
+    if args.input.ends_with(".pb") || args.input.ends_with(".pbtxt") {
+        return run_graphdef(&context, args);
     }
     let source = read_input(&args.input)?;
     let file_name = if args.input == "-" { "<stdin>" } else { args.input.as_str() };
@@ -119,6 +126,30 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     write_output(&args.output, &outputs.join("// -----\n"))?;
     Ok(ok)
+}
+
+/// A TensorFlow GraphDef: import it, run the pipeline, print.
+fn run_graphdef(context: &Context, args: &Args) -> Result<bool, String> {
+    let graph = recom_tf::read_graph(std::path::Path::new(&args.input)).map_err(|e| e.to_string())?;
+    let outputs: Vec<&str> = args.tf_outputs.iter().map(String::as_str).collect();
+    let mut imported = match recom::import::import_graph(context, &graph, &args.input, "graph", &outputs) {
+        Ok(imported) => imported,
+        Err(recom::Error::Failed(diagnostics)) => {
+            print_diagnostics(&diagnostics);
+            return Ok(false);
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    if let Some(pm) = build_pass_manager(context, args)? {
+        let capture = DiagnosticCapture::attach(context);
+        let ok = pm.run(&mut imported.module).is_ok();
+        print_diagnostics(&capture.take());
+        if !ok {
+            return Ok(false);
+        }
+    }
+    write_output(&args.output, &print_module(&imported.module))?;
+    Ok(true)
 }
 
 fn read_input(path: &str) -> Result<String, String> {
