@@ -180,6 +180,17 @@ fn pool_bag(
     Ok(())
 }
 
+/// TensorFlow's `StringToHashBucketFast`: FarmHash Fingerprint64 of the
+/// bytes, modulo `num_buckets` (> 0).
+pub fn string_to_hash_bucket(s: &[u8], num_buckets: u64) -> i64 {
+    (farmhash::fingerprint64(s) % num_buckets) as i64
+}
+
+/// `AsString` + `StringToHashBucketFast` of an integer id (its decimal form).
+pub fn int_to_hash_bucket(id: i64, num_buckets: u64) -> i64 {
+    string_to_hash_bucket(id.to_string().as_bytes(), num_buckets)
+}
+
 impl fmt::Display for Combiner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
