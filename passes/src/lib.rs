@@ -9,6 +9,7 @@ pub mod emb_lower_fused_columns;
 pub mod pipelines;
 pub mod recom_math_to_nvvm_intrinsics;
 pub mod recom_verify;
+pub mod tf_remove_identity;
 
 use recom_ir::{PassDef, PipelineDef};
 
@@ -18,6 +19,7 @@ pub const PASSES: &[&PassDef] = &[
     &emb_lower_fused_columns::PASS,
     &recom_math_to_nvvm_intrinsics::PASS,
     &recom_verify::PASS,
+    &tf_remove_identity::PASS,
 ];
 
 /// Registers every recom pass and pipeline, plus the upstream passes, with

@@ -46,6 +46,9 @@ struct Args {
     /// Write IR printed by --mlir-print-ir-after-* into this directory tree, one file per pass.
     #[arg(long = "mlir-print-ir-tree-dir", value_name = "DIR")]
     print_tree_dir: Option<PathBuf>,
+    /// Accept operations of dialects no one registered (e.g. imported `tf.*` ops).
+    #[arg(long = "allow-unregistered-dialect")]
+    allow_unregistered_dialect: bool,
     /// Outputs of an imported TensorFlow graph (`node` or `node:k`, comma-separated);
     /// inputs ending in .pb or .pbtxt are TensorFlow GraphDefs.
     #[arg(long = "tf-outputs", value_name = "NODES", value_delimiter = ',')]
@@ -77,6 +80,9 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     if args.print_tree_dir.is_some() && !(args.print_after_all || args.print_after_change) {
         return Err("--mlir-print-ir-tree-dir needs --mlir-print-ir-after-all or --mlir-print-ir-after-change".into());
+    }
+    if args.allow_unregistered_dialect {
+        context.set_allow_unregistered_dialects(true);
     }
     if args.input.ends_with(".pb") || args.input.ends_with(".pbtxt") {
         return run_graphdef(&context, args);

@@ -68,3 +68,32 @@ fn import_errors_name_the_nodes() {
     let e = import_graph(&context, &graph, "tiny/model.pb", "graph", &["nope:3"]).err().unwrap().to_string();
     assert!(e.contains("output 'nope:3' is not a result of the graph"), "{e}");
 }
+
+/// The scale: a 40,000-node graph (eleven renamed copies of medium)
+/// imports in well under 2 s on this machine. The time is printed, not
+/// asserted (a timed test would be flaky).
+#[test]
+fn forty_thousand_nodes_import() {
+    let medium = read_graph(&corpus("medium")).unwrap();
+    let mut graph = recom_tf::GraphDef::default();
+    for copy in 0..11 {
+        for node in &medium.node {
+            let mut node = node.clone();
+            node.name = format!("copy{copy}/{}", node.name);
+            for input in &mut node.input {
+                *input = match input.strip_prefix('^') {
+                    Some(name) => format!("^copy{copy}/{name}"),
+                    None => format!("copy{copy}/{input}"),
+                };
+            }
+            graph.node.push(node);
+        }
+    }
+    assert!(graph.node.len() >= 39_000);
+    let context = recom::create_context().unwrap();
+    let start = Instant::now();
+    let imported = import_graph(&context, &graph, "11x-medium.pb", "graph", &[]).unwrap();
+    let elapsed = start.elapsed();
+    assert_eq!(imported.weights.len(), 11 * medium.node.iter().filter(|n| n.op == "Const").count());
+    println!("{} nodes imported in {:.3} s", graph.node.len(), elapsed.as_secs_f64());
+}
