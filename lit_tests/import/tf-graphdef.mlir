@@ -15,6 +15,8 @@
 // RUN: not %recom_opt %corpus/tiny/model.pb --tf-outputs=nope:1 2>&1 | FileCheck %s --check-prefix=OUTPUT
 
 // CHECK: func.func @graph() -> tensor<*xf32>
+// Small constants are inlined (here a PlaceholderWithDefault's default shape).
+// CHECK: "tf.Const"() {dtype = i64, value = dense<-1> : tensor<2xi64>}
 // CHECK: "tf.Placeholder"() {dtype = !tf.string, shape = array<i64: -1>} : () -> tensor<*x!tf.string>
 // The 100 x 4 table is a reference into the weights store.
 // CHECK: "tf.Const"() {dtype = f32, value_ref = "input_layer/a_embedding/embedding_weights", value_shape = array<i64: 100, 4>}

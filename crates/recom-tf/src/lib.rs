@@ -15,6 +15,7 @@ pub mod proto {
 }
 
 pub mod ops;
+pub mod tensor;
 
 pub use proto::{AttrValue, DataType, GraphDef, NodeDef, TensorProto, TensorShapeProto};
 

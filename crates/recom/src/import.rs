@@ -6,9 +6,11 @@
 //!
 //! Results are unranked tensors of the op's element types (`tensor<*xi64>`,
 //! `tensor<*x!tf.string>`, `tensor<*x!tf.resource>`); shapes come later from
-//! shape inference. `Const` values stay out of the IR: they go to a
-//! [`Weights`] store keyed by node name and the op refers to them
-//! (`value_ref`), so printing even large models stays small and fast.
+//! shape inference. Small `Const` values (at most [`INLINE_LIMIT`] elements:
+//! shapes, indices, boundaries) are inlined as dense `value` attributes, for
+//! the analyses that read them; larger ones (tables) go to a [`Weights`]
+//! store keyed by node name and the op refers to them (`value_ref`), so
+//! printing even large models stays small and fast.
 use crate::Error;
 use indexmap::IndexMap;
 use melior::{
@@ -28,6 +30,49 @@ use std::collections::HashMap;
 
 /// `Const` node values by node name.
 pub type Weights = HashMap<String, TensorProto>;
+
+/// Constants of at most this many elements are inlined into the IR.
+pub const INLINE_LIMIT: usize = 64;
+
+/// A small constant as a dense elements attribute of its shape and type.
+fn dense_value<'c>(context: &'c Context, tensor: &TensorProto) -> Result<Attribute<'c>, String> {
+    use recom_tf::tensor::{self, Values};
+    let dims = tensor::shape(tensor)?;
+    let dtype = DataType::try_from(tensor.dtype).map_err(|_| format!("unknown dtype {}", tensor.dtype))?;
+    let element = element_type(context, dtype)?;
+    let shaped = unsafe {
+        Type::from_raw(mlir_sys::mlirRankedTensorTypeGet(
+            dims.len() as isize,
+            dims.as_ptr(),
+            element.to_raw(),
+            mlir_sys::mlirAttributeGetNull(),
+        ))
+    };
+    let raw = shaped.to_raw();
+    let attr = unsafe {
+        match tensor::values(tensor)? {
+            Values::F32(v) => mlir_sys::mlirDenseElementsAttrFloatGet(raw, v.len() as isize, v.as_ptr()),
+            Values::F64(v) => mlir_sys::mlirDenseElementsAttrDoubleGet(raw, v.len() as isize, v.as_ptr()),
+            Values::I32(v) => mlir_sys::mlirDenseElementsAttrInt32Get(raw, v.len() as isize, v.as_ptr()),
+            Values::I64(v) => mlir_sys::mlirDenseElementsAttrInt64Get(raw, v.len() as isize, v.as_ptr()),
+            Values::Bool(v) => {
+                let ints: Vec<std::ffi::c_int> = v.iter().map(|&b| b as std::ffi::c_int).collect();
+                mlir_sys::mlirDenseElementsAttrBoolGet(raw, ints.len() as isize, ints.as_ptr())
+            }
+            Values::Str(v) => {
+                // Strings are !tf.string elements: keep them as a dense
+                // array of string attributes instead (MLIR's dense string
+                // elements need a builtin element type).
+                let items: Vec<Attribute> = v
+                    .iter()
+                    .map(|s| Attribute::from(StringAttribute::new(context, &String::from_utf8_lossy(s))))
+                    .collect();
+                return Ok(ArrayAttribute::new(context, &items).into());
+            }
+        }
+    };
+    Ok(unsafe { Attribute::from_raw(attr) })
+}
 
 /// An imported graph.
 pub struct Imported<'c> {
@@ -210,6 +255,16 @@ pub fn import_graph<'c>(
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         for (name, value) in sorted {
             if let (Some(AttrKind::Tensor(tensor)), "value") = (value.value.as_ref(), name.as_str()) {
+                let small = recom_tf::tensor::element_count(tensor).is_ok_and(|n| n <= INLINE_LIMIT);
+                if small {
+                    match dense_value(context, tensor) {
+                        Ok(a) => {
+                            attrs.insert("value".into(), a);
+                        }
+                        Err(e) => errors.push(fail(node, format!("attribute 'value': {e}"))),
+                    }
+                    continue;
+                }
                 // Large constants (tables) stay out of the IR.
                 weights.insert(node.name.clone(), tensor.clone());
                 attrs.insert("value_ref".into(), StringAttribute::new(context, &node.name).into());

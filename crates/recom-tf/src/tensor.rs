@@ -1,0 +1,114 @@
+//! The values of a `TensorProto`, decoded (raw little-endian
+//! `tensor_content`, or the typed fields; a typed field shorter than the
+//! shape is padded with its last value, as TensorFlow does).
+use crate::{DataType, TensorProto};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    Bool(Vec<bool>),
+    Str(Vec<Vec<u8>>),
+}
+
+/// Dimensions of the tensor (`[]` for a scalar); an error for unknown rank.
+pub fn shape(tensor: &TensorProto) -> Result<Vec<i64>, String> {
+    match &tensor.tensor_shape {
+        None => Ok(vec![]),
+        Some(s) if s.unknown_rank => Err("a constant of unknown rank".into()),
+        Some(s) => Ok(s.dim.iter().map(|d| d.size).collect()),
+    }
+}
+
+/// Number of elements.
+pub fn element_count(tensor: &TensorProto) -> Result<usize, String> {
+    shape(tensor)?.iter().try_fold(1usize, |n, &d| {
+        usize::try_from(d).ok().and_then(|d| n.checked_mul(d)).ok_or_else(|| format!("bad dimension {d}"))
+    })
+}
+
+fn fill<T: Clone>(mut values: Vec<T>, n: usize, what: &str) -> Result<Vec<T>, String> {
+    if values.len() > n {
+        return Err(format!("{} {what} values for {n} elements", values.len()));
+    }
+    if values.len() < n {
+        let last = values.last().cloned().ok_or_else(|| format!("no {what} values for {n} elements"))?;
+        values.resize(n, last);
+    }
+    Ok(values)
+}
+
+fn raw<T, const N: usize>(bytes: &[u8], n: usize, from: fn([u8; N]) -> T) -> Result<Vec<T>, String> {
+    if bytes.len() != n * N {
+        return Err(format!("tensor_content has {} bytes for {n} elements of {N} bytes", bytes.len()));
+    }
+    Ok(bytes.chunks_exact(N).map(|c| from(c.try_into().expect("chunk of N bytes"))).collect())
+}
+
+/// Decodes the tensor's values.
+pub fn values(tensor: &TensorProto) -> Result<Values, String> {
+    let n = element_count(tensor)?;
+    let content = &tensor.tensor_content;
+    let dtype = DataType::try_from(tensor.dtype).map_err(|_| format!("unknown dtype {}", tensor.dtype))?;
+    Ok(match dtype {
+        DataType::DtFloat if !content.is_empty() => Values::F32(raw(content, n, f32::from_le_bytes)?),
+        DataType::DtFloat => Values::F32(fill(tensor.float_val.clone(), n, "float")?),
+        DataType::DtDouble if !content.is_empty() => Values::F64(raw(content, n, f64::from_le_bytes)?),
+        DataType::DtDouble => Values::F64(fill(tensor.double_val.clone(), n, "double")?),
+        DataType::DtInt32 if !content.is_empty() => Values::I32(raw(content, n, i32::from_le_bytes)?),
+        DataType::DtInt32 => Values::I32(fill(tensor.int_val.clone(), n, "int32")?),
+        DataType::DtInt64 if !content.is_empty() => Values::I64(raw(content, n, i64::from_le_bytes)?),
+        DataType::DtInt64 => Values::I64(fill(tensor.int64_val.clone(), n, "int64")?),
+        DataType::DtBool if !content.is_empty() => Values::Bool(raw(content, n, |b: [u8; 1]| b[0] != 0)?),
+        DataType::DtBool => Values::Bool(fill(tensor.bool_val.clone(), n, "bool")?),
+        DataType::DtString => Values::Str(fill(tensor.string_val.clone(), n, "string")?),
+        other => return Err(format!("constants of {} are not supported", other.as_str_name())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{proto::tensor_shape_proto::Dim, TensorShapeProto};
+
+    fn tensor(dtype: DataType, dims: &[i64]) -> TensorProto {
+        TensorProto {
+            dtype: dtype as i32,
+            tensor_shape: Some(TensorShapeProto {
+                dim: dims.iter().map(|&size| Dim { size, name: String::new() }).collect(),
+                unknown_rank: false,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn content_fields_and_splats() {
+        let mut t = tensor(DataType::DtInt64, &[2]);
+        t.tensor_content = [7i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(values(&t), Ok(Values::I64(vec![7, -1])));
+        let mut t = tensor(DataType::DtFloat, &[2, 2]);
+        t.float_val = vec![0.5];
+        assert_eq!(values(&t), Ok(Values::F32(vec![0.5; 4])));
+        let mut t = tensor(DataType::DtInt32, &[]);
+        t.int_val = vec![3];
+        assert_eq!(values(&t), Ok(Values::I32(vec![3])));
+        let mut t = tensor(DataType::DtString, &[2]);
+        t.string_val = vec![b"a".to_vec(), b"bc".to_vec()];
+        assert_eq!(values(&t), Ok(Values::Str(vec![b"a".to_vec(), b"bc".to_vec()])));
+    }
+
+    #[test]
+    fn malformed_constants_are_errors() {
+        let mut t = tensor(DataType::DtInt64, &[3]);
+        t.tensor_content = vec![0; 8];
+        assert!(values(&t).unwrap_err().contains("8 bytes for 3 elements"));
+        let t = tensor(DataType::DtFloat, &[2]);
+        assert!(values(&t).unwrap_err().contains("no float values"));
+        let mut t = tensor(DataType::DtInt32, &[1]);
+        t.int_val = vec![1, 2];
+        assert!(values(&t).unwrap_err().contains("2 int32 values for 1 elements"));
+    }
+}
