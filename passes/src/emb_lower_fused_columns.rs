@@ -210,6 +210,19 @@ impl<'c, 'b> Emit<'c, 'b> {
         let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), 16).into();
         self.op("vector.load", &[memref, index], &[("alignment", alignment)], Some(&[self.vec4()])).unwrap()
     }
+    /// Two consecutive i64 of row `row` of a `[n, 8]` i64 memref, starting at
+    /// column `column` (even): one 16-byte load.
+    fn load_i64x2(&self, memref: Value<'c, '_>, row: Value<'c, '_>, column: i64) -> Value<'c, 'b> {
+        let i64t: Type = IntegerType::new(self.context, 64).into();
+        let vec2 = unsafe { Type::from_raw(mlir_sys::mlirVectorTypeGet(1, [2i64].as_ptr(), i64t.to_raw())) };
+        let alignment = IntegerAttribute::new(i64t, 16).into();
+        self.op("vector.load", &[memref, row, self.index(column)], &[("alignment", alignment)], Some(&[vec2])).unwrap()
+    }
+    fn extract_i64(&self, vector: Value<'c, '_>, lane: i64) -> Value<'c, 'b> {
+        let position = melior::ir::attribute::DenseI64ArrayAttribute::new(self.context, &[lane]).into();
+        let i64t: Type = IntegerType::new(self.context, 64).into();
+        self.op("vector.extract", &[vector], &[("static_position", position)], Some(&[i64t])).unwrap()
+    }
     fn extract(&self, vector: Value<'c, '_>, lane: i64) -> Value<'c, 'b> {
         let position = melior::ir::attribute::DenseI64ArrayAttribute::new(self.context, &[lane]).into();
         self.op("vector.extract", &[vector], &[("static_position", position)], Some(&[Type::float32(self.context)]))
@@ -486,7 +499,9 @@ fn build_kernel<'c>(
         let item_index: Value = body.argument(1).unwrap().into();
         // Everything the common path needs is in the item's own record (one
         // cache line); the column table is read only for kind-specific fields.
-        let item_field = |f: usize| b.load(items, &[item_index, b.index(f as i64)]);
+        // Three 16-byte loads of the 64-byte-aligned record (fields 0-5).
+        let pairs: Vec<Value> = (0..3).map(|p| b.load_i64x2(items, item_index, 2 * p)).collect();
+        let item_field = |f: usize| b.extract_i64(pairs[f / 2], (f % 2) as i64);
         let col = b.to_index(item_field(item_field_index::COLUMN));
         let table_base = item_field(item_field_index::TABLE_BASE);
         let out_base = item_field(item_field_index::OUT_BASE);

@@ -74,6 +74,8 @@ pub struct CpuExecutable {
     // Keeps the compiled code alive for `kernel`.
     _engine: Engine,
     kernel: Kernel,
+    /// The work-item table, 16-byte aligned (the kernel reads it in 16-byte loads).
+    items: Vec<u128>,
 }
 
 impl CpuExecutable {
@@ -102,7 +104,8 @@ impl CpuExecutable {
             return Err(Error::Pipeline(format!("the JIT has no symbol for kernel @{}", plan.kernel)));
         }
         let kernel: Kernel = unsafe { std::mem::transmute(symbol) };
-        Ok(CpuExecutable { plan, _engine: engine, kernel })
+        let items = plan.items.chunks(2).map(|p| (p[0] as u64 as u128) | ((p.get(1).copied().unwrap_or(0) as u64 as u128) << 64)).collect();
+        Ok(CpuExecutable { plan, _engine: engine, kernel, items })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -145,8 +148,8 @@ impl CpuExecutable {
                 &mut MemRef::input(&packed.offsets),
                 &mut MemRef::input(&packed.weights),
                 &mut MemRef {
-                    allocated: self.plan.items.as_ptr() as *mut i64,
-                    aligned: self.plan.items.as_ptr() as *mut i64,
+                    allocated: self.items.as_ptr() as *mut i64,
+                    aligned: self.items.as_ptr() as *mut i64,
                     offset: 0,
                     sizes: [(self.plan.items.len() / ITEM_FIELDS) as i64, ITEM_FIELDS as i64],
                     strides: [ITEM_FIELDS as i64, 1],
