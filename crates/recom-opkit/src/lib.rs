@@ -129,43 +129,38 @@ pub fn dict_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<
         .collect()
 }
 
-/// `array<f64: ...>`.
-pub fn f64_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<f64>, AttrError> {
+/// A dense array attribute (`array<T: ...>`) of one element kind.
+fn dense_array_attr<'c, T>(
+    src: &impl AttrSource<'c>,
+    name: &str,
+    kind: &str,
+    is_a: unsafe extern "C" fn(mlir_sys::MlirAttribute) -> bool,
+    element: unsafe extern "C" fn(mlir_sys::MlirAttribute, isize) -> T,
+) -> Result<Vec<T>, AttrError> {
     let attr = required(src, name)?;
     let raw = attr.to_raw();
     unsafe {
-        if !mlir_sys::mlirAttributeIsADenseF64Array(raw) {
-            return Err(AttrError::new(name, format!("must be array<f64: ...>, got {attr}")));
+        if !is_a(raw) {
+            return Err(AttrError::new(name, format!("must be array<{kind}: ...>, got {attr}")));
         }
         let n = mlir_sys::mlirDenseArrayGetNumElements(raw);
-        Ok((0..n).map(|i| mlir_sys::mlirDenseF64ArrayGetElement(raw, i)).collect())
+        Ok((0..n).map(|i| element(raw, i)).collect())
     }
+}
+
+/// `array<f64: ...>`.
+pub fn f64_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<f64>, AttrError> {
+    dense_array_attr(src, name, "f64", mlir_sys::mlirAttributeIsADenseF64Array, mlir_sys::mlirDenseF64ArrayGetElement)
 }
 
 /// `array<i1: ...>`.
 pub fn bool_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<bool>, AttrError> {
-    let attr = required(src, name)?;
-    let raw = attr.to_raw();
-    unsafe {
-        if !mlir_sys::mlirAttributeIsADenseBoolArray(raw) {
-            return Err(AttrError::new(name, format!("must be array<i1: ...>, got {attr}")));
-        }
-        let n = mlir_sys::mlirDenseArrayGetNumElements(raw);
-        Ok((0..n).map(|i| mlir_sys::mlirDenseBoolArrayGetElement(raw, i)).collect())
-    }
+    dense_array_attr(src, name, "i1", mlir_sys::mlirAttributeIsADenseBoolArray, mlir_sys::mlirDenseBoolArrayGetElement)
 }
 
 /// `array<i32: ...>` (e.g. `operandSegmentSizes`).
 pub fn i32_array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Vec<i32>, AttrError> {
-    let attr = required(src, name)?;
-    let raw = attr.to_raw();
-    unsafe {
-        if !mlir_sys::mlirAttributeIsADenseI32Array(raw) {
-            return Err(AttrError::new(name, format!("must be array<i32: ...>, got {attr}")));
-        }
-        let n = mlir_sys::mlirDenseArrayGetNumElements(raw);
-        Ok((0..n).map(|i| mlir_sys::mlirDenseI32ArrayGetElement(raw, i)).collect())
-    }
+    dense_array_attr(src, name, "i32", mlir_sys::mlirAttributeIsADenseI32Array, mlir_sys::mlirDenseI32ArrayGetElement)
 }
 
 // ---- constructors -------------------------------------------------------
