@@ -550,7 +550,7 @@ impl<'c, 'a> PackInputsOp<'c, 'a> {
 pub mod kernel_meta {
     use super::{Combiner, FusedColumn, OutOfRange, OutOfRangeKind};
 
-    pub const FIELDS: usize = 12;
+    pub const FIELDS: usize = 5;
 
     /// What the kernel's code for a column depends on; every distinct kind
     /// gets its own specialized loop (the rest is data in the column table).
@@ -594,62 +594,35 @@ pub mod kernel_meta {
     }
 
     /// Field offsets within a column's entry.
+    /// Field offsets within a column's entry: the data the kind-specialized
+    /// code reads (everything else is either compiled into the code for the
+    /// column's kind or carried by its work items).
     pub mod field {
-        pub const TABLE_OFFSET: usize = 0;
-        pub const DIM: usize = 1;
-        pub const ROWS: usize = 2;
-        pub const OUT_OFFSET: usize = 3;
-        /// 0 sum, 1 mean, 2 sqrtn.
-        pub const COMBINER: usize = 4;
-        /// 0 or 1.
-        pub const WEIGHTED: usize = 5;
-        /// 0 error, 1 drop, 2 default.
-        pub const ON_OUT_OF_RANGE: usize = 6;
-        pub const DEFAULT_ID: usize = 7;
+        /// The replacement row under the `default` policy (0 otherwise).
+        pub const DEFAULT_ID: usize = 0;
         /// Without a filter: i64::MIN and i64::MAX.
-        pub const FILTER_LO: usize = 8;
-        pub const FILTER_HI: usize = 9;
+        pub const FILTER_LO: usize = 1;
+        pub const FILTER_HI: usize = 2;
         /// The id for filtered-out ids; -1 drops them.
-        pub const FILTER_DEFAULT: usize = 10;
+        pub const FILTER_DEFAULT: usize = 3;
         /// Index of the column's [`ColumnKind`](super::ColumnKind) in [`kinds`](super::kinds).
-        pub const KIND: usize = 11;
+        pub const KIND: usize = 4;
     }
 
     /// The column table.
     pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
         let mut meta = Vec::with_capacity(columns.len() * FIELDS);
-        let mut out_offset = 0;
         let (_, kind_of) = kinds(columns);
         for (column, kind) in columns.iter().zip(kind_of) {
-            let (oor, default_id) = match column.on_out_of_range {
-                OutOfRange::Error => (0, 0),
-                OutOfRange::Drop => (1, 0),
-                OutOfRange::Default(id) => (2, id),
+            let default_id = match column.on_out_of_range {
+                OutOfRange::Default(id) => id,
+                OutOfRange::Error | OutOfRange::Drop => 0,
             };
             let (lo, hi, fdefault) = match column.filter {
                 Some(f) => (f.lo, f.hi, f.default.unwrap_or(-1)),
                 None => (i64::MIN, i64::MAX, -1),
             };
-            let combiner = match column.combiner {
-                Combiner::Sum => 0,
-                Combiner::Mean => 1,
-                Combiner::Sqrtn => 2,
-            };
-            meta.extend([
-                column.table_offset,
-                column.dim,
-                column.rows,
-                out_offset,
-                combiner,
-                column.weighted as i64,
-                oor,
-                default_id,
-                lo,
-                hi,
-                fdefault,
-                kind as i64,
-            ]);
-            out_offset += column.dim;
+            meta.extend([default_id, lo, hi, fdefault, kind as i64]);
         }
         meta
     }
