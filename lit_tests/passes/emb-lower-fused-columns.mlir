@@ -4,6 +4,14 @@
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=2})' | FileCheck %s --check-prefix=TWO
 // RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=0})' 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: emb-lower-fused-columns: elements-per-item must be 1-8, got 0
+// RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{ids-per-iteration=17})' 2>&1 | FileCheck %s --check-prefix=BAD-IDS
+// BAD-IDS: error: emb-lower-fused-columns: ids-per-iteration must be 1-16, got 17
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{ids-per-iteration=4})' | FileCheck %s --check-prefix=FOUR
+// FOUR-LABEL: func.func @one_kind_fused_0
+// FOUR: scf.for {{.*}} step %c4{{.*}} iter_args
+// FOUR-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// FOUR-NOT: vector.load {{.*}} vector<4xf32>
+// FOUR: arith.addf
 
 /// One kind of column (sum, unweighted, no filter, error policy): one loop, no switch.
 // CHECK-LABEL: func.func @one_kind

@@ -9,6 +9,7 @@
 // CHECK-NEXT: emb-lower-fused-columns  -  Lower each emb.fused_columns
 // CHECK-NEXT: elements-per-item=int (default 4)  -  consecutive output elements one iteration computes (1-8)
 // CHECK-NEXT: rows-per-item=int (default 1)
+// CHECK-NEXT: ids-per-iteration=int (default 2)
 // CHECK-NEXT: recom-math-to-nvvm-intrinsics  -
 // CHECK-NEXT: recom-verify  -  Check the semantic rules of the emb and symshape dialects that IRDL cannot express
 // CHECK-NEXT: warnings-as-errors=bool (default false)  -  fail the pass on warnings too
@@ -18,6 +19,7 @@
 // CHECK-NEXT: verify=bool (default true)
 // CHECK-NEXT: elements-per-item=int (default 4)
 // CHECK-NEXT: rows-per-item=int (default 1)
+// CHECK-NEXT: ids-per-iteration=int (default 2)
 // CHECK-NEXT: recom-gpu-outline  -
 // CHECK-NEXT: threads=int (default 64)
 // CHECK-NEXT: recom-gpu-to-ptx  -

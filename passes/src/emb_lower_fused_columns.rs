@@ -15,8 +15,9 @@
 //! each row it reads (independent loads in flight). Work is flat over rows ×
 //! items, so columns of very different dims and bag lengths share one
 //! balanced iteration space, and consecutive items read consecutive floats of
-//! the same table row. With 4 elements per item (the default) each id is one
-//! 16-byte vector load of the (padded, aligned) table row.
+//! the same table row. With a multiple of 4 elements per item (4 is the
+//! default) each id is one 16-byte vector load per 4 elements of the (padded,
+//! aligned) table row.
 //!
 //! Ids are never read out of bounds: filtered, negative and dropped ids are
 //! skipped; an id >= rows with the `error` policy is skipped and reported by
@@ -61,6 +62,12 @@ pub static PASS: PassDef = PassDef {
             kind: OptionKind::Int,
             default: "1",
         },
+        OptionDef {
+            name: "ids-per-iteration",
+            description: "ids of a bag gathered per bag-loop iteration, all loads issued before any is used (1-16)",
+            kind: OptionKind::Int,
+            default: "2",
+        },
     ],
     run,
 };
@@ -74,6 +81,11 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
     let rows_per_item = options.int("rows-per-item");
     if !(1..=16).contains(&rows_per_item) {
         emit_error(module.location(), &format!("emb-lower-fused-columns: rows-per-item must be 1-16, got {rows_per_item}"));
+        return Err(PassFailure);
+    }
+    let unroll = options.int("ids-per-iteration");
+    if !(1..=16).contains(&unroll) {
+        emit_error(module.location(), &format!("emb-lower-fused-columns: ids-per-iteration must be 1-16, got {unroll}"));
         return Err(PassFailure);
     }
     // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
@@ -114,7 +126,13 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             .unwrap_or_else(|| "module".into());
         let name = format!("{parent_name}_fused_{n}");
         let (kinds, _) = recom_emb::kernel_meta::kinds(&view.columns().expect("checked above"));
-        let kernel = build_kernel(context, op.location(), &name, per_item as usize, rows_per_item as usize, &kinds);
+        let kernel = build_kernel(
+            context,
+            op.location(),
+            &name,
+            Shape { per_item: per_item as usize, rows_per_item: rows_per_item as usize, unroll: unroll as usize },
+            &kinds,
+        );
         // Insert the kernel right after the function that uses it.
         let block = func.block().expect("functions live in the module body");
         block.insert_operation_after(func, kernel);
@@ -233,8 +251,14 @@ impl<'c, 'b> Emit<'c, 'b> {
     }
 }
 
-/// Ids handled per iteration of the bag loop.
-const UNROLL: usize = 2;
+/// The kernel's tiling: output elements and rows per work item, ids per
+/// bag-loop iteration.
+#[derive(Clone, Copy)]
+struct Shape {
+    per_item: usize,
+    rows_per_item: usize,
+    unroll: usize,
+}
 
 /// Values of one work item that every kind's code uses.
 struct Item<'c, 'b> {
@@ -267,7 +291,7 @@ struct Buffers<'c, 'b> {
 /// The bag loop and stores of one work item, specialized for `kind`: code
 /// for weights, filters, pruning and out-of-range policies is only emitted
 /// where the kind needs it.
-fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind) {
+fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize) {
     use recom_emb::{Combiner::*, OutOfRangeKind as Policy};
     let (context, location) = (e.context, e.location);
     let f32t = Type::float32(context);
@@ -285,11 +309,11 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     });
     let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
     let per_item = item.lanes.len();
-    // With 4 elements per item, one vector<4xf32> accumulator and one 16-byte
-    // load per id; otherwise one f32 accumulator and load per element.
-    let vectorized = per_item == 4;
+    // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
+    // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
+    let vectorized = per_item % 4 == 0;
     let acc_t = if vectorized { e.vec4() } else { f32t };
-    let accs = if vectorized { 1 } else { per_item };
+    let accs = if vectorized { per_item / 4 } else { per_item };
     // Carried: the accumulators, then Σw (mean) or Σw² (sqrtn).
     let carried = accs + usize::from(kind.combiner != Sum);
     let carried_types: Vec<Type> =
@@ -302,11 +326,11 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         let l = Emit { context, location, block: &loop_body };
         let j: Value = loop_body.argument(0).unwrap().into();
         let carried_in: Vec<Value> = (1..=carried).map(|i| loop_body.argument(i).unwrap().into()).collect();
-        // UNROLL ids per iteration, each read at a clamped (in-bounds) index and
+        // `unroll` ids per iteration, each read at a clamped (in-bounds) index and
         // masked: all table loads of an iteration are issued before any is
         // used, so each thread has several gathers in flight.
-        let mut ids = Vec::with_capacity(UNROLL);
-        for u in 0..UNROLL {
+        let mut ids = Vec::with_capacity(unroll);
+        for u in 0..unroll {
             let (index_u, present) = if u == 0 {
                 (j, None)
             } else {
@@ -356,7 +380,14 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
             .iter()
             .map(|&(_, _, row, _)| {
                 if vectorized {
-                    vec![l.load4(bufs.tables, l.to_index(row))]
+                    // Group g starts at lane 4g's element (0 when the group is
+                    // past the item's valid width: re-read, never stored).
+                    (0..accs)
+                        .map(|g| {
+                            let at = if g == 0 { row } else { l.v("arith.addi", &[row, item.lanes[4 * g].1]) };
+                            l.load4(bufs.tables, l.to_index(at))
+                        })
+                        .collect()
                 } else {
                     item.lanes
                         .iter()
@@ -407,7 +438,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     }
     let loop_region = Region::new();
     loop_region.append_block(loop_body);
-    let mut for_operands = vec![item.start, item.end, e.index(UNROLL as i64)];
+    let mut for_operands = vec![item.start, item.end, e.index(unroll as i64)];
     let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
     for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
     let for_op = e.block.append_operation(
@@ -426,7 +457,11 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         Sqrtn => Some(e.v("math.sqrt", &[results[accs]])),
     };
     let lane_values: Vec<Value> =
-        if vectorized { (0..4).map(|j| e.extract(results[0], j)).collect() } else { results[..accs].to_vec() };
+        if vectorized {
+            results[..accs].iter().flat_map(|&group| (0..4).map(move |j| (group, j))).map(|(g, j)| e.extract(g, j)).collect()
+        } else {
+            results[..accs].to_vec()
+        };
     for ((valid, element), &acc) in item.lanes.iter().zip(&lane_values) {
         let value = match divisor {
             None => acc,
@@ -449,10 +484,10 @@ fn build_kernel<'c>(
     context: &'c Context,
     location: Location<'c>,
     name: &str,
-    per_item: usize,
-    rows_per_item: usize,
+    shape: Shape,
     kinds: &[ColumnKind],
 ) -> melior::ir::Operation<'c> {
+    let Shape { per_item, rows_per_item, unroll } = shape;
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
@@ -537,7 +572,7 @@ fn build_kernel<'c>(
                 end: rb.to_index(rb.load(offsets, &[rb.v("arith.addi", &[slot, c1])])),
             };
             match (kinds, kind_index) {
-                ([kind], _) => emit_bag(rb, &bufs, &item, *kind),
+                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll),
                 (_, Some(kind_index)) => {
                     // One specialized region per kind; the last kind is the default.
                     let mut regions = Vec::with_capacity(kinds.len());
@@ -545,7 +580,7 @@ fn build_kernel<'c>(
                         let block = Block::new(&[]);
                         {
                             let kb = Emit { context, location, block: &block };
-                            emit_bag(&kb, &bufs, &item, *kind);
+                            emit_bag(&kb, &bufs, &item, *kind, unroll);
                             kb.yield_(&[]);
                         }
                         let region = Region::new();

@@ -30,6 +30,12 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             kind: OptionKind::Int,
             default: "1",
         },
+        OptionDef {
+            name: "ids-per-iteration",
+            description: "passed to emb-lower-fused-columns: ids gathered per bag-loop iteration",
+            kind: OptionKind::Int,
+            default: "2",
+        },
     ],
     check: None,
     stages: default_stages,
@@ -42,9 +48,10 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         stages.push("recom-verify");
     }
     let lower = format!(
-        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={}}}",
+        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={}}}",
         options.int("elements-per-item"),
-        options.int("rows-per-item")
+        options.int("rows-per-item"),
+        options.int("ids-per-iteration")
     );
     stages.extend(["emb-fuse-columns", &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {

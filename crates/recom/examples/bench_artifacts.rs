@@ -6,7 +6,7 @@
 //!
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
-//! A VARIANT `name:elements-per-item:threads[:rows-per-item]` writes
+//! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration]]` writes
 //! `<out>/<name>/`; the default is `v4t64:4:64`.
 use recom::{
     compile::{compile, compile_with},
@@ -22,7 +22,7 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let out = std::path::PathBuf::from(args.remove(0));
     let check_cpu = !args.iter().any(|a| a == "--skip-cpu-check");
-    let mut variants: Vec<(String, usize, u32, usize)> = args
+    let mut variants: Vec<(String, usize, u32, usize, usize)> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
         .map(|v| {
@@ -32,11 +32,12 @@ fn main() {
                 parts[1].parse().expect("elements-per-item"),
                 parts[2].parse().expect("threads"),
                 parts.get(3).map_or(1, |r| r.parse().expect("rows-per-item")),
+                parts.get(4).map_or(2, |r| r.parse().expect("ids-per-iteration")),
             )
         })
         .collect();
     if variants.is_empty() {
-        variants.push(("v4t64".into(), 4, 64, 1));
+        variants.push(("v4t64".into(), 4, 64, 1, 2));
     }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {
@@ -65,9 +66,9 @@ fn main() {
         let compile_time = compile_time + ptx_start.elapsed();
         eprintln!("{name}: {} columns, IR to PTX in {:.3} s", spec.columns, compile_time.as_secs_f64());
         drop((plan, gpu));
-        for (variant, per_item, threads, rows) in &variants {
+        for (variant, per_item, threads, rows, unroll) in &variants {
             let mut module = module_for(&context, &model, "embedding_layer");
-            let options = format!("elements-per-item={per_item} rows-per-item={rows}");
+            let options = format!("elements-per-item={per_item} rows-per-item={rows} ids-per-iteration={unroll}");
             let compiled = compile_with(&context, &mut module, &options).expect("compile");
             let options = GpuOptions { threads: *threads, ..GpuOptions::default() };
             let gpu = compile_ptx(&context, compiled.kernel_module, &options).expect("PTX");

@@ -59,7 +59,13 @@ fn random_models_match_the_reference() {
 #[test]
 fn schedule_variants_match_the_reference() {
     let context = recom::create_context().unwrap();
-    for (i, options) in ["elements-per-item=1", "elements-per-item=3 rows-per-item=2", "rows-per-item=5", "elements-per-item=8 rows-per-item=16"]
+    for (i, options) in [
+        "elements-per-item=1",
+        "elements-per-item=3 rows-per-item=2",
+        "rows-per-item=5 ids-per-iteration=1",
+        "elements-per-item=8 rows-per-item=16 ids-per-iteration=3",
+        "ids-per-iteration=8",
+    ]
         .iter()
         .enumerate()
     {
