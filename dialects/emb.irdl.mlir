@@ -20,8 +20,10 @@ irdl.dialect @emb {
     irdl.results(table: %t)
   }
 
-  // ids -> FarmHash Fingerprint64(decimal string of id) mod num_buckets,
-  // TensorFlow's AsString + StringToHashBucketFast.
+  // ids -> FarmHash Fingerprint64(bytes) mod num_buckets, TensorFlow's
+  // StringToHashBucketFast: string ids (`!tf.string`) are hashed as they are,
+  // integer ids as their decimal string (AsString + StringToHashBucketFast).
+  // Runs on the host for now (the runtime's host program), not in the kernel.
   //   attrs: num_buckets : i64 > 0
   irdl.operation @hash_bucket {
     %in = irdl.base "!builtin.tensor"
@@ -60,6 +62,31 @@ irdl.dialect @emb {
     irdl.results(result: %out)
   }
 
+  // Keys -> their position in `keys` (TensorFlow's HashTableV2 filled with
+  // keys[i] -> i and read by LookupTableFindV2), default_id when absent.
+  // Keys are strings (`!tf.string` input) or i64.
+  // Runs on the host (the runtime's host program).
+  //   attrs: keys : array of strings or of i64, distinct; default_id : i64
+  irdl.operation @vocabulary {
+    %in = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    %keys = irdl.base "#builtin.array"
+    %default = irdl.base "#builtin.integer"
+    irdl.attributes { "keys" = %keys, "default_id" = %default }
+    irdl.operands(keys: %in)
+    irdl.results(result: %out)
+  }
+  // CSR row offsets of a TensorFlow SparseTensor in COO form: indices
+  // [N, 2] (row, position) in canonical row-major order and dense_shape [2].
+  // Result: dense_shape[0] + 1 offsets, offsets[r] = entries in rows < r.
+  // Runs on the host; the runtime rejects unsorted or out-of-shape indices.
+  irdl.operation @coo_rows {
+    %indices = irdl.base "!builtin.tensor"
+    %shape = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    irdl.operands(indices: %indices, dense_shape: %shape)
+    irdl.results(row_offsets: %out)
+  }
   // Pooled lookup of one column: [B, DIM] from table, ids, row_offsets and
   // optional per-id weights (w = 1 without them). Ids < 0 are dropped; for
   // mean and sqrtn, ids whose weight is <= 0 are dropped too. Empty rows give

@@ -121,7 +121,7 @@ func.func @hash_zero_buckets(%ids: tensor<?xi64>) {
 // -----
 
 func.func @hash_float_ids(%ids: tensor<?xf32>) {
-  // expected-error@+1 {{'emb.hash_bucket' op ids must be a rank-1 tensor of i32 or i64, got tensor<?xf32>}}
+  // expected-error@+1 {{'emb.hash_bucket' op ids must be a rank-1 tensor of i32 or i64, got tensor<?xf32> (or of !tf.string)}}
   %h = "emb.hash_bucket"(%ids) {num_buckets = 4 : i64} : (tensor<?xf32>) -> tensor<?xi64>
   return
 }

@@ -42,3 +42,4 @@ func.func @fused(%tables: tensor<96xf32>, %ids: tensor<?xi64>, %offsets: tensor<
       : (tensor<96xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x12xf32>
   return %r : tensor<?x12xf32>
 }
+

@@ -44,6 +44,8 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
         let outcome = match name.as_ref() {
             "emb.table" => check_table(op, &mut tables),
             "emb.hash_bucket" => check_hash_bucket(op),
+            "emb.vocabulary" => check_vocabulary(op),
+            "emb.coo_rows" => check_coo_rows(op),
             "emb.bucketize" => check_bucketize(op, &mut warnings),
             "emb.range_filter" => check_range_filter(op),
             "emb.lookup" => check_lookup(op),
@@ -136,8 +138,48 @@ fn check_hash_bucket(op: OperationRef) -> Check {
     if n <= 0 {
         return Err(format!("attribute 'num_buckets' must be positive, got {n}"));
     }
-    let input = int_vector(view.ids(), "ids", &[32, 64])?;
+    let input = match tensor(view.ids(), "ids")? {
+        t if t.rank() == 1 && t.elem == Elem::Str => t,
+        _ => int_vector(view.ids(), "ids", &[32, 64]).map_err(|e| format!("{e} (or of !tf.string)"))?,
+    };
     ids_result(op, &input)
+}
+
+fn check_vocabulary(op: OperationRef) -> Check {
+    let view = emb::VocabularyOp::wrap(op).expect("dispatched by name");
+    let keys = attr(view.keys())?;
+    attr(view.default_id())?;
+    let input = tensor(view.input(), "keys operand")?;
+    let fits = match &keys {
+        emb::VocabKeys::Str(_) => input.elem == Elem::Str,
+        emb::VocabKeys::I64(_) => input.elem == Elem::Int(64),
+    };
+    if input.rank() != 1 || !fits {
+        let want = if matches!(keys, emb::VocabKeys::Str(_)) { "!tf.string" } else { "i64" };
+        return Err(format!("keys operand must be a rank-1 tensor of {want} like the vocabulary, got {}", view.input().r#type()));
+    }
+    let duplicate = match &keys {
+        emb::VocabKeys::Str(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| format!("\"{}\"", k[i])),
+        emb::VocabKeys::I64(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| k[i].to_string()),
+    };
+    if let Some(key) = duplicate {
+        return Err(format!("vocabulary key {key} appears twice"));
+    }
+    ids_result(op, &input)
+}
+
+fn check_coo_rows(op: OperationRef) -> Check {
+    let view = emb::CooRowsOp::wrap(op).expect("dispatched by name");
+    let indices = tensor(view.indices(), "indices")?;
+    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
+        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", view.indices().r#type()));
+    }
+    let shape = int_vector(view.dense_shape(), "dense_shape", &[64])?;
+    if shape.shape[0].is_some_and(|d| d != 2) {
+        return Err(format!("dense_shape must have 2 elements, got {}", view.dense_shape().r#type()));
+    }
+    int_vector(op.result(0).expect("one result").into(), "result", &[64])?;
+    Ok(())
 }
 
 fn check_bucketize(op: OperationRef, warnings: &mut usize) -> Check {

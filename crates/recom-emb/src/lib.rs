@@ -347,7 +347,102 @@ pub fn pack_inputs<'c>(
     )
 }
 
+/// Vocabulary keys: strings or integers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VocabKeys {
+    Str(Vec<String>),
+    I64(Vec<i64>),
+}
+
+impl VocabKeys {
+    pub fn len(&self) -> usize {
+        match self {
+            VocabKeys::Str(k) => k.len(),
+            VocabKeys::I64(k) => k.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `emb.vocabulary`: keys -> position in `keys`, `default_id` when absent.
+pub fn vocabulary<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    input: Value<'c, '_>,
+    keys: &VocabKeys,
+    default_id: i64,
+    result: Type<'c>,
+) -> Operation<'c> {
+    let items: Vec<melior::ir::Attribute> = match keys {
+        VocabKeys::Str(k) => k.iter().map(|k| kit::string(context, k)).collect(),
+        VocabKeys::I64(k) => k.iter().map(|&k| kit::i64(context, k)).collect(),
+    };
+    build(
+        OperationBuilder::new(VocabularyOp::NAME, location)
+            .add_operands(&[input])
+            .add_attributes(&[
+                kit::named(context, "keys", melior::ir::attribute::ArrayAttribute::new(context, &items)),
+                kit::named(context, "default_id", kit::i64(context, default_id)),
+            ])
+            .add_results(&[result]),
+    )
+}
+
+/// `emb.coo_rows`: CSR row offsets of a COO sparse tensor.
+pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
+    build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&[indices, dense_shape]).add_results(&[result]))
+}
+
 // ---- views --------------------------------------------------------------------
+
+op_view!(
+    /// `emb.vocabulary`.
+    VocabularyOp, "emb.vocabulary"
+);
+impl<'c, 'a> VocabularyOp<'c, 'a> {
+    pub fn input(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn default_id(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "default_id")
+    }
+    /// The keys; all strings or all integers.
+    pub fn keys(&self) -> Result<VocabKeys, AttrError> {
+        let array = kit::array_attr(&self.0, "keys")?;
+        let mut strings = Vec::new();
+        let mut ints = Vec::new();
+        for i in 0..array.len() {
+            let item = array.element(i).map_err(|e| AttrError::new("keys", e.to_string()))?;
+            if let Some(s) = kit::string_value(item) {
+                strings.push(s.into_owned());
+            } else if let Ok(v) = melior::ir::attribute::IntegerAttribute::try_from(item) {
+                ints.push(v.value());
+            } else {
+                return Err(AttrError::new("keys", format!("element {i} is neither a string nor an integer")));
+            }
+        }
+        match (strings.is_empty(), ints.is_empty()) {
+            (_, true) => Ok(VocabKeys::Str(strings)),
+            (true, false) => Ok(VocabKeys::I64(ints)),
+            (false, false) => Err(AttrError::new("keys", "mixes strings and integers")),
+        }
+    }
+}
+
+op_view!(
+    /// `emb.coo_rows`.
+    CooRowsOp, "emb.coo_rows"
+);
+impl<'c, 'a> CooRowsOp<'c, 'a> {
+    pub fn indices(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn dense_shape(&self) -> Value<'c, 'a> {
+        self.operand(1)
+    }
+}
 
 op_view!(
     /// `emb.table`.

@@ -217,6 +217,9 @@ pub enum Elem {
     /// Signless or signed integer of the given width.
     Int(u32),
     Index,
+    /// TensorFlow's string, `!tf.string` (an opaque type of the unregistered
+    /// `tf` dialect): ids before hashing or a vocabulary lookup.
+    Str,
     Other,
 }
 
@@ -236,6 +239,11 @@ impl Elem {
                 Elem::Index
             } else if mlir_sys::mlirTypeIsAInteger(raw) && !mlir_sys::mlirIntegerTypeIsUnsigned(raw) {
                 Elem::Int(mlir_sys::mlirIntegerTypeGetWidth(raw))
+            } else if mlir_sys::mlirTypeIsAOpaque(raw)
+                && text_of(mlir_sys::mlirOpaqueTypeGetDialectNamespace(raw)) == "tf"
+                && text_of(mlir_sys::mlirOpaqueTypeGetData(raw)) == "string"
+            {
+                Elem::Str
             } else {
                 Elem::Other
             }

@@ -1,0 +1,19 @@
+// Round trip of the host-side emb ops (string ids use TensorFlow's
+// !tf.string, an opaque type: the tf dialect is not registered).
+// RUN: %recom_opt %s --allow-unregistered-dialect --pass-pipeline='builtin.module(recom-verify)' | %recom_opt --allow-unregistered-dialect | FileCheck %s
+
+// Host-side ops of raised TensorFlow columns: string hashing, vocabularies,
+// COO -> CSR.
+// CHECK-LABEL: func.func @host_side
+func.func @host_side(%s: tensor<?x!tf.string>, %k: tensor<?xi64>, %ind: tensor<?x2xi64>, %shape: tensor<2xi64>)
+    -> (tensor<?xi64>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>) {
+  // CHECK: "emb.hash_bucket"(%{{.+}}) {num_buckets = 100 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %h = "emb.hash_bucket"(%s) {num_buckets = 100 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  // CHECK: "emb.vocabulary"(%{{.+}}) {default_id = -1 : i64, keys = ["a", "b"]} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %v = "emb.vocabulary"(%s) {keys = ["a", "b"], default_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  // CHECK: "emb.vocabulary"(%{{.+}}) {default_id = 2 : i64, keys = [7, 9]} : (tensor<?xi64>) -> tensor<?xi64>
+  %w = "emb.vocabulary"(%k) {keys = [7, 9], default_id = 2 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  // CHECK: "emb.coo_rows"(%{{.+}}, %{{.+}}) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
+  %r = "emb.coo_rows"(%ind, %shape) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
+  return %h, %v, %w, %r : tensor<?xi64>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>
+}

@@ -1,0 +1,48 @@
+// Verifier errors of the host-side emb ops.
+// RUN: %recom_opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --pass-pipeline='builtin.module(recom-verify)'
+
+func.func @vocab_kind_mismatch(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.vocabulary' op keys operand must be a rank-1 tensor of i64 like the vocabulary, got tensor<?x!tf.string>}}
+  %v = "emb.vocabulary"(%s) {keys = [1, 2], default_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @vocab_duplicate(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.vocabulary' op vocabulary key "b" appears twice}}
+  %v = "emb.vocabulary"(%s) {keys = ["a", "b", "b"], default_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @vocab_mixed(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.vocabulary' op attribute 'keys' mixes strings and integers}}
+  %v = "emb.vocabulary"(%s) {keys = ["a", 2], default_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @coo_rank(%ind: tensor<?xi64>, %shape: tensor<2xi64>) {
+  // expected-error@+1 {{'emb.coo_rows' op indices must be a [N, 2] tensor of i64, got tensor<?xi64>}}
+  %r = "emb.coo_rows"(%ind, %shape) : (tensor<?xi64>, tensor<2xi64>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @coo_shape(%ind: tensor<?x2xi64>, %shape: tensor<3xi64>) {
+  // expected-error@+1 {{'emb.coo_rows' op dense_shape must have 2 elements, got tensor<3xi64>}}
+  %r = "emb.coo_rows"(%ind, %shape) : (tensor<?x2xi64>, tensor<3xi64>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @hash_string_result(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.hash_bucket' op result must be a rank-1 tensor of i64, got tensor<?x!tf.string>}}
+  %h = "emb.hash_bucket"(%s) {num_buckets = 4 : i64} : (tensor<?x!tf.string>) -> tensor<?x!tf.string>
+  return
+}
