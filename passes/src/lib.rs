@@ -9,7 +9,18 @@ pub mod emb_lower_fused_columns;
 pub mod pipelines;
 pub mod recom_math_to_nvvm_intrinsics;
 pub mod recom_verify;
+pub mod tf_check_raised;
+pub mod tf_erase_dead;
+pub mod tf_match;
+pub mod tf_raise_feeds;
+pub mod tf_raise_id_transforms;
+pub mod tf_raise_input_layer;
+pub mod tf_raise_lookup;
+pub mod tf_remove_fill_empty_rows;
 pub mod tf_remove_identity;
+pub mod tf_remove_noop_reshape;
+pub mod tf_remove_prune;
+pub mod tf_remove_unique;
 
 use recom_ir::{PassDef, PipelineDef};
 
@@ -19,7 +30,17 @@ pub const PASSES: &[&PassDef] = &[
     &emb_lower_fused_columns::PASS,
     &recom_math_to_nvvm_intrinsics::PASS,
     &recom_verify::PASS,
+    &tf_check_raised::PASS,
+    &tf_erase_dead::PASS,
+    &tf_raise_feeds::PASS,
+    &tf_raise_id_transforms::PASS,
+    &tf_raise_input_layer::PASS,
+    &tf_raise_lookup::PASS,
+    &tf_remove_fill_empty_rows::PASS,
     &tf_remove_identity::PASS,
+    &tf_remove_noop_reshape::PASS,
+    &tf_remove_prune::PASS,
+    &tf_remove_unique::PASS,
 ];
 
 /// Registers every recom pass and pipeline, plus the upstream passes, with

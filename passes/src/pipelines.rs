@@ -60,6 +60,44 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
     stages.into_iter().map(String::from).collect()
 }
 
+/// Raises an imported TensorFlow graph (`recom::import`) to `emb`: inputs
+/// become arguments, redundant work goes (legacy Unique, useless boundary
+/// checks, empty-row fill + mask, no-op reshapes, Identity), each column
+/// becomes an `emb.lookup` and the input layer an `emb.concat`; then dead tf
+/// ops are erased and every tf op left is reported in one error.
+pub static TF_RAISE: PipelineDef = PipelineDef {
+    argument: "recom-tf-raise",
+    summary: "Raise an imported TensorFlow feature-column graph to the emb dialect, removing redundant work",
+    options: &[OptionDef {
+        name: "check",
+        description: "fail listing every tf op that is left (tf-check-raised)",
+        kind: OptionKind::Bool,
+        default: "true",
+    }],
+    check: None,
+    stages: |o| {
+        let mut stages: Vec<String> = [
+            "tf-remove-identity",
+            "func.func(tf-raise-feeds)",
+            "tf-remove-unique",
+            "tf-raise-id-transforms",
+            "tf-remove-prune",
+            "tf-remove-fill-empty-rows",
+            "tf-remove-noop-reshape",
+            "tf-raise-lookup",
+            "tf-remove-noop-reshape",
+            "tf-raise-input-layer",
+            "func.func(tf-erase-dead)",
+        ]
+        .map(String::from)
+        .to_vec();
+        if o.bool("check") {
+            stages.push("tf-check-raised".into());
+        }
+        stages
+    },
+};
+
 /// Lowers a kernel module (the loop functions made by
 /// `emb-lower-fused-columns`, alone in a module) to the LLVM dialect for the
 /// CPU JIT.
@@ -145,4 +183,4 @@ pub static GPU_TO_PTX: PipelineDef = PipelineDef {
 };
 
 /// Every recom pipeline.
-pub const PIPELINES: &[&PipelineDef] = &[&CPU_KERNEL, &DEFAULT, &GPU_OUTLINE, &GPU_TO_PTX];
+pub const PIPELINES: &[&PipelineDef] = &[&CPU_KERNEL, &DEFAULT, &GPU_OUTLINE, &GPU_TO_PTX, &TF_RAISE];

@@ -8,7 +8,8 @@
 //! `tensor<*x!tf.string>`, `tensor<*x!tf.resource>`); shapes come later from
 //! shape inference. Small `Const` values (at most [`INLINE_LIMIT`] elements:
 //! shapes, indices, boundaries) are inlined as dense `value` attributes, for
-//! the analyses that read them; larger ones (tables) go to a [`Weights`]
+//! the analyses that read them; larger ones and float matrices of any size
+//! (tables, dense-layer weights) go to a [`Weights`]
 //! store keyed by node name and the op refers to them (`value_ref`), so
 //! printing even large models stays small and fast.
 use crate::Error;
@@ -255,7 +256,10 @@ pub fn import_graph<'c>(
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         for (name, value) in sorted {
             if let (Some(AttrKind::Tensor(tensor)), "value") = (value.value.as_ref(), name.as_str()) {
-                let small = recom_tf::tensor::element_count(tensor).is_ok_and(|n| n <= INLINE_LIMIT);
+                // Float matrices are weights (tables, dense layers) even when tiny.
+                let weights_like = tensor.dtype == DataType::DtFloat as i32
+                    && tensor.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
+                let small = !weights_like && recom_tf::tensor::element_count(tensor).is_ok_and(|n| n <= INLINE_LIMIT);
                 if small {
                     match dense_value(context, tensor) {
                         Ok(a) => {

@@ -35,12 +35,14 @@ fn corpus_models_import_node_for_node() {
             .filter(|n| n.op == "Const")
             .filter(|n| match n.attr["value"].value.as_ref() {
                 Some(recom_tf::proto::attr_value::Value::Tensor(t)) => {
-                    recom_tf::tensor::element_count(t).unwrap() > recom::import::INLINE_LIMIT
+                    let float_matrix = t.dtype == recom_tf::DataType::DtFloat as i32
+                        && t.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
+                    float_matrix || recom_tf::tensor::element_count(t).unwrap() > recom::import::INLINE_LIMIT
                 }
                 _ => false,
             })
             .count();
-        assert_eq!(imported.weights.len(), large, "{model}: every large Const value is in the weights store");
+        assert_eq!(imported.weights.len(), large, "{model}: every large Const value and every float matrix is in the weights store");
         assert!(large > 0);
         let printed = imported.module.as_operation().to_string_with_flags(OperationPrintingFlags::new()).unwrap();
         // Tables are referenced, not printed: the IR stays far smaller than the .pb.

@@ -1,0 +1,43 @@
+// tf-remove-unique: the legacy Unique -> GatherV2 -> SparseSegment* lookup
+// pools the table directly by the ids.
+// RUN: %recom_opt %s --allow-unregistered-dialect --split-input-file --pass-pipeline='builtin.module(tf-remove-unique)' | FileCheck %s
+
+// CHECK-LABEL: func.func @legacy
+// CHECK-SAME: (%[[T:.+]]: tensor<*xf32>, %[[IDS:.+]]: tensor<*xi64>, %[[SEG:.+]]: tensor<*xi64>)
+// CHECK: %[[P:.+]] = "tf.SparseSegmentMean"(%[[T]], %[[IDS]], %[[SEG]]) {T = f32, Tidx = i64, Tsegmentids = i64}
+// CHECK: return %[[P]]
+func.func @legacy(%table: tensor<*xf32>, %ids: tensor<*xi64>, %seg: tensor<*xi64>) -> tensor<*xf32> {
+  %axis = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %u:2 = "tf.Unique"(%ids) {T = i64, out_idx = i32} : (tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi32>)
+  %rows = "tf.GatherV2"(%table, %u#0, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xf32>
+  %r = "tf.Identity"(%rows) {T = f32} : (tensor<*xf32>) -> tensor<*xf32>
+  %p = "tf.SparseSegmentMean"(%r, %u#1, %seg) {T = f32, Tidx = i32, Tsegmentids = i64} : (tensor<*xf32>, tensor<*xi32>, tensor<*xi64>) -> tensor<*xf32>
+  return %p : tensor<*xf32>
+}
+
+// -----
+
+/// negative_: the gather runs along axis 1; pooling stays as it is.
+// CHECK-LABEL: func.func @negative_axis_1
+// CHECK: "tf.SparseSegmentSum"(%{{.+}}, %{{.+}}#1, %{{.+}}) {T = f32, Tidx = i32
+func.func @negative_axis_1(%table: tensor<*xf32>, %ids: tensor<*xi64>, %seg: tensor<*xi64>) -> tensor<*xf32> {
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %u:2 = "tf.Unique"(%ids) {T = i64, out_idx = i32} : (tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi32>)
+  %rows = "tf.GatherV2"(%table, %u#0, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xf32>
+  %p = "tf.SparseSegmentSum"(%rows, %u#1, %seg) {T = f32, Tidx = i32, Tsegmentids = i64} : (tensor<*xf32>, tensor<*xi32>, tensor<*xi64>) -> tensor<*xf32>
+  return %p : tensor<*xf32>
+}
+
+// -----
+
+/// negative_: the index comes from a different Unique than the gathered ids.
+// CHECK-LABEL: func.func @negative_two_uniques
+// CHECK: "tf.SparseSegmentSum"(%{{.+}}, %{{.+}}#1, %{{.+}}) {T = f32, Tidx = i32
+func.func @negative_two_uniques(%table: tensor<*xf32>, %ids: tensor<*xi64>, %other: tensor<*xi64>, %seg: tensor<*xi64>) -> tensor<*xf32> {
+  %axis = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %u:2 = "tf.Unique"(%ids) {T = i64, out_idx = i32} : (tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi32>)
+  %v:2 = "tf.Unique"(%other) {T = i64, out_idx = i32} : (tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi32>)
+  %rows = "tf.GatherV2"(%table, %u#0, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xf32>
+  %p = "tf.SparseSegmentSum"(%rows, %v#1, %seg) {T = f32, Tidx = i32, Tsegmentids = i64} : (tensor<*xf32>, tensor<*xi32>, tensor<*xi64>) -> tensor<*xf32>
+  return %p : tensor<*xf32>
+}

@@ -1,0 +1,59 @@
+//! `tf-erase-dead`: erases imported `tf` ops whose results are unused.
+//! MLIR cannot (unregistered ops may have side effects); TensorFlow ops in
+//! an inference graph have none that outlive the request, except the table
+//! initialization, which goes with its last reader: a `tf.LookupTableImportV2`
+//! whose table nobody reads any more, and the `tf.NoOp` that only ordered it.
+//! Repeats until nothing changes. `negative_`: a table import whose table is
+//! still read by a `tf.LookupTableFindV2`.
+use crate::tf_match::{has_uses, name_of, operand, users};
+use melior::ir::{
+    block::BlockLike,
+    operation::{OperationLike, OperationRef},
+    RegionLike,
+};
+use recom_ir::{registry::PassFailure, OptionValues, PassDef};
+
+pub static PASS: PassDef = PassDef {
+    argument: "tf-erase-dead",
+    name: "TfEraseDead",
+    summary: "Erase tf ops whose results are unused (and table initializations nobody reads)",
+    description: "Dead-code elimination for the unregistered tf ops of an imported graph.",
+    anchor: Some("func.func"),
+    options: &[],
+    run,
+};
+
+fn dead(op: OperationRef) -> bool {
+    let name = name_of(op);
+    if !name.starts_with("tf.") {
+        return false;
+    }
+    match name.as_str() {
+        "tf.NoOp" => true,
+        "tf.LookupTableImportV2" => operand(op, 0).is_some_and(|table| users(table).iter().all(|u| name_of(*u) == "tf.LookupTableImportV2")),
+        _ => op.result_count() > 0 && op.results().all(|r| !has_uses(r.into())),
+    }
+}
+
+fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
+    let Some(block) = func.region(0).ok().and_then(|r| r.first_block()) else { return Ok(()) };
+    loop {
+        let mut erased = false;
+        // Users come after producers: walk backwards so chains go in one sweep.
+        let mut ops = Vec::new();
+        let mut next = block.first_operation();
+        while let Some(op) = next {
+            ops.push(op);
+            next = op.next_in_block();
+        }
+        for op in ops.into_iter().rev() {
+            if dead(op) {
+                unsafe { mlir_sys::mlirOperationDestroy(op.to_raw()) };
+                erased = true;
+            }
+        }
+        if !erased {
+            return Ok(());
+        }
+    }
+}

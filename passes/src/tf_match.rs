@@ -1,0 +1,286 @@
+//! Helpers the `tf-*` passes share to match imported TensorFlow graphs (not a
+//! pass). Imported ops are unregistered `tf.<Op>` operations whose results
+//! are unranked tensors until `tf-raise-feeds` gives the inputs ranked types;
+//! small constants are `tf.Const` with a dense `value` (see
+//! `recom::import`), tables a `value_ref` into the weights store.
+use melior::{
+    ir::{
+        attribute::{DenseI64ArrayAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
+        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
+        r#type::{IntegerType, RankedTensorType},
+        Attribute, AttributeLike, Identifier, Location, Operation, Type, TypeLike, Value, ValueLike,
+    },
+    Context,
+};
+
+/// The op defining `value`, if it is an op result.
+pub fn def<'c: 'a, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    OperationResult::try_from(value).ok().map(|r| r.owner())
+}
+
+/// Operand `i` of `op`, with the op's lifetimes.
+pub fn operand<'c: 'a, 'a>(op: OperationRef<'c, 'a>, i: usize) -> Option<Value<'c, 'a>> {
+    op.operand(i).ok().map(|v| unsafe { Value::from_raw(v.to_raw()) })
+}
+
+/// Result `i` of `op`, with the op's lifetimes.
+pub fn result<'c: 'a, 'a>(op: OperationRef<'c, 'a>, i: usize) -> Option<Value<'c, 'a>> {
+    op.result(i).ok().map(|v| unsafe { Value::from_raw(v.to_raw()) })
+}
+
+/// The op's name, e.g. `"tf.GatherV2"`.
+pub fn name_of(op: OperationRef) -> String {
+    recom_opkit::identifier_text(op.name()).into_owned()
+}
+
+/// The op defining `value` if it is named `name`.
+pub fn def_named<'c: 'a, 'a>(value: Value<'c, 'a>, name: &str) -> Option<OperationRef<'c, 'a>> {
+    def(value).filter(|op| name_of(*op) == name)
+}
+
+/// Which result of its op `value` is (0 for block arguments).
+pub fn result_number(value: Value) -> usize {
+    OperationResult::try_from(value).map(|r| r.result_number()).unwrap_or(0)
+}
+
+/// `value` is result `k` of `op`.
+pub fn is_result(value: Value, op: OperationRef, k: usize) -> bool {
+    def(value).is_some_and(|d| d.to_raw().ptr == op.to_raw().ptr) && result_number(value) == k
+}
+
+/// `value` with any `tf.Identity` in front of it skipped.
+pub fn skip_identity<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Value<'c, 'a> {
+    while let Some(op) = def_named(value, "tf.Identity") {
+        value = operand(op, 0).expect("Identity has an operand");
+    }
+    value
+}
+
+pub fn has_uses(value: Value) -> bool {
+    unsafe { !mlir_sys::mlirOpOperandIsNull(mlir_sys::mlirValueGetFirstUse(value.to_raw())) }
+}
+
+/// Number of uses of `value`.
+pub fn use_count(value: Value) -> usize {
+    let mut n = 0;
+    unsafe {
+        let mut operand = mlir_sys::mlirValueGetFirstUse(value.to_raw());
+        while !mlir_sys::mlirOpOperandIsNull(operand) {
+            n += 1;
+            operand = mlir_sys::mlirOpOperandGetNextUse(operand);
+        }
+    }
+    n
+}
+
+/// The ops using `value` (one entry per use).
+pub fn users<'c: 'a, 'a>(value: Value<'c, 'a>) -> Vec<OperationRef<'c, 'a>> {
+    let mut out = Vec::new();
+    unsafe {
+        let mut operand = mlir_sys::mlirValueGetFirstUse(value.to_raw());
+        while !mlir_sys::mlirOpOperandIsNull(operand) {
+            out.push(OperationRef::from_raw(mlir_sys::mlirOpOperandGetOwner(operand)));
+            operand = mlir_sys::mlirOpOperandGetNextUse(operand);
+        }
+    }
+    out
+}
+
+/// Integer values of a small constant: a `tf.Const` with a dense integer
+/// `value`, possibly behind `tf.Cast` and `tf.Identity`.
+pub fn const_ints(value: Value) -> Option<Vec<i64>> {
+    let mut value = skip_identity(value);
+    while let Some(cast) = def_named(value, "tf.Cast") {
+        value = skip_identity(cast.operand(0).ok()?);
+    }
+    let op = def_named(value, "tf.Const")?;
+    let attr = op.attribute("value").ok()?;
+    let raw = attr.to_raw();
+    unsafe {
+        if !mlir_sys::mlirAttributeIsADenseElements(raw) {
+            return None;
+        }
+        let element = mlir_sys::mlirShapedTypeGetElementType(mlir_sys::mlirAttributeGetType(raw));
+        if !mlir_sys::mlirTypeIsAInteger(element) {
+            return None;
+        }
+        let width = mlir_sys::mlirIntegerTypeGetWidth(element);
+        let n = mlir_sys::mlirElementsAttrGetNumElements(raw);
+        (0..n)
+            .map(|i| match width {
+                64 => Some(mlir_sys::mlirDenseElementsAttrGetInt64Value(raw, i as isize)),
+                32 => Some(mlir_sys::mlirDenseElementsAttrGetInt32Value(raw, i as isize) as i64),
+                1 => Some(mlir_sys::mlirDenseElementsAttrGetBoolValue(raw, i as isize) as i64),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The one integer of a scalar or one-element constant.
+pub fn const_int(value: Value) -> Option<i64> {
+    match const_ints(value)?[..] {
+        [v] => Some(v),
+        _ => None,
+    }
+}
+
+/// String values of a small `tf.Const` (imported as an array of strings).
+pub fn const_strings(value: Value) -> Option<Vec<String>> {
+    let op = def_named(skip_identity(value), "tf.Const")?;
+    recom_opkit::str_array_attr(&op, "value").ok().map(|v| v.into_iter().map(|s| s.into_owned()).collect())
+}
+
+/// An integer attribute of a tf op.
+pub fn int_attr(op: OperationRef, name: &str) -> Option<i64> {
+    IntegerAttribute::try_from(op.attribute(name).ok()?).ok().map(|a| a.value())
+}
+
+/// A type attribute (`T`, `dtype`, ...) of a tf op.
+pub fn type_attr<'c>(op: OperationRef<'c, '_>, name: &str) -> Option<Type<'c>> {
+    TypeAttribute::try_from(op.attribute(name).ok()?).ok().map(|a| a.value())
+}
+
+/// `tf.StridedSlice(x, begin, end, strides)` taking column `column` of a
+/// rank-2 `x` (`x[:, column]`), returns `x`.
+pub fn column_slice<'c: 'a, 'a>(value: Value<'c, 'a>, column: i64) -> Option<Value<'c, 'a>> {
+    let op = def_named(value, "tf.StridedSlice")?;
+    let begin = const_ints(op.operand(1).ok()?)?;
+    let end = const_ints(op.operand(2).ok()?)?;
+    let strides = const_ints(op.operand(3).ok()?)?;
+    let masks = (
+        int_attr(op, "begin_mask")?,
+        int_attr(op, "end_mask")?,
+        int_attr(op, "shrink_axis_mask")?,
+        int_attr(op, "ellipsis_mask").unwrap_or(0),
+        int_attr(op, "new_axis_mask").unwrap_or(0),
+    );
+    // begin [_, c], end [_, c + 1], strides [1, 1], dim 0 full (masked), dim 1 shrunk.
+    let ok = begin.len() == 2
+        && end.len() == 2
+        && strides == [1, 1]
+        && begin[1] == column
+        && end[1] == column + 1
+        && masks == (1, 1, 2, 0, 0);
+    ok.then(|| operand(op, 0).unwrap())
+}
+
+/// `tf.StridedSlice(x, [k], [k + 1], [1])` with shrink_axis_mask 1 (the
+/// scalar `x[k]` of a vector), returns `x`.
+pub fn element_slice<'c: 'a, 'a>(value: Value<'c, 'a>, k: i64) -> Option<Value<'c, 'a>> {
+    let op = def_named(value, "tf.StridedSlice")?;
+    let begin = const_ints(op.operand(1).ok()?)?;
+    let end = const_ints(op.operand(2).ok()?)?;
+    let strides = const_ints(op.operand(3).ok()?)?;
+    let masks = (
+        int_attr(op, "begin_mask")?,
+        int_attr(op, "end_mask")?,
+        int_attr(op, "shrink_axis_mask")?,
+        int_attr(op, "ellipsis_mask").unwrap_or(0),
+        int_attr(op, "new_axis_mask").unwrap_or(0),
+    );
+    (begin == [k] && end == [k + 1] && strides == [1] && masks == (0, 0, 1, 0, 0)).then(|| operand(op, 0).unwrap())
+}
+
+/// A ranked tensor type.
+pub fn ranked<'c>(shape: &[i64], element: Type<'c>) -> Type<'c> {
+    let dims: Vec<u64> = shape.iter().map(|&d| if d < 0 { i64::MIN as u64 } else { d as u64 }).collect();
+    RankedTensorType::new(&dims, element, None).into()
+}
+
+pub fn i64_type(context: &Context) -> Type<'_> {
+    IntegerType::new(context, 64).into()
+}
+
+/// A `tf.Const` of i32 values with the given shape (`[]` = scalar).
+pub fn const_i32<'c>(context: &'c Context, location: Location<'c>, values: &[i32], shape: &[i64]) -> Operation<'c> {
+    let i32t: Type = IntegerType::new(context, 32).into();
+    let ty = ranked(shape, i32t);
+    let value = unsafe {
+        Attribute::from_raw(mlir_sys::mlirDenseElementsAttrInt32Get(ty.to_raw(), values.len() as isize, values.as_ptr()))
+    };
+    OperationBuilder::new("tf.Const", location)
+        .add_attributes(&[
+            (Identifier::new(context, "dtype"), TypeAttribute::new(i32t).into()),
+            (Identifier::new(context, "value"), value),
+        ])
+        .add_results(&[ty])
+        .build()
+        .expect("tf.Const")
+}
+
+/// Copies every attribute of `from` (but `skip`) for a new op.
+pub fn attributes_of<'c>(from: OperationRef<'c, '_>, skip: &[&str]) -> Vec<(Identifier<'c>, Attribute<'c>)> {
+    let context_ref = from.context();
+    let context = unsafe { context_ref.to_ref() };
+    (0..from.attribute_count())
+        .filter_map(|i| {
+            let raw = unsafe { mlir_sys::mlirOperationGetAttribute(from.to_raw(), i as isize) };
+            let name = recom_opkit::text_of(unsafe { mlir_sys::mlirIdentifierStr(raw.name) }).into_owned();
+            (!skip.contains(&name.as_str())).then(|| (Identifier::new(context, &name), unsafe { Attribute::from_raw(raw.attribute) }))
+        })
+        .collect()
+}
+
+/// The TF node name in `location` (`NameLoc("node", ...)`), if any.
+pub fn node_name(location: Location) -> Option<String> {
+    unsafe {
+        let raw = location.to_raw();
+        mlir_sys::mlirLocationIsAName(raw)
+            .then(|| recom_opkit::text_of(mlir_sys::mlirIdentifierStr(mlir_sys::mlirLocationNameGetName(raw))).into_owned())
+    }
+}
+
+/// A `shape` attribute (dense i64 array, -1 for unknown dims).
+pub fn shape_attr(op: OperationRef, name: &str) -> Option<Vec<i64>> {
+    let attr = DenseI64ArrayAttribute::try_from(op.attribute(name).ok()?).ok()?;
+    Some((0..attr.len()).map(|i| attr.element(i).unwrap()).collect())
+}
+
+/// A string attribute.
+pub fn string_attr(op: OperationRef, name: &str) -> Option<String> {
+    StringAttribute::try_from(op.attribute(name).ok()?).ok().and_then(|s| recom_opkit::string_value(s.into()).map(|s| s.into_owned()))
+}
+
+/// A bool attribute.
+pub fn bool_attr(op: OperationRef, name: &str) -> Option<bool> {
+    melior::ir::attribute::BoolAttribute::try_from(op.attribute(name).ok()?).ok().map(|a| a.value())
+}
+
+/// Functions whose returned values changed type (raised values are ranked)
+/// get the new result types.
+pub fn refine_results(root: OperationRef) {
+    use melior::ir::{attribute::TypeAttribute, operation::{OperationMutLike, OperationRefMut, WalkOrder, WalkResult}, r#type::FunctionType};
+    let mut returns = Vec::new();
+    root.walk(WalkOrder::PreOrder, |op| {
+        if name_of(op) == "func.return" {
+            returns.push(op.to_raw());
+        }
+        WalkResult::Advance
+    });
+    for raw in returns {
+        let ret = unsafe { OperationRef::from_raw(raw) };
+        let Some(func) = ret.parent_operation() else { continue };
+        let Some(ty) = func.attribute("function_type").ok().and_then(|a| TypeAttribute::try_from(a).ok()).and_then(|a| FunctionType::try_from(a.value()).ok()) else {
+            continue;
+        };
+        let results: Vec<Type> = ret.operands().map(|v| v.r#type()).collect();
+        let inputs: Vec<Type> = (0..ty.input_count()).map(|i| ty.input(i).unwrap()).collect();
+        if results.len() != ty.result_count() || (0..results.len()).all(|i| ty.result(i).unwrap() == results[i]) {
+            continue;
+        }
+        let context_ref = func.context();
+        let context = unsafe { context_ref.to_ref() };
+        let mut func = unsafe { OperationRefMut::from_raw(func.to_raw()) };
+        func.set_attribute("function_type", TypeAttribute::new(FunctionType::new(context, &inputs, &results).into()).into());
+    }
+}
+
+
+/// Runs `patterns` like [`recom_ir::rewrite::apply`], then gives functions
+/// whose returned values were replaced by ranked ones their new result types.
+pub fn apply(pass: &str, root: OperationRef, patterns: &[recom_ir::rewrite::Pattern]) -> Result<(), recom_ir::registry::PassFailure> {
+    recom_ir::rewrite::apply(pass, root, patterns)?;
+    refine_results(root);
+    Ok(())
+}

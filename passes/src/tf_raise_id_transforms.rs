@@ -1,0 +1,175 @@
+//! `tf-raise-id-transforms`: the id transforms in front of a column's lookup
+//! become `emb` ops.
+//!
+//! [Pattern: hash bucket]  "tf.StringToHashBucketFast"(%s : tensor<?x!tf.string>) {num_buckets = N}
+//!                         -> "emb.hash_bucket"(%s) {num_buckets = N}
+//! [Pattern: int hash]     "tf.StringToHashBucketFast"("tf.AsString"(%x : tensor<?xi64>)) (default format)
+//!                         -> "emb.hash_bucket"(%x)
+//! [Pattern: identity default] (categorical_column_with_identity with default_value)
+//!   "tf.SelectV2"("tf.LogicalOr"("tf.Less"(%x, lo), "tf.GreaterEqual"(%x, hi)), "tf.Fill"(_, d), %x)
+//!   -> "emb.range_filter"(%x) {lo, hi, on_out_of_range = "default", default_id = d}
+//! [Pattern: vocabulary]   "tf.LookupTableFindV2"(%table, %keys, d) where %table = "tf.HashTableV2" is
+//!   filled only by "tf.LookupTableImportV2"(%table, K, Cast(Range(0, n, 1)))
+//!   -> "emb.vocabulary"(%keys) {keys = K, default_id = d}
+//!
+//! Inputs must be ranked (run tf-raise-feeds first). These emb ops run on the
+//! host (the runtime's host program), see the emb dialect. `negative_`: an
+//! AsString with a non-default format, a range check whose bounds are not
+//! constants or whose Select picks the default for in-range ids, a table
+//! imported twice or with values other than 0..n.
+use crate::tf_match::{const_int, const_ints, const_strings, def_named, i64_type, int_attr, operand, ranked, string_attr, users};
+use melior::{
+    ir::{
+        operation::{OperationLike, OperationRef},
+        Value, ValueLike,
+    },
+    PatternRewriter,
+};
+use recom_emb::{self as emb, FilterMode, VocabKeys};
+use recom_ir::{
+    registry::PassFailure,
+    rewrite::Pattern,
+    OptionValues, PassDef,
+};
+use recom_opkit::{Elem, TensorInfo};
+
+pub static PASS: PassDef = PassDef {
+    argument: "tf-raise-id-transforms",
+    name: "TfRaiseIdTransforms",
+    summary: "Raise TF id transforms (hash bucket, identity default, vocabulary) to emb ops",
+    description: "StringToHashBucketFast [AsString] -> emb.hash_bucket, the identity column's range check -> \
+                  emb.range_filter, HashTableV2 + LookupTableFindV2 -> emb.vocabulary.",
+    anchor: None,
+    options: &[],
+    run,
+};
+
+fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
+    crate::tf_match::apply(
+        PASS.argument,
+        root,
+        &[
+            Pattern { root: "tf.StringToHashBucketFast", generates: &[emb::HashBucketOp::NAME], rewrite: raise_hash },
+            Pattern { root: "tf.SelectV2", generates: &[emb::RangeFilterOp::NAME], rewrite: raise_identity_default },
+            Pattern { root: "tf.LookupTableFindV2", generates: &[emb::VocabularyOp::NAME], rewrite: raise_vocabulary },
+        ],
+    )
+}
+
+fn ranked_vector(value: Value) -> Option<Elem> {
+    TensorInfo::of(value.r#type()).filter(|t| t.rank() == 1).map(|t| t.elem)
+}
+
+fn raise_hash(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let Some(input) = operand(op, 0) else { return false };
+    let Some(buckets) = int_attr(op, "num_buckets") else { return false };
+    let ids = match ranked_vector(input) {
+        Some(Elem::Str) => input,
+        _ => {
+            // AsString of integers in its default format (what TF's hashed int columns use).
+            let Some(as_string) = def_named(input, "tf.AsString") else { return false };
+            let default_format = int_attr(as_string, "precision").unwrap_or(-1) == -1
+                && int_attr(as_string, "width").unwrap_or(-1) == -1
+                && string_attr(as_string, "fill").unwrap_or_default().is_empty()
+                && !crate::tf_match::bool_attr(as_string, "scientific").unwrap_or(false)
+                && !crate::tf_match::bool_attr(as_string, "shortest").unwrap_or(false);
+            let Some(x) = operand(as_string, 0) else { return false };
+            if !default_format || !matches!(ranked_vector(x), Some(Elem::Int(32 | 64))) {
+                return false;
+            }
+            x
+        }
+    };
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let new = base.insert(emb::hash_bucket(context, op.location(), ids, buckets, ranked(&[-1], i64_type(context))));
+    base.replace_op_with_operation(op, new);
+    true
+}
+
+fn same(a: Option<Value>, b: Value) -> bool {
+    a.is_some_and(|a| a.to_raw().ptr == b.to_raw().ptr)
+}
+
+fn raise_identity_default(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(condition), Some(fill), Some(x)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
+    if ranked_vector(x) != Some(Elem::Int(64)) {
+        return false;
+    }
+    let Some(or) = def_named(condition, "tf.LogicalOr") else { return false };
+    // Either operand order: Less(x, lo) and GreaterEqual(x, hi).
+    let mut lo = None;
+    let mut hi = None;
+    for k in 0..2 {
+        let Some(side) = operand(or, k) else { return false };
+        if let Some(less) = def_named(side, "tf.Less") {
+            if same(operand(less, 0), x) {
+                lo = operand(less, 1).and_then(const_int);
+            }
+        } else if let Some(ge) = def_named(side, "tf.GreaterEqual") {
+            if same(operand(ge, 0), x) {
+                hi = operand(ge, 1).and_then(const_int);
+            }
+        }
+    }
+    let (Some(lo), Some(hi)) = (lo, hi) else { return false };
+    let Some(fill_op) = def_named(fill, "tf.Fill") else { return false };
+    let Some(default) = operand(fill_op, 1).and_then(const_int) else { return false };
+    if lo >= hi || default < lo || default >= hi {
+        return false;
+    }
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let new = base.insert(emb::range_filter(
+        context,
+        op.location(),
+        x,
+        lo,
+        hi,
+        FilterMode::Default(default),
+        ranked(&[-1], i64_type(context)),
+    ));
+    base.replace_op_with_operation(op, new);
+    true
+}
+
+fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(table), Some(keys_in), Some(default)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else {
+        return false;
+    };
+    let Some(default) = const_int(default) else { return false };
+    let Some(hash_table) = def_named(table, "tf.HashTableV2") else { return false };
+    let imports: Vec<OperationRef> =
+        users(table).into_iter().filter(|u| crate::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
+    let [import] = imports[..] else { return false };
+    let _ = hash_table;
+    let (Some(keys), Some(values)) = (operand(import, 1), operand(import, 2)) else { return false };
+    // values = 0..n (Cast(Range(0, n, 1)) or a constant).
+    let positions = match def_named(values, "tf.Cast").and_then(|c| operand(c, 0)).and_then(|v| def_named(v, "tf.Range")) {
+        Some(range) => match (operand(range, 0).and_then(const_int), operand(range, 1).and_then(const_int), operand(range, 2).and_then(const_int)) {
+            (Some(0), Some(n), Some(1)) => Some(n),
+            _ => None,
+        },
+        None => const_ints(values).filter(|v| v.iter().enumerate().all(|(i, &x)| x == i as i64)).map(|v| v.len() as i64),
+    };
+    let keys = match ranked_vector(keys_in) {
+        Some(Elem::Str) => const_strings(keys).map(VocabKeys::Str),
+        Some(Elem::Int(64)) => const_ints(keys).map(VocabKeys::I64),
+        _ => None,
+    };
+    let Some(keys) = keys else { return false };
+    if positions != Some(keys.len() as i64) {
+        return false;
+    }
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let new = base.insert(emb::vocabulary(context, op.location(), keys_in, &keys, default, ranked(&[-1], i64_type(context))));
+    base.replace_op_with_operation(op, new);
+    true
+}

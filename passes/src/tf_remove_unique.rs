@@ -1,0 +1,81 @@
+//! `tf-remove-unique`: the legacy (TF <= 2.14, TF 1.x) lookup gathers the
+//! rows of the unique ids, then pools them through the inverse index; pooling
+//! the table directly by the ids is the same function (TF >= 2.15 emits that).
+//!
+//! [Pattern: unique gather]
+//! IN:  %u:2 = "tf.Unique"(%ids)
+//!      %rows = "tf.GatherV2"(%table, %u#0, %axis = 0)   [tf.Identity]*
+//!      %p = "tf.SparseSegment{Sum,Mean,SqrtN}"(%rows, %u#1, %segments)
+//! OUT: %p = "tf.SparseSegment{Sum,Mean,SqrtN}"(%table, %ids, %segments)
+//!
+//! `negative_`: a gather along an axis other than 0, a pooling that uses the
+//! index of a different Unique than the gather, or a Unique whose outputs
+//! have other users (they stay, and the dead ops are left to tf-erase-dead).
+use crate::tf_match::{attributes_of, const_int, def_named, i64_type, is_result, name_of, operand, skip_identity};
+use melior::{
+    ir::{
+        attribute::TypeAttribute,
+        operation::{OperationBuilder, OperationLike, OperationRef},
+        Identifier, ValueLike,
+    },
+    PatternRewriter,
+};
+use recom_ir::{
+    registry::PassFailure,
+    rewrite::Pattern,
+    OptionValues, PassDef,
+};
+
+pub static PASS: PassDef = PassDef {
+    argument: "tf-remove-unique",
+    name: "TfRemoveUnique",
+    summary: "Pool tables directly by the ids instead of through tf.Unique + tf.GatherV2 (legacy lowering)",
+    description: "Rewrites SparseSegment*(GatherV2(table, Unique(ids)#0), Unique(ids)#1, segments) to \
+                  SparseSegment*(table, ids, segments).",
+    anchor: None,
+    options: &[],
+    run,
+};
+
+const POOLS: [&str; 3] = ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"];
+
+fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
+    let patterns: Vec<Pattern> =
+        POOLS.iter().map(|&name| Pattern { root: name, generates: &POOLS, rewrite: remove_unique }).collect();
+    crate::tf_match::apply(PASS.argument, root, &patterns)
+}
+
+fn remove_unique(pool: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(rows), Some(index), Some(segments)) = (operand(pool, 0), operand(pool, 1), operand(pool, 2)) else {
+        return false;
+    };
+    let Some(gather) = def_named(skip_identity(rows), "tf.GatherV2") else { return false };
+    let (Some(table), Some(unique_ids), Some(axis)) = (operand(gather, 0), operand(gather, 1), operand(gather, 2)) else {
+        return false;
+    };
+    if const_int(axis) != Some(0) || crate::tf_match::int_attr(gather, "batch_dims").unwrap_or(0) != 0 {
+        return false;
+    }
+    let Some(unique) = def_named(unique_ids, "tf.Unique") else { return false };
+    if !is_result(unique_ids, unique, 0) || !is_result(index, unique, 1) {
+        return false;
+    }
+    let Some(ids) = operand(unique, 0) else { return false };
+    let context_ref = pool.context();
+    let context = unsafe { context_ref.to_ref() };
+    let mut attributes = attributes_of(pool, &["Tidx"]);
+    attributes.push((Identifier::new(context, "Tidx"), TypeAttribute::new(i64_type(context)).into()));
+    let result_type = pool.result(0).unwrap().r#type();
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(pool);
+    let new = base.insert(
+        OperationBuilder::new(&name_of(pool), pool.location())
+            .add_operands(&[table, ids, segments])
+            .add_attributes(&attributes)
+            .add_results(&[result_type])
+            .build()
+            .expect("pooling op"),
+    );
+    base.replace_op_with_operation(pool, new);
+    true
+}
