@@ -183,6 +183,13 @@ impl GpuModel {
         Ok((out, i64::from_le_bytes(status.try_into().expect("8 bytes"))))
     }
 
+    /// One request given as the model's inputs ([`crate::plan::Plan::feeds`]):
+    /// the host program makes the column inputs, then [`Self::run`].
+    pub fn run_feeds(&self, feeds: &[crate::host::Feed]) -> Result<Vec<f32>, RunError> {
+        let inputs = self.plan.prepare(feeds)?;
+        self.run(&inputs)
+    }
+
     /// One request end to end: validate and pack straight into page-locked
     /// staging, one upload, one launch, download, check. Buffers are reused
     /// across requests.

@@ -1,5 +1,6 @@
 //! What a compiled model needs at run time, as plain data (serializable, so
 //! an artifact can be written by the compiler and read by the runtime).
+use crate::host::{self, Feed, FeedSpec, HostError, IdSource, RowSource};
 use crate::input::{self, ColumnInput, InputError, Packed};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -35,11 +36,11 @@ pub struct ColumnPlan {
     pub table: usize,
     pub weighted: bool,
     pub filter: Option<FilterPlan>,
-    /// Arguments of the model function holding this column's ids, row
-    /// offsets and (weighted columns) weights.
-    pub ids_arg: usize,
-    pub offsets_arg: usize,
-    pub weights_arg: Option<usize>,
+    /// Where the ids, row offsets and (weighted columns) weights come from:
+    /// model inputs ([`Plan::feeds`]), possibly through a host-side transform.
+    pub ids: IdSource,
+    pub rows: RowSource,
+    pub weights: Option<usize>,
 }
 
 /// A compiled model's fused embedding layer.
@@ -49,6 +50,8 @@ pub struct Plan {
     pub function: String,
     /// The kernel (loop function or GPU kernel) name.
     pub kernel: String,
+    /// The model function's inputs, in argument order.
+    pub feeds: Vec<FeedSpec>,
     pub tables: Vec<TableSlot>,
     pub columns: Vec<ColumnPlan>,
     /// ΣD, the output width.
@@ -68,6 +71,8 @@ pub struct Plan {
 pub enum RunError {
     #[error(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    Host(#[from] HostError),
     #[error("table '{name}': {problem}")]
     Table { name: String, problem: String },
     #[error("column {column}, row {row}: id {id} is not a row of its {rows}-row table (on_out_of_range = \"error\")")]
@@ -107,6 +112,14 @@ impl Plan {
             }
         }
         Ok(packed)
+    }
+
+    /// Runs the host program: every column's CSR input from the model's
+    /// inputs, one [`Feed`] per entry of [`Plan::feeds`].
+    pub fn prepare(&self, feeds: &[Feed]) -> Result<Vec<ColumnInput>, HostError> {
+        let sources: Vec<host::ColumnSources> =
+            self.columns.iter().map(|c| host::ColumnSources { ids: &c.ids, rows: &c.rows, weights: c.weights }).collect();
+        host::prepare(&self.feeds, &sources, feeds)
     }
 
     /// Validates and packs a request.

@@ -13,7 +13,10 @@ use melior::{
 };
 use recom_emb::{kernel_meta, FusedColumnsOp, PackInputsOp, PackedTable, PackedTablesOp};
 use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
-use recom_runtime::plan::{ColumnPlan, FilterPlan, Plan, TableSlot};
+use recom_runtime::{
+    host::{FeedSpec, FeedType, IdSource, Keys, RowSource},
+    plan::{ColumnPlan, FilterPlan, Plan, TableSlot},
+};
 
 /// A model compiled down to its kernel module.
 pub struct Compiled<'c> {
@@ -87,6 +90,71 @@ fn argument_number(value: Value) -> Option<usize> {
     BlockArgument::try_from(value).ok().map(|a| a.argument_number())
 }
 
+/// The host-side source of a column's ids: a function argument, possibly
+/// hashed or looked up in a vocabulary.
+fn id_source(value: Value) -> Option<IdSource> {
+    if let Some(n) = argument_number(value) {
+        return Some(IdSource::Feed(n));
+    }
+    let op = defining(value)?;
+    if let Some(hash) = recom_emb::HashBucketOp::wrap(op) {
+        return Some(IdSource::Hash { feed: argument_number(hash.ids())?, buckets: hash.num_buckets().ok()? as u64 });
+    }
+    if let Some(vocabulary) = recom_emb::VocabularyOp::wrap(op) {
+        let keys = match vocabulary.keys().ok()? {
+            recom_emb::VocabKeys::Str(k) => Keys::Str(k),
+            recom_emb::VocabKeys::I64(k) => Keys::I64(k),
+        };
+        return Some(IdSource::Vocabulary { feed: argument_number(vocabulary.input())?, keys, default: vocabulary.default_id().ok()? });
+    }
+    None
+}
+
+/// The host-side source of a column's row offsets.
+fn row_source(value: Value) -> Option<RowSource> {
+    if let Some(n) = argument_number(value) {
+        return Some(RowSource::Feed(n));
+    }
+    let coo = recom_emb::CooRowsOp::wrap(defining(value)?)?;
+    Some(RowSource::Coo { indices: argument_number(coo.indices())?, dense_shape: argument_number(coo.dense_shape())? })
+}
+
+/// The function's arguments as model inputs: element type, static shape and
+/// the `recom.feed` name (`arg<N>` without one).
+fn feed_specs(func: OperationRef) -> Vec<FeedSpec> {
+    use melior::ir::{attribute::{ArrayAttribute, DictionaryAttribute}, RegionLike, TypeLike, ValueLike};
+    let Some(block) = func.region(0).ok().and_then(|r| r.first_block()) else { return Vec::new() };
+    let arg_attrs = func.attribute("arg_attrs").ok().and_then(|a| ArrayAttribute::try_from(a).ok());
+    (0..block.argument_count())
+        .map(|i| {
+            let argument = block.argument(i).unwrap();
+            let name = arg_attrs
+                .as_ref()
+                .and_then(|a| a.element(i).ok())
+                .and_then(|d| DictionaryAttribute::try_from(d).ok())
+                .and_then(|d| d.element_by_name("recom.feed"))
+                .and_then(recom_opkit::string_value)
+                .map(|s| s.into_owned())
+                .unwrap_or_else(|| format!("arg{i}"));
+            let ty = argument.r#type();
+            let element = unsafe {
+                if mlir_sys::mlirTypeIsAShaped(ty.to_raw()) {
+                    recom_opkit::Elem::of(melior::ir::Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(ty.to_raw())))
+                } else {
+                    recom_opkit::Elem::Other
+                }
+            };
+            let dtype = match element {
+                recom_opkit::Elem::Str => FeedType::Str,
+                recom_opkit::Elem::F32 => FeedType::F32,
+                _ => FeedType::I64,
+            };
+            let shape = recom_opkit::TensorInfo::of(ty).map(|t| t.shape.iter().map(|d| d.unwrap_or(-1)).collect());
+            FeedSpec { name, dtype, shape }
+        })
+        .collect()
+}
+
 fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
     let op = fused.op();
     let attr_error = |e: recom_opkit::AttrError| unsupported(op, format!("'emb.fused_columns' op {e}"));
@@ -104,31 +172,30 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
     let ids = pack.group(0).map_err(attr_error)?;
     let row_offsets = pack.group(1).map_err(attr_error)?;
     let mut weights = pack.group(2).map_err(attr_error)?.into_iter();
-    let host_value = |what: &str, c: usize, v: Value| -> Result<usize, Error> {
-        argument_number(v).ok_or_else(|| {
-            let producer = defining(v).map(|p| recom_opkit::identifier_text(p.name()).into_owned()).unwrap_or_default();
-            unsupported(
-                defining(v).unwrap_or(op),
-                format!("column {c}: the {what} come from '{producer}', which the runtime does not execute yet (inputs must be function arguments)"),
-            )
-        })
+    let not_run = |what: &str, c: usize, v: Value| -> Error {
+        let producer = defining(v).map(|p| recom_opkit::identifier_text(p.name()).into_owned()).unwrap_or_default();
+        unsupported(
+            defining(v).unwrap_or(op),
+            format!("column {c}: the {what} come from '{producer}', which the runtime's host program does not run"),
+        )
     };
+    let feed = |what: &str, c: usize, v: Value| argument_number(v).ok_or_else(|| not_run(what, c, v));
     let mut plans = Vec::with_capacity(columns.len());
     for (c, column) in columns.iter().enumerate() {
         let table = offsets.iter().position(|&o| o == column.table_offset).ok_or_else(|| {
             unsupported(op, format!("column {c}: table_offset {} starts no packed table", column.table_offset))
         })?;
-        let weights_arg = match column.weighted {
-            true => Some(host_value("weights", c, weights.next().expect("verified weights count"))?),
+        let weights = match column.weighted {
+            true => Some(feed("weights", c, weights.next().expect("verified weights count"))?),
             false => None,
         };
         plans.push(ColumnPlan {
             table,
             weighted: column.weighted,
             filter: column.filter.map(|f| FilterPlan { lo: f.lo, hi: f.hi, default: f.default }),
-            ids_arg: host_value("ids", c, ids[c])?,
-            offsets_arg: host_value("row offsets", c, row_offsets[c])?,
-            weights_arg,
+            ids: id_source(ids[c]).ok_or_else(|| not_run("ids", c, ids[c]))?,
+            rows: row_source(row_offsets[c]).ok_or_else(|| not_run("row offsets", c, row_offsets[c]))?,
+            weights,
         });
     }
     let function = op
@@ -137,9 +204,14 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         .and_then(recom_opkit::string_value)
         .map(|s| s.into_owned())
         .unwrap_or_default();
+    let feeds = match op.parent_operation() {
+        Some(func) => feed_specs(func),
+        None => Vec::new(),
+    };
     Ok(Plan {
         function,
         kernel,
+        feeds,
         tables: tables
             .iter()
             .zip(&offsets)

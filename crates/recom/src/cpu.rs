@@ -5,6 +5,7 @@ use crate::Error;
 use melior::{ir::Module, pass::PassManager, Context};
 use recom_ir::DiagnosticCapture;
 use recom_runtime::{
+    host::Feed,
     input::ColumnInput,
     plan::{Plan, RunError, ITEM_FIELDS},
 };
@@ -110,6 +111,14 @@ impl CpuExecutable {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// Runs one request given as the model's inputs (one [`Feed`] per
+    /// [`Plan::feeds`] entry, e.g. a TensorFlow model's placeholders): the
+    /// host program makes the column inputs, then [`Self::run`].
+    pub fn run_feeds(&self, tables: &[f32], feeds: &[Feed]) -> Result<Vec<f32>, RunError> {
+        let inputs = self.plan.prepare(feeds)?;
+        self.run(tables, &inputs)
     }
 
     /// Runs one request: `tables` is the packed tables buffer

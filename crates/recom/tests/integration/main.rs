@@ -1,5 +1,6 @@
 //! recom's library-level integration tests (one test binary: each links all
 //! of MLIR).
+mod corpus_models;
 mod cpu_jit;
 mod gpu_compile;
 mod gpu_run;

@@ -1,0 +1,235 @@
+//! The host program of a compiled model: from a request's named inputs
+//! ("feeds": TensorFlow's placeholders, e.g. a SparseTensor's `indices`,
+//! `values` and `dense_shape`) to the CSR input of every column, running the
+//! id transforms that are not in the kernel yet (string hashing, vocabulary
+//! lookups) and the COO -> CSR conversion. Every problem is an error naming
+//! the input.
+use crate::input::ColumnInput;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Element type of a model input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeedType {
+    I64,
+    F32,
+    Str,
+}
+
+/// One input of the model function (a raised placeholder).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedSpec {
+    /// The TF node name (`recom.feed`), or `arg<N>`.
+    pub name: String,
+    pub dtype: FeedType,
+    /// Static shape, -1 for dynamic dims; `None` if the rank is unknown.
+    pub shape: Option<Vec<i64>>,
+}
+
+/// A value given for one input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Feed {
+    I64 { shape: Vec<usize>, data: Vec<i64> },
+    F32 { shape: Vec<usize>, data: Vec<f32> },
+    Str { shape: Vec<usize>, data: Vec<Vec<u8>> },
+}
+
+impl Feed {
+    fn shape(&self) -> &[usize] {
+        match self {
+            Feed::I64 { shape, .. } | Feed::F32 { shape, .. } | Feed::Str { shape, .. } => shape,
+        }
+    }
+    fn dtype(&self) -> FeedType {
+        match self {
+            Feed::I64 { .. } => FeedType::I64,
+            Feed::F32 { .. } => FeedType::F32,
+            Feed::Str { .. } => FeedType::Str,
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Feed::I64 { data, .. } => data.len(),
+            Feed::F32 { data, .. } => data.len(),
+            Feed::Str { data, .. } => data.len(),
+        }
+    }
+}
+
+/// Vocabulary keys (`emb.vocabulary`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Keys {
+    Str(Vec<String>),
+    I64(Vec<i64>),
+}
+
+/// Where a column's ids come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdSource {
+    /// Input `n` as is.
+    Feed(usize),
+    /// FarmHash Fingerprint64 of the string (of the decimal string for
+    /// integers) mod `buckets`: TensorFlow's StringToHashBucketFast.
+    Hash { feed: usize, buckets: u64 },
+    /// Position of the key in `keys`, `default` when absent.
+    Vocabulary { feed: usize, keys: Keys, default: i64 },
+}
+
+/// Where a column's row offsets come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RowSource {
+    /// Input `n` holds the B + 1 offsets.
+    Feed(usize),
+    /// A SparseTensor's `indices` [N, 2] (canonical row-major order) and
+    /// `dense_shape` [2].
+    Coo { indices: usize, dense_shape: usize },
+}
+
+/// Why a request's inputs are rejected.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum HostError {
+    #[error("the model has {expected} inputs ({names}) but the request has {got}")]
+    FeedCount { expected: usize, got: usize, names: String },
+    #[error("input '{name}': {problem}")]
+    BadFeed { name: String, problem: String },
+}
+
+fn bad(spec: &FeedSpec, problem: impl Into<String>) -> HostError {
+    HostError::BadFeed { name: spec.name.clone(), problem: problem.into() }
+}
+
+/// Checks every feed against its spec (element type, rank, static dims).
+pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> {
+    if specs.len() != feeds.len() {
+        let names = specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(HostError::FeedCount { expected: specs.len(), got: feeds.len(), names });
+    }
+    for (spec, feed) in specs.iter().zip(feeds) {
+        if spec.dtype != feed.dtype() {
+            return Err(bad(spec, format!("expected {:?} values, got {:?}", spec.dtype, feed.dtype())));
+        }
+        let shape = feed.shape();
+        if shape.iter().product::<usize>() != feed.len() {
+            return Err(bad(spec, format!("shape {shape:?} does not hold its {} values", feed.len())));
+        }
+        if let Some(expected) = &spec.shape {
+            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s);
+            if !fits {
+                return Err(bad(spec, format!("expected shape {expected:?} (-1 = any), got {shape:?}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ints<'f>(spec: &FeedSpec, feed: &'f Feed) -> Result<&'f [i64], HostError> {
+    match feed {
+        Feed::I64 { data, .. } => Ok(data),
+        _ => Err(bad(spec, "expected int64 values")),
+    }
+}
+
+fn fingerprint_mod(bytes: &[u8], buckets: u64) -> i64 {
+    (farmhash::fingerprint64(bytes) % buckets) as i64
+}
+
+fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i64>, HostError> {
+    Ok(match source {
+        IdSource::Feed(n) => ints(&specs[*n], &feeds[*n])?.to_vec(),
+        IdSource::Hash { feed, buckets } => match &feeds[*feed] {
+            Feed::Str { data, .. } => data.iter().map(|s| fingerprint_mod(s, *buckets)).collect(),
+            Feed::I64 { data, .. } => data.iter().map(|v| fingerprint_mod(v.to_string().as_bytes(), *buckets)).collect(),
+            Feed::F32 { .. } => return Err(bad(&specs[*feed], "cannot hash float values")),
+        },
+        IdSource::Vocabulary { feed, keys, default } => match (&feeds[*feed], keys) {
+            (Feed::Str { data, .. }, Keys::Str(keys)) => {
+                let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
+                data.iter().map(|s| index.get(s.as_slice()).copied().unwrap_or(*default)).collect()
+            }
+            (Feed::I64 { data, .. }, Keys::I64(keys)) => {
+                let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
+                data.iter().map(|v| index.get(v).copied().unwrap_or(*default)).collect()
+            }
+            _ => return Err(bad(&specs[*feed], "the values do not have the vocabulary's key type")),
+        },
+    })
+}
+
+/// B + 1 row offsets of a COO SparseTensor; its indices must be in row order
+/// and inside `dense_shape`.
+fn coo_rows(indices_spec: &FeedSpec, indices: &Feed, shape_spec: &FeedSpec, shape: &Feed) -> Result<Vec<i64>, HostError> {
+    let dense_shape = ints(shape_spec, shape)?;
+    let [rows, width] = dense_shape[..] else {
+        return Err(bad(shape_spec, format!("a dense_shape has 2 values [batch, width], got {}", dense_shape.len())));
+    };
+    if rows < 0 || width < 0 {
+        return Err(bad(shape_spec, format!("dense_shape [{rows}, {width}] has a negative size")));
+    }
+    let entries = ints(indices_spec, indices)?;
+    if indices.shape().len() != 2 || indices.shape()[1] != 2 {
+        return Err(bad(indices_spec, format!("indices must be [N, 2], got {:?}", indices.shape())));
+    }
+    let mut offsets = vec![0i64; rows as usize + 1];
+    let mut previous = 0;
+    for (k, entry) in entries.chunks_exact(2).enumerate() {
+        let (row, position) = (entry[0], entry[1]);
+        if row < 0 || row >= rows || position < 0 || position >= width {
+            return Err(bad(indices_spec, format!("entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]")));
+        }
+        if row < previous {
+            return Err(bad(indices_spec, format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order")));
+        }
+        previous = row;
+        offsets[row as usize + 1] += 1;
+    }
+    for r in 0..rows as usize {
+        offsets[r + 1] += offsets[r];
+    }
+    Ok(offsets)
+}
+
+/// One column's inputs and their sources.
+pub struct ColumnSources<'p> {
+    pub ids: &'p IdSource,
+    pub rows: &'p RowSource,
+    pub weights: Option<usize>,
+}
+
+/// Runs the host program: the CSR input of every column from the feeds.
+pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) -> Result<Vec<ColumnInput>, HostError> {
+    use rayon::prelude::*;
+    check_feeds(specs, feeds)?;
+    columns
+        .par_iter()
+        .map(|column| {
+            let ids = ids_of(column.ids, specs, feeds)?;
+            let (offsets, values_of) = match column.rows {
+                RowSource::Feed(n) => (ints(&specs[*n], &feeds[*n])?.to_vec(), None),
+                RowSource::Coo { indices, dense_shape } => (
+                    coo_rows(&specs[*indices], &feeds[*indices], &specs[*dense_shape], &feeds[*dense_shape])?,
+                    Some(*indices),
+                ),
+            };
+            if let Some(indices) = values_of {
+                let entries = feeds[indices].len() / 2;
+                if entries != ids.len() {
+                    let values = match column.ids {
+                        IdSource::Feed(n) | IdSource::Hash { feed: n, .. } | IdSource::Vocabulary { feed: n, .. } => *n,
+                    };
+                    return Err(bad(
+                        &specs[values],
+                        format!("{} values but '{}' has {entries} entries", ids.len(), specs[indices].name),
+                    ));
+                }
+            }
+            let weights = match column.weights {
+                Some(n) => match &feeds[n] {
+                    Feed::F32 { data, .. } => Some(data.clone()),
+                    _ => return Err(bad(&specs[n], "expected float weights")),
+                },
+                None => None,
+            };
+            Ok(ColumnInput { ids, offsets, weights })
+        })
+        .collect()
+}
