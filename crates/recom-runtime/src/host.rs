@@ -233,3 +233,81 @@ pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) ->
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs() -> Vec<FeedSpec> {
+        vec![
+            FeedSpec { name: "a/values".into(), dtype: FeedType::Str, shape: Some(vec![-1]) },
+            FeedSpec { name: "a/indices".into(), dtype: FeedType::I64, shape: Some(vec![-1, 2]) },
+            FeedSpec { name: "a/shape".into(), dtype: FeedType::I64, shape: Some(vec![2]) },
+        ]
+    }
+
+    fn feeds(values: &[&str], indices: &[i64], shape: [i64; 2]) -> Vec<Feed> {
+        vec![
+            Feed::Str { shape: vec![values.len()], data: values.iter().map(|s| s.as_bytes().to_vec()).collect() },
+            Feed::I64 { shape: vec![indices.len() / 2, 2], data: indices.to_vec() },
+            Feed::I64 { shape: vec![2], data: shape.to_vec() },
+        ]
+    }
+
+    fn run(sources: (IdSource, RowSource), feeds: &[Feed]) -> Result<Vec<ColumnInput>, HostError> {
+        let column = ColumnSources { ids: &sources.0, rows: &sources.1, weights: None };
+        prepare(&specs(), &[column], feeds)
+    }
+
+    fn vocabulary() -> (IdSource, RowSource) {
+        (
+            IdSource::Vocabulary { feed: 0, keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1 },
+            RowSource::Coo { indices: 1, dense_shape: 2 },
+        )
+    }
+
+    #[test]
+    fn coo_to_csr_with_empty_rows_and_vocabulary() {
+        let got = run(vocabulary(), &feeds(&["y", "q", "x"], &[0, 0, 0, 1, 2, 0], [4, 3])).unwrap();
+        assert_eq!(got[0].ids, vec![1, -1, 0]);
+        assert_eq!(got[0].offsets, vec![0, 2, 2, 3, 3]);
+    }
+
+    #[test]
+    fn hashing_matches_fingerprint64() {
+        let sources = (IdSource::Hash { feed: 0, buckets: 100 }, RowSource::Coo { indices: 1, dense_shape: 2 });
+        let got = run(sources, &feeds(&["hello"], &[0, 0], [1, 1])).unwrap();
+        assert_eq!(got[0].ids, vec![(farmhash::fingerprint64(b"hello") % 100) as i64]);
+    }
+
+    fn error(feeds: &[Feed]) -> String {
+        run(vocabulary(), feeds).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_requests_name_the_input() {
+        assert_eq!(
+            error(&feeds(&["x", "y"], &[1, 0, 0, 0], [2, 1])),
+            "input 'a/indices': entry 1 is in row 0 after row 1: indices must be in row-major order"
+        );
+        assert_eq!(
+            error(&feeds(&["x"], &[2, 0], [2, 1])),
+            "input 'a/indices': entry 0 = [2, 0] is outside the dense_shape [2, 1]"
+        );
+        assert_eq!(error(&feeds(&["x", "y"], &[0, 0], [1, 1])), "input 'a/values': 2 values but 'a/indices' has 1 entries");
+        assert_eq!(error(&feeds(&["x"], &[0, 0], [-1, 1])), "input 'a/shape': dense_shape [-1, 1] has a negative size");
+        let mut wrong_type = feeds(&["x"], &[0, 0], [1, 1]);
+        wrong_type[0] = Feed::I64 { shape: vec![1], data: vec![3] };
+        assert_eq!(error(&wrong_type), "input 'a/values': expected Str values, got I64");
+        let mut wrong_rank = feeds(&["x"], &[0, 0], [1, 1]);
+        wrong_rank[1] = Feed::I64 { shape: vec![2], data: vec![0, 0] };
+        assert_eq!(error(&wrong_rank), "input 'a/indices': expected shape [-1, 2] (-1 = any), got [2]");
+        let mut inconsistent = feeds(&["x"], &[0, 0], [1, 1]);
+        inconsistent[2] = Feed::I64 { shape: vec![3], data: vec![1, 1] };
+        assert_eq!(error(&inconsistent), "input 'a/shape': shape [3] does not hold its 2 values");
+        assert_eq!(
+            run(vocabulary(), &feeds(&["x"], &[0, 0], [1, 1])[..2]).unwrap_err().to_string(),
+            "the model has 3 inputs (a/values, a/indices, a/shape) but the request has 2"
+        );
+    }
+}
