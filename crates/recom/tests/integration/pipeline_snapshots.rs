@@ -32,7 +32,6 @@ fn shown(path: &std::path::Path) -> String {
 
 fn snapshot_pipeline(argument: &str, options: &str, extra_dirs: &[&str]) {
     let context = recom::create_context().unwrap();
-    let pipeline = recom::passes::find_pipeline(argument).expect("registered pipeline");
     let mut dirs = vec![format!("tests/pipelines/{argument}")];
     dirs.extend(extra_dirs.iter().map(|d| d.to_string()));
     for path in inputs(&dirs) {
@@ -40,25 +39,51 @@ fn snapshot_pipeline(argument: &str, options: &str, extra_dirs: &[&str]) {
         let source = std::fs::read_to_string(&path).unwrap();
         let mut module = recom::ir::parse_module(&context, &source, &format!("{stem}.mlir"))
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let stages = recom::run_stepwise(&context, &mut module, pipeline, options)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut snapshots = 0;
-        for (index, stage) in stages.iter().enumerate().filter(|(_, s)| s.changed) {
-            // Named by the stage's pass, not its options, so option changes show as diffs.
-            let pass = stage.stage.split('{').next().unwrap_or_default().replace(['(', ')'], "_");
-            let name = format!("{argument}__{stem}__{index}_{pass}");
-            insta::with_settings!({
-                snapshot_path => "../snapshots",
-                prepend_module_to_snapshot => false,
-                description => format!("{} after stage {index} `{}` of `{argument}`", shown(&path), stage.stage),
-                omit_expression => true,
-            }, {
-                insta::assert_snapshot!(name, stage.ir);
-            });
-            snapshots += 1;
-        }
-        assert!(snapshots > 0, "{}: no stage of {argument} changed it; the input tests nothing", path.display());
+        snapshot_stages(&context, &mut module, argument, options, &stem, &shown(&path));
     }
+}
+
+/// Runs `argument` on `module` stage by stage and snapshots the IR after
+/// each stage that changed it.
+fn snapshot_stages<'c>(
+    context: &'c melior::Context,
+    module: &mut melior::ir::Module<'c>,
+    argument: &str,
+    options: &str,
+    stem: &str,
+    source: &str,
+) {
+    let pipeline = recom::passes::find_pipeline(argument).expect("registered pipeline");
+    let stages = recom::run_stepwise(context, module, pipeline, options).unwrap_or_else(|e| panic!("{source}: {e}"));
+    let mut snapshots = 0;
+    for (index, stage) in stages.iter().enumerate().filter(|(_, s)| s.changed) {
+        // Named by the stage's pass, not its options, so option changes show as diffs.
+        let pass = stage.stage.split('{').next().unwrap_or_default().replace(['(', ')'], "_");
+        let name = format!("{argument}__{stem}__{index}_{pass}");
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("{source} after stage {index} `{}` of `{argument}`", stage.stage),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, stage.ir);
+        });
+        snapshots += 1;
+    }
+    assert!(snapshots > 0, "{source}: no stage of {argument} changed it; the input tests nothing");
+}
+
+/// The corpus's tiny TensorFlow model: raised stage by stage, then the
+/// default pipeline on the result.
+#[test]
+fn recom_tf_raise_tiny() {
+    let context = recom::create_context().unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/tiny/model.pb");
+    let graph = recom_tf::read_graph(&path).unwrap();
+    let mut module =
+        recom::import::import_graph(&context, &graph, "tiny/model.pb", "graph", &["input_layer_output"]).unwrap().module;
+    snapshot_stages(&context, &mut module, "recom-tf-raise", "", "tiny", "corpus/tiny/model.pb");
+    snapshot_stages(&context, &mut module, "recom-default", "", "tiny", "corpus/tiny/model.pb (raised)");
 }
 
 #[test]
