@@ -63,10 +63,13 @@ irdl.dialect @emb {
   }
 
   // Keys -> their position in `keys` (TensorFlow's HashTableV2 filled with
-  // keys[i] -> i and read by LookupTableFindV2), default_id when absent.
+  // keys[i] -> i and read by LookupTableFindV2). An absent key gives
+  // default_id, or, with num_oov_buckets = k > 0, len(keys) +
+  // Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets).
   // Keys are strings (`!tf.string` input) or i64.
   // Runs on the host (the runtime's host program).
-  //   attrs: keys : array of strings or of i64, distinct; default_id : i64
+  //   attrs: keys : array of strings or of i64, distinct; default_id : i64;
+  //          [num_oov_buckets : i64 >= 0, absent = 0]
   irdl.operation @vocabulary {
     %in = irdl.base "!builtin.tensor"
     %out = irdl.base "!builtin.tensor"

@@ -96,3 +96,41 @@ func.func @negative_two_imports(%s: tensor<?x!tf.string>) -> tensor<*xi64> {
   %y = "tf.LookupTableFindV2"(%t, %s, %d) : (tensor<*x!tf.resource>, tensor<?x!tf.string>, tensor<*xi64>) -> tensor<*xi64>
   return %y : tensor<*xi64>
 }
+
+// -----
+
+// OOV buckets: absent keys (-1) become size + hash(key) mod k.
+// CHECK-LABEL: func.func @oov_buckets
+// CHECK: "emb.vocabulary"(%arg0) {default_id = -1 : i64, keys = ["x", "y"], num_oov_buckets = 3 : i64}
+func.func @oov_buckets(%s: tensor<?x!tf.string>) -> tensor<*xi64> {
+  %t = "tf.HashTableV2"() {key_dtype = !tf.string, value_dtype = i64} : () -> tensor<*x!tf.resource>
+  %keys = "tf.Const"() {dtype = !tf.string, value = ["x", "y"]} : () -> tensor<*x!tf.string>
+  %v = "tf.Const"() {dtype = i64, value = dense<[0, 1]> : tensor<2xi64>} : () -> tensor<*xi64>
+  "tf.LookupTableImportV2"(%t, %keys, %v) : (tensor<*x!tf.resource>, tensor<*x!tf.string>, tensor<*xi64>) -> ()
+  %d = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %found = "tf.LookupTableFindV2"(%t, %s, %d) : (tensor<*x!tf.resource>, tensor<?x!tf.string>, tensor<*xi64>) -> tensor<*xi64>
+  %h = "tf.StringToHashBucketFast"(%s) {num_buckets = 3 : i64} : (tensor<?x!tf.string>) -> tensor<*xi64>
+  %size = "tf.LookupTableSizeV2"(%t) : (tensor<*x!tf.resource>) -> tensor<*xi64>
+  %oov = "tf.AddV2"(%h, %size) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %in = "tf.NotEqual"(%found, %d) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi1>
+  %y = "tf.SelectV2"(%in, %found, %oov) : (tensor<*xi1>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  return %y : tensor<*xi64>
+}
+
+// -----
+
+/// negative_: the OOV ids are not offset by the vocabulary size.
+// CHECK-LABEL: func.func @negative_oov_without_size
+// CHECK: tf.SelectV2
+func.func @negative_oov_without_size(%s: tensor<?x!tf.string>) -> tensor<*xi64> {
+  %t = "tf.HashTableV2"() {key_dtype = !tf.string, value_dtype = i64} : () -> tensor<*x!tf.resource>
+  %keys = "tf.Const"() {dtype = !tf.string, value = ["x", "y"]} : () -> tensor<*x!tf.string>
+  %v = "tf.Const"() {dtype = i64, value = dense<[0, 1]> : tensor<2xi64>} : () -> tensor<*xi64>
+  "tf.LookupTableImportV2"(%t, %keys, %v) : (tensor<*x!tf.resource>, tensor<*x!tf.string>, tensor<*xi64>) -> ()
+  %d = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %found = "tf.LookupTableFindV2"(%t, %s, %d) : (tensor<*x!tf.resource>, tensor<?x!tf.string>, tensor<*xi64>) -> tensor<*xi64>
+  %h = "tf.StringToHashBucketFast"(%s) {num_buckets = 3 : i64} : (tensor<?x!tf.string>) -> tensor<*xi64>
+  %in = "tf.NotEqual"(%found, %d) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi1>
+  %y = "tf.SelectV2"(%in, %found, %h) : (tensor<*xi1>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  return %y : tensor<*xi64>
+}

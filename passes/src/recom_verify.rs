@@ -149,6 +149,10 @@ fn check_vocabulary(op: OperationRef) -> Check {
     let view = emb::VocabularyOp::wrap(op).expect("dispatched by name");
     let keys = attr(view.keys())?;
     attr(view.default_id())?;
+    let oov = attr(view.num_oov_buckets())?;
+    if oov < 0 {
+        return Err(format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"));
+    }
     let input = tensor(view.input(), "keys operand")?;
     let fits = match &keys {
         emb::VocabKeys::Str(_) => input.elem == Elem::Str,

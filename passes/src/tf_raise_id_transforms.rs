@@ -12,6 +12,11 @@
 //!   filled only by "tf.LookupTableImportV2"(%table, K, Cast(Range(0, n, 1)))
 //!   -> "emb.vocabulary"(%keys) {keys = K, default_id = d}
 //!
+//! [Pattern: OOV buckets] (vocabulary_list with num_oov_buckets = k)
+//!   "tf.SelectV2"("tf.NotEqual"(%v, -1), %v, "tf.AddV2"(hash(%keys, k), "tf.LookupTableSizeV2"(%table)))
+//!   with %v = emb.vocabulary(%keys) {default_id = -1} (raised first)
+//!   -> "emb.vocabulary"(%keys) {..., num_oov_buckets = k}
+//!
 //! Inputs must be ranked (run tf-raise-feeds first). These emb ops run on the
 //! host (the runtime's host program), see the emb dialect. `negative_`: an
 //! AsString with a non-default format, a range check whose bounds are not
@@ -52,6 +57,7 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             Pattern { root: "tf.StringToHashBucketFast", generates: &[emb::HashBucketOp::NAME], rewrite: raise_hash },
             Pattern { root: "tf.SelectV2", generates: &[emb::RangeFilterOp::NAME], rewrite: raise_identity_default },
             Pattern { root: "tf.LookupTableFindV2", generates: &[emb::VocabularyOp::NAME], rewrite: raise_vocabulary },
+            Pattern { root: "tf.SelectV2", generates: &[emb::VocabularyOp::NAME], rewrite: raise_oov_buckets },
         ],
     )
 }
@@ -169,7 +175,57 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let context = unsafe { context_ref.to_ref() };
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
-    let new = base.insert(emb::vocabulary(context, op.location(), keys_in, &keys, default, ranked(&[-1], i64_type(context))));
+    let new = base.insert(emb::vocabulary(context, op.location(), keys_in, &keys, default, 0, ranked(&[-1], i64_type(context))));
+    base.replace_op_with_operation(op, new);
+    true
+}
+
+/// The vocabulary's OOV buckets: absent keys (-1) replaced by
+/// size + hash(key) mod k.
+fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(condition), Some(found), Some(oov)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
+    let Some(vocabulary) = crate::tf_match::def(found).and_then(emb::VocabularyOp::wrap) else { return false };
+    let (Ok(keys), Ok(-1), Ok(0)) = (vocabulary.keys(), vocabulary.default_id(), vocabulary.num_oov_buckets()) else {
+        return false;
+    };
+    let Some(not_equal) = def_named(condition, "tf.NotEqual") else { return false };
+    if !same(operand(not_equal, 0), found) || operand(not_equal, 1).and_then(const_int) != Some(-1) {
+        return false;
+    }
+    let Some(add) = def_named(oov, "tf.AddV2") else { return false };
+    let (Some(hashed), Some(size)) = (operand(add, 0), operand(add, 1)) else { return false };
+    // hash(keys, k): tf.StringToHashBucketFast or its raised emb.hash_bucket, of the same keys.
+    let input = vocabulary.input();
+    let buckets = match crate::tf_match::def(hashed) {
+        Some(h) if emb::HashBucketOp::wrap(h).is_some() => {
+            let h = emb::HashBucketOp::wrap(h).unwrap();
+            (h.ids().to_raw().ptr == input.to_raw().ptr).then(|| h.num_buckets().ok()).flatten()
+        }
+        Some(h) if crate::tf_match::name_of(h) == "tf.StringToHashBucketFast" => {
+            same(operand(h, 0), input).then(|| int_attr(h, "num_buckets")).flatten()
+        }
+        _ => None,
+    };
+    let Some(buckets) = buckets.filter(|&b| b > 0) else { return false };
+    // size = LookupTableSizeV2 of a table with exactly the vocabulary's keys:
+    // checked through the table the vocabulary was raised from.
+    let Some(size_op) = def_named(size, "tf.LookupTableSizeV2") else { return false };
+    let Some(table) = operand(size_op, 0) else { return false };
+    let imports: Vec<OperationRef> =
+        users(table).into_iter().filter(|u| crate::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
+    let [import] = imports[..] else { return false };
+    let table_keys = match &keys {
+        VocabKeys::Str(_) => operand(import, 1).and_then(const_strings).map(VocabKeys::Str),
+        VocabKeys::I64(_) => operand(import, 1).and_then(const_ints).map(VocabKeys::I64),
+    };
+    if table_keys.as_ref() != Some(&keys) {
+        return false;
+    }
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let new = base.insert(emb::vocabulary(context, op.location(), input, &keys, -1, buckets, ranked(&[-1], i64_type(context))));
     base.replace_op_with_operation(op, new);
     true
 }

@@ -9,7 +9,8 @@
 //!
 //! Ranges: `emb.hash_bucket` is [0, N); `emb.bucketize` is [0, #boundaries];
 //! `emb.range_filter` with a default is [lo, hi); `emb.vocabulary` is
-//! [0, #keys) when its default is >= 0 (OOV -1 is not); a function argument
+//! [0, #keys + OOV buckets) with OOV buckets or a default >= 0 (a default of
+//! -1 is not); a function argument
 //! (user ids) is unknown. (RECom's filter `x >= l || x <= r` accepts every id;
 //! this check is the plain `lo >= 0`.)
 //! `negative_`: user ids, a vocabulary with default -1, a comparison with a
@@ -54,7 +55,13 @@ pub fn lower_bound(value: Value) -> Option<i64> {
                 emb::FilterMode::Drop => None,
             }
         }
-        "emb.vocabulary" => emb::VocabularyOp::wrap(op)?.default_id().ok().map(|d| d.min(0)),
+        "emb.vocabulary" => {
+            let vocabulary = emb::VocabularyOp::wrap(op)?;
+            match vocabulary.num_oov_buckets().ok()? {
+                0 => vocabulary.default_id().ok().map(|d| d.min(0)),
+                _ => Some(0),
+            }
+        }
         _ => None,
     }
 }

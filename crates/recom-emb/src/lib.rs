@@ -373,6 +373,7 @@ pub fn vocabulary<'c>(
     input: Value<'c, '_>,
     keys: &VocabKeys,
     default_id: i64,
+    num_oov_buckets: i64,
     result: Type<'c>,
 ) -> Operation<'c> {
     let items: Vec<melior::ir::Attribute> = match keys {
@@ -386,6 +387,11 @@ pub fn vocabulary<'c>(
                 kit::named(context, "keys", melior::ir::attribute::ArrayAttribute::new(context, &items)),
                 kit::named(context, "default_id", kit::i64(context, default_id)),
             ])
+            .add_attributes(&if num_oov_buckets > 0 {
+                vec![kit::named(context, "num_oov_buckets", kit::i64(context, num_oov_buckets))]
+            } else {
+                vec![]
+            })
             .add_results(&[result]),
     )
 }
@@ -407,6 +413,10 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
     }
     pub fn default_id(&self) -> Result<i64, AttrError> {
         kit::i64_attr(&self.0, "default_id")
+    }
+    /// Hash buckets for absent keys (0: absent keys give `default_id`).
+    pub fn num_oov_buckets(&self) -> Result<i64, AttrError> {
+        Ok(kit::opt_i64_attr(&self.0, "num_oov_buckets")?.unwrap_or(0))
     }
     /// The keys; all strings or all integers.
     pub fn keys(&self) -> Result<VocabKeys, AttrError> {

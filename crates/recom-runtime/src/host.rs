@@ -71,8 +71,10 @@ pub enum IdSource {
     /// FarmHash Fingerprint64 of the string (of the decimal string for
     /// integers) mod `buckets`: TensorFlow's StringToHashBucketFast.
     Hash { feed: usize, buckets: u64 },
-    /// Position of the key in `keys`, `default` when absent.
-    Vocabulary { feed: usize, keys: Keys, default: i64 },
+    /// Position of the key in `keys`; when absent, `keys.len()` +
+    /// Fingerprint64(key as a string) mod `oov_buckets` if there are OOV
+    /// buckets, else `default`.
+    Vocabulary { feed: usize, keys: Keys, default: i64, oov_buckets: u64 },
 }
 
 /// Where a column's row offsets come from.
@@ -141,17 +143,27 @@ fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i
             Feed::I64 { data, .. } => data.iter().map(|v| fingerprint_mod(v.to_string().as_bytes(), *buckets)).collect(),
             Feed::F32 { .. } => return Err(bad(&specs[*feed], "cannot hash float values")),
         },
-        IdSource::Vocabulary { feed, keys, default } => match (&feeds[*feed], keys) {
-            (Feed::Str { data, .. }, Keys::Str(keys)) => {
-                let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
-                data.iter().map(|s| index.get(s.as_slice()).copied().unwrap_or(*default)).collect()
+        IdSource::Vocabulary { feed, keys, default, oov_buckets } => {
+            let size = match keys {
+                Keys::Str(k) => k.len(),
+                Keys::I64(k) => k.len(),
+            } as i64;
+            let absent = |bytes: &[u8]| match oov_buckets {
+                0 => *default,
+                &k => size + fingerprint_mod(bytes, k),
+            };
+            match (&feeds[*feed], keys) {
+                (Feed::Str { data, .. }, Keys::Str(keys)) => {
+                    let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
+                    data.iter().map(|s| index.get(s.as_slice()).copied().unwrap_or_else(|| absent(s))).collect()
+                }
+                (Feed::I64 { data, .. }, Keys::I64(keys)) => {
+                    let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
+                    data.iter().map(|v| index.get(v).copied().unwrap_or_else(|| absent(v.to_string().as_bytes()))).collect()
+                }
+                _ => return Err(bad(&specs[*feed], "the values do not have the vocabulary's key type")),
             }
-            (Feed::I64 { data, .. }, Keys::I64(keys)) => {
-                let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
-                data.iter().map(|v| index.get(v).copied().unwrap_or(*default)).collect()
-            }
-            _ => return Err(bad(&specs[*feed], "the values do not have the vocabulary's key type")),
-        },
+        }
     })
 }
 
@@ -261,7 +273,7 @@ mod tests {
 
     fn vocabulary() -> (IdSource, RowSource) {
         (
-            IdSource::Vocabulary { feed: 0, keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1 },
+            IdSource::Vocabulary { feed: 0, keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 0 },
             RowSource::Coo { indices: 1, dense_shape: 2 },
         )
     }
@@ -271,6 +283,16 @@ mod tests {
         let got = run(vocabulary(), &feeds(&["y", "q", "x"], &[0, 0, 0, 1, 2, 0], [4, 3])).unwrap();
         assert_eq!(got[0].ids, vec![1, -1, 0]);
         assert_eq!(got[0].offsets, vec![0, 2, 2, 3, 3]);
+    }
+
+    #[test]
+    fn oov_buckets_hash_absent_keys() {
+        let sources = (
+            IdSource::Vocabulary { feed: 0, keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 3 },
+            RowSource::Coo { indices: 1, dense_shape: 2 },
+        );
+        let got = run(sources, &feeds(&["y", "q"], &[0, 0, 0, 1], [1, 2])).unwrap();
+        assert_eq!(got[0].ids, vec![1, 2 + (farmhash::fingerprint64(b"q") % 3) as i64]);
     }
 
     #[test]

@@ -105,7 +105,12 @@ fn id_source(value: Value) -> Option<IdSource> {
             recom_emb::VocabKeys::Str(k) => Keys::Str(k),
             recom_emb::VocabKeys::I64(k) => Keys::I64(k),
         };
-        return Some(IdSource::Vocabulary { feed: argument_number(vocabulary.input())?, keys, default: vocabulary.default_id().ok()? });
+        return Some(IdSource::Vocabulary {
+            feed: argument_number(vocabulary.input())?,
+            keys,
+            default: vocabulary.default_id().ok()?,
+            oov_buckets: vocabulary.num_oov_buckets().ok()? as u64,
+        });
     }
     None
 }
