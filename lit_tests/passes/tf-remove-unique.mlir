@@ -41,3 +41,19 @@ func.func @negative_two_uniques(%table: tensor<*xf32>, %ids: tensor<*xi64>, %oth
   %p = "tf.SparseSegmentSum"(%rows, %v#1, %seg) {T = f32, Tidx = i32, Tsegmentids = i64} : (tensor<*xf32>, tensor<*xi32>, tensor<*xi64>) -> tensor<*xf32>
   return %p : tensor<*xf32>
 }
+
+// -----
+
+// Weighted columns gather the unique rows, then regather by the index.
+// CHECK-LABEL: func.func @regather
+// CHECK-SAME: (%[[T:.+]]: tensor<*xf32>, %[[IDS:.+]]: tensor<*xi64>)
+// CHECK: %[[E:.+]] = "tf.GatherV2"(%[[T]], %[[IDS]], %{{.+}}) {{.*}}Tindices = i64
+// CHECK: return %[[E]]
+func.func @regather(%table: tensor<*xf32>, %ids: tensor<*xi64>) -> tensor<*xf32> {
+  %axis = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %u:2 = "tf.Unique"(%ids) {T = i64, out_idx = i32} : (tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi32>)
+  %rows = "tf.GatherV2"(%table, %u#0, %axis) {batch_dims = 0 : i64, Tindices = i64} : (tensor<*xf32>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xf32>
+  %r = "tf.Identity"(%rows) {T = f32} : (tensor<*xf32>) -> tensor<*xf32>
+  %e = "tf.GatherV2"(%r, %u#1, %axis) {batch_dims = 0 : i64, Tindices = i32} : (tensor<*xf32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xf32>
+  return %e : tensor<*xf32>
+}

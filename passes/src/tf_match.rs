@@ -284,3 +284,16 @@ pub fn apply(pass: &str, root: OperationRef, patterns: &[recom_ir::rewrite::Patt
     refine_results(root);
     Ok(())
 }
+
+/// The one float of a scalar or one-element f32 constant.
+pub fn const_f32(value: Value) -> Option<f32> {
+    let op = def_named(skip_identity(value), "tf.Const")?;
+    let raw = op.attribute("value").ok()?.to_raw();
+    unsafe {
+        if !mlir_sys::mlirAttributeIsADenseElements(raw) || mlir_sys::mlirElementsAttrGetNumElements(raw) != 1 {
+            return None;
+        }
+        let element = mlir_sys::mlirShapedTypeGetElementType(mlir_sys::mlirAttributeGetType(raw));
+        mlir_sys::mlirTypeIsAF32(element).then(|| mlir_sys::mlirDenseElementsAttrGetFloatValue(raw, 0))
+    }
+}

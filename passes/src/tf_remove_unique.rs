@@ -8,6 +8,11 @@
 //!      %p = "tf.SparseSegment{Sum,Mean,SqrtN}"(%rows, %u#1, %segments)
 //! OUT: %p = "tf.SparseSegment{Sum,Mean,SqrtN}"(%table, %ids, %segments)
 //!
+//! [Pattern: unique regather] (weighted columns, both lowerings)
+//! IN:  %rows = "tf.GatherV2"(%table, %u#0, 0)   [tf.Identity]*
+//!      %e = "tf.GatherV2"(%rows, %u#1, 0)
+//! OUT: %e = "tf.GatherV2"(%table, %ids, 0)
+//!
 //! `negative_`: a gather along an axis other than 0, a pooling that uses the
 //! index of a different Unique than the gather, or a Unique whose outputs
 //! have other users (they stay, and the dead ops are left to tf-erase-dead).
@@ -16,7 +21,7 @@ use melior::{
     ir::{
         attribute::TypeAttribute,
         operation::{OperationBuilder, OperationLike, OperationRef},
-        Identifier, ValueLike,
+        Identifier, Value, ValueLike,
     },
     PatternRewriter,
 };
@@ -40,8 +45,9 @@ pub static PASS: PassDef = PassDef {
 const POOLS: [&str; 3] = ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"];
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    let patterns: Vec<Pattern> =
+    let mut patterns: Vec<Pattern> =
         POOLS.iter().map(|&name| Pattern { root: name, generates: &POOLS, rewrite: remove_unique }).collect();
+    patterns.push(Pattern { root: "tf.GatherV2", generates: &["tf.GatherV2"], rewrite: remove_regather });
     crate::tf_match::apply(PASS.argument, root, &patterns)
 }
 
@@ -77,5 +83,42 @@ fn remove_unique(pool: OperationRef, rewriter: PatternRewriter) -> bool {
             .expect("pooling op"),
     );
     base.replace_op_with_operation(pool, new);
+    true
+}
+
+/// `(table, ids)` if `rows` = GatherV2(table, Unique(ids)#0, 0) (through
+/// Identity) and `index` is that Unique's #1.
+fn unique_gather<'c: 'a, 'a>(rows: Value<'c, 'a>, index: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>)> {
+    let gather = def_named(skip_identity(rows), "tf.GatherV2")?;
+    let (table, unique_ids, axis) = (operand(gather, 0)?, operand(gather, 1)?, operand(gather, 2)?);
+    if const_int(axis) != Some(0) || crate::tf_match::int_attr(gather, "batch_dims").unwrap_or(0) != 0 {
+        return None;
+    }
+    let unique = def_named(unique_ids, "tf.Unique")?;
+    (is_result(unique_ids, unique, 0) && is_result(index, unique, 1)).then(|| (table, operand(unique, 0).unwrap()))
+}
+
+fn remove_regather(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(rows), Some(index), Some(axis)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
+    if const_int(axis) != Some(0) {
+        return false;
+    }
+    let Some((table, ids)) = unique_gather(rows, index) else { return false };
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let mut attributes = attributes_of(op, &["Tindices"]);
+    attributes.push((Identifier::new(context, "Tindices"), TypeAttribute::new(i64_type(context)).into()));
+    let result_type = op.result(0).unwrap().r#type();
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let new = base.insert(
+        OperationBuilder::new("tf.GatherV2", op.location())
+            .add_operands(&[table, ids, axis])
+            .add_attributes(&attributes)
+            .add_results(&[result_type])
+            .build()
+            .expect("tf.GatherV2"),
+    );
+    base.replace_op_with_operation(op, new);
     true
 }
