@@ -79,6 +79,21 @@ irdl.dialect @emb {
     irdl.operands(keys: %in)
     irdl.results(result: %out)
   }
+  // A dense [B, N] input as a SparseTensor without its "missing" entries
+  // (TensorFlow's to_sparse_input for dense categorical inputs): indices [M, 2]
+  // of the entries != ignore_value in row-major order, their values, and
+  // dense_shape [B, N]. Runs on the host (the runtime's host program).
+  //   attrs: ignore_value : i64 (integer input) or string (!tf.string input)
+  irdl.operation @sparse_from_dense {
+    %in = irdl.base "!builtin.tensor"
+    %indices = irdl.base "!builtin.tensor"
+    %values = irdl.base "!builtin.tensor"
+    %shape = irdl.base "!builtin.tensor"
+    %ignore = irdl.any
+    irdl.attributes { "ignore_value" = %ignore }
+    irdl.operands(dense: %in)
+    irdl.results(indices: %indices, values: %values, dense_shape: %shape)
+  }
   // CSR row offsets of a TensorFlow SparseTensor in COO form: indices
   // [N, 2] (row, position) in canonical row-major order and dense_shape [2].
   // Result: dense_shape[0] + 1 offsets, offsets[r] = entries in rows < r.

@@ -17,3 +17,10 @@ func.func @host_side(%s: tensor<?x!tf.string>, %k: tensor<?xi64>, %ind: tensor<?
   %r = "emb.coo_rows"(%ind, %shape) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
   return %h, %v, %w, %r : tensor<?xi64>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>
 }
+
+// CHECK-LABEL: func.func @dense
+// CHECK: "emb.sparse_from_dense"(%{{.+}}) {ignore_value = -1 : i64} : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+func.func @dense(%x: tensor<?x3xi64>) -> tensor<?xi64> {
+  %s:3 = "emb.sparse_from_dense"(%x) {ignore_value = -1 : i64} : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return %s#1 : tensor<?xi64>
+}

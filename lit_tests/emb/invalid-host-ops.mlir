@@ -46,3 +46,11 @@ func.func @hash_string_result(%s: tensor<?x!tf.string>) {
   %h = "emb.hash_bucket"(%s) {num_buckets = 4 : i64} : (tensor<?x!tf.string>) -> tensor<?x!tf.string>
   return
 }
+
+// -----
+
+func.func @dense_kind_mismatch(%x: tensor<?x2xi64>) {
+  // expected-error@+1 {{'emb.sparse_from_dense' op dense input must be a rank-2 tensor of the ignore_value's kind (integers or !tf.string), got tensor<?x2xi64>}}
+  %s:3 = "emb.sparse_from_dense"(%x) {ignore_value = ""} : (tensor<?x2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}

@@ -79,6 +79,7 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
         let mut stages: Vec<String> = [
             "tf-remove-identity",
             "func.func(tf-raise-feeds)",
+            "tf-raise-dense-inputs",
             "tf-remove-unique",
             "tf-raise-id-transforms",
             "tf-remove-prune",

@@ -46,6 +46,7 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             "emb.hash_bucket" => check_hash_bucket(op),
             "emb.vocabulary" => check_vocabulary(op),
             "emb.coo_rows" => check_coo_rows(op),
+            "emb.sparse_from_dense" => check_sparse_from_dense(op),
             "emb.bucketize" => check_bucketize(op, &mut warnings),
             "emb.range_filter" => check_range_filter(op),
             "emb.lookup" => check_lookup(op),
@@ -170,6 +171,33 @@ fn check_vocabulary(op: OperationRef) -> Check {
         return Err(format!("vocabulary key {key} appears twice"));
     }
     ids_result(op, &input)
+}
+
+fn check_sparse_from_dense(op: OperationRef) -> Check {
+    let view = emb::SparseFromDenseOp::wrap(op).expect("dispatched by name");
+    let ignore = attr(view.ignore_value())?;
+    let dense = tensor(view.dense(), "dense input")?;
+    let fits = match ignore {
+        emb::IgnoreValue::I64(_) => matches!(dense.elem, Elem::Int(32 | 64)),
+        emb::IgnoreValue::Str(_) => dense.elem == Elem::Str,
+    };
+    if dense.rank() != 2 || !fits {
+        return Err(format!(
+            "dense input must be a rank-2 tensor of the ignore_value's kind (integers or !tf.string), got {}",
+            view.dense().r#type()
+        ));
+    }
+    let result = |i: usize| -> Value { op.result(i).expect("three results").into() };
+    let indices = tensor(result(0), "indices")?;
+    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
+        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", result(0).r#type()));
+    }
+    let values = tensor(result(1), "values")?;
+    if values.rank() != 1 || values.elem != dense.elem {
+        return Err(format!("values must be a rank-1 tensor of the input's element type, got {}", result(1).r#type()));
+    }
+    int_vector(result(2), "dense_shape", &[64])?;
+    Ok(())
 }
 
 fn check_coo_rows(op: OperationRef) -> Check {

@@ -396,6 +396,34 @@ pub fn vocabulary<'c>(
     )
 }
 
+/// The value a dense categorical input uses for "missing".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IgnoreValue {
+    I64(i64),
+    Str(String),
+}
+
+/// `emb.sparse_from_dense`: (indices, values, dense_shape) of the entries of
+/// a dense [B, N] input that are not `ignore`.
+pub fn sparse_from_dense<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    ignore: &IgnoreValue,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    let ignore = match ignore {
+        IgnoreValue::I64(v) => kit::i64(context, *v),
+        IgnoreValue::Str(s) => kit::string(context, s),
+    };
+    build(
+        OperationBuilder::new(SparseFromDenseOp::NAME, location)
+            .add_operands(&[dense])
+            .add_attributes(&[kit::named(context, "ignore_value", ignore)])
+            .add_results(&results),
+    )
+}
+
 /// `emb.coo_rows`: CSR row offsets of a COO sparse tensor.
 pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
     build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&[indices, dense_shape]).add_results(&[result]))
@@ -438,6 +466,25 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
             (true, false) => Ok(VocabKeys::I64(ints)),
             (false, false) => Err(AttrError::new("keys", "mixes strings and integers")),
         }
+    }
+}
+
+op_view!(
+    /// `emb.sparse_from_dense`.
+    SparseFromDenseOp, "emb.sparse_from_dense"
+);
+impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn ignore_value(&self) -> Result<IgnoreValue, AttrError> {
+        let attr = melior::ir::operation::OperationLike::attribute(&self.0, "ignore_value").map_err(|_| AttrError::new("ignore_value", "is missing"))?;
+        if let Some(s) = kit::string_value(attr) {
+            return Ok(IgnoreValue::Str(s.into_owned()));
+        }
+        melior::ir::attribute::IntegerAttribute::try_from(attr)
+            .map(|i| IgnoreValue::I64(i.value()))
+            .map_err(|_| AttrError::new("ignore_value", "must be an integer or a string"))
     }
 }
 

@@ -63,18 +63,43 @@ pub enum Keys {
     I64(Vec<i64>),
 }
 
+/// The "missing" marker of a dense categorical input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ignore {
+    I64(i64),
+    Str(String),
+}
+
+/// A column's raw values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Values {
+    /// Input `n` (a SparseTensor's `values`).
+    Feed(usize),
+    /// The entries of the dense [B, N] input `feed` that are not `ignore`,
+    /// row-major (`emb.sparse_from_dense`).
+    Dense { feed: usize, ignore: Ignore },
+}
+
 /// Where a column's ids come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IdSource {
-    /// Input `n` as is.
-    Feed(usize),
+    /// The values as they are (integers).
+    Values(Values),
     /// FarmHash Fingerprint64 of the string (of the decimal string for
     /// integers) mod `buckets`: TensorFlow's StringToHashBucketFast.
-    Hash { feed: usize, buckets: u64 },
+    Hash { values: Values, buckets: u64 },
     /// Position of the key in `keys`; when absent, `keys.len()` +
     /// Fingerprint64(key as a string) mod `oov_buckets` if there are OOV
     /// buckets, else `default`.
-    Vocabulary { feed: usize, keys: Keys, default: i64, oov_buckets: u64 },
+    Vocabulary { values: Values, keys: Keys, default: i64, oov_buckets: u64 },
+}
+
+impl IdSource {
+    fn values(&self) -> &Values {
+        match self {
+            IdSource::Values(v) | IdSource::Hash { values: v, .. } | IdSource::Vocabulary { values: v, .. } => v,
+        }
+    }
 }
 
 /// Where a column's row offsets come from.
@@ -85,6 +110,8 @@ pub enum RowSource {
     /// A SparseTensor's `indices` [N, 2] (canonical row-major order) and
     /// `dense_shape` [2].
     Coo { indices: usize, dense_shape: usize },
+    /// The rows of a dense [B, N] input without its `ignore` entries.
+    Dense { feed: usize, ignore: Ignore },
 }
 
 /// Why a request's inputs are rejected.
@@ -135,15 +162,49 @@ fn fingerprint_mod(bytes: &[u8], buckets: u64) -> i64 {
     (farmhash::fingerprint64(bytes) % buckets) as i64
 }
 
-fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i64>, HostError> {
-    Ok(match source {
-        IdSource::Feed(n) => ints(&specs[*n], &feeds[*n])?.to_vec(),
-        IdSource::Hash { feed, buckets } => match &feeds[*feed] {
-            Feed::Str { data, .. } => data.iter().map(|s| fingerprint_mod(s, *buckets)).collect(),
-            Feed::I64 { data, .. } => data.iter().map(|v| fingerprint_mod(v.to_string().as_bytes(), *buckets)).collect(),
-            Feed::F32 { .. } => return Err(bad(&specs[*feed], "cannot hash float values")),
+/// Raw values of a column.
+enum Raw<'f> {
+    I64(std::borrow::Cow<'f, [i64]>),
+    Str(Vec<&'f [u8]>),
+}
+
+fn is_kept(ignore: &Ignore, i: Option<i64>, s: Option<&[u8]>) -> bool {
+    match ignore {
+        Ignore::I64(v) => i != Some(*v),
+        Ignore::Str(v) => s != Some(v.as_bytes()),
+    }
+}
+
+fn raw_values<'f>(values: &Values, specs: &[FeedSpec], feeds: &'f [Feed]) -> Result<Raw<'f>, HostError> {
+    Ok(match values {
+        Values::Feed(n) => match &feeds[*n] {
+            Feed::I64 { data, .. } => Raw::I64(data.as_slice().into()),
+            Feed::Str { data, .. } => Raw::Str(data.iter().map(|s| s.as_slice()).collect()),
+            Feed::F32 { .. } => return Err(bad(&specs[*n], "expected integer or string ids, got floats")),
         },
-        IdSource::Vocabulary { feed, keys, default, oov_buckets } => {
+        Values::Dense { feed, ignore } => match &feeds[*feed] {
+            Feed::I64 { data, .. } => Raw::I64(data.iter().copied().filter(|&v| is_kept(ignore, Some(v), None)).collect::<Vec<_>>().into()),
+            Feed::Str { data, .. } => Raw::Str(data.iter().map(|s| s.as_slice()).filter(|s| is_kept(ignore, None, Some(s))).collect()),
+            Feed::F32 { .. } => return Err(bad(&specs[*feed], "expected integer or string ids, got floats")),
+        },
+    })
+}
+
+fn feed_of(values: &Values) -> usize {
+    match values {
+        Values::Feed(n) | Values::Dense { feed: n, .. } => *n,
+    }
+}
+
+fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i64>, HostError> {
+    let raw = raw_values(source.values(), specs, feeds)?;
+    let spec = &specs[feed_of(source.values())];
+    Ok(match (source, raw) {
+        (IdSource::Values(_), Raw::I64(v)) => v.into_owned(),
+        (IdSource::Values(_), Raw::Str(_)) => return Err(bad(spec, "string ids need a hash or a vocabulary")),
+        (IdSource::Hash { buckets, .. }, Raw::Str(v)) => v.iter().map(|s| fingerprint_mod(s, *buckets)).collect(),
+        (IdSource::Hash { buckets, .. }, Raw::I64(v)) => v.iter().map(|x| fingerprint_mod(x.to_string().as_bytes(), *buckets)).collect(),
+        (IdSource::Vocabulary { keys, default, oov_buckets, .. }, raw) => {
             let size = match keys {
                 Keys::Str(k) => k.len(),
                 Keys::I64(k) => k.len(),
@@ -152,19 +213,37 @@ fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i
                 0 => *default,
                 &k => size + fingerprint_mod(bytes, k),
             };
-            match (&feeds[*feed], keys) {
-                (Feed::Str { data, .. }, Keys::Str(keys)) => {
+            match (raw, keys) {
+                (Raw::Str(data), Keys::Str(keys)) => {
                     let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
-                    data.iter().map(|s| index.get(s.as_slice()).copied().unwrap_or_else(|| absent(s))).collect()
+                    data.iter().map(|s| index.get(s).copied().unwrap_or_else(|| absent(s))).collect()
                 }
-                (Feed::I64 { data, .. }, Keys::I64(keys)) => {
+                (Raw::I64(data), Keys::I64(keys)) => {
                     let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
                     data.iter().map(|v| index.get(v).copied().unwrap_or_else(|| absent(v.to_string().as_bytes()))).collect()
                 }
-                _ => return Err(bad(&specs[*feed], "the values do not have the vocabulary's key type")),
+                _ => return Err(bad(spec, "the values do not have the vocabulary's key type")),
             }
         }
     })
+}
+
+/// B + 1 row offsets of a dense [B, N] input without its `ignore` entries.
+fn dense_rows(spec: &FeedSpec, feed: &Feed, ignore: &Ignore) -> Result<Vec<i64>, HostError> {
+    let shape = feed.shape();
+    let [rows, width] = shape[..] else {
+        return Err(bad(spec, format!("a dense categorical input is [batch, n], got shape {shape:?}")));
+    };
+    let kept: Vec<bool> = match feed {
+        Feed::I64 { data, .. } => data.iter().map(|&v| is_kept(ignore, Some(v), None)).collect(),
+        Feed::Str { data, .. } => data.iter().map(|s| is_kept(ignore, None, Some(s))).collect(),
+        Feed::F32 { .. } => return Err(bad(spec, "expected integer or string values, got floats")),
+    };
+    let mut offsets = vec![0i64; rows + 1];
+    for r in 0..rows {
+        offsets[r + 1] = offsets[r] + kept[r * width..(r + 1) * width].iter().filter(|&&k| k).count() as i64;
+    }
+    Ok(offsets)
 }
 
 /// B + 1 row offsets of a COO SparseTensor; its indices must be in row order
@@ -215,24 +294,27 @@ pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) ->
         .par_iter()
         .map(|column| {
             let ids = ids_of(column.ids, specs, feeds)?;
-            let (offsets, values_of) = match column.rows {
+            let (offsets, coo_indices) = match column.rows {
                 RowSource::Feed(n) => (ints(&specs[*n], &feeds[*n])?.to_vec(), None),
                 RowSource::Coo { indices, dense_shape } => (
                     coo_rows(&specs[*indices], &feeds[*indices], &specs[*dense_shape], &feeds[*dense_shape])?,
                     Some(*indices),
                 ),
+                RowSource::Dense { feed, ignore } => (dense_rows(&specs[*feed], &feeds[*feed], ignore)?, None),
             };
-            if let Some(indices) = values_of {
+            if let Some(indices) = coo_indices {
                 let entries = feeds[indices].len() / 2;
                 if entries != ids.len() {
-                    let values = match column.ids {
-                        IdSource::Feed(n) | IdSource::Hash { feed: n, .. } | IdSource::Vocabulary { feed: n, .. } => *n,
-                    };
+                    let values = feed_of(column.ids.values());
                     return Err(bad(
                         &specs[values],
                         format!("{} values but '{}' has {entries} entries", ids.len(), specs[indices].name),
                     ));
                 }
+            }
+            if *offsets.last().unwrap_or(&0) != ids.len() as i64 {
+                let values = feed_of(column.ids.values());
+                return Err(bad(&specs[values], format!("{} values for {} entries of the sparse input", ids.len(), offsets.last().unwrap_or(&0))));
             }
             let weights = match column.weights {
                 Some(n) => match &feeds[n] {
@@ -273,7 +355,7 @@ mod tests {
 
     fn vocabulary() -> (IdSource, RowSource) {
         (
-            IdSource::Vocabulary { feed: 0, keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 0 },
+            IdSource::Vocabulary { values: Values::Feed(0), keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 0 },
             RowSource::Coo { indices: 1, dense_shape: 2 },
         )
     }
@@ -288,7 +370,7 @@ mod tests {
     #[test]
     fn oov_buckets_hash_absent_keys() {
         let sources = (
-            IdSource::Vocabulary { feed: 0, keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 3 },
+            IdSource::Vocabulary { values: Values::Feed(0), keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 3 },
             RowSource::Coo { indices: 1, dense_shape: 2 },
         );
         let got = run(sources, &feeds(&["y", "q"], &[0, 0, 0, 1], [1, 2])).unwrap();
@@ -296,8 +378,25 @@ mod tests {
     }
 
     #[test]
+    fn dense_inputs_drop_missing_entries() {
+        let specs = vec![FeedSpec { name: "country".into(), dtype: FeedType::Str, shape: Some(vec![-1, 2]) }];
+        let feeds = vec![Feed::Str { shape: vec![3, 2], data: ["US", "", "", "", "CN", "XX"].map(|s| s.as_bytes().to_vec()).to_vec() }];
+        let ignore = Ignore::Str(String::new());
+        let ids = IdSource::Vocabulary {
+            values: Values::Dense { feed: 0, ignore: ignore.clone() },
+            keys: Keys::Str(vec!["US".into(), "CN".into()]),
+            default: -1,
+            oov_buckets: 0,
+        };
+        let rows = RowSource::Dense { feed: 0, ignore };
+        let got = prepare(&specs, &[ColumnSources { ids: &ids, rows: &rows, weights: None }], &feeds).unwrap();
+        assert_eq!(got[0].ids, vec![0, 1, -1]);
+        assert_eq!(got[0].offsets, vec![0, 1, 1, 3]);
+    }
+
+    #[test]
     fn hashing_matches_fingerprint64() {
-        let sources = (IdSource::Hash { feed: 0, buckets: 100 }, RowSource::Coo { indices: 1, dense_shape: 2 });
+        let sources = (IdSource::Hash { values: Values::Feed(0), buckets: 100 }, RowSource::Coo { indices: 1, dense_shape: 2 });
         let got = run(sources, &feeds(&["hello"], &[0, 0], [1, 1])).unwrap();
         assert_eq!(got[0].ids, vec![(farmhash::fingerprint64(b"hello") % 100) as i64]);
     }

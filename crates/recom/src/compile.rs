@@ -14,7 +14,7 @@ use melior::{
 use recom_emb::{kernel_meta, FusedColumnsOp, PackInputsOp, PackedTable, PackedTablesOp};
 use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 use recom_runtime::{
-    host::{FeedSpec, FeedType, IdSource, Keys, RowSource},
+    host::{FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values},
     plan::{ColumnPlan, FilterPlan, Plan, TableSlot},
 };
 
@@ -90,15 +90,35 @@ fn argument_number(value: Value) -> Option<usize> {
     BlockArgument::try_from(value).ok().map(|a| a.argument_number())
 }
 
-/// The host-side source of a column's ids: a function argument, possibly
-/// hashed or looked up in a vocabulary.
-fn id_source(value: Value) -> Option<IdSource> {
+/// A column's raw values on the host: a function argument or the values of
+/// an `emb.sparse_from_dense` of one.
+fn values_source(value: Value) -> Option<Values> {
     if let Some(n) = argument_number(value) {
-        return Some(IdSource::Feed(n));
+        return Some(Values::Feed(n));
+    }
+    let dense = recom_emb::SparseFromDenseOp::wrap(defining(value)?)?;
+    if OperationResult::try_from(value).ok()?.result_number() != 1 {
+        return None;
+    }
+    Some(Values::Dense { feed: argument_number(dense.dense())?, ignore: ignore_of(&dense)? })
+}
+
+fn ignore_of(dense: &recom_emb::SparseFromDenseOp) -> Option<Ignore> {
+    Some(match dense.ignore_value().ok()? {
+        recom_emb::IgnoreValue::I64(v) => Ignore::I64(v),
+        recom_emb::IgnoreValue::Str(s) => Ignore::Str(s),
+    })
+}
+
+/// The host-side source of a column's ids: its values, possibly hashed or
+/// looked up in a vocabulary.
+fn id_source(value: Value) -> Option<IdSource> {
+    if let Some(values) = values_source(value) {
+        return Some(IdSource::Values(values));
     }
     let op = defining(value)?;
     if let Some(hash) = recom_emb::HashBucketOp::wrap(op) {
-        return Some(IdSource::Hash { feed: argument_number(hash.ids())?, buckets: hash.num_buckets().ok()? as u64 });
+        return Some(IdSource::Hash { values: values_source(hash.ids())?, buckets: hash.num_buckets().ok()? as u64 });
     }
     if let Some(vocabulary) = recom_emb::VocabularyOp::wrap(op) {
         let keys = match vocabulary.keys().ok()? {
@@ -106,7 +126,7 @@ fn id_source(value: Value) -> Option<IdSource> {
             recom_emb::VocabKeys::I64(k) => Keys::I64(k),
         };
         return Some(IdSource::Vocabulary {
-            feed: argument_number(vocabulary.input())?,
+            values: values_source(vocabulary.input())?,
             keys,
             default: vocabulary.default_id().ok()?,
             oov_buckets: vocabulary.num_oov_buckets().ok()? as u64,
@@ -121,7 +141,16 @@ fn row_source(value: Value) -> Option<RowSource> {
         return Some(RowSource::Feed(n));
     }
     let coo = recom_emb::CooRowsOp::wrap(defining(value)?)?;
-    Some(RowSource::Coo { indices: argument_number(coo.indices())?, dense_shape: argument_number(coo.dense_shape())? })
+    let (indices, shape) = (coo.indices(), coo.dense_shape());
+    if let (Some(i), Some(s)) = (argument_number(indices), argument_number(shape)) {
+        return Some(RowSource::Coo { indices: i, dense_shape: s });
+    }
+    // Both from one emb.sparse_from_dense (results 0 and 2).
+    let dense = recom_emb::SparseFromDenseOp::wrap(defining(indices)?)?;
+    let same_op = defining(shape).is_some_and(|d| d.to_raw().ptr == dense.op().to_raw().ptr);
+    let numbers = (OperationResult::try_from(indices).ok()?.result_number(), OperationResult::try_from(shape).ok()?.result_number());
+    (same_op && numbers == (0, 2)).then_some(())?;
+    Some(RowSource::Dense { feed: argument_number(dense.dense())?, ignore: ignore_of(&dense)? })
 }
 
 /// The function's arguments as model inputs: element type, static shape and
