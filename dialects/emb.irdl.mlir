@@ -94,6 +94,21 @@ irdl.dialect @emb {
     irdl.operands(dense: %in)
     irdl.results(indices: %indices, values: %values, dense_shape: %shape)
   }
+  // A dense [B, K] float input of a bucketized column as a SparseTensor with
+  // every entry (TensorFlow's bucketized_column): entry [r, j] has the id
+  // bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the number of
+  // boundaries <= v (compared in f32). Runs on the host.
+  //   attrs: boundaries : array<f64>, strictly increasing
+  irdl.operation @bucketized_sparse {
+    %in = irdl.base "!builtin.tensor"
+    %indices = irdl.base "!builtin.tensor"
+    %values = irdl.base "!builtin.tensor"
+    %shape = irdl.base "!builtin.tensor"
+    %b = irdl.base "#builtin.dense_array"
+    irdl.attributes { "boundaries" = %b }
+    irdl.operands(dense: %in)
+    irdl.results(indices: %indices, values: %values, dense_shape: %shape)
+  }
   // CSR row offsets of a TensorFlow SparseTensor in COO form: indices
   // [N, 2] (row, position) in canonical row-major order and dense_shape [2].
   // Result: dense_shape[0] + 1 offsets, offsets[r] = entries in rows < r.

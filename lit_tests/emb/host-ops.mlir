@@ -24,3 +24,10 @@ func.func @dense(%x: tensor<?x3xi64>) -> tensor<?xi64> {
   %s:3 = "emb.sparse_from_dense"(%x) {ignore_value = -1 : i64} : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return %s#1 : tensor<?xi64>
 }
+
+// CHECK-LABEL: func.func @bucketized
+// CHECK: "emb.bucketized_sparse"(%{{.+}}) {boundaries = array<f64: 1.000000e+00, 2.000000e+00>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+func.func @bucketized(%x: tensor<?x2xf32>) -> tensor<?xi64> {
+  %s:3 = "emb.bucketized_sparse"(%x) {boundaries = array<f64: 1.0, 2.0>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return %s#1 : tensor<?xi64>
+}

@@ -54,3 +54,11 @@ func.func @dense_kind_mismatch(%x: tensor<?x2xi64>) {
   %s:3 = "emb.sparse_from_dense"(%x) {ignore_value = ""} : (tensor<?x2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return
 }
+
+// -----
+
+func.func @bucketized_unsorted(%x: tensor<?x2xf32>) {
+  // expected-error@+1 {{'emb.bucketized_sparse' op boundaries must be strictly increasing, but boundary 0 (2) >= boundary 1 (1)}}
+  %s:3 = "emb.bucketized_sparse"(%x) {boundaries = array<f64: 2.0, 1.0>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}

@@ -55,3 +55,65 @@ func.func @negative_other_tensor(%x: tensor<?x1xi64>, %y: tensor<?x1xi64>) -> te
   %v = "tf.GatherNd"(%y, %i) : (tensor<?x1xi64>, tensor<*xi64>) -> tensor<*xi64>
   return %v : tensor<*xi64>
 }
+
+// -----
+
+// A bucketized column on a [B, 2] input: ids bucket + j * (len + 1).
+// CHECK-LABEL: func.func @bucketized
+// CHECK: %[[B:.+]]:3 = "emb.bucketized_sparse"(%arg0) {boundaries = array<f64: 0.000000e+00, 1.000000e+00>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+// CHECK: return %[[B]]#0, %[[B]]#1, %[[B]]#2
+func.func @bucketized(%x: tensor<?x2xf32>) -> (tensor<*xi64>, tensor<*xi32>, tensor<*xi64>) {
+  %bz = "tf.Bucketize"(%x) {boundaries = [0.0 : f32, 1.0 : f32]} : (tensor<?x2xf32>) -> tensor<*xi32>
+  %shape = "tf.Shape"(%bz) : (tensor<*xi32>) -> tensor<*xi32>
+  %c0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %c1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %batch = "tf.StridedSlice"(%shape, %c0, %c1, %c1) {begin_mask = 0 : i64, ellipsis_mask = 0 : i64, end_mask = 0 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 1 : i64} : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %zero = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %one = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %two = "tf.Const"() {dtype = i32, value = dense<2> : tensor<i32>} : () -> tensor<*xi32>
+  %r = "tf.Range"(%zero, %batch, %one) : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %e = "tf.ExpandDims"(%r, %one) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %m = "tf.Const"() {dtype = i32, value = dense<[1, 2]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %t = "tf.Tile"(%e, %m) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %flat = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %rows = "tf.Reshape"(%t, %flat) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %r1 = "tf.Range"(%zero, %two, %one) : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %mult = "tf.Pack"(%batch) : (tensor<*xi32>) -> tensor<*xi32>
+  %j = "tf.Tile"(%r1, %mult) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %bflat = "tf.Reshape"(%bz, %flat) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %three = "tf.Const"() {dtype = i32, value = dense<3> : tensor<i32>} : () -> tensor<*xi32>
+  %off = "tf.Mul"(%three, %j) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %values = "tf.AddV2"(%bflat, %off) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %stack = "tf.Pack"(%rows, %j) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %perm = "tf.Const"() {dtype = i32, value = dense<[1, 0]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %tr = "tf.Transpose"(%stack, %perm) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %indices = "tf.Cast"(%tr) {DstT = i64, SrcT = i32} : (tensor<*xi32>) -> tensor<*xi64>
+  %s = "tf.Pack"(%batch, %two) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %dense_shape = "tf.Cast"(%s) {DstT = i64, SrcT = i32} : (tensor<*xi32>) -> tensor<*xi64>
+  return %indices, %values, %dense_shape : tensor<*xi64>, tensor<*xi32>, tensor<*xi64>
+}
+
+// -----
+
+/// negative_: positions offset by 2 instead of len(boundaries) + 1 = 3 would
+/// collide ids; not a bucketized column.
+// CHECK-LABEL: func.func @negative_bucketized_wrong_offset
+// CHECK-NOT: emb.bucketized_sparse
+func.func @negative_bucketized_wrong_offset(%x: tensor<?x2xf32>) -> tensor<*xi32> {
+  %bz = "tf.Bucketize"(%x) {boundaries = [0.0 : f32, 1.0 : f32]} : (tensor<?x2xf32>) -> tensor<*xi32>
+  %shape = "tf.Shape"(%bz) : (tensor<*xi32>) -> tensor<*xi32>
+  %c0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %c1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %batch = "tf.StridedSlice"(%shape, %c0, %c1, %c1) {begin_mask = 0 : i64, ellipsis_mask = 0 : i64, end_mask = 0 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 1 : i64} : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %zero = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %one = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %two = "tf.Const"() {dtype = i32, value = dense<2> : tensor<i32>} : () -> tensor<*xi32>
+  %r1 = "tf.Range"(%zero, %two, %one) : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %mult = "tf.Pack"(%batch) : (tensor<*xi32>) -> tensor<*xi32>
+  %j = "tf.Tile"(%r1, %mult) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %flat = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %bflat = "tf.Reshape"(%bz, %flat) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %off = "tf.Mul"(%two, %j) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %values = "tf.AddV2"(%bflat, %off) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  return %values : tensor<*xi32>
+}

@@ -47,6 +47,7 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             "emb.vocabulary" => check_vocabulary(op),
             "emb.coo_rows" => check_coo_rows(op),
             "emb.sparse_from_dense" => check_sparse_from_dense(op),
+            "emb.bucketized_sparse" => check_bucketized_sparse(op),
             "emb.bucketize" => check_bucketize(op, &mut warnings),
             "emb.range_filter" => check_range_filter(op),
             "emb.lookup" => check_lookup(op),
@@ -200,6 +201,23 @@ fn check_sparse_from_dense(op: OperationRef) -> Check {
     Ok(())
 }
 
+fn check_bucketized_sparse(op: OperationRef) -> Check {
+    let view = emb::BucketizedSparseOp::wrap(op).expect("dispatched by name");
+    check_boundaries(&attr(view.boundaries())?)?;
+    let dense = tensor(view.dense(), "dense input")?;
+    if dense.rank() != 2 || !dense.elem.is_float() {
+        return Err(format!("dense input must be a rank-2 tensor of floats, got {}", view.dense().r#type()));
+    }
+    let result = |i: usize| -> Value { op.result(i).expect("three results").into() };
+    let indices = tensor(result(0), "indices")?;
+    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
+        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", result(0).r#type()));
+    }
+    int_vector(result(1), "values", &[64])?;
+    int_vector(result(2), "dense_shape", &[64])?;
+    Ok(())
+}
+
 fn check_coo_rows(op: OperationRef) -> Check {
     let view = emb::CooRowsOp::wrap(op).expect("dispatched by name");
     let indices = tensor(view.indices(), "indices")?;
@@ -214,9 +232,8 @@ fn check_coo_rows(op: OperationRef) -> Check {
     Ok(())
 }
 
-fn check_bucketize(op: OperationRef, warnings: &mut usize) -> Check {
-    let view = emb::BucketizeOp::wrap(op).expect("dispatched by name");
-    let boundaries = attr(view.boundaries())?;
+/// Bucket boundaries: no NaN, strictly increasing.
+fn check_boundaries(boundaries: &[f64]) -> Check {
     if let Some(i) = boundaries.iter().position(|b| b.is_nan()) {
         return Err(format!("boundary {i} is NaN"));
     }
@@ -229,6 +246,13 @@ fn check_bucketize(op: OperationRef, warnings: &mut usize) -> Check {
             boundaries[i + 1]
         ));
     }
+    Ok(())
+}
+
+fn check_bucketize(op: OperationRef, warnings: &mut usize) -> Check {
+    let view = emb::BucketizeOp::wrap(op).expect("dispatched by name");
+    let boundaries = attr(view.boundaries())?;
+    check_boundaries(&boundaries)?;
     let input = tensor(view.values(), "values")?;
     if input.rank() != 1 || !(input.elem.is_float() || matches!(input.elem, Elem::Int(32 | 64))) {
         return Err(format!("values must be a rank-1 tensor of floats or i32/i64, got {}", view.values().r#type()));

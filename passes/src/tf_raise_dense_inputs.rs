@@ -9,8 +9,18 @@
 //! OUT: %i, %v, %s = "emb.sparse_from_dense"(%x) {ignore_value = ignore}
 //!
 //! Every `tf.Shape(%x)` of type i64 is the dense shape and takes the result.
+//!
+//! [Pattern: bucketized column] a dense [B, K] float input %x:
+//!   %bz = "tf.Bucketize"(%x) {boundaries}, %b = StridedSlice("tf.Shape"(%bz))[0]
+//!   %j = "tf.Tile"("tf.Range"(0, K, 1), "tf.Pack"(%b))
+//!   values  = "tf.AddV2"("tf.Reshape"(%bz, [-1]), "tf.Mul"(len(boundaries) + 1, %j))
+//!   indices = "tf.Cast"("tf.Transpose"("tf.Pack"(rows, %j), [1, 0]))
+//!             rows = "tf.Reshape"("tf.Tile"("tf.ExpandDims"("tf.Range"(0, %b, 1), 1), [1, K]), [-1])
+//!   dense_shape = "tf.Cast"("tf.Pack"(%b, K))
+//!   -> indices, values, dense_shape = "emb.bucketized_sparse"(%x) {boundaries}
 //! `negative_`: a comparison that is not NotEqual, a GatherNd of another
-//! tensor than the one compared, a non-constant ignore value.
+//! tensor than the one compared, a non-constant ignore value; a bucketized
+//! offset other than len(boundaries) + 1.
 use crate::tf_match::{const_int, const_strings, def_named, i64_type, int_attr, operand, ranked, type_attr, users};
 use melior::{
     ir::{
@@ -37,7 +47,10 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     crate::tf_match::apply(
         PASS.argument,
         root,
-        &[Pattern { root: "tf.GatherNd", generates: &[emb::SparseFromDenseOp::NAME], rewrite: raise }],
+        &[
+            Pattern { root: "tf.GatherNd", generates: &[emb::SparseFromDenseOp::NAME], rewrite: raise },
+            Pattern { root: "tf.AddV2", generates: &[emb::BucketizedSparseOp::NAME], rewrite: raise_bucketized },
+        ],
     )
 }
 
@@ -87,5 +100,111 @@ fn raise(gather: OperationRef, rewriter: PatternRewriter) -> bool {
     }
     base.replace_op_with_values(where_op, &[result(0)]);
     base.replace_op_with_values(gather, &[result(1)]);
+    true
+}
+
+fn same(a: Option<Value>, b: Value) -> bool {
+    a.is_some_and(|a| a.to_raw().ptr == b.to_raw().ptr)
+}
+
+/// `Range(0, limit, 1)` -> limit.
+fn range_limit<'c: 'a, 'a>(value: Value<'c, 'a>) -> Option<Value<'c, 'a>> {
+    let range = def_named(value, "tf.Range")?;
+    (operand(range, 0).and_then(const_int) == Some(0) && operand(range, 2).and_then(const_int) == Some(1))
+        .then(|| operand(range, 1))
+        .flatten()
+}
+
+/// The float boundaries of a tf.Bucketize.
+fn boundaries(op: OperationRef) -> Option<Vec<f64>> {
+    let array = melior::ir::attribute::ArrayAttribute::try_from(op.attribute("boundaries").ok()?).ok()?;
+    (0..array.len())
+        .map(|i| melior::ir::attribute::FloatAttribute::try_from(array.element(i).ok()?).ok().map(|f| f.value()))
+        .collect()
+}
+
+fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(flat), Some(offset)) = (operand(add, 0), operand(add, 1)) else { return false };
+    let Some(reshape) = def_named(flat, "tf.Reshape") else { return false };
+    if operand(reshape, 1).and_then(crate::tf_match::const_ints) != Some(vec![-1]) {
+        return false;
+    }
+    let Some(bz) = operand(reshape, 0) else { return false };
+    let Some(bucketize) = def_named(bz, "tf.Bucketize") else { return false };
+    let (Some(x), Some(bounds)) = (operand(bucketize, 0), boundaries(bucketize)) else { return false };
+    let Some(k) = TensorInfo::of(x.r#type()).filter(|t| t.rank() == 2 && t.elem.is_float()).and_then(|t| t.shape[1]) else {
+        return false;
+    };
+    // offset = (len + 1) * j
+    let Some(mul) = def_named(offset, "tf.Mul") else { return false };
+    let (Some(m0), Some(m1)) = (operand(mul, 0), operand(mul, 1)) else { return false };
+    let (factor, j) = if const_int(m0).is_some() { (const_int(m0), m1) } else { (const_int(m1), m0) };
+    if factor != Some(bounds.len() as i64 + 1) {
+        return false;
+    }
+    // j = Tile(Range(0, K, 1), Pack(batch)), batch = Shape(bz)[0]
+    let Some(tile) = def_named(j, "tf.Tile") else { return false };
+    if operand(tile, 0).and_then(range_limit).and_then(const_int) != Some(k) {
+        return false;
+    }
+    let Some(multiples) = operand(tile, 1).and_then(|v| def_named(v, "tf.Pack")) else { return false };
+    let Some(batch) = operand(multiples, 0) else { return false };
+    let batch_ok = crate::tf_match::element_slice(batch, 0).and_then(|s| def_named(s, "tf.Shape")).is_some_and(|s| same(operand(s, 0), bz));
+    if !batch_ok || multiples.operand_count() != 1 {
+        return false;
+    }
+    // indices = Cast(Transpose(Pack(rows, j), [1, 0])) among j's users.
+    let rows_ok = |rows: Value| -> bool {
+        (|| {
+            let reshape = def_named(rows, "tf.Reshape")?;
+            (operand(reshape, 1).and_then(crate::tf_match::const_ints)? == vec![-1]).then_some(())?;
+            let tile = def_named(operand(reshape, 0)?, "tf.Tile")?;
+            (operand(tile, 1).and_then(crate::tf_match::const_ints)? == vec![1, k]).then_some(())?;
+            let expand = def_named(operand(tile, 0)?, "tf.ExpandDims")?;
+            (operand(expand, 1).and_then(const_int)? == 1).then_some(())?;
+            same(Some(range_limit(operand(expand, 0)?)?), batch).then_some(())
+        })()
+        .is_some()
+    };
+    let indices = users(j).into_iter().find_map(|pack| {
+        if crate::tf_match::name_of(pack) != "tf.Pack" || pack.operand_count() != 2 || !same(operand(pack, 1), j) || !rows_ok(operand(pack, 0)?) {
+            return None;
+        }
+        let packed = crate::tf_match::result(pack, 0)?;
+        let transpose = users(packed).into_iter().find(|t| {
+            crate::tf_match::name_of(*t) == "tf.Transpose" && operand(*t, 1).and_then(crate::tf_match::const_ints) == Some(vec![1, 0])
+        })?;
+        let transposed = crate::tf_match::result(transpose, 0)?;
+        users(transposed).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
+    });
+    // dense_shape = Cast(Pack(batch, K)) among batch's users.
+    let shape = users(batch).into_iter().find_map(|pack| {
+        let ok = crate::tf_match::name_of(pack) == "tf.Pack"
+            && pack.operand_count() == 2
+            && same(operand(pack, 0), batch)
+            && operand(pack, 1).and_then(const_int) == Some(k);
+        if !ok {
+            return None;
+        }
+        users(crate::tf_match::result(pack, 0)?).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
+    });
+    let (Some(indices), Some(shape)) = (indices, shape) else { return false };
+
+    let context_ref = add.context();
+    let context = unsafe { context_ref.to_ref() };
+    let i64t = i64_type(context);
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_after_value(x);
+    let sparse = base.insert(emb::bucketized_sparse(
+        context,
+        bucketize.location(),
+        x,
+        &bounds,
+        [ranked(&[-1, 2], i64t), ranked(&[-1], i64t), ranked(&[2], i64t)],
+    ));
+    let result = |i: usize| -> Value { sparse.result(i).unwrap().into() };
+    base.replace_op_with_values(indices, &[result(0)]);
+    base.replace_op_with_values(shape, &[result(2)]);
+    base.replace_op_with_values(add, &[result(1)]);
     true
 }

@@ -7,7 +7,8 @@
 //!                       %y = "tf.GatherV2"(%x, %keep, 0)     (%x = %ids or their indices)
 //!                  OUT: %y = %x                               when range(%ids) >= 0
 //!
-//! Ranges: `emb.hash_bucket` is [0, N); `emb.bucketize` is [0, #boundaries];
+//! Ranges: `emb.hash_bucket` is [0, N); `emb.bucketize` is [0, #boundaries],
+//! the ids of `emb.bucketized_sparse` are >= 0;
 //! `emb.range_filter` with a default is [lo, hi); `emb.vocabulary` is
 //! [0, #keys + OOV buckets) with OOV buckets or a default >= 0 (a default of
 //! -1 is not); a function argument
@@ -48,6 +49,8 @@ pub fn lower_bound(value: Value) -> Option<i64> {
     let op = def(value)?;
     match name_of(op).as_str() {
         "emb.hash_bucket" | "emb.bucketize" | "tf.StringToHashBucketFast" | "tf.Bucketize" => Some(0),
+        // Its values (result 1) are bucket + j * (len + 1) >= 0.
+        "emb.bucketized_sparse" => (crate::tf_match::result_number(value) == 1).then_some(0),
         "emb.range_filter" => {
             let filter = emb::RangeFilterOp::wrap(op)?;
             match filter.mode().ok()? {

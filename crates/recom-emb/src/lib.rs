@@ -424,6 +424,23 @@ pub fn sparse_from_dense<'c>(
     )
 }
 
+/// `emb.bucketized_sparse`: every entry of a dense [B, K] float input as an
+/// id, bucket(x[r, j]) + j * (len(boundaries) + 1).
+pub fn bucketized_sparse<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    boundaries: &[f64],
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    build(
+        OperationBuilder::new(BucketizedSparseOp::NAME, location)
+            .add_operands(&[dense])
+            .add_attributes(&[kit::named(context, "boundaries", kit::f64_array(context, boundaries))])
+            .add_results(&results),
+    )
+}
+
 /// `emb.coo_rows`: CSR row offsets of a COO sparse tensor.
 pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
     build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&[indices, dense_shape]).add_results(&[result]))
@@ -485,6 +502,19 @@ impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
         melior::ir::attribute::IntegerAttribute::try_from(attr)
             .map(|i| IgnoreValue::I64(i.value()))
             .map_err(|_| AttrError::new("ignore_value", "must be an integer or a string"))
+    }
+}
+
+op_view!(
+    /// `emb.bucketized_sparse`.
+    BucketizedSparseOp, "emb.bucketized_sparse"
+);
+impl<'c, 'a> BucketizedSparseOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn boundaries(&self) -> Result<Vec<f64>, AttrError> {
+        kit::f64_array_attr(&self.0, "boundaries")
     }
 }
 

@@ -71,17 +71,21 @@ pub enum Ignore {
 }
 
 /// A column's raw values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Values {
     /// Input `n` (a SparseTensor's `values`).
     Feed(usize),
     /// The entries of the dense [B, N] input `feed` that are not `ignore`,
     /// row-major (`emb.sparse_from_dense`).
     Dense { feed: usize, ignore: Ignore },
+    /// Every entry of the dense [B, K] float input `feed`, bucketized:
+    /// bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the number of
+    /// boundaries <= v in f32 (`emb.bucketized_sparse`).
+    Bucketized { feed: usize, boundaries: Vec<f64> },
 }
 
 /// Where a column's ids come from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum IdSource {
     /// The values as they are (integers).
     Values(Values),
@@ -103,7 +107,7 @@ impl IdSource {
 }
 
 /// Where a column's row offsets come from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RowSource {
     /// Input `n` holds the B + 1 offsets.
     Feed(usize),
@@ -112,6 +116,8 @@ pub enum RowSource {
     Coo { indices: usize, dense_shape: usize },
     /// The rows of a dense [B, N] input without its `ignore` entries.
     Dense { feed: usize, ignore: Ignore },
+    /// Every entry of a dense [B, K] input: K per row.
+    Every { feed: usize },
 }
 
 /// Why a request's inputs are rejected.
@@ -187,12 +193,20 @@ fn raw_values<'f>(values: &Values, specs: &[FeedSpec], feeds: &'f [Feed]) -> Res
             Feed::Str { data, .. } => Raw::Str(data.iter().map(|s| s.as_slice()).filter(|s| is_kept(ignore, None, Some(s))).collect()),
             Feed::F32 { .. } => return Err(bad(&specs[*feed], "expected integer or string ids, got floats")),
         },
+        Values::Bucketized { feed, boundaries } => match &feeds[*feed] {
+            Feed::F32 { shape, data } if shape.len() == 2 => {
+                let (k, stride) = (shape[1], boundaries.len() as i64 + 1);
+                let bucket = |v: f32| boundaries.partition_point(|&b| b <= v as f64) as i64;
+                Raw::I64(data.iter().enumerate().map(|(i, &v)| bucket(v) + (i % k) as i64 * stride).collect::<Vec<_>>().into())
+            }
+            _ => return Err(bad(&specs[*feed], "a bucketized column needs a [batch, k] float input")),
+        },
     })
 }
 
 fn feed_of(values: &Values) -> usize {
     match values {
-        Values::Feed(n) | Values::Dense { feed: n, .. } => *n,
+        Values::Feed(n) | Values::Dense { feed: n, .. } | Values::Bucketized { feed: n, .. } => *n,
     }
 }
 
@@ -301,6 +315,10 @@ pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) ->
                     Some(*indices),
                 ),
                 RowSource::Dense { feed, ignore } => (dense_rows(&specs[*feed], &feeds[*feed], ignore)?, None),
+                RowSource::Every { feed } => match feeds[*feed].shape() {
+                    &[rows, k] => ((0..=rows).map(|r| (r * k) as i64).collect(), None),
+                    shape => return Err(bad(&specs[*feed], format!("expected a [batch, k] input, got shape {shape:?}"))),
+                },
             };
             if let Some(indices) = coo_indices {
                 let entries = feeds[indices].len() / 2;
@@ -392,6 +410,18 @@ mod tests {
         let got = prepare(&specs, &[ColumnSources { ids: &ids, rows: &rows, weights: None }], &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 1, -1]);
         assert_eq!(got[0].offsets, vec![0, 1, 1, 3]);
+    }
+
+    #[test]
+    fn bucketized_entries_offset_by_position() {
+        let specs = vec![FeedSpec { name: "geo".into(), dtype: FeedType::F32, shape: Some(vec![-1, 2]) }];
+        let feeds = vec![Feed::F32 { shape: vec![2, 2], data: vec![-2.0, 0.0, 0.5, 9.0] }];
+        let ids = IdSource::Values(Values::Bucketized { feed: 0, boundaries: vec![0.0, 0.5] });
+        let rows = RowSource::Every { feed: 0 };
+        let got = prepare(&specs, &[ColumnSources { ids: &ids, rows: &rows, weights: None }], &feeds).unwrap();
+        // buckets: -2 -> 0, 0 -> 1 (on the boundary), 0.5 -> 2, 9 -> 2; + j * 3
+        assert_eq!(got[0].ids, vec![0, 1 + 3, 2, 2 + 3]);
+        assert_eq!(got[0].offsets, vec![0, 2, 4]);
     }
 
     #[test]

@@ -96,10 +96,14 @@ fn values_source(value: Value) -> Option<Values> {
     if let Some(n) = argument_number(value) {
         return Some(Values::Feed(n));
     }
-    let dense = recom_emb::SparseFromDenseOp::wrap(defining(value)?)?;
     if OperationResult::try_from(value).ok()?.result_number() != 1 {
         return None;
     }
+    let op = defining(value)?;
+    if let Some(bucketized) = recom_emb::BucketizedSparseOp::wrap(op) {
+        return Some(Values::Bucketized { feed: argument_number(bucketized.dense())?, boundaries: bucketized.boundaries().ok()? });
+    }
+    let dense = recom_emb::SparseFromDenseOp::wrap(op)?;
     Some(Values::Dense { feed: argument_number(dense.dense())?, ignore: ignore_of(&dense)? })
 }
 
@@ -145,11 +149,15 @@ fn row_source(value: Value) -> Option<RowSource> {
     if let (Some(i), Some(s)) = (argument_number(indices), argument_number(shape)) {
         return Some(RowSource::Coo { indices: i, dense_shape: s });
     }
-    // Both from one emb.sparse_from_dense (results 0 and 2).
-    let dense = recom_emb::SparseFromDenseOp::wrap(defining(indices)?)?;
-    let same_op = defining(shape).is_some_and(|d| d.to_raw().ptr == dense.op().to_raw().ptr);
+    // Both from one emb.sparse_from_dense / emb.bucketized_sparse (results 0 and 2).
+    let op = defining(indices)?;
+    let same_op = defining(shape).is_some_and(|d| d.to_raw().ptr == op.to_raw().ptr);
     let numbers = (OperationResult::try_from(indices).ok()?.result_number(), OperationResult::try_from(shape).ok()?.result_number());
     (same_op && numbers == (0, 2)).then_some(())?;
+    if let Some(bucketized) = recom_emb::BucketizedSparseOp::wrap(op) {
+        return Some(RowSource::Every { feed: argument_number(bucketized.dense())? });
+    }
+    let dense = recom_emb::SparseFromDenseOp::wrap(op)?;
     Some(RowSource::Dense { feed: argument_number(dense.dense())?, ignore: ignore_of(&dense)? })
 }
 
