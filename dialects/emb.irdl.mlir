@@ -83,7 +83,8 @@ irdl.dialect @emb {
   // (TensorFlow's to_sparse_input for dense categorical inputs): indices [M, 2]
   // of the entries != ignore_value in row-major order, their values, and
   // dense_shape [B, N]. Runs on the host (the runtime's host program).
-  //   attrs: ignore_value : i64 (integer input) or string (!tf.string input)
+  //   attrs: ignore_value : i64 (integer input) or string (!tf.string input),
+  //          or unit: keep every entry (dense inputs of a cross)
   irdl.operation @sparse_from_dense {
     %in = irdl.base "!builtin.tensor"
     %indices = irdl.base "!builtin.tensor"
@@ -108,6 +109,36 @@ irdl.dialect @emb {
     irdl.attributes { "boundaries" = %b }
     irdl.operands(dense: %in)
     irdl.results(indices: %indices, values: %values, dense_shape: %shape)
+  }
+  // FarmHash Fingerprint64 of each string, as i64 bits (the feature hash
+  // TensorFlow's hashed SparseCross uses for strings). Runs on the host.
+  irdl.operation @fingerprint {
+    %in = irdl.base "!builtin.tensor"
+    %out = irdl.base "!builtin.tensor"
+    irdl.operands(values: %in)
+    irdl.results(result: %out)
+  }
+  // Hashed feature cross of C SparseTensors [B, *] whose values are feature
+  // hashes (i64; strings through emb.fingerprint), TensorFlow's SparseCross
+  // with hashed_output: per row, every combination of one entry of each input
+  // (the last input varies fastest), h = hash_key, then for each input
+  // h = FingerprintCat64(h, feature); id = h mod num_buckets (unsigned).
+  // Result: the crossed SparseTensor (indices [N, 2], ids [N], dense_shape
+  // [B, max combinations]). Runs on the host.
+  //   operands: C indices, C values, C dense shapes
+  //   attrs: num_buckets : i64 > 0, hash_key : i64 (a u64's bits)
+  irdl.operation @cross_hashed {
+    %indices = irdl.base "!builtin.tensor"
+    %values = irdl.base "!builtin.tensor"
+    %shapes = irdl.base "!builtin.tensor"
+    %oi = irdl.base "!builtin.tensor"
+    %ov = irdl.base "!builtin.tensor"
+    %os = irdl.base "!builtin.tensor"
+    %n = irdl.base "#builtin.integer"
+    %k = irdl.base "#builtin.integer"
+    irdl.attributes { "num_buckets" = %n, "hash_key" = %k }
+    irdl.operands(indices: variadic %indices, values: variadic %values, dense_shapes: variadic %shapes)
+    irdl.results(out_indices: %oi, out_values: %ov, out_dense_shape: %os)
   }
   // CSR row offsets of a TensorFlow SparseTensor in COO form: indices
   // [N, 2] (row, position) in canonical row-major order and dense_shape [2].

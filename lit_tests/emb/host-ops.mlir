@@ -31,3 +31,12 @@ func.func @bucketized(%x: tensor<?x2xf32>) -> tensor<?xi64> {
   %s:3 = "emb.bucketized_sparse"(%x) {boundaries = array<f64: 1.0, 2.0>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return %s#1 : tensor<?xi64>
 }
+
+// CHECK-LABEL: func.func @cross
+// CHECK: "emb.fingerprint"
+// CHECK: "emb.cross_hashed"({{.+}}) {hash_key = 7 : i64, num_buckets = 10 : i64, operandSegmentSizes = array<i32: 2, 2, 2>}
+func.func @cross(%i: tensor<?x2xi64>, %s: tensor<?x!tf.string>, %v: tensor<?xi64>, %shape: tensor<2xi64>) -> tensor<?xi64> {
+  %f = "emb.fingerprint"(%s) : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %x:3 = "emb.cross_hashed"(%i, %i, %f, %v, %shape, %shape) {num_buckets = 10 : i64, hash_key = 7 : i64, operandSegmentSizes = array<i32: 2, 2, 2>} : (tensor<?x2xi64>, tensor<?x2xi64>, tensor<?xi64>, tensor<?xi64>, tensor<2xi64>, tensor<2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return %x#1 : tensor<?xi64>
+}

@@ -62,3 +62,19 @@ func.func @bucketized_unsorted(%x: tensor<?x2xf32>) {
   %s:3 = "emb.bucketized_sparse"(%x) {boundaries = array<f64: 2.0, 1.0>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return
 }
+
+// -----
+
+func.func @cross_one_input(%i: tensor<?x2xi64>, %v: tensor<?xi64>, %shape: tensor<2xi64>) {
+  // expected-error@+1 {{'emb.cross_hashed' op needs at least 2 inputs of (indices, values, dense_shape), got 3 operands}}
+  %x:3 = "emb.cross_hashed"(%i, %v, %shape) {num_buckets = 10 : i64, hash_key = 7 : i64, operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}
+
+// -----
+
+func.func @fingerprint_ints(%v: tensor<?xi64>) {
+  // expected-error@+1 {{'emb.fingerprint' op values must be a rank-1 tensor of !tf.string, got tensor<?xi64>}}
+  %f = "emb.fingerprint"(%v) : (tensor<?xi64>) -> tensor<?xi64>
+  return
+}

@@ -12,6 +12,7 @@ pub mod recom_verify;
 pub mod tf_check_raised;
 pub mod tf_erase_dead;
 pub mod tf_match;
+pub mod tf_raise_cross;
 pub mod tf_raise_dense_inputs;
 pub mod tf_raise_feeds;
 pub mod tf_raise_id_transforms;
@@ -33,6 +34,7 @@ pub const PASSES: &[&PassDef] = &[
     &recom_verify::PASS,
     &tf_check_raised::PASS,
     &tf_erase_dead::PASS,
+    &tf_raise_cross::PASS,
     &tf_raise_dense_inputs::PASS,
     &tf_raise_feeds::PASS,
     &tf_raise_id_transforms::PASS,

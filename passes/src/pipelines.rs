@@ -80,6 +80,7 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             "tf-remove-identity",
             "func.func(tf-raise-feeds)",
             "tf-raise-dense-inputs",
+            "tf-raise-cross",
             "tf-remove-unique",
             "tf-raise-id-transforms",
             "tf-remove-prune",

@@ -48,6 +48,8 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             "emb.coo_rows" => check_coo_rows(op),
             "emb.sparse_from_dense" => check_sparse_from_dense(op),
             "emb.bucketized_sparse" => check_bucketized_sparse(op),
+            "emb.fingerprint" => check_fingerprint(op),
+            "emb.cross_hashed" => check_cross_hashed(op),
             "emb.bucketize" => check_bucketize(op, &mut warnings),
             "emb.range_filter" => check_range_filter(op),
             "emb.lookup" => check_lookup(op),
@@ -181,6 +183,7 @@ fn check_sparse_from_dense(op: OperationRef) -> Check {
     let fits = match ignore {
         emb::IgnoreValue::I64(_) => matches!(dense.elem, Elem::Int(32 | 64)),
         emb::IgnoreValue::Str(_) => dense.elem == Elem::Str,
+        emb::IgnoreValue::KeepAll => matches!(dense.elem, Elem::Int(64) | Elem::Str),
     };
     if dense.rank() != 2 || !fits {
         return Err(format!(
@@ -215,6 +218,36 @@ fn check_bucketized_sparse(op: OperationRef) -> Check {
     }
     int_vector(result(1), "values", &[64])?;
     int_vector(result(2), "dense_shape", &[64])?;
+    Ok(())
+}
+
+fn check_fingerprint(op: OperationRef) -> Check {
+    let view = emb::FingerprintOp::wrap(op).expect("dispatched by name");
+    let input = tensor(view.values(), "values")?;
+    if input.rank() != 1 || input.elem != Elem::Str {
+        return Err(format!("values must be a rank-1 tensor of !tf.string, got {}", view.values().r#type()));
+    }
+    ids_result(op, &input)
+}
+
+fn check_cross_hashed(op: OperationRef) -> Check {
+    let view = emb::CrossHashedOp::wrap(op).expect("dispatched by name");
+    let buckets = attr(view.num_buckets())?;
+    if buckets <= 0 {
+        return Err(format!("attribute 'num_buckets' must be positive, got {buckets}"));
+    }
+    attr(view.hash_key())?;
+    if op.operand_count() % 3 != 0 || op.operand_count() < 6 {
+        return Err(format!("needs at least 2 inputs of (indices, values, dense_shape), got {} operands", op.operand_count()));
+    }
+    for (k, [indices, values, shape]) in view.inputs().into_iter().enumerate() {
+        let i = tensor(indices, "indices")?;
+        if i.rank() != 2 || i.elem != Elem::Int(64) {
+            return Err(format!("input {k}: indices must be a [N, 2] tensor of i64, got {}", indices.r#type()));
+        }
+        int_vector(values, &format!("input {k}: values (feature hashes)"), &[64])?;
+        int_vector(shape, &format!("input {k}: dense_shape"), &[64])?;
+    }
     Ok(())
 }
 

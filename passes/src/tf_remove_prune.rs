@@ -51,6 +51,8 @@ pub fn lower_bound(value: Value) -> Option<i64> {
         "emb.hash_bucket" | "emb.bucketize" | "tf.StringToHashBucketFast" | "tf.Bucketize" => Some(0),
         // Its values (result 1) are bucket + j * (len + 1) >= 0.
         "emb.bucketized_sparse" => (crate::tf_match::result_number(value) == 1).then_some(0),
+        // Crossed ids are h mod num_buckets.
+        "emb.cross_hashed" => (crate::tf_match::result_number(value) == 1).then_some(0),
         "emb.range_filter" => {
             let filter = emb::RangeFilterOp::wrap(op)?;
             match filter.mode().ok()? {

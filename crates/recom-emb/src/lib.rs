@@ -401,6 +401,8 @@ pub fn vocabulary<'c>(
 pub enum IgnoreValue {
     I64(i64),
     Str(String),
+    /// Nothing is missing: every entry is kept (`ignore_value = unit`).
+    KeepAll,
 }
 
 /// `emb.sparse_from_dense`: (indices, values, dense_shape) of the entries of
@@ -415,6 +417,7 @@ pub fn sparse_from_dense<'c>(
     let ignore = match ignore {
         IgnoreValue::I64(v) => kit::i64(context, *v),
         IgnoreValue::Str(s) => kit::string(context, s),
+        IgnoreValue::KeepAll => melior::ir::Attribute::unit(context),
     };
     build(
         OperationBuilder::new(SparseFromDenseOp::NAME, location)
@@ -437,6 +440,37 @@ pub fn bucketized_sparse<'c>(
         OperationBuilder::new(BucketizedSparseOp::NAME, location)
             .add_operands(&[dense])
             .add_attributes(&[kit::named(context, "boundaries", kit::f64_array(context, boundaries))])
+            .add_results(&results),
+    )
+}
+
+/// `emb.fingerprint`: Fingerprint64 of each string as i64 bits.
+pub fn fingerprint<'c>(location: Location<'c>, values: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
+    build(OperationBuilder::new(FingerprintOp::NAME, location).add_operands(&[values]).add_results(&[result]))
+}
+
+/// `emb.cross_hashed`: the hashed cross of `inputs` (indices, values,
+/// dense_shape each).
+pub fn cross_hashed<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    inputs: &[[Value<'c, '_>; 3]],
+    num_buckets: i64,
+    hash_key: u64,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    let mut operands: Vec<Value> = inputs.iter().map(|i| i[0]).collect();
+    operands.extend(inputs.iter().map(|i| i[1]));
+    operands.extend(inputs.iter().map(|i| i[2]));
+    let n = inputs.len() as i32;
+    build(
+        OperationBuilder::new(CrossHashedOp::NAME, location)
+            .add_operands(&operands)
+            .add_attributes(&[
+                kit::named(context, "num_buckets", kit::i64(context, num_buckets)),
+                kit::named(context, "hash_key", kit::i64(context, hash_key as i64)),
+                kit::named(context, "operandSegmentSizes", kit::i32_array(context, &[n, n, n])),
+            ])
             .add_results(&results),
     )
 }
@@ -499,6 +533,9 @@ impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
         if let Some(s) = kit::string_value(attr) {
             return Ok(IgnoreValue::Str(s.into_owned()));
         }
+        if unsafe { mlir_sys::mlirAttributeIsAUnit(attr.to_raw()) } {
+            return Ok(IgnoreValue::KeepAll);
+        }
         melior::ir::attribute::IntegerAttribute::try_from(attr)
             .map(|i| IgnoreValue::I64(i.value()))
             .map_err(|_| AttrError::new("ignore_value", "must be an integer or a string"))
@@ -515,6 +552,34 @@ impl<'c, 'a> BucketizedSparseOp<'c, 'a> {
     }
     pub fn boundaries(&self) -> Result<Vec<f64>, AttrError> {
         kit::f64_array_attr(&self.0, "boundaries")
+    }
+}
+
+op_view!(
+    /// `emb.fingerprint`.
+    FingerprintOp, "emb.fingerprint"
+);
+impl<'c, 'a> FingerprintOp<'c, 'a> {
+    pub fn values(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+}
+
+op_view!(
+    /// `emb.cross_hashed`.
+    CrossHashedOp, "emb.cross_hashed"
+);
+impl<'c, 'a> CrossHashedOp<'c, 'a> {
+    pub fn num_buckets(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "num_buckets")
+    }
+    pub fn hash_key(&self) -> Result<u64, AttrError> {
+        kit::i64_attr(&self.0, "hash_key").map(|k| k as u64)
+    }
+    /// The crossed inputs, (indices, values, dense_shape) each.
+    pub fn inputs(&self) -> Vec<[Value<'c, 'a>; 3]> {
+        let n = melior::ir::operation::OperationLike::operand_count(&self.0) / 3;
+        (0..n).map(|i| [self.operand(i), self.operand(n + i), self.operand(2 * n + i)]).collect()
     }
 }
 

@@ -68,6 +68,8 @@ pub enum Keys {
 pub enum Ignore {
     I64(i64),
     Str(String),
+    /// Nothing is missing: every entry is kept.
+    KeepAll,
 }
 
 /// A column's raw values.
@@ -96,14 +98,39 @@ pub enum IdSource {
     /// Fingerprint64(key as a string) mod `oov_buckets` if there are OOV
     /// buckets, else `default`.
     Vocabulary { values: Values, keys: Keys, default: i64, oov_buckets: u64 },
+    /// TensorFlow's hashed SparseCross of several sparse inputs (ids and
+    /// rows together; the column's rows are [`RowSource::Cross`]).
+    Cross { inputs: Vec<CrossInput>, num_buckets: u64, hash_key: u64 },
+}
+
+/// One input of a cross: its values (feature hashes: Fingerprint64 of
+/// strings when `fingerprint`, integers as they are) and its rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossInput {
+    pub values: Values,
+    pub fingerprint: bool,
+    pub rows: RowSource,
 }
 
 impl IdSource {
+    /// The values whose input names errors about the column's ids.
     fn values(&self) -> &Values {
         match self {
             IdSource::Values(v) | IdSource::Hash { values: v, .. } | IdSource::Vocabulary { values: v, .. } => v,
+            IdSource::Cross { inputs, .. } => &inputs[0].values,
         }
     }
+}
+
+/// TensorFlow's FingerprintCat64: combines two 64-bit fingerprints.
+pub fn fingerprint_cat64(fp1: u64, fp2: u64) -> u64 {
+    const MUL: u64 = 0xc6a4a7935bd1e995;
+    let shift_mix = |v: u64| v ^ (v >> 47);
+    let mut result = fp1 ^ MUL;
+    result ^= shift_mix(fp2.wrapping_mul(MUL)).wrapping_mul(MUL);
+    result = result.wrapping_mul(MUL);
+    result = shift_mix(result).wrapping_mul(MUL);
+    shift_mix(result)
 }
 
 /// Where a column's row offsets come from.
@@ -118,6 +145,8 @@ pub enum RowSource {
     Dense { feed: usize, ignore: Ignore },
     /// Every entry of a dense [B, K] input: K per row.
     Every { feed: usize },
+    /// The rows of the crossed SparseTensor ([`IdSource::Cross`]).
+    Cross,
 }
 
 /// Why a request's inputs are rejected.
@@ -178,6 +207,7 @@ fn is_kept(ignore: &Ignore, i: Option<i64>, s: Option<&[u8]>) -> bool {
     match ignore {
         Ignore::I64(v) => i != Some(*v),
         Ignore::Str(v) => s != Some(v.as_bytes()),
+        Ignore::KeepAll => true,
     }
 }
 
@@ -211,6 +241,9 @@ fn feed_of(values: &Values) -> usize {
 }
 
 fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i64>, HostError> {
+    if let IdSource::Cross { .. } = source {
+        unreachable!("crosses make ids and rows together (cross_of)");
+    }
     let raw = raw_values(source.values(), specs, feeds)?;
     let spec = &specs[feed_of(source.values())];
     Ok(match (source, raw) {
@@ -218,6 +251,7 @@ fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i
         (IdSource::Values(_), Raw::Str(_)) => return Err(bad(spec, "string ids need a hash or a vocabulary")),
         (IdSource::Hash { buckets, .. }, Raw::Str(v)) => v.iter().map(|s| fingerprint_mod(s, *buckets)).collect(),
         (IdSource::Hash { buckets, .. }, Raw::I64(v)) => v.iter().map(|x| fingerprint_mod(x.to_string().as_bytes(), *buckets)).collect(),
+        (IdSource::Cross { .. }, _) => unreachable!("handled above"),
         (IdSource::Vocabulary { keys, default, oov_buckets, .. }, raw) => {
             let size = match keys {
                 Keys::Str(k) => k.len(),
@@ -293,6 +327,77 @@ fn coo_rows(indices_spec: &FeedSpec, indices: &Feed, shape_spec: &FeedSpec, shap
     Ok(offsets)
 }
 
+/// Row offsets from a row source (not a cross), and the indices feed whose
+/// entry count must match the values.
+fn rows_of(rows: &RowSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<(Vec<i64>, Option<usize>), HostError> {
+    Ok(match rows {
+        RowSource::Feed(n) => (ints(&specs[*n], &feeds[*n])?.to_vec(), None),
+        RowSource::Coo { indices, dense_shape } => {
+            (coo_rows(&specs[*indices], &feeds[*indices], &specs[*dense_shape], &feeds[*dense_shape])?, Some(*indices))
+        }
+        RowSource::Dense { feed, ignore } => (dense_rows(&specs[*feed], &feeds[*feed], ignore)?, None),
+        RowSource::Every { feed } => match feeds[*feed].shape() {
+            &[rows, k] => ((0..=rows).map(|r| (r * k) as i64).collect(), None),
+            shape => return Err(bad(&specs[*feed], format!("expected a [batch, k] input, got shape {shape:?}"))),
+        },
+        RowSource::Cross => unreachable!("crosses make ids and rows together (cross_of)"),
+    })
+}
+
+/// The crossed column: every combination of one entry per input in each row
+/// (last input fastest), hashed like TensorFlow's SparseCross.
+fn cross_of(inputs: &[CrossInput], num_buckets: u64, hash_key: u64, specs: &[FeedSpec], feeds: &[Feed]) -> Result<(Vec<i64>, Vec<i64>), HostError> {
+    let mut columns = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let spec = &specs[feed_of(&input.values)];
+        let hashes: Vec<u64> = match (raw_values(&input.values, specs, feeds)?, input.fingerprint) {
+            (Raw::Str(v), true) => v.iter().map(|s| farmhash::fingerprint64(s)).collect(),
+            (Raw::I64(v), false) => v.iter().map(|&x| x as u64).collect(),
+            _ => return Err(bad(spec, "a crossed input must be strings (fingerprinted) or integers")),
+        };
+        let (offsets, _) = rows_of(&input.rows, specs, feeds)?;
+        if *offsets.last().unwrap_or(&0) != hashes.len() as i64 {
+            return Err(bad(spec, format!("{} values for {} entries of the sparse input", hashes.len(), offsets.last().unwrap_or(&0))));
+        }
+        columns.push((hashes, offsets));
+    }
+    let batch = columns[0].1.len() - 1;
+    if let Some((k, _)) = columns.iter().enumerate().find(|(_, c)| c.1.len() - 1 != batch) {
+        return Err(bad(&specs[feed_of(&inputs[k].values)], format!("batch of {} rows, but the first crossed input has {batch}", columns[k].1.len() - 1)));
+    }
+    let mut ids = Vec::new();
+    let mut offsets = vec![0i64];
+    let mut position = vec![0usize; columns.len()];
+    for r in 0..batch {
+        let counts: Vec<usize> = columns.iter().map(|(_, o)| (o[r + 1] - o[r]) as usize).collect();
+        if counts.iter().all(|&c| c > 0) {
+            position.iter_mut().for_each(|p| *p = 0);
+            'combinations: loop {
+                let mut h = hash_key;
+                for (c, (hashes, o)) in columns.iter().enumerate() {
+                    h = fingerprint_cat64(h, hashes[o[r] as usize + position[c]]);
+                }
+                ids.push((h % num_buckets) as i64);
+                // Next combination, the last input fastest.
+                let mut c = columns.len();
+                loop {
+                    if c == 0 {
+                        break 'combinations;
+                    }
+                    c -= 1;
+                    position[c] += 1;
+                    if position[c] < counts[c] {
+                        break;
+                    }
+                    position[c] = 0;
+                }
+            }
+        }
+        offsets.push(ids.len() as i64);
+    }
+    Ok((ids, offsets))
+}
+
 /// One column's inputs and their sources.
 pub struct ColumnSources<'p> {
     pub ids: &'p IdSource,
@@ -307,19 +412,12 @@ pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) ->
     columns
         .par_iter()
         .map(|column| {
+            if let IdSource::Cross { inputs, num_buckets, hash_key } = column.ids {
+                let (ids, offsets) = cross_of(inputs, *num_buckets, *hash_key, specs, feeds)?;
+                return Ok(ColumnInput { ids, offsets, weights: None });
+            }
             let ids = ids_of(column.ids, specs, feeds)?;
-            let (offsets, coo_indices) = match column.rows {
-                RowSource::Feed(n) => (ints(&specs[*n], &feeds[*n])?.to_vec(), None),
-                RowSource::Coo { indices, dense_shape } => (
-                    coo_rows(&specs[*indices], &feeds[*indices], &specs[*dense_shape], &feeds[*dense_shape])?,
-                    Some(*indices),
-                ),
-                RowSource::Dense { feed, ignore } => (dense_rows(&specs[*feed], &feeds[*feed], ignore)?, None),
-                RowSource::Every { feed } => match feeds[*feed].shape() {
-                    &[rows, k] => ((0..=rows).map(|r| (r * k) as i64).collect(), None),
-                    shape => return Err(bad(&specs[*feed], format!("expected a [batch, k] input, got shape {shape:?}"))),
-                },
-            };
+            let (offsets, coo_indices) = rows_of(column.rows, specs, feeds)?;
             if let Some(indices) = coo_indices {
                 let entries = feeds[indices].len() / 2;
                 if entries != ids.len() {
@@ -422,6 +520,34 @@ mod tests {
         // buckets: -2 -> 0, 0 -> 1 (on the boundary), 0.5 -> 2, 9 -> 2; + j * 3
         assert_eq!(got[0].ids, vec![0, 1 + 3, 2, 2 + 3]);
         assert_eq!(got[0].offsets, vec![0, 2, 4]);
+    }
+
+    #[test]
+    fn fingerprint_cat64_mixes_both_inputs() {
+        // Not commutative, and sensitive to either side.
+        assert_ne!(fingerprint_cat64(1, 2), fingerprint_cat64(2, 1));
+        assert_ne!(fingerprint_cat64(1, 2), fingerprint_cat64(1, 3));
+    }
+
+    #[test]
+    fn cross_enumerates_combinations_last_input_fastest() {
+        let specs = vec![
+            FeedSpec { name: "a".into(), dtype: FeedType::I64, shape: Some(vec![-1, 2]) },
+            FeedSpec { name: "b".into(), dtype: FeedType::Str, shape: Some(vec![-1, 1]) },
+        ];
+        let feeds = vec![
+            Feed::I64 { shape: vec![2, 2], data: vec![7, 8, -1, -1] },
+            Feed::Str { shape: vec![2, 1], data: vec![b"x".to_vec(), b"y".to_vec()] },
+        ];
+        let a = CrossInput { values: Values::Dense { feed: 0, ignore: Ignore::I64(-1) }, fingerprint: false, rows: RowSource::Dense { feed: 0, ignore: Ignore::I64(-1) } };
+        let b = CrossInput { values: Values::Dense { feed: 1, ignore: Ignore::KeepAll }, fingerprint: true, rows: RowSource::Dense { feed: 1, ignore: Ignore::KeepAll } };
+        let ids = IdSource::Cross { inputs: vec![a, b], num_buckets: 1000, hash_key: 42 };
+        let got = prepare(&specs, &[ColumnSources { ids: &ids, rows: &RowSource::Cross, weights: None }], &feeds).unwrap();
+        let x = farmhash::fingerprint64(b"x");
+        let expect = |v: u64| (fingerprint_cat64(fingerprint_cat64(42, v), x) % 1000) as i64;
+        // Row 0: (7, x), (8, x); row 1 has no entry of a: no cross.
+        assert_eq!(got[0].ids, vec![expect(7), expect(8)]);
+        assert_eq!(got[0].offsets, vec![0, 2, 2]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use melior::{
 use recom_emb::{kernel_meta, FusedColumnsOp, PackInputsOp, PackedTable, PackedTablesOp};
 use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 use recom_runtime::{
-    host::{FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values},
+    host::{CrossInput, FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values},
     plan::{ColumnPlan, FilterPlan, Plan, TableSlot},
 };
 
@@ -111,6 +111,7 @@ fn ignore_of(dense: &recom_emb::SparseFromDenseOp) -> Option<Ignore> {
     Some(match dense.ignore_value().ok()? {
         recom_emb::IgnoreValue::I64(v) => Ignore::I64(v),
         recom_emb::IgnoreValue::Str(s) => Ignore::Str(s),
+        recom_emb::IgnoreValue::KeepAll => Ignore::KeepAll,
     })
 }
 
@@ -121,6 +122,23 @@ fn id_source(value: Value) -> Option<IdSource> {
         return Some(IdSource::Values(values));
     }
     let op = defining(value)?;
+    if let Some(cross) = recom_emb::CrossHashedOp::wrap(op) {
+        if OperationResult::try_from(value).ok()?.result_number() != 1 {
+            return None;
+        }
+        let inputs = cross
+            .inputs()
+            .into_iter()
+            .map(|[indices, values, shape]| {
+                let (values, fingerprint) = match defining(values).and_then(recom_emb::FingerprintOp::wrap) {
+                    Some(f) => (f.values(), true),
+                    None => (values, false),
+                };
+                Some(CrossInput { values: values_source(values)?, fingerprint, rows: rows_of_pair(indices, shape)? })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        return Some(IdSource::Cross { inputs, num_buckets: cross.num_buckets().ok()? as u64, hash_key: cross.hash_key().ok()? });
+    }
     if let Some(hash) = recom_emb::HashBucketOp::wrap(op) {
         return Some(IdSource::Hash { values: values_source(hash.ids())?, buckets: hash.num_buckets().ok()? as u64 });
     }
@@ -145,7 +163,11 @@ fn row_source(value: Value) -> Option<RowSource> {
         return Some(RowSource::Feed(n));
     }
     let coo = recom_emb::CooRowsOp::wrap(defining(value)?)?;
-    let (indices, shape) = (coo.indices(), coo.dense_shape());
+    rows_of_pair(coo.indices(), coo.dense_shape())
+}
+
+/// The rows of a SparseTensor given as (indices, dense_shape) values.
+fn rows_of_pair(indices: Value, shape: Value) -> Option<RowSource> {
     if let (Some(i), Some(s)) = (argument_number(indices), argument_number(shape)) {
         return Some(RowSource::Coo { indices: i, dense_shape: s });
     }
@@ -156,6 +178,9 @@ fn row_source(value: Value) -> Option<RowSource> {
     (same_op && numbers == (0, 2)).then_some(())?;
     if let Some(bucketized) = recom_emb::BucketizedSparseOp::wrap(op) {
         return Some(RowSource::Every { feed: argument_number(bucketized.dense())? });
+    }
+    if recom_emb::CrossHashedOp::wrap(op).is_some() {
+        return Some(RowSource::Cross);
     }
     let dense = recom_emb::SparseFromDenseOp::wrap(op)?;
     Some(RowSource::Dense { feed: argument_number(dense.dense())?, ignore: ignore_of(&dense)? })
