@@ -56,10 +56,18 @@ fn snapshot_stages<'c>(
     let pipeline = recom::passes::find_pipeline(argument).expect("registered pipeline");
     let stages = recom::run_stepwise(context, module, pipeline, options).unwrap_or_else(|e| panic!("{source}: {e}"));
     let mut snapshots = 0;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (index, stage) in stages.iter().enumerate().filter(|(_, s)| s.changed) {
-        // Named by the stage's pass, not its options, so option changes show as diffs.
+        // Named by the stage's pass (not its options, so option changes show
+        // as diffs; not its position, so adding a stage renames nothing), with
+        // a count for passes that run twice.
         let pass = stage.stage.split('{').next().unwrap_or_default().replace(['(', ')'], "_");
-        let name = format!("{argument}__{stem}__{index}_{pass}");
+        let count = seen.entry(pass.clone()).or_default();
+        *count += 1;
+        let name = match *count {
+            1 => format!("{argument}__{stem}__{pass}"),
+            n => format!("{argument}__{stem}__{pass}_{n}"),
+        };
         insta::with_settings!({
             snapshot_path => "../snapshots",
             prepend_module_to_snapshot => false,
