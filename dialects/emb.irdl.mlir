@@ -11,7 +11,9 @@
 irdl.dialect @emb {
   // A table of embeddings, `tensor<ROWS x DIM x T>` with T in {f32, f16, bf16}.
   // Its contents are bound at run time by name (from the model's weights
-  // store), never printed in the IR.
+  // store), never printed in the IR. Names "recom.identity.<N>" are
+  // synthetic N x N identity tables the runtime makes itself (indicator
+  // columns count ids through them; numeric columns use recom.identity.1).
   //   attrs: name : string (unique in the module)
   irdl.operation @table {
     %name = irdl.base "#builtin.string"
@@ -143,13 +145,32 @@ irdl.dialect @emb {
   // CSR row offsets of a TensorFlow SparseTensor in COO form: indices
   // [N, 2] (row, position) in canonical row-major order and dense_shape [2].
   // Result: dense_shape[0] + 1 offsets, offsets[r] = entries in rows < r.
-  // Runs on the host; the runtime rejects unsorted or out-of-shape indices.
+  // Without dense_shape (embedding_lookup_sparse without the safe wrapper)
+  // the rows are 0 .. the largest row index, as TensorFlow's SparseSegment*
+  // output. Runs on the host; the runtime rejects unsorted or out-of-shape
+  // indices.
   irdl.operation @coo_rows {
     %indices = irdl.base "!builtin.tensor"
     %shape = irdl.base "!builtin.tensor"
     %out = irdl.base "!builtin.tensor"
-    irdl.operands(indices: %indices, dense_shape: %shape)
+    irdl.operands(indices: %indices, dense_shape: optional %shape)
     irdl.results(row_offsets: %out)
+  }
+  // Column j of a numeric [B, K] float input as a weighted CSR input of one
+  // id per row: ids all 0, row_offsets 0..B, weights (x[:, j] - shift) /
+  // scale computed in f32 (TensorFlow's normalizer_fn of that form; none:
+  // x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes the value
+  // through exactly (numeric_column in the fused kernel). Runs on the host.
+  //   attrs: column : i64 in [0, K); [shift : f64, scale : f64]
+  irdl.operation @numeric_input {
+    %in = irdl.base "!builtin.tensor"
+    %ids = irdl.base "!builtin.tensor"
+    %offsets = irdl.base "!builtin.tensor"
+    %weights = irdl.base "!builtin.tensor"
+    %column = irdl.base "#builtin.integer"
+    irdl.attributes { "column" = %column }
+    irdl.operands(dense: %in)
+    irdl.results(ids: %ids, row_offsets: %offsets, weights: %weights)
   }
   // Pooled lookup of one column: [B, DIM] from table, ids, row_offsets and
   // optional per-id weights (w = 1 without them). Ids < 0 are dropped; for

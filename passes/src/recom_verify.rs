@@ -49,6 +49,7 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             "emb.sparse_from_dense" => check_sparse_from_dense(op),
             "emb.bucketized_sparse" => check_bucketized_sparse(op),
             "emb.fingerprint" => check_fingerprint(op),
+            "emb.numeric_input" => check_numeric_input(op),
             "emb.cross_hashed" => check_cross_hashed(op),
             "emb.bucketize" => check_bucketize(op, &mut warnings),
             "emb.range_filter" => check_range_filter(op),
@@ -221,6 +222,31 @@ fn check_bucketized_sparse(op: OperationRef) -> Check {
     Ok(())
 }
 
+fn check_numeric_input(op: OperationRef) -> Check {
+    let view = emb::NumericInputOp::wrap(op).expect("dispatched by name");
+    let dense = tensor(view.dense(), "dense input")?;
+    if dense.rank() != 2 || dense.elem != Elem::F32 {
+        return Err(format!("dense input must be a [B, K] tensor of f32, got {}", view.dense().r#type()));
+    }
+    let column = attr(view.column())?;
+    if column < 0 || dense.shape[1].is_some_and(|k| column >= k) {
+        return Err(format!("column {column} is not a column of {}", view.dense().r#type()));
+    }
+    if let Some(n) = attr(view.normalizer())? {
+        if n.scale == 0.0 || !n.scale.is_finite() || !n.shift.is_finite() {
+            return Err(format!("normalizer (x - {}) / {} is not a finite affine map", n.shift, n.scale));
+        }
+    }
+    let result = |i: usize| -> Value { op.result(i).expect("three results").into() };
+    int_vector(result(0), "ids", &[64])?;
+    int_vector(result(1), "row_offsets", &[64])?;
+    let w = tensor(result(2), "weights")?;
+    if w.rank() != 1 || w.elem != Elem::F32 {
+        return Err(format!("weights must be a rank-1 tensor of f32, got {}", result(2).r#type()));
+    }
+    Ok(())
+}
+
 fn check_fingerprint(op: OperationRef) -> Check {
     let view = emb::FingerprintOp::wrap(op).expect("dispatched by name");
     let input = tensor(view.values(), "values")?;
@@ -257,9 +283,11 @@ fn check_coo_rows(op: OperationRef) -> Check {
     if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
         return Err(format!("indices must be a [N, 2] tensor of i64, got {}", view.indices().r#type()));
     }
-    let shape = int_vector(view.dense_shape(), "dense_shape", &[64])?;
-    if shape.shape[0].is_some_and(|d| d != 2) {
-        return Err(format!("dense_shape must have 2 elements, got {}", view.dense_shape().r#type()));
+    if let Some(dense_shape) = view.dense_shape() {
+        let shape = int_vector(dense_shape, "dense_shape", &[64])?;
+        if shape.shape[0].is_some_and(|d| d != 2) {
+            return Err(format!("dense_shape must have 2 elements, got {}", dense_shape.r#type()));
+        }
     }
     int_vector(op.result(0).expect("one result").into(), "result", &[64])?;
     Ok(())

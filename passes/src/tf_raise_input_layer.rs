@@ -1,13 +1,21 @@
 //! `tf-raise-input-layer`: `input_layer`'s concatenation of the column
 //! outputs becomes `emb.concat`.
 //!
-//! [Pattern: input layer] "tf.ConcatV2"(%c_0, ..., %c_n, axis) with every %c_i an
-//!   emb.lookup result and axis 1 or -1
-//!   -> "emb.concat"(%c_0, ..., %c_n) : tensor<?x(ΣD)xf32>
+//! [Pattern: input layer] "tf.ConcatV2"(%c_0, ..., %c_n, axis) with axis 1 or -1
+//!   and every %c_i a column:
+//!   - an emb.lookup result (embedding columns);
+//!   - a numeric column: a [?, K] f32 input %x, or "tf.RealDiv"("tf.Sub"(%x, a), b)
+//!     (normalizer_fn (x - a) / b), possibly behind its [batch, K] Reshape: K
+//!     lookups, one per input column, of one weighted id
+//!     ("emb.numeric_input") in the 1 x 1 table recom.identity.1;
+//!   - an indicator column: "tf.Sum"("tf.OneHot"("tf.SparseToDense"(%i, %s, %ids, -1), W, 1.0, 0.0), -2)
+//!     (behind its Reshape): a sum lookup of %ids in the W x W identity table
+//!     recom.identity.W (ids outside [0, W) dropped, as OneHot gives zeros);
+//!   -> "emb.concat"(columns...) : tensor<?x(ΣD)xf32>
 //!
 //! A function returning the layer gets its ranked result type.
-//! `negative_`: an operand that is not a raised column (a numeric column, a
-//! leftover tf op), a concatenation along axis 0.
+//! `negative_`: an operand that is not a raised column (a leftover tf op, a
+//! normalizer that is not affine), a concatenation along axis 0.
 use crate::tf_match::{const_int, def, operand, ranked};
 use melior::{
     ir::{
@@ -16,7 +24,7 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_emb as emb;
+use recom_emb::{self as emb, OutOfRange};
 use recom_ir::{
     registry::PassFailure,
     rewrite::Pattern,
@@ -38,23 +46,140 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     crate::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.ConcatV2", generates: &[emb::ConcatOp::NAME], rewrite: raise }])
 }
 
+/// `v` without a `Reshape(v', Pack(StridedSlice(Shape(v'))[0], width))`
+/// around it (the input layer's [batch, width] reshape of each column).
+fn strip_batch_reshape<'c: 'a, 'a>(v: Value<'c, 'a>) -> (Value<'c, 'a>, Option<i64>) {
+    let stripped = (|| {
+        let reshape = crate::tf_match::def_named(v, "tf.Reshape")?;
+        let inner = operand(reshape, 0)?;
+        let pack = crate::tf_match::def_named(operand(reshape, 1)?, "tf.Pack")?;
+        let shape = crate::tf_match::element_slice(operand(pack, 0)?, 0).and_then(|s| crate::tf_match::def_named(s, "tf.Shape"))?;
+        (operand(shape, 0)?.to_raw().ptr == inner.to_raw().ptr && pack.operand_count() == 2).then_some(())?;
+        Some((inner, const_int(operand(pack, 1)?)?))
+    })();
+    match stripped {
+        Some((inner, width)) => (inner, Some(width)),
+        None => (v, None),
+    }
+}
+
+/// A numeric column: its [?, K] f32 input argument, K and the normalizer.
+fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<emb::Normalizer>)> {
+    let (inner, width) = strip_batch_reshape(v);
+    let dense_k = |x: Value| {
+        let t = TensorInfo::of(x.r#type())?;
+        (t.rank() == 2 && t.elem == recom_opkit::Elem::F32 && melior::ir::block::BlockArgument::try_from(x).is_ok()).then_some(t.shape[1]?)
+    };
+    if let Some(k) = dense_k(inner) {
+        return (width.is_none_or(|w| w == k)).then_some((inner, k, None));
+    }
+    let div = crate::tf_match::def_named(inner, "tf.RealDiv")?;
+    let sub = crate::tf_match::def_named(operand(div, 0)?, "tf.Sub")?;
+    let x = operand(sub, 0)?;
+    let k = dense_k(x)?;
+    let shift = crate::tf_match::const_f32(operand(sub, 1)?)? as f64;
+    let scale = crate::tf_match::const_f32(operand(div, 1)?)? as f64;
+    (width.is_none_or(|w| w == k) && scale != 0.0 && scale.is_finite() && shift.is_finite())
+        .then_some((x, k, Some(emb::Normalizer { shift, scale })))
+}
+
+/// An indicator column: (indices, dense_shape, ids, W).
+fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64)> {
+    let (inner, width) = strip_batch_reshape(v);
+    let sum = crate::tf_match::def_named(inner, "tf.Sum")?;
+    let axis = const_int(operand(sum, 1)?)?;
+    if (axis != -2 && axis != 1) || crate::tf_match::bool_attr(sum, "keep_dims").unwrap_or(false) {
+        return None;
+    }
+    let one_hot = crate::tf_match::def_named(operand(sum, 0)?, "tf.OneHot")?;
+    let depth = const_int(operand(one_hot, 1)?)?;
+    let on = crate::tf_match::const_f32(operand(one_hot, 2)?)?;
+    let off = crate::tf_match::const_f32(operand(one_hot, 3)?)?;
+    if on != 1.0 || off != 0.0 || crate::tf_match::int_attr(one_hot, "axis").unwrap_or(-1) != -1 || width.is_some_and(|w| w != depth) {
+        return None;
+    }
+    let dense = crate::tf_match::def_named(operand(one_hot, 0)?, "tf.SparseToDense")?;
+    let (indices, shape, ids, default) = (operand(dense, 0)?, operand(dense, 1)?, operand(dense, 2)?, operand(dense, 3)?);
+    let ranked_i64 = |x: Value, rank: usize| TensorInfo::of(x.r#type()).is_some_and(|t| t.rank() == rank && t.elem == recom_opkit::Elem::Int(64));
+    (const_int(default) == Some(-1) && ranked_i64(indices, 2) && ranked_i64(shape, 1) && ranked_i64(ids, 1) && depth > 0)
+        .then_some((indices, shape, ids, depth))
+}
+
+enum Column<'c, 'a> {
+    Lookup(Value<'c, 'a>, i64),
+    Numeric(Value<'c, 'a>, i64, Option<emb::Normalizer>),
+    Indicator(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64),
+}
+
 fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let n = op.operand_count();
     if n < 2 || !operand(op, n - 1).and_then(const_int).is_some_and(|axis| axis == 1 || axis == -1) {
         return false;
     }
-    let columns: Vec<Value> = (0..n - 1).filter_map(|i| operand(op, i)).collect();
-    let mut width = 0;
-    for &c in &columns {
-        let Some(lookup) = def(c).and_then(emb::LookupOp::wrap) else { return false };
-        let Some(dim) = TensorInfo::of(lookup.table().r#type()).and_then(|t| t.shape[1]) else { return false };
-        width += dim;
+    let mut columns = Vec::with_capacity(n - 1);
+    for i in 0..n - 1 {
+        let c = operand(op, i).unwrap();
+        if let Some(lookup) = def(c).and_then(emb::LookupOp::wrap) {
+            let Some(dim) = TensorInfo::of(lookup.table().r#type()).and_then(|t| t.shape[1]) else { return false };
+            columns.push(Column::Lookup(c, dim));
+        } else if let Some((x, k, normalizer)) = numeric(c) {
+            columns.push(Column::Numeric(x, k, normalizer));
+        } else if let Some((indices, shape, ids, w)) = indicator(c) {
+            columns.push(Column::Indicator(indices, shape, ids, w));
+        } else {
+            return false;
+        }
     }
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };
+    let location = op.location();
+    let f32t = Type::float32(context);
+    let i64t = crate::tf_match::i64_type(context);
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
-    let concat = base.insert(emb::concat(op.location(), &columns, ranked(&[-1, width], Type::float32(context))));
+    let mut operands: Vec<Value> = Vec::new();
+    let mut width = 0;
+    let lookup = |table_rows: i64, ids: Value, rows: Value, weights: Option<Value>, policy: OutOfRange| -> mlir_sys::MlirValue {
+        let table = base.insert(emb::table(context, location, &emb::identity_table_name(table_rows), ranked(&[table_rows, table_rows], f32t)));
+        let l = base.insert(emb::lookup(
+            context,
+            location,
+            emb::LookupInputs { table: table.result(0).unwrap().into(), ids, row_offsets: rows, weights },
+            emb::Combiner::Sum,
+            policy,
+            ranked(&[-1, -1], f32t),
+        ));
+        l.result(0).unwrap().to_raw()
+    };
+    for column in columns {
+        match column {
+            Column::Lookup(v, dim) => {
+                operands.push(v);
+                width += dim;
+            }
+            Column::Numeric(x, k, normalizer) => {
+                for j in 0..k {
+                    let input = base.insert(emb::numeric_input(
+                        context,
+                        location,
+                        x,
+                        j,
+                        normalizer,
+                        [ranked(&[-1], i64t), ranked(&[-1], i64t), ranked(&[-1], f32t)],
+                    ));
+                    let r = |i: usize| -> Value { input.result(i).unwrap().into() };
+                    operands.push(unsafe { Value::from_raw(lookup(1, r(0), r(1), Some(r(2)), OutOfRange::Error)) });
+                }
+                width += k;
+            }
+            Column::Indicator(indices, shape, ids, w) => {
+                let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64t)));
+                operands.push(unsafe { Value::from_raw(lookup(w, ids, rows.result(0).unwrap().into(), None, OutOfRange::Drop)) });
+                width += w;
+            }
+        }
+    }
+    let concat = base.insert(emb::concat(location, &operands, ranked(&[-1, width], f32t)));
     base.replace_op_with_operation(op, concat);
     true
 }

@@ -23,6 +23,13 @@
 //! The lookup applies the prunes, empty rows and the weight rules itself, so
 //! the fill and mask (the weighted form of tf-remove-fill-empty-rows) go too.
 //!
+//! [Pattern: non-safe column] (embedding_column(use_safe_embedding_lookup=False))
+//! IN:  %y = "tf.SparseSegment{Sum,Mean,SqrtN}"(%t, %ids, StridedSlice(%indices)[:, 0])
+//!      with %ids and %indices ranked inputs (no fill, no prune)
+//! OUT: %y = "emb.lookup"(table, %ids, "emb.coo_rows"(%indices)) — rows up to the
+//!      largest row index, as TensorFlow's output (the runtime then rejects a
+//!      batch whose last rows are empty, where TensorFlow's concat fails too)
+//!
 //! `on_out_of_range = "error"` is TensorFlow's behaviour (SparseSegment* fails
 //! the request on an id >= R). Runs after tf-remove-fill-empty-rows (which
 //! makes the segment count explicit) and tf-raise-feeds (ranked inputs).
@@ -65,6 +72,9 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     let mut patterns: Vec<Pattern> =
         POOLS.iter().map(|&(name, _)| Pattern { root: name, generates, rewrite: raise }).collect();
     patterns.push(Pattern { root: "tf.Select", generates, rewrite: raise_weighted });
+    for name in ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"] {
+        patterns.push(Pattern { root: name, generates, rewrite: raise_unsafe });
+    }
     crate::tf_match::apply(PASS.argument, root, &patterns)
 }
 
@@ -106,7 +116,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&shape, f32t)));
-    let rows = base.insert(emb::coo_rows(location, indices, dense_shape, ranked(&[-1], i64_type(context))));
+    let rows = base.insert(emb::coo_rows(location, indices, Some(dense_shape), ranked(&[-1], i64_type(context))));
     let lookup = base.insert(emb::lookup(
         context,
         location,
@@ -290,7 +300,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(select);
     let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&table_dims, f32t)));
-    let rows = base.insert(emb::coo_rows(location, indices, shape, ranked(&[-1], i64_type(context))));
+    let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64_type(context))));
     let lookup = base.insert(emb::lookup(
         context,
         location,
@@ -305,5 +315,43 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
         ranked(&[-1, -1], f32t),
     ));
     base.replace_op_with_operation(select, lookup);
+    true
+}
+
+fn raise_unsafe(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let combiner = match crate::tf_match::name_of(op).as_str() {
+        "tf.SparseSegmentSum" => Combiner::Sum,
+        "tf.SparseSegmentMean" => Combiner::Mean,
+        "tf.SparseSegmentSqrtN" => Combiner::Sqrtn,
+        _ => return false,
+    };
+    if op.operand_count() != 3 {
+        return false;
+    }
+    let (Some(data), Some(ids), Some(segments)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
+    let Some(indices) = column_slice(segments, 0) else { return false };
+    let ranked_as = |v: Value, rank: usize| TensorInfo::of(v.r#type()).is_some_and(|t| t.rank() == rank && t.elem == Elem::Int(64));
+    if !ranked_as(ids, 1) || !ranked_as(indices, 2) {
+        return false;
+    }
+    let Some(table) = def_named(skip_identity(data), "tf.Const") else { return false };
+    let (Some(table_name), Some(dims)) = (string_attr(table, "value_ref"), table_shape(table)) else { return false };
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let location = op.location();
+    let f32t = Type::float32(context);
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&dims, f32t)));
+    let rows = base.insert(emb::coo_rows(location, indices, None, ranked(&[-1], i64_type(context))));
+    let lookup = base.insert(emb::lookup(
+        context,
+        location,
+        emb::LookupInputs { table: table.result(0).unwrap().into(), ids, row_offsets: rows.result(0).unwrap().into(), weights: None },
+        combiner,
+        OutOfRange::Error,
+        ranked(&[-1, -1], f32t),
+    ));
+    base.replace_op_with_operation(op, lookup);
     true
 }

@@ -90,7 +90,7 @@ fn sparse_flatten(op: OperationRef, rewriter: PatternRewriter) -> bool {
 fn lookup_facts<'c: 'a, 'a>(value: Value<'c, 'a>) -> (Option<i64>, Option<Value<'c, 'a>>) {
     if let Some(lookup) = def(value).and_then(emb::LookupOp::wrap) {
         let dim = TensorInfo::of(lookup.table().r#type()).and_then(|t| t.shape.get(1).copied().flatten());
-        let rows = def(lookup.row_offsets()).and_then(emb::CooRowsOp::wrap).map(|c| unsafe { Value::from_raw(c.dense_shape().to_raw()) });
+        let rows = def(lookup.row_offsets()).and_then(emb::CooRowsOp::wrap).and_then(|c| c.dense_shape()).map(|s| unsafe { Value::from_raw(s.to_raw()) });
         return (dim, rows);
     }
     (shape_of(value).filter(|s| s.len() == 2).and_then(|s| s[1]), None)

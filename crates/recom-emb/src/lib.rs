@@ -475,9 +475,46 @@ pub fn cross_hashed<'c>(
     )
 }
 
-/// `emb.coo_rows`: CSR row offsets of a COO sparse tensor.
-pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
-    build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&[indices, dense_shape]).add_results(&[result]))
+/// `emb.coo_rows`: CSR row offsets of a COO sparse tensor (rows up to the
+/// largest row index without `dense_shape`).
+pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Option<Value<'c, '_>>, result: Type<'c>) -> Operation<'c> {
+    let mut operands = vec![indices];
+    operands.extend(dense_shape);
+    build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&operands).add_results(&[result]))
+}
+
+/// The synthetic N x N identity table's name (bound by the runtime).
+pub fn identity_table_name(n: i64) -> String {
+    format!("{IDENTITY_TABLE_PREFIX}{n}")
+}
+
+/// Prefix of synthetic identity tables' names.
+pub const IDENTITY_TABLE_PREFIX: &str = "recom.identity.";
+
+/// A numeric column's normalizer `(x - shift) / scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Normalizer {
+    pub shift: f64,
+    pub scale: f64,
+}
+
+/// `emb.numeric_input`: column `column` of a numeric [B, K] input as one
+/// weighted id (0) per row.
+pub fn numeric_input<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    column: i64,
+    normalizer: Option<Normalizer>,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    let mut attrs = vec![kit::named(context, "column", kit::i64(context, column))];
+    if let Some(n) = normalizer {
+        let f64t = Type::float64(context);
+        attrs.push(kit::named(context, "shift", melior::ir::attribute::FloatAttribute::new(context, f64t, n.shift)));
+        attrs.push(kit::named(context, "scale", melior::ir::attribute::FloatAttribute::new(context, f64t, n.scale)));
+    }
+    build(OperationBuilder::new(NumericInputOp::NAME, location).add_operands(&[dense]).add_attributes(&attrs).add_results(&results))
 }
 
 // ---- views --------------------------------------------------------------------
@@ -591,8 +628,37 @@ impl<'c, 'a> CooRowsOp<'c, 'a> {
     pub fn indices(&self) -> Value<'c, 'a> {
         self.operand(0)
     }
-    pub fn dense_shape(&self) -> Value<'c, 'a> {
-        self.operand(1)
+    /// `None` for the non-safe form (rows up to the largest row index).
+    pub fn dense_shape(&self) -> Option<Value<'c, 'a>> {
+        (melior::ir::operation::OperationLike::operand_count(&self.0) > 1).then(|| self.operand(1))
+    }
+}
+
+op_view!(
+    /// `emb.numeric_input`.
+    NumericInputOp, "emb.numeric_input"
+);
+impl<'c, 'a> NumericInputOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn column(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "column")
+    }
+    pub fn normalizer(&self) -> Result<Option<Normalizer>, AttrError> {
+        let float = |name: &str| -> Result<Option<f64>, AttrError> {
+            match melior::ir::operation::OperationLike::attribute(&self.0, name) {
+                Err(_) => Ok(None),
+                Ok(a) => melior::ir::attribute::FloatAttribute::try_from(a)
+                    .map(|f| Some(f.value()))
+                    .map_err(|_| AttrError::new(name, "must be a float")),
+            }
+        };
+        match (float("shift")?, float("scale")?) {
+            (Some(shift), Some(scale)) => Ok(Some(Normalizer { shift, scale })),
+            (None, None) => Ok(None),
+            _ => Err(AttrError::new("shift", "and 'scale' go together")),
+        }
     }
 }
 

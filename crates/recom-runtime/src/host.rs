@@ -98,6 +98,8 @@ pub enum IdSource {
     /// Fingerprint64(key as a string) mod `oov_buckets` if there are OOV
     /// buckets, else `default`.
     Vocabulary { values: Values, keys: Keys, default: i64, oov_buckets: u64 },
+    /// One id 0 per row of input `feed` (numeric columns).
+    Zeros { feed: usize },
     /// TensorFlow's hashed SparseCross of several sparse inputs (ids and
     /// rows together; the column's rows are [`RowSource::Cross`]).
     Cross { inputs: Vec<CrossInput>, num_buckets: u64, hash_key: u64 },
@@ -118,6 +120,7 @@ impl IdSource {
         match self {
             IdSource::Values(v) | IdSource::Hash { values: v, .. } | IdSource::Vocabulary { values: v, .. } => v,
             IdSource::Cross { inputs, .. } => &inputs[0].values,
+            IdSource::Zeros { .. } => unreachable!("zeros have no values"),
         }
     }
 }
@@ -139,14 +142,27 @@ pub enum RowSource {
     /// Input `n` holds the B + 1 offsets.
     Feed(usize),
     /// A SparseTensor's `indices` [N, 2] (canonical row-major order) and
-    /// `dense_shape` [2].
-    Coo { indices: usize, dense_shape: usize },
+    /// `dense_shape` [2]; without one, rows up to the largest row index (the
+    /// non-safe lookup).
+    Coo { indices: usize, dense_shape: Option<usize> },
+    /// One entry per row of input `feed` (numeric columns).
+    OnePerRow { feed: usize },
     /// The rows of a dense [B, N] input without its `ignore` entries.
     Dense { feed: usize, ignore: Ignore },
     /// Every entry of a dense [B, K] input: K per row.
     Every { feed: usize },
     /// The rows of the crossed SparseTensor ([`IdSource::Cross`]).
     Cross,
+}
+
+/// Where a weighted column's weights come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WeightSource {
+    /// Input `n` as is.
+    Feed(usize),
+    /// Column `column` of the numeric [B, K] input `feed`, through
+    /// `(x - shift) / scale` in f32 when `normalizer` is (shift, scale).
+    Numeric { feed: usize, column: usize, normalizer: Option<(f32, f32)> },
 }
 
 /// Why a request's inputs are rejected.
@@ -241,8 +257,10 @@ fn feed_of(values: &Values) -> usize {
 }
 
 fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i64>, HostError> {
-    if let IdSource::Cross { .. } = source {
-        unreachable!("crosses make ids and rows together (cross_of)");
+    match source {
+        IdSource::Cross { .. } => unreachable!("crosses make ids and rows together (cross_of)"),
+        IdSource::Zeros { feed } => return Ok(vec![0; feeds[*feed].shape().first().copied().unwrap_or(0)]),
+        _ => {}
     }
     let raw = raw_values(source.values(), specs, feeds)?;
     let spec = &specs[feed_of(source.values())];
@@ -251,7 +269,7 @@ fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i
         (IdSource::Values(_), Raw::Str(_)) => return Err(bad(spec, "string ids need a hash or a vocabulary")),
         (IdSource::Hash { buckets, .. }, Raw::Str(v)) => v.iter().map(|s| fingerprint_mod(s, *buckets)).collect(),
         (IdSource::Hash { buckets, .. }, Raw::I64(v)) => v.iter().map(|x| fingerprint_mod(x.to_string().as_bytes(), *buckets)).collect(),
-        (IdSource::Cross { .. }, _) => unreachable!("handled above"),
+        (IdSource::Cross { .. } | IdSource::Zeros { .. }, _) => unreachable!("handled above"),
         (IdSource::Vocabulary { keys, default, oov_buckets, .. }, raw) => {
             let size = match keys {
                 Keys::Str(k) => k.len(),
@@ -296,14 +314,21 @@ fn dense_rows(spec: &FeedSpec, feed: &Feed, ignore: &Ignore) -> Result<Vec<i64>,
 
 /// B + 1 row offsets of a COO SparseTensor; its indices must be in row order
 /// and inside `dense_shape`.
-fn coo_rows(indices_spec: &FeedSpec, indices: &Feed, shape_spec: &FeedSpec, shape: &Feed) -> Result<Vec<i64>, HostError> {
-    let dense_shape = ints(shape_spec, shape)?;
-    let [rows, width] = dense_shape[..] else {
-        return Err(bad(shape_spec, format!("a dense_shape has 2 values [batch, width], got {}", dense_shape.len())));
+fn coo_rows(indices_spec: &FeedSpec, indices: &Feed, shape: Option<(&FeedSpec, &Feed)>) -> Result<Vec<i64>, HostError> {
+    let (rows, width) = match shape {
+        Some((shape_spec, shape)) => {
+            let dense_shape = ints(shape_spec, shape)?;
+            let [rows, width] = dense_shape[..] else {
+                return Err(bad(shape_spec, format!("a dense_shape has 2 values [batch, width], got {}", dense_shape.len())));
+            };
+            if rows < 0 || width < 0 {
+                return Err(bad(shape_spec, format!("dense_shape [{rows}, {width}] has a negative size")));
+            }
+            (rows, width)
+        }
+        // Rows up to the largest row index (TensorFlow's SparseSegment* without a count).
+        None => (ints(indices_spec, indices)?.chunks_exact(2).map(|e| e[0] + 1).max().unwrap_or(0), i64::MAX),
     };
-    if rows < 0 || width < 0 {
-        return Err(bad(shape_spec, format!("dense_shape [{rows}, {width}] has a negative size")));
-    }
     let entries = ints(indices_spec, indices)?;
     if indices.shape().len() != 2 || indices.shape()[1] != 2 {
         return Err(bad(indices_spec, format!("indices must be [N, 2], got {:?}", indices.shape())));
@@ -333,8 +358,13 @@ fn rows_of(rows: &RowSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<(Vec<
     Ok(match rows {
         RowSource::Feed(n) => (ints(&specs[*n], &feeds[*n])?.to_vec(), None),
         RowSource::Coo { indices, dense_shape } => {
-            (coo_rows(&specs[*indices], &feeds[*indices], &specs[*dense_shape], &feeds[*dense_shape])?, Some(*indices))
+            let shape = dense_shape.map(|s| (&specs[s], &feeds[s]));
+            (coo_rows(&specs[*indices], &feeds[*indices], shape)?, Some(*indices))
         }
+        RowSource::OnePerRow { feed } => match feeds[*feed].shape() {
+            &[rows, ..] => ((0..=rows as i64).collect(), None),
+            shape => return Err(bad(&specs[*feed], format!("expected a [batch, k] input, got shape {shape:?}"))),
+        },
         RowSource::Dense { feed, ignore } => (dense_rows(&specs[*feed], &feeds[*feed], ignore)?, None),
         RowSource::Every { feed } => match feeds[*feed].shape() {
             &[rows, k] => ((0..=rows).map(|r| (r * k) as i64).collect(), None),
@@ -402,7 +432,15 @@ fn cross_of(inputs: &[CrossInput], num_buckets: u64, hash_key: u64, specs: &[Fee
 pub struct ColumnSources<'p> {
     pub ids: &'p IdSource,
     pub rows: &'p RowSource,
-    pub weights: Option<usize>,
+    pub weights: Option<&'p WeightSource>,
+}
+
+/// The feed named in errors about a column's ids.
+fn ids_feed(source: &IdSource) -> usize {
+    match source {
+        IdSource::Zeros { feed } => *feed,
+        other => feed_of(other.values()),
+    }
 }
 
 /// Runs the host program: the CSR input of every column from the feeds.
@@ -421,7 +459,7 @@ pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) ->
             if let Some(indices) = coo_indices {
                 let entries = feeds[indices].len() / 2;
                 if entries != ids.len() {
-                    let values = feed_of(column.ids.values());
+                    let values = ids_feed(column.ids);
                     return Err(bad(
                         &specs[values],
                         format!("{} values but '{}' has {entries} entries", ids.len(), specs[indices].name),
@@ -429,15 +467,27 @@ pub fn prepare(specs: &[FeedSpec], columns: &[ColumnSources], feeds: &[Feed]) ->
                 }
             }
             if *offsets.last().unwrap_or(&0) != ids.len() as i64 {
-                let values = feed_of(column.ids.values());
+                let values = ids_feed(column.ids);
                 return Err(bad(&specs[values], format!("{} values for {} entries of the sparse input", ids.len(), offsets.last().unwrap_or(&0))));
             }
             let weights = match column.weights {
-                Some(n) => match &feeds[n] {
-                    Feed::F32 { data, .. } => Some(data.clone()),
-                    _ => return Err(bad(&specs[n], "expected float weights")),
-                },
                 None => None,
+                Some(WeightSource::Feed(n)) => match &feeds[*n] {
+                    Feed::F32 { data, .. } => Some(data.clone()),
+                    _ => return Err(bad(&specs[*n], "expected float weights")),
+                },
+                Some(WeightSource::Numeric { feed, column, normalizer }) => match &feeds[*feed] {
+                    Feed::F32 { shape, data } if shape.len() == 2 && *column < shape[1] => {
+                        let k = shape[1];
+                        let values = data.iter().skip(*column).step_by(k);
+                        Some(match normalizer {
+                            // Sub then RealDiv in f32, as TensorFlow evaluates them.
+                            Some((shift, scale)) => values.map(|&x| (x - shift) / scale).collect(),
+                            None => values.copied().collect(),
+                        })
+                    }
+                    _ => return Err(bad(&specs[*feed], format!("expected a [batch, k > {column}] float input"))),
+                },
             };
             Ok(ColumnInput { ids, offsets, weights })
         })
@@ -472,7 +522,7 @@ mod tests {
     fn vocabulary() -> (IdSource, RowSource) {
         (
             IdSource::Vocabulary { values: Values::Feed(0), keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 0 },
-            RowSource::Coo { indices: 1, dense_shape: 2 },
+            RowSource::Coo { indices: 1, dense_shape: Some(2) },
         )
     }
 
@@ -487,7 +537,7 @@ mod tests {
     fn oov_buckets_hash_absent_keys() {
         let sources = (
             IdSource::Vocabulary { values: Values::Feed(0), keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 3 },
-            RowSource::Coo { indices: 1, dense_shape: 2 },
+            RowSource::Coo { indices: 1, dense_shape: Some(2) },
         );
         let got = run(sources, &feeds(&["y", "q"], &[0, 0, 0, 1], [1, 2])).unwrap();
         assert_eq!(got[0].ids, vec![1, 2 + (farmhash::fingerprint64(b"q") % 3) as i64]);
@@ -551,8 +601,27 @@ mod tests {
     }
 
     #[test]
+    fn numeric_columns_one_weighted_zero_per_row() {
+        let specs = vec![FeedSpec { name: "price".into(), dtype: FeedType::F32, shape: Some(vec![-1, 2]) }];
+        let feeds = vec![Feed::F32 { shape: vec![2, 2], data: vec![30.0, 1.0, -10.0, 2.0] }];
+        let weights = WeightSource::Numeric { feed: 0, column: 0, normalizer: Some((10.0, 20.0)) };
+        let column = ColumnSources { ids: &IdSource::Zeros { feed: 0 }, rows: &RowSource::OnePerRow { feed: 0 }, weights: Some(&weights) };
+        let got = prepare(&specs, &[column], &feeds).unwrap();
+        assert_eq!(got[0].ids, vec![0, 0]);
+        assert_eq!(got[0].offsets, vec![0, 1, 2]);
+        assert_eq!(got[0].weights, Some(vec![1.0, -1.0]));
+    }
+
+    #[test]
+    fn coo_without_dense_shape_ends_at_the_last_row() {
+        let sources = (IdSource::Hash { values: Values::Feed(0), buckets: 10 }, RowSource::Coo { indices: 1, dense_shape: None });
+        let got = run(sources, &feeds(&["a", "b"], &[0, 0, 2, 0], [9, 9])).unwrap();
+        assert_eq!(got[0].offsets, vec![0, 1, 1, 2]);
+    }
+
+    #[test]
     fn hashing_matches_fingerprint64() {
-        let sources = (IdSource::Hash { values: Values::Feed(0), buckets: 100 }, RowSource::Coo { indices: 1, dense_shape: 2 });
+        let sources = (IdSource::Hash { values: Values::Feed(0), buckets: 100 }, RowSource::Coo { indices: 1, dense_shape: Some(2) });
         let got = run(sources, &feeds(&["hello"], &[0, 0], [1, 1])).unwrap();
         assert_eq!(got[0].ids, vec![(farmhash::fingerprint64(b"hello") % 100) as i64]);
     }

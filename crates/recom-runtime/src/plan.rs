@@ -1,9 +1,13 @@
 //! What a compiled model needs at run time, as plain data (serializable, so
 //! an artifact can be written by the compiler and read by the runtime).
-use crate::host::{self, Feed, FeedSpec, HostError, IdSource, RowSource};
+use crate::host::{self, Feed, FeedSpec, HostError, IdSource, RowSource, WeightSource};
 use crate::input::{self, ColumnInput, InputError, Packed};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// Name prefix of the synthetic N x N identity tables the runtime makes
+/// itself (recom_emb::IDENTITY_TABLE_PREFIX).
+pub const IDENTITY_TABLE_PREFIX: &str = "recom.identity.";
 
 /// Entries per work item (recom_emb::kernel_meta::ITEM_FIELDS).
 pub const ITEM_FIELDS: usize = 8;
@@ -40,7 +44,7 @@ pub struct ColumnPlan {
     /// model inputs ([`Plan::feeds`]), possibly through a host-side transform.
     pub ids: IdSource,
     pub rows: RowSource,
-    pub weights: Option<usize>,
+    pub weights: Option<WeightSource>,
 }
 
 /// A compiled model's fused embedding layer.
@@ -96,10 +100,18 @@ impl Plan {
     pub fn bind_tables(&self, tables: &HashMap<String, Vec<f32>>) -> Result<Vec<f32>, RunError> {
         let mut packed = vec![0f32; self.packed_tables_len()];
         for slot in &self.tables {
-            let data = tables.get(&slot.name).ok_or_else(|| RunError::Table {
-                name: slot.name.clone(),
-                problem: "no data was given for this table".into(),
-            })?;
+            // Synthetic identity tables (indicator and numeric columns) are made here.
+            let identity;
+            let data = match tables.get(&slot.name) {
+                Some(data) => data,
+                None if slot.name.starts_with(IDENTITY_TABLE_PREFIX) && slot.rows == slot.dim => {
+                    identity = (0..slot.rows * slot.dim).map(|i| if i / slot.dim == i % slot.dim { 1.0 } else { 0.0 }).collect::<Vec<f32>>();
+                    &identity
+                }
+                None => {
+                    return Err(RunError::Table { name: slot.name.clone(), problem: "no data was given for this table".into() })
+                }
+            };
             if data.len() != slot.rows * slot.dim {
                 return Err(RunError::Table {
                     name: slot.name.clone(),
@@ -118,7 +130,7 @@ impl Plan {
     /// inputs, one [`Feed`] per entry of [`Plan::feeds`].
     pub fn prepare(&self, feeds: &[Feed]) -> Result<Vec<ColumnInput>, HostError> {
         let sources: Vec<host::ColumnSources> =
-            self.columns.iter().map(|c| host::ColumnSources { ids: &c.ids, rows: &c.rows, weights: c.weights }).collect();
+            self.columns.iter().map(|c| host::ColumnSources { ids: &c.ids, rows: &c.rows, weights: c.weights.as_ref() }).collect();
         host::prepare(&self.feeds, &sources, feeds)
     }
 

@@ -14,7 +14,7 @@ use melior::{
 use recom_emb::{kernel_meta, FusedColumnsOp, PackInputsOp, PackedTable, PackedTablesOp};
 use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 use recom_runtime::{
-    host::{CrossInput, FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values},
+    host::{CrossInput, FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values, WeightSource},
     plan::{ColumnPlan, FilterPlan, Plan, TableSlot},
 };
 
@@ -121,6 +121,9 @@ fn id_source(value: Value) -> Option<IdSource> {
     if let Some(values) = values_source(value) {
         return Some(IdSource::Values(values));
     }
+    if let Some(feed) = numeric_feed(value, 0) {
+        return Some(IdSource::Zeros { feed });
+    }
     let op = defining(value)?;
     if let Some(cross) = recom_emb::CrossHashedOp::wrap(op) {
         if OperationResult::try_from(value).ok()?.result_number() != 1 {
@@ -134,7 +137,7 @@ fn id_source(value: Value) -> Option<IdSource> {
                     Some(f) => (f.values(), true),
                     None => (values, false),
                 };
-                Some(CrossInput { values: values_source(values)?, fingerprint, rows: rows_of_pair(indices, shape)? })
+                Some(CrossInput { values: values_source(values)?, fingerprint, rows: rows_of_pair(indices, Some(shape))? })
             })
             .collect::<Option<Vec<_>>>()?;
         return Some(IdSource::Cross { inputs, num_buckets: cross.num_buckets().ok()? as u64, hash_key: cross.hash_key().ok()? });
@@ -157,19 +160,46 @@ fn id_source(value: Value) -> Option<IdSource> {
     None
 }
 
+/// Where a column's weights come from: an argument, or a numeric column.
+fn weight_source(value: Value) -> Option<WeightSource> {
+    if let Some(n) = argument_number(value) {
+        return Some(WeightSource::Feed(n));
+    }
+    let numeric = recom_emb::NumericInputOp::wrap(defining(value)?)?;
+    (OperationResult::try_from(value).ok()?.result_number() == 2).then_some(())?;
+    Some(WeightSource::Numeric {
+        feed: argument_number(numeric.dense())?,
+        column: numeric.column().ok()? as usize,
+        normalizer: numeric.normalizer().ok()?.map(|n| (n.shift as f32, n.scale as f32)),
+    })
+}
+
+/// The numeric input `value` is result `k` of, with its feed.
+fn numeric_feed(value: Value, k: usize) -> Option<usize> {
+    let numeric = recom_emb::NumericInputOp::wrap(defining(value)?)?;
+    (OperationResult::try_from(value).ok()?.result_number() == k).then_some(())?;
+    argument_number(numeric.dense())
+}
+
 /// The host-side source of a column's row offsets.
 fn row_source(value: Value) -> Option<RowSource> {
     if let Some(n) = argument_number(value) {
         return Some(RowSource::Feed(n));
+    }
+    if let Some(feed) = numeric_feed(value, 1) {
+        return Some(RowSource::OnePerRow { feed });
     }
     let coo = recom_emb::CooRowsOp::wrap(defining(value)?)?;
     rows_of_pair(coo.indices(), coo.dense_shape())
 }
 
 /// The rows of a SparseTensor given as (indices, dense_shape) values.
-fn rows_of_pair(indices: Value, shape: Value) -> Option<RowSource> {
+fn rows_of_pair(indices: Value, shape: Option<Value>) -> Option<RowSource> {
+    let Some(shape) = shape else {
+        return Some(RowSource::Coo { indices: argument_number(indices)?, dense_shape: None });
+    };
     if let (Some(i), Some(s)) = (argument_number(indices), argument_number(shape)) {
-        return Some(RowSource::Coo { indices: i, dense_shape: s });
+        return Some(RowSource::Coo { indices: i, dense_shape: Some(s) });
     }
     // Both from one emb.sparse_from_dense / emb.bucketized_sparse (results 0 and 2).
     let op = defining(indices)?;
@@ -246,14 +276,16 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
             format!("column {c}: the {what} come from '{producer}', which the runtime's host program does not run"),
         )
     };
-    let feed = |what: &str, c: usize, v: Value| argument_number(v).ok_or_else(|| not_run(what, c, v));
     let mut plans = Vec::with_capacity(columns.len());
     for (c, column) in columns.iter().enumerate() {
         let table = offsets.iter().position(|&o| o == column.table_offset).ok_or_else(|| {
             unsupported(op, format!("column {c}: table_offset {} starts no packed table", column.table_offset))
         })?;
         let weights = match column.weighted {
-            true => Some(feed("weights", c, weights.next().expect("verified weights count"))?),
+            true => {
+                let w = weights.next().expect("verified weights count");
+                Some(weight_source(w).ok_or_else(|| not_run("weights", c, w))?)
+            }
             false => None,
         };
         plans.push(ColumnPlan {
