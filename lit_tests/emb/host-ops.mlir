@@ -40,3 +40,12 @@ func.func @cross(%i: tensor<?x2xi64>, %s: tensor<?x!tf.string>, %v: tensor<?xi64
   %x:3 = "emb.cross_hashed"(%i, %i, %f, %v, %shape, %shape) {num_buckets = 10 : i64, hash_key = 7 : i64, operandSegmentSizes = array<i32: 2, 2, 2>} : (tensor<?x2xi64>, tensor<?x2xi64>, tensor<?xi64>, tensor<?xi64>, tensor<2xi64>, tensor<2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return %x#1 : tensor<?xi64>
 }
+
+// CHECK-LABEL: func.func @numeric
+// CHECK: "emb.numeric_input"(%{{.+}}) {column = 1 : i64, scale = 2.000000e+00 : f64, shift = 1.000000e+00 : f64} : (tensor<?x2xf32>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+// CHECK: "emb.coo_rows"(%{{.+}}) : (tensor<?x2xi64>) -> tensor<?xi64>
+func.func @numeric(%x: tensor<?x2xf32>, %i: tensor<?x2xi64>) -> (tensor<?xf32>, tensor<?xi64>) {
+  %n:3 = "emb.numeric_input"(%x) {column = 1 : i64, shift = 1.0 : f64, scale = 2.0 : f64} : (tensor<?x2xf32>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  %r = "emb.coo_rows"(%i) : (tensor<?x2xi64>) -> tensor<?xi64>
+  return %n#2, %r : tensor<?xf32>, tensor<?xi64>
+}

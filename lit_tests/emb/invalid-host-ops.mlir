@@ -78,3 +78,19 @@ func.func @fingerprint_ints(%v: tensor<?xi64>) {
   %f = "emb.fingerprint"(%v) : (tensor<?xi64>) -> tensor<?xi64>
   return
 }
+
+// -----
+
+func.func @numeric_column_out_of_range(%x: tensor<?x2xf32>) {
+  // expected-error@+1 {{'emb.numeric_input' op column 2 is not a column of tensor<?x2xf32>}}
+  %n:3 = "emb.numeric_input"(%x) {column = 2 : i64} : (tensor<?x2xf32>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  return
+}
+
+// -----
+
+func.func @numeric_zero_scale(%x: tensor<?x2xf32>) {
+  // expected-error@+1 {{'emb.numeric_input' op normalizer (x - 1) / 0 is not a finite affine map}}
+  %n:3 = "emb.numeric_input"(%x) {column = 0 : i64, shift = 1.0 : f64, scale = 0.0 : f64} : (tensor<?x2xf32>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  return
+}

@@ -17,15 +17,83 @@ func.func @layer(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
 
 // -----
 
-/// negative_: a numeric (dense) column is not raised yet; the concat stays.
-// CHECK-LABEL: func.func @negative_numeric_column
-// CHECK: tf.ConcatV2
-// CHECK-NOT: emb.concat
-func.func @negative_numeric_column(%ids: tensor<?xi64>, %rows: tensor<?xi64>, %dense: tensor<?x3xf32>) -> tensor<*xf32> {
+// A numeric column [B, 3]: three lookups of one weighted id in the 1 x 1
+// identity table (exact passthrough).
+// CHECK-LABEL: func.func @numeric_column
+// CHECK-SAME: -> tensor<?x7xf32>
+// CHECK: "emb.numeric_input"(%arg2) {column = 0 : i64}
+// CHECK: "emb.table"() {name = "recom.identity.1"} : () -> tensor<1x1xf32>
+// CHECK: "emb.numeric_input"(%arg2) {column = 1 : i64}
+// CHECK: "emb.numeric_input"(%arg2) {column = 2 : i64}
+// CHECK: "emb.concat"({{.+}}) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x7xf32>
+func.func @numeric_column(%ids: tensor<?xi64>, %rows: tensor<?xi64>, %dense: tensor<?x3xf32>) -> tensor<*xf32> {
   %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
   %a = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
   %c = "tf.ConcatV2"(%a, %dense, %axis) {N = 2 : i64} : (tensor<?x?xf32>, tensor<?x3xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+// normalizer_fn (x - 10) / 20, behind the column's [batch, 1] reshape.
+// CHECK-LABEL: func.func @normalized_numeric
+// CHECK: "emb.numeric_input"(%arg0) {column = 0 : i64, scale = 2.000000e+01 : f64, shift = 1.000000e+01 : f64}
+func.func @normalized_numeric(%x: tensor<?x1xf32>, %ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
+  %ten = "tf.Const"() {dtype = f32, value = dense<10.0> : tensor<f32>} : () -> tensor<*xf32>
+  %twenty = "tf.Const"() {dtype = f32, value = dense<20.0> : tensor<f32>} : () -> tensor<*xf32>
+  %sub = "tf.Sub"(%x, %ten) : (tensor<?x1xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %div = "tf.RealDiv"(%sub, %twenty) : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %shape = "tf.Shape"(%div) : (tensor<*xf32>) -> tensor<*xi32>
+  %c0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %c1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %b = "tf.StridedSlice"(%shape, %c0, %c1, %c1) {begin_mask = 0 : i64, ellipsis_mask = 0 : i64, end_mask = 0 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 1 : i64} : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %one = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %target = "tf.Pack"(%b, %one) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %r = "tf.Reshape"(%div, %target) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %a = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%r, %a, %axis) {N = 2 : i64} : (tensor<*xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+// An indicator column (multi-hot counts of 5 ids): a sum lookup in the 5 x 5
+// identity table, ids outside [0, 5) dropped.
+// CHECK-LABEL: func.func @indicator
+// CHECK: %[[R:.+]] = "emb.coo_rows"(%arg0, %arg1)
+// CHECK: %[[T:.+]] = "emb.table"() {name = "recom.identity.5"} : () -> tensor<5x5xf32>
+// CHECK: "emb.lookup"(%[[T]], %arg2, %[[R]]) {combiner = "sum", on_out_of_range = "drop"}
+func.func @indicator(%ind: tensor<?x2xi64>, %shape: tensor<2xi64>, %ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
+  %minus1 = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %dense = "tf.SparseToDense"(%ind, %shape, %ids, %minus1) : (tensor<?x2xi64>, tensor<2xi64>, tensor<?xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %depth = "tf.Const"() {dtype = i32, value = dense<5> : tensor<i32>} : () -> tensor<*xi32>
+  %on = "tf.Const"() {dtype = f32, value = dense<1.0> : tensor<f32>} : () -> tensor<*xf32>
+  %off = "tf.Const"() {dtype = f32, value = dense<0.0> : tensor<f32>} : () -> tensor<*xf32>
+  %hot = "tf.OneHot"(%dense, %depth, %on, %off) {axis = -1 : i64} : (tensor<*xi64>, tensor<*xi32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %axis2 = "tf.Const"() {dtype = i32, value = dense<-2> : tensor<i32>} : () -> tensor<*xi32>
+  %sum = "tf.Sum"(%hot, %axis2) {keep_dims = false} : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %a = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%a, %sum, %axis) {N = 2 : i64} : (tensor<?x?xf32>, tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+/// negative_: a normalizer that is not (x - a) / b (here log) is not raised.
+// CHECK-LABEL: func.func @negative_log_normalizer
+// CHECK: tf.ConcatV2
+// CHECK-NOT: emb.concat
+func.func @negative_log_normalizer(%x: tensor<?x1xf32>, %ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
+  %log = "tf.Log"(%x) : (tensor<?x1xf32>) -> tensor<*xf32>
+  %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %a = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%a, %log, %axis) {N = 2 : i64} : (tensor<?x?xf32>, tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %c : tensor<*xf32>
 }
 

@@ -116,3 +116,19 @@ func.func @weighted_mean(%ind: tensor<?x2xi64>, %ids: tensor<?xi64>, %w: tensor<
   %y = "tf.Select"(%mask, %z, %p) : (tensor<*xi1>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
   return %y : tensor<*xf32>
 }
+
+// -----
+
+// A non-safe column (no fill, no prune): rows up to the largest row index.
+// CHECK-LABEL: func.func @non_safe
+// CHECK: %[[R:.+]] = "emb.coo_rows"(%arg0) : (tensor<?x2xi64>) -> tensor<?xi64>
+// CHECK: "emb.lookup"(%{{.+}}, %arg1, %[[R]]) {combiner = "sum", on_out_of_range = "error"}
+func.func @non_safe(%ind: tensor<?x2xi64>, %ids: tensor<?xi64>) -> tensor<*xf32> {
+  %t = "tf.Const"() {dtype = f32, value_ref = "s/w", value_shape = array<i64: 10, 8>} : () -> tensor<*xf32>
+  %b = "tf.Const"() {dtype = i32, value = dense<0> : tensor<2xi32>} : () -> tensor<*xi32>
+  %e = "tf.Const"() {dtype = i32, value = dense<[0, 1]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %s = "tf.Const"() {dtype = i32, value = dense<1> : tensor<2xi32>} : () -> tensor<*xi32>
+  %seg = "tf.StridedSlice"(%ind, %b, %e, %s) {begin_mask = 1 : i64, ellipsis_mask = 0 : i64, end_mask = 1 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 2 : i64} : (tensor<?x2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %p = "tf.SparseSegmentSum"(%t, %ids, %seg) : (tensor<*xf32>, tensor<?xi64>, tensor<*xi64>) -> tensor<*xf32>
+  return %p : tensor<*xf32>
+}
