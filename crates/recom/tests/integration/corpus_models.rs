@@ -45,8 +45,16 @@ fn feed(npz: &mut Npz, name: &str, dtype: FeedType) -> Feed {
     }
 }
 
-/// Max abs error of recom's CPU output against TensorFlow's, per batch.
-fn run_model(model: &str, batches_of: &str) -> Vec<(usize, f32)> {
+/// Where a model runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Cpu,
+    Gpu,
+}
+
+/// Max abs error of recom's output (CPU JIT or GPU) against TensorFlow's,
+/// per batch.
+fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)> {
     let context = recom::create_context().unwrap();
     let graph = recom_tf::read_graph(&corpus().join(model).join("model.pb")).unwrap();
     let imported = import_graph(&context, &graph, &format!("{model}/model.pb"), "graph", &["input_layer_output"]).unwrap();
@@ -55,8 +63,7 @@ fn run_model(model: &str, batches_of: &str) -> Vec<(usize, f32)> {
     recom::add_pipeline(&pm, "builtin.module(recom-tf-raise)").unwrap();
     assert!(pm.run(&mut module).is_ok(), "{model}: recom-tf-raise failed");
     let compiled = compile(&context, &mut module).unwrap_or_else(|e| panic!("{model}: {e}"));
-    let executable = CpuExecutable::new(&context, compiled.kernel_module, compiled.plan).unwrap();
-    let plan = executable.plan();
+    let plan = compiled.plan.clone();
     let tables: HashMap<String, Vec<f32>> = plan
         .tables
         .iter()
@@ -71,11 +78,24 @@ fn run_model(model: &str, batches_of: &str) -> Vec<(usize, f32)> {
         })
         .collect();
     let packed = plan.bind_tables(&tables).unwrap();
+    let run: Box<dyn Fn(&[Feed]) -> Result<Vec<f32>, recom::runtime::plan::RunError>> = match target {
+        Target::Cpu => {
+            let executable = CpuExecutable::new(&context, compiled.kernel_module, compiled.plan).unwrap();
+            let packed = packed.clone();
+            Box::new(move |feeds| executable.run_feeds(&packed, feeds))
+        }
+        Target::Gpu => {
+            let kernel = recom::gpu::compile_ptx(&context, compiled.kernel_module, &recom::gpu::GpuOptions::default()).unwrap();
+            let artifact = recom::runtime::plan::Artifact { plan: compiled.plan, gpu: Some(kernel) };
+            let gpu = recom::runtime::gpu::GpuModel::load(&artifact, &packed, 0).unwrap();
+            Box::new(move |feeds| gpu.run_feeds(feeds))
+        }
+    };
     let mut errors = Vec::new();
     for batch in [1, 37, 512] {
         let mut npz = Npz::open(corpus().join(batches_of).join(format!("batch_b{batch}.npz"))).unwrap();
         let feeds: Vec<Feed> = plan.feeds.iter().map(|spec| feed(&mut npz, &spec.name, spec.dtype)).collect();
-        let got = executable.run_feeds(&packed, &feeds).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
+        let got = run(&feeds).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
         let (_, expected) = array::<f32>(&mut npz, "out.input_layer_output");
         assert_eq!(got.len(), expected.len(), "{model}, B = {batch}: output size");
         let err = got.iter().zip(&expected).map(|(g, e)| (g - e).abs()).fold(0f32, f32::max);
@@ -85,10 +105,24 @@ fn run_model(model: &str, batches_of: &str) -> Vec<(usize, f32)> {
     errors
 }
 
+/// The corpus models on the GPU (skipped, visibly, without a CUDA driver).
+#[test]
+fn corpus_models_on_gpu() {
+    if let Err(reason) = recom::runtime::gpu::driver_available() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED corpus_models_on_gpu: {reason}");
+        return;
+    }
+    for (model, batches) in [("tiny", "tiny"), ("tiny_legacy", "tiny"), ("medium", "medium"), ("medium_legacy", "medium")] {
+        let errors = run_model(model, batches, Target::Gpu);
+        println!("{model} on the GPU: max abs err vs TensorFlow per batch {errors:?}");
+    }
+}
+
 #[test]
 fn tiny_models_reproduce_tensorflow() {
     for (model, batches) in [("tiny", "tiny"), ("tiny_legacy", "tiny")] {
-        let errors = run_model(model, batches);
+        let errors = run_model(model, batches, Target::Cpu);
         println!("{model}: max abs err vs TensorFlow per batch {errors:?}");
     }
 }
@@ -96,7 +130,7 @@ fn tiny_models_reproduce_tensorflow() {
 #[test]
 fn medium_models_reproduce_tensorflow() {
     for (model, batches) in [("medium", "medium"), ("medium_legacy", "medium")] {
-        let errors = run_model(model, batches);
+        let errors = run_model(model, batches, Target::Cpu);
         println!("{model}: max abs err vs TensorFlow per batch {errors:?}");
     }
 }
