@@ -9,7 +9,9 @@
 irdl.dialect @symshape {
   // A symbolic dimension: dimension `dim` of the generator `source` (when
   // given). attrs: name : string, dim : i64 >= 0,
-  //   facts : array of "non_negative" | "non_zero" (known properties).
+  //   facts : array of "non_negative" | "non_zero" (known properties),
+  //   [equal_to : i64, the index of an older symbol of the same function
+  //   known to be equal (shape inference merged them)].
   irdl.operation @symbol {
     %src = irdl.any
     %name = irdl.base "#builtin.string"

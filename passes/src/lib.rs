@@ -11,6 +11,7 @@ pub mod recom_math_to_nvvm_intrinsics;
 pub mod recom_verify;
 pub mod tf_check_raised;
 pub mod tf_erase_dead;
+pub mod tf_infer_shapes;
 pub mod tf_match;
 pub mod tf_raise_cross;
 pub mod tf_raise_dense_inputs;
@@ -34,6 +35,7 @@ pub const PASSES: &[&PassDef] = &[
     &recom_verify::PASS,
     &tf_check_raised::PASS,
     &tf_erase_dead::PASS,
+    &tf_infer_shapes::PASS,
     &tf_raise_cross::PASS,
     &tf_raise_dense_inputs::PASS,
     &tf_raise_feeds::PASS,

@@ -5,6 +5,7 @@
 //! [`IRDL`]). This crate gives typed builders and views, and [`expr`]: the
 //! expression language of `shape_construct` with its parser and evaluator.
 pub mod expr;
+pub mod sym;
 
 use melior::{
     ir::{operation::OperationBuilder, r#type::Type, Location, Operation, Value},

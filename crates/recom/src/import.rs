@@ -267,6 +267,12 @@ pub fn import_graph<'c>(
                         }
                         Err(e) => errors.push(fail(node, format!("attribute 'value': {e}"))),
                     }
+                    // Strings are a plain array: keep their shape beside it.
+                    if tensor.dtype == DataType::DtString as i32 {
+                        if let Some(shape) = &tensor.tensor_shape {
+                            attrs.insert("value_shape".into(), shape_attr(context, shape));
+                        }
+                    }
                     continue;
                 }
                 // Large constants (tables) stay out of the IR.

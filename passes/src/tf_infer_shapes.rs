@@ -1,0 +1,636 @@
+//! `tf-infer-shapes`: symbolic shapes of an imported TensorFlow function.
+//!
+//! Every value gets a shape of symbolic dimensions, and small integer
+//! tensors (shape vectors, sizes) also get their content, so the shape
+//! arithmetic feature columns do (`Shape`, `StridedSlice`, `Pack`, `Prod`,
+//! `ConcatV2`, ...) is followed symbolically: a column's `dense_shape`
+//! becomes `[B, w]`, the pooled output `[B, dim]`.
+//!
+//! Symbols are made for what only the request knows: the dynamic dims of the
+//! inputs (`<feed>#<dim>`), the content of 1-D int64 inputs of static length
+//! (a SparseTensor's `dense_shape`: `<feed>[<i>]`), and data-dependent sizes
+//! (`Where`, `Unique`, `SparseFillEmptyRows`, `SparseSegment*` rows: named
+//! after the node). Equalities that ops imply (elementwise operands, the
+//! batch of a concatenation) merge symbols. An op without a rule gets unknown
+//! shapes (rank unknown): never a wrong answer.
+//!
+//! Results: one `symshape.symbol` per symbol at the top of the function (in
+//! index order, so `s<k>` is the k-th; a symbol merged with an older one
+//! carries `equal_to = <k>` and is never used), and on each op with results
+//! `symshape.shapes` (per result, `[d0, d1, ...]` in the `shape_construct`
+//! expression syntax, or `?`) and, when known, `symshape.value` (the content
+//! of its single integer result).
+use crate::tf_match::{const_ints, def, int_attr, name_of, node_name, operand};
+use melior::ir::{
+    attribute::{ArrayAttribute, StringAttribute},
+    block::BlockLike,
+    operation::{OperationLike, OperationMutLike, OperationRef, OperationRefMut},
+    Attribute, AttributeLike, RegionLike, Value, ValueLike,
+};
+use recom_ir::{registry::PassFailure, OptionValues, PassDef};
+use recom_opkit::{Elem, TensorInfo};
+use recom_symshape::{
+    expr::{BinOp, Expr},
+    sym::{self, Symbols},
+};
+use std::collections::HashMap;
+
+pub static PASS: PassDef = PassDef {
+    argument: "tf-infer-shapes",
+    name: "TfInferShapes",
+    summary: "Infer symbolic shapes (and small integer contents) of an imported TensorFlow function",
+    description: "Annotates ops with symshape.shapes / symshape.value and declares the symbols as symshape.symbol ops.",
+    anchor: Some("func.func"),
+    options: &[],
+    run,
+};
+
+/// What is known of one value.
+#[derive(Clone, Debug, Default)]
+struct Info {
+    shape: Option<Vec<Expr>>,
+    /// Elements of a small integer tensor, row-major.
+    content: Option<Vec<Expr>>,
+}
+
+/// Symbols with where they come from (argument and dim, for the op).
+struct State {
+    symbols: Symbols,
+    sources: Vec<Option<(usize, i64)>>,
+    infos: HashMap<usize, Info>,
+}
+
+impl State {
+    fn fresh(&mut self, name: String, source: Option<(usize, i64)>) -> Expr {
+        self.sources.push(source);
+        self.symbols.fresh(name)
+    }
+    fn info(&self, v: Value) -> Info {
+        self.infos.get(&(v.to_raw().ptr as usize)).cloned().unwrap_or_default()
+    }
+    fn set(&mut self, v: Value, info: Info) {
+        self.infos.insert(v.to_raw().ptr as usize, info);
+    }
+}
+
+const C: fn(i64) -> Expr = Expr::Const;
+
+fn product(dims: &[Expr]) -> Expr {
+    dims.iter().fold(C(1), |acc, d| sym::mul(&acc, d))
+}
+
+/// Static facts of a value's type: the shape with fresh symbols for dynamic dims.
+fn type_shape(v: Value) -> Option<Vec<Option<i64>>> {
+    TensorInfo::of(v.r#type()).map(|t| t.shape)
+}
+
+/// Small integer tensors whose content is tracked.
+const MAX_CONTENT: usize = 16;
+
+fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
+    let Some(block) = func.region(0).ok().and_then(|r| r.first_block()) else { return Ok(()) };
+    let mut state = State { symbols: Symbols::new(), sources: Vec::new(), infos: HashMap::new() };
+    // Arguments.
+    let feed_names: Vec<String> = (0..block.argument_count())
+        .map(|i| {
+            func.attribute("arg_attrs")
+                .ok()
+                .and_then(|a| ArrayAttribute::try_from(a).ok())
+                .and_then(|a| a.element(i).ok())
+                .and_then(|d| melior::ir::attribute::DictionaryAttribute::try_from(d).ok())
+                .and_then(|d| d.element_by_name("recom.feed"))
+                .and_then(recom_opkit::string_value)
+                .map(|s| s.into_owned())
+                .unwrap_or_else(|| format!("arg{i}"))
+        })
+        .collect();
+    for (i, name) in feed_names.iter().enumerate() {
+        let arg: Value = block.argument(i).unwrap().into();
+        let Some(dims) = type_shape(arg) else { continue };
+        let shape: Vec<Expr> = dims
+            .iter()
+            .enumerate()
+            .map(|(d, size)| match size {
+                Some(s) => C(*s),
+                None => state.fresh(format!("{name}#{d}"), Some((i, d as i64))),
+            })
+            .collect();
+        // A 1-D integer input of static length (a dense_shape): its content.
+        let content = match (TensorInfo::of(arg.r#type()).map(|t| t.elem), &dims[..]) {
+            (Some(Elem::Int(64 | 32)), [Some(n)]) if (*n as usize) <= MAX_CONTENT => {
+                Some((0..*n).map(|k| state.fresh(format!("{name}[{k}]"), None)).collect())
+            }
+            _ => None,
+        };
+        state.set(arg, Info { shape: Some(shape), content });
+    }
+    // Ops, in order.
+    let mut ops = Vec::new();
+    let mut next = block.first_operation();
+    while let Some(op) = next {
+        ops.push(op);
+        next = op.next_in_block();
+    }
+    for &op in &ops {
+        let results = infer(&mut state, op);
+        for (k, info) in results.into_iter().enumerate() {
+            if let Ok(r) = op.result(k) {
+                state.set(r.into(), info);
+            }
+        }
+    }
+    annotate(&state, func, &ops);
+    Ok(())
+}
+
+fn shape_text(state: &State, shape: &Option<Vec<Expr>>) -> String {
+    match shape {
+        None => "?".into(),
+        Some(dims) => format!("[{}]", dims.iter().map(|d| state.symbols.resolve(d).to_string()).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn annotate(state: &State, func: OperationRef, ops: &[OperationRef]) {
+    let context_ref = func.context();
+    let context = unsafe { context_ref.to_ref() };
+    for &op in ops {
+        if op.result_count() == 0 {
+            continue;
+        }
+        let infos: Vec<Info> = (0..op.result_count()).map(|k| state.info(op.result(k).unwrap().into())).collect();
+        let shapes: Vec<Attribute> =
+            infos.iter().map(|i| StringAttribute::new(context, &shape_text(state, &i.shape)).into()).collect();
+        let mut op_mut = unsafe { OperationRefMut::from_raw(op.to_raw()) };
+        op_mut.set_attribute("symshape.shapes", ArrayAttribute::new(context, &shapes).into());
+        if let [Info { content: Some(content), .. }] = &infos[..] {
+            op_mut.set_attribute("symshape.value", StringAttribute::new(context, &shape_text(state, &Some(content.clone()))).into());
+        }
+    }
+    // The symbols, in index order, at the top of the function.
+    let block = func.region(0).unwrap().first_block().unwrap();
+    let first = block.first_operation();
+    let location = func.location();
+    for k in 0..state.symbols.len() {
+        let info = state.symbols.info(k);
+        let source = state.sources[k].map(|(arg, dim)| (Value::from(block.argument(arg).unwrap()), dim));
+        let mut facts = vec![recom_symshape::Fact::NonNegative];
+        if info.non_zero {
+            facts.push(recom_symshape::Fact::NonZero);
+        }
+        let symbol = recom_symshape::symbol(context, location, source.map(|s| s.0), &info.name, source.map_or(0, |s| s.1), &facts);
+        let symbol = match first {
+            Some(f) => block.insert_operation_before(f, symbol),
+            None => block.append_operation(symbol),
+        };
+        // Merged with an older symbol: recorded, the older one is used.
+        let representative = state.symbols.find(k);
+        if representative != k {
+            let mut symbol = unsafe { OperationRefMut::from_raw(symbol.to_raw()) };
+            symbol.set_attribute("equal_to", recom_opkit::i64(context, representative as i64));
+        }
+    }
+}
+
+/// The content of a value as integers, when all known constants.
+fn consts(info: &Info) -> Option<Vec<i64>> {
+    info.content.as_ref()?.iter().map(|e| if let Expr::Const(c) = e { Some(*c) } else { None }).collect()
+}
+
+fn same_shape(state: &mut State, op: OperationRef, k: usize) -> Vec<Info> {
+    let shape = operand(op, k).map(|v| state.info(v).shape).unwrap_or(None);
+    vec![Info { shape, content: None }]
+}
+
+fn fresh_for(state: &mut State, op: OperationRef, what: &str) -> Expr {
+    let node = node_name(op.location()).unwrap_or_else(|| name_of(op));
+    state.fresh(format!("{node}:{what}"), None)
+}
+
+/// Normalizes an axis against a rank.
+fn axis(a: i64, rank: usize) -> Option<usize> {
+    let a = if a < 0 { a + rank as i64 } else { a };
+    (0..rank as i64).contains(&a).then_some(a as usize)
+}
+
+/// One `tf` op's results.
+fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
+    let name = name_of(op);
+    let n = op.result_count();
+    let unknown = vec![Info::default(); n];
+    let Some(tf) = name.strip_prefix("tf.") else { return unknown };
+    let input = |state: &State, k: usize| operand(op, k).map(|v| state.info(v)).unwrap_or_default();
+    let elementwise_content = |a: &Info, b: &Info, f: fn(&Expr, &Expr) -> Expr| -> Option<Vec<Expr>> {
+        let (x, y) = (a.content.as_ref()?, b.content.as_ref()?);
+        match (x.len(), y.len()) {
+            (l, m) if l == m => Some(x.iter().zip(y).map(|(p, q)| f(p, q)).collect()),
+            (1, _) => Some(y.iter().map(|q| f(&x[0], q)).collect()),
+            (_, 1) => Some(x.iter().map(|p| f(p, &y[0])).collect()),
+            _ => None,
+        }
+    };
+    match tf {
+        "Const" => {
+            let Ok(r) = op.result(0) else { return unknown };
+            let _ = r;
+            let attr = op.attribute("value").ok();
+            let shape = attr.and_then(|a| unsafe {
+                let t = mlir_sys::mlirAttributeGetType(a.to_raw());
+                TensorInfo::of(melior::ir::Type::from_raw(t)).map(|i| i.shape.iter().map(|d| C(d.unwrap_or(0))).collect())
+            });
+            let shape = shape.or_else(|| crate::tf_match::shape_attr(op, "value_shape").map(|d| d.into_iter().map(C).collect()));
+            let content = const_ints(op.result(0).unwrap().into()).filter(|v| v.len() <= MAX_CONTENT).map(|v| v.into_iter().map(C).collect());
+            vec![Info { shape, content }]
+        }
+        "Identity" | "Cast" | "StopGradient" => {
+            let mut i = input(state, 0);
+            if tf == "Cast" && i.content.is_none() {
+                i.content = None;
+            }
+            vec![i]
+        }
+        "StringToHashBucketFast" | "AsString" | "Bucketize" | "ZerosLike" | "OnesLike" | "Sqrt" | "Square" | "Neg" | "Abs"
+        | "Relu" | "Sigmoid" | "Floor" | "LogicalNot" => same_shape(state, op, 0),
+        "LookupTableFindV2" => same_shape(state, op, 1),
+        "HashTableV2" | "LookupTableSizeV2" => vec![Info { shape: Some(vec![]), content: None }],
+        "SparseCross" => {
+            let n = int_attr(op, "N").unwrap_or(0) as usize;
+            // The batch: the first sparse input's dense_shape[0], else a dense input's dim 0.
+            let batch = if n > 0 {
+                input(state, 2 * n).content.and_then(|c| c.first().cloned())
+            } else {
+                input(state, 0).shape.and_then(|s| s.first().cloned())
+            };
+            let entries = fresh_for(state, op, "crossed");
+            let width = fresh_for(state, op, "width");
+            vec![
+                Info { shape: Some(vec![entries.clone(), C(2)]), content: None },
+                Info { shape: Some(vec![entries]), content: None },
+                Info { shape: Some(vec![C(2)]), content: batch.map(|b| vec![b, width]) },
+            ]
+        }
+        "Shape" => {
+            let i = input(state, 0);
+            let rank = i.shape.as_ref().map(|s| s.len() as i64);
+            vec![Info { shape: rank.map(|r| vec![C(r)]), content: i.shape }]
+        }
+        "Size" => {
+            let i = input(state, 0);
+            vec![Info { shape: Some(vec![]), content: i.shape.map(|s| vec![product(&s)]) }]
+        }
+        "Rank" => {
+            let i = input(state, 0);
+            vec![Info { shape: Some(vec![]), content: i.shape.map(|s| vec![C(s.len() as i64)]) }]
+        }
+        "Pack" => {
+            let count = op.operand_count();
+            let infos: Vec<Info> = (0..count).map(|k| input(state, k)).collect();
+            let ax = int_attr(op, "axis").unwrap_or(0);
+            let Some(first) = infos[0].shape.clone() else { return unknown };
+            let Some(a) = axis(ax, first.len() + 1) else { return unknown };
+            let mut shape = first.clone();
+            shape.insert(a, C(count as i64));
+            // Scalars packed into a vector: the content.
+            let content = if first.is_empty() {
+                infos.iter().map(|i| i.content.as_ref().and_then(|c| c.first().cloned())).collect::<Option<Vec<_>>>()
+            } else {
+                None
+            };
+            vec![Info { shape: Some(shape), content }]
+        }
+        "ConcatV2" => {
+            let count = op.operand_count() - 1;
+            let infos: Vec<Info> = (0..count).map(|k| input(state, k)).collect();
+            let Some(ax) = operand(op, count).and_then(const_ints).and_then(|v| v.first().copied()) else { return unknown };
+            let shapes: Option<Vec<Vec<Expr>>> = infos.iter().map(|i| i.shape.clone()).collect();
+            let Some(shapes) = shapes else { return unknown };
+            let rank = shapes[0].len();
+            let Some(a) = axis(ax, rank) else { return unknown };
+            if shapes.iter().any(|s| s.len() != rank) {
+                return unknown;
+            }
+            let mut shape = shapes[0].clone();
+            shape[a] = shapes.iter().fold(C(0), |acc, s| sym::add(&acc, &s[a]));
+            // The other dims are equal (the batch of an input layer).
+            for s in &shapes[1..] {
+                for d in (0..rank).filter(|&d| d != a) {
+                    state.symbols.unify(&shape[d], &s[d]);
+                }
+            }
+            let content = (rank == 1)
+                .then(|| infos.iter().map(|i| i.content.clone()).collect::<Option<Vec<_>>>().map(|c| c.concat()))
+                .flatten();
+            vec![Info { shape: Some(shape), content }]
+        }
+        "Prod" | "Sum" | "Max" | "Min" => {
+            let i = input(state, 0);
+            let Some(axes) = operand(op, 1).and_then(const_ints) else { return unknown };
+            let Some(shape) = i.shape.clone() else { return unknown };
+            let axes: Option<Vec<usize>> = axes.iter().map(|&a| axis(a, shape.len())).collect();
+            let Some(axes) = axes else { return unknown };
+            let keep = crate::tf_match::bool_attr(op, "keep_dims").unwrap_or(false);
+            let out: Vec<Expr> = shape
+                .iter()
+                .enumerate()
+                .filter_map(|(d, e)| if axes.contains(&d) { keep.then(|| C(1)) } else { Some(e.clone()) })
+                .collect();
+            let content = match (tf, &i.content, shape.len()) {
+                ("Prod", Some(c), 1) if axes == [0] => Some(vec![product(c)]),
+                ("Sum", Some(c), 1) if axes == [0] => Some(vec![c.iter().fold(C(0), |a, x| sym::add(&a, x))]),
+                _ => None,
+            };
+            vec![Info { shape: Some(out), content }]
+        }
+        "Slice" => {
+            let i = input(state, 0);
+            let (Some(begin), Some(size)) = (operand(op, 1).and_then(const_ints), operand(op, 2).and_then(const_ints)) else {
+                return unknown;
+            };
+            let Some(shape) = i.shape.clone() else { return unknown };
+            if begin.len() != shape.len() || size.len() != shape.len() {
+                return unknown;
+            }
+            let out: Vec<Expr> =
+                shape.iter().zip(begin.iter().zip(&size)).map(|(d, (&b, &s))| if s < 0 { sym::sub(d, &C(b)) } else { C(s) }).collect();
+            let content = match (&i.content, shape.len()) {
+                (Some(c), 1) => {
+                    let b = begin[0].max(0) as usize;
+                    let e = if size[0] < 0 { c.len() } else { (b + size[0] as usize).min(c.len()) };
+                    Some(c[b.min(c.len())..e].to_vec())
+                }
+                _ => None,
+            };
+            vec![Info { shape: Some(out), content }]
+        }
+        "StridedSlice" => strided_slice(state, op).unwrap_or(unknown),
+        "GatherV2" => {
+            let (p, idx) = (input(state, 0), input(state, 1));
+            let Some(ax) = operand(op, 2).and_then(const_ints).and_then(|v| v.first().copied()) else { return unknown };
+            let (Some(ps), Some(is)) = (p.shape.clone(), idx.shape.clone()) else { return unknown };
+            let Some(a) = axis(ax, ps.len()) else { return unknown };
+            let mut out = ps[..a].to_vec();
+            out.extend(is.iter().cloned());
+            out.extend(ps[a + 1..].iter().cloned());
+            let content = match (&p.content, consts(&idx), ps.len()) {
+                (Some(c), Some(ix), 1) => ix.iter().map(|&k| c.get(k as usize).cloned()).collect(),
+                _ => None,
+            };
+            vec![Info { shape: Some(out), content }]
+        }
+        "Reshape" => {
+            let (x, target) = (input(state, 0), input(state, 1));
+            let Some(t) = target.content.clone() else {
+                // Rank from the target's length at least.
+                return vec![Info { shape: None, content: None }];
+            };
+            let total = x.shape.as_ref().map(|s| product(s));
+            let known = product(&t.iter().filter(|d| **d != C(-1)).cloned().collect::<Vec<_>>());
+            let shape: Option<Vec<Expr>> = t
+                .iter()
+                .map(|d| if *d == C(-1) { total.as_ref().map(|n| sym::bin(BinOp::FloorDiv, n, &known)) } else { Some(d.clone()) })
+                .collect();
+            vec![Info { shape, content: x.content.clone() }]
+        }
+        "ExpandDims" => {
+            let x = input(state, 0);
+            let Some(ax) = operand(op, 1).and_then(const_ints).and_then(|v| v.first().copied()) else { return unknown };
+            let Some(mut shape) = x.shape.clone() else { return unknown };
+            let Some(a) = axis(ax, shape.len() + 1) else { return unknown };
+            shape.insert(a, C(1));
+            vec![Info { shape: Some(shape), content: x.content }]
+        }
+        "Fill" => {
+            let (dims, value) = (input(state, 0), input(state, 1));
+            let shape = dims.content.clone();
+            let content = match (&shape, &value.content) {
+                (Some(s), Some(v)) if s.len() <= 1 => match s.first() {
+                    None => Some(v.clone()),
+                    Some(Expr::Const(k)) if (*k as usize) <= MAX_CONTENT => Some(vec![v[0].clone(); *k as usize]),
+                    _ => None,
+                },
+                _ => None,
+            };
+            vec![Info { shape, content }]
+        }
+        "Range" => {
+            let (s, l, d) = (input(state, 0), input(state, 1), input(state, 2));
+            let scalar = |i: &Info| i.content.as_ref().and_then(|c| c.first().cloned());
+            let (Some(start), Some(limit), Some(delta)) = (scalar(&s), scalar(&l), scalar(&d)) else { return unknown };
+            let len = sym::bin(BinOp::CeilDiv, &sym::sub(&limit, &start), &delta);
+            let content = match (&start, &len, &delta) {
+                (Expr::Const(a), Expr::Const(n), Expr::Const(step)) if (*n as usize) <= MAX_CONTENT => {
+                    Some((0..*n).map(|k| C(a + k * step)).collect())
+                }
+                _ => None,
+            };
+            vec![Info { shape: Some(vec![len]), content }]
+        }
+        "Tile" => {
+            let (x, m) = (input(state, 0), input(state, 1));
+            let (Some(shape), Some(mult)) = (x.shape, m.content) else { return unknown };
+            if shape.len() != mult.len() {
+                return unknown;
+            }
+            vec![Info { shape: Some(shape.iter().zip(&mult).map(|(d, k)| sym::mul(d, k)).collect()), content: None }]
+        }
+        "Transpose" => {
+            let x = input(state, 0);
+            let (Some(shape), Some(perm)) = (x.shape, operand(op, 1).and_then(const_ints)) else { return unknown };
+            let out: Option<Vec<Expr>> = perm.iter().map(|&p| shape.get(p as usize).cloned()).collect();
+            vec![Info { shape: out, content: None }]
+        }
+        "Where" => {
+            let x = input(state, 0);
+            let Some(shape) = x.shape else { return unknown };
+            let count = fresh_for(state, op, "count");
+            vec![Info { shape: Some(vec![count, C(shape.len() as i64)]), content: None }]
+        }
+        "Unique" => {
+            let x = input(state, 0);
+            let count = fresh_for(state, op, "unique");
+            vec![Info { shape: Some(vec![count]), content: None }, Info { shape: x.shape, content: None }]
+        }
+        "GatherNd" => {
+            let (p, idx) = (input(state, 0), input(state, 1));
+            let (Some(ps), Some(is)) = (p.shape, idx.shape) else { return unknown };
+            let Some(Expr::Const(depth)) = is.last().cloned() else { return unknown };
+            let mut out = is[..is.len() - 1].to_vec();
+            out.extend(ps.iter().skip(depth as usize).cloned());
+            vec![Info { shape: Some(out), content: None }]
+        }
+        "SparseReshape" => {
+            let (ind, new_shape) = (input(state, 0), input(state, 2));
+            // Indices of a rank-k tensor have k columns: the input shape's length.
+            if let (Some(is), Some(old)) = (&ind.shape, &input(state, 1).shape) {
+                if let (Some(cols), Some(len)) = (is.get(1), old.first()) {
+                    state.symbols.unify(cols, len);
+                }
+            }
+            let old = input(state, 1).content;
+            let (Some(is), Some(ns)) = (ind.shape, new_shape.content) else { return unknown };
+            let total = old.as_ref().map(|c| product(c));
+            let known = product(&ns.iter().filter(|d| **d != C(-1)).cloned().collect::<Vec<_>>());
+            let resolved: Option<Vec<Expr>> = ns
+                .iter()
+                .map(|d| if *d == C(-1) { total.as_ref().map(|n| sym::bin(BinOp::FloorDiv, n, &known)) } else { Some(d.clone()) })
+                .collect();
+            vec![
+                Info { shape: Some(vec![is[0].clone(), C(ns.len() as i64)]), content: None },
+                Info { shape: Some(vec![C(ns.len() as i64)]), content: resolved },
+            ]
+        }
+        "SparseFillEmptyRows" => {
+            let (ind, values, shape) = (input(state, 0), input(state, 1), input(state, 2));
+            // One value per index row.
+            if let (Some(i), Some(v)) = (&ind.shape, &values.shape) {
+                if let (Some(a), Some(b)) = (i.first(), v.first()) {
+                    state.symbols.unify(a, b);
+                }
+            }
+            let rows = shape.content.as_ref().and_then(|c| c.first().cloned());
+            let filled = fresh_for(state, op, "filled");
+            vec![
+                Info { shape: Some(vec![filled.clone(), C(2)]), content: None },
+                Info { shape: Some(vec![filled]), content: None },
+                Info { shape: rows.map(|r| vec![r]), content: None },
+                Info { shape: ind.shape.map(|s| vec![s[0].clone()]), content: None },
+            ]
+        }
+        "SparseSegmentSum" | "SparseSegmentMean" | "SparseSegmentSqrtN" | "SegmentSum" => {
+            let data = input(state, 0);
+            let Some(ds) = data.shape else { return unknown };
+            let rows = fresh_for(state, op, "segments");
+            let mut shape = vec![rows];
+            shape.extend(ds.iter().skip(1).cloned());
+            vec![Info { shape: Some(shape), content: None }]
+        }
+        "SparseSegmentSumWithNumSegments" | "SparseSegmentMeanWithNumSegments" | "SparseSegmentSqrtNWithNumSegments" => {
+            let (data, count) = (input(state, 0), input(state, 3));
+            let (Some(ds), Some(c)) = (data.shape, count.content) else { return unknown };
+            let mut shape = vec![c[0].clone()];
+            shape.extend(ds.iter().skip(1).cloned());
+            vec![Info { shape: Some(shape), content: None }]
+        }
+        "SparseToDense" => vec![Info { shape: input(state, 1).content, content: None }],
+        "OneHot" => {
+            let (x, depth) = (input(state, 0), input(state, 1));
+            let (Some(mut shape), Some(d)) = (x.shape, depth.content) else { return unknown };
+            shape.push(d[0].clone());
+            vec![Info { shape: Some(shape), content: None }]
+        }
+        "MatMul" => {
+            let (a, b) = (input(state, 0), input(state, 1));
+            let (Some(sa), Some(sb)) = (a.shape, b.shape) else { return unknown };
+            if sa.len() != 2 || sb.len() != 2 {
+                return unknown;
+            }
+            let ta = crate::tf_match::bool_attr(op, "transpose_a").unwrap_or(false);
+            let tb = crate::tf_match::bool_attr(op, "transpose_b").unwrap_or(false);
+            let (m, k1) = if ta { (&sa[1], &sa[0]) } else { (&sa[0], &sa[1]) };
+            let (k2, n2) = if tb { (&sb[1], &sb[0]) } else { (&sb[0], &sb[1]) };
+            state.symbols.unify(k1, k2);
+            vec![Info { shape: Some(vec![m.clone(), n2.clone()]), content: None }]
+        }
+        "BiasAdd" => same_shape(state, op, 0),
+        _ if is_elementwise(tf) => {
+            let (a, b) = (input(state, 0), input(state, op.operand_count() - 1));
+            // Select / SelectV2: condition, then, else: the shape of the branches.
+            let (a, b) = if matches!(tf, "Select" | "SelectV2") { (input(state, 1), input(state, 2)) } else { (a, b) };
+            let shape = broadcast(state, &a.shape, &b.shape);
+            let content = match tf {
+                "AddV2" | "Add" => elementwise_content(&a, &b, sym::add),
+                "Sub" => elementwise_content(&a, &b, sym::sub),
+                "Mul" => elementwise_content(&a, &b, sym::mul),
+                "FloorDiv" => elementwise_content(&a, &b, |x, y| sym::bin(BinOp::FloorDiv, x, y)),
+                "Maximum" => elementwise_content(&a, &b, |x, y| sym::bin(BinOp::Max, x, y)),
+                "Minimum" => elementwise_content(&a, &b, |x, y| sym::bin(BinOp::Min, x, y)),
+                _ => None,
+            };
+            vec![Info { shape, content }]
+        }
+        _ => {
+            let _ = def;
+            unknown
+        }
+    }
+}
+
+fn is_elementwise(tf: &str) -> bool {
+    matches!(
+        tf,
+        "Add" | "AddV2" | "Sub" | "Mul" | "RealDiv" | "DivNoNan" | "FloorDiv" | "Maximum" | "Minimum" | "Pow" | "Less"
+            | "LessEqual" | "Greater" | "GreaterEqual" | "Equal" | "NotEqual" | "LogicalAnd" | "LogicalOr" | "Select"
+            | "SelectV2"
+    )
+}
+
+/// NumPy broadcasting; equal-rank symbolic dims that must match are merged.
+fn broadcast(state: &mut State, a: &Option<Vec<Expr>>, b: &Option<Vec<Expr>>) -> Option<Vec<Expr>> {
+    let (a, b) = (a.as_ref()?, b.as_ref()?);
+    let rank = a.len().max(b.len());
+    let dim = |s: &Vec<Expr>, d: usize| -> Expr { if d + s.len() >= rank { s[d + s.len() - rank].clone() } else { C(1) } };
+    (0..rank)
+        .map(|d| {
+            let (x, y) = (dim(a, d), dim(b, d));
+            Some(match (&x, &y) {
+                (Expr::Const(1), _) => y,
+                (_, Expr::Const(1)) => x,
+                _ => {
+                    state.symbols.unify(&x, &y);
+                    x
+                }
+            })
+        })
+        .collect()
+}
+
+/// StridedSlice with constant begin/end/strides, no ellipsis or new axes.
+fn strided_slice(state: &mut State, op: OperationRef) -> Option<Vec<Info>> {
+    let x = operand(op, 0).map(|v| state.info(v))?;
+    let (begin, end, strides) =
+        (operand(op, 1).and_then(const_ints)?, operand(op, 2).and_then(const_ints)?, operand(op, 3).and_then(const_ints)?);
+    let (bm, em, sm) = (int_attr(op, "begin_mask")?, int_attr(op, "end_mask")?, int_attr(op, "shrink_axis_mask")?);
+    if int_attr(op, "ellipsis_mask").unwrap_or(0) != 0 || int_attr(op, "new_axis_mask").unwrap_or(0) != 0 {
+        return None;
+    }
+    let shape = x.shape.clone()?;
+    if begin.len() > shape.len() || strides.iter().any(|&s| s != 1) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ranges = Vec::new();
+    for (d, dim) in shape.iter().enumerate() {
+        if d >= begin.len() {
+            out.push(dim.clone());
+            ranges.push(None);
+            continue;
+        }
+        let bit = 1 << d;
+        if sm & bit != 0 {
+            ranges.push(Some((begin[d], begin[d] + 1, true)));
+            continue;
+        }
+        let b = if bm & bit != 0 { 0 } else { begin[d] };
+        let e = if em & bit != 0 { None } else { Some(end[d]) };
+        match (b, e) {
+            (0, None) => {
+                out.push(dim.clone());
+                ranges.push(None);
+            }
+            (b, Some(e)) if b >= 0 && e >= b => {
+                out.push(C(e - b));
+                ranges.push(Some((b, e, false)));
+            }
+            _ => return None,
+        }
+    }
+    // Content of a 1-D value.
+    let content = match (&x.content, shape.len(), ranges.first()) {
+        (Some(c), 1, Some(Some((b, e, _)))) => {
+            let (b, e) = (*b as usize, (*e as usize).min(c.len()));
+            (b <= e).then(|| c[b..e].to_vec())
+        }
+        (Some(c), 1, Some(None)) => Some(c.clone()),
+        _ => None,
+    };
+    Some(vec![Info { shape: Some(out), content }])
+}
