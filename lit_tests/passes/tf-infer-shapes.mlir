@@ -7,8 +7,8 @@
 // CHECK: "symshape.symbol"(%arg0) {dim = 0 : i64, facts = ["non_negative"], name = "ids#0"}
 // CHECK: "symshape.symbol"() {dim = 0 : i64, facts = ["non_negative"], name = "shape[0]"}
 // CHECK: "symshape.symbol"() {dim = 0 : i64, facts = ["non_negative"], name = "shape[1]"}
-// CHECK: "tf.Shape"(%arg0) {{{.*}}symshape.shapes = ["[1]"], symshape.value = "[s0]"}
-// CHECK: "tf.Identity"(%arg1) {{{.*}}symshape.shapes = ["[2]"], symshape.value = "[s1, s2]"}
+// CHECK: "tf.Shape"(%arg0) {{{.*}}symshape.shapes = ["[1]"], symshape.values = ["[s0]"]}
+// CHECK: "tf.Identity"(%arg1) {{{.*}}symshape.shapes = ["[2]"], symshape.values = ["[s1, s2]"]}
 func.func @inputs(%ids: tensor<?xi64> {recom.feed = "ids"}, %shape: tensor<2xi64> {recom.feed = "shape"}) -> (tensor<*xi32>, tensor<*xi64>) {
   %s = "tf.Shape"(%ids) : (tensor<?xi64>) -> tensor<*xi32>
   %i = "tf.Identity"(%shape) : (tensor<2xi64>) -> tensor<*xi64>
@@ -19,13 +19,13 @@ func.func @inputs(%ids: tensor<?xi64> {recom.feed = "ids"}, %shape: tensor<2xi64
 
 // Shape-vector arithmetic: Slice, Prod, GatherV2, Pack, Cast, StridedSlice, ConcatV2.
 // CHECK-LABEL: func.func @shape_vectors
-// CHECK: "tf.Slice"{{.*}}symshape.value = "[s0]"
-// CHECK: "tf.Prod"{{.*}}symshape.value = "[s0]"
-// CHECK: "tf.GatherV2"{{.*}}symshape.value = "[s1]"
-// CHECK: "tf.Pack"{{.*}}symshape.shapes = ["[2]"], symshape.value = "[s0, s1]"
-// CHECK: "tf.Cast"{{.*}}symshape.value = "[s0, s1]"
-// CHECK: "tf.StridedSlice"{{.*}}symshape.shapes = ["[]"], symshape.value = "[s1]"
-// CHECK: "tf.ConcatV2"{{.*}}symshape.shapes = ["[3]"], symshape.value = "[s0, s1, 8]"
+// CHECK: "tf.Slice"{{.*}}symshape.values = ["[s0]"]
+// CHECK: "tf.Prod"{{.*}}symshape.values = ["[s0]"]
+// CHECK: "tf.GatherV2"{{.*}}symshape.values = ["[s1]"]
+// CHECK: "tf.Pack"{{.*}}symshape.shapes = ["[2]"], symshape.values = ["[s0, s1]"]
+// CHECK: "tf.Cast"{{.*}}symshape.values = ["[s0, s1]"]
+// CHECK: "tf.StridedSlice"{{.*}}symshape.shapes = ["[]"], symshape.values = ["[s1]"]
+// CHECK: "tf.ConcatV2"{{.*}}symshape.shapes = ["[3]"], symshape.values = ["[s0, s1, 8]"]
 func.func @shape_vectors(%shape: tensor<2xi64> {recom.feed = "shape"}) -> tensor<*xi64> {
   %b = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
   %n = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
@@ -50,7 +50,7 @@ func.func @shape_vectors(%shape: tensor<2xi64> {recom.feed = "shape"}) -> tensor
 // CHECK-LABEL: func.func @data_shapes
 // CHECK: "tf.Reshape"{{.*}}symshape.shapes = ["[s0 * 4 floordiv 2, 2]"]
 // CHECK: "tf.Fill"{{.*}}symshape.shapes = ["[s0, 3]"]
-// CHECK: "tf.Range"{{.*}}symshape.shapes = ["[3]"], symshape.value = "[0, 1, 2]"
+// CHECK: "tf.Range"{{.*}}symshape.shapes = ["[3]"], symshape.values = ["[0, 1, 2]"]
 // CHECK: "tf.ExpandDims"{{.*}}symshape.shapes = ["[s0, 1, 4]"]
 // CHECK: "tf.Tile"{{.*}}symshape.shapes = ["[s0, 2, 4]"]
 // CHECK: "tf.AddV2"{{.*}}symshape.shapes = ["[s0, 2, 4]"]

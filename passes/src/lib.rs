@@ -24,6 +24,7 @@ pub mod tf_remove_identity;
 pub mod tf_remove_noop_reshape;
 pub mod tf_remove_prune;
 pub mod tf_remove_unique;
+pub mod tf_shape_construct;
 
 use recom_ir::{PassDef, PipelineDef};
 
@@ -47,6 +48,7 @@ pub const PASSES: &[&PassDef] = &[
     &tf_remove_noop_reshape::PASS,
     &tf_remove_prune::PASS,
     &tf_remove_unique::PASS,
+    &tf_shape_construct::PASS,
 ];
 
 /// Registers every recom pass and pipeline, plus the upstream passes, with

@@ -18,8 +18,9 @@
 //! index order, so `s<k>` is the k-th; a symbol merged with an older one
 //! carries `equal_to = <k>` and is never used), and on each op with results
 //! `symshape.shapes` (per result, `[d0, d1, ...]` in the `shape_construct`
-//! expression syntax, or `?`) and, when known, `symshape.value` (the content
-//! of its single integer result).
+//! expression syntax, or `?`) and, when some are known, `symshape.values`
+//! (per result, the content of a small integer result, or `?`); the function
+//! gets `symshape.arg_shapes` and `symshape.arg_values` for its arguments.
 use crate::tf_match::{const_ints, def, int_attr, name_of, node_name, operand};
 use melior::ir::{
     attribute::{ArrayAttribute, StringAttribute},
@@ -150,6 +151,21 @@ fn shape_text(state: &State, shape: &Option<Vec<Expr>>) -> String {
     }
 }
 
+/// Per value, its content in expression syntax, or "?".
+fn values_attr<'c>(state: &State, context: &'c melior::Context, infos: &[Info]) -> Attribute<'c> {
+    let items: Vec<Attribute> = infos
+        .iter()
+        .map(|i| {
+            let text = match &i.content {
+                Some(c) => shape_text(state, &Some(c.clone())),
+                None => "?".into(),
+            };
+            StringAttribute::new(context, &text).into()
+        })
+        .collect();
+    ArrayAttribute::new(context, &items).into()
+}
+
 fn annotate(state: &State, func: OperationRef, ops: &[OperationRef]) {
     let context_ref = func.context();
     let context = unsafe { context_ref.to_ref() };
@@ -162,10 +178,19 @@ fn annotate(state: &State, func: OperationRef, ops: &[OperationRef]) {
             infos.iter().map(|i| StringAttribute::new(context, &shape_text(state, &i.shape)).into()).collect();
         let mut op_mut = unsafe { OperationRefMut::from_raw(op.to_raw()) };
         op_mut.set_attribute("symshape.shapes", ArrayAttribute::new(context, &shapes).into());
-        if let [Info { content: Some(content), .. }] = &infos[..] {
-            op_mut.set_attribute("symshape.value", StringAttribute::new(context, &shape_text(state, &Some(content.clone()))).into());
+        if infos.iter().any(|i| i.content.is_some()) {
+            op_mut.set_attribute("symshape.values", values_attr(state, context, &infos));
         }
     }
+    // The arguments' contents (dense shapes), for tf-shape-construct.
+    let block = func.region(0).unwrap().first_block().unwrap();
+    let args: Vec<Info> = (0..block.argument_count()).map(|i| state.info(block.argument(i).unwrap().into())).collect();
+    let mut func_mut = unsafe { OperationRefMut::from_raw(func.to_raw()) };
+    if args.iter().any(|i| i.content.is_some()) {
+        func_mut.set_attribute("symshape.arg_values", values_attr(state, context, &args));
+    }
+    let arg_shapes: Vec<Attribute> = args.iter().map(|i| StringAttribute::new(context, &shape_text(state, &i.shape)).into()).collect();
+    func_mut.set_attribute("symshape.arg_shapes", ArrayAttribute::new(context, &arg_shapes).into());
     // The symbols, in index order, at the top of the function.
     let block = func.region(0).unwrap().first_block().unwrap();
     let first = block.first_operation();

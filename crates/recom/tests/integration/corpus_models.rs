@@ -219,3 +219,34 @@ fn corpus_models_have_symbolic_shapes() {
         assert_eq!(unknown, 0, "{model}: every op of the embedding layer has a rule");
     }
 }
+
+/// ShapeConstruct on the corpus models: every shape computation of the
+/// embedding layer is gone, re-rooted on one symshape.shape_construct (or
+/// folded to constants, or proven a no-op).
+#[test]
+fn corpus_models_shape_construct() {
+    let context = recom::create_context().unwrap();
+    // A shape op: a tf op (not a constant) whose every result's content is known.
+    let shape_ops = |ir: &str| {
+        ir.lines().filter(|l| l.contains("\"tf.") && !l.contains("\"tf.Const\"") && l.contains("symshape.values") && !l.contains("\"?\"")).count()
+    };
+    for model in ["tiny", "tiny_legacy", "medium", "medium_legacy"] {
+        let graph = recom_tf::read_graph(&corpus().join(model).join("model.pb")).unwrap();
+        let mut module = import_graph(&context, &graph, model, "graph", &["input_layer_output"]).unwrap().module;
+        let pm = PassManager::new(&context);
+        recom::add_pipeline(&pm, "builtin.module(tf-remove-identity,func.func(tf-raise-feeds),func.func(tf-erase-dead),func.func(tf-infer-shapes))")
+            .unwrap();
+        assert!(pm.run(&mut module).is_ok(), "{model}");
+        let before = shape_ops(&module.as_operation().to_string());
+        let pm = PassManager::new(&context);
+        recom::add_pipeline(&pm, "builtin.module(func.func(tf-shape-construct),func.func(tf-erase-dead),recom-verify)").unwrap();
+        assert!(pm.run(&mut module).is_ok(), "{model}");
+        let ir = module.as_operation().to_string();
+        let after = shape_ops(&ir);
+        let constructs = ir.matches("\"symshape.shape_construct\"").count();
+        let results = ir.lines().find(|l| l.contains("\"symshape.shape_construct\"")).and_then(|l| l.split(':').nth(1)).unwrap_or("").split_whitespace().next().unwrap_or("").to_string();
+        println!("{model}: {before} shape ops before, {after} after; {constructs} shape_construct ({results} results)");
+        assert_eq!(after, 0, "{model}: shape ops left");
+        assert_eq!(constructs, 1, "{model}: one shape_construct per function");
+    }
+}
