@@ -2,10 +2,10 @@
 //! host-side `shape_construct` program.
 //!
 //! Ops are defined in IRDL (`dialects/symshape.irdl.mlir`, embedded as
-//! [`IRDL`]). This crate gives typed builders and views, and [`expr`]: the
-//! expression language of `shape_construct` with its parser and evaluator.
-pub mod expr;
-pub mod sym;
+//! [`IRDL`]). This crate gives typed builders and views; [`expr`] (the
+//! expression language of `shape_construct`) and [`sym`] (symbol tables) come
+//! from `recom-expr`, which the runtime shares.
+pub use recom_expr::{expr, sym};
 
 use melior::{
     ir::{operation::OperationBuilder, r#type::Type, Location, Operation, Value},
