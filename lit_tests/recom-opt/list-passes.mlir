@@ -10,6 +10,8 @@
 // CHECK-NEXT: elements-per-item=int (default 4)  -  consecutive output elements one iteration computes (1-8)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
+// CHECK-NEXT: emb-shape-construct  -  Build the host shape program
+// CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: recom-math-to-nvvm-intrinsics  -
 // CHECK-NEXT: recom-verify  -  Check the semantic rules of the emb and symshape dialects that IRDL cannot express
 // CHECK-NEXT: warnings-as-errors=bool (default false)  -  fail the pass on warnings too

@@ -6,6 +6,7 @@
 //! every pass and pipeline nameable in pipeline strings.
 pub mod emb_fuse_columns;
 pub mod emb_lower_fused_columns;
+pub mod emb_shape_construct;
 pub mod pipelines;
 pub mod recom_math_to_nvvm_intrinsics;
 pub mod recom_verify;
@@ -32,6 +33,7 @@ use recom_ir::{PassDef, PipelineDef};
 pub const PASSES: &[&PassDef] = &[
     &emb_fuse_columns::PASS,
     &emb_lower_fused_columns::PASS,
+    &emb_shape_construct::PASS,
     &recom_math_to_nvvm_intrinsics::PASS,
     &recom_verify::PASS,
     &tf_check_raised::PASS,

@@ -5,7 +5,8 @@
 use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
 
 /// The default pipeline: check the IR, fuse every concat of columns into one
-/// `emb.fused_columns`, lower it to a loop kernel, clean up, check again.
+/// `emb.fused_columns`, build its host shape program, lower it to a loop
+/// kernel, clean up, check again.
 /// Later stages (raising from TensorFlow, symbolic shapes) are added here as
 /// they land.
 pub static DEFAULT: PipelineDef = PipelineDef {
@@ -53,7 +54,8 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         options.int("rows-per-item"),
         options.int("ids-per-iteration")
     );
-    stages.extend(["emb-fuse-columns", &lower, "canonicalize", "cse", "symbol-dce"]);
+    let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int("rows-per-item"));
+    stages.extend(["emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");
     }

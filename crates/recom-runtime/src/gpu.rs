@@ -34,6 +34,7 @@ pub struct DeviceRequest {
     input: CudaSlice<u8>,
     out: CudaSlice<f32>,
     layout: ByteLayout,
+    sizes: crate::shape::Sizes,
 }
 
 impl DeviceRequest {
@@ -64,6 +65,8 @@ pub struct GpuModel {
     columns: CudaSlice<i64>,
     // Serializes requests: they share the stream and the staging buffers.
     staging: Mutex<Staging>,
+    /// The plan's shape program, parsed.
+    shapes: Option<crate::shape::CompiledShapes>,
 }
 
 impl GpuModel {
@@ -86,7 +89,9 @@ impl GpuModel {
         let tables = stream.clone_htod(tables).map_err(device_error)?;
         let items = stream.clone_htod(&plan.items).map_err(device_error)?;
         let columns = stream.clone_htod(&plan.columns_meta).map_err(device_error)?;
+        let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(RunError::Device)?;
         Ok(GpuModel {
+            shapes,
             plan,
             kernel,
             context,
@@ -107,12 +112,12 @@ impl GpuModel {
     /// Validates, packs and uploads a request in one host-to-device copy
     /// (into buffers of its own, so it can be launched repeatedly).
     pub fn upload(&self, inputs: &[ColumnInput]) -> Result<DeviceRequest, RunError> {
-        let layout = ByteLayout::of(inputs, &self.plan.weighted())?;
+        let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         let mut bytes = vec![0u8; layout.bytes];
         layout.write(inputs, &mut bytes);
         let input = self.stream.clone_htod(&bytes).map_err(device_error)?;
-        let out = unsafe { self.stream.alloc::<f32>((layout.batch * self.plan.width).max(1)) }.map_err(device_error)?;
-        Ok(DeviceRequest { input, out, layout })
+        let out = unsafe { self.stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
+        Ok(DeviceRequest { input, out, layout, sizes })
     }
 
     /// Launches the fused kernel once on a resident request (asynchronous).
@@ -121,11 +126,11 @@ impl GpuModel {
     pub fn launch(&self, request: &DeviceRequest) -> Result<(), RunError> {
         let (input, _g1) = request.input.device_ptr(&self.stream);
         let (out, _g2) = request.out.device_ptr(&self.stream);
-        self.launch_at(input, out, &request.layout)
+        self.launch_at(input, out, &request.layout, &request.sizes)
     }
 
     /// Launches on the request laid out at device address `input`, writing `out`.
-    fn launch_at(&self, input: u64, out: u64, layout: &ByteLayout) -> Result<(), RunError> {
+    fn launch_at(&self, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
         let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         if batch == 0 || width == 0 {
             return Ok(());
@@ -157,7 +162,8 @@ impl GpuModel {
         }
         let threads = self.kernel.threads as u64;
         let config = LaunchConfig {
-            grid_dim: (batch.div_ceil(self.plan.rows_per_item as u64) as u32, num_items.div_ceil(threads) as u32, 1),
+            // Rows from the shape program; items are static.
+            grid_dim: (sizes.grid_x as u32, num_items.div_ceil(threads) as u32, 1),
             block_dim: (1, threads as u32, 1),
             shared_mem_bytes: 0,
         };
@@ -203,8 +209,8 @@ impl GpuModel {
     /// serving loop reuses its output memory.
     pub fn run_into(&self, inputs: &[ColumnInput], out: &mut Vec<f32>) -> Result<(), RunError> {
         let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
-        let layout = ByteLayout::of(inputs, &self.plan.weighted())?;
-        let n_out = layout.batch * self.plan.width;
+        let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
+        let n_out = sizes.output;
         let staging = &mut *staging;
         if staging.host.as_ref().is_none_or(|h| h.len() < layout.bytes) {
             staging.host = None;
@@ -225,7 +231,7 @@ impl GpuModel {
         {
             let (input_ptr, _g1) = input.device_ptr(&self.stream);
             let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
-            self.launch_at(input_ptr, out_ptr, &layout)?;
+            self.launch_at(input_ptr, out_ptr, &layout, &sizes)?;
         }
         out.resize(n_out, 0.0);
         if n_out > 0 {

@@ -7,3 +7,4 @@ pub mod host;
 pub mod input;
 pub mod gpu;
 pub mod plan;
+pub mod shape;

@@ -68,6 +68,9 @@ pub struct Plan {
     pub per_item: usize,
     /// Rows one kernel iteration handles (the grid's x extent is ceil(B / this)).
     pub rows_per_item: usize,
+    /// The host shape program (sizes of every request's buffers and grid).
+    #[serde(default)]
+    pub shapes: Option<crate::shape::ShapeProgram>,
 }
 
 /// Why a request failed.
@@ -132,6 +135,29 @@ impl Plan {
         let sources: Vec<host::ColumnSources> =
             self.columns.iter().map(|c| host::ColumnSources { ids: &c.ids, rows: &c.rows, weights: c.weights.as_ref() }).collect();
         host::prepare(&self.feeds, &sources, feeds)
+    }
+
+    /// Validates a request, lays it out and sizes it: with the plan's shape
+    /// program when it has one (`shapes`, compiled), which must agree with
+    /// the layout the inputs give.
+    pub fn size(&self, shapes: Option<&crate::shape::CompiledShapes>, inputs: &[ColumnInput]) -> Result<(input::ByteLayout, crate::shape::Sizes), RunError> {
+        let layout = input::ByteLayout::of(inputs, &self.weighted())?;
+        let sizes = match shapes {
+            Some(program) => program.evaluate(inputs)?,
+            None => crate::shape::Sizes {
+                batch: layout.batch,
+                ids: layout.ids.1,
+                offsets: layout.offsets.1,
+                weights: layout.weights.1,
+                output: layout.batch * self.width,
+                grid_x: layout.batch.div_ceil(self.rows_per_item.max(1)),
+            },
+        };
+        let from_layout = (layout.batch, layout.ids.1, layout.offsets.1, layout.weights.1);
+        if (sizes.batch, sizes.ids, sizes.offsets, sizes.weights) != from_layout {
+            return Err(RunError::Device(format!("the shape program gives {sizes:?}, the request's layout {from_layout:?}")));
+        }
+        Ok((layout, sizes))
     }
 
     /// Validates and packs a request.

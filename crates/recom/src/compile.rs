@@ -16,6 +16,7 @@ use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 use recom_runtime::{
     host::{CrossInput, FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values, WeightSource},
     plan::{ColumnPlan, FilterPlan, Plan, TableSlot},
+    shape::{ShapeProgram, ShapeSymbol},
 };
 
 /// A model compiled down to its kernel module.
@@ -216,6 +217,41 @@ fn rows_of_pair(indices: Value, shape: Option<Value>) -> Option<RowSource> {
     Some(RowSource::Dense { feed: argument_number(dense.dense())?, ignore: ignore_of(&dense)? })
 }
 
+/// The layer's host shape program: the `symshape.shape_construct` with
+/// `roles` whose symbols are dims of the layer's packed inputs.
+fn shape_program(func: OperationRef, ids: &[Value], offsets: &[Value]) -> Option<ShapeProgram> {
+    use melior::ir::operation::WalkOrder;
+    let mut found = None;
+    func.walk(WalkOrder::PreOrder, |op| {
+        if let Some(construct) = recom_symshape::ShapeConstructOp::wrap(op) {
+            if op.has_attribute("roles") && found.is_none() {
+                found = program_of(construct, ids, offsets);
+            }
+        }
+        WalkResult::Advance
+    });
+    found
+}
+
+fn program_of(construct: recom_symshape::ShapeConstructOp, ids: &[Value], offsets: &[Value]) -> Option<ShapeProgram> {
+    use melior::ir::ValueLike;
+    let same = |a: Value, b: &Value| a.to_raw().ptr == b.to_raw().ptr;
+    let symbols = construct
+        .symbols()
+        .map(|s| {
+            let symbol = recom_symshape::SymbolOp::wrap(defining(s)?)?;
+            let source = symbol.source()?;
+            if let Some(c) = offsets.iter().position(|o| same(source, o)) {
+                return Some(ShapeSymbol::OffsetsLen(c));
+            }
+            ids.iter().position(|i| same(source, i)).map(ShapeSymbol::IdsLen)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let exprs = construct.expr_texts().ok()?.into_iter().map(|e| e.into_owned()).collect();
+    let roles = recom_opkit::str_array_attr(&construct.op(), "roles").ok()?.into_iter().map(|r| r.into_owned()).collect();
+    Some(ShapeProgram { symbols, exprs, roles })
+}
+
 /// The function's arguments as model inputs: element type, static shape and
 /// the `recom.feed` name (`arg<N>` without one).
 fn feed_specs(func: OperationRef) -> Vec<FeedSpec> {
@@ -307,6 +343,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         Some(func) => feed_specs(func),
         None => Vec::new(),
     };
+    let shapes = op.parent_operation().and_then(|func| shape_program(func, &ids, &row_offsets));
     Ok(Plan {
         function,
         kernel,
@@ -328,5 +365,6 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         items: kernel_meta::encode_items(&columns, per_item),
         per_item,
         rows_per_item: recom_opkit::i64_attr(&op, "kernel_rows_per_item").map_err(attr_error)? as usize,
+        shapes,
     })
 }

@@ -77,6 +77,8 @@ pub struct CpuExecutable {
     kernel: Kernel,
     /// The work-item table, 16-byte aligned (the kernel reads it in 16-byte loads).
     items: Vec<u128>,
+    /// The plan's shape program, parsed.
+    shapes: Option<recom_runtime::shape::CompiledShapes>,
 }
 
 impl CpuExecutable {
@@ -106,7 +108,8 @@ impl CpuExecutable {
         }
         let kernel: Kernel = unsafe { std::mem::transmute(symbol) };
         let items = plan.items.chunks(2).map(|p| (p[0] as u64 as u128) | ((p.get(1).copied().unwrap_or(0) as u64 as u128) << 64)).collect();
-        Ok(CpuExecutable { plan, _engine: engine, kernel, items })
+        let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(Error::Pipeline)?;
+        Ok(CpuExecutable { plan, _engine: engine, kernel, items, shapes })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -139,9 +142,10 @@ impl CpuExecutable {
             aligned = Aligned::copy(tables);
             aligned.as_slice()
         };
+        let (_, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         let packed = self.plan.pack(inputs)?;
         let width = self.plan.width;
-        let mut out = vec![0f32; packed.batch * width];
+        let mut out = vec![0f32; sizes.output];
         let mut status = [0i64];
         let mut out_desc = MemRef::<f32, 2> {
             allocated: out.as_mut_ptr(),
