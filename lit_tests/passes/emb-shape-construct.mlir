@@ -10,8 +10,8 @@
 // CHECK-DAG: %[[N0:.+]] = "symshape.symbol"(%arg0) {dim = 0 : i64, facts = ["non_negative"], name = "column 0 ids"}
 // CHECK-DAG: %[[N1:.+]] = "symshape.symbol"(%arg3) {dim = 0 : i64, facts = ["non_negative"], name = "column 1 ids"}
 // CHECK: "symshape.shape_construct"(%[[L0]], %[[L1]], %[[N0]], %[[N1]])
-// CHECK-SAME: exprs = ["s0 - 1", "s2 + s3", "s0 + s1", "s2 + s3", "(s0 - 1) * 12", "(s0 - 1) ceildiv 2", "s0 - 1", "s1 - 1"]
-// CHECK-SAME: roles = ["batch", "ids", "offsets", "weights", "output", "grid_x", "batch_0", "batch_1"]
+// CHECK-SAME: exprs = ["s0 - 1", "s2 + s3", "s0 + s1", "s2 + s3", "(s0 - 1) * 12", "(s0 - 1) ceildiv 2", "min(s0, s1) - 1", "max(s0, s1) - 1"]
+// CHECK-SAME: roles = ["batch", "ids", "offsets", "weights", "output", "grid_x", "batch_min", "batch_max"]
 // CHECK: "emb.fused_columns"{{.*}}shape_program
 func.func @layer(%a: tensor<?xi64>, %ao: tensor<?xi64>, %w: tensor<?xf32>, %b: tensor<?xi64>, %bo: tensor<?xi64>) -> tensor<?x12xf32> {
   %t0 = "emb.table"() {name = "t0"} : () -> tensor<10x4xf32>

@@ -11,8 +11,9 @@
 //!   %sizes:K = symshape.shape_construct(%L_0.., %N_0..) {exprs = [...], roles = [...]}
 //! roles: "batch" = L_0 - 1, "ids" = Σ N_c, "offsets" = Σ L_c, "weights" =
 //! Σ N_c when a column is weighted (else 0), "output" = (L_0 - 1) · ΣD, "grid_x" =
-//! ceildiv(L_0 - 1, rows per item) (with `rows-per-item`), and "batch_<c>" =
-//! L_c - 1 per column (the runtime checks they agree).
+//! ceildiv(L_0 - 1, rows per item) (with `rows-per-item`), and
+//! "batch_min" / "batch_max" over the columns (the runtime checks that every
+//! column has the batch).
 //!
 //! The fused op is marked `shape_program` (unit); `recom::compile` finds the
 //! program by its symbols' sources and puts it in the plan.
@@ -42,20 +43,28 @@ pub static PASS: PassDef = PassDef {
     run,
 };
 
-/// Σ terms as a balanced tree (depth log n: thousands of columns evaluate
-/// without deep recursion).
-fn sum(terms: impl Iterator<Item = Expr>) -> Expr {
-    fn balanced(terms: &[Expr]) -> Expr {
+/// `op` over terms as a balanced tree (depth log n: thousands of columns
+/// stay shallow), `empty` for none.
+fn fold(op: BinOp, empty: Expr, terms: impl Iterator<Item = Expr>) -> Expr {
+    fn balanced(op: BinOp, terms: &[Expr]) -> Expr {
         match terms {
-            [] => Expr::Const(0),
             [one] => one.clone(),
             _ => {
                 let (a, b) = terms.split_at(terms.len() / 2);
-                Expr::Bin(BinOp::Add, Box::new(balanced(a)), Box::new(balanced(b)))
+                Expr::Bin(op, Box::new(balanced(op, a)), Box::new(balanced(op, b)))
             }
         }
     }
-    balanced(&terms.collect::<Vec<_>>())
+    let terms: Vec<Expr> = terms.collect();
+    if terms.is_empty() {
+        empty
+    } else {
+        balanced(op, &terms)
+    }
+}
+
+fn sum(terms: impl Iterator<Item = Expr>) -> Expr {
+    fold(BinOp::Add, Expr::Const(0), terms)
 }
 
 fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
@@ -112,10 +121,11 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             recom_symshape::sym::mul(&batch, &Expr::Const(width)),
             recom_symshape::sym::bin(BinOp::CeilDiv, &batch, &Expr::Const(rows_per_item)),
         ];
-        for k in 0..c {
-            roles.push(format!("batch_{k}"));
-            exprs.push(recom_symshape::sym::sub(&l(k), &Expr::Const(1)));
-        }
+        // Every column must have the batch: min and max of their offsets agree.
+        roles.push("batch_min".into());
+        exprs.push(recom_symshape::sym::sub(&fold(BinOp::Min, Expr::Const(0), (0..c).map(l)), &Expr::Const(1)));
+        roles.push("batch_max".into());
+        exprs.push(recom_symshape::sym::sub(&fold(BinOp::Max, Expr::Const(0), (0..c).map(l)), &Expr::Const(1)));
         let construct = recom_symshape::shape_construct(context, location, &symbols, &exprs);
         let construct = block.insert_operation_before(pack.op(), construct);
         let role_attrs: Vec<Attribute> = roles.iter().map(|r| StringAttribute::new(context, r).into()).collect();

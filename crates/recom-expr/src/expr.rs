@@ -329,3 +329,209 @@ mod tests {
         }
     }
 }
+
+/// One instruction of a compiled [`Program`] (a stack machine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Const(i64),
+    Sym(u32),
+    Neg,
+    Bin(BinOp),
+    /// `top = top op symbol k` (an operand that is a symbol, not pushed).
+    BinSym(BinOp, u32),
+    /// `top = top op c`.
+    BinConst(BinOp, i64),
+    Select,
+    /// Pops the top of the stack into result `k`.
+    Store(u32),
+}
+
+/// The leaves of a chain of one associative operation (`a + (b + c) + d`),
+/// left to right.
+fn chain<'e>(op: BinOp, e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Bin(o, a, b) if *o == op => {
+            chain(op, a, out);
+            chain(op, b, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+/// Several expressions compiled to one flat instruction list, evaluated
+/// without recursion or allocation per node (a shape program per request).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    code: Vec<Op>,
+    results: usize,
+    symbols: usize,
+    depth: usize,
+}
+
+impl Program {
+    /// Compiles `exprs`; result `k` is `exprs[k]`.
+    pub fn new(exprs: &[Expr]) -> Self {
+        fn emit(e: &Expr, code: &mut Vec<Op>, depth: usize, max: &mut usize) {
+            *max = (*max).max(depth + 1);
+            match e {
+                Expr::Const(c) => code.push(Op::Const(*c)),
+                Expr::Sym(k) => code.push(Op::Sym(*k as u32)),
+                Expr::Neg(x) => {
+                    emit(x, code, depth, max);
+                    code.push(Op::Neg);
+                }
+                // Associative chains (sums over thousands of columns) run left
+                // to right, symbol and constant operands folded into the op.
+                Expr::Bin(op @ (BinOp::Add | BinOp::Mul | BinOp::Max | BinOp::Min), _, _) => {
+                    let mut leaves = Vec::new();
+                    chain(*op, e, &mut leaves);
+                    emit(leaves[0], code, depth, max);
+                    for leaf in &leaves[1..] {
+                        match leaf {
+                            Expr::Sym(k) => code.push(Op::BinSym(*op, *k as u32)),
+                            Expr::Const(c) => code.push(Op::BinConst(*op, *c)),
+                            other => {
+                                emit(other, code, depth + 1, max);
+                                code.push(Op::Bin(*op));
+                            }
+                        }
+                    }
+                }
+                Expr::Bin(op, a, b) => {
+                    emit(a, code, depth, max);
+                    match &**b {
+                        Expr::Sym(k) => code.push(Op::BinSym(*op, *k as u32)),
+                        Expr::Const(c) => code.push(Op::BinConst(*op, *c)),
+                        _ => {
+                            emit(b, code, depth + 1, max);
+                            code.push(Op::Bin(*op));
+                        }
+                    }
+                }
+                Expr::Select(c, a, b) => {
+                    emit(c, code, depth, max);
+                    emit(a, code, depth + 1, max);
+                    emit(b, code, depth + 2, max);
+                    code.push(Op::Select);
+                }
+            }
+        }
+        let mut code = Vec::new();
+        let mut depth = 0;
+        for (k, e) in exprs.iter().enumerate() {
+            emit(e, &mut code, 0, &mut depth);
+            code.push(Op::Store(k as u32));
+        }
+        let symbols = exprs.iter().filter_map(Expr::max_symbol).max().map_or(0, |m| m + 1);
+        Program { code, results: exprs.len(), symbols, depth }
+    }
+
+    /// The number of instructions.
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// How many symbols the program reads (the largest index + 1).
+    pub fn symbols(&self) -> usize {
+        self.symbols
+    }
+
+    /// Evaluates every expression into `out` (resized to the result count).
+    pub fn eval_into(&self, symbols: &[i64], out: &mut Vec<i64>) -> Result<(), ExprError> {
+        if symbols.len() < self.symbols {
+            return Err(ExprError::UnknownSymbol(self.symbols - 1, symbols.len()));
+        }
+        out.clear();
+        out.resize(self.results, 0);
+        // The top of the stack lives in `acc`; `stack` holds the rest.
+        let mut stack: Vec<i64> = Vec::with_capacity(self.depth);
+        let mut acc = 0i64;
+        for op in &self.code {
+            match *op {
+                Op::Const(c) => {
+                    stack.push(acc);
+                    acc = c;
+                }
+                Op::Sym(k) => {
+                    stack.push(acc);
+                    acc = symbols[k as usize];
+                }
+                Op::Neg => acc = acc.checked_neg().ok_or(ExprError::Overflow)?,
+                Op::BinSym(op, k) => acc = apply(op, acc, symbols[k as usize])?,
+                Op::BinConst(op, c) => acc = apply(op, acc, c)?,
+                Op::Bin(op) => {
+                    let a = stack.pop().expect("operand");
+                    acc = apply(op, a, acc)?;
+                }
+                Op::Select => {
+                    let a = stack.pop().expect("operand");
+                    let c = stack.pop().expect("operand");
+                    acc = if c != 0 { a } else { acc };
+                }
+                Op::Store(k) => {
+                    out[k as usize] = acc;
+                    acc = stack.pop().expect("value");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `a op b`, checked.
+#[inline(always)]
+fn apply(op: BinOp, a: i64, b: i64) -> Result<i64, ExprError> {
+    use BinOp::*;
+    match op {
+        Add => a.checked_add(b).ok_or(ExprError::Overflow),
+        Sub => a.checked_sub(b).ok_or(ExprError::Overflow),
+        Mul => a.checked_mul(b).ok_or(ExprError::Overflow),
+        Max => Ok(a.max(b)),
+        Min => Ok(a.min(b)),
+        FloorDiv | CeilDiv => divide(op, a, b),
+    }
+}
+
+/// Floor or ceiling division, checked.
+#[inline(never)]
+fn divide(op: BinOp, a: i64, b: i64) -> Result<i64, ExprError> {
+    if b == 0 {
+        return Err(ExprError::DivisionByZero);
+    }
+    let q = a.checked_div(b).ok_or(ExprError::Overflow)?;
+    let inexact = a % b != 0;
+    let negative = (a < 0) != (b < 0);
+    Ok(match op {
+        BinOp::FloorDiv if inexact && negative => q - 1,
+        BinOp::CeilDiv if inexact && !negative => q + 1,
+        _ => q,
+    })
+}
+
+#[cfg(test)]
+mod program_tests {
+    use super::*;
+
+    #[test]
+    fn program_agrees_with_the_tree_evaluator() {
+        let exprs: Vec<Expr> =
+            ["s0 - 1", "(s0 + s1) * 3 floordiv 2", "max(s1, s2) ceildiv 4", "select(s2, s0, -s1)", "7", "s0 + (s1 + (s2 * 2 + s0))", "min(max(s0, 3), s1 - s2)"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let program = Program::new(&exprs);
+        assert_eq!(program.symbols(), 3);
+        let mut out = Vec::new();
+        for symbols in [[5, 7, 0], [1, -3, 9], [0, 0, 1]] {
+            program.eval_into(&symbols, &mut out).unwrap();
+            let expected: Vec<i64> = exprs.iter().map(|e| e.eval(&symbols).unwrap()).collect();
+            assert_eq!(out, expected);
+        }
+        assert_eq!(Program::new(&["s0 floordiv s1".parse().unwrap()]).eval_into(&[1, 0], &mut out), Err(ExprError::DivisionByZero));
+        assert!(matches!(program.eval_into(&[1], &mut out), Err(ExprError::UnknownSymbol(2, 1))));
+    }
+}

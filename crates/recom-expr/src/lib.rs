@@ -6,4 +6,4 @@
 pub mod expr;
 pub mod sym;
 
-pub use expr::{BinOp, Expr, ExprError};
+pub use expr::{BinOp, Expr, ExprError, Program};

@@ -4,7 +4,7 @@
 //! needs — batch, packed buffers, output, the kernel's grid. Parsed once
 //! when a model loads, evaluated per request with checked arithmetic.
 use crate::input::{ColumnInput, InputError};
-use recom_expr::Expr;
+use recom_expr::{Expr, Program};
 use serde::{Deserialize, Serialize};
 
 /// What a symbol of the program is, per request.
@@ -23,7 +23,7 @@ pub struct ShapeProgram {
     /// In `shape_construct` syntax (`s<k>` = symbol k).
     pub exprs: Vec<String>,
     /// What each expression sizes: "batch", "ids", "offsets", "weights",
-    /// "output", "grid_x", "batch_<c>".
+    /// "output", "grid_x", "batch_min", "batch_max" (over the columns).
     pub roles: Vec<String>,
 }
 
@@ -38,21 +38,20 @@ pub struct Sizes {
     pub grid_x: usize,
 }
 
-/// A parsed program.
+/// A parsed program, compiled to a flat instruction list.
 #[derive(Clone, Debug)]
 pub struct CompiledShapes {
     symbols: Vec<ShapeSymbol>,
-    exprs: Vec<Expr>,
-    /// Index of each named size's expression.
-    index: [usize; 6],
-    /// Per column, its batch's expression.
-    batches: Vec<usize>,
+    program: Program,
+    /// Index of each named size's result.
+    index: [usize; 8],
+    columns: usize,
 }
 
-const ROLES: [&str; 6] = ["batch", "ids", "offsets", "weights", "output", "grid_x"];
+const ROLES: [&str; 8] = ["batch", "ids", "offsets", "weights", "output", "grid_x", "batch_min", "batch_max"];
 
 impl ShapeProgram {
-    /// Parses the expressions; the error names the bad one.
+    /// Parses and compiles the expressions; the error names the bad one.
     pub fn compile(&self) -> Result<CompiledShapes, String> {
         let exprs = self
             .exprs
@@ -63,16 +62,19 @@ impl ShapeProgram {
         if let Some((i, e)) = exprs.iter().enumerate().find(|(_, e)| e.max_symbol().is_some_and(|k| k >= self.symbols.len())) {
             return Err(format!("shape program expression {i} uses s{} of {} symbols", e.max_symbol().unwrap(), self.symbols.len()));
         }
-        let find = |role: &str| self.roles.iter().position(|r| r == role).ok_or_else(|| format!("shape program has no '{role}'"));
-        let mut index = [0; 6];
+        let mut index = [0; 8];
         for (slot, role) in index.iter_mut().zip(ROLES) {
-            *slot = find(role)?;
+            *slot = self.roles.iter().position(|r| r == role).ok_or_else(|| format!("shape program has no '{role}'"))?;
         }
-        let mut batches = Vec::new();
-        while let Some(i) = self.roles.iter().position(|r| *r == format!("batch_{}", batches.len())) {
-            batches.push(i);
-        }
-        Ok(CompiledShapes { symbols: self.symbols.clone(), exprs, index, batches })
+        let columns = self
+            .symbols
+            .iter()
+            .filter_map(|s| match s {
+                ShapeSymbol::OffsetsLen(c) | ShapeSymbol::IdsLen(c) => Some(c + 1),
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(CompiledShapes { symbols: self.symbols.clone(), program: Program::new(&exprs), index, columns })
     }
 }
 
@@ -80,8 +82,8 @@ impl CompiledShapes {
     /// Evaluates the program on a request's column inputs. Every column
     /// must have the program's batch.
     pub fn evaluate(&self, inputs: &[ColumnInput]) -> Result<Sizes, InputError> {
-        if inputs.len() != self.batches.len() {
-            return Err(InputError::ColumnCount { expected: self.batches.len(), got: inputs.len() });
+        if inputs.len() != self.columns {
+            return Err(InputError::ColumnCount { expected: self.columns, got: inputs.len() });
         }
         let values: Vec<i64> = self
             .symbols
@@ -91,30 +93,29 @@ impl CompiledShapes {
                 ShapeSymbol::IdsLen(c) => inputs[c].ids.len() as i64,
             })
             .collect();
-        let eval = |i: usize| -> Result<usize, InputError> {
-            let v = self.exprs[i]
-                .eval(&values)
-                .map_err(|e| InputError::BadColumn { column: 0, problem: format!("shape program: {e}") })?;
+        let mut out = Vec::new();
+        self.program
+            .eval_into(&values, &mut out)
+            .map_err(|e| InputError::BadColumn { column: 0, problem: format!("shape program: {e}") })?;
+        let size = |role: usize| -> Result<usize, InputError> {
+            let v = out[self.index[role]];
             usize::try_from(v).map_err(|_| InputError::BadColumn {
                 column: 0,
-                problem: format!("shape program: size {v} is negative (a column has no row offsets)"),
+                problem: format!("shape program: {} is {v} (a column has no row offsets)", ROLES[role]),
             })
         };
-        let batch = eval(self.index[0])?;
-        for (c, &i) in self.batches.iter().enumerate() {
-            let b = eval(i)?;
-            if b != batch {
-                return Err(InputError::BadColumn { column: c, problem: format!("{b} rows, but column 0 has {batch}") });
-            }
+        let batch = size(0)?;
+        if size(6)? != batch || size(7)? != batch {
+            // Name the first column that disagrees.
+            let (c, rows) = inputs
+                .iter()
+                .enumerate()
+                .map(|(c, i)| (c, i.offsets.len().saturating_sub(1)))
+                .find(|&(_, rows)| rows != batch)
+                .unwrap_or((0, batch));
+            return Err(InputError::BadColumn { column: c, problem: format!("{rows} rows, but column 0 has {batch}") });
         }
-        Ok(Sizes {
-            batch,
-            ids: eval(self.index[1])?,
-            offsets: eval(self.index[2])?,
-            weights: eval(self.index[3])?,
-            output: eval(self.index[4])?,
-            grid_x: eval(self.index[5])?,
-        })
+        Ok(Sizes { batch, ids: size(1)?, offsets: size(2)?, weights: size(3)?, output: size(4)?, grid_x: size(5)? })
     }
 }
 
@@ -125,10 +126,10 @@ mod tests {
     fn program() -> CompiledShapes {
         ShapeProgram {
             symbols: vec![ShapeSymbol::OffsetsLen(0), ShapeSymbol::OffsetsLen(1), ShapeSymbol::IdsLen(0), ShapeSymbol::IdsLen(1)],
-            exprs: ["s0 - 1", "s2 + s3", "s0 + s1", "s3", "(s0 - 1) * 12", "(s0 - 1) ceildiv 2", "s0 - 1", "s1 - 1"]
+            exprs: ["s0 - 1", "s2 + s3", "s0 + s1", "s3", "(s0 - 1) * 12", "(s0 - 1) ceildiv 2", "min(s0, s1) - 1", "max(s0, s1) - 1"]
                 .map(String::from)
                 .to_vec(),
-            roles: ["batch", "ids", "offsets", "weights", "output", "grid_x", "batch_0", "batch_1"].map(String::from).to_vec(),
+            roles: ["batch", "ids", "offsets", "weights", "output", "grid_x", "batch_min", "batch_max"].map(String::from).to_vec(),
         }
         .compile()
         .unwrap()

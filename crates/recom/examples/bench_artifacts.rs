@@ -16,6 +16,7 @@ use recom::{
     reference::{evaluate, synthetic::{benchmark_workloads, workload}},
     runtime::plan::Artifact,
 };
+use recom::symshape::expr::{Expr, Program};
 use std::{collections::HashMap, time::Instant};
 
 fn main() {
@@ -60,6 +61,27 @@ fn main() {
             let expected = evaluate(&model, &inputs).expect("reference");
             assert!(got == expected, "{name}: CPU JIT differs from the reference");
             eprintln!("{name}: CPU JIT == reference ({} values, bit-exact)", got.len());
+        }
+        // The host shape program's cost per request (sizes of every buffer and the grid).
+        if let Some(program) = plan.shapes.as_ref() {
+            let shapes = program.compile().expect("shape program");
+            let reps = 2000;
+            let start = Instant::now();
+            for _ in 0..reps {
+                std::hint::black_box(shapes.evaluate(std::hint::black_box(&inputs)).expect("sizes"));
+            }
+            let per = start.elapsed().as_secs_f64() * 1e6 / reps as f64;
+            // The program alone, symbols gathered beforehand.
+            let exprs: Vec<Expr> = program.exprs.iter().map(|e| e.parse().unwrap()).collect();
+            let compiled = Program::new(&exprs);
+            let values: Vec<i64> = (0..program.symbols.len() as i64).collect();
+            let mut out = Vec::new();
+            let start = Instant::now();
+            for _ in 0..reps {
+                compiled.eval_into(std::hint::black_box(&values), &mut out).unwrap();
+            }
+            let alone = start.elapsed().as_secs_f64() * 1e6 / reps as f64;
+            eprintln!("{name}: shape program ({} symbols, {} results) {per:.2} us per request ({alone:.2} us evaluating {} instructions)", program.symbols.len(), program.exprs.len(), compiled.len());
         }
         let ptx_start = Instant::now();
         let gpu = compile_ptx(&context, kernel_module, &GpuOptions::default()).expect("PTX");
