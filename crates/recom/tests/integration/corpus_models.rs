@@ -256,3 +256,111 @@ fn corpus_models_shape_construct() {
         assert_eq!(constructs, 1, "{model}: one shape_construct per function");
     }
 }
+
+/// The first `batch` rows of a request: sparse inputs keep the entries of
+/// those rows (a prefix: indices are in row order), dense inputs their rows.
+/// `indices_of` maps a values feed to its SparseTensor's indices feed.
+fn first_rows(specs: &[recom::runtime::host::FeedSpec], feeds: &[Feed], indices_of: &HashMap<String, String>, batch: usize) -> Vec<Feed> {
+    let by_name: HashMap<&str, &Feed> = specs.iter().map(|s| s.name.as_str()).zip(feeds).collect();
+    let kept = |indices: &str| -> usize {
+        match by_name[indices] {
+            Feed::I64 { data, .. } => data.chunks_exact(2).take_while(|e| (e[0] as usize) < batch).count(),
+            _ => unreachable!("indices are int64"),
+        }
+    };
+    specs
+        .iter()
+        .zip(feeds)
+        .map(|(spec, feed)| {
+            let name = spec.name.as_str();
+            let prefix = |n: usize| match feed {
+                Feed::I64 { shape, data } => {
+                    let k: usize = shape[1..].iter().product();
+                    Feed::I64 { shape: [vec![n], shape[1..].to_vec()].concat(), data: data[..n * k].to_vec() }
+                }
+                Feed::F32 { shape, data } => {
+                    let k: usize = shape[1..].iter().product();
+                    Feed::F32 { shape: [vec![n], shape[1..].to_vec()].concat(), data: data[..n * k].to_vec() }
+                }
+                Feed::Str { shape, data } => {
+                    let k: usize = shape[1..].iter().product();
+                    Feed::Str { shape: [vec![n], shape[1..].to_vec()].concat(), data: data[..n * k].to_vec() }
+                }
+            };
+            if name.ends_with("/indices") {
+                prefix(kept(name))
+            } else if let Some(indices) = indices_of.get(name) {
+                prefix(kept(indices))
+            } else if name.ends_with("/shape") {
+                match feed {
+                    Feed::I64 { shape, data } => Feed::I64 { shape: shape.clone(), data: vec![batch as i64, data[1]] },
+                    _ => unreachable!("dense shapes are int64"),
+                }
+            } else {
+                prefix(batch)
+            }
+        })
+        .collect()
+}
+
+/// Dynamic batch: ONE compiled model serves any batch. Requests made of the
+/// first B rows of the 512-row batch (B random) give the first B rows of
+/// TensorFlow's output, and the shape program sizes the output as B x width.
+#[test]
+fn one_compiled_model_serves_any_batch() {
+    let context = recom::create_context().unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for (model, batches) in [("tiny", "tiny"), ("medium", "medium"), ("medium_legacy", "medium")] {
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(corpus().join(batches).join("manifest.json")).unwrap()).unwrap();
+        let mut indices_of = HashMap::new();
+        for input in manifest["inputs"].as_array().unwrap() {
+            let feature = input["feature"].as_str().unwrap();
+            let owner = input["weights_of"].as_str().unwrap_or(feature);
+            indices_of.insert(format!("{feature}/values"), format!("{owner}/indices"));
+        }
+        let graph = recom_tf::read_graph(&corpus().join(model).join("model.pb")).unwrap();
+        let imported = import_graph(&context, &graph, model, "graph", &["input_layer_output"]).unwrap();
+        let mut module = imported.module;
+        let pm = PassManager::new(&context);
+        recom::add_pipeline(&pm, "builtin.module(recom-tf-raise)").unwrap();
+        assert!(pm.run(&mut module).is_ok());
+        let compiled = compile(&context, &mut module).unwrap();
+        assert!(compiled.plan.shapes.is_some(), "{model}: the plan has its shape program");
+        let width = compiled.plan.width;
+        let tables: HashMap<String, Vec<f32>> = compiled
+            .plan
+            .tables
+            .iter()
+            .filter(|slot| !slot.name.starts_with(recom::runtime::plan::IDENTITY_TABLE_PREFIX))
+            .map(|slot| {
+                let recom_tf::tensor::Values::F32(values) = recom_tf::tensor::values(&imported.weights[&slot.name]).unwrap() else {
+                    unreachable!()
+                };
+                (slot.name.clone(), values)
+            })
+            .collect();
+        let packed = compiled.plan.bind_tables(&tables).unwrap();
+        let executable = CpuExecutable::new(&context, compiled.kernel_module, compiled.plan).unwrap();
+        let specs = executable.plan().feeds.clone();
+        let mut npz = Npz::open(corpus().join(batches).join("batch_b512.npz")).unwrap();
+        let feeds: Vec<Feed> = specs.iter().map(|spec| feed(&mut npz, &spec.name, spec.dtype)).collect();
+        let (_, expected) = array::<f32>(&mut npz, "out.input_layer_output");
+        let mut sizes = vec![1, 512];
+        sizes.extend((0..4).map(|_| 2 + next(509)));
+        for batch in sizes {
+            let request = first_rows(&specs, &feeds, &indices_of, batch);
+            let got = executable.run_feeds(&packed, &request).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
+            assert_eq!(got.len(), batch * width, "{model}, B = {batch}: output size");
+            let err = got.iter().zip(&expected[..batch * width]).map(|(g, e)| (g - e).abs()).fold(0f32, f32::max);
+            assert!(err <= 1e-6, "{model}, B = {batch}: max abs err {err:e}");
+            println!("{model}, B = {batch}: {} values, max abs err {err:e}", got.len());
+        }
+    }
+}
