@@ -176,6 +176,16 @@ fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Opt
         let tables = artifact.plan.bind_tables(&table_map(&model, &artifact)).map_err(|e| e.to_string())?;
         eprintln!("{name}: workload + reference in {:.1} s", t0.elapsed().as_secs_f64());
         let gpu = GpuModel::load(&artifact, &tables, device).map_err(|e| e.to_string())?;
+        // The host shape program's cost per request (on this machine's CPU).
+        if let Some(program) = artifact.plan.shapes.as_ref() {
+            let shapes = program.compile()?;
+            let reps = 5000;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                std::hint::black_box(shapes.evaluate(std::hint::black_box(&inputs)).map_err(|e| e.to_string())?);
+            }
+            eprintln!("{name}: shape program {:.2} us per request", t.elapsed().as_secs_f64() * 1e6 / reps as f64);
+        }
 
         // Correctness: one full request.
         let got = gpu.run(&inputs).map_err(|e| e.to_string())?;
