@@ -156,3 +156,11 @@ func.func @construct_block_argument(%a: index) {
   %c = "symshape.shape_construct"(%a) {exprs = ["s0"]} : (index) -> index
   return
 }
+
+// -----
+
+func.func @symbol_equal_to_negative() {
+  // expected-error@+1 {{'symshape.symbol' op attribute 'equal_to' names symbol -1, which cannot exist}}
+  %s = "symshape.symbol"() {name = "B", dim = 0 : i64, facts = ["non_negative"], equal_to = -1 : i64} : () -> index
+  return
+}

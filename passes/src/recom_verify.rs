@@ -536,6 +536,11 @@ fn check_symbol(op: OperationRef) -> Check {
     if dim < 0 {
         return Err(format!("attribute 'dim' must be non-negative, got {dim}"));
     }
+    if let Some(k) = recom_opkit::opt_i64_attr(&op, "equal_to").map_err(|e| e.to_string())? {
+        if k < 0 {
+            return Err(format!("attribute 'equal_to' names symbol {k}, which cannot exist"));
+        }
+    }
     if let Some(source) = view.source() {
         if let Some(t) = TensorInfo::of(source.r#type()) {
             if dim as usize >= t.rank() {

@@ -316,7 +316,7 @@ fn one_compiled_model_serves_any_batch() {
         seed ^= seed << 17;
         (seed % n as u64) as usize
     };
-    for (model, batches) in [("tiny", "tiny"), ("medium", "medium"), ("medium_legacy", "medium")] {
+    for (model, batches) in [("tiny", "tiny"), ("tiny_legacy", "tiny"), ("medium", "medium"), ("medium_legacy", "medium")] {
         let manifest: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(corpus().join(batches).join("manifest.json")).unwrap()).unwrap();
         let mut indices_of = HashMap::new();
