@@ -104,3 +104,54 @@ func.func @negative_unknown_op(%x: tensor<?x4xf32> {recom.feed = "x"}) -> tensor
   %s = "tf.Shape"(%y) : (tensor<*xf32>) -> tensor<*xi32>
   return %s : tensor<*xi32>
 }
+
+// -----
+
+// Sparse ops: SparseReshape (-1 resolved from the old shape), Unique,
+// SparseSegment* (rows data-dependent, or given), GatherNd, SparseToDense.
+// CHECK-LABEL: func.func @sparse_ops
+// CHECK: "tf.SparseReshape"{{.*}}symshape.shapes = ["[s0, 2]", "[2]"], symshape.values = ["?", "[s2 * s3 floordiv 5, 5]"]
+// CHECK: "tf.Unique"{{.*}}symshape.shapes = ["[s4]", "[s1]"]
+// CHECK: "tf.SparseSegmentSum"{{.*}}symshape.shapes = ["[s5, 8]"]
+// CHECK: "tf.SparseSegmentMeanWithNumSegments"{{.*}}symshape.shapes = ["[s2, 8]"]
+// CHECK: "tf.GatherNd"{{.*}}symshape.shapes = ["[s0]"]
+// CHECK: "tf.SparseToDense"{{.*}}symshape.shapes = ["[s2, s3]"]
+func.func @sparse_ops(%ind: tensor<?x2xi64> {recom.feed = "i"}, %ids: tensor<?xi64> {recom.feed = "v"}, %shape: tensor<2xi64> {recom.feed = "s"}, %table: tensor<10x8xf32> {recom.feed = "t"}) -> (tensor<*xi64>, tensor<*xf32>, tensor<*xf32>, tensor<*xi64>, tensor<*xi64>) {
+  %new = "tf.Const"() {dtype = i64, value = dense<[-1, 5]> : tensor<2xi64>} : () -> tensor<*xi64>
+  %r:2 = "tf.SparseReshape"(%ind, %shape, %new) : (tensor<?x2xi64>, tensor<2xi64>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi64>)
+  %u:2 = "tf.Unique"(%ids) : (tensor<?xi64>) -> (tensor<*xi64>, tensor<*xi32>)
+  %z = "tf.Const"() {dtype = i32, value = dense<0> : tensor<2xi32>} : () -> tensor<*xi32>
+  %e = "tf.Const"() {dtype = i32, value = dense<[0, 1]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %o = "tf.Const"() {dtype = i32, value = dense<1> : tensor<2xi32>} : () -> tensor<*xi32>
+  %seg = "tf.StridedSlice"(%ind, %z, %e, %o) {begin_mask = 1 : i64, end_mask = 1 : i64, shrink_axis_mask = 2 : i64, ellipsis_mask = 0 : i64, new_axis_mask = 0 : i64} : (tensor<?x2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %p = "tf.SparseSegmentSum"(%table, %ids, %seg) : (tensor<10x8xf32>, tensor<?xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %c0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %c1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %rows = "tf.StridedSlice"(%shape, %c0, %c1, %c1) {begin_mask = 0 : i64, end_mask = 0 : i64, shrink_axis_mask = 1 : i64, ellipsis_mask = 0 : i64, new_axis_mask = 0 : i64} : (tensor<2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %q = "tf.SparseSegmentMeanWithNumSegments"(%table, %ids, %seg, %rows) : (tensor<10x8xf32>, tensor<?xi64>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %g = "tf.GatherNd"(%shape, %ind) : (tensor<2xi64>, tensor<?x2xi64>) -> tensor<*xi64>
+  %minus1 = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %d = "tf.SparseToDense"(%ind, %shape, %ids, %minus1) : (tensor<?x2xi64>, tensor<2xi64>, tensor<?xi64>, tensor<*xi64>) -> tensor<*xi64>
+  return %r#0, %p, %q, %g, %d : tensor<*xi64>, tensor<*xf32>, tensor<*xf32>, tensor<*xi64>, tensor<*xi64>
+}
+
+// -----
+
+// Dense layers: MatMul (inner dims merged), Transpose, OneHot, Sum.
+// CHECK-LABEL: func.func @dense_ops
+// CHECK: "tf.MatMul"{{.*}}symshape.shapes = ["[s0, 16]"]
+// CHECK: "tf.Transpose"{{.*}}symshape.shapes = ["[16, s0]"]
+// CHECK: "tf.OneHot"{{.*}}symshape.shapes = ["[s1, 3, 5]"]
+// CHECK: "tf.Sum"{{.*}}symshape.shapes = ["[s1, 5]"]
+func.func @dense_ops(%x: tensor<?x8xf32> {recom.feed = "x"}, %w: tensor<8x16xf32> {recom.feed = "w"}, %ids: tensor<?x3xi64> {recom.feed = "ids"}) -> (tensor<*xf32>, tensor<*xf32>) {
+  %m = "tf.MatMul"(%x, %w) {transpose_a = false, transpose_b = false} : (tensor<?x8xf32>, tensor<8x16xf32>) -> tensor<*xf32>
+  %perm = "tf.Const"() {dtype = i32, value = dense<[1, 0]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %t = "tf.Transpose"(%m, %perm) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  %depth = "tf.Const"() {dtype = i32, value = dense<5> : tensor<i32>} : () -> tensor<*xi32>
+  %on = "tf.Const"() {dtype = f32, value = dense<1.0> : tensor<f32>} : () -> tensor<*xf32>
+  %off = "tf.Const"() {dtype = f32, value = dense<0.0> : tensor<f32>} : () -> tensor<*xf32>
+  %h = "tf.OneHot"(%ids, %depth, %on, %off) {axis = -1 : i64} : (tensor<?x3xi64>, tensor<*xi32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<-2> : tensor<i32>} : () -> tensor<*xi32>
+  %s = "tf.Sum"(%h, %axis) {keep_dims = false} : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %t, %s : tensor<*xf32>, tensor<*xf32>
+}

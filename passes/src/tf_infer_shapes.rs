@@ -242,6 +242,9 @@ fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
     let name = name_of(op);
     let n = op.result_count();
     let unknown = vec![Info::default(); n];
+    if let Some(emb_op) = name.strip_prefix("emb.") {
+        return infer_emb(state, op, emb_op).unwrap_or(unknown);
+    }
     let Some(tf) = name.strip_prefix("tf.") else { return unknown };
     let input = |state: &State, k: usize| operand(op, k).map(|v| state.info(v)).unwrap_or_default();
     let elementwise_content = |a: &Info, b: &Info, f: fn(&Expr, &Expr) -> Expr| -> Option<Vec<Expr>> {
@@ -658,4 +661,43 @@ fn strided_slice(state: &mut State, op: OperationRef) -> Option<Vec<Info>> {
         _ => None,
     };
     Some(vec![Info { shape: Some(out), content }])
+}
+
+/// The host-side `emb` ops raising has made before shapes are inferred.
+fn infer_emb(state: &mut State, op: OperationRef, name: &str) -> Option<Vec<Info>> {
+    let input = |state: &State, k: usize| operand(op, k).map(|v| state.info(v)).unwrap_or_default();
+    Some(match name {
+        "hash_bucket" | "vocabulary" | "range_filter" | "fingerprint" | "bucketize" => {
+            vec![Info { shape: input(state, 0).shape, content: None }]
+        }
+        "sparse_from_dense" => {
+            let x = input(state, 0).shape?;
+            let kept = fresh_for(state, op, "kept");
+            vec![
+                Info { shape: Some(vec![kept.clone(), C(2)]), content: None },
+                Info { shape: Some(vec![kept]), content: None },
+                Info { shape: Some(vec![C(2)]), content: Some(x) },
+            ]
+        }
+        "bucketized_sparse" => {
+            let x = input(state, 0).shape?;
+            let n = product(&x);
+            vec![
+                Info { shape: Some(vec![n.clone(), C(2)]), content: None },
+                Info { shape: Some(vec![n]), content: None },
+                Info { shape: Some(vec![C(2)]), content: Some(x) },
+            ]
+        }
+        "cross_hashed" => {
+            let batch = input(state, 2 * (op.operand_count() / 3)).content.and_then(|c| c.first().cloned());
+            let entries = fresh_for(state, op, "crossed");
+            let width = fresh_for(state, op, "width");
+            vec![
+                Info { shape: Some(vec![entries.clone(), C(2)]), content: None },
+                Info { shape: Some(vec![entries]), content: None },
+                Info { shape: Some(vec![C(2)]), content: batch.map(|b| vec![b, width]) },
+            ]
+        }
+        _ => return None,
+    })
 }
