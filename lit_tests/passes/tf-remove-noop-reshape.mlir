@@ -67,3 +67,42 @@ func.func @negative_rank_3(%ind: tensor<?x3xi64>, %shape: tensor<3xi64>, %new: t
   %r:2 = "tf.SparseReshape"(%ind, %shape, %new) : (tensor<?x3xi64>, tensor<3xi64>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi64>)
   return %r#0 : tensor<*xi64>
 }
+
+// -----
+
+// Symbolically (after tf-shape-construct): the target [s0, 4] is the
+// lookup's [dense_shape[0], dim].
+// CHECK-LABEL: func.func @symbolic_restore
+// CHECK-NOT: tf.Reshape
+// CHECK: return %[[L:.+]] :
+func.func @symbolic_restore(%ids: tensor<?xi64>, %ind: tensor<?x2xi64>, %shape: tensor<2xi64>) -> tensor<*xf32>
+    attributes {symshape.arg_shapes = ["[s2]", "[s3, 2]", "[2]"], symshape.arg_values = ["?", "?", "[s0, s1]"]} {
+  %s0 = "symshape.symbol"() {name = "shape[0]", dim = 0 : i64, facts = ["non_negative"]} : () -> index
+  %sc:2 = "symshape.shape_construct"(%s0) {exprs = ["s0", "4"]} : (index) -> (index, index)
+  %e = tensor.from_elements %sc#0, %sc#1 : tensor<2xindex>
+  %target = arith.index_cast %e : tensor<2xindex> to tensor<2xi32>
+  %t = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %rows = "emb.coo_rows"(%ind, %shape) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
+  %l = "emb.lookup"(%t, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %y = "tf.Reshape"(%l, %target) : (tensor<?x?xf32>, tensor<2xi32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
+/// negative_: a symbolic target [s1, 4] (the shape's width, not its rows).
+// CHECK-LABEL: func.func @negative_symbolic_other_rows
+// CHECK: tf.Reshape
+func.func @negative_symbolic_other_rows(%ids: tensor<?xi64>, %ind: tensor<?x2xi64>, %shape: tensor<2xi64>) -> tensor<*xf32>
+    attributes {symshape.arg_shapes = ["[s2]", "[s3, 2]", "[2]"], symshape.arg_values = ["?", "?", "[s0, s1]"]} {
+  %s0 = "symshape.symbol"() {name = "shape[0]", dim = 0 : i64, facts = ["non_negative"]} : () -> index
+  %s1 = "symshape.symbol"() {name = "shape[1]", dim = 0 : i64, facts = ["non_negative"]} : () -> index
+  %sc:2 = "symshape.shape_construct"(%s0, %s1) {exprs = ["s1", "4"]} : (index, index) -> (index, index)
+  %e = tensor.from_elements %sc#0, %sc#1 : tensor<2xindex>
+  %target = arith.index_cast %e : tensor<2xindex> to tensor<2xi32>
+  %t = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %rows = "emb.coo_rows"(%ind, %shape) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
+  %l = "emb.lookup"(%t, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %y = "tf.Reshape"(%l, %target) : (tensor<?x?xf32>, tensor<2xi32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

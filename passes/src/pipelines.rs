@@ -63,10 +63,13 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
 }
 
 /// Raises an imported TensorFlow graph (`recom::import`) to `emb`: inputs
-/// become arguments, redundant work goes (legacy Unique, useless boundary
-/// checks, empty-row fill + mask, no-op reshapes, Identity), each column
-/// becomes an `emb.lookup` and the input layer an `emb.concat`; then dead tf
-/// ops are erased and every tf op left is reported in one error.
+/// become arguments, shapes are inferred symbolically and every shape
+/// computation moves onto one `symshape.shape_construct` (no-op reshapes
+/// go), redundant work goes (legacy Unique, useless boundary checks,
+/// empty-row fill + mask, Identity), each column becomes an `emb.lookup` and
+/// the input layer an `emb.concat`; then dead tf ops (and the shape program
+/// once raising used it up) are erased and every tf op left is reported in
+/// one error.
 pub static TF_RAISE: PipelineDef = PipelineDef {
     argument: "recom-tf-raise",
     summary: "Raise an imported TensorFlow feature-column graph to the emb dialect, removing redundant work",
@@ -81,6 +84,9 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
         let mut stages: Vec<String> = [
             "tf-remove-identity",
             "func.func(tf-raise-feeds)",
+            "func.func(tf-infer-shapes)",
+            "func.func(tf-shape-construct)",
+            "func.func(tf-erase-dead)",
             "tf-raise-dense-inputs",
             "tf-raise-cross",
             "tf-remove-unique",

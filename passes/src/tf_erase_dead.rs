@@ -3,7 +3,9 @@
 //! an inference graph have none that outlive the request, except the table
 //! initialization, which goes with its last reader: a `tf.LookupTableImportV2`
 //! whose table nobody reads any more, and the `tf.NoOp` that only ordered it.
-//! Repeats until nothing changes. `negative_`: a table import whose table is
+//! The shape-program ops tf-shape-construct made (`symshape.symbol`,
+//! `symshape.shape_construct`, `tensor.from_elements`, `arith.index_cast`) go
+//! too once nothing uses them. Repeats until nothing changes. `negative_`: a table import whose table is
 //! still read by a `tf.LookupTableFindV2`.
 use crate::tf_match::{has_uses, name_of, operand, users};
 use melior::ir::{
@@ -25,6 +27,10 @@ pub static PASS: PassDef = PassDef {
 
 fn dead(op: OperationRef) -> bool {
     let name = name_of(op);
+    // The shape program tf-shape-construct made, once raising used it up.
+    if matches!(name.as_str(), "symshape.shape_construct" | "symshape.symbol" | "tensor.from_elements" | "arith.index_cast") {
+        return op.results().all(|r| !has_uses(r.into()));
+    }
     if !name.starts_with("tf.") {
         return false;
     }

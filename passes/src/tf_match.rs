@@ -297,3 +297,99 @@ pub fn const_f32(value: Value) -> Option<f32> {
         mlir_sys::mlirTypeIsAF32(element).then(|| mlir_sys::mlirDenseElementsAttrGetFloatValue(raw, 0))
     }
 }
+
+/// The dense shape of the SparseTensor whose indices are `indices`: when a
+/// host-side op made the indices (`emb.sparse_from_dense`,
+/// `emb.bucketized_sparse`, `emb.cross_hashed`, results 0 and 2), its own;
+/// otherwise `shape`. Both describe one SparseTensor, so they are equal.
+pub fn sparse_shape<'c: 'a, 'a>(indices: Value<'c, 'a>, shape: Value<'c, 'a>) -> Value<'c, 'a> {
+    match def(indices) {
+        Some(op)
+            if result_number(indices) == 0
+                && matches!(name_of(op).as_str(), "emb.sparse_from_dense" | "emb.bucketized_sparse" | "emb.cross_hashed") =>
+        {
+            result(op, 2).unwrap_or(shape)
+        }
+        _ => shape,
+    }
+}
+
+/// Element `k` of an array-of-strings attribute, unless "?".
+fn string_at(attr: Option<Attribute>, k: usize) -> Option<String> {
+    let array = melior::ir::attribute::ArrayAttribute::try_from(attr?).ok()?;
+    recom_opkit::string_value(array.element(k).ok()?).map(|s| s.into_owned()).filter(|s| s != "?")
+}
+
+/// The function a value is in.
+fn function_of<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    let raw = unsafe {
+        let block = if mlir_sys::mlirValueIsABlockArgument(v.to_raw()) {
+            mlir_sys::mlirBlockArgumentGetOwner(v.to_raw())
+        } else {
+            mlir_sys::mlirOperationGetBlock(mlir_sys::mlirOpResultGetOwner(v.to_raw()))
+        };
+        mlir_sys::mlirBlockGetParentOperation(block)
+    };
+    (!raw.ptr.is_null()).then(|| unsafe { OperationRef::from_raw(raw) })
+}
+
+/// The symbolic content of a small integer value as expression texts, from
+/// tf-infer-shapes' annotations, or from the shape_construct a value was
+/// re-rooted on (`arith.index_cast(tensor.from_elements(%sc#i, ...))`).
+pub fn symbolic_content(v: Value) -> Option<Vec<String>> {
+    let Some(op) = def(v) else {
+        let arg = melior::ir::block::BlockArgument::try_from(v).ok()?;
+        let func = function_of(v)?;
+        return string_at(func.attribute("symshape.arg_values").ok(), arg.argument_number()).and_then(|t| list(&t));
+    };
+    match name_of(op).as_str() {
+        "arith.index_cast" => symbolic_content(operand(op, 0)?),
+        "tensor.from_elements" => {
+            (0..op.operand_count())
+                .map(|k| {
+                    let e = operand(op, k)?;
+                    let construct = def(e).filter(|c| name_of(*c) == "symshape.shape_construct")?;
+                    let exprs = recom_opkit::str_array_attr(&construct, "exprs").ok()?;
+                    exprs.get(result_number(e)).map(|x| x.to_string())
+                })
+                .collect()
+        }
+        _ => string_at(op.attribute("symshape.values").ok(), result_number(v)).and_then(|t| list(&t)),
+    }
+}
+
+/// The symbolic shape of a value as expression texts (annotations, or the
+/// function's `symshape.arg_shapes` for arguments).
+pub fn symbolic_shape(v: Value) -> Option<Vec<String>> {
+    let text = match def(v) {
+        Some(op) => string_at(op.attribute("symshape.shapes").ok(), result_number(v))?,
+        None => {
+            let arg = melior::ir::block::BlockArgument::try_from(v).ok()?;
+            string_at(function_of(v)?.attribute("symshape.arg_shapes").ok(), arg.argument_number())?
+        }
+    };
+    list(&text)
+}
+
+/// "[a, max(b, c)]" -> ["a", "max(b, c)"].
+pub fn list(text: &str) -> Option<Vec<String>> {
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    if inner.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(inner[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(inner[start..].trim().to_string());
+    Some(out)
+}

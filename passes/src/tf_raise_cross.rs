@@ -105,7 +105,8 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     for k in 0..n {
         let v = skip_noop_cast(operand(op, n + k).unwrap());
         let hashed = unsafe { Value::from_raw(fingerprint(v.to_raw())) };
-        inputs.push([operand(op, k).unwrap(), hashed, operand(op, 2 * n + k).unwrap()]);
+        let indices = operand(op, k).unwrap();
+        inputs.push([indices, hashed, crate::tf_match::sparse_shape(indices, operand(op, 2 * n + k).unwrap())]);
     }
     for k in 0..dense_count {
         let d = operand(op, 3 * n + k).unwrap();

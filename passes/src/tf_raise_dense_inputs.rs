@@ -142,15 +142,29 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
     if factor != Some(bounds.len() as i64 + 1) {
         return false;
     }
-    // j = Tile(Range(0, K, 1), Pack(batch)), batch = Shape(bz)[0]
+    // j = Tile(Range(0, K, 1), [B]): the multiples are Pack(Shape(bz)[0]), or
+    // (after tf-shape-construct) symbolically [x.shape[0]].
     let Some(tile) = def_named(j, "tf.Tile") else { return false };
-    if operand(tile, 0).and_then(range_limit).and_then(const_int) != Some(k) {
+    // 0 .. K: a Range, or its folded constant.
+    let positions = operand(tile, 0);
+    let is_positions = positions.and_then(range_limit).and_then(const_int) == Some(k)
+        || positions.and_then(crate::tf_match::const_ints) == Some((0..k).collect());
+    if !is_positions {
         return false;
     }
-    let Some(multiples) = operand(tile, 1).and_then(|v| def_named(v, "tf.Pack")) else { return false };
-    let Some(batch) = operand(multiples, 0) else { return false };
-    let batch_ok = crate::tf_match::element_slice(batch, 0).and_then(|s| def_named(s, "tf.Shape")).is_some_and(|s| same(operand(s, 0), bz));
-    if !batch_ok || multiples.operand_count() != 1 {
+    let Some(multiples) = operand(tile, 1) else { return false };
+    let batch_of_x = crate::tf_match::symbolic_shape(x).and_then(|s| s.first().cloned());
+    let is_batch = |v: Value| -> bool {
+        // Structurally Shape(bz)[0]...
+        let structural = crate::tf_match::element_slice(v, 0).and_then(|s| def_named(s, "tf.Shape")).is_some_and(|s| same(operand(s, 0), bz));
+        // ...or symbolically x's batch.
+        structural || (batch_of_x.is_some() && crate::tf_match::symbolic_content(v).and_then(|c| c.first().cloned()) == batch_of_x)
+    };
+    let multiples_ok = match def_named(multiples, "tf.Pack") {
+        Some(pack) => pack.operand_count() == 1 && operand(pack, 0).is_some_and(is_batch),
+        None => batch_of_x.is_some() && crate::tf_match::symbolic_content(multiples) == batch_of_x.clone().map(|b| vec![b]),
+    };
+    if !multiples_ok {
         return false;
     }
     // indices = Cast(Transpose(Pack(rows, j), [1, 0])) among j's users.
@@ -158,11 +172,19 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
         (|| {
             let reshape = def_named(rows, "tf.Reshape")?;
             (operand(reshape, 1).and_then(crate::tf_match::const_ints)? == vec![-1]).then_some(())?;
-            let tile = def_named(operand(reshape, 0)?, "tf.Tile")?;
-            (operand(tile, 1).and_then(crate::tf_match::const_ints)? == vec![1, k]).then_some(())?;
-            let expand = def_named(operand(tile, 0)?, "tf.ExpandDims")?;
+            // Tile(ExpandDims(rows), [1, K]); a tile by ones is gone after tf-shape-construct.
+            let tiled = operand(reshape, 0)?;
+            let expanded = match def_named(tiled, "tf.Tile") {
+                Some(tile) => {
+                    (operand(tile, 1).and_then(crate::tf_match::const_ints)? == vec![1, k]).then_some(())?;
+                    operand(tile, 0)?
+                }
+                None if k == 1 => tiled,
+                None => return None,
+            };
+            let expand = def_named(expanded, "tf.ExpandDims")?;
             (operand(expand, 1).and_then(const_int)? == 1).then_some(())?;
-            same(Some(range_limit(operand(expand, 0)?)?), batch).then_some(())
+            is_batch(range_limit(operand(expand, 0)?)?).then_some(())
         })()
         .is_some()
     };
@@ -177,18 +199,21 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
         let transposed = crate::tf_match::result(transpose, 0)?;
         users(transposed).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
     });
-    // dense_shape = Cast(Pack(batch, K)) among batch's users.
-    let shape = users(batch).into_iter().find_map(|pack| {
-        let ok = crate::tf_match::name_of(pack) == "tf.Pack"
-            && pack.operand_count() == 2
-            && same(operand(pack, 0), batch)
-            && operand(pack, 1).and_then(const_int) == Some(k);
-        if !ok {
-            return None;
-        }
-        users(crate::tf_match::result(pack, 0)?).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
+    // dense_shape = Cast(Pack(batch, K)) among the batch's users, when still
+    // there (tf-shape-construct re-roots it; sparse_shape then finds it).
+    let shape = multiples_structural_batch(multiples).and_then(|batch| {
+        users(batch).into_iter().find_map(|pack| {
+            let ok = crate::tf_match::name_of(pack) == "tf.Pack"
+                && pack.operand_count() == 2
+                && same(operand(pack, 0), batch)
+                && operand(pack, 1).and_then(const_int) == Some(k);
+            if !ok {
+                return None;
+            }
+            users(crate::tf_match::result(pack, 0)?).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
+        })
     });
-    let (Some(indices), Some(shape)) = (indices, shape) else { return false };
+    let Some(indices) = indices else { return false };
 
     let context_ref = add.context();
     let context = unsafe { context_ref.to_ref() };
@@ -204,7 +229,15 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
     ));
     let result = |i: usize| -> Value { sparse.result(i).unwrap().into() };
     base.replace_op_with_values(indices, &[result(0)]);
-    base.replace_op_with_values(shape, &[result(2)]);
+    if let Some(shape) = shape {
+        base.replace_op_with_values(shape, &[result(2)]);
+    }
     base.replace_op_with_values(add, &[result(1)]);
     true
+}
+
+/// The batch value inside `Pack(batch)` multiples, if structural.
+fn multiples_structural_batch<'c: 'a, 'a>(multiples: Value<'c, 'a>) -> Option<Value<'c, 'a>> {
+    let pack = def_named(multiples, "tf.Pack")?;
+    (pack.operand_count() == 1).then(|| operand(pack, 0)).flatten()
 }

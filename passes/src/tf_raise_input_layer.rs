@@ -173,6 +173,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
                 width += k;
             }
             Column::Indicator(indices, shape, ids, w) => {
+                let shape = crate::tf_match::sparse_shape(indices, shape);
                 let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64t)));
                 operands.push(unsafe { Value::from_raw(lookup(w, ids, rows.result(0).unwrap().into(), None, OutOfRange::Drop)) });
                 width += w;

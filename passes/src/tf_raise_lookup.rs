@@ -116,6 +116,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&shape, f32t)));
+    let dense_shape = crate::tf_match::sparse_shape(indices, dense_shape);
     let rows = base.insert(emb::coo_rows(location, indices, Some(dense_shape), ranked(&[-1], i64_type(context))));
     let lookup = base.insert(emb::lookup(
         context,
@@ -300,6 +301,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(select);
     let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&table_dims, f32t)));
+    let shape = crate::tf_match::sparse_shape(indices, shape);
     let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64_type(context))));
     let lookup = base.insert(emb::lookup(
         context,

@@ -131,11 +131,39 @@ fn reshape(op: OperationRef, rewriter: PatternRewriter) -> bool {
                 && operand(second, 2).and_then(const_ints) == Some(vec![-1]);
             concat.operand_count() == 3 && first_ok && second_ok && operand(concat, 2).and_then(const_int) == Some(0)
         }
-        _ => false,
+        // Symbolically (after tf-shape-construct): the target's content is
+        // [rows, D] with rows the lookup's dense_shape[0], or x's own shape.
+        _ => {
+            let target_content = crate::tf_match::symbolic_content(target);
+            let rows = rows_from.and_then(batch_expr);
+            let own = crate::tf_match::symbolic_shape(x);
+            match target_content {
+                Some(t) if t.len() == 2 && t[1] == dim.to_string() => rows.is_some_and(|r| t[0] == r) || own.is_some_and(|o| o == t),
+                _ => false,
+            }
+        }
     };
     if !noop {
         return false;
     }
     rewriter.as_rewriter_base().replace_op_with_values(op, &[x]);
     true
+}
+
+/// The symbolic batch (dense_shape[0]) of a SparseTensor's dense shape value:
+/// its annotated content, or for a host op's dense shape (made after shape
+/// inference) the batch of what it was made from.
+fn batch_expr(shape: Value) -> Option<String> {
+    if let Some(first) = crate::tf_match::symbolic_content(shape).and_then(|c| c.first().cloned()) {
+        return Some(first);
+    }
+    let op = def(shape)?;
+    if crate::tf_match::result_number(shape) != 2 {
+        return None;
+    }
+    match name_of(op).as_str() {
+        "emb.sparse_from_dense" | "emb.bucketized_sparse" => crate::tf_match::symbolic_shape(operand(op, 0)?)?.first().cloned(),
+        "emb.cross_hashed" => batch_expr(operand(op, 2 * (op.operand_count() / 3))?),
+        _ => None,
+    }
 }
