@@ -193,10 +193,7 @@ fn check_sparse_from_dense(op: OperationRef) -> Check {
         ));
     }
     let result = |i: usize| -> Value { op.result(i).expect("three results").into() };
-    let indices = tensor(result(0), "indices")?;
-    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
-        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", result(0).r#type()));
-    }
+    coo_indices(result(0))?;
     let values = tensor(result(1), "values")?;
     if values.rank() != 1 || values.elem != dense.elem {
         return Err(format!("values must be a rank-1 tensor of the input's element type, got {}", result(1).r#type()));
@@ -213,10 +210,7 @@ fn check_bucketized_sparse(op: OperationRef) -> Check {
         return Err(format!("dense input must be a rank-2 tensor of floats, got {}", view.dense().r#type()));
     }
     let result = |i: usize| -> Value { op.result(i).expect("three results").into() };
-    let indices = tensor(result(0), "indices")?;
-    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
-        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", result(0).r#type()));
-    }
+    coo_indices(result(0))?;
     int_vector(result(1), "values", &[64])?;
     int_vector(result(2), "dense_shape", &[64])?;
     Ok(())
@@ -277,12 +271,18 @@ fn check_cross_hashed(op: OperationRef) -> Check {
     Ok(())
 }
 
+/// A COO `indices` tensor: [N, 2] of i64.
+fn coo_indices(v: Value) -> Check {
+    let indices = tensor(v, "indices")?;
+    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
+        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", v.r#type()));
+    }
+    Ok(())
+}
+
 fn check_coo_rows(op: OperationRef) -> Check {
     let view = emb::CooRowsOp::wrap(op).expect("dispatched by name");
-    let indices = tensor(view.indices(), "indices")?;
-    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
-        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", view.indices().r#type()));
-    }
+    coo_indices(view.indices())?;
     if let Some(dense_shape) = view.dense_shape() {
         let shape = int_vector(dense_shape, "dense_shape", &[64])?;
         if shape.shape[0].is_some_and(|d| d != 2) {

@@ -141,45 +141,52 @@ pub fn type_attr<'c>(op: OperationRef<'c, '_>, name: &str) -> Option<Type<'c>> {
     TypeAttribute::try_from(op.attribute(name).ok()?).ok().map(|a| a.value())
 }
 
+/// A constant `tf.StridedSlice`: its input, begin, end, strides and masks
+/// (begin, end, shrink_axis, ellipsis, new_axis).
+struct StridedSlice<'c, 'a> {
+    input: Value<'c, 'a>,
+    begin: Vec<i64>,
+    end: Vec<i64>,
+    strides: Vec<i64>,
+    masks: (i64, i64, i64, i64, i64),
+}
+
+fn strided_slice<'c: 'a, 'a>(value: Value<'c, 'a>) -> Option<StridedSlice<'c, 'a>> {
+    let op = def_named(value, "tf.StridedSlice")?;
+    Some(StridedSlice {
+        input: operand(op, 0)?,
+        begin: const_ints(operand(op, 1)?)?,
+        end: const_ints(operand(op, 2)?)?,
+        strides: const_ints(operand(op, 3)?)?,
+        masks: (
+            int_attr(op, "begin_mask")?,
+            int_attr(op, "end_mask")?,
+            int_attr(op, "shrink_axis_mask")?,
+            int_attr(op, "ellipsis_mask").unwrap_or(0),
+            int_attr(op, "new_axis_mask").unwrap_or(0),
+        ),
+    })
+}
+
 /// `tf.StridedSlice(x, begin, end, strides)` taking column `column` of a
 /// rank-2 `x` (`x[:, column]`), returns `x`.
 pub fn column_slice<'c: 'a, 'a>(value: Value<'c, 'a>, column: i64) -> Option<Value<'c, 'a>> {
-    let op = def_named(value, "tf.StridedSlice")?;
-    let begin = const_ints(op.operand(1).ok()?)?;
-    let end = const_ints(op.operand(2).ok()?)?;
-    let strides = const_ints(op.operand(3).ok()?)?;
-    let masks = (
-        int_attr(op, "begin_mask")?,
-        int_attr(op, "end_mask")?,
-        int_attr(op, "shrink_axis_mask")?,
-        int_attr(op, "ellipsis_mask").unwrap_or(0),
-        int_attr(op, "new_axis_mask").unwrap_or(0),
-    );
+    let s = strided_slice(value)?;
     // begin [_, c], end [_, c + 1], strides [1, 1], dim 0 full (masked), dim 1 shrunk.
-    let ok = begin.len() == 2
-        && end.len() == 2
-        && strides == [1, 1]
-        && begin[1] == column
-        && end[1] == column + 1
-        && masks == (1, 1, 2, 0, 0);
-    ok.then(|| operand(op, 0).unwrap())
+    let ok = s.begin.len() == 2
+        && s.end.len() == 2
+        && s.strides == [1, 1]
+        && s.begin[1] == column
+        && s.end[1] == column + 1
+        && s.masks == (1, 1, 2, 0, 0);
+    ok.then_some(s.input)
 }
 
 /// `tf.StridedSlice(x, [k], [k + 1], [1])` with shrink_axis_mask 1 (the
 /// scalar `x[k]` of a vector), returns `x`.
 pub fn element_slice<'c: 'a, 'a>(value: Value<'c, 'a>, k: i64) -> Option<Value<'c, 'a>> {
-    let op = def_named(value, "tf.StridedSlice")?;
-    let begin = const_ints(op.operand(1).ok()?)?;
-    let end = const_ints(op.operand(2).ok()?)?;
-    let strides = const_ints(op.operand(3).ok()?)?;
-    let masks = (
-        int_attr(op, "begin_mask")?,
-        int_attr(op, "end_mask")?,
-        int_attr(op, "shrink_axis_mask")?,
-        int_attr(op, "ellipsis_mask").unwrap_or(0),
-        int_attr(op, "new_axis_mask").unwrap_or(0),
-    );
-    (begin == [k] && end == [k + 1] && strides == [1] && masks == (0, 0, 1, 0, 0)).then(|| operand(op, 0).unwrap())
+    let s = strided_slice(value)?;
+    (s.begin == [k] && s.end == [k + 1] && s.strides == [1] && s.masks == (0, 0, 1, 0, 0)).then_some(s.input)
 }
 
 /// A ranked tensor type.

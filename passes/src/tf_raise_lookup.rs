@@ -101,7 +101,6 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     };
     let Some(table) = def_named(skip_identity(data), "tf.Const") else { return false };
-    let (Some(table_name), Some(shape)) = (string_attr(table, "value_ref"), table_shape(table)) else { return false };
     let Some(indices) = column_slice(segments, 0) else { return false };
     let Some(dense_shape) = element_slice(count, 0) else { return false };
     let (ids, indices) = unprune(ids, indices).unwrap_or((ids, indices));
@@ -109,30 +108,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     if !vector_i64(ids, 1) || !vector_i64(indices, 2) || !vector_i64(dense_shape, 1) {
         return false;
     }
-    let context_ref = op.context();
-    let context = unsafe { context_ref.to_ref() };
-    let location = op.location();
-    let f32t = Type::float32(context);
-    let base = rewriter.as_rewriter_base();
-    base.set_insertion_point_before(op);
-    let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&shape, f32t)));
-    let dense_shape = crate::tf_match::sparse_shape(indices, dense_shape);
-    let rows = base.insert(emb::coo_rows(location, indices, Some(dense_shape), ranked(&[-1], i64_type(context))));
-    let lookup = base.insert(emb::lookup(
-        context,
-        location,
-        emb::LookupInputs {
-            table: table.result(0).unwrap().into(),
-            ids,
-            row_offsets: rows.result(0).unwrap().into(),
-            weights: None,
-        },
-        combiner,
-        OutOfRange::Error,
-        ranked(&[-1, -1], f32t),
-    ));
-    base.replace_op_with_operation(op, lookup);
-    true
+    replace_with_lookup(op, rewriter, Column { table, ids, indices, dense_shape: Some(dense_shape), weights: None, combiner })
 }
 
 /// `[rows, dim]` of a table constant (`value_shape` from the importer).
@@ -292,32 +268,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     let Some(table) = def_named(skip_identity(data), "tf.Const") else { return false };
-    let (Some(table_name), Some(table_dims)) = (string_attr(table, "value_ref"), table_shape(table)) else { return false };
-
-    let context_ref = select.context();
-    let context = unsafe { context_ref.to_ref() };
-    let location = select.location();
-    let f32t = Type::float32(context);
-    let base = rewriter.as_rewriter_base();
-    base.set_insertion_point_before(select);
-    let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&table_dims, f32t)));
-    let shape = crate::tf_match::sparse_shape(indices, shape);
-    let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64_type(context))));
-    let lookup = base.insert(emb::lookup(
-        context,
-        location,
-        emb::LookupInputs {
-            table: table.result(0).unwrap().into(),
-            ids,
-            row_offsets: rows.result(0).unwrap().into(),
-            weights: Some(weights),
-        },
-        combiner,
-        OutOfRange::Error,
-        ranked(&[-1, -1], f32t),
-    ));
-    base.replace_op_with_operation(select, lookup);
-    true
+    replace_with_lookup(select, rewriter, Column { table, ids, indices, dense_shape: Some(shape), weights: Some(weights), combiner })
 }
 
 fn raise_unsafe(op: OperationRef, rewriter: PatternRewriter) -> bool {
@@ -337,20 +288,44 @@ fn raise_unsafe(op: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     let Some(table) = def_named(skip_identity(data), "tf.Const") else { return false };
-    let (Some(table_name), Some(dims)) = (string_attr(table, "value_ref"), table_shape(table)) else { return false };
+    replace_with_lookup(op, rewriter, Column { table, ids, indices, dense_shape: None, weights: None, combiner })
+}
+
+/// What one raised column is made of.
+struct Column<'c, 'a> {
+    /// The table's `tf.Const` (its `value_ref` names the table).
+    table: OperationRef<'c, 'a>,
+    ids: Value<'c, 'a>,
+    indices: Value<'c, 'a>,
+    /// `None` for the non-safe form (rows up to the largest row index).
+    dense_shape: Option<Value<'c, 'a>>,
+    weights: Option<Value<'c, 'a>>,
+    combiner: Combiner,
+}
+
+/// Replaces `op` by `emb.table` + `emb.coo_rows` + `emb.lookup` of `column`;
+/// false (nothing changed) if the table is not a bound constant.
+fn replace_with_lookup(op: OperationRef, rewriter: PatternRewriter, column: Column) -> bool {
+    let (Some(name), Some(dims)) = (string_attr(column.table, "value_ref"), table_shape(column.table)) else { return false };
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };
     let location = op.location();
     let f32t = Type::float32(context);
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
-    let table = base.insert(emb::table(context, table.location(), &table_name, ranked(&dims, f32t)));
-    let rows = base.insert(emb::coo_rows(location, indices, None, ranked(&[-1], i64_type(context))));
+    let table = base.insert(emb::table(context, column.table.location(), &name, ranked(&dims, f32t)));
+    let dense_shape = column.dense_shape.map(|s| crate::tf_match::sparse_shape(column.indices, s));
+    let rows = base.insert(emb::coo_rows(location, column.indices, dense_shape, ranked(&[-1], i64_type(context))));
     let lookup = base.insert(emb::lookup(
         context,
         location,
-        emb::LookupInputs { table: table.result(0).unwrap().into(), ids, row_offsets: rows.result(0).unwrap().into(), weights: None },
-        combiner,
+        emb::LookupInputs {
+            table: table.result(0).unwrap().into(),
+            ids: column.ids,
+            row_offsets: rows.result(0).unwrap().into(),
+            weights: column.weights,
+        },
+        column.combiner,
         OutOfRange::Error,
         ranked(&[-1, -1], f32t),
     ));

@@ -20,7 +20,6 @@
 //! different symbolic shape stays.
 use crate::tf_match::{name_of, operand, result};
 use melior::ir::{
-    attribute::ArrayAttribute,
     block::BlockLike,
     operation::{OperationBuilder, OperationLike, OperationRef},
     r#type::{IntegerType, RankedTensorType},
@@ -40,65 +39,11 @@ pub static PASS: PassDef = PassDef {
     run,
 };
 
-/// Splits "[a, max(b, c), d]" into its top-level elements.
-fn elements(text: &str) -> Option<Vec<String>> {
-    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
-    if inner.trim().is_empty() {
-        return Some(Vec::new());
-    }
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0, 0);
-    for (i, c) in inner.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(inner[start..i].trim().to_string());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(inner[start..].trim().to_string());
-    Some(out)
-}
-
-fn string_at(attr: Option<melior::ir::Attribute>, k: usize) -> Option<String> {
-    let array = ArrayAttribute::try_from(attr?).ok()?;
-    recom_opkit::string_value(array.element(k).ok()?).map(|s| s.into_owned()).filter(|s| s != "?")
-}
-
-/// The annotated content of a value: an op result's `symshape.values`, or a
-/// function argument's `symshape.arg_values`.
-fn content(func: OperationRef, v: Value) -> Option<String> {
-    match crate::tf_match::def(v) {
-        Some(op) => string_at(op.attribute("symshape.values").ok(), crate::tf_match::result_number(v)),
-        None => {
-            let arg = melior::ir::block::BlockArgument::try_from(v).ok()?;
-            string_at(func.attribute("symshape.arg_values").ok(), arg.argument_number())
-        }
-    }
-}
-
-/// The annotated shape of result `k`.
-fn shape_of(op: OperationRef, k: usize) -> Option<String> {
-    let shapes = ArrayAttribute::try_from(op.attribute("symshape.shapes").ok()?).ok()?;
-    recom_opkit::string_value(shapes.element(k).ok()?).map(|s| s.into_owned()).filter(|s| s != "?")
-}
-
-/// The annotated shape of a value (op result, or argument from the
-/// function's `symshape.arg_shapes`).
-fn value_shape(func: OperationRef, v: Value) -> Option<String> {
-    if let Some(op) = crate::tf_match::def(v) {
-        return shape_of(op, crate::tf_match::result_number(v));
-    }
-    let arg = melior::ir::block::BlockArgument::try_from(v).ok()?;
-    string_at(func.attribute("symshape.arg_shapes").ok(), arg.argument_number())
-}
+use crate::tf_match::{symbolic_content as content, symbolic_shape as shape};
 
 /// An op computing shapes: every result's content is known.
 fn is_shape_op(op: OperationRef) -> bool {
-    op.result_count() > 0 && (0..op.result_count()).all(|k| string_at(op.attribute("symshape.values").ok(), k).is_some())
+    op.result_count() > 0 && (0..op.result_count()).all(|k| result(op, k).and_then(content).is_some())
 }
 
 fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
@@ -122,24 +67,21 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         let noop: Option<Vec<Value>> = match name_of(op).as_str() {
             "tf.Reshape" => {
                 let x = operand(op, 0);
-                x.filter(|x| value_shape(func, *x).is_some_and(|s| Some(s) == shape_of(op, 0))).map(|x| vec![x])
+                x.filter(|x| shape(*x).is_some_and(|s| Some(s) == result(op, 0).and_then(shape))).map(|x| vec![x])
             }
             "tf.SparseReshape" => {
                 let (i, s) = (operand(op, 0), operand(op, 1));
-                let old = s.and_then(|s| content(func, s));
-                let new = result(op, 1).and_then(|r| content(func, r));
+                let old = s.and_then(content);
+                let new = result(op, 1).and_then(content);
                 match (i, s, old, new) {
-                    (Some(i), Some(s), Some(a), Some(b)) if a == b && value_shape(func, i).is_some() && value_shape(func, i) == shape_of(op, 0) => {
+                    (Some(i), Some(s), Some(a), Some(b)) if a == b && shape(i).is_some() && shape(i) == result(op, 0).and_then(shape) => {
                         Some(vec![i, s])
                     }
                     _ => None,
                 }
             }
             "tf.Tile" => {
-                let ones = operand(op, 1)
-                    .and_then(|m| content(func, m))
-                    .and_then(|v| elements(&v))
-                    .is_some_and(|e| e.iter().all(|x| x == "1"));
+                let ones = operand(op, 1).and_then(content).is_some_and(|e| e.iter().all(|x| x == "1"));
                 (ones && operand(op, 0).is_some()).then(|| vec![operand(op, 0).unwrap()])
             }
             _ => None,
@@ -158,8 +100,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         if !is_shape_op(op) || op.result_count() != 1 {
             continue;
         }
-        let Some(text) = content(func, op.result(0).unwrap().into()) else { continue };
-        let Some(items) = elements(&text) else { continue };
+        let Some(items) = content(op.result(0).unwrap().into()) else { continue };
         let exprs: Option<Vec<Expr>> = items.iter().map(|e| e.parse::<Expr>().ok()).collect();
         let Some(exprs) = exprs else { continue };
         let v: Value = op.result(0).unwrap().into();
@@ -171,7 +112,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         match constants {
             // Constant shapes fold to a tf.Const (already one: nothing to do).
             Some(values) if name_of(op) != "tf.Const" => {
-                let scalar = value_shape(func, v).is_some_and(|s| s == "[]");
+                let scalar = shape(v).is_some_and(|s| s.is_empty());
                 let element = element_type(v, context);
                 let dims: Vec<i64> = if scalar { vec![] } else { vec![values.len() as i64] };
                 let constant = int_const(context, op.location(), &values, &dims, element);
@@ -202,7 +143,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
     for (v, exprs) in &rerooted {
         let values: Vec<Value> = (k..k + exprs.len()).map(|i| construct.result(i).unwrap().into()).collect();
         k += exprs.len();
-        let scalar = value_shape(func, *v).is_some_and(|s| s == "[]");
+        let scalar = shape(*v).is_some_and(|s| s.is_empty());
         let dims: Vec<u64> = if scalar { vec![] } else { vec![exprs.len() as u64] };
         let element = element_type(*v, context);
         let index_tensor: Type = RankedTensorType::new(&dims, Type::index(context), None).into();
