@@ -11,6 +11,7 @@
 //!   - an indicator column: "tf.Sum"("tf.OneHot"("tf.SparseToDense"(%i, %s, %ids, -1), W, 1.0, 0.0), -2)
 //!     (behind its Reshape): a sum lookup of %ids in the W x W identity table
 //!     recom.identity.W (ids outside [0, W) dropped, as OneHot gives zeros);
+//!
 //!   -> "emb.concat"(columns...) : tensor<?x(ΣD)xf32>
 //!
 //! A function returning the layer gets its ranked result type.

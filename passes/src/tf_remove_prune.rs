@@ -85,7 +85,7 @@ fn remove_prune(gather: OperationRef, rewriter: PatternRewriter) -> bool {
     let Some(where_op) = operand(reshape, 0).and_then(|v| def_named(v, "tf.Where")) else { return false };
     let Some(ge) = operand(where_op, 0).and_then(|v| def_named(v, "tf.GreaterEqual")) else { return false };
     let (Some(ids), Some(zero)) = (operand(ge, 0), operand(ge, 1)) else { return false };
-    if const_int(zero) != Some(0) || !lower_bound(ids).is_some_and(|lo| lo >= 0) {
+    if const_int(zero) != Some(0) || lower_bound(ids).is_none_or(|lo| lo < 0) {
         return false;
     }
     rewriter.as_rewriter_base().replace_op_with_values(gather, &[x]);

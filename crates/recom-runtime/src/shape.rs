@@ -69,8 +69,8 @@ impl ShapeProgram {
         let columns = self
             .symbols
             .iter()
-            .filter_map(|s| match s {
-                ShapeSymbol::OffsetsLen(c) | ShapeSymbol::IdsLen(c) => Some(c + 1),
+            .map(|s| match s {
+                ShapeSymbol::OffsetsLen(c) | ShapeSymbol::IdsLen(c) => c + 1,
             })
             .max()
             .unwrap_or(0);

@@ -325,7 +325,7 @@ pub fn import_graph<'c>(
             }
         }
     }
-    let result_types: Vec<Type> = results.iter().map(|v| melior::ir::ValueLike::r#type(v)).collect();
+    let result_types: Vec<Type> = results.iter().map(melior::ir::ValueLike::r#type).collect();
     block.append_operation(func::r#return(&results, file_location));
     let region = Region::new();
     region.append_block(block);
