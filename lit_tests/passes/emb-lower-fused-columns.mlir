@@ -12,6 +12,27 @@
 // FOUR-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // FOUR-NOT: vector.load {{.*}} vector<4xf32>
 // FOUR: arith.addf
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns)' | FileCheck %s --check-prefix=PREFETCH
+// With prefetch-ids (the default) the first two ids are loaded before the loop (only when
+// the bag is not empty), and each iteration carries its raw ids in and loads
+// the next iteration's after issuing its gathers.
+// PREFETCH-LABEL: func.func @one_kind_fused_0
+// PREFETCH: %[[FIRST:.+]]:2 = scf.if {{.*}} -> (i64, i64)
+// PREFETCH: memref.load {{.*}} : memref<?xi64>
+// PREFETCH: memref.load {{.*}} : memref<?xi64>
+// PREFETCH: } else {
+// PREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}%[[FIRST]]#0, {{.*}}%[[FIRST]]#1) -> (vector<4xf32>, i64, i64)
+// PREFETCH-COUNT-2: vector.load {{.*}} : memref<?xf32>, vector<4xf32>
+// PREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi64>
+// PREFETCH: arith.addf
+// PREFETCH: scf.yield {{.*}} : vector<4xf32>, i64, i64
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{prefetch-ids=false})' | FileCheck %s --check-prefix=NOPREFETCH
+// Without it, each iteration loads its own ids, then gathers.
+// NOPREFETCH-LABEL: func.func @one_kind_fused_0
+// NOPREFETCH-NOT: scf.if
+// NOPREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}) -> (vector<4xf32>) {
+// NOPREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi64>
+// NOPREFETCH-COUNT-2: vector.load {{.*}} : memref<?xf32>, vector<4xf32>
 
 /// One kind of column (sum, unweighted, no filter, error policy): one loop, no switch.
 // CHECK-LABEL: func.func @one_kind

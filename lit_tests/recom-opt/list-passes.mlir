@@ -10,6 +10,7 @@
 // CHECK-NEXT: elements-per-item=int (default 4)  -  consecutive output elements one iteration computes (1-8)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
+// CHECK-NEXT: prefetch-ids=bool (default true)
 // CHECK-NEXT: emb-shape-construct  -  Build the host shape program
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: recom-math-to-nvvm-intrinsics  -
@@ -22,6 +23,7 @@
 // CHECK-NEXT: elements-per-item=int (default 4)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
+// CHECK-NEXT: prefetch-ids=bool (default true)
 // CHECK-NEXT: recom-gpu-outline  -
 // CHECK-NEXT: threads=int (default 64)
 // CHECK-NEXT: recom-gpu-to-ptx  -

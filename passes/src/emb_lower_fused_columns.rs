@@ -68,6 +68,12 @@ pub static PASS: PassDef = PassDef {
             kind: OptionKind::Int,
             default: "2",
         },
+        OptionDef {
+            name: "prefetch-ids",
+            description: "load the next iteration's ids while this iteration's rows are gathered (software pipelining)",
+            kind: OptionKind::Bool,
+            default: "true",
+        },
     ],
     run,
 };
@@ -130,7 +136,12 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             context,
             op.location(),
             &name,
-            Shape { per_item: per_item as usize, rows_per_item: rows_per_item as usize, unroll: unroll as usize },
+            Shape {
+                per_item: per_item as usize,
+                rows_per_item: rows_per_item as usize,
+                unroll: unroll as usize,
+                prefetch: options.bool("prefetch-ids"),
+            },
             &kinds,
         );
         // Insert the kernel right after the function that uses it.
@@ -258,6 +269,8 @@ struct Shape {
     per_item: usize,
     rows_per_item: usize,
     unroll: usize,
+    /// Ids of the next iteration loaded during this one's gathers.
+    prefetch: bool,
 }
 
 /// Values of one work item that every kind's code uses.
@@ -291,7 +304,7 @@ struct Buffers<'c, 'b> {
 /// The bag loop and stores of one work item, specialized for `kind`: code
 /// for weights, filters, pruning and out-of-range policies is only emitted
 /// where the kind needs it.
-fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize) {
+fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize, prefetch: bool) {
     use recom_emb::{Combiner::*, OutOfRangeKind as Policy};
     let (context, location) = (e.context, e.location);
     let f32t = Type::float32(context);
@@ -316,8 +329,15 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     let accs = if vectorized { per_item / 4 } else { per_item };
     // Carried: the accumulators, then Σw (mean) or Σw² (sqrtn).
     let carried = accs + usize::from(kind.combiner != Sum);
-    let carried_types: Vec<Type> =
+    let mut carried_types: Vec<Type> =
         (0..carried).map(|i| if i < accs { acc_t } else { f32t }).collect();
+    // With prefetching, the loop also carries the raw ids (and weights) of
+    // its iteration, loaded by the one before (or before the loop).
+    let raw = if prefetch { unroll } else { 0 };
+    carried_types.extend((0..raw).map(|_| i64t));
+    if kind.weighted {
+        carried_types.extend((0..raw).map(|_| f32t));
+    }
 
     let mut loop_args = vec![(index, location)];
     loop_args.extend(carried_types.iter().map(|&t| (t, location)));
@@ -326,6 +346,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         let l = Emit { context, location, block: &loop_body };
         let j: Value = loop_body.argument(0).unwrap().into();
         let carried_in: Vec<Value> = (1..=carried).map(|i| loop_body.argument(i).unwrap().into()).collect();
+        let raw_in: Vec<Value> = (carried + 1..loop_body.argument_count()).map(|i| loop_body.argument(i).unwrap().into()).collect();
         // `unroll` ids per iteration, each read at a clamped (in-bounds) index and
         // masked: all table loads of an iteration are issued before any is
         // used, so each thread has several gathers in flight.
@@ -344,8 +365,11 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
                 .unwrap();
                 (l.select(present, ju, j), Some(present))
             };
-            let id0 = l.load(bufs.ids, &[index_u]);
-            let w = if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) };
+            let (id0, w) = if prefetch {
+                (raw_in[u], if kind.weighted { raw_in[unroll + u] } else { l.f32(1.0) })
+            } else {
+                (l.load(bufs.ids, &[index_u]), if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) })
+            };
             let id1 = match filter {
                 Some((lo, hi, default)) => {
                     let inside =
@@ -396,6 +420,22 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
                 }
             })
             .collect();
+        // The next iteration's ids, while the gathers are in flight: at
+        // j + unroll + u when inside the bag, else at j (in bounds, unused).
+        let mut next_raw: Vec<Value> = Vec::new();
+        if prefetch {
+            let jn = l.v("arith.addi", &[j, l.index(unroll as i64)]);
+            let mut weights = Vec::new();
+            for u in 0..unroll {
+                let at = if u == 0 { jn } else { l.v("arith.addi", &[jn, l.index(u as i64)]) };
+                let safe = l.select(l.cmpi(CmpiPredicate::Slt, at, item.end), at, j);
+                next_raw.push(l.load(bufs.ids, &[safe]));
+                if kind.weighted {
+                    weights.push(l.load(bufs.weights, &[safe]));
+                }
+            }
+            next_raw.extend(weights);
+        }
         // ...then the accumulation, in id order (as the reference does).
         let mut next = carried_in.clone();
         let zero_acc = if vectorized { l.splat(zero_f) } else { zero_f };
@@ -434,6 +474,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
             report_region.append_block(report_block);
             loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
         }
+        next.extend(next_raw);
         l.yield_(&next);
     }
     let loop_region = Region::new();
@@ -441,6 +482,9 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     let mut for_operands = vec![item.start, item.end, e.index(unroll as i64)];
     let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
     for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
+    if prefetch {
+        for_operands.extend(prologue_ids(e, bufs, item, kind, unroll));
+    }
     let for_op = e.block.append_operation(
         OperationBuilder::new("scf.for", location)
             .add_operands(&for_operands)
@@ -449,7 +493,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
             .build()
             .expect("scf.for"),
     );
-    let results: Vec<Value> = for_op.results().map(Into::into).collect();
+    let results: Vec<Value> = for_op.results().take(carried).map(Into::into).collect();
     // mean: Σw·e / Σw, sqrtn: Σw·e / sqrt(Σw²), when the divisor is > 0.
     let divisor = match kind.combiner {
         Sum => None,
@@ -480,6 +524,57 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     }
 }
 
+/// The first iteration's ids (and weights) for a prefetching bag loop,
+/// loaded only when the bag is not empty (an empty bag may sit at the end of
+/// the ids buffer): `unroll` ids at start + u, clamped into the bag.
+fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize) -> Vec<Value<'c, 'b>> {
+    let (context, location) = (e.context, e.location);
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let f32t = Type::float32(context);
+    let mut types: Vec<Type> = vec![i64t; unroll];
+    if kind.weighted {
+        types.extend(vec![f32t; unroll]);
+    }
+    let then_block = Block::new(&[]);
+    {
+        let t = Emit { context, location, block: &then_block };
+        let mut ids = Vec::new();
+        let mut weights = Vec::new();
+        for u in 0..unroll {
+            let at = if u == 0 { item.start } else { t.v("arith.addi", &[item.start, t.index(u as i64)]) };
+            let safe = t.select(t.cmpi(CmpiPredicate::Slt, at, item.end), at, item.start);
+            ids.push(t.load(bufs.ids, &[safe]));
+            if kind.weighted {
+                weights.push(t.load(bufs.weights, &[safe]));
+            }
+        }
+        ids.extend(weights);
+        t.yield_(&ids);
+    }
+    let else_block = Block::new(&[]);
+    {
+        let f = Emit { context, location, block: &else_block };
+        let mut zeros: Vec<Value> = (0..unroll).map(|_| f.i64(0)).collect();
+        if kind.weighted {
+            zeros.extend((0..unroll).map(|_| f.f32(0.0)));
+        }
+        f.yield_(&zeros);
+    }
+    let (then_region, else_region) = (Region::new(), Region::new());
+    then_region.append_block(then_block);
+    else_region.append_block(else_block);
+    let not_empty = e.cmpi(CmpiPredicate::Slt, item.start, item.end);
+    let if_op = e.block.append_operation(
+        OperationBuilder::new("scf.if", location)
+            .add_operands(&[not_empty])
+            .add_results(&types)
+            .add_regions([then_region, else_region])
+            .build()
+            .expect("scf.if"),
+    );
+    (0..types.len()).map(|i| if_op.result(i).expect("scf.if result").into()).collect()
+}
+
 fn build_kernel<'c>(
     context: &'c Context,
     location: Location<'c>,
@@ -487,7 +582,7 @@ fn build_kernel<'c>(
     shape: Shape,
     kinds: &[ColumnKind],
 ) -> melior::ir::Operation<'c> {
-    let Shape { per_item, rows_per_item, unroll } = shape;
+    let Shape { per_item, rows_per_item, unroll, prefetch } = shape;
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
@@ -572,7 +667,7 @@ fn build_kernel<'c>(
                 end: rb.to_index(rb.load(offsets, &[rb.v("arith.addi", &[slot, c1])])),
             };
             match (kinds, kind_index) {
-                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll),
+                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
                 (_, Some(kind_index)) => {
                     // One specialized region per kind; the last kind is the default.
                     let mut regions = Vec::with_capacity(kinds.len());
@@ -580,7 +675,7 @@ fn build_kernel<'c>(
                         let block = Block::new(&[]);
                         {
                             let kb = Emit { context, location, block: &block };
-                            emit_bag(&kb, &bufs, &item, *kind, unroll);
+                            emit_bag(&kb, &bufs, &item, *kind, unroll, prefetch);
                             kb.yield_(&[]);
                         }
                         let region = Region::new();

@@ -37,6 +37,12 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             kind: OptionKind::Int,
             default: "2",
         },
+        OptionDef {
+            name: "prefetch-ids",
+            description: "passed to emb-lower-fused-columns: load the next iteration's ids during the gathers",
+            kind: OptionKind::Bool,
+            default: "true",
+        },
     ],
     check: None,
     stages: default_stages,
@@ -49,10 +55,11 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         stages.push("recom-verify");
     }
     let lower = format!(
-        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={}}}",
+        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={} prefetch-ids={}}}",
         options.int("elements-per-item"),
         options.int("rows-per-item"),
-        options.int("ids-per-iteration")
+        options.int("ids-per-iteration"),
+        options.bool("prefetch-ids")
     );
     let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int("rows-per-item"));
     stages.extend(["emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);

@@ -248,6 +248,23 @@ impl GpuModel {
         self.stream.synchronize().map_err(device_error)
     }
 
+    /// Caps how many bytes the L2 cache fetches from memory per miss
+    /// (32, 64 or 128; the driver treats it as a hint). Gathers of short
+    /// table rows waste bandwidth when a miss fetches more than the row.
+    /// The limit belongs to the device's primary context, i.e. to every
+    /// model loaded on this GPU by this process.
+    pub fn set_l2_fetch_granularity(&self, bytes: usize) -> Result<(), RunError> {
+        if ![32, 64, 128].contains(&bytes) {
+            return Err(RunError::Device(format!("L2 fetch granularity must be 32, 64 or 128 bytes, got {bytes}")));
+        }
+        self.context.bind_to_thread().map_err(device_error)?;
+        let set = unsafe { sys::cuCtxSetLimit(sys::CUlimit::CU_LIMIT_MAX_L2_FETCH_GRANULARITY, bytes) };
+        if set != sys::CUresult::CUDA_SUCCESS {
+            return Err(RunError::Device(format!("setting the L2 fetch granularity to {bytes} bytes: {set:?}")));
+        }
+        Ok(())
+    }
+
     /// The stream requests run on (for timing with events).
     pub fn stream(&self) -> &Arc<CudaStream> {
         &self.stream

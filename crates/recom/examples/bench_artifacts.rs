@@ -6,7 +6,8 @@
 //!
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
-//! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration]]` writes
+//! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration[:prefetch-ids]]]`
+//! (prefetch-ids 0 or 1) writes
 //! `<out>/<name>/`; the default is `v4t64:4:64`.
 use recom::{
     compile::{compile, compile_with},
@@ -23,7 +24,7 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let out = std::path::PathBuf::from(args.remove(0));
     let check_cpu = !args.iter().any(|a| a == "--skip-cpu-check");
-    let mut variants: Vec<(String, usize, u32, usize, usize)> = args
+    let mut variants: Vec<(String, usize, u32, usize, usize, bool)> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
         .map(|v| {
@@ -34,11 +35,12 @@ fn main() {
                 parts[2].parse().expect("threads"),
                 parts.get(3).map_or(1, |r| r.parse().expect("rows-per-item")),
                 parts.get(4).map_or(2, |r| r.parse().expect("ids-per-iteration")),
+                parts.get(5).is_some_and(|p| *p == "1"),
             )
         })
         .collect();
     if variants.is_empty() {
-        variants.push(("v4t64".into(), 4, 64, 1, 2));
+        variants.push(("v4t64".into(), 4, 64, 1, 2, false));
     }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {
@@ -88,9 +90,9 @@ fn main() {
         let compile_time = compile_time + ptx_start.elapsed();
         eprintln!("{name}: {} columns, IR to PTX in {:.3} s", spec.columns, compile_time.as_secs_f64());
         drop((plan, gpu));
-        for (variant, per_item, threads, rows, unroll) in &variants {
+        for (variant, per_item, threads, rows, unroll, prefetch) in &variants {
             let mut module = module_for(&context, &model, "embedding_layer");
-            let options = format!("elements-per-item={per_item} rows-per-item={rows} ids-per-iteration={unroll}");
+            let options = format!("elements-per-item={per_item} rows-per-item={rows} ids-per-iteration={unroll} prefetch-ids={prefetch}");
             let compiled = compile_with(&context, &mut module, &options).expect("compile");
             let options = GpuOptions { threads: *threads, ..GpuOptions::default() };
             let gpu = compile_ptx(&context, compiled.kernel_module, &options).expect("PTX");

@@ -52,8 +52,13 @@ enum Command {
         /// Only this workload.
         #[arg(long)]
         only: Option<String>,
+        /// L2 fetch granularity in bytes per miss (32, 64, 128), else the driver's default.
+        #[arg(long)]
+        l2_fetch_bytes: Option<usize>,
     },
-    /// List the workloads.
+    /// List the workloads with their byte counts: the floor's (every
+    /// gathered row counted) and the distinct rows' (what DRAM must serve
+    /// when the L2 cache catches every repeat).
     List,
 }
 
@@ -61,10 +66,15 @@ fn main() {
     let args = Args::parse();
     let result = match args.command {
         Command::Dump { out } => dump(&out),
-        Command::Gpu { artifacts, out, reps, device, only } => gpu(&artifacts, &out, reps, device, only.as_deref()),
+        Command::Gpu { artifacts, out, reps, device, only, l2_fetch_bytes } => {
+            gpu(&artifacts, &out, reps, device, only.as_deref(), l2_fetch_bytes)
+        }
         Command::List => {
             for (name, spec) in workloads() {
+                let (model, inputs) = workload(&spec);
+                let (floor, distinct) = (minimum_bytes(&model, &inputs), distinct_row_bytes(&model, &inputs));
                 println!("{name}: {spec:?}");
+                println!("  floor bytes {:.1} MB, table rows {:.1} MB of which distinct {:.1} MB", floor as f64 / 1e6, distinct.0 as f64 / 1e6, distinct.1 as f64 / 1e6);
             }
             Ok(())
         }
@@ -161,7 +171,18 @@ fn minimum_bytes(model: &Model, inputs: &[ColumnInput]) -> usize {
     bytes
 }
 
-fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Option<&str>) -> Result<(), String> {
+/// Bytes of the gathered table rows: all lookups, and distinct rows only.
+fn distinct_row_bytes(model: &Model, inputs: &[ColumnInput]) -> (usize, usize) {
+    let (mut all, mut distinct) = (0, 0);
+    for (column, input) in model.columns.iter().zip(inputs) {
+        let row = (model.tables[column.table].dim * 4).next_multiple_of(32);
+        all += input.ids.len() * row;
+        distinct += input.ids.iter().collect::<std::collections::HashSet<_>>().len() * row;
+    }
+    (all, distinct)
+}
+
+fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Option<&str>, l2_fetch_bytes: Option<usize>) -> Result<(), String> {
     let mut results = Vec::new();
     for (name, spec) in workloads() {
         if only.is_some_and(|o| o != name) {
@@ -176,6 +197,9 @@ fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Opt
         let tables = artifact.plan.bind_tables(&table_map(&model, &artifact)).map_err(|e| e.to_string())?;
         eprintln!("{name}: workload + reference in {:.1} s", t0.elapsed().as_secs_f64());
         let gpu = GpuModel::load(&artifact, &tables, device).map_err(|e| e.to_string())?;
+        if let Some(bytes) = l2_fetch_bytes {
+            gpu.set_l2_fetch_granularity(bytes).map_err(|e| e.to_string())?;
+        }
         // The host shape program's cost per request (on this machine's CPU).
         if let Some(program) = artifact.plan.shapes.as_ref() {
             let shapes = program.compile()?;

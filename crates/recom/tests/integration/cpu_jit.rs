@@ -65,6 +65,9 @@ fn schedule_variants_match_the_reference() {
         "rows-per-item=5 ids-per-iteration=1",
         "elements-per-item=8 rows-per-item=16 ids-per-iteration=3",
         "ids-per-iteration=8",
+        "prefetch-ids=false",
+        "prefetch-ids=false ids-per-iteration=3 elements-per-item=8",
+        "ids-per-iteration=1 rows-per-item=3",
     ]
         .iter()
         .enumerate()
