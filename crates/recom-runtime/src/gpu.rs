@@ -50,6 +50,9 @@ struct Staging {
     host: Option<PinnedHostSlice<u8>>,
     input: Option<CudaSlice<u8>>,
     out: Option<CudaSlice<f32>>,
+    /// Page-locked landing buffer for the output: copies from the device
+    /// into pageable memory run at a fraction of the link's speed.
+    host_out: Option<PinnedHostSlice<f32>>,
 }
 
 /// A model loaded on one GPU.
@@ -206,8 +209,21 @@ impl GpuModel {
     }
 
     /// [`Self::run`] into a caller's vector (resized to `[B, ΣD]`), so a
-    /// serving loop reuses its output memory.
+    /// serving loop reuses its output memory. The output lands in
+    /// page-locked staging first and is copied out by all cores.
     pub fn run_into(&self, inputs: &[ColumnInput], out: &mut Vec<f32>) -> Result<(), RunError> {
+        use rayon::prelude::*;
+        self.run_with(inputs, |result| {
+            out.resize(result.len(), 0.0);
+            const CHUNK: usize = 1 << 16;
+            out.par_chunks_mut(CHUNK).zip(result.par_chunks(CHUNK)).for_each(|(to, from)| to.copy_from_slice(from));
+        })
+    }
+
+    /// [`Self::run`] lending the `[B, ΣD]` output to `f` straight from the
+    /// model's page-locked staging buffer (no copy into pageable memory);
+    /// other requests on this model wait until `f` returns.
+    pub fn run_with<R>(&self, inputs: &[ColumnInput], f: impl FnOnce(&[f32]) -> R) -> Result<R, RunError> {
         let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         let n_out = sizes.output;
@@ -219,11 +235,16 @@ impl GpuModel {
             staging.input = Some(unsafe { self.stream.alloc::<u8>(capacity) }.map_err(device_error)?);
         }
         if staging.out.as_ref().is_none_or(|o| o.len() < n_out.max(1)) {
-            staging.out = Some(unsafe { self.stream.alloc::<f32>(n_out.max(1) + n_out / 2) }.map_err(device_error)?);
+            let capacity = n_out.max(1) + n_out / 2;
+            staging.out = None;
+            staging.host_out = None;
+            staging.out = Some(unsafe { self.stream.alloc::<f32>(capacity) }.map_err(device_error)?);
+            staging.host_out = Some(unsafe { self.context.alloc_pinned::<f32>(capacity) }.map_err(device_error)?);
         }
         let host = staging.host.as_mut().expect("allocated above");
         let input = staging.input.as_mut().expect("allocated above");
         let out_device = staging.out.as_ref().expect("allocated above");
+        let host_out = staging.host_out.as_mut().expect("allocated above");
         layout.write(inputs, &mut host.as_mut_slice().map_err(device_error)?[..layout.bytes]);
         self.stream
             .memcpy_htod(&host.as_slice().map_err(device_error)?[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
@@ -233,14 +254,15 @@ impl GpuModel {
             let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
             self.launch_at(input_ptr, out_ptr, &layout, &sizes)?;
         }
-        out.resize(n_out, 0.0);
+        let landing = &mut host_out.as_mut_slice().map_err(device_error)?[..n_out];
         if n_out > 0 {
-            self.stream.memcpy_dtoh(&out_device.slice(0..n_out), &mut out[..]).map_err(device_error)?;
+            self.stream.memcpy_dtoh(&out_device.slice(0..n_out), landing).map_err(device_error)?;
         }
         let mut status = [0u8; 8];
         self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
         self.stream.synchronize().map_err(device_error)?;
-        self.plan.check_status(i64::from_ne_bytes(status), inputs)
+        self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
+        Ok(f(&host_out.as_slice().map_err(device_error)?[..n_out]))
     }
 
     /// Waits for all queued work.

@@ -45,6 +45,10 @@ fn gpu_matches_cpu_on_random_models() {
             (Ok(e), Ok(g)) => {
                 let err = e.iter().zip(&g).map(|(a, b)| ((a - b).abs() / a.abs().max(1.0)) as f64).fold(0.0, f64::max);
                 assert!(err <= 1e-5, "seed {seed}: max rel err {err}");
+                // The output lent from page-locked staging is the same, and a
+                // second request reuses the staging buffers.
+                assert_eq!(gpu.run_with(&inputs, |lent| lent.to_vec()).unwrap(), g, "seed {seed}: run_with");
+                assert_eq!(gpu.run(&inputs).unwrap(), g, "seed {seed}: second run");
             }
             (Err(e), Err(g)) => assert_eq!(e, g, "seed {seed}"),
             (e, g) => panic!("seed {seed}: CPU {e:?} vs GPU {g:?}"),
