@@ -2,8 +2,8 @@
 // memrefs, specialized per column kind, and the op records it.
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns,recom-verify)' | FileCheck %s
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=2})' | FileCheck %s --check-prefix=TWO
-// RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=0})' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: emb-lower-fused-columns: elements-per-item must be 1-8, got 0
+// RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{elements-per-item=9})' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: emb-lower-fused-columns: elements-per-item must be 0-8, got 9
 // RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{ids-per-iteration=17})' 2>&1 | FileCheck %s --check-prefix=BAD-IDS
 // BAD-IDS: error: emb-lower-fused-columns: ids-per-iteration must be 1-16, got 17
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{ids-per-iteration=4})' | FileCheck %s --check-prefix=FOUR
@@ -85,4 +85,25 @@ func.func @two_kinds(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<
       {table_offset = 32 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "default", default_id = 1 : i64, filter_lo = 0 : i64, filter_hi = 3 : i64}]}
       : (tensor<48xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x12xf32>
   return %r : tensor<?x12xf32>
+}
+
+// -----
+
+/// By default (elements-per-item=0) the item width follows the dims: 8 when
+/// every column's dim is a multiple of 8 (here 8 and 16), two 16-byte loads
+/// per id; the splits above (a dim of 4) get 4.
+// CHECK-LABEL: func.func @wide_dims
+// CHECK: "emb.fused_columns"{{.*}}kernel = @wide_dims_fused_0, kernel_elements_per_item = 8 : i64
+// CHECK-LABEL: func.func @wide_dims_fused_0
+// CHECK: scf.for {{.*}} step %c2{{.*}} iter_args
+// CHECK-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: return
+// TWO-LABEL: func.func @wide_dims
+// TWO: kernel_elements_per_item = 2 : i64
+func.func @wide_dims(%tables: tensor<96xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x24xf32> {
+  %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
+      {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"},
+      {table_offset = 32 : i64, rows = 4 : i64, dim = 16 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]}
+      : (tensor<96xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x24xf32>
+  return %r : tensor<?x24xf32>
 }

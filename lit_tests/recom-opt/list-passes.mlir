@@ -7,7 +7,7 @@
 // CHECK: recom passes:
 // CHECK-NEXT: emb-fuse-columns  -  Fuse the columns
 // CHECK-NEXT: emb-lower-fused-columns  -  Lower each emb.fused_columns
-// CHECK-NEXT: elements-per-item=int (default 4)  -  consecutive output elements one iteration computes (1-8)
+// CHECK-NEXT: elements-per-item=int (default 0)  -  consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
 // CHECK-NEXT: prefetch-ids=bool (default true)
@@ -20,7 +20,7 @@
 // CHECK-NEXT: recom-cpu-kernel  -
 // CHECK-NEXT: recom-default  -
 // CHECK-NEXT: verify=bool (default true)
-// CHECK-NEXT: elements-per-item=int (default 4)
+// CHECK-NEXT: elements-per-item=int (default 0)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
 // CHECK-NEXT: prefetch-ids=bool (default true)

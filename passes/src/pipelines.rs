@@ -21,9 +21,9 @@ pub static DEFAULT: PipelineDef = PipelineDef {
         },
         OptionDef {
             name: "elements-per-item",
-            description: "passed to emb-lower-fused-columns: output elements per kernel iteration",
+            description: "passed to emb-lower-fused-columns: output elements per kernel iteration (0 = chosen from the dims)",
             kind: OptionKind::Int,
-            default: "4",
+            default: "0",
         },
         OptionDef {
             name: "rows-per-item",

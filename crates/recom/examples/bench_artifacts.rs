@@ -7,8 +7,8 @@
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
 //! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration[:prefetch-ids]]]`
-//! (prefetch-ids 0 or 1) writes
-//! `<out>/<name>/`; the default is `v4t64:4:64`.
+//! (prefetch-ids 0 or 1; elements-per-item 0 = chosen from the dims) writes
+//! `<out>/<name>/`; the default is `default:0:64`.
 use recom::{
     compile::{compile, compile_with},
     cpu::CpuExecutable,
@@ -35,12 +35,12 @@ fn main() {
                 parts[2].parse().expect("threads"),
                 parts.get(3).map_or(1, |r| r.parse().expect("rows-per-item")),
                 parts.get(4).map_or(2, |r| r.parse().expect("ids-per-iteration")),
-                parts.get(5).is_some_and(|p| *p == "1"),
+                parts.get(5).is_none_or(|p| *p == "1"),
             )
         })
         .collect();
     if variants.is_empty() {
-        variants.push(("v4t64".into(), 4, 64, 1, 2, false));
+        variants.push(("default".into(), 0, 64, 1, 2, true));
     }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {
