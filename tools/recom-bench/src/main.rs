@@ -132,6 +132,9 @@ struct GpuResult {
     /// Bytes the kernel must move at least: gathered rows (32-byte sectors),
     /// ids, offsets, output.
     bytes: usize,
+    /// The same with each distinct table row counted once (every repeat
+    /// served by L2).
+    distinct_bytes: usize,
     kernel_us: f64,
     request_us: f64,
     /// A request whose output is read in place from page-locked staging
@@ -289,6 +292,10 @@ fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Opt
             ids: inputs.iter().map(|i| i.ids.len()).sum(),
             width: artifact.plan.width,
             bytes: minimum_bytes(&model, &inputs),
+            distinct_bytes: {
+                let (all, distinct) = distinct_row_bytes(&model, &inputs);
+                minimum_bytes(&model, &inputs) - all + distinct
+            },
             kernel_us: median(kernel_times),
             request_us: median(request_times),
             request_lent_us: median(lent_times),
