@@ -62,7 +62,15 @@ fn main() {
             let got = cpu.run(&packed, &inputs).expect("CPU run");
             let expected = evaluate(&model, &inputs).expect("reference");
             assert!(got == expected, "{name}: CPU JIT differs from the reference");
-            eprintln!("{name}: CPU JIT == reference ({} values, bit-exact)", got.len());
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(cpu.run(&packed, &inputs).expect("CPU run"));
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            eprintln!("{name}: CPU JIT == reference ({} values, bit-exact); CPU request {:.1} ms (median of 5)", got.len(), times[2]);
         }
         // The host shape program's cost per request (sizes of every buffer and the grid).
         if let Some(program) = plan.shapes.as_ref() {

@@ -146,34 +146,86 @@ impl CpuExecutable {
         let packed = self.plan.pack(inputs)?;
         let width = self.plan.width;
         let mut out = vec![0f32; sizes.output];
-        let mut status = [0i64];
-        let mut out_desc = MemRef::<f32, 2> {
-            allocated: out.as_mut_ptr(),
-            aligned: out.as_mut_ptr(),
-            offset: 0,
-            sizes: [packed.batch as i64, width as i64],
-            strides: [width as i64, 1],
+        // Work items write disjoint output elements and carry everything they
+        // need in their own records, so the item table is cut into chunks run
+        // on all cores; each chunk reports into its own status word, merged
+        // as the kernel's atomic unsigned max would.
+        let num_items = self.plan.items.len() / ITEM_FIELDS;
+        let work = num_items * packed.batch;
+        // Chunks of about 16 items also keep each call's tables in cache: the
+        // kernel's loops run rows outside, items inside, so one call over all
+        // items touches every table for every row (2 cores here: c500 173 ms
+        // in one call, 41 ms in 16-item chunks).
+        let chunks = if work < PARALLEL_MIN_WORK {
+            1
+        } else {
+            (rayon::current_num_threads() * 4).max(num_items / CHUNK_ITEMS).min(num_items).max(1)
         };
-        unsafe {
-            (self.kernel)(
-                &mut MemRef::input(tables),
-                &mut MemRef::input(&packed.ids),
-                &mut MemRef::input(&packed.offsets),
-                &mut MemRef::input(&packed.weights),
-                &mut MemRef {
-                    allocated: self.items.as_ptr() as *mut i64,
-                    aligned: self.items.as_ptr() as *mut i64,
-                    offset: 0,
-                    sizes: [(self.plan.items.len() / ITEM_FIELDS) as i64, ITEM_FIELDS as i64],
-                    strides: [ITEM_FIELDS as i64, 1],
-                },
-                &mut MemRef::input(&self.plan.columns_meta),
-                &mut out_desc,
-                &mut MemRef::output(&mut status[..]),
-            );
-        }
-        self.plan.check_status(status[0], inputs)?;
+        let per_chunk = num_items.div_ceil(chunks).max(1);
+        let out_ptr = SharedOut(out.as_mut_ptr());
+        // Only what the calls need (the engine itself is not shared).
+        let (kernel, all_items, columns_meta) = (self.kernel, &self.items, &self.plan.columns_meta);
+        let run_chunk = |first: usize| -> i64 {
+            let count = per_chunk.min(num_items - first);
+            // Records are 64 bytes (4 u128): a chunk starts 16-byte aligned.
+            let items = all_items[first * ITEM_FIELDS / 2..].as_ptr() as *mut i64;
+            let mut status = [0i64];
+            let out = out_ptr.get();
+            unsafe {
+                kernel(
+                    &mut MemRef::input(tables),
+                    &mut MemRef::input(&packed.ids),
+                    &mut MemRef::input(&packed.offsets),
+                    &mut MemRef::input(&packed.weights),
+                    &mut MemRef {
+                        allocated: items,
+                        aligned: items,
+                        offset: 0,
+                        sizes: [count as i64, ITEM_FIELDS as i64],
+                        strides: [ITEM_FIELDS as i64, 1],
+                    },
+                    &mut MemRef::input(columns_meta),
+                    &mut MemRef::<f32, 2> {
+                        allocated: out,
+                        aligned: out,
+                        offset: 0,
+                        sizes: [packed.batch as i64, width as i64],
+                        strides: [width as i64, 1],
+                    },
+                    &mut MemRef::output(&mut status[..]),
+                );
+            }
+            status[0]
+        };
+        let status = if chunks == 1 || num_items == 0 {
+            run_chunk(0)
+        } else {
+            use rayon::prelude::*;
+            (0..num_items)
+                .into_par_iter()
+                .step_by(per_chunk)
+                .map(run_chunk)
+                .reduce(|| 0, |a, b| (a as u64).max(b as u64) as i64)
+        };
+        self.plan.check_status(status, inputs)?;
         Ok(out)
+    }
+}
+
+/// Below this many (row, work item) pairs a request runs as one call.
+const PARALLEL_MIN_WORK: usize = 1 << 14;
+/// Work items per call when a request is cut up.
+const CHUNK_ITEMS: usize = 16;
+
+/// The output buffer, written by several kernel calls at once: each writes
+/// only the elements of its own work items.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+impl SharedOut {
+    fn get(self) -> *mut f32 {
+        self.0
     }
 }
 

@@ -128,3 +128,40 @@ fn bad_requests_are_rejected_before_the_kernel_runs() {
     assert!(matches!(executable.run(&tables[1..], &inputs), Err(RunError::Table { .. })));
     assert!(executable.plan().bind_tables(&HashMap::new()).is_err());
 }
+
+/// Requests large enough to be cut into chunks of work items run on all
+/// cores: the result is still the reference's, bit for bit, and an
+/// out-of-range id in a late chunk is still reported with its column and row.
+#[test]
+fn chunked_requests_match_the_reference_and_report_errors() {
+    use recom::reference::{
+        synthetic::{workload, WorkloadSpec},
+        OutOfRange,
+    };
+    let context = recom::create_context().unwrap();
+    // 60 columns of dims 8-64 over 256 rows: hundreds of work items x 256 rows.
+    let (mut model, mut inputs) = workload(&WorkloadSpec::standard(60, 256, 3, 11));
+    let executable = compile_cpu(&context, &model);
+    let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
+    let items = executable.plan().items.len() / recom::runtime::plan::ITEM_FIELDS;
+    assert!(items * 256 >= 1 << 14, "{items} items: too small to be cut up");
+    let got = executable.run(&tables, &inputs).unwrap();
+    assert_eq!(got, evaluate(&model, &inputs).unwrap());
+
+    // The last column errors on out-of-range ids: put one in row 200.
+    let last = model.columns.len() - 1;
+    model.columns[last].on_out_of_range = OutOfRange::Error;
+    let executable = compile_cpu(&context, &model);
+    let rows = model.tables[model.columns[last].table].rows as i64;
+    let input = &mut inputs[last];
+    let at = input.offsets[200] as usize;
+    if input.offsets[201] as usize == at {
+        // Row 200 is empty: give it one id.
+        input.ids.insert(at, rows + 3);
+        input.offsets[201..].iter_mut().for_each(|o| *o += 1);
+    } else {
+        input.ids[at] = rows + 3;
+    }
+    let err = executable.run(&tables, &inputs).unwrap_err();
+    assert_eq!(err, RunError::IdOutOfRange { column: last, row: 200, id: rows + 3, rows: rows as usize });
+}
