@@ -340,7 +340,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     let per_item = item.lanes.len();
     // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
     // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
-    let vectorized = per_item % 4 == 0;
+    let vectorized = per_item.is_multiple_of(4);
     let acc_t = if vectorized { e.vec4() } else { f32t };
     let accs = if vectorized { per_item / 4 } else { per_item };
     // Carried: the accumulators, then Σw (mean) or Σw² (sqrtn).

@@ -226,6 +226,9 @@ pub struct PassDef {
     pub run: fn(&OptionValues, OperationRef) -> Result<(), PassFailure>,
 }
 
+/// A check of option values taken together (see [`PipelineDef::check`]).
+pub type OptionsCheck = fn(&OptionValues) -> Result<(), String>;
+
 /// A named pipeline: typed options and the ordered stages they produce.
 /// Each stage is a pipeline element valid inside `builtin.module(...)`, e.g.
 /// `recom-verify` or `func.func(canonicalize)`.
@@ -235,7 +238,7 @@ pub struct PipelineDef {
     pub options: &'static [OptionDef],
     /// Checks option values together (e.g. a PTX version too old for a chip),
     /// before any stage is built.
-    pub check: Option<fn(&OptionValues) -> Result<(), String>>,
+    pub check: Option<OptionsCheck>,
     pub stages: fn(&OptionValues) -> Vec<String>,
 }
 

@@ -136,7 +136,7 @@ impl CpuExecutable {
         }
         // The kernel reads rows with 16-byte vector loads.
         let aligned;
-        let tables = if tables.as_ptr() as usize % 16 == 0 {
+        let tables = if (tables.as_ptr() as usize).is_multiple_of(16) {
             tables
         } else {
             aligned = Aligned::copy(tables);

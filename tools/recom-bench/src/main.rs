@@ -21,7 +21,12 @@ use recom_runtime::{
     plan::{Artifact, RunError},
 };
 use serde::Serialize;
-use std::{collections::HashMap, io::Write, path::PathBuf, time::Instant};
+use std::{
+    collections::HashMap,
+    io::Write,
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 #[derive(Parser)]
 #[command(name = "recom-bench", about = "recom's GPU benchmark workloads, checks and timings")]
@@ -99,7 +104,7 @@ struct DumpMeta {
     ids: Vec<usize>,
 }
 
-fn dump(out: &PathBuf) -> Result<(), String> {
+fn dump(out: &Path) -> Result<(), String> {
     for (name, spec) in workloads() {
         let dir = out.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -188,7 +193,7 @@ fn distinct_row_bytes(model: &Model, inputs: &[ColumnInput]) -> (usize, usize) {
     (all, distinct)
 }
 
-fn gpu(artifacts: &PathBuf, out: &PathBuf, reps: usize, device: usize, only: Option<&str>, l2_fetch_bytes: Option<usize>) -> Result<(), String> {
+fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&str>, l2_fetch_bytes: Option<usize>) -> Result<(), String> {
     let mut results = Vec::new();
     for (name, spec) in workloads() {
         if only.is_some_and(|o| o != name) {

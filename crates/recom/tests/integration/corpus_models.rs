@@ -7,6 +7,9 @@ use recom::{compile::compile, cpu::CpuExecutable, import::import_graph};
 use recom::runtime::host::{Feed, FeedType};
 use std::{collections::HashMap, path::PathBuf};
 
+
+/// One request from feeds to the `[B, ΣD]` output, on CPU or GPU.
+type RunFeeds = dyn Fn(&[Feed]) -> Result<Vec<f32>, recom::runtime::plan::RunError>;
 fn corpus() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
     assert!(dir.is_dir(), "the corpus is missing at {} (shared/ must sit beside the checkout)", dir.display());
@@ -78,7 +81,7 @@ fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)>
         })
         .collect();
     let packed = plan.bind_tables(&tables).unwrap();
-    let run: Box<dyn Fn(&[Feed]) -> Result<Vec<f32>, recom::runtime::plan::RunError>> = match target {
+    let run: Box<RunFeeds> = match target {
         Target::Cpu => {
             let executable = CpuExecutable::new(&context, compiled.kernel_module, compiled.plan).unwrap();
             let packed = packed.clone();

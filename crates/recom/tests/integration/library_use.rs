@@ -181,8 +181,7 @@ fn bad_pass_requests_are_errors() {
 fn parse_errors_name_the_file() {
     let context = recom::create_context().unwrap();
     let e = recom::ir::parse_module(&context, "func.func @f() {\n  %x = \"emb.table\"() : () -> tensor<2x2xf32>\n  return\n}\n", "model.mlir")
-        .err()
-        .expect("missing attribute");
+        .expect_err("missing attribute");
     let text = e.to_string();
     assert!(text.starts_with("model.mlir:2:8: error: 'emb.table' op attribute \"name\" is expected"), "{text}");
 }
