@@ -7,9 +7,9 @@ use recom::{compile::compile, cpu::CpuExecutable, import::import_graph};
 use recom::runtime::host::{Feed, FeedType};
 use std::{collections::HashMap, path::PathBuf};
 
-
 /// One request from feeds to the `[B, ΣD]` output, on CPU or GPU.
 type RunFeeds = dyn Fn(&[Feed]) -> Result<Vec<f32>, recom::runtime::plan::RunError>;
+
 fn corpus() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
     assert!(dir.is_dir(), "the corpus is missing at {} (shared/ must sit beside the checkout)", dir.display());
