@@ -276,9 +276,7 @@ impl GpuModel {
     /// The limit belongs to the device's primary context, i.e. to every
     /// model loaded on this GPU by this process.
     pub fn set_l2_fetch_granularity(&self, bytes: usize) -> Result<(), RunError> {
-        if ![32, 64, 128].contains(&bytes) {
-            return Err(RunError::Device(format!("L2 fetch granularity must be 32, 64 or 128 bytes, got {bytes}")));
-        }
+        check_l2_fetch_granularity(bytes)?;
         self.context.bind_to_thread().map_err(device_error)?;
         let set = unsafe { sys::cuCtxSetLimit(sys::CUlimit::CU_LIMIT_MAX_L2_FETCH_GRANULARITY, bytes) };
         if set != sys::CUresult::CUDA_SUCCESS {
@@ -295,3 +293,26 @@ impl GpuModel {
 
 /// CUDA event flags (re-exported for timing code that must not name cudarc).
 pub type EventFlags = sys::CUevent_flags;
+
+/// The L2 fetch granularities the driver accepts.
+fn check_l2_fetch_granularity(bytes: usize) -> Result<(), RunError> {
+    if [32, 64, 128].contains(&bytes) {
+        Ok(())
+    } else {
+        Err(RunError::Device(format!("L2 fetch granularity must be 32, 64 or 128 bytes, got {bytes}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l2_fetch_granularity_is_checked_before_the_driver() {
+        for ok in [32, 64, 128] {
+            assert!(check_l2_fetch_granularity(ok).is_ok());
+        }
+        let err = check_l2_fetch_granularity(48).unwrap_err();
+        assert!(err.to_string().contains("L2 fetch granularity must be 32, 64 or 128 bytes, got 48"), "{err}");
+    }
+}
