@@ -438,20 +438,12 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
             .collect();
         // The next iteration's ids, while the gathers are in flight: at
         // j + unroll + u when inside the bag, else at j (in bounds, unused).
-        let mut next_raw: Vec<Value> = Vec::new();
-        if prefetch {
+        let next_raw: Vec<Value> = if prefetch {
             let jn = l.v("arith.addi", &[j, l.index(unroll as i64)]);
-            let mut weights = Vec::new();
-            for u in 0..unroll {
-                let at = if u == 0 { jn } else { l.v("arith.addi", &[jn, l.index(u as i64)]) };
-                let safe = l.select(l.cmpi(CmpiPredicate::Slt, at, item.end), at, j);
-                next_raw.push(l.load(bufs.ids, &[safe]));
-                if kind.weighted {
-                    weights.push(l.load(bufs.weights, &[safe]));
-                }
-            }
-            next_raw.extend(weights);
-        }
+            raw_ids(&l, bufs, jn, j, item.end, kind.weighted, unroll)
+        } else {
+            Vec::new()
+        };
         // ...then the accumulation, in id order (as the reference does).
         let mut next = carried_in.clone();
         let zero_acc = if vectorized { l.splat(zero_f) } else { zero_f };
@@ -540,6 +532,36 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     }
 }
 
+/// `unroll` raw ids at first + u (then as many weights when `weighted`),
+/// each read at `fallback` instead once first + u reaches `end`: in bounds,
+/// and masked out by the iteration that uses them.
+fn raw_ids<'c, 'b>(
+    e: &Emit<'c, 'b>,
+    bufs: &Buffers<'c, '_>,
+    first: Value<'c, '_>,
+    fallback: Value<'c, '_>,
+    end: Value<'c, '_>,
+    weighted: bool,
+    unroll: usize,
+) -> Vec<Value<'c, 'b>> {
+    let mut ids = Vec::with_capacity(2 * unroll);
+    let mut weights = Vec::new();
+    for u in 0..unroll {
+        let safe = if u == 0 {
+            e.select(e.cmpi(CmpiPredicate::Slt, first, end), first, fallback)
+        } else {
+            let at = e.v("arith.addi", &[first, e.index(u as i64)]);
+            e.select(e.cmpi(CmpiPredicate::Slt, at, end), at, fallback)
+        };
+        ids.push(e.load(bufs.ids, &[safe]));
+        if weighted {
+            weights.push(e.load(bufs.weights, &[safe]));
+        }
+    }
+    ids.extend(weights);
+    ids
+}
+
 /// The first iteration's ids (and weights) for a prefetching bag loop,
 /// loaded only when the bag is not empty (an empty bag may sit at the end of
 /// the ids buffer): `unroll` ids at start + u, clamped into the bag.
@@ -554,18 +576,7 @@ fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, item: &Item<'c
     let then_block = Block::new(&[]);
     {
         let t = Emit { context, location, block: &then_block };
-        let mut ids = Vec::new();
-        let mut weights = Vec::new();
-        for u in 0..unroll {
-            let at = if u == 0 { item.start } else { t.v("arith.addi", &[item.start, t.index(u as i64)]) };
-            let safe = t.select(t.cmpi(CmpiPredicate::Slt, at, item.end), at, item.start);
-            ids.push(t.load(bufs.ids, &[safe]));
-            if kind.weighted {
-                weights.push(t.load(bufs.weights, &[safe]));
-            }
-        }
-        ids.extend(weights);
-        t.yield_(&ids);
+        t.yield_(&raw_ids(&t, bufs, item.start, item.start, item.end, kind.weighted, unroll));
     }
     let else_block = Block::new(&[]);
     {

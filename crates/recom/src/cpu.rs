@@ -151,17 +151,15 @@ impl CpuExecutable {
         // on all cores; each chunk reports into its own status word, merged
         // as the kernel's atomic unsigned max would.
         let num_items = self.plan.items.len() / ITEM_FIELDS;
-        let work = num_items * packed.batch;
-        // Chunks of about 16 items also keep each call's tables in cache: the
-        // kernel's loops run rows outside, items inside, so one call over all
-        // items touches every table for every row (2 cores here: c500 173 ms
-        // in one call, 41 ms in 16-item chunks).
-        let chunks = if work < PARALLEL_MIN_WORK {
-            1
+        // Slices of at most 16 items also keep each call's tables in cache:
+        // the kernel's loops run rows outside, items inside, so one call over
+        // all items touches every table for every row (2 cores here: c500
+        // 173 ms in one call, 41 ms in 16-item slices).
+        let per_chunk = if num_items * packed.batch < PARALLEL_MIN_WORK {
+            num_items.max(1)
         } else {
-            (rayon::current_num_threads() * 4).max(num_items / CHUNK_ITEMS).min(num_items).max(1)
+            CHUNK_ITEMS.min(num_items.div_ceil(rayon::current_num_threads() * 4)).max(1)
         };
-        let per_chunk = num_items.div_ceil(chunks).max(1);
         let out_ptr = SharedOut(out.as_mut_ptr());
         // Only what the calls need (the engine itself is not shared).
         let (kernel, all_items, columns_meta) = (self.kernel, &self.items, &self.plan.columns_meta);
@@ -197,7 +195,7 @@ impl CpuExecutable {
             }
             status[0]
         };
-        let status = if chunks == 1 || num_items == 0 {
+        let status = if per_chunk >= num_items {
             run_chunk(0)
         } else {
             use rayon::prelude::*;
@@ -214,7 +212,7 @@ impl CpuExecutable {
 
 /// Below this many (row, work item) pairs a request runs as one call.
 const PARALLEL_MIN_WORK: usize = 1 << 14;
-/// Work items per call when a request is cut up.
+/// Work items per call, at most, when a request is cut up.
 const CHUNK_ITEMS: usize = 16;
 
 /// The output buffer, written by several kernel calls at once: each writes

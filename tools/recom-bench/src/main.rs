@@ -77,9 +77,14 @@ fn main() {
         Command::List => {
             for (name, spec) in workloads() {
                 let (model, inputs) = workload(&spec);
-                let (floor, distinct) = (minimum_bytes(&model, &inputs), distinct_row_bytes(&model, &inputs));
+                let (all, distinct) = row_bytes(&model, &inputs);
                 println!("{name}: {spec:?}");
-                println!("  floor bytes {:.1} MB, table rows {:.1} MB of which distinct {:.1} MB", floor as f64 / 1e6, distinct.0 as f64 / 1e6, distinct.1 as f64 / 1e6);
+                println!(
+                    "  floor bytes {:.1} MB, table rows {:.1} MB of which distinct {:.1} MB",
+                    minimum_bytes(&model, &inputs) as f64 / 1e6,
+                    all as f64 / 1e6,
+                    distinct as f64 / 1e6
+                );
             }
             Ok(())
         }
@@ -172,18 +177,20 @@ fn table_map(model: &Model, artifact: &Artifact) -> HashMap<String, Vec<f32>> {
         .collect()
 }
 
+/// Bytes the kernel must move at least: gathered rows, ids, offsets, output.
 fn minimum_bytes(model: &Model, inputs: &[ColumnInput]) -> usize {
-    let mut bytes = 0;
+    let mut bytes = row_bytes(model, inputs).0;
     for (column, input) in model.columns.iter().zip(inputs) {
         let dim = model.tables[column.table].dim;
-        bytes += input.ids.len() * (dim * 4).next_multiple_of(32) + input.ids.len() * 8 + input.offsets.len() * 8;
+        bytes += input.ids.len() * 8 + input.offsets.len() * 8;
         bytes += (input.offsets.len() - 1) * dim * 4;
     }
     bytes
 }
 
-/// Bytes of the gathered table rows: all lookups, and distinct rows only.
-fn distinct_row_bytes(model: &Model, inputs: &[ColumnInput]) -> (usize, usize) {
+/// Bytes of the gathered table rows (each rounded up to 32-byte sectors):
+/// all lookups, and distinct rows only.
+fn row_bytes(model: &Model, inputs: &[ColumnInput]) -> (usize, usize) {
     let (mut all, mut distinct) = (0, 0);
     for (column, input) in model.columns.iter().zip(inputs) {
         let row = (model.tables[column.table].dim * 4).next_multiple_of(32);
@@ -191,6 +198,12 @@ fn distinct_row_bytes(model: &Model, inputs: &[ColumnInput]) -> (usize, usize) {
         distinct += input.ids.iter().collect::<std::collections::HashSet<_>>().len() * row;
     }
     (all, distinct)
+}
+
+/// [`minimum_bytes`] with each distinct table row counted once.
+fn distinct_bytes(model: &Model, inputs: &[ColumnInput]) -> usize {
+    let (all, distinct) = row_bytes(model, inputs);
+    minimum_bytes(model, inputs) - all + distinct
 }
 
 fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&str>, l2_fetch_bytes: Option<usize>) -> Result<(), String> {
@@ -297,10 +310,7 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             ids: inputs.iter().map(|i| i.ids.len()).sum(),
             width: artifact.plan.width,
             bytes: minimum_bytes(&model, &inputs),
-            distinct_bytes: {
-                let (all, distinct) = distinct_row_bytes(&model, &inputs);
-                minimum_bytes(&model, &inputs) - all + distinct
-            },
+            distinct_bytes: distinct_bytes(&model, &inputs),
             kernel_us: median(kernel_times),
             request_us: median(request_times),
             request_lent_us: median(lent_times),
