@@ -74,18 +74,6 @@ pub static PASS: PassDef = PassDef {
             kind: OptionKind::Bool,
             default: "true",
         },
-        OptionDef {
-            name: "predicate-gathers",
-            description: "gather only the ids that count (a conditional load per id) instead of re-reading row 0 for masked ones",
-            kind: OptionKind::Bool,
-            default: "false",
-        },
-        OptionDef {
-            name: "prefetch-rows",
-            description: "before a bag's loop, prefetch (memref.prefetch) every in-range row of the bag",
-            kind: OptionKind::Bool,
-            default: "false",
-        },
     ],
     run,
 };
@@ -155,8 +143,6 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
                 rows_per_item: rows_per_item as usize,
                 unroll: unroll as usize,
                 prefetch: options.bool("prefetch-ids"),
-                predicate: options.bool("predicate-gathers"),
-                prefetch_rows: options.bool("prefetch-rows"),
             },
             &kinds,
         );
@@ -301,11 +287,6 @@ struct Shape {
     unroll: usize,
     /// Ids of the next iteration loaded during this one's gathers.
     prefetch: bool,
-    /// Masked ids load nothing (`scf.if` around the gather) instead of
-    /// re-reading the item's element in row 0.
-    predicate: bool,
-    /// Every in-range row of the bag prefetched before the bag loop.
-    prefetch_rows: bool,
 }
 
 /// Values of one work item that every kind's code uses.
@@ -339,8 +320,7 @@ struct Buffers<'c, 'b> {
 /// The bag loop and stores of one work item, specialized for `kind`: code
 /// for weights, filters, pruning and out-of-range policies is only emitted
 /// where the kind needs it.
-fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, shape: Shape) {
-    let Shape { unroll, prefetch, predicate, prefetch_rows, .. } = shape;
+fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize, prefetch: bool) {
     use recom_emb::{Combiner::*, OutOfRangeKind as Policy};
     let (context, location) = (e.context, e.location);
     let f32t = Type::float32(context);
@@ -438,36 +418,22 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         // All gathers first...
         let values: Vec<Vec<Value>> = ids
             .iter()
-            .map(|&(_, keep, row, _)| {
-                if !predicate {
-                    return gather(&l, bufs, item, row, accs, vectorized);
+            .map(|&(_, _, row, _)| {
+                if vectorized {
+                    // Group g starts at lane 4g's element (0 when the group is
+                    // past the item's valid width: re-read, never stored).
+                    (0..accs)
+                        .map(|g| {
+                            let at = if g == 0 { row } else { l.v("arith.addi", &[row, item.lanes[4 * g].1]) };
+                            l.load4(bufs.tables, l.to_index(at))
+                        })
+                        .collect()
+                } else {
+                    item.lanes
+                        .iter()
+                        .map(|(_, element)| l.load(bufs.tables, &[l.to_index(l.v("arith.addi", &[row, *element]))]))
+                        .collect()
                 }
-                // scf.if %keep { gathers } else { zeros }: a masked id costs no load.
-                let types = vec![acc_t; accs];
-                let then_block = Block::new(&[]);
-                {
-                    let t = Emit { context, location, block: &then_block };
-                    let loaded = gather(&t, bufs, item, row, accs, vectorized);
-                    t.yield_(&loaded);
-                }
-                let else_block = Block::new(&[]);
-                {
-                    let f = Emit { context, location, block: &else_block };
-                    let zero = if vectorized { f.splat(f.f32(0.0)) } else { f.f32(0.0) };
-                    f.yield_(&vec![zero; types.len()]);
-                }
-                let (then_region, else_region) = (Region::new(), Region::new());
-                then_region.append_block(then_block);
-                else_region.append_block(else_block);
-                let if_op = loop_body.append_operation(
-                    OperationBuilder::new("scf.if", location)
-                        .add_operands(&[keep])
-                        .add_results(&types)
-                        .add_regions([then_region, else_region])
-                        .build()
-                        .expect("scf.if"),
-                );
-                (0..types.len()).map(|i| if_op.result(i).expect("scf.if result").into()).collect()
             })
             .collect();
         // The next iteration's ids, while the gathers are in flight: at
@@ -521,9 +487,6 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
     }
     let loop_region = Region::new();
     loop_region.append_block(loop_body);
-    if prefetch_rows {
-        emit_row_prefetches(e, bufs, item);
-    }
     let mut for_operands = vec![item.start, item.end, e.index(unroll as i64)];
     let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
     for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
@@ -567,75 +530,6 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
         store_region.append_block(store_block);
         e.block.append_operation(melior::dialect::scf::r#if(*valid, &[], store_region, Region::new(), location));
     }
-}
-
-/// One id's gathers for the item: `accs` 16-byte loads when `vectorized`,
-/// else one load per element.
-fn gather<'c, 'b>(
-    g: &Emit<'c, 'b>,
-    bufs: &Buffers<'c, '_>,
-    item: &Item<'c, '_>,
-    row: Value<'c, '_>,
-    accs: usize,
-    vectorized: bool,
-) -> Vec<Value<'c, 'b>> {
-    if vectorized {
-        // Group k starts at lane 4k's element (0 when the group is past the
-        // item's valid width: re-read, never stored).
-        (0..accs)
-            .map(|k| {
-                let at = if k == 0 { g.to_index(row) } else { g.to_index(g.v("arith.addi", &[row, item.lanes[4 * k].1])) };
-                g.load4(bufs.tables, at)
-            })
-            .collect()
-    } else {
-        item.lanes.iter().map(|(_, element)| g.load(bufs.tables, &[g.to_index(g.v("arith.addi", &[row, *element]))])).collect()
-    }
-}
-
-/// `for j in start..end: if 0 <= ids[j] < rows: prefetch the item's
-/// elements of row ids[j]` — the whole bag's rows requested at once, ahead
-/// of the loads that use them (a hint: on the GPU an L2 prefetch).
-fn emit_row_prefetches<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>) {
-    let (context, location) = (e.context, e.location);
-    let body = Block::new(&[(Type::index(context), location)]);
-    {
-        let l = Emit { context, location, block: &body };
-        let j: Value = body.argument(0).unwrap().into();
-        let id = l.load(bufs.ids, &[j]);
-        let zero = l.i64(0);
-        let in_range = l.v("arith.andi", &[l.cmpi(CmpiPredicate::Sge, id, zero), l.cmpi(CmpiPredicate::Slt, id, item.rows)]);
-        let then_block = Block::new(&[]);
-        {
-            let t = Emit { context, location, block: &then_block };
-            let at = t.to_index(t.v("arith.addi", &[item.table_base, t.v("arith.muli", &[id, item.pitch])]));
-            let i32t: Type = IntegerType::new(context, 32).into();
-            t.op(
-                "memref.prefetch",
-                &[bufs.tables, at],
-                &[
-                    ("isWrite", Attribute::parse(context, "false").unwrap()),
-                    ("localityHint", IntegerAttribute::new(i32t, 3).into()),
-                    ("isDataCache", Attribute::parse(context, "true").unwrap()),
-                ],
-                Some(&[]),
-            );
-            t.yield_(&[]);
-        }
-        let then_region = Region::new();
-        then_region.append_block(then_block);
-        body.append_operation(melior::dialect::scf::r#if(in_range, &[], then_region, Region::new(), location));
-        l.yield_(&[]);
-    }
-    let region = Region::new();
-    region.append_block(body);
-    e.block.append_operation(
-        OperationBuilder::new("scf.for", location)
-            .add_operands(&[item.start, item.end, e.index(1)])
-            .add_regions([region])
-            .build()
-            .expect("scf.for"),
-    );
 }
 
 /// `unroll` raw ids at first + u (then as many weights when `weighted`),
@@ -715,7 +609,7 @@ fn build_kernel<'c>(
     shape: Shape,
     kinds: &[ColumnKind],
 ) -> melior::ir::Operation<'c> {
-    let Shape { per_item, rows_per_item, .. } = shape;
+    let Shape { per_item, rows_per_item, unroll, prefetch } = shape;
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
@@ -800,7 +694,7 @@ fn build_kernel<'c>(
                 end: rb.to_index(rb.load(offsets, &[rb.v("arith.addi", &[slot, c1])])),
             };
             match (kinds, kind_index) {
-                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, shape),
+                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
                 (_, Some(kind_index)) => {
                     // One specialized region per kind; the last kind is the default.
                     let mut regions = Vec::with_capacity(kinds.len());
@@ -808,7 +702,7 @@ fn build_kernel<'c>(
                         let block = Block::new(&[]);
                         {
                             let kb = Emit { context, location, block: &block };
-                            emit_bag(&kb, &bufs, &item, *kind, shape);
+                            emit_bag(&kb, &bufs, &item, *kind, unroll, prefetch);
                             kb.yield_(&[]);
                         }
                         let region = Region::new();

@@ -9,7 +9,6 @@ pub mod emb_lower_fused_columns;
 pub mod emb_shape_construct;
 pub mod pipelines;
 pub mod recom_math_to_nvvm_intrinsics;
-pub mod recom_prefetch_to_nvvm;
 pub mod recom_verify;
 pub mod tf_check_raised;
 pub mod tf_erase_dead;
@@ -36,7 +35,6 @@ pub const PASSES: &[&PassDef] = &[
     &emb_lower_fused_columns::PASS,
     &emb_shape_construct::PASS,
     &recom_math_to_nvvm_intrinsics::PASS,
-    &recom_prefetch_to_nvvm::PASS,
     &recom_verify::PASS,
     &tf_check_raised::PASS,
     &tf_erase_dead::PASS,

@@ -43,18 +43,6 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             kind: OptionKind::Bool,
             default: "true",
         },
-        OptionDef {
-            name: "predicate-gathers",
-            description: "passed to emb-lower-fused-columns: masked ids load nothing",
-            kind: OptionKind::Bool,
-            default: "false",
-        },
-        OptionDef {
-            name: "prefetch-rows",
-            description: "passed to emb-lower-fused-columns: prefetch a bag's rows before its loop",
-            kind: OptionKind::Bool,
-            default: "false",
-        },
     ],
     check: None,
     stages: default_stages,
@@ -67,13 +55,11 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         stages.push("recom-verify");
     }
     let lower = format!(
-        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={} prefetch-ids={} predicate-gathers={} prefetch-rows={}}}",
+        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={} prefetch-ids={}}}",
         options.int("elements-per-item"),
         options.int("rows-per-item"),
         options.int("ids-per-iteration"),
-        options.bool("prefetch-ids"),
-        options.bool("predicate-gathers"),
-        options.bool("prefetch-rows")
+        options.bool("prefetch-ids")
     );
     let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int("rows-per-item"));
     stages.extend(["emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
@@ -170,7 +156,6 @@ pub static GPU_OUTLINE: PipelineDef = PipelineDef {
             "gpu-kernel-outlining".into(),
             "canonicalize".into(),
             "recom-math-to-nvvm-intrinsics".into(),
-            "recom-prefetch-to-nvvm".into(),
         ]
     },
 };
