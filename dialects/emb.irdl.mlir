@@ -259,7 +259,10 @@ irdl.dialect @emb {
   //   schedule : "element" -- one work item per output element (row, k),
   //     k over ΣDIM, so columns of any dim and bag length share one flat,
   //     balanced iteration space.
-  //   [kernel : symbol of the loop function the op was lowered to]
+  //   [kernel : symbol of the loop function the op was lowered to, with
+  //    kernel_elements_per_item, kernel_rows_per_item and kernel_index_bits
+  //    (32: the kernel reads ids and offsets packed as i32, each id clamped
+  //    into i32 by the host; 64: as given)]
   irdl.operation @fused_columns {
     %tables = irdl.base "!builtin.tensor"
     %ids = irdl.base "!builtin.tensor"

@@ -6,6 +6,16 @@
 // BAD: error: emb-lower-fused-columns: elements-per-item must be 0-8, got 9
 // RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{ids-per-iteration=17})' 2>&1 | FileCheck %s --check-prefix=BAD-IDS
 // BAD-IDS: error: emb-lower-fused-columns: ids-per-iteration must be 1-16, got 17
+// RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{index-bits=16})' 2>&1 | FileCheck %s --check-prefix=BAD-BITS
+// BAD-BITS: error: emb-lower-fused-columns: index-bits must be 0, 32 or 64, got 16
+// RUN: not %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{index-bits=32})' 2>&1 | FileCheck %s --check-prefix=BAD-32
+// BAD-32: error: emb-lower-fused-columns: index-bits=32, but a column's table rows or filter bounds do not fit in 32 bits
+// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{index-bits=64})' | FileCheck %s --check-prefix=WIDE
+// With index-bits=64 the kernel reads the ids and offsets as given.
+// WIDE-LABEL: func.func @one_kind_fused_0
+// WIDE-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>,
+// WIDE-NOT: arith.extsi
+// WIDE: return
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{ids-per-iteration=4})' | FileCheck %s --check-prefix=FOUR
 // FOUR-LABEL: func.func @one_kind_fused_0
 // FOUR: scf.for {{.*}} step %c4{{.*}} iter_args
@@ -15,15 +25,17 @@
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns)' | FileCheck %s --check-prefix=PREFETCH
 // With prefetch-ids (the default) the first two ids are loaded before the loop (only when
 // the bag is not empty), and each iteration carries its raw ids in and loads
-// the next iteration's after issuing its gathers.
+// the next iteration's after issuing its gathers. Ids are packed as i32 here
+// (they fit) and widened as they are loaded.
 // PREFETCH-LABEL: func.func @one_kind_fused_0
 // PREFETCH: %[[FIRST:.+]]:2 = scf.if {{.*}} -> (i64, i64)
-// PREFETCH: memref.load {{.*}} : memref<?xi64>
-// PREFETCH: memref.load {{.*}} : memref<?xi64>
+// PREFETCH: memref.load {{.*}} : memref<?xi32>
+// PREFETCH: arith.extsi {{.*}} : i32 to i64
+// PREFETCH: memref.load {{.*}} : memref<?xi32>
 // PREFETCH: } else {
 // PREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}%[[FIRST]]#0, {{.*}}%[[FIRST]]#1) -> (vector<4xf32>, i64, i64)
 // PREFETCH-COUNT-2: vector.load {{.*}} : memref<?xf32>, vector<4xf32>
-// PREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi64>
+// PREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi32>
 // PREFETCH: arith.addf
 // PREFETCH: scf.yield {{.*}} : vector<4xf32>, i64, i64
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{prefetch-ids=false})' | FileCheck %s --check-prefix=NOPREFETCH
@@ -31,14 +43,14 @@
 // NOPREFETCH-LABEL: func.func @one_kind_fused_0
 // NOPREFETCH-NOT: scf.if
 // NOPREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}) -> (vector<4xf32>) {
-// NOPREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi64>
+// NOPREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi32>
 // NOPREFETCH-COUNT-2: vector.load {{.*}} : memref<?xf32>, vector<4xf32>
 
 /// One kind of column (sum, unweighted, no filter, error policy): one loop, no switch.
 // CHECK-LABEL: func.func @one_kind
-// CHECK: "emb.fused_columns"{{.*}}kernel = @one_kind_fused_0, kernel_elements_per_item = 4 : i64
+// CHECK: "emb.fused_columns"{{.*}}kernel = @one_kind_fused_0, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64
 // CHECK-LABEL: func.func @one_kind_fused_0
-// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x8xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>)
+// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x8xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // CHECK: scf.parallel
 // CHECK-NOT: scf.index_switch
@@ -106,4 +118,21 @@ func.func @wide_dims(%tables: tensor<96xf32>, %ids: tensor<?xi64>, %off: tensor<
       {table_offset = 32 : i64, rows = 4 : i64, dim = 16 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]}
       : (tensor<96xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x24xf32>
   return %r : tensor<?x24xf32>
+}
+
+// -----
+
+/// A filter bound past 32 bits: an id clamped into i32 could change sides,
+/// so the kernel reads 64-bit ids (and index-bits=32 is refused above).
+// CHECK-LABEL: func.func @ids_past_32_bits
+// CHECK: "emb.fused_columns"{{.*}}kernel_index_bits = 64 : i64
+// CHECK-LABEL: func.func @ids_past_32_bits_fused_0
+// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>,
+// CHECK-NOT: arith.extsi
+// CHECK: return
+func.func @ids_past_32_bits(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x8xf32> {
+  %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
+      {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "drop", filter_lo = 0 : i64, filter_hi = 5000000000 : i64}]}
+      : (tensor<32xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
 }

@@ -10,6 +10,7 @@
 // CHECK-NEXT: elements-per-item=int (default 0)  -  consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
+// CHECK-NEXT: index-bits=int (default 0)
 // CHECK-NEXT: prefetch-ids=bool (default true)
 // CHECK-NEXT: emb-shape-construct  -  Build the host shape program
 // CHECK-NEXT: rows-per-item=int (default 1)
@@ -23,6 +24,7 @@
 // CHECK-NEXT: elements-per-item=int (default 0)
 // CHECK-NEXT: rows-per-item=int (default 1)
 // CHECK-NEXT: ids-per-iteration=int (default 2)
+// CHECK-NEXT: index-bits=int (default 0)
 // CHECK-NEXT: prefetch-ids=bool (default true)
 // CHECK-NEXT: recom-gpu-outline  -
 // CHECK-NEXT: threads=int (default 64)

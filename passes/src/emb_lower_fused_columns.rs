@@ -4,12 +4,16 @@
 //!
 //! Kernel signature (`llvm.emit_c_interface`):
 //! ```text
-//! @<func>_fused_<n>(%tables: memref<?xf32>, %ids: memref<?xi64>, %offsets: memref<?xi64>,
+//! @<func>_fused_<n>(%tables: memref<?xf32>, %ids: memref<?xiN>, %offsets: memref<?xiN>,
 //!                   %weights: memref<?xf32>, %items: memref<?x8xi64>, %columns: memref<?xi64>,
 //!                   %out: memref<?x?xf32>, %status: memref<1xi64>)
 //! ```
 //! `%columns` and `%items` are [`recom_emb::kernel_meta`]'s column and work-item
-//! tables. The "element" schedule runs one iteration per (row r, work item):
+//! tables. Ids and offsets are `iN` = i32 where every column's table rows and
+//! filter bounds fit in 32 bits (`index-bits=0`, the default; the host packs
+//! each id clamped into i32, which keeps its fate: negative, in range, at or
+//! past the table's end, inside or outside the filter), else i64; the op gets
+//! `kernel_index_bits`. The "element" schedule runs one iteration per (row r, work item):
 //! an item is `elements-per-item` consecutive output elements of one column,
 //! so the iteration walks the row's ids once and gathers that many floats of
 //! each row it reads (independent loads in flight). Work is flat over rows ×
@@ -69,6 +73,12 @@ pub static PASS: PassDef = PassDef {
             default: "2",
         },
         OptionDef {
+            name: "index-bits",
+            description: "width of the packed ids and offsets the kernel reads: 32, 64, or 0 = 32 where every column's rows and filter bounds fit",
+            kind: OptionKind::Int,
+            default: "0",
+        },
+        OptionDef {
             name: "prefetch-ids",
             description: "load the next iteration's ids while this iteration's rows are gathered (software pipelining)",
             kind: OptionKind::Bool,
@@ -87,6 +97,11 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
     let rows_per_item = options.int("rows-per-item");
     if !(1..=16).contains(&rows_per_item) {
         emit_error(module.location(), &format!("emb-lower-fused-columns: rows-per-item must be 1-16, got {rows_per_item}"));
+        return Err(PassFailure);
+    }
+    let index_bits = options.int("index-bits");
+    if ![0, 32, 64].contains(&index_bits) {
+        emit_error(module.location(), &format!("emb-lower-fused-columns: index-bits must be 0, 32 or 64, got {index_bits}"));
         return Err(PassFailure);
     }
     let unroll = options.int("ids-per-iteration");
@@ -133,6 +148,19 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
         let name = format!("{parent_name}_fused_{n}");
         let columns = view.columns().expect("checked above");
         let per_item = if per_item == 0 { auto_elements_per_item(&columns) } else { per_item };
+        let index_bits = match index_bits {
+            0 if ids_fit_32_bits(&columns) => 32,
+            0 => 64,
+            32 if !ids_fit_32_bits(&columns) => {
+                emit_error(
+                    op.location(),
+                    "emb-lower-fused-columns: index-bits=32, but a column's table rows or filter bounds do not fit in 32 bits",
+                );
+                failed = true;
+                continue;
+            }
+            bits => bits,
+        };
         let (kinds, _) = recom_emb::kernel_meta::kinds(&columns);
         let kernel = build_kernel(
             context,
@@ -143,6 +171,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
                 rows_per_item: rows_per_item as usize,
                 unroll: unroll as usize,
                 prefetch: options.bool("prefetch-ids"),
+                index_bits: index_bits as u32,
             },
             &kinds,
         );
@@ -153,6 +182,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
         op_mut.set_attribute("kernel", FlatSymbolRefAttribute::new(context, &name).into());
         op_mut.set_attribute("kernel_elements_per_item", recom_opkit::i64(context, per_item));
         op_mut.set_attribute("kernel_rows_per_item", recom_opkit::i64(context, rows_per_item));
+        op_mut.set_attribute("kernel_index_bits", recom_opkit::i64(context, index_bits));
     }
     if failed {
         Err(PassFailure)
@@ -173,6 +203,14 @@ fn auto_elements_per_item(columns: &[recom_emb::FusedColumn]) -> i64 {
     } else {
         4
     }
+}
+
+/// Whether every id can be packed as an i32 without changing what the kernel
+/// does with it: ids are clamped into i32 on the host, so an id past i32's
+/// range must stay past every table's end and every filter's bounds.
+fn ids_fit_32_bits(columns: &[recom_emb::FusedColumn]) -> bool {
+    let fits = |v: i64| (i64::from(i32::MIN) + 1..=i64::from(i32::MAX)).contains(&v);
+    columns.iter().all(|c| c.rows <= i64::from(i32::MAX) && c.filter.is_none_or(|f| fits(f.lo) && fits(f.hi)))
 }
 
 /// A tiny emitter: appends ops to one block and returns their results.
@@ -234,10 +272,20 @@ impl<'c, 'b> Emit<'c, 'b> {
         let mut operands = vec![memref];
         operands.extend_from_slice(indices);
         let element = MemRefType::try_from(memref.r#type()).expect("a memref").element();
-        let bytes = if element.is_f32() { 4 } else { 8 };
+        let bytes = if element.is_f32() || IntegerType::try_from(element).is_ok_and(|t| t.width() == 32) { 4 } else { 8 };
         let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), bytes).into();
         self.op("memref.load", &operands, &[("alignment", alignment)], Some(&[element]))
             .expect("one result")
+    }
+    /// An id or offset as i64: the packed buffers hold i32 or i64.
+    fn load_index(&self, memref: Value<'c, '_>, index: Value<'c, '_>) -> Value<'c, 'b> {
+        let value = self.load(memref, &[index]);
+        let i64t: Type = IntegerType::new(self.context, 64).into();
+        if value.r#type() == i64t {
+            value
+        } else {
+            self.op("arith.extsi", &[value], &[], Some(&[i64t])).unwrap()
+        }
     }
     fn meta(&self, meta: Value<'c, '_>, base: Value<'c, '_>, field: usize) -> Value<'c, 'b> {
         let at = self.v("arith.addi", &[base, self.index(field as i64)]);
@@ -287,6 +335,8 @@ struct Shape {
     unroll: usize,
     /// Ids of the next iteration loaded during this one's gathers.
     prefetch: bool,
+    /// Width of the packed ids and offsets (32 or 64).
+    index_bits: u32,
 }
 
 /// Values of one work item that every kind's code uses.
@@ -384,7 +434,7 @@ fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, k
             let (id0, w) = if prefetch {
                 (raw_in[u], if kind.weighted { raw_in[unroll + u] } else { l.f32(1.0) })
             } else {
-                (l.load(bufs.ids, &[index_u]), if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) })
+                (l.load_index(bufs.ids, index_u), if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) })
             };
             let id1 = match filter {
                 Some((lo, hi, default)) => {
@@ -553,7 +603,7 @@ fn raw_ids<'c, 'b>(
             let at = e.v("arith.addi", &[first, e.index(u as i64)]);
             e.select(e.cmpi(CmpiPredicate::Slt, at, end), at, fallback)
         };
-        ids.push(e.load(bufs.ids, &[safe]));
+        ids.push(e.load_index(bufs.ids, safe));
         if weighted {
             weights.push(e.load(bufs.weights, &[safe]));
         }
@@ -609,7 +659,7 @@ fn build_kernel<'c>(
     shape: Shape,
     kinds: &[ColumnKind],
 ) -> melior::ir::Operation<'c> {
-    let Shape { per_item, rows_per_item, unroll, prefetch } = shape;
+    let Shape { per_item, rows_per_item, unroll, prefetch, index_bits } = shape;
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
@@ -617,8 +667,9 @@ fn build_kernel<'c>(
     let items_t: Type = MemRefType::new(i64t, &[i64::MIN, recom_emb::kernel_meta::ITEM_FIELDS as i64], None, None).into();
     let out_t: Type = MemRefType::new(f32t, &[i64::MIN, i64::MIN], None, None).into();
     let status_t: Type = MemRefType::new(i64t, &[1], None, None).into();
+    let index_t: Type = IntegerType::new(context, index_bits).into();
     let arg_types: Vec<Type> =
-        vec![dyn1(f32t), dyn1(i64t), dyn1(i64t), dyn1(f32t), items_t, dyn1(i64t), out_t, status_t];
+        vec![dyn1(f32t), dyn1(index_t), dyn1(index_t), dyn1(f32t), items_t, dyn1(i64t), out_t, status_t];
 
     let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
     let arg = |i: usize| -> Value { entry.argument(i).unwrap().into() };
@@ -690,8 +741,8 @@ fn build_kernel<'c>(
                 rows,
                 out_base,
                 lanes: lanes.clone(),
-                start: rb.to_index(rb.load(offsets, &[slot])),
-                end: rb.to_index(rb.load(offsets, &[rb.v("arith.addi", &[slot, c1])])),
+                start: rb.to_index(rb.load_index(offsets, slot)),
+                end: rb.to_index(rb.load_index(offsets, rb.v("arith.addi", &[slot, c1]))),
             };
             match (kinds, kind_index) {
                 ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),

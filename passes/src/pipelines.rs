@@ -38,6 +38,12 @@ pub static DEFAULT: PipelineDef = PipelineDef {
             default: "2",
         },
         OptionDef {
+            name: "index-bits",
+            description: "passed to emb-lower-fused-columns: width of the packed ids and offsets (0 = 32 where they fit)",
+            kind: OptionKind::Int,
+            default: "0",
+        },
+        OptionDef {
             name: "prefetch-ids",
             description: "passed to emb-lower-fused-columns: load the next iteration's ids during the gathers",
             kind: OptionKind::Bool,
@@ -55,10 +61,11 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         stages.push("recom-verify");
     }
     let lower = format!(
-        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={} prefetch-ids={}}}",
+        "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={} index-bits={} prefetch-ids={}}}",
         options.int("elements-per-item"),
         options.int("rows-per-item"),
         options.int("ids-per-iteration"),
+        options.int("index-bits"),
         options.bool("prefetch-ids")
     );
     let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int("rows-per-item"));

@@ -106,7 +106,7 @@ pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
 /// A random model and batch that exercises every rule of the contract:
 /// all combiners, weights (including <= 0), dims 1..=256, shared tables,
 /// filters, every out-of-range policy, empty rows and empty columns,
-/// duplicate, negative and too-large ids, B = 1..=max_batch.
+/// duplicate, negative and too-large ids (some past 32 bits), B = 1..=max_batch.
 /// Columns with the `Error` policy never get too-large ids, so the batch
 /// always evaluates.
 pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, Vec<ColumnInput>) {
@@ -136,7 +136,8 @@ pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, V
         let filter = rng.random_bool(0.3).then(|| {
             let lo = rng.random_range(-2..rows.max(1));
             let hi = rng.random_range(lo + 1..=rows + 5);
-            let default = rng.random_bool(0.5).then(|| rng.random_range(lo..hi).clamp(0, rows - 1));
+            // A default is a row inside the filter's range (none where they do not meet).
+            let default = rng.random_bool(0.5).then(|| rng.random_range(lo..hi).clamp(0, rows - 1)).filter(|d| (lo..hi).contains(d));
             Filter { lo, hi, default }
         });
         let empty_column = rng.random_bool(0.05);
@@ -145,10 +146,17 @@ pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, V
         for _ in 0..batch {
             let n = if empty_column || rng.random_bool(0.1) { 0 } else { rng.random_range(0..=2 * mean_ids) };
             for _ in 0..n {
+                // Some negative and too-large ids lie past 32 bits (a kernel
+                // reading i32 ids gets them clamped and must treat them alike).
                 let id = match rng.random_range(0..20) {
+                    0 if rng.random_bool(0.3) => [i64::MIN, -(1 << 40), i64::from(i32::MIN) - 1][rng.random_range(0..3)],
                     0 => -rng.random_range(1..5),
                     1 if on_out_of_range != OutOfRange::Error || filter.is_some_and(|f| f.default.is_none() && f.hi <= rows) => {
-                        rows + rng.random_range(0..10)
+                        if rng.random_bool(0.3) {
+                            [i64::MAX, 1 << 40, i64::from(i32::MAX) + 1][rng.random_range(0..3)]
+                        } else {
+                            rows + rng.random_range(0..10)
+                        }
                     }
                     2 => input.ids.last().copied().unwrap_or(0),
                     _ => rng.random_range(0..rows),

@@ -19,6 +19,8 @@ pub enum InputError {
     ColumnCount { expected: usize, got: usize },
     #[error("column {column}: {problem}")]
     BadColumn { column: usize, problem: String },
+    #[error("the request has {ids} ids, more than the {max} this model's kernel can address (it reads 32-bit offsets)")]
+    TooManyIds { ids: usize, max: usize },
 }
 
 fn bad(column: usize, problem: impl Into<String>) -> InputError {
@@ -73,49 +75,17 @@ pub fn validate_all(inputs: &[ColumnInput], weighted: &[bool]) -> Result<usize, 
     Ok(batch.unwrap_or(0))
 }
 
-/// All columns' inputs in the fused kernel's layout.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Packed {
-    /// Every column's ids, column after column.
-    pub ids: Vec<i64>,
-    /// Per column B + 1 offsets into `ids` (absolute positions), column after column.
-    pub offsets: Vec<i64>,
-    /// One weight per id (1.0 for unweighted columns), or empty when no column is weighted.
-    pub weights: Vec<f32>,
-    pub batch: usize,
-}
-
-/// Validates and packs a request (`weighted[c]`: whether column c has weights).
-pub fn pack(inputs: &[ColumnInput], weighted: &[bool]) -> Result<Packed, InputError> {
-    let batch = validate_all(inputs, weighted)?;
-    let any_weighted = weighted.iter().any(|&w| w);
-    let total: usize = inputs.iter().map(|i| i.ids.len()).sum();
-    let mut packed = Packed {
-        ids: Vec::with_capacity(total),
-        offsets: Vec::with_capacity(inputs.len() * (batch + 1)),
-        weights: Vec::with_capacity(if any_weighted { total } else { 0 }),
-        batch,
-    };
-    for input in inputs {
-        let base = packed.ids.len() as i64;
-        packed.offsets.extend(input.offsets.iter().map(|o| o + base));
-        packed.ids.extend_from_slice(&input.ids);
-        if any_weighted {
-            match &input.weights {
-                Some(w) => packed.weights.extend_from_slice(w),
-                None => packed.weights.extend(std::iter::repeat_n(1.0, input.ids.len())),
-            }
-        }
-    }
-    Ok(packed)
-}
-
 /// Where each section of a request lies in ONE byte buffer (what the GPU
-/// runtime uploads in a single copy): an 8-byte status word (zero), then the
-/// packed ids, offsets and weights, each 8-byte aligned. `(byte offset, count)`.
+/// runtime uploads in a single copy, and the CPU path hands to the kernel):
+/// an 8-byte status word (zero), then the packed ids, offsets and weights,
+/// each 8-byte aligned. `(byte offset, count)`. Ids and offsets are
+/// `index_bytes` wide: 8, or 4 for a kernel that reads them as i32 (each id
+/// clamped into i32: the kernel's rules give a clamped id the same fate,
+/// see `emb-lower-fused-columns`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteLayout {
     pub batch: usize,
+    pub index_bytes: usize,
     pub ids: (usize, usize),
     pub offsets: (usize, usize),
     pub weights: (usize, usize),
@@ -123,16 +93,27 @@ pub struct ByteLayout {
 }
 
 impl ByteLayout {
-    /// Validates the request and lays it out.
-    pub fn of(inputs: &[ColumnInput], weighted: &[bool]) -> Result<ByteLayout, InputError> {
+    /// Validates the request and lays it out for a kernel reading
+    /// `index_bits`-wide (32 or 64) ids and offsets.
+    pub fn of(inputs: &[ColumnInput], weighted: &[bool], index_bits: u32) -> Result<ByteLayout, InputError> {
+        Self::with_limit(inputs, weighted, index_bits, i32::MAX as usize)
+    }
+
+    /// [`Self::of`] with the most ids 32-bit offsets may address as a
+    /// parameter (tests use a small one).
+    fn with_limit(inputs: &[ColumnInput], weighted: &[bool], index_bits: u32, max_ids: usize) -> Result<ByteLayout, InputError> {
         let batch = validate_all(inputs, weighted)?;
         let n_ids: usize = inputs.iter().map(|i| i.ids.len()).sum();
+        let index_bytes = if index_bits == 32 { 4 } else { 8 };
+        if index_bytes == 4 && n_ids > max_ids {
+            return Err(InputError::TooManyIds { ids: n_ids, max: max_ids });
+        }
         let n_weights = if weighted.iter().any(|&w| w) { n_ids } else { 0 };
         let ids = (8, n_ids);
-        let offsets = (ids.0 + 8 * n_ids, inputs.len() * (batch + 1));
-        let weights = (offsets.0 + 8 * offsets.1, n_weights);
+        let offsets = ((ids.0 + index_bytes * n_ids).next_multiple_of(8), inputs.len() * (batch + 1));
+        let weights = ((offsets.0 + index_bytes * offsets.1).next_multiple_of(8), n_weights);
         let bytes = (weights.0 + 4 * n_weights).next_multiple_of(8);
-        Ok(ByteLayout { batch, ids, offsets, weights, bytes })
+        Ok(ByteLayout { batch, index_bytes, ids, offsets, weights, bytes })
     }
 
     /// Writes the validated request into `out` (at least `bytes` long): the
@@ -148,10 +129,11 @@ impl ByteLayout {
         // Each column's three pieces, cut off the front of each section.
         let mut pieces = Vec::with_capacity(inputs.len());
         let mut base = 0i64;
+        let width = self.index_bytes;
         for input in inputs {
-            let (i, rest) = std::mem::take(&mut ids).split_at_mut(8 * input.ids.len());
+            let (i, rest) = std::mem::take(&mut ids).split_at_mut(width * input.ids.len());
             ids = rest;
-            let (o, rest) = std::mem::take(&mut offsets).split_at_mut(8 * input.offsets.len());
+            let (o, rest) = std::mem::take(&mut offsets).split_at_mut(width * input.offsets.len());
             offsets = rest;
             let n_w = if self.weights.1 > 0 { 4 * input.ids.len() } else { 0 };
             let (w, rest) = std::mem::take(&mut weights).split_at_mut(n_w);
@@ -160,9 +142,21 @@ impl ByteLayout {
             base += input.ids.len() as i64;
         }
         pieces.into_par_iter().for_each(|(input, i, o, w, base)| {
-            i.copy_from_slice(as_bytes(&input.ids));
-            for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
-                chunk.copy_from_slice(&(offset + base).to_ne_bytes());
+            if width == 8 {
+                i.copy_from_slice(as_bytes(&input.ids));
+                for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
+                    chunk.copy_from_slice(&(offset + base).to_ne_bytes());
+                }
+            } else {
+                // Clamped: past i32's range an id keeps its fate (negative:
+                // dropped; too large: past every table's end and filter).
+                for (chunk, &id) in i.chunks_exact_mut(4).zip(&input.ids) {
+                    chunk.copy_from_slice(&(id.clamp(i32::MIN.into(), i32::MAX.into()) as i32).to_ne_bytes());
+                }
+                // Fits: the request's ids were counted against i32::MAX.
+                for (chunk, offset) in o.chunks_exact_mut(4).zip(&input.offsets) {
+                    chunk.copy_from_slice(&((offset + base) as i32).to_ne_bytes());
+                }
             }
             match &input.weights {
                 Some(weights) if !w.is_empty() => w.copy_from_slice(as_bytes(weights)),
@@ -186,40 +180,70 @@ mod tests {
         ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: weights.map(|w| w.to_vec()) }
     }
 
-    #[test]
-    fn packs_columns_with_absolute_offsets() {
-        let inputs = [input(&[0, 2], &[0, 1, 2], None), input(&[4, 4, 1], &[0, 2, 3], Some(&[1.0, 0.5, 2.0]))];
-        let packed = pack(&inputs, &[false, true]).unwrap();
-        assert_eq!(packed.ids, vec![0, 2, 4, 4, 1]);
-        assert_eq!(packed.offsets, vec![0, 1, 2, 2, 4, 5]);
-        assert_eq!(packed.weights, vec![1.0, 1.0, 1.0, 0.5, 2.0]);
-        assert_eq!(packed.batch, 2);
-        assert!(pack(&inputs[..1], &[false]).unwrap().weights.is_empty());
+    /// The sections of a written layout, read back as i64 ids and offsets and f32 weights.
+    fn read_back(layout: &ByteLayout, bytes: &[u8]) -> (Vec<i64>, Vec<i64>, Vec<f32>) {
+        let w = layout.index_bytes;
+        let index = |(at, n): (usize, usize)| -> Vec<i64> {
+            (0..n)
+                .map(|k| {
+                    let b = &bytes[at + w * k..at + w * k + w];
+                    if w == 8 { i64::from_ne_bytes(b.try_into().unwrap()) } else { i32::from_ne_bytes(b.try_into().unwrap()).into() }
+                })
+                .collect()
+        };
+        let weights = (0..layout.weights.1)
+            .map(|k| f32::from_ne_bytes(bytes[layout.weights.0 + 4 * k..layout.weights.0 + 4 * k + 4].try_into().unwrap()))
+            .collect();
+        (index(layout.ids), index(layout.offsets), weights)
     }
 
     #[test]
-    fn byte_layout_matches_pack() {
+    fn packs_columns_with_absolute_offsets_at_both_widths() {
         let inputs = [input(&[0, 2], &[0, 1, 2], None), input(&[4, 4, 1], &[0, 2, 3], Some(&[1.0, 0.5, 2.0]))];
         let weighted = [false, true];
-        let packed = pack(&inputs, &weighted).unwrap();
-        let layout = ByteLayout::of(&inputs, &weighted).unwrap();
-        let mut bytes = vec![0xffu8; layout.bytes];
+        for bits in [32, 64] {
+            let layout = ByteLayout::of(&inputs, &weighted, bits).unwrap();
+            let mut bytes = vec![0xffu8; layout.bytes];
+            layout.write(&inputs, &mut bytes);
+            assert_eq!(&bytes[..8], &[0; 8], "{bits}: status word");
+            let (ids, offsets, weights) = read_back(&layout, &bytes);
+            assert_eq!(ids, vec![0, 2, 4, 4, 1], "{bits}");
+            assert_eq!(offsets, vec![0, 1, 2, 2, 4, 5], "{bits}");
+            assert_eq!(weights, vec![1.0, 1.0, 1.0, 0.5, 2.0], "{bits}");
+            assert_eq!(layout.batch, 2);
+            assert_eq!(layout.offsets.0 % 8, 0);
+            assert_eq!(layout.weights.0 % 8, 0);
+        }
+        assert_eq!(ByteLayout::of(&inputs[..1], &[false], 64).unwrap().weights.1, 0);
+        // 5 ids and 6 offsets: 8 + 40 + 48 + 20 bytes at 64 bits, 8 + 24 (20 aligned) + 24 + 20 at 32.
+        assert_eq!(ByteLayout::of(&inputs, &weighted, 64).unwrap().bytes, 120);
+        assert_eq!(ByteLayout::of(&inputs, &weighted, 32).unwrap().bytes, 80);
+    }
+
+    #[test]
+    fn ids_past_32_bits_are_clamped_keeping_their_fate() {
+        let big = [i64::MAX, i64::from(i32::MAX) + 1, -(1 << 40), i64::from(i32::MIN), 7];
+        let inputs = [input(&big, &[0, 2, 5], None)];
+        let layout = ByteLayout::of(&inputs, &[false], 32).unwrap();
+        let mut bytes = vec![0u8; layout.bytes];
         layout.write(&inputs, &mut bytes);
-        let read_i64 = |(at, n): (usize, usize)| -> Vec<i64> {
-            (0..n).map(|k| i64::from_ne_bytes(bytes[at + 8 * k..at + 8 * k + 8].try_into().unwrap())).collect()
-        };
-        assert_eq!(&bytes[..8], &[0; 8]);
-        assert_eq!(read_i64(layout.ids), packed.ids);
-        assert_eq!(read_i64(layout.offsets), packed.offsets);
-        let weights: Vec<f32> = (0..layout.weights.1)
-            .map(|k| f32::from_ne_bytes(bytes[layout.weights.0 + 4 * k..layout.weights.0 + 4 * k + 4].try_into().unwrap()))
-            .collect();
-        assert_eq!(weights, packed.weights);
-        assert_eq!(layout.batch, 2);
+        let (ids, offsets, _) = read_back(&layout, &bytes);
+        let (max, min) = (i64::from(i32::MAX), i64::from(i32::MIN));
+        assert_eq!(ids, vec![max, max, min, min, 7]);
+        assert_eq!(offsets, vec![0, 2, 5]);
+    }
+
+    #[test]
+    fn too_many_ids_for_32_bit_offsets_is_an_error() {
+        let inputs = [input(&[1, 2, 3], &[0, 3], None)];
+        let e = ByteLayout::with_limit(&inputs, &[false], 32, 2).unwrap_err();
+        assert_eq!(e.to_string(), "the request has 3 ids, more than the 2 this model's kernel can address (it reads 32-bit offsets)");
+        assert!(ByteLayout::with_limit(&inputs, &[false], 64, 2).is_ok());
     }
 
     #[test]
     fn bad_inputs_are_errors() {
+        let pack = |inputs: &[ColumnInput], weighted: &[bool]| ByteLayout::of(inputs, weighted, 64);
         let e = |ids: &[i64], offs: &[i64]| pack(&[input(ids, offs, None)], &[false]).unwrap_err().to_string();
         assert_eq!(e(&[], &[]), "column 0: row offsets are empty (a batch of B rows needs B + 1 offsets)");
         assert_eq!(e(&[0], &[1, 1]), "column 0: row offsets must start at 0, got 1");

@@ -1,7 +1,7 @@
 //! What a compiled model needs at run time, as plain data (serializable, so
 //! an artifact can be written by the compiler and read by the runtime).
 use crate::host::{self, Feed, FeedSpec, HostError, IdSource, RowSource, WeightSource};
-use crate::input::{self, ColumnInput, InputError, Packed};
+use crate::input::{self, ColumnInput, InputError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -68,9 +68,17 @@ pub struct Plan {
     pub per_item: usize,
     /// Rows one kernel iteration handles (the grid's x extent is ceil(B / this)).
     pub rows_per_item: usize,
+    /// Width of the packed ids and offsets the kernel reads (32 or 64).
+    #[serde(default = "index_bits_before_narrowing")]
+    pub index_bits: u32,
     /// The host shape program (sizes of every request's buffers and grid).
     #[serde(default)]
     pub shapes: Option<crate::shape::ShapeProgram>,
+}
+
+/// Artifacts written before ids could be packed as i32 read 64-bit ids.
+fn index_bits_before_narrowing() -> u32 {
+    64
 }
 
 /// Why a request failed.
@@ -141,7 +149,7 @@ impl Plan {
     /// program when it has one (`shapes`, compiled), which must agree with
     /// the layout the inputs give.
     pub fn size(&self, shapes: Option<&crate::shape::CompiledShapes>, inputs: &[ColumnInput]) -> Result<(input::ByteLayout, crate::shape::Sizes), RunError> {
-        let layout = input::ByteLayout::of(inputs, &self.weighted())?;
+        let layout = input::ByteLayout::of(inputs, &self.weighted(), self.index_bits)?;
         let sizes = match shapes {
             Some(program) => program.evaluate(inputs)?,
             None => crate::shape::Sizes {
@@ -158,11 +166,6 @@ impl Plan {
             return Err(RunError::Device(format!("the shape program gives {sizes:?}, the request's layout {from_layout:?}")));
         }
         Ok((layout, sizes))
-    }
-
-    /// Validates and packs a request.
-    pub fn pack(&self, inputs: &[ColumnInput]) -> Result<Packed, InputError> {
-        input::pack(inputs, &self.weighted())
     }
 
     /// Turns the kernel's status word into an error naming the column, row

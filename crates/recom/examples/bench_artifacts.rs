@@ -6,8 +6,8 @@
 //!
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
-//! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration[:prefetch-ids]]]`
-//! (prefetch-ids 0 or 1; elements-per-item 0 = chosen from the dims) writes
+//! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration[:prefetch-ids[:index-bits]]]]`
+//! (prefetch-ids 0 or 1; elements-per-item and index-bits 0 = chosen from the model) writes
 //! `<out>/<name>/`; the default is `default:0:64`.
 use recom::{
     compile::{compile, compile_with},
@@ -24,7 +24,7 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let out = std::path::PathBuf::from(args.remove(0));
     let check_cpu = !args.iter().any(|a| a == "--skip-cpu-check");
-    let mut variants: Vec<(String, usize, u32, usize, usize, bool)> = args
+    let mut variants: Vec<(String, usize, u32, usize, usize, bool, u32)> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
         .map(|v| {
@@ -36,11 +36,12 @@ fn main() {
                 parts.get(3).map_or(1, |r| r.parse().expect("rows-per-item")),
                 parts.get(4).map_or(2, |r| r.parse().expect("ids-per-iteration")),
                 parts.get(5).is_none_or(|p| *p == "1"),
+                parts.get(6).map_or(0, |b| b.parse().expect("index-bits")),
             )
         })
         .collect();
     if variants.is_empty() {
-        variants.push(("default".into(), 0, 64, 1, 2, true));
+        variants.push(("default".into(), 0, 64, 1, 2, true, 0));
     }
     let context = recom::create_context().expect("context");
     for (name, spec) in benchmark_workloads() {
@@ -98,9 +99,11 @@ fn main() {
         let compile_time = compile_time + ptx_start.elapsed();
         eprintln!("{name}: {} columns, IR to PTX in {:.3} s", spec.columns, compile_time.as_secs_f64());
         drop((plan, gpu));
-        for (variant, per_item, threads, rows, unroll, prefetch) in &variants {
+        for (variant, per_item, threads, rows, unroll, prefetch, index_bits) in &variants {
             let mut module = module_for(&context, &model, "embedding_layer");
-            let options = format!("elements-per-item={per_item} rows-per-item={rows} ids-per-iteration={unroll} prefetch-ids={prefetch}");
+            let options = format!(
+                "elements-per-item={per_item} rows-per-item={rows} ids-per-iteration={unroll} prefetch-ids={prefetch} index-bits={index_bits}"
+            );
             let compiled = compile_with(&context, &mut module, &options).expect("compile");
             let options = GpuOptions { threads: *threads, ..GpuOptions::default() };
             let gpu = compile_ptx(&context, compiled.kernel_module, &options).expect("PTX");

@@ -365,6 +365,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         items: kernel_meta::encode_items(&columns, per_item),
         per_item,
         rows_per_item: recom_opkit::i64_attr(&op, "kernel_rows_per_item").map_err(attr_error)? as usize,
+        index_bits: recom_opkit::i64_attr(&op, "kernel_index_bits").map_err(attr_error)? as u32,
         shapes,
     })
 }

@@ -26,6 +26,11 @@ impl<T> MemRef<T, 1> {
         let ptr = data.as_ptr() as *mut T;
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
     }
+    /// `len` elements at `at` bytes into `buffer` (the packed request).
+    fn section(buffer: &[u64], at: usize, len: usize) -> Self {
+        let ptr = unsafe { (buffer.as_ptr() as *mut u8).add(at) } as *mut T;
+        MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [len as i64], strides: [1] }
+    }
     fn output(data: &mut [T]) -> Self {
         let ptr = data.as_mut_ptr();
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
@@ -142,8 +147,13 @@ impl CpuExecutable {
             aligned = Aligned::copy(tables);
             aligned.as_slice()
         };
-        let (_, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
-        let packed = self.plan.pack(inputs)?;
+        let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
+        // The request packed as the GPU gets it (ids and offsets i32 or i64,
+        // as the kernel was built), in 8-byte words for alignment.
+        let mut request = vec![0u64; layout.bytes / 8];
+        layout.write(inputs, unsafe { std::slice::from_raw_parts_mut(request.as_mut_ptr() as *mut u8, layout.bytes) });
+        let request = &request;
+        let batch = layout.batch;
         let width = self.plan.width;
         let mut out = vec![0f32; sizes.output];
         // Work items write disjoint output elements and carry everything they
@@ -155,7 +165,7 @@ impl CpuExecutable {
         // the kernel's loops run rows outside, items inside, so one call over
         // all items touches every table for every row (2 cores here: c500
         // 173 ms in one call, 41 ms in 16-item slices).
-        let per_chunk = if num_items * packed.batch < PARALLEL_MIN_WORK {
+        let per_chunk = if num_items * batch < PARALLEL_MIN_WORK {
             num_items.max(1)
         } else {
             CHUNK_ITEMS.min(num_items.div_ceil(rayon::current_num_threads() * 4)).max(1)
@@ -172,9 +182,9 @@ impl CpuExecutable {
             unsafe {
                 kernel(
                     &mut MemRef::input(tables),
-                    &mut MemRef::input(&packed.ids),
-                    &mut MemRef::input(&packed.offsets),
-                    &mut MemRef::input(&packed.weights),
+                    &mut MemRef::section(request, layout.ids.0, layout.ids.1),
+                    &mut MemRef::section(request, layout.offsets.0, layout.offsets.1),
+                    &mut MemRef::section(request, layout.weights.0, layout.weights.1),
                     &mut MemRef {
                         allocated: items,
                         aligned: items,
@@ -187,7 +197,7 @@ impl CpuExecutable {
                         allocated: out,
                         aligned: out,
                         offset: 0,
-                        sizes: [packed.batch as i64, width as i64],
+                        sizes: [batch as i64, width as i64],
                         strides: [width as i64, 1],
                     },
                     &mut MemRef::output(&mut status[..]),

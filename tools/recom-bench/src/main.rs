@@ -139,6 +139,8 @@ struct GpuResult {
     batch: usize,
     ids: usize,
     width: usize,
+    /// Width of the ids and offsets recom's kernel reads (32 or 64).
+    index_bits: u32,
     /// Bytes the kernel must move at least: gathered rows (32-byte sectors),
     /// ids, offsets, output.
     bytes: usize,
@@ -178,6 +180,8 @@ fn table_map(model: &Model, artifact: &Artifact) -> HashMap<String, Vec<f32>> {
 }
 
 /// Bytes the kernel must move at least: gathered rows, ids, offsets, output.
+/// Ids and offsets count as the int64 the workload gives (the same bytes for
+/// every system, whatever width recom's kernel reads them at).
 fn minimum_bytes(model: &Model, inputs: &[ColumnInput]) -> usize {
     let mut bytes = row_bytes(model, inputs).0;
     for (column, input) in model.columns.iter().zip(inputs) {
@@ -289,7 +293,7 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
         let (mut pack_times, mut upload_times, mut download_times) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..20 {
             let t = Instant::now();
-            let layout = recom_runtime::input::ByteLayout::of(&inputs, &weighted).map_err(|e| e.to_string())?;
+            let layout = recom_runtime::input::ByteLayout::of(&inputs, &weighted, artifact.plan.index_bits).map_err(|e| e.to_string())?;
             let mut bytes = vec![0u8; layout.bytes];
             layout.write(&inputs, &mut bytes);
             pack_times.push(t.elapsed().as_secs_f64() * 1e6);
@@ -309,6 +313,7 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             batch: spec.batch,
             ids: inputs.iter().map(|i| i.ids.len()).sum(),
             width: artifact.plan.width,
+            index_bits: artifact.plan.index_bits,
             bytes: minimum_bytes(&model, &inputs),
             distinct_bytes: distinct_bytes(&model, &inputs),
             kernel_us: median(kernel_times),

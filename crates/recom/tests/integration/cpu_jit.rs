@@ -108,6 +108,48 @@ fn out_of_range_ids_are_errors_naming_column_row_and_id() {
     );
 }
 
+/// Ids past 32 bits reach a kernel that reads i32 ids clamped: each must
+/// meet the fate its true value gets (dropped, filtered, replaced by the
+/// default, reported under its own value), as with 64-bit ids.
+#[test]
+fn ids_past_32_bits_keep_their_fate_in_a_32_bit_kernel() {
+    use recom::reference::{Column, Combiner, Filter, OutOfRange, Table};
+    let context = recom::create_context().unwrap();
+    let column = |combiner, filter, on_out_of_range| Column { table: 0, combiner, weighted: false, filter, on_out_of_range };
+    let model = Model {
+        tables: vec![Table { rows: 6, dim: 3, data: (0..18).map(|i| i as f32 * 0.5).collect() }],
+        columns: vec![
+            column(Combiner::Sum, None, OutOfRange::Drop),
+            column(Combiner::Mean, None, OutOfRange::Default(2)),
+            column(Combiner::Sqrtn, Some(Filter { lo: 1, hi: 5, default: Some(4) }), OutOfRange::Error),
+            column(Combiner::Sum, Some(Filter { lo: 0, hi: 6, default: None }), OutOfRange::Drop),
+            column(Combiner::Sum, None, OutOfRange::Error),
+        ],
+    };
+    let narrow = compile_cpu(&context, &model);
+    assert_eq!(narrow.plan().index_bits, 32);
+    let wide = compile_cpu_with(&context, &model, "index-bits=64");
+    assert_eq!(wide.plan().index_bits, 64);
+    let tables = narrow.plan().bind_tables(&tables_by_name(&model)).unwrap();
+    let far = [i64::MAX, 1 << 40, i64::from(i32::MAX) + 1, i64::from(i32::MAX), i64::from(i32::MIN), i64::from(i32::MIN) - 1, -(1 << 40), i64::MIN];
+    let mut ids: Vec<i64> = far.to_vec();
+    ids.extend([3, 0, 5]);
+    let offsets = vec![0, 3, 8, 11];
+    let mut inputs: Vec<ColumnInput> = (0..4).map(|_| ColumnInput { ids: ids.clone(), offsets: offsets.clone(), weights: None }).collect();
+    // The reporting column gets only the negative ones (dropped).
+    inputs.push(ColumnInput { ids: vec![i64::MIN, 2, -(1 << 40), i64::from(i32::MIN) - 1, 5], offsets: vec![0, 2, 2, 5], weights: None });
+    let expected = evaluate(&model, &inputs).unwrap();
+    assert_eq!(narrow.run(&tables, &inputs).unwrap(), expected);
+    assert_eq!(wide.run(&tables, &inputs).unwrap(), expected);
+    // An id past 2^31 in a column that reports: named by its own value.
+    let mut bad = inputs.clone();
+    bad[4] = ColumnInput { ids: vec![1, i64::from(i32::MAX) + 1], offsets: vec![0, 0, 2, 2], weights: None };
+    let reference = evaluate(&model, &bad).unwrap_err().to_string();
+    let err = narrow.run(&tables, &bad).unwrap_err();
+    assert_eq!(err, RunError::IdOutOfRange { column: 4, row: 1, id: i64::from(i32::MAX) + 1, rows: 6 });
+    assert!(reference.contains("2147483648"), "{reference}");
+}
+
 #[test]
 fn bad_requests_are_rejected_before_the_kernel_runs() {
     let context = recom::create_context().unwrap();

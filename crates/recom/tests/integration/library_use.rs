@@ -174,7 +174,7 @@ fn bad_pass_requests_are_errors() {
     assert!(e.to_string().contains("expects true or false, got 'sometimes'"), "{e}");
     let pm = PassManager::new(&context);
     let e = recom::add_pipeline(&pm, "builtin.module(recom-default{speed=11})").unwrap_err();
-    assert!(e.to_string().contains("'recom-default' has no option 'speed' (options: verify, elements-per-item, rows-per-item, ids-per-iteration, prefetch-ids)"), "{e}");
+    assert!(e.to_string().contains("'recom-default' has no option 'speed' (options: verify, elements-per-item, rows-per-item, ids-per-iteration, index-bits, prefetch-ids)"), "{e}");
 }
 
 #[test]
