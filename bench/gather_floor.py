@@ -92,9 +92,7 @@ def main():
                 run(groups, out, batch, width, bb)
             r[f"bb{bb}"] = {"us": peers.cuda_median_us(graph.replay, 200), "max_abs_diff": err}
         r["best_us"] = min(v["us"] for v in r.values())
-        results["workloads"][name] = r
-        print(name, json.dumps(r), flush=True)
-        json.dump(results, open(args.out, "w"), indent=1)
+        peers.save_workload(results, name, r, args.out)
         del cols
         torch.cuda.empty_cache()
 

@@ -146,6 +146,14 @@ def wall_median_us(fn, reps):
     return statistics.median(times)
 
 
+def save_workload(results, name, r, path):
+    """Records one workload's results, prints them and rewrites the JSON file
+    (after every workload, so a run cut short keeps what it measured)."""
+    results["workloads"][name] = r
+    print(name, json.dumps(r), flush=True)
+    json.dump(results, open(path, "w"), indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workloads", required=True)
@@ -188,10 +196,7 @@ def main():
             r["jax_jit"] = wall_median_us(run, slow_reps)
         except Exception as e:
             r["jax_error"] = repr(e)
-        results["workloads"][name] = r
-        print(name, json.dumps(r), flush=True)
-        # Written after every workload, so a run cut short keeps what it measured.
-        json.dump(results, open(args.out, "w"), indent=1)
+        save_workload(results, name, r, args.out)
         del cols
         torch.cuda.empty_cache()
 
