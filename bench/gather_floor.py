@@ -74,9 +74,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workloads", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--only", default=None)
     args = ap.parse_args()
     results = {"gpu": torch.cuda.get_device_name(0), "triton": triton.__version__, "workloads": {}}
     for name in sorted(os.listdir(args.workloads)):
+        if args.only and name != args.only:
+            continue
         meta, tables, ids, offsets = peers.load(os.path.join(args.workloads, name))
         batch = meta["batch"]
         cols = peers.columns(meta, tables, ids, offsets)
