@@ -25,10 +25,12 @@ for name, r in recom.items():
     lent = f"{r['request_lent_us']:.1f}" if "request_lent_us" in r else "-"
     peer_times = [p[k] for k in ("torch_eager", "torch_graph", "torch_dim", "jax_jit") if k in p]
     best = min(peer_times) if peer_times else float("nan")
-    cell = lambda k: f"{p[k]:.1f}" if k in p else "failed"
+    # "failed": the peer ran and raised (its error is in the JSON); "-": not run for this workload.
+    cell = lambda k: f"{p[k]:.1f}" if k in p else ("failed" if p else "-")
+    ratio = f"{best / r['kernel_us']:.1f}x" if peer_times else "-"
     y = yard.get(name, {}).get("best_us")
     y_cell, y_ratio = (f"{y:.1f}", f"{r['kernel_us'] / y:.2f}x") if y else ("-", "-")
     print(
         f"| {name} | {floor:.1f} | {distinct} | {y_cell} | {r['kernel_us']:.1f} | {r['request_us']:.1f} | {lent} | {cell('torch_eager')} | {cell('torch_graph')} | "
-        f"{cell('torch_dim')} | {cell('jax_jit')} | {best / r['kernel_us']:.1f}x | {r['kernel_us'] / floor:.2f}x | {y_ratio} | {r['max_rel_err']:.1e} |"
+        f"{cell('torch_dim')} | {cell('jax_jit')} | {ratio} | {r['kernel_us'] / floor:.2f}x | {y_ratio} | {r['max_rel_err']:.1e} |"
     )
