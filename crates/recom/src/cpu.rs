@@ -26,8 +26,10 @@ impl<T> MemRef<T, 1> {
         let ptr = data.as_ptr() as *mut T;
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
     }
-    /// `len` elements at `at` bytes into `buffer` (the packed request).
+    /// `len` elements at `at` bytes into `buffer` (the packed request; a
+    /// section of a [`recom_runtime::input::ByteLayout`], so in bounds).
     fn section(buffer: &[u64], at: usize, len: usize) -> Self {
+        debug_assert!(at <= 8 * buffer.len());
         let ptr = unsafe { (buffer.as_ptr() as *mut u8).add(at) } as *mut T;
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [len as i64], strides: [1] }
     }
@@ -37,6 +39,9 @@ impl<T> MemRef<T, 1> {
     }
 }
 
+/// The loop kernel's C interface: one descriptor per memref argument. The
+/// ids and offsets descriptors are the same struct whether the kernel reads
+/// i32 or i64 (`Plan::index_bits`): only the pointed-to bytes differ.
 type Kernel = unsafe extern "C" fn(
     *mut MemRef<f32, 1>,
     *mut MemRef<i64, 1>,
