@@ -231,6 +231,18 @@ fn fresh_for(state: &mut State, op: OperationRef, what: &str) -> Expr {
     state.fresh(format!("{node}:{what}"), None)
 }
 
+/// The SparseTensor a cross makes (tf.SparseCross, emb.cross_hashed): a
+/// fresh entry count, and dense_shape [batch, fresh width].
+fn crossed_sparse(state: &mut State, op: OperationRef, batch: Option<Expr>) -> Vec<Info> {
+    let entries = fresh_for(state, op, "crossed");
+    let width = fresh_for(state, op, "width");
+    vec![
+        Info { shape: Some(vec![entries.clone(), C(2)]), content: None },
+        Info { shape: Some(vec![entries]), content: None },
+        Info { shape: Some(vec![C(2)]), content: batch.map(|b| vec![b, width]) },
+    ]
+}
+
 /// Normalizes an axis against a rank.
 fn axis(a: i64, rank: usize) -> Option<usize> {
     let a = if a < 0 { a + rank as i64 } else { a };
@@ -288,13 +300,7 @@ fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
             } else {
                 input(state, 0).shape.and_then(|s| s.first().cloned())
             };
-            let entries = fresh_for(state, op, "crossed");
-            let width = fresh_for(state, op, "width");
-            vec![
-                Info { shape: Some(vec![entries.clone(), C(2)]), content: None },
-                Info { shape: Some(vec![entries]), content: None },
-                Info { shape: Some(vec![C(2)]), content: batch.map(|b| vec![b, width]) },
-            ]
+            crossed_sparse(state, op, batch)
         }
         "Shape" => {
             let i = input(state, 0);
@@ -690,13 +696,7 @@ fn infer_emb(state: &mut State, op: OperationRef, name: &str) -> Option<Vec<Info
         }
         "cross_hashed" => {
             let batch = input(state, 2 * (op.operand_count() / 3)).content.and_then(|c| c.first().cloned());
-            let entries = fresh_for(state, op, "crossed");
-            let width = fresh_for(state, op, "width");
-            vec![
-                Info { shape: Some(vec![entries.clone(), C(2)]), content: None },
-                Info { shape: Some(vec![entries]), content: None },
-                Info { shape: Some(vec![C(2)]), content: batch.map(|b| vec![b, width]) },
-            ]
+            crossed_sparse(state, op, batch)
         }
         _ => return None,
     })
