@@ -20,7 +20,7 @@ use melior::{
     },
     Context, PatternRewriter,
 };
-use recom_emb::{self as emb, FusedColumn, FusedInputs, IdFilter, PackedTable, Schedule};
+use recom_emb::{self as emb, FusedColumn, FusedInputs, PackedTable, Schedule};
 use recom_ir::{
     registry::PassFailure,
     rewrite::{self, Pattern},
@@ -80,13 +80,7 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
         return None;
     }
     let (ids, filter, id_filter) = match defining_op(lookup.ids()).and_then(emb::RangeFilterOp::wrap) {
-        Some(f) => {
-            let default = match f.mode().ok()? {
-                emb::FilterMode::Drop => None,
-                emb::FilterMode::Default(d) => Some(d),
-            };
-            (f.ids(), Some(f.op()), Some(IdFilter { lo: f.lo().ok()?, hi: f.hi().ok()?, default }))
-        }
+        Some(f) => (f.ids(), Some(f.op()), Some(f.filter().ok()?)),
         None => (lookup.ids(), None, None),
     };
     Some(Matched {

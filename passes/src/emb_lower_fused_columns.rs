@@ -8,7 +8,8 @@
 //!                   %weights: memref<?xf32>, %items: memref<?x8xi64>, %columns: memref<?xi64>,
 //!                   %out: memref<?x?xf32>, %status: memref<1xi64>)
 //! ```
-//! `%columns` and `%items` are [`recom_emb::kernel_meta`]'s column and work-item
+//! The signature is `recom_abi::kernel::Buffer::SIGNATURE`; `%columns` and
+//! `%items` are [`recom_emb::kernel_meta`]'s column and work-item
 //! tables. Ids and offsets are `iN` = i32 where every column's table rows and
 //! filter bounds fit in 32 bits (`index-bits=0`, the default; the host packs
 //! each id clamped into i32, which keeps its fate: negative, in range, at or
@@ -42,7 +43,7 @@ use melior::{
     Context,
 };
 use recom_emb::{
-    kernel_meta::{field, item as item_field_index, ColumnKind},
+    kernel_meta::{field, item as item_field_index, Buffer, ColumnKind, Dim, Elem},
     FusedColumnsOp,
 };
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
@@ -663,18 +664,38 @@ fn build_kernel<'c>(
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
-    let dyn1 = |t| MemRefType::new(t, &[i64::MIN], None, None).into();
-    let items_t: Type = MemRefType::new(i64t, &[i64::MIN, recom_emb::kernel_meta::ITEM_FIELDS as i64], None, None).into();
-    let out_t: Type = MemRefType::new(f32t, &[i64::MIN, i64::MIN], None, None).into();
-    let status_t: Type = MemRefType::new(i64t, &[1], None, None).into();
     let index_t: Type = IntegerType::new(context, index_bits).into();
-    let arg_types: Vec<Type> =
-        vec![dyn1(f32t), dyn1(index_t), dyn1(index_t), dyn1(f32t), items_t, dyn1(i64t), out_t, status_t];
+    let arg_types: Vec<Type> = Buffer::SIGNATURE
+        .iter()
+        .map(|buffer| {
+            let element = match buffer.elem() {
+                Elem::F32 => f32t,
+                Elem::I64 => i64t,
+                Elem::Index => index_t,
+            };
+            let shape: Vec<i64> = buffer
+                .shape()
+                .iter()
+                .map(|d| match d {
+                    Dim::Dynamic => i64::MIN,
+                    Dim::Fixed(n) => *n as i64,
+                })
+                .collect();
+            MemRefType::new(element, &shape, None, None).into()
+        })
+        .collect();
 
     let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
-    let arg = |i: usize| -> Value { entry.argument(i).unwrap().into() };
-    let bufs = Buffers { tables: arg(0), ids: arg(1), weights: arg(3), meta: arg(5), out: arg(6), status: arg(7) };
-    let (offsets, items) = (arg(2), arg(4));
+    let arg = |b: Buffer| -> Value { entry.argument(b.argument()).unwrap().into() };
+    let bufs = Buffers {
+        tables: arg(Buffer::Tables),
+        ids: arg(Buffer::Ids),
+        weights: arg(Buffer::Weights),
+        meta: arg(Buffer::Columns),
+        out: arg(Buffer::Out),
+        status: arg(Buffer::Status),
+    };
+    let (offsets, items) = (arg(Buffer::Offsets), arg(Buffer::Items));
     let e = Emit { context, location, block: &entry };
     let c0 = e.index(0);
     let c1 = e.index(1);
@@ -716,7 +737,7 @@ fn build_kernel<'c>(
         let pitch = item_field(item_field_index::PITCH);
         let rows = item_field(item_field_index::ROWS);
         let valid = item_field(item_field_index::VALID);
-        let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::FIELDS as i64)]);
+        let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64)]);
         // Element j of the item is stored if j < valid; past it, element 0 is
         // re-read (in bounds) and not stored.
         let lanes: Vec<(Value, Value)> = (0..per_item as i64)

@@ -331,7 +331,7 @@ fn check_range_filter(op: OperationRef) -> Check {
     if lo >= hi {
         return Err(format!("range [lo, hi) = [{lo}, {hi}) is empty"));
     }
-    if let emb::FilterMode::Default(id) = attr(view.mode())? {
+    if let Some(id) = attr(view.filter())?.default {
         if id < lo || id >= hi {
             return Err(format!("default_id {id} lies outside [{lo}, {hi})"));
         }

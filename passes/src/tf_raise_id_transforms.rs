@@ -30,7 +30,7 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_emb::{self as emb, FilterMode, VocabKeys};
+use recom_emb::{self as emb, Filter, VocabKeys};
 use recom_ir::{
     registry::PassFailure,
     rewrite::Pattern,
@@ -134,9 +134,7 @@ fn raise_identity_default(op: OperationRef, rewriter: PatternRewriter) -> bool {
         context,
         op.location(),
         x,
-        lo,
-        hi,
-        FilterMode::Default(default),
+        Filter { lo, hi, default: Some(default) },
         ranked(&[-1], i64_type(context)),
     ));
     base.replace_op_with_operation(op, new);

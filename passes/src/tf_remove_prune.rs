@@ -55,10 +55,8 @@ pub fn lower_bound(value: Value) -> Option<i64> {
         "emb.cross_hashed" => (crate::tf_match::result_number(value) == 1).then_some(0),
         "emb.range_filter" => {
             let filter = emb::RangeFilterOp::wrap(op)?;
-            match filter.mode().ok()? {
-                emb::FilterMode::Default(d) => Some(filter.lo().ok()?.min(d)),
-                emb::FilterMode::Drop => None,
-            }
+            let filter = filter.filter().ok()?;
+            filter.default.map(|d| filter.lo.min(d))
         }
         "emb.vocabulary" => {
             let vocabulary = emb::VocabularyOp::wrap(op)?;

@@ -16,39 +16,14 @@ pub const DIALECT: &str = "emb";
 /// The IRDL definition of the dialect.
 pub const IRDL: &str = include_str!("../../../dialects/emb.irdl.mlir");
 
-string_enum! {
-    /// How a row's embeddings are pooled.
-    Combiner { Sum = "sum", Mean = "mean", Sqrtn = "sqrtn" }
-}
-
-string_enum! {
-    /// The `on_out_of_range` policy of a lookup, without its default id.
-    OutOfRangeKind { Error = "error", Drop = "drop", Default = "default" }
-}
+pub use recom_abi::{
+    kernel::{self as kernel_meta, identity_table_name, row_pitch, FusedColumn, PackedTable, IDENTITY_TABLE_PREFIX, ROW_ALIGN},
+    Combiner, Filter, OutOfRange, OutOfRangeKind,
+};
 
 string_enum! {
     /// How `emb.fused_columns` maps work to parallel iterations.
     Schedule { Element = "element" }
-}
-
-/// What a lookup does with an id >= the table's row count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutOfRange {
-    /// The request fails with an error naming the column.
-    Error,
-    /// The id is ignored, like a negative id.
-    Drop,
-    /// The id is replaced by this row.
-    Default(i64),
-}
-
-/// What a range filter does with ids outside `[lo, hi)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FilterMode {
-    /// The id becomes -1, which every lookup drops.
-    Drop,
-    /// The id becomes this value.
-    Default(i64),
 }
 
 fn read_enum<'c, T: FromStr<Err = String>>(src: &impl AttrSource<'c>, name: &str) -> Result<T, AttrError> {
@@ -56,24 +31,13 @@ fn read_enum<'c, T: FromStr<Err = String>>(src: &impl AttrSource<'c>, name: &str
 }
 
 fn read_out_of_range<'c>(src: &impl AttrSource<'c>) -> Result<OutOfRange, AttrError> {
-    Ok(match read_enum::<OutOfRangeKind>(src, "on_out_of_range")? {
-        OutOfRangeKind::Error => OutOfRange::Error,
-        OutOfRangeKind::Drop => OutOfRange::Drop,
-        OutOfRangeKind::Default => OutOfRange::Default(
-            kit::opt_i64_attr(src, "default_id")?
-                .ok_or_else(|| AttrError::new("default_id", "is required when on_out_of_range = \"default\""))?,
-        ),
-    })
+    let kind = read_enum::<OutOfRangeKind>(src, "on_out_of_range")?;
+    OutOfRange::from_kind(kind, kit::opt_i64_attr(src, "default_id")?).map_err(|e| AttrError::new("default_id", e))
 }
 
 fn out_of_range_attrs<'c>(context: &'c Context, policy: OutOfRange) -> Vec<(melior::ir::Identifier<'c>, melior::ir::Attribute<'c>)> {
-    let (kind, default) = match policy {
-        OutOfRange::Error => ("error", None),
-        OutOfRange::Drop => ("drop", None),
-        OutOfRange::Default(id) => ("default", Some(id)),
-    };
-    let mut attrs = vec![kit::named(context, "on_out_of_range", kit::string(context, kind))];
-    if let Some(id) = default {
+    let mut attrs = vec![kit::named(context, "on_out_of_range", kit::string(context, policy.kind().as_str()))];
+    if let Some(id) = policy.default_id() {
         attrs.push(kit::named(context, "default_id", kit::i64(context, id)));
     }
     attrs
@@ -127,23 +91,10 @@ pub fn bucketize<'c>(
 }
 
 /// `emb.range_filter`: ids outside `[lo, hi)` are dropped or defaulted.
-pub fn range_filter<'c>(
-    context: &'c Context,
-    location: Location<'c>,
-    ids: Value<'c, '_>,
-    lo: i64,
-    hi: i64,
-    mode: FilterMode,
-    result: Type<'c>,
-) -> Operation<'c> {
-    let mut attrs = vec![kit::named(context, "lo", kit::i64(context, lo)), kit::named(context, "hi", kit::i64(context, hi))];
-    match mode {
-        FilterMode::Drop => attrs.push(kit::named(context, "on_out_of_range", kit::string(context, "drop"))),
-        FilterMode::Default(id) => {
-            attrs.push(kit::named(context, "on_out_of_range", kit::string(context, "default")));
-            attrs.push(kit::named(context, "default_id", kit::i64(context, id)));
-        }
-    }
+pub fn range_filter<'c>(context: &'c Context, location: Location<'c>, ids: Value<'c, '_>, filter: Filter, result: Type<'c>) -> Operation<'c> {
+    let mut attrs = vec![kit::named(context, "lo", kit::i64(context, filter.lo)), kit::named(context, "hi", kit::i64(context, filter.hi))];
+    let policy = filter.default.map_or(OutOfRange::Drop, OutOfRange::Default);
+    attrs.extend(out_of_range_attrs(context, policy));
     build(OperationBuilder::new(RangeFilterOp::NAME, location).add_operands(&[ids]).add_attributes(&attrs).add_results(&[result]))
 }
 
@@ -176,64 +127,41 @@ pub fn concat<'c>(location: Location<'c>, columns: &[Value<'c, '_>], result: Typ
     build(OperationBuilder::new(ConcatOp::NAME, location).add_operands(columns).add_results(&[result]))
 }
 
-/// Per-column metadata of `emb.fused_columns`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FusedColumn {
-    /// Offset of the column's table in the packed tables buffer, in elements.
-    pub table_offset: i64,
-    pub rows: i64,
-    pub dim: i64,
-    pub combiner: Combiner,
-    pub weighted: bool,
-    pub on_out_of_range: OutOfRange,
-    /// An absorbed `emb.range_filter`, applied to ids before the lookup.
-    pub filter: Option<IdFilter>,
-}
-
-/// A range filter on ids: outside `[lo, hi)` an id is dropped (`default`
-/// `None`) or replaced by `default`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IdFilter {
-    pub lo: i64,
-    pub hi: i64,
-    pub default: Option<i64>,
-}
-
-impl FusedColumn {
-    fn to_attr<'c>(&self, context: &'c Context) -> melior::ir::Attribute<'c> {
-        let mut entries = vec![
-            kit::named(context, "table_offset", kit::i64(context, self.table_offset)),
-            kit::named(context, "rows", kit::i64(context, self.rows)),
-            kit::named(context, "dim", kit::i64(context, self.dim)),
-            kit::named(context, "combiner", kit::string(context, self.combiner.as_str())),
-            kit::named(context, "weighted", kit::boolean(context, self.weighted)),
-        ];
-        entries.extend(out_of_range_attrs(context, self.on_out_of_range));
-        if let Some(f) = self.filter {
-            entries.push(kit::named(context, "filter_lo", kit::i64(context, f.lo)));
-            entries.push(kit::named(context, "filter_hi", kit::i64(context, f.hi)));
-            if let Some(d) = f.default {
-                entries.push(kit::named(context, "filter_default", kit::i64(context, d)));
-            }
+/// `emb.fused_columns`' per-column entries are dictionaries of a
+/// [`FusedColumn`]'s fields.
+fn fused_column_attr<'c>(context: &'c Context, column: &FusedColumn) -> melior::ir::Attribute<'c> {
+    let mut entries = vec![
+        kit::named(context, "table_offset", kit::i64(context, column.table_offset)),
+        kit::named(context, "rows", kit::i64(context, column.rows)),
+        kit::named(context, "dim", kit::i64(context, column.dim)),
+        kit::named(context, "combiner", kit::string(context, column.combiner.as_str())),
+        kit::named(context, "weighted", kit::boolean(context, column.weighted)),
+    ];
+    entries.extend(out_of_range_attrs(context, column.on_out_of_range));
+    if let Some(f) = column.filter {
+        entries.push(kit::named(context, "filter_lo", kit::i64(context, f.lo)));
+        entries.push(kit::named(context, "filter_hi", kit::i64(context, f.hi)));
+        if let Some(d) = f.default {
+            entries.push(kit::named(context, "filter_default", kit::i64(context, d)));
         }
-        kit::dictionary(context, &entries)
     }
+    kit::dictionary(context, &entries)
+}
 
-    fn from_attr<'c>(src: &impl AttrSource<'c>) -> Result<Self, AttrError> {
-        Ok(FusedColumn {
-            table_offset: kit::i64_attr(src, "table_offset")?,
-            rows: kit::i64_attr(src, "rows")?,
-            dim: kit::i64_attr(src, "dim")?,
-            combiner: read_enum(src, "combiner")?,
-            weighted: kit::bool_attr(src, "weighted")?,
-            on_out_of_range: read_out_of_range(src)?,
-            filter: match (kit::opt_i64_attr(src, "filter_lo")?, kit::opt_i64_attr(src, "filter_hi")?) {
-                (Some(lo), Some(hi)) => Some(IdFilter { lo, hi, default: kit::opt_i64_attr(src, "filter_default")? }),
-                (None, None) => None,
-                _ => return Err(AttrError::new("filter_lo", "and filter_hi must be given together")),
-            },
-        })
-    }
+fn fused_column_of<'c>(src: &impl AttrSource<'c>) -> Result<FusedColumn, AttrError> {
+    Ok(FusedColumn {
+        table_offset: kit::i64_attr(src, "table_offset")?,
+        rows: kit::i64_attr(src, "rows")?,
+        dim: kit::i64_attr(src, "dim")?,
+        combiner: read_enum(src, "combiner")?,
+        weighted: kit::bool_attr(src, "weighted")?,
+        on_out_of_range: read_out_of_range(src)?,
+        filter: match (kit::opt_i64_attr(src, "filter_lo")?, kit::opt_i64_attr(src, "filter_hi")?) {
+            (Some(lo), Some(hi)) => Some(Filter { lo, hi, default: kit::opt_i64_attr(src, "filter_default")? }),
+            (None, None) => None,
+            _ => return Err(AttrError::new("filter_lo", "and filter_hi must be given together")),
+        },
+    })
 }
 
 /// Packed operands of `emb.fused_columns`.
@@ -253,7 +181,7 @@ pub fn fused_columns<'c>(
     schedule: Schedule,
     result: Type<'c>,
 ) -> Operation<'c> {
-    let columns: Vec<_> = columns.iter().map(|c| c.to_attr(context)).collect();
+    let columns: Vec<_> = columns.iter().map(|c| fused_column_attr(context, c)).collect();
     build(
         OperationBuilder::new(FusedColumnsOp::NAME, location)
             .add_operands(&[inputs.tables, inputs.ids, inputs.row_offsets, inputs.weights])
@@ -263,38 +191,6 @@ pub fn fused_columns<'c>(
             ])
             .add_results(&[result]),
     )
-}
-
-/// One table of `emb.packed_tables`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PackedTable {
-    pub name: String,
-    pub rows: i64,
-    pub dim: i64,
-}
-
-/// Rows in the packed tables buffer are padded with zeros to a multiple of
-/// this many elements (16 bytes), so a row starts 16-byte aligned and the
-/// kernel gathers 4 floats with one vector load.
-pub const ROW_ALIGN: i64 = 4;
-
-/// Elements between consecutive rows of a table of `dim` in the packed buffer.
-pub fn row_pitch(dim: i64) -> i64 {
-    (dim + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN
-}
-
-impl PackedTable {
-    /// Offsets (in elements) of each table in the packed buffer, and its
-    /// length (rows are [`row_pitch`] elements apart).
-    pub fn layout(tables: &[PackedTable]) -> (Vec<i64>, i64) {
-        let mut offsets = Vec::with_capacity(tables.len());
-        let mut total = 0i64;
-        for t in tables {
-            offsets.push(total);
-            total += t.rows * row_pitch(t.dim);
-        }
-        (offsets, total)
-    }
 }
 
 /// `emb.packed_tables`: the listed tables in one buffer of type `result`.
@@ -482,14 +378,6 @@ pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape:
     operands.extend(dense_shape);
     build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&operands).add_results(&[result]))
 }
-
-/// The synthetic N x N identity table's name (bound by the runtime).
-pub fn identity_table_name(n: i64) -> String {
-    format!("{IDENTITY_TABLE_PREFIX}{n}")
-}
-
-/// Prefix of synthetic identity tables' names.
-pub const IDENTITY_TABLE_PREFIX: &str = "recom.identity.";
 
 /// A numeric column's normalizer `(x - shift) / scale`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -715,14 +603,15 @@ impl<'c, 'a> RangeFilterOp<'c, 'a> {
     pub fn hi(&self) -> Result<i64, AttrError> {
         kit::i64_attr(&self.0, "hi")
     }
-    pub fn mode(&self) -> Result<FilterMode, AttrError> {
-        match kit::str_attr(&self.0, "on_out_of_range")?.as_ref() {
-            "drop" => Ok(FilterMode::Drop),
-            "default" => kit::opt_i64_attr(&self.0, "default_id")?
-                .map(FilterMode::Default)
-                .ok_or_else(|| AttrError::new("default_id", "is required when on_out_of_range = \"default\"")),
-            other => Err(AttrError::new("on_out_of_range", format!("'{other}' is not one of drop, default"))),
-        }
+    /// The filter: `[lo, hi)` and what becomes of the ids outside it.
+    pub fn filter(&self) -> Result<Filter, AttrError> {
+        let policy = read_out_of_range(&self.0)?;
+        let default = match policy {
+            OutOfRange::Drop => None,
+            OutOfRange::Default(id) => Some(id),
+            OutOfRange::Error => return Err(AttrError::new("on_out_of_range", "'error' is not one of drop, default")),
+        };
+        Ok(Filter { lo: self.lo()?, hi: self.hi()?, default })
     }
 }
 
@@ -800,7 +689,7 @@ impl<'c, 'a> FusedColumnsOp<'c, 'a> {
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                FusedColumn::from_attr(d).map_err(|e| AttrError::new("columns", format!("entry {i}: {e}")))
+                fused_column_of(d).map_err(|e| AttrError::new("columns", format!("entry {i}: {e}")))
             })
             .collect()
     }
@@ -846,141 +735,5 @@ impl<'c, 'a> PackInputsOp<'c, 'a> {
         let s = self.segments()?;
         let start: usize = s[..group].iter().sum();
         Ok((start..start + s[group]).map(|i| self.operand(i)).collect())
-    }
-}
-
-/// The metadata the fused kernel reads: how the per-column attributes of
-/// `emb.fused_columns` reach the loops without one kernel argument per column.
-///
-/// Two buffers:
-/// * the column table, [`FIELDS`](kernel_meta::FIELDS) `i64` per column (see
-///   [`field`](kernel_meta::field));
-/// * the work-item table, `[items, ITEM_FIELDS]`: each item is the
-///   `per_item` consecutive output elements `d0 .. d0 + per_item` (clipped to
-///   the column's dim) of one column, with what the kernel needs to gather
-///   them (see [`item`](kernel_meta::item)). Items of all columns together
-///   cover every output element of a row once.
-pub mod kernel_meta {
-    use super::{Combiner, FusedColumn, OutOfRange, OutOfRangeKind};
-
-    pub const FIELDS: usize = 5;
-
-    /// What the kernel's code for a column depends on; every distinct kind
-    /// gets its own specialized loop (the rest is data in the column table).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct ColumnKind {
-        pub combiner: Combiner,
-        pub weighted: bool,
-        pub filtered: bool,
-        pub policy: OutOfRangeKind,
-    }
-
-    impl ColumnKind {
-        pub fn of(column: &FusedColumn) -> Self {
-            ColumnKind {
-                combiner: column.combiner,
-                weighted: column.weighted,
-                filtered: column.filter.is_some(),
-                policy: match column.on_out_of_range {
-                    OutOfRange::Error => OutOfRangeKind::Error,
-                    OutOfRange::Drop => OutOfRangeKind::Drop,
-                    OutOfRange::Default(_) => OutOfRangeKind::Default,
-                },
-            }
-        }
-    }
-
-    /// The distinct kinds in first-appearance order, and each column's kind index.
-    pub fn kinds(columns: &[FusedColumn]) -> (Vec<ColumnKind>, Vec<usize>) {
-        let mut kinds: Vec<ColumnKind> = Vec::new();
-        let index = columns
-            .iter()
-            .map(|c| {
-                let kind = ColumnKind::of(c);
-                kinds.iter().position(|k| *k == kind).unwrap_or_else(|| {
-                    kinds.push(kind);
-                    kinds.len() - 1
-                })
-            })
-            .collect();
-        (kinds, index)
-    }
-
-    /// Field offsets within a column's entry.
-    /// Field offsets within a column's entry: the data the kind-specialized
-    /// code reads (everything else is either compiled into the code for the
-    /// column's kind or carried by its work items).
-    pub mod field {
-        /// The replacement row under the `default` policy (0 otherwise).
-        pub const DEFAULT_ID: usize = 0;
-        /// Without a filter: i64::MIN and i64::MAX.
-        pub const FILTER_LO: usize = 1;
-        pub const FILTER_HI: usize = 2;
-        /// The id for filtered-out ids; -1 drops them.
-        pub const FILTER_DEFAULT: usize = 3;
-        /// Index of the column's [`ColumnKind`](super::ColumnKind) in [`kinds`](super::kinds).
-        pub const KIND: usize = 4;
-    }
-
-    /// The column table.
-    pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
-        let mut meta = Vec::with_capacity(columns.len() * FIELDS);
-        let (_, kind_of) = kinds(columns);
-        for (column, kind) in columns.iter().zip(kind_of) {
-            let default_id = match column.on_out_of_range {
-                OutOfRange::Default(id) => id,
-                OutOfRange::Error | OutOfRange::Drop => 0,
-            };
-            let (lo, hi, fdefault) = match column.filter {
-                Some(f) => (f.lo, f.hi, f.default.unwrap_or(-1)),
-                None => (i64::MIN, i64::MAX, -1),
-            };
-            meta.extend([default_id, lo, hi, fdefault, kind as i64]);
-        }
-        meta
-    }
-
-    /// Entries per work item in the work-item table (one 64-byte record).
-    pub const ITEM_FIELDS: usize = 8;
-
-    /// Field offsets within a work item's record.
-    pub mod item {
-        pub const COLUMN: usize = 0;
-        /// Packed-tables index of the item's first element in row 0
-        /// (`table_offset + d0`).
-        pub const TABLE_BASE: usize = 1;
-        /// Output column of the item's first element (`out_offset + d0`).
-        pub const OUT_BASE: usize = 2;
-        /// Elements between rows of the column's table.
-        pub const PITCH: usize = 3;
-        pub const ROWS: usize = 4;
-        /// How many of the item's elements are inside the dim.
-        pub const VALID: usize = 5;
-    }
-
-    /// The work-item table, [`ITEM_FIELDS`] entries per item: each item is
-    /// `per_item` consecutive output elements of one column.
-    pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
-        let per_item = per_item.max(1) as i64;
-        let mut items = Vec::new();
-        let mut out_offset = 0;
-        for (c, column) in columns.iter().enumerate() {
-            let mut d0 = 0;
-            while d0 < column.dim {
-                items.extend([
-                    c as i64,
-                    column.table_offset + d0,
-                    out_offset + d0,
-                    super::row_pitch(column.dim),
-                    column.rows,
-                    per_item.min(column.dim - d0),
-                    0,
-                    0,
-                ]);
-                d0 += per_item;
-            }
-            out_offset += column.dim;
-        }
-        items
     }
 }

@@ -16,37 +16,13 @@
 //!   w = 1 for unweighted columns, accumulated in f32 in id order.
 //! * Column outputs are concatenated into `[B, ΣD]` in column order.
 //!
-//! Inputs and their validation are the runtime's ([`recom_runtime::input`]).
+//! The vocabulary (combiners, policies, filters) and the input type are
+//! `recom_abi`'s; the checks of a batch are this crate's own
+//! ([`check_inputs`]), written apart from the runtime's so that a bug in
+//! either shows up as a disagreement.
 pub mod synthetic;
 
-pub use recom_runtime::input::{ColumnInput, InputError};
-use recom_runtime::input::validate_all;
-use std::fmt;
-
-/// How a bag's embeddings are pooled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Combiner {
-    Sum,
-    Mean,
-    Sqrtn,
-}
-
-/// What happens to an id >= the table's row count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutOfRange {
-    Error,
-    Drop,
-    Default(i64),
-}
-
-/// A range filter applied to ids before the lookup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Filter {
-    pub lo: i64,
-    pub hi: i64,
-    /// `None`: ids outside `[lo, hi)` are dropped; `Some(id)`: replaced by `id`.
-    pub default: Option<i64>,
-}
+pub use recom_abi::{request::ColumnInput, Combiner, Filter, OutOfRange};
 
 /// A row-major table.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,16 +65,17 @@ impl Model {
 /// Why a batch cannot be evaluated.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EvalError {
-    #[error(transparent)]
-    Input(#[from] InputError),
+    #[error("the model has {expected} columns, the batch {got}")]
+    ColumnCount { expected: usize, got: usize },
+    #[error("column {column}: {problem}")]
+    BadInput { column: usize, problem: String },
     #[error("column {column}, row {row}: id {id} is not a row of its {rows}-row table")]
     IdOutOfRange { column: usize, row: usize, id: i64, rows: usize },
 }
 
 /// Evaluates the model on a batch: the `[B, ΣD]` output, row-major.
 pub fn evaluate(model: &Model, inputs: &[ColumnInput]) -> Result<Vec<f32>, EvalError> {
-    let weighted: Vec<bool> = model.columns.iter().map(|c| c.weighted).collect();
-    let batch = validate_all(inputs, &weighted)?;
+    let batch = check_inputs(model, inputs)?;
     let width = model.width();
     let mut out = vec![0f32; batch * width];
     let mut base = 0;
@@ -113,17 +90,52 @@ pub fn evaluate(model: &Model, inputs: &[ColumnInput]) -> Result<Vec<f32>, EvalE
     Ok(out)
 }
 
-/// The id actually read for entry `id`, or `None` if the entry is dropped.
-pub fn effective_id(column: &Column, rows: usize, id: i64) -> Result<Option<i64>, i64> {
-    let mut id = id;
-    if let Some(f) = column.filter {
-        if id < f.lo || id >= f.hi {
-            match f.default {
-                None => return Ok(None),
-                Some(d) => id = d,
+/// Checks that `inputs` is a batch of `model`: one CSR input per column,
+/// offsets from 0 to the id count, never decreasing, the same row count in
+/// every column, one weight per id exactly in weighted columns. Returns the
+/// batch size.
+pub fn check_inputs(model: &Model, inputs: &[ColumnInput]) -> Result<usize, EvalError> {
+    if inputs.len() != model.columns.len() {
+        return Err(EvalError::ColumnCount { expected: model.columns.len(), got: inputs.len() });
+    }
+    let mut batch = None;
+    for (c, (column, input)) in model.columns.iter().zip(inputs).enumerate() {
+        let bad = |problem: String| Err(EvalError::BadInput { column: c, problem });
+        let Some((&first, rest)) = input.offsets.split_first() else {
+            return bad("no row offsets".into());
+        };
+        let mut previous = first;
+        if first != 0 {
+            return bad(format!("the first row offset is {first}, not 0"));
+        }
+        for &offset in rest {
+            if offset < previous {
+                return bad(format!("row offset {offset} follows {previous}"));
+            }
+            previous = offset;
+        }
+        if usize::try_from(previous) != Ok(input.ids.len()) {
+            return bad(format!("the offsets end at {previous}, the ids number {}", input.ids.len()));
+        }
+        match (&input.weights, column.weighted) {
+            (Some(w), true) if w.len() == input.ids.len() => {}
+            (None, false) => {}
+            (w, weighted) => {
+                return bad(format!("weighted: {weighted}, weights given: {:?}", w.as_ref().map(Vec::len)));
             }
         }
+        let rows = rest.len();
+        match batch {
+            Some(b) if b != rows => return bad(format!("{rows} rows, column 0 has {b}")),
+            _ => batch = Some(rows),
+        }
     }
+    Ok(batch.unwrap_or(0))
+}
+
+/// The id actually read for entry `id`, or `None` if the entry is dropped.
+pub fn effective_id(column: &Column, rows: usize, id: i64) -> Result<Option<i64>, i64> {
+    let id = column.filter.map_or(id, |f| f.apply(id));
     if id < 0 {
         return Ok(None);
     }
@@ -178,27 +190,6 @@ fn pool_bag(
         }
     }
     Ok(())
-}
-
-/// TensorFlow's `StringToHashBucketFast`: FarmHash Fingerprint64 of the
-/// bytes, modulo `num_buckets` (> 0).
-pub fn string_to_hash_bucket(s: &[u8], num_buckets: u64) -> i64 {
-    (farmhash::fingerprint64(s) % num_buckets) as i64
-}
-
-/// `AsString` + `StringToHashBucketFast` of an integer id (its decimal form).
-pub fn int_to_hash_bucket(id: i64, num_buckets: u64) -> i64 {
-    string_to_hash_bucket(id.to_string().as_bytes(), num_buckets)
-}
-
-impl fmt::Display for Combiner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Combiner::Sum => "sum",
-            Combiner::Mean => "mean",
-            Combiner::Sqrtn => "sqrtn",
-        })
-    }
 }
 
 #[cfg(test)]
@@ -278,7 +269,7 @@ mod tests {
         let inputs =
             [input(&[0, 2], &[0, 1, 2], None), input(&[4, 4, 1], &[0, 2, 3], Some(&[1.0, 0.5, 2.0]))];
         assert_eq!(evaluate(&model, &inputs).unwrap(), vec![0., 1., 6., 4., 5., 2.]);
-        assert!(matches!(evaluate(&model, &inputs[..1]), Err(EvalError::Input(InputError::ColumnCount { .. }))));
+        assert!(matches!(evaluate(&model, &inputs[..1]), Err(EvalError::ColumnCount { .. })));
     }
 
 }

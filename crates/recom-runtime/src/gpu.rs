@@ -5,9 +5,10 @@
 //! buffer (status word, ids, offsets, weights), copy it to the device in one
 //! transfer, launch the fused kernel once, copy `[B, ΣD]` back and check the
 //! status word. Tables and the kernel metadata are uploaded once at load.
-use crate::{
-    input::{ByteLayout, ColumnInput},
-    plan::{Artifact, Buffer, GpuKernel, Plan, RunError, ITEM_FIELDS},
+use crate::plan::{Artifact, GpuKernel, Plan, RunError};
+use recom_abi::{
+    kernel::{Buffer, ITEM_FIELDS},
+    request::{ByteLayout, ColumnInput},
 };
 use cudarc::driver::{
     sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PinnedHostSlice,

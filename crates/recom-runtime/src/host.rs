@@ -4,7 +4,10 @@
 //! id transforms that are not in the kernel yet (string hashing, vocabulary
 //! lookups) and the COO -> CSR conversion. Every problem is an error naming
 //! the input.
-use crate::input::ColumnInput;
+use recom_abi::{
+    hash::{fingerprint64, fingerprint_cat64, string_to_hash_bucket},
+    request::ColumnInput,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -125,17 +128,6 @@ impl IdSource {
     }
 }
 
-/// TensorFlow's FingerprintCat64: combines two 64-bit fingerprints.
-pub fn fingerprint_cat64(fp1: u64, fp2: u64) -> u64 {
-    const MUL: u64 = 0xc6a4a7935bd1e995;
-    let shift_mix = |v: u64| v ^ (v >> 47);
-    let mut result = fp1 ^ MUL;
-    result ^= shift_mix(fp2.wrapping_mul(MUL)).wrapping_mul(MUL);
-    result = result.wrapping_mul(MUL);
-    result = shift_mix(result).wrapping_mul(MUL);
-    shift_mix(result)
-}
-
 /// Where a column's row offsets come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RowSource {
@@ -209,10 +201,6 @@ fn ints<'f>(spec: &FeedSpec, feed: &'f Feed) -> Result<&'f [i64], HostError> {
     }
 }
 
-fn fingerprint_mod(bytes: &[u8], buckets: u64) -> i64 {
-    (farmhash::fingerprint64(bytes) % buckets) as i64
-}
-
 /// Raw values of a column.
 enum Raw<'f> {
     I64(std::borrow::Cow<'f, [i64]>),
@@ -267,8 +255,8 @@ fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i
     Ok(match (source, raw) {
         (IdSource::Values(_), Raw::I64(v)) => v.into_owned(),
         (IdSource::Values(_), Raw::Str(_)) => return Err(bad(spec, "string ids need a hash or a vocabulary")),
-        (IdSource::Hash { buckets, .. }, Raw::Str(v)) => v.iter().map(|s| fingerprint_mod(s, *buckets)).collect(),
-        (IdSource::Hash { buckets, .. }, Raw::I64(v)) => v.iter().map(|x| fingerprint_mod(x.to_string().as_bytes(), *buckets)).collect(),
+        (IdSource::Hash { buckets, .. }, Raw::Str(v)) => v.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect(),
+        (IdSource::Hash { buckets, .. }, Raw::I64(v)) => v.iter().map(|x| string_to_hash_bucket(x.to_string().as_bytes(), *buckets)).collect(),
         (IdSource::Cross { .. } | IdSource::Zeros { .. }, _) => unreachable!("handled above"),
         (IdSource::Vocabulary { keys, default, oov_buckets, .. }, raw) => {
             let size = match keys {
@@ -277,7 +265,7 @@ fn ids_of(source: &IdSource, specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<i
             } as i64;
             let absent = |bytes: &[u8]| match oov_buckets {
                 0 => *default,
-                &k => size + fingerprint_mod(bytes, k),
+                &k => size + string_to_hash_bucket(bytes, k),
             };
             match (raw, keys) {
                 (Raw::Str(data), Keys::Str(keys)) => {
@@ -381,7 +369,7 @@ fn cross_of(inputs: &[CrossInput], num_buckets: u64, hash_key: u64, specs: &[Fee
     for input in inputs {
         let spec = &specs[feed_of(&input.values)];
         let hashes: Vec<u64> = match (raw_values(&input.values, specs, feeds)?, input.fingerprint) {
-            (Raw::Str(v), true) => v.iter().map(|s| farmhash::fingerprint64(s)).collect(),
+            (Raw::Str(v), true) => v.iter().map(|s| fingerprint64(s)).collect(),
             (Raw::I64(v), false) => v.iter().map(|&x| x as u64).collect(),
             _ => return Err(bad(spec, "a crossed input must be strings (fingerprinted) or integers")),
         };
@@ -540,7 +528,7 @@ mod tests {
             RowSource::Coo { indices: 1, dense_shape: Some(2) },
         );
         let got = run(sources, &feeds(&["y", "q"], &[0, 0, 0, 1], [1, 2])).unwrap();
-        assert_eq!(got[0].ids, vec![1, 2 + (farmhash::fingerprint64(b"q") % 3) as i64]);
+        assert_eq!(got[0].ids, vec![1, 2 + (fingerprint64(b"q") % 3) as i64]);
     }
 
     #[test]
@@ -573,13 +561,6 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_cat64_mixes_both_inputs() {
-        // Not commutative, and sensitive to either side.
-        assert_ne!(fingerprint_cat64(1, 2), fingerprint_cat64(2, 1));
-        assert_ne!(fingerprint_cat64(1, 2), fingerprint_cat64(1, 3));
-    }
-
-    #[test]
     fn cross_enumerates_combinations_last_input_fastest() {
         let specs = vec![
             FeedSpec { name: "a".into(), dtype: FeedType::I64, shape: Some(vec![-1, 2]) },
@@ -593,7 +574,7 @@ mod tests {
         let b = CrossInput { values: Values::Dense { feed: 1, ignore: Ignore::KeepAll }, fingerprint: true, rows: RowSource::Dense { feed: 1, ignore: Ignore::KeepAll } };
         let ids = IdSource::Cross { inputs: vec![a, b], num_buckets: 1000, hash_key: 42 };
         let got = prepare(&specs, &[ColumnSources { ids: &ids, rows: &RowSource::Cross, weights: None }], &feeds).unwrap();
-        let x = farmhash::fingerprint64(b"x");
+        let x = fingerprint64(b"x");
         let expect = |v: u64| (fingerprint_cat64(fingerprint_cat64(42, v), x) % 1000) as i64;
         // Row 0: (7, x), (8, x); row 1 has no entry of a: no cross.
         assert_eq!(got[0].ids, vec![expect(7), expect(8)]);
@@ -623,7 +604,7 @@ mod tests {
     fn hashing_matches_fingerprint64() {
         let sources = (IdSource::Hash { values: Values::Feed(0), buckets: 100 }, RowSource::Coo { indices: 1, dense_shape: Some(2) });
         let got = run(sources, &feeds(&["hello"], &[0, 0], [1, 1])).unwrap();
-        assert_eq!(got[0].ids, vec![(farmhash::fingerprint64(b"hello") % 100) as i64]);
+        assert_eq!(got[0].ids, vec![(fingerprint64(b"hello") % 100) as i64]);
     }
 
     fn error(feeds: &[Feed]) -> String {

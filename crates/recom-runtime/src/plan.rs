@@ -1,16 +1,13 @@
 //! What a compiled model needs at run time, as plain data (serializable, so
 //! an artifact can be written by the compiler and read by the runtime).
 use crate::host::{self, Feed, FeedSpec, HostError, IdSource, RowSource, WeightSource};
-use crate::input::{self, ColumnInput, InputError};
+use recom_abi::{
+    kernel::{decode_status, identity_table_size, Buffer},
+    request::{self as input, ColumnInput, InputError},
+    Filter,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Name prefix of the synthetic N x N identity tables the runtime makes
-/// itself (recom_emb::IDENTITY_TABLE_PREFIX).
-pub const IDENTITY_TABLE_PREFIX: &str = "recom.identity.";
-
-/// Entries per work item (recom_emb::kernel_meta::ITEM_FIELDS).
-pub const ITEM_FIELDS: usize = 8;
 
 /// One table of the packed tables buffer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,21 +22,13 @@ pub struct TableSlot {
     pub offset: usize,
 }
 
-/// A range filter on ids (absorbed `emb.range_filter`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FilterPlan {
-    pub lo: i64,
-    pub hi: i64,
-    pub default: Option<i64>,
-}
-
 /// One column: where its inputs come from and how its ids are checked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnPlan {
     /// Index into [`Plan::tables`].
     pub table: usize,
     pub weighted: bool,
-    pub filter: Option<FilterPlan>,
+    pub filter: Option<Filter>,
     /// Where the ids, row offsets and (weighted columns) weights come from:
     /// model inputs ([`Plan::feeds`]), possibly through a host-side transform.
     pub ids: IdSource,
@@ -60,9 +49,9 @@ pub struct Plan {
     pub columns: Vec<ColumnPlan>,
     /// ΣD, the output width.
     pub width: usize,
-    /// The kernel's column table (`recom_emb::kernel_meta`).
+    /// The kernel's column table (`recom_abi::kernel::encode_columns`).
     pub columns_meta: Vec<i64>,
-    /// The kernel's work items, [`ITEM_FIELDS`] entries each.
+    /// The kernel's work items, `recom_abi::kernel::ITEM_FIELDS` entries each.
     pub items: Vec<i64>,
     /// Output elements per work item.
     pub per_item: usize,
@@ -115,7 +104,7 @@ impl Plan {
             let identity;
             let data = match tables.get(&slot.name) {
                 Some(data) => data,
-                None if slot.name.starts_with(IDENTITY_TABLE_PREFIX) && slot.rows == slot.dim => {
+                None if identity_table_size(&slot.name) == Some(slot.rows) && slot.rows == slot.dim => {
                     identity = (0..slot.rows * slot.dim).map(|i| if i / slot.dim == i % slot.dim { 1.0 } else { 0.0 }).collect::<Vec<f32>>();
                     &identity
                 }
@@ -172,11 +161,9 @@ impl Plan {
     /// and id (the kernel reports only column and row; the id is found again
     /// on the host with the kernel's rules).
     pub fn check_status(&self, status: i64, inputs: &[ColumnInput]) -> Result<(), RunError> {
-        if status == 0 {
+        let Some((column, row)) = decode_status(status) else {
             return Ok(());
-        }
-        let code = status - 1;
-        let (column, row) = ((code >> 32) as usize, (code & 0xffff_ffff) as usize);
+        };
         let (Some(plan), Some(input)) = (self.columns.get(column), inputs.get(column)) else {
             return Err(RunError::Device(format!("kernel reported an out-of-range id in unknown column {column}")));
         };
@@ -184,36 +171,10 @@ impl Plan {
         let bag = input.offsets[row] as usize..input.offsets[row + 1] as usize;
         let id = input.ids[bag]
             .iter()
-            .map(|&id| match plan.filter {
-                Some(f) if id < f.lo || id >= f.hi => f.default.unwrap_or(-1),
-                _ => id,
-            })
+            .map(|&id| plan.filter.map_or(id, |f| f.apply(id)))
             .find(|&id| id >= rows as i64)
             .unwrap_or(-1);
         Err(RunError::IdOutOfRange { column, row, id, rows })
-    }
-}
-
-/// The kernel's buffers, in the order of the loop function's arguments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Buffer {
-    Tables,
-    Ids,
-    Offsets,
-    Weights,
-    /// `[items, ITEM_FIELDS]` work items.
-    Items,
-    /// The column table.
-    Columns,
-    Out,
-    Status,
-}
-
-impl Buffer {
-    /// Argument `n` of the loop function.
-    pub fn from_argument(n: usize) -> Option<Buffer> {
-        use Buffer::*;
-        [Tables, Ids, Offsets, Weights, Items, Columns, Out, Status].get(n).copied()
     }
 }
 

@@ -3,7 +3,7 @@
 //! (each column's offsets and ids lengths) that give every size the runtime
 //! needs — batch, packed buffers, output, the kernel's grid. Parsed once
 //! when a model loads, evaluated per request with checked arithmetic.
-use crate::input::{ColumnInput, InputError};
+use recom_abi::request::{ColumnInput, InputError};
 use recom_expr::{Expr, Program};
 use serde::{Deserialize, Serialize};
 

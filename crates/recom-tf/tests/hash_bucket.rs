@@ -1,5 +1,5 @@
 //! `StringToHashBucketFast` as recom computes it (FarmHash Fingerprint64 mod
-//! N, `recom_reference::string_to_hash_bucket`) against TensorFlow's own
+//! N, `recom_abi::hash::string_to_hash_bucket`) against TensorFlow's own
 //! output: the tiny model's hashed column `a` (100 buckets, dim 4, sum),
 //! recomputed from the batch's strings and the frozen table, must equal
 //! the first 4 columns TensorFlow wrote for every batch.
@@ -40,7 +40,7 @@ fn hashed_column_matches_tensorflow_bit_for_bit() {
         let mut got = vec![0f32; batch * 4];
         for (k, pair) in indices.chunks_exact(2).enumerate() {
             let value = &utf8[offsets[k] as usize..offsets[k + 1] as usize];
-            let bucket = recom_reference::string_to_hash_bucket(value, 100) as usize;
+            let bucket = recom_abi::hash::string_to_hash_bucket(value, 100) as usize;
             let row = pair[0] as usize;
             for d in 0..4 {
                 got[row * 4 + d] += table[bucket * 4 + d];

@@ -15,7 +15,7 @@ use recom_emb::{kernel_meta, FusedColumnsOp, PackInputsOp, PackedTable, PackedTa
 use recom_ir::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 use recom_runtime::{
     host::{CrossInput, FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values, WeightSource},
-    plan::{ColumnPlan, FilterPlan, Plan, TableSlot},
+    plan::{ColumnPlan, Plan, TableSlot},
     shape::{ShapeProgram, ShapeSymbol},
 };
 
@@ -327,7 +327,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         plans.push(ColumnPlan {
             table,
             weighted: column.weighted,
-            filter: column.filter.map(|f| FilterPlan { lo: f.lo, hi: f.hi, default: f.default }),
+            filter: column.filter,
             ids: id_source(ids[c]).ok_or_else(|| not_run("ids", c, ids[c]))?,
             rows: row_source(row_offsets[c]).ok_or_else(|| not_run("row offsets", c, row_offsets[c]))?,
             weights,

@@ -4,11 +4,15 @@
 use crate::Error;
 use melior::{ir::Module, pass::PassManager, Context};
 use recom_ir::DiagnosticCapture;
+use recom_abi::{
+    kernel::{Buffer, ITEM_FIELDS},
+    request::ColumnInput,
+};
 use recom_runtime::{
     host::Feed,
-    input::ColumnInput,
-    plan::{Plan, RunError, ITEM_FIELDS},
+    plan::{Plan, RunError},
 };
+use std::ffi::c_void;
 
 /// MLIR's descriptor of a ranked memref (`llvm.emit_c_interface` ABI).
 #[repr(C)]
@@ -27,7 +31,7 @@ impl<T> MemRef<T, 1> {
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
     }
     /// `len` elements at `at` bytes into `buffer` (the packed request; a
-    /// section of a [`recom_runtime::input::ByteLayout`], so in bounds).
+    /// section of a [`recom_abi::request::ByteLayout`], so in bounds).
     fn section(buffer: &[u64], at: usize, len: usize) -> Self {
         debug_assert!(at <= 8 * buffer.len());
         let ptr = unsafe { (buffer.as_ptr() as *mut u8).add(at) } as *mut T;
@@ -39,19 +43,13 @@ impl<T> MemRef<T, 1> {
     }
 }
 
-/// The loop kernel's C interface: one descriptor per memref argument. The
-/// ids and offsets descriptors are the same struct whether the kernel reads
-/// i32 or i64 (`Plan::index_bits`): only the pointed-to bytes differ.
-type Kernel = unsafe extern "C" fn(
-    *mut MemRef<f32, 1>,
-    *mut MemRef<i64, 1>,
-    *mut MemRef<i64, 1>,
-    *mut MemRef<f32, 1>,
-    *mut MemRef<i64, 2>,
-    *mut MemRef<i64, 1>,
-    *mut MemRef<f32, 2>,
-    *mut MemRef<i64, 1>,
-);
+/// The packed form of the loop kernel's C interface
+/// (`_mlir__mlir_ciface_<kernel>`): one slot per argument of
+/// [`Buffer::SIGNATURE`], each pointing at the argument, a pointer to that
+/// buffer's memref descriptor. The ids and offsets descriptors are the same
+/// struct whether the kernel reads i32 or i64 (`Plan::index_bits`): only
+/// the pointed-to bytes differ.
+type Kernel = unsafe extern "C" fn(*mut *mut c_void);
 
 /// MLIR's ExecutionEngine, owned. (melior's wrapper neither reports a
 /// failed creation nor survives one: it would look up and destroy a null.)
@@ -112,7 +110,7 @@ impl CpuExecutable {
             );
             return Err(Error::Failed(diagnostics));
         };
-        let symbol = engine.lookup(&format!("_mlir_ciface_{}", plan.kernel));
+        let symbol = engine.lookup(&format!("_mlir__mlir_ciface_{}", plan.kernel));
         if symbol.is_null() {
             return Err(Error::Pipeline(format!("the JIT has no symbol for kernel @{}", plan.kernel)));
         }
@@ -184,30 +182,41 @@ impl CpuExecutable {
             let items = all_items[first * ITEM_FIELDS / 2..].as_ptr() as *mut i64;
             let mut status = [0i64];
             let out = out_ptr.get();
-            unsafe {
-                kernel(
-                    &mut MemRef::input(tables),
-                    &mut MemRef::section(request, layout.ids.0, layout.ids.1),
-                    &mut MemRef::section(request, layout.offsets.0, layout.offsets.1),
-                    &mut MemRef::section(request, layout.weights.0, layout.weights.1),
-                    &mut MemRef {
-                        allocated: items,
-                        aligned: items,
-                        offset: 0,
-                        sizes: [count as i64, ITEM_FIELDS as i64],
-                        strides: [ITEM_FIELDS as i64, 1],
-                    },
-                    &mut MemRef::input(columns_meta),
-                    &mut MemRef::<f32, 2> {
-                        allocated: out,
-                        aligned: out,
-                        offset: 0,
-                        sizes: [batch as i64, width as i64],
-                        strides: [width as i64, 1],
-                    },
-                    &mut MemRef::output(&mut status[..]),
-                );
+            let mut tables = MemRef::input(tables);
+            let mut ids = MemRef::<u8, 1>::section(request, layout.ids.0, layout.ids.1);
+            let mut offsets = MemRef::<u8, 1>::section(request, layout.offsets.0, layout.offsets.1);
+            let mut weights = MemRef::<f32, 1>::section(request, layout.weights.0, layout.weights.1);
+            let mut items = MemRef {
+                allocated: items,
+                aligned: items,
+                offset: 0,
+                sizes: [count as i64, ITEM_FIELDS as i64],
+                strides: [ITEM_FIELDS as i64, 1],
+            };
+            let mut columns = MemRef::input(columns_meta);
+            let mut out = MemRef::<f32, 2> {
+                allocated: out,
+                aligned: out,
+                offset: 0,
+                sizes: [batch as i64, width as i64],
+                strides: [width as i64, 1],
+            };
+            let mut status_ref = MemRef::output(&mut status[..]);
+            fn erase<T>(descriptor: &mut T) -> *mut c_void {
+                descriptor as *mut T as *mut c_void
             }
+            let mut descriptors = Buffer::SIGNATURE.map(|buffer| match buffer {
+                Buffer::Tables => erase(&mut tables),
+                Buffer::Ids => erase(&mut ids),
+                Buffer::Offsets => erase(&mut offsets),
+                Buffer::Weights => erase(&mut weights),
+                Buffer::Items => erase(&mut items),
+                Buffer::Columns => erase(&mut columns),
+                Buffer::Out => erase(&mut out),
+                Buffer::Status => erase(&mut status_ref),
+            });
+            let mut slots = descriptors.each_mut().map(|d| d as *mut *mut c_void as *mut c_void);
+            unsafe { kernel(slots.as_mut_ptr()) };
             status[0]
         };
         let status = if per_chunk >= num_items {

@@ -13,7 +13,8 @@ use melior::{
     Context,
 };
 use recom_ir::DiagnosticCapture;
-use recom_runtime::plan::{Buffer, GpuKernel};
+use recom_abi::kernel::Buffer;
+use recom_runtime::plan::GpuKernel;
 
 /// Options of the GPU compilation (see `recom-gpu-outline` and `recom-gpu-to-ptx`).
 #[derive(Clone, Debug)]

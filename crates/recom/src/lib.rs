@@ -24,6 +24,7 @@ use melior::{
 };
 
 pub use melior;
+pub use recom_abi as abi;
 pub use recom_emb as emb;
 pub use recom_ir as ir;
 pub use recom_opkit as opkit;

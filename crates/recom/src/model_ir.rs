@@ -14,8 +14,8 @@ use melior::{
     },
     Context,
 };
-use recom_emb::{self as emb, FilterMode, LookupInputs};
-use recom_reference::{Combiner, Model, OutOfRange};
+use recom_emb::{self as emb, LookupInputs};
+use recom_reference::Model;
 
 /// The name of table `i` in IR built by [`module_for`].
 pub fn table_name(i: usize) -> String {
@@ -60,29 +60,18 @@ pub fn module_for<'c>(context: &'c Context, model: &Model, name: &str) -> Module
         let weights = column.weighted.then(|| block.argument(arg + 2).unwrap().into());
         arg += if column.weighted { 3 } else { 2 };
         if let Some(f) = column.filter {
-            let mode = f.default.map_or(FilterMode::Drop, FilterMode::Default);
             ids = block
-                .append_operation(emb::range_filter(context, column_location, ids, f.lo, f.hi, mode, ids_t))
+                .append_operation(emb::range_filter(context, column_location, ids, f, ids_t))
                 .result(0)
                 .unwrap()
                 .into();
         }
-        let combiner = match column.combiner {
-            Combiner::Sum => emb::Combiner::Sum,
-            Combiner::Mean => emb::Combiner::Mean,
-            Combiner::Sqrtn => emb::Combiner::Sqrtn,
-        };
-        let policy = match column.on_out_of_range {
-            OutOfRange::Error => emb::OutOfRange::Error,
-            OutOfRange::Drop => emb::OutOfRange::Drop,
-            OutOfRange::Default(d) => emb::OutOfRange::Default(d),
-        };
         let lookup = block.append_operation(emb::lookup(
             context,
             column_location,
             LookupInputs { table: tables[column.table], ids, row_offsets: offsets, weights },
-            combiner,
-            policy,
+            column.combiner,
+            column.on_out_of_range,
             lookup_t,
         ));
         outputs.push(lookup.result(0).unwrap().into());

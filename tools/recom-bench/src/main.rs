@@ -293,7 +293,7 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
         let (mut pack_times, mut upload_times, mut download_times) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..20 {
             let t = Instant::now();
-            let layout = recom_runtime::input::ByteLayout::of(&inputs, &weighted, artifact.plan.index_bits).map_err(|e| e.to_string())?;
+            let layout = recom_abi::request::ByteLayout::of(&inputs, &weighted, artifact.plan.index_bits).map_err(|e| e.to_string())?;
             let mut bytes = vec![0u8; layout.bytes];
             layout.write(&inputs, &mut bytes);
             pack_times.push(t.elapsed().as_secs_f64() * 1e6);

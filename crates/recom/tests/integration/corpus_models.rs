@@ -71,7 +71,7 @@ fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)>
         .tables
         .iter()
         // Synthetic identity tables (indicator, numeric columns) are the runtime's.
-        .filter(|slot| !slot.name.starts_with(recom::runtime::plan::IDENTITY_TABLE_PREFIX))
+        .filter(|slot| recom::abi::kernel::identity_table_size(&slot.name).is_none())
         .map(|slot| {
             let tensor = &imported.weights[&slot.name];
             let recom_tf::tensor::Values::F32(values) = recom_tf::tensor::values(tensor).unwrap() else {
@@ -341,7 +341,7 @@ fn one_compiled_model_serves_any_batch() {
             .plan
             .tables
             .iter()
-            .filter(|slot| !slot.name.starts_with(recom::runtime::plan::IDENTITY_TABLE_PREFIX))
+            .filter(|slot| recom::abi::kernel::identity_table_size(&slot.name).is_none())
             .map(|slot| {
                 let recom_tf::tensor::Values::F32(values) = recom_tf::tensor::values(&imported.weights[&slot.name]).unwrap() else {
                     unreachable!()

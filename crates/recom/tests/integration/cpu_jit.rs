@@ -8,7 +8,7 @@ use recom::{
     cpu::CpuExecutable,
     model_ir::{module_for, table_name},
     reference::{evaluate, synthetic::random_case, Model},
-    runtime::{input::ColumnInput, plan::RunError},
+    runtime::plan::RunError, abi::request::ColumnInput,
 };
 use std::collections::HashMap;
 
@@ -185,7 +185,7 @@ fn chunked_requests_match_the_reference_and_report_errors() {
     let (mut model, mut inputs) = workload(&WorkloadSpec::standard(60, 256, 3, 11));
     let executable = compile_cpu(&context, &model);
     let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
-    let items = executable.plan().items.len() / recom::runtime::plan::ITEM_FIELDS;
+    let items = executable.plan().items.len() / recom::abi::kernel::ITEM_FIELDS;
     assert!(items * 256 >= 1 << 14, "{items} items: too small to be cut up");
     let got = executable.run(&tables, &inputs).unwrap();
     assert_eq!(got, evaluate(&model, &inputs).unwrap());

@@ -6,7 +6,7 @@ use recom::{
     gpu::{compile_ptx, GpuOptions},
     model_ir::module_for,
     reference::synthetic::{random_case, workload, WorkloadSpec},
-    runtime::plan::Buffer,
+    abi::kernel::Buffer,
 };
 use std::time::Instant;
 

@@ -14,7 +14,7 @@ use melior::{
     Context,
 };
 use recom::{
-    emb::{self, Combiner, FilterMode, LookupInputs, OutOfRange},
+    emb::{self, Combiner, Filter, LookupInputs, OutOfRange},
     ir::{DiagnosticCapture, Severity, SourceLocation},
     symshape::{self, Expr, Fact},
 };
@@ -50,9 +50,7 @@ fn build_column<'c>(context: &'c Context, default_id: i64) -> Module<'c> {
         context,
         location,
         hashed.result(0).unwrap().into(),
-        0,
-        100,
-        FilterMode::Drop,
+        Filter { lo: 0, hi: 100, default: None },
         ids_t,
     ));
     let lookup = block.append_operation(emb::lookup(
@@ -135,7 +133,7 @@ fn foreign_context_runs_recom_and_upstream_passes() {
     assert_eq!(lookup.on_out_of_range(), Ok(OutOfRange::Default(7)));
     assert!(lookup.weights().is_some());
     let filter = emb::RangeFilterOp::wrap(find(&module, "emb.range_filter")).unwrap();
-    assert_eq!((filter.lo(), filter.hi(), filter.mode()), (Ok(0), Ok(100), Ok(FilterMode::Drop)));
+    assert_eq!(filter.filter(), Ok(Filter { lo: 0, hi: 100, default: None }));
     let construct = symshape::ShapeConstructOp::wrap(find(&module, "symshape.shape_construct")).unwrap();
     let exprs = construct.exprs().unwrap();
     assert_eq!(exprs[0].eval(&[513]), Ok(4096));

@@ -1,0 +1,339 @@
+//! The fused embedding kernel's ABI: what the compiler's lowering
+//! (`emb-lower-fused-columns`), the CPU and GPU runtimes and the artifact
+//! agree on.
+//!
+//! The kernel is one loop function over [`Buffer::SIGNATURE`]. Per-column
+//! facts do not become arguments: they are data in two small tables,
+//! * the column table, [`COLUMN_FIELDS`] `i64` per column (see [`field`]),
+//! * the work-item table, `[items, ITEM_FIELDS]`: each item is `per_item`
+//!   consecutive output elements `d0 .. d0 + per_item` (clipped to the
+//!   column's dim) of one column, with what the kernel needs to gather them
+//!   (see [`item`]). Items of all columns together cover every output element
+//!   of a row once.
+//!
+//! so the kernel's code does not grow with the number of columns; it is
+//! specialized per [`ColumnKind`] only.
+use crate::semantics::{Combiner, Filter, OutOfRange, OutOfRangeKind};
+use serde::{Deserialize, Serialize};
+
+/// The kernel's buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Buffer {
+    /// Every table in one buffer ([`PackedTable::layout`]).
+    Tables,
+    /// The request's ids, all columns after each other.
+    Ids,
+    /// Each column's B + 1 row offsets, absolute into [`Buffer::Ids`].
+    Offsets,
+    /// One weight per id (ones for unweighted columns); empty when no column
+    /// is weighted.
+    Weights,
+    /// `[items, ITEM_FIELDS]` work items.
+    Items,
+    /// The column table.
+    Columns,
+    /// `[B, ΣD]` output.
+    Out,
+    /// One status word: 0, or [`encode_status`] of the first out-of-range id
+    /// of an `error` column (merged with an unsigned atomic max).
+    Status,
+}
+
+/// A buffer's element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elem {
+    F32,
+    I64,
+    /// The kernel's index width: i32 or i64 (`index_bits`).
+    Index,
+}
+
+/// A buffer's dimension: known when the kernel is built, or per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Dynamic,
+    Fixed(usize),
+}
+
+impl Buffer {
+    /// The kernel's arguments, in order. Written here once: the lowering
+    /// builds the loop function's signature from it, the runtimes pass
+    /// their buffers in this order.
+    pub const SIGNATURE: [Buffer; 8] = [
+        Buffer::Tables,
+        Buffer::Ids,
+        Buffer::Offsets,
+        Buffer::Weights,
+        Buffer::Items,
+        Buffer::Columns,
+        Buffer::Out,
+        Buffer::Status,
+    ];
+
+    /// Argument `n` of the kernel.
+    pub fn from_argument(n: usize) -> Option<Buffer> {
+        Self::SIGNATURE.get(n).copied()
+    }
+
+    /// The position of this buffer among the kernel's arguments.
+    pub fn argument(self) -> usize {
+        Self::SIGNATURE.iter().position(|&b| b == self).expect("every buffer is in the signature")
+    }
+
+    pub fn elem(self) -> Elem {
+        match self {
+            Buffer::Tables | Buffer::Weights | Buffer::Out => Elem::F32,
+            Buffer::Ids | Buffer::Offsets => Elem::Index,
+            Buffer::Items | Buffer::Columns | Buffer::Status => Elem::I64,
+        }
+    }
+
+    pub fn shape(self) -> &'static [Dim] {
+        match self {
+            Buffer::Tables | Buffer::Ids | Buffer::Offsets | Buffer::Weights | Buffer::Columns => &[Dim::Dynamic],
+            Buffer::Items => &[Dim::Dynamic, Dim::Fixed(ITEM_FIELDS)],
+            Buffer::Out => &[Dim::Dynamic, Dim::Dynamic],
+            Buffer::Status => &[Dim::Fixed(1)],
+        }
+    }
+}
+
+/// The status word for an out-of-range id in `column` at `row`.
+pub fn encode_status(column: usize, row: usize) -> i64 {
+    ((column as i64) << 32 | row as i64) + 1
+}
+
+/// `(column, row)` of a non-zero status word.
+pub fn decode_status(status: i64) -> Option<(usize, usize)> {
+    (status != 0).then(|| {
+        let code = status.wrapping_sub(1) as u64;
+        ((code >> 32) as usize, (code & 0xffff_ffff) as usize)
+    })
+}
+
+/// Rows in the packed tables buffer are padded with zeros to a multiple of
+/// this many elements (16 bytes), so a row starts 16-byte aligned and the
+/// kernel gathers 4 floats with one vector load.
+pub const ROW_ALIGN: i64 = 4;
+
+/// Elements between consecutive rows of a table of `dim` in the packed buffer.
+pub fn row_pitch(dim: i64) -> i64 {
+    (dim + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN
+}
+
+/// One table of the packed tables buffer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackedTable {
+    pub name: String,
+    pub rows: i64,
+    pub dim: i64,
+}
+
+impl PackedTable {
+    /// Offsets (in elements) of each table in the packed buffer, and its
+    /// length (rows are [`row_pitch`] elements apart).
+    pub fn layout(tables: &[PackedTable]) -> (Vec<i64>, i64) {
+        let mut offsets = Vec::with_capacity(tables.len());
+        let mut total = 0i64;
+        for t in tables {
+            offsets.push(total);
+            total += t.rows * row_pitch(t.dim);
+        }
+        (offsets, total)
+    }
+}
+
+/// Prefix of the synthetic N x N identity tables (numeric and indicator
+/// columns) that the runtime makes itself.
+pub const IDENTITY_TABLE_PREFIX: &str = "recom.identity.";
+
+/// The synthetic N x N identity table's name.
+pub fn identity_table_name(n: i64) -> String {
+    format!("{IDENTITY_TABLE_PREFIX}{n}")
+}
+
+/// The side of the identity table `name` names, if it names one.
+pub fn identity_table_size(name: &str) -> Option<usize> {
+    name.strip_prefix(IDENTITY_TABLE_PREFIX)?.parse().ok()
+}
+
+/// One column of the fused kernel (an entry of `emb.fused_columns`'
+/// `columns`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FusedColumn {
+    /// Offset of the column's table in the packed tables buffer, in elements.
+    pub table_offset: i64,
+    pub rows: i64,
+    pub dim: i64,
+    pub combiner: Combiner,
+    pub weighted: bool,
+    pub on_out_of_range: OutOfRange,
+    /// An absorbed `emb.range_filter`, applied to ids before the lookup.
+    pub filter: Option<Filter>,
+}
+
+/// What the kernel's code for a column depends on; every distinct kind
+/// gets its own specialized loop (the rest is data in the column table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ColumnKind {
+    pub combiner: Combiner,
+    pub weighted: bool,
+    pub filtered: bool,
+    pub policy: OutOfRangeKind,
+}
+
+impl ColumnKind {
+    pub fn of(column: &FusedColumn) -> Self {
+        ColumnKind {
+            combiner: column.combiner,
+            weighted: column.weighted,
+            filtered: column.filter.is_some(),
+            policy: column.on_out_of_range.kind(),
+        }
+    }
+}
+
+/// The distinct kinds in first-appearance order, and each column's kind index.
+pub fn kinds(columns: &[FusedColumn]) -> (Vec<ColumnKind>, Vec<usize>) {
+    let mut kinds: Vec<ColumnKind> = Vec::new();
+    let index = columns
+        .iter()
+        .map(|c| {
+            let kind = ColumnKind::of(c);
+            kinds.iter().position(|k| *k == kind).unwrap_or_else(|| {
+                kinds.push(kind);
+                kinds.len() - 1
+            })
+        })
+        .collect();
+    (kinds, index)
+}
+
+/// Entries per column in the column table.
+pub const COLUMN_FIELDS: usize = 5;
+
+/// Field offsets within a column's entry: the data the kind-specialized
+/// code reads (everything else is either compiled into the code for the
+/// column's kind or carried by its work items).
+pub mod field {
+    /// The replacement row under the `default` policy (0 otherwise).
+    pub const DEFAULT_ID: usize = 0;
+    /// Without a filter: i64::MIN and i64::MAX.
+    pub const FILTER_LO: usize = 1;
+    pub const FILTER_HI: usize = 2;
+    /// The id for filtered-out ids; -1 drops them.
+    pub const FILTER_DEFAULT: usize = 3;
+    /// Index of the column's [`ColumnKind`](super::ColumnKind) in [`kinds`](super::kinds).
+    pub const KIND: usize = 4;
+}
+
+/// The column table.
+pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
+    let mut meta = Vec::with_capacity(columns.len() * COLUMN_FIELDS);
+    let (_, kind_of) = kinds(columns);
+    for (column, kind) in columns.iter().zip(kind_of) {
+        let (lo, hi, fdefault) = match column.filter {
+            Some(f) => (f.lo, f.hi, f.default.unwrap_or(-1)),
+            None => (i64::MIN, i64::MAX, -1),
+        };
+        meta.extend([column.on_out_of_range.default_id().unwrap_or(0), lo, hi, fdefault, kind as i64]);
+    }
+    meta
+}
+
+/// Entries per work item in the work-item table (one 64-byte record).
+pub const ITEM_FIELDS: usize = 8;
+
+/// Field offsets within a work item's record.
+pub mod item {
+    pub const COLUMN: usize = 0;
+    /// Packed-tables index of the item's first element in row 0
+    /// (`table_offset + d0`).
+    pub const TABLE_BASE: usize = 1;
+    /// Output column of the item's first element (`out_offset + d0`).
+    pub const OUT_BASE: usize = 2;
+    /// Elements between rows of the column's table.
+    pub const PITCH: usize = 3;
+    pub const ROWS: usize = 4;
+    /// How many of the item's elements are inside the dim.
+    pub const VALID: usize = 5;
+}
+
+/// The work-item table, [`ITEM_FIELDS`] entries per item: each item is
+/// `per_item` consecutive output elements of one column.
+pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
+    let per_item = per_item.max(1) as i64;
+    let mut items = Vec::new();
+    let mut out_offset = 0;
+    for (c, column) in columns.iter().enumerate() {
+        let mut d0 = 0;
+        while d0 < column.dim {
+            let mut record = [0i64; ITEM_FIELDS];
+            record[item::COLUMN] = c as i64;
+            record[item::TABLE_BASE] = column.table_offset + d0;
+            record[item::OUT_BASE] = out_offset + d0;
+            record[item::PITCH] = row_pitch(column.dim);
+            record[item::ROWS] = column.rows;
+            record[item::VALID] = per_item.min(column.dim - d0);
+            items.extend(record);
+            d0 += per_item;
+        }
+        out_offset += column.dim;
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(dim: i64, combiner: Combiner, filter: Option<Filter>) -> FusedColumn {
+        FusedColumn { table_offset: 0, rows: 10, dim, combiner, weighted: false, on_out_of_range: OutOfRange::Drop, filter }
+    }
+
+    #[test]
+    fn signature_positions() {
+        for (n, b) in Buffer::SIGNATURE.iter().enumerate() {
+            assert_eq!(b.argument(), n);
+            assert_eq!(Buffer::from_argument(n), Some(*b));
+        }
+        assert_eq!(Buffer::from_argument(Buffer::SIGNATURE.len()), None);
+    }
+
+    #[test]
+    fn status_round_trips() {
+        assert_eq!(decode_status(0), None);
+        for (c, r) in [(0, 0), (3, 17), (70_000, (1 << 32) - 1)] {
+            assert_eq!(decode_status(encode_status(c, r)), Some((c, r)));
+        }
+    }
+
+    #[test]
+    fn layout_pads_rows() {
+        assert_eq!((row_pitch(1), row_pitch(4), row_pitch(5)), (4, 4, 8));
+        let t = |rows, dim| PackedTable { name: String::new(), rows, dim };
+        assert_eq!(PackedTable::layout(&[t(3, 5), t(2, 4)]), (vec![0, 24], 32));
+    }
+
+    #[test]
+    fn items_cover_every_output_element_once() {
+        let columns = [column(6, Combiner::Sum, None), column(3, Combiner::Mean, None)];
+        let items = encode_items(&columns, 4);
+        let records: Vec<&[i64]> = items.chunks(ITEM_FIELDS).collect();
+        let covered: Vec<(i64, i64)> = records.iter().map(|r| (r[item::OUT_BASE], r[item::VALID])).collect();
+        assert_eq!(covered, vec![(0, 4), (4, 2), (6, 3)]);
+        assert_eq!(records[1][item::TABLE_BASE], 4);
+        assert_eq!(records[2][item::COLUMN], 1);
+    }
+
+    #[test]
+    fn kinds_and_column_table() {
+        let f = Filter { lo: 2, hi: 5, default: None };
+        let columns = [column(4, Combiner::Sum, None), column(4, Combiner::Sum, Some(f)), column(4, Combiner::Sum, None)];
+        let (kinds, index) = kinds(&columns);
+        assert_eq!((kinds.len(), index), (2, vec![0, 1, 0]));
+        let meta = encode_columns(&columns);
+        assert_eq!(&meta[COLUMN_FIELDS..2 * COLUMN_FIELDS], &[0, 2, 5, -1, 1]);
+        assert_eq!(&meta[..COLUMN_FIELDS], &[0, i64::MIN, i64::MAX, -1, 0]);
+    }
+}

@@ -1,0 +1,156 @@
+//! The semantics vocabulary of an embedding column.
+//!
+//! A column maps a batch of B rows, each a bag of `i64` ids (and optionally
+//! one `f32` weight per id), to a `[B, D]` block of its table:
+//! an optional [`Filter`] first maps ids outside `[lo, hi)` to -1 (dropped)
+//! or to a default id; ids < 0 are dropped; an id >= the table's row count is
+//! never read ([`OutOfRange`] says what happens instead); the remaining rows
+//! are pooled by the [`Combiner`].
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+/// Implements `as_str`, `ALL`, `Display` and `FromStr` (error: a message
+/// listing the accepted spellings) for a field-less enum.
+macro_rules! spelled {
+    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The spelling used in IR attributes, flags and artifacts.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "'{other}' is not one of {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+/// How a bag's embeddings are pooled: `sum` = Σ w·e, `mean` = Σ w·e / Σ w,
+/// `sqrtn` = Σ w·e / sqrt(Σ w²) (w = 1 for unweighted columns; for `mean`
+/// and `sqrtn` ids whose weight is <= 0 are dropped, as TensorFlow's
+/// `safe_embedding_lookup_sparse` does), accumulated in f32 in id order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Combiner {
+    Sum,
+    Mean,
+    Sqrtn,
+}
+spelled!(Combiner { Sum = "sum", Mean = "mean", Sqrtn = "sqrtn" });
+
+/// What a lookup does with an id >= its table's row count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OutOfRange {
+    /// The request fails with an error naming the column, row and id.
+    Error,
+    /// The id is ignored, like a negative id.
+    Drop,
+    /// The id is replaced by this row.
+    Default(i64),
+}
+
+/// [`OutOfRange`] without its default id: the `on_out_of_range` spelling,
+/// and what the kernel's code (not its data) depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutOfRangeKind {
+    Error,
+    Drop,
+    Default,
+}
+spelled!(OutOfRangeKind { Error = "error", Drop = "drop", Default = "default" });
+
+impl OutOfRange {
+    pub fn kind(self) -> OutOfRangeKind {
+        match self {
+            OutOfRange::Error => OutOfRangeKind::Error,
+            OutOfRange::Drop => OutOfRangeKind::Drop,
+            OutOfRange::Default(_) => OutOfRangeKind::Default,
+        }
+    }
+
+    /// The policy of `kind`; `default_id` is required for `default` and
+    /// ignored otherwise.
+    pub fn from_kind(kind: OutOfRangeKind, default_id: Option<i64>) -> Result<Self, String> {
+        Ok(match kind {
+            OutOfRangeKind::Error => OutOfRange::Error,
+            OutOfRangeKind::Drop => OutOfRange::Drop,
+            OutOfRangeKind::Default => OutOfRange::Default(
+                default_id.ok_or_else(|| "is required when on_out_of_range = \"default\"".to_string())?,
+            ),
+        })
+    }
+
+    /// The replacement row under `default`.
+    pub fn default_id(self) -> Option<i64> {
+        match self {
+            OutOfRange::Default(id) => Some(id),
+            OutOfRange::Error | OutOfRange::Drop => None,
+        }
+    }
+}
+
+/// A range filter on ids (`emb.range_filter`, or one absorbed into a fused
+/// column): an id outside `[lo, hi)` becomes -1 (dropped, `default` `None`)
+/// or `default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Filter {
+    pub lo: i64,
+    pub hi: i64,
+    pub default: Option<i64>,
+}
+
+impl Filter {
+    /// The id after the filter (-1: dropped).
+    pub fn apply(&self, id: i64) -> i64 {
+        if id < self.lo || id >= self.hi {
+            self.default.unwrap_or(-1)
+        } else {
+            id
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_round_trip_and_name_the_choices() {
+        for &c in Combiner::ALL {
+            assert_eq!(c.as_str().parse::<Combiner>(), Ok(c));
+        }
+        for &k in OutOfRangeKind::ALL {
+            assert_eq!(k.to_string().parse::<OutOfRangeKind>(), Ok(k));
+        }
+        assert_eq!("max".parse::<Combiner>(), Err("'max' is not one of sum, mean, sqrtn".to_string()));
+    }
+
+    #[test]
+    fn policies_and_filters() {
+        assert_eq!(OutOfRange::from_kind(OutOfRangeKind::Default, Some(3)), Ok(OutOfRange::Default(3)));
+        assert!(OutOfRange::from_kind(OutOfRangeKind::Default, None).is_err());
+        assert_eq!(OutOfRange::from_kind(OutOfRangeKind::Drop, Some(3)), Ok(OutOfRange::Drop));
+        assert_eq!(OutOfRange::Default(7).kind(), OutOfRangeKind::Default);
+        let drop = Filter { lo: 0, hi: 10, default: None };
+        assert_eq!((drop.apply(-1), drop.apply(0), drop.apply(9), drop.apply(10)), (-1, 0, 9, -1));
+        let default = Filter { default: Some(4), ..drop };
+        assert_eq!((default.apply(i64::MIN), default.apply(5), default.apply(i64::MAX)), (4, 5, 4));
+    }
+}
