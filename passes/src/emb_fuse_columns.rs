@@ -26,7 +26,7 @@ use recom_ir::{
     rewrite::{self, Pattern},
     OptionValues, PassDef,
 };
-use recom_opkit::{Elem, TensorInfo};
+use recom_ir::kit::{Elem, TensorInfo};
 
 pub static PASS: PassDef = PassDef {
     argument: "emb-fuse-columns",

@@ -144,7 +144,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             .attribute("sym_name")
             .ok()
             .and_then(|a| StringAttribute::try_from(a).ok())
-            .map(|s| recom_opkit::string_value(s.into()).unwrap_or_default().into_owned())
+            .map(|s| recom_ir::kit::string_value(s.into()).unwrap_or_default().into_owned())
             .unwrap_or_else(|| "module".into());
         let name = format!("{parent_name}_fused_{n}");
         let columns = view.columns().expect("checked above");
@@ -181,9 +181,9 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
         block.insert_operation_after(func, kernel);
         let mut op_mut = unsafe { OperationRefMut::from_raw(raw) };
         op_mut.set_attribute("kernel", FlatSymbolRefAttribute::new(context, &name).into());
-        op_mut.set_attribute("kernel_elements_per_item", recom_opkit::i64(context, per_item));
-        op_mut.set_attribute("kernel_rows_per_item", recom_opkit::i64(context, rows_per_item));
-        op_mut.set_attribute("kernel_index_bits", recom_opkit::i64(context, index_bits));
+        op_mut.set_attribute("kernel_elements_per_item", recom_ir::kit::i64(context, per_item));
+        op_mut.set_attribute("kernel_rows_per_item", recom_ir::kit::i64(context, rows_per_item));
+        op_mut.set_attribute("kernel_index_bits", recom_ir::kit::i64(context, index_bits));
     }
     if failed {
         Err(PassFailure)
@@ -840,7 +840,7 @@ fn build_kernel<'c>(
             .add_operands(&[c0, c0, row_blocks, num_items, c1, c1])
             .add_attributes(&[(
                 Identifier::new(context, "operandSegmentSizes"),
-                recom_opkit::i32_array(context, &[2, 2, 2, 0]),
+                recom_ir::kit::i32_array(context, &[2, 2, 2, 0]),
             )])
             .add_regions([body_region])
             .build()

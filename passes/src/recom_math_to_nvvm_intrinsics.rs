@@ -35,7 +35,7 @@ pub static PASS: PassDef = PassDef {
 fn inside_gpu_module(op: OperationRef) -> bool {
     let mut current = op.parent_operation();
     while let Some(p) = current {
-        if recom_opkit::identifier_text(p.name()) == "gpu.module" {
+        if recom_ir::kit::identifier_text(p.name()) == "gpu.module" {
             return true;
         }
         current = p.parent_operation();
@@ -65,8 +65,8 @@ fn rewrite_sqrt(op: OperationRef, rewriter: PatternRewriter) -> bool {
         .add_operands(&[input])
         .add_attributes(&[
             (Identifier::new(context, "intrin"), StringAttribute::new(context, "llvm.nvvm.sqrt.rn.f").into()),
-            (Identifier::new(context, "op_bundle_sizes"), recom_opkit::i32_array(context, &[])),
-            (Identifier::new(context, "operandSegmentSizes"), recom_opkit::i32_array(context, &[1, 0])),
+            (Identifier::new(context, "op_bundle_sizes"), recom_ir::kit::i32_array(context, &[])),
+            (Identifier::new(context, "operandSegmentSizes"), recom_ir::kit::i32_array(context, &[1, 0])),
         ])
         .add_results(&[f32t])
         .build();

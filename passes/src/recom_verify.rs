@@ -12,7 +12,7 @@ use melior::ir::{
 };
 use recom_emb::{self as emb, OutOfRange};
 use recom_ir::{diagnostics::{emit_error, emit_warning}, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
-use recom_opkit::{Elem, TensorInfo};
+use recom_ir::kit::{Elem, TensorInfo};
 use recom_symshape::{self as symshape, ExprKind};
 use std::collections::HashMap;
 
@@ -40,7 +40,7 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     // Tables by name: a name may be shared (shared embeddings) only with one type.
     let mut tables: HashMap<String, String> = HashMap::new();
     root.walk(WalkOrder::PreOrder, |op| {
-        let name = recom_opkit::identifier_text(op.name());
+        let name = recom_ir::kit::identifier_text(op.name());
         let outcome = match name.as_ref() {
             "emb.table" => check_table(op, &mut tables),
             "emb.hash_bucket" => check_hash_bucket(op),
@@ -105,7 +105,7 @@ fn ids_result(op: OperationRef, input: &TensorInfo) -> Check {
     Ok(())
 }
 
-fn attr<T>(r: Result<T, recom_opkit::AttrError>) -> Result<T, String> {
+fn attr<T>(r: Result<T, recom_ir::kit::AttrError>) -> Result<T, String> {
     r.map_err(|e| e.to_string())
 }
 
@@ -536,7 +536,7 @@ fn check_symbol(op: OperationRef) -> Check {
     if dim < 0 {
         return Err(format!("attribute 'dim' must be non-negative, got {dim}"));
     }
-    if let Some(k) = recom_opkit::opt_i64_attr(&op, "equal_to").map_err(|e| e.to_string())? {
+    if let Some(k) = recom_ir::kit::opt_i64_attr(&op, "equal_to").map_err(|e| e.to_string())? {
         if k < 0 {
             return Err(format!("attribute 'equal_to' names symbol {k}, which cannot exist"));
         }

@@ -29,7 +29,7 @@ use melior::ir::{
     Attribute, AttributeLike, RegionLike, Value, ValueLike,
 };
 use recom_ir::{registry::PassFailure, OptionValues, PassDef};
-use recom_opkit::{Elem, TensorInfo};
+use recom_ir::kit::{Elem, TensorInfo};
 use recom_symshape::{
     expr::{BinOp, Expr},
     sym::{self, Symbols},
@@ -100,7 +100,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
                 .and_then(|a| a.element(i).ok())
                 .and_then(|d| melior::ir::attribute::DictionaryAttribute::try_from(d).ok())
                 .and_then(|d| d.element_by_name("recom.feed"))
-                .and_then(recom_opkit::string_value)
+                .and_then(recom_ir::kit::string_value)
                 .map(|s| s.into_owned())
                 .unwrap_or_else(|| format!("arg{i}"))
         })
@@ -211,7 +211,7 @@ fn annotate(state: &State, func: OperationRef, ops: &[OperationRef]) {
         let representative = state.symbols.find(k);
         if representative != k {
             let mut symbol = unsafe { OperationRefMut::from_raw(symbol.to_raw()) };
-            symbol.set_attribute("equal_to", recom_opkit::i64(context, representative as i64));
+            symbol.set_attribute("equal_to", recom_ir::kit::i64(context, representative as i64));
         }
     }
 }

@@ -30,7 +30,7 @@ pub fn result<'c: 'a, 'a>(op: OperationRef<'c, 'a>, i: usize) -> Option<Value<'c
 
 /// The op's name, e.g. `"tf.GatherV2"`.
 pub fn name_of(op: OperationRef) -> String {
-    recom_opkit::identifier_text(op.name()).into_owned()
+    recom_ir::kit::identifier_text(op.name()).into_owned()
 }
 
 /// The op defining `value` if it is named `name`.
@@ -128,7 +128,7 @@ pub fn const_int(value: Value) -> Option<i64> {
 /// String values of a small `tf.Const` (imported as an array of strings).
 pub fn const_strings(value: Value) -> Option<Vec<String>> {
     let op = def_named(skip_identity(value), "tf.Const")?;
-    recom_opkit::str_array_attr(&op, "value").ok().map(|v| v.into_iter().map(|s| s.into_owned()).collect())
+    recom_ir::kit::str_array_attr(&op, "value").ok().map(|v| v.into_iter().map(|s| s.into_owned()).collect())
 }
 
 /// An integer attribute of a tf op.
@@ -223,7 +223,7 @@ pub fn attributes_of<'c>(from: OperationRef<'c, '_>, skip: &[&str]) -> Vec<(Iden
     (0..from.attribute_count())
         .filter_map(|i| {
             let raw = unsafe { mlir_sys::mlirOperationGetAttribute(from.to_raw(), i as isize) };
-            let name = recom_opkit::text_of(unsafe { mlir_sys::mlirIdentifierStr(raw.name) }).into_owned();
+            let name = recom_ir::kit::text_of(unsafe { mlir_sys::mlirIdentifierStr(raw.name) }).into_owned();
             (!skip.contains(&name.as_str())).then(|| (Identifier::new(context, &name), unsafe { Attribute::from_raw(raw.attribute) }))
         })
         .collect()
@@ -234,7 +234,7 @@ pub fn node_name(location: Location) -> Option<String> {
     unsafe {
         let raw = location.to_raw();
         mlir_sys::mlirLocationIsAName(raw)
-            .then(|| recom_opkit::text_of(mlir_sys::mlirIdentifierStr(mlir_sys::mlirLocationNameGetName(raw))).into_owned())
+            .then(|| recom_ir::kit::text_of(mlir_sys::mlirIdentifierStr(mlir_sys::mlirLocationNameGetName(raw))).into_owned())
     }
 }
 
@@ -246,7 +246,7 @@ pub fn shape_attr(op: OperationRef, name: &str) -> Option<Vec<i64>> {
 
 /// A string attribute.
 pub fn string_attr(op: OperationRef, name: &str) -> Option<String> {
-    StringAttribute::try_from(op.attribute(name).ok()?).ok().and_then(|s| recom_opkit::string_value(s.into()).map(|s| s.into_owned()))
+    StringAttribute::try_from(op.attribute(name).ok()?).ok().and_then(|s| recom_ir::kit::string_value(s.into()).map(|s| s.into_owned()))
 }
 
 /// A bool attribute.
@@ -324,7 +324,7 @@ pub fn sparse_shape<'c: 'a, 'a>(indices: Value<'c, 'a>, shape: Value<'c, 'a>) ->
 /// Element `k` of an array-of-strings attribute, unless "?".
 fn string_at(attr: Option<Attribute>, k: usize) -> Option<String> {
     let array = melior::ir::attribute::ArrayAttribute::try_from(attr?).ok()?;
-    recom_opkit::string_value(array.element(k).ok()?).map(|s| s.into_owned()).filter(|s| s != "?")
+    recom_ir::kit::string_value(array.element(k).ok()?).map(|s| s.into_owned()).filter(|s| s != "?")
 }
 
 /// The function a value is in.
@@ -356,7 +356,7 @@ pub fn symbolic_content(v: Value) -> Option<Vec<String>> {
                 .map(|k| {
                     let e = operand(op, k)?;
                     let construct = def(e).filter(|c| name_of(*c) == "symshape.shape_construct")?;
-                    let exprs = recom_opkit::str_array_attr(&construct, "exprs").ok()?;
+                    let exprs = recom_ir::kit::str_array_attr(&construct, "exprs").ok()?;
                     exprs.get(result_number(e)).map(|x| x.to_string())
                 })
                 .collect()

@@ -22,7 +22,7 @@ use melior::{
 };
 use recom_emb::{self as emb, IgnoreValue};
 use recom_ir::{registry::PassFailure, rewrite::Pattern, OptionValues, PassDef};
-use recom_opkit::{Elem, TensorInfo};
+use recom_ir::kit::{Elem, TensorInfo};
 
 pub static PASS: PassDef = PassDef {
     argument: "tf-raise-cross",

@@ -36,7 +36,7 @@ use recom_ir::{
     rewrite::Pattern,
     OptionValues, PassDef,
 };
-use recom_opkit::{Elem, TensorInfo};
+use recom_ir::kit::{Elem, TensorInfo};
 
 pub static PASS: PassDef = PassDef {
     argument: "tf-raise-id-transforms",

@@ -31,7 +31,7 @@ use recom_ir::{
     rewrite::Pattern,
     OptionValues, PassDef,
 };
-use recom_opkit::TensorInfo;
+use recom_ir::kit::TensorInfo;
 
 pub static PASS: PassDef = PassDef {
     argument: "tf-raise-input-layer",
@@ -69,7 +69,7 @@ fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<e
     let (inner, width) = strip_batch_reshape(v);
     let dense_k = |x: Value| {
         let t = TensorInfo::of(x.r#type())?;
-        (t.rank() == 2 && t.elem == recom_opkit::Elem::F32 && melior::ir::block::BlockArgument::try_from(x).is_ok()).then_some(t.shape[1]?)
+        (t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && melior::ir::block::BlockArgument::try_from(x).is_ok()).then_some(t.shape[1]?)
     };
     if let Some(k) = dense_k(inner) {
         return (width.is_none_or(|w| w == k)).then_some((inner, k, None));
@@ -101,7 +101,7 @@ fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, '
     }
     let dense = crate::tf_match::def_named(operand(one_hot, 0)?, "tf.SparseToDense")?;
     let (indices, shape, ids, default) = (operand(dense, 0)?, operand(dense, 1)?, operand(dense, 2)?, operand(dense, 3)?);
-    let ranked_i64 = |x: Value, rank: usize| TensorInfo::of(x.r#type()).is_some_and(|t| t.rank() == rank && t.elem == recom_opkit::Elem::Int(64));
+    let ranked_i64 = |x: Value, rank: usize| TensorInfo::of(x.r#type()).is_some_and(|t| t.rank() == rank && t.elem == recom_ir::kit::Elem::Int(64));
     (const_int(default) == Some(-1) && ranked_i64(indices, 2) && ranked_i64(shape, 1) && ranked_i64(ids, 1) && depth > 0)
         .then_some((indices, shape, ids, depth))
 }

@@ -25,7 +25,7 @@ use recom_ir::{
     rewrite::Pattern,
     OptionValues, PassDef,
 };
-use recom_opkit::TensorInfo;
+use recom_ir::kit::TensorInfo;
 
 pub static PASS: PassDef = PassDef {
     argument: "tf-remove-noop-reshape",

@@ -1,20 +1,22 @@
 //! The `emb` dialect: embedding columns of recommendation models.
 //!
-//! The ops are defined in IRDL (`dialects/emb.irdl.mlir`, embedded here as
-//! [`IRDL`]) and loaded at run time by `recom_ir::load_recom_dialects`. This
+//! The ops are defined in IRDL (`dialects/emb.irdl.mlir`, embedded here in
+//! [`DIALECT`]) and loaded at run time (`recom_ir::load_irdl`). This
 //! crate gives passes typed builders (functions named after the ops) and typed
 //! views (`LookupOp`, ...) so no pass builds or reads an `emb` op by strings.
 use melior::{
     ir::{operation::OperationBuilder, AttributeLike, Location, Operation, Type, Value},
     Context,
 };
-use recom_opkit::{self as kit, op_view, string_enum, AttrError, AttrSource};
+use recom_ir::{
+    kit::{self, AttrError, AttrSource},
+    op_view, string_enum,
+};
 use std::str::FromStr;
 
-/// The dialect's namespace.
-pub const DIALECT: &str = "emb";
-/// The IRDL definition of the dialect.
-pub const IRDL: &str = include_str!("../../../dialects/emb.irdl.mlir");
+/// The dialect, defined in IRDL.
+pub const DIALECT: recom_ir::IrdlDialect =
+    recom_ir::IrdlDialect { name: "emb", irdl: include_str!("../../../dialects/emb.irdl.mlir"), probe: "emb.lookup" };
 
 pub use recom_abi::{
     kernel::{self as kernel_meta, identity_table_name, row_pitch, FusedColumn, PackedTable, IDENTITY_TABLE_PREFIX, ROW_ALIGN},

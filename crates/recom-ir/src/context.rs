@@ -1,4 +1,5 @@
-//! The MLIR context every recom tool and pass works in.
+//! MLIR contexts with IRDL-defined dialects loaded. Which dialects is the
+//! caller's choice (the facade, `recom::create_context`, loads recom's).
 use melior::{
     dialect::DialectRegistry,
     ir::Module,
@@ -16,11 +17,15 @@ pub enum ContextError {
     IrdlLoad(&'static str),
 }
 
-/// The dialects recom defines, as (name, IRDL text, an op that proves it is loaded).
-const RECOM_DIALECTS: [(&str, &str, &str); 2] = [
-    (recom_emb::DIALECT, recom_emb::IRDL, "emb.lookup"),
-    (recom_symshape::DIALECT, recom_symshape::IRDL, "symshape.shape_construct"),
-];
+/// A dialect defined in IRDL and loaded at run time.
+#[derive(Clone, Copy, Debug)]
+pub struct IrdlDialect {
+    pub name: &'static str,
+    /// The `irdl.dialect` module, as text.
+    pub irdl: &'static str,
+    /// An op of the dialect: once it is registered, the dialect is loaded.
+    pub probe: &'static str,
+}
 
 /// Registers every upstream pass with MLIR's global registry (once per process).
 pub fn register_upstream() {
@@ -29,8 +34,8 @@ pub fn register_upstream() {
 }
 
 /// A context with every upstream dialect, the LLVM IR translations (needed by
-/// the JIT and `gpu-module-to-binary`) and recom's dialects loaded.
-pub fn create_context() -> Result<Context, ContextError> {
+/// the JIT and `gpu-module-to-binary`) and `dialects` loaded.
+pub fn create_context(dialects: &[IrdlDialect]) -> Result<Context, ContextError> {
     register_upstream();
     let registry = DialectRegistry::new();
     register_all_dialects(&registry);
@@ -38,14 +43,14 @@ pub fn create_context() -> Result<Context, ContextError> {
     context.append_dialect_registry(&registry);
     context.load_all_available_dialects();
     register_all_llvm_translations(&context);
-    load_recom_dialects(&context)?;
+    load_irdl(&context, dialects)?;
     Ok(context)
 }
 
-/// Loads `emb` and `symshape` into an existing context (e.g. another
-/// compiler's). Loading twice is harmless.
-pub fn load_recom_dialects(context: &Context) -> Result<(), ContextError> {
-    for (name, irdl, probe) in RECOM_DIALECTS {
+/// Loads `dialects` into an existing context (e.g. another compiler's).
+/// Loading twice is harmless.
+pub fn load_irdl(context: &Context, dialects: &[IrdlDialect]) -> Result<(), ContextError> {
+    for &IrdlDialect { name, irdl, probe } in dialects {
         if context.is_registered_operation(probe) {
             continue;
         }

@@ -47,13 +47,13 @@ impl SourceLocation {
     pub fn from_mlir(location: Location) -> Self {
         if location.is_file_line_col_range() {
             SourceLocation::File {
-                file: recom_opkit::identifier_text(location.file_line_col_range_filename()).into_owned(),
+                file: crate::kit::identifier_text(location.file_line_col_range_filename()).into_owned(),
                 line: location.file_line_col_range_start_line(),
                 column: location.file_line_col_range_start_column(),
             }
         } else if location.is_name() {
             SourceLocation::Name {
-                name: recom_opkit::identifier_text(location.name_value()).into_owned(),
+                name: crate::kit::identifier_text(location.name_value()).into_owned(),
                 inner: Box::new(Self::from_mlir(location.name_child_location())),
             }
         } else if location.is_call_site() {

@@ -1,9 +1,9 @@
-//! recom's core IR layer.
-//!
-//! Everything else in recom builds on this crate:
+//! recom's IR infrastructure. It knows no dialect of recom's own; the
+//! dialect crates, the passes and the facade build on it:
 //! - [`context`]: an MLIR [`Context`](melior::Context) with every upstream
-//!   dialect, the LLVM translations and recom's own dialects (`emb`,
-//!   `symshape`) loaded;
+//!   dialect, the LLVM translations and given IRDL dialects loaded;
+//! - [`kit`]: typed views of IRDL ops ([`op_view!`]), attribute access with
+//!   errors that name the attribute, tensor type facts;
 //! - [`diagnostics`]: MLIR diagnostics captured as values that keep their
 //!   locations, printed as `file:line:col: error: message`;
 //! - [`parse`]: parsing text with a real file name in every location;
@@ -14,6 +14,7 @@
 
 pub mod context;
 pub mod diagnostics;
+pub mod kit;
 mod ffi;
 pub mod parse;
 pub mod registry;
@@ -21,7 +22,7 @@ pub mod rewrite;
 pub mod source;
 pub mod verifier;
 
-pub use context::{create_context, load_recom_dialects, register_upstream};
+pub use context::{create_context, load_irdl, register_upstream, IrdlDialect};
 pub use diagnostics::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 pub use parse::{parse_module, ParseError};
 pub use registry::{

@@ -1,8 +1,8 @@
 //! The `symshape` dialect: symbolic dimensions, shape expressions and the
 //! host-side `shape_construct` program.
 //!
-//! Ops are defined in IRDL (`dialects/symshape.irdl.mlir`, embedded as
-//! [`IRDL`]). This crate gives typed builders and views; [`expr`] (the
+//! Ops are defined in IRDL (`dialects/symshape.irdl.mlir`, embedded in
+//! [`DIALECT`]). This crate gives typed builders and views; [`expr`] (the
 //! expression language of `shape_construct`) and [`sym`] (symbol tables) come
 //! from `recom-expr`, which the runtime shares.
 pub use recom_expr::{expr, sym};
@@ -11,14 +11,19 @@ use melior::{
     ir::{operation::OperationBuilder, r#type::Type, Location, Operation, Value},
     Context,
 };
-use recom_opkit::{self as kit, op_view, string_enum, AttrError};
+use recom_ir::{
+    kit::{self, AttrError},
+    op_view, string_enum,
+};
 
 pub use expr::{Expr, ExprError};
 
-/// The dialect's namespace.
-pub const DIALECT: &str = "symshape";
-/// The IRDL definition of the dialect.
-pub const IRDL: &str = include_str!("../../../dialects/symshape.irdl.mlir");
+/// The dialect, defined in IRDL.
+pub const DIALECT: recom_ir::IrdlDialect = recom_ir::IrdlDialect {
+    name: "symshape",
+    irdl: include_str!("../../../dialects/symshape.irdl.mlir"),
+    probe: "symshape.shape_construct",
+};
 
 string_enum! {
     /// A known property of a symbol.

@@ -13,11 +13,15 @@ use recom::{
     compile::{compile, compile_with},
     cpu::CpuExecutable,
     gpu::{compile_ptx, GpuOptions},
-    model_ir::{module_for, table_name},
-    reference::{evaluate, synthetic::{benchmark_workloads, workload}},
     runtime::plan::Artifact,
 };
 use recom::symshape::expr::{Expr, Program};
+use recom_reference::{evaluate, synthetic::{benchmark_workloads, workload}};
+
+// The reference model as emb IR: the integration tests' helper.
+#[path = "../tests/integration/model_ir.rs"]
+mod model_ir;
+use model_ir::{module_for, table_name};
 use std::{collections::HashMap, time::Instant};
 
 fn main() {

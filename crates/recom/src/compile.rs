@@ -70,7 +70,7 @@ pub fn compile_with<'c>(context: &'c Context, module: &mut Module<'c>, options: 
     let mut kernel = None;
     let mut next = module.body().first_operation();
     while let Some(f) = next {
-        let name = f.attribute("sym_name").ok().and_then(recom_opkit::string_value);
+        let name = f.attribute("sym_name").ok().and_then(recom_ir::kit::string_value);
         if name.as_deref() == Some(plan.kernel.as_str()) {
             kernel = Some(f.to_raw());
         }
@@ -248,7 +248,7 @@ fn program_of(construct: recom_symshape::ShapeConstructOp, ids: &[Value], offset
         })
         .collect::<Option<Vec<_>>>()?;
     let exprs = construct.expr_texts().ok()?.into_iter().map(|e| e.into_owned()).collect();
-    let roles = recom_opkit::str_array_attr(&construct.op(), "roles").ok()?.into_iter().map(|r| r.into_owned()).collect();
+    let roles = recom_ir::kit::str_array_attr(&construct.op(), "roles").ok()?.into_iter().map(|r| r.into_owned()).collect();
     Some(ShapeProgram { symbols, exprs, roles })
 }
 
@@ -266,23 +266,23 @@ fn feed_specs(func: OperationRef) -> Vec<FeedSpec> {
                 .and_then(|a| a.element(i).ok())
                 .and_then(|d| DictionaryAttribute::try_from(d).ok())
                 .and_then(|d| d.element_by_name("recom.feed"))
-                .and_then(recom_opkit::string_value)
+                .and_then(recom_ir::kit::string_value)
                 .map(|s| s.into_owned())
                 .unwrap_or_else(|| format!("arg{i}"));
             let ty = argument.r#type();
             let element = unsafe {
                 if mlir_sys::mlirTypeIsAShaped(ty.to_raw()) {
-                    recom_opkit::Elem::of(melior::ir::Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(ty.to_raw())))
+                    recom_ir::kit::Elem::of(melior::ir::Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(ty.to_raw())))
                 } else {
-                    recom_opkit::Elem::Other
+                    recom_ir::kit::Elem::Other
                 }
             };
             let dtype = match element {
-                recom_opkit::Elem::Str => FeedType::Str,
-                recom_opkit::Elem::F32 => FeedType::F32,
+                recom_ir::kit::Elem::Str => FeedType::Str,
+                recom_ir::kit::Elem::F32 => FeedType::F32,
                 _ => FeedType::I64,
             };
-            let shape = recom_opkit::TensorInfo::of(ty).map(|t| t.shape.iter().map(|d| d.unwrap_or(-1)).collect());
+            let shape = recom_ir::kit::TensorInfo::of(ty).map(|t| t.shape.iter().map(|d| d.unwrap_or(-1)).collect());
             FeedSpec { name, dtype, shape }
         })
         .collect()
@@ -290,9 +290,9 @@ fn feed_specs(func: OperationRef) -> Vec<FeedSpec> {
 
 fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
     let op = fused.op();
-    let attr_error = |e: recom_opkit::AttrError| unsupported(op, format!("'emb.fused_columns' op {e}"));
+    let attr_error = |e: recom_ir::kit::AttrError| unsupported(op, format!("'emb.fused_columns' op {e}"));
     let columns = fused.columns().map_err(attr_error)?;
-    let per_item = recom_opkit::i64_attr(&op, "kernel_elements_per_item").map_err(attr_error)? as usize;
+    let per_item = recom_ir::kit::i64_attr(&op, "kernel_elements_per_item").map_err(attr_error)? as usize;
     let kernel = fused.kernel().ok_or_else(|| unsupported(op, "emb.fused_columns was not lowered to a kernel".into()))?;
     let tables_op = defining(fused.tables())
         .and_then(PackedTablesOp::wrap)
@@ -306,7 +306,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
     let row_offsets = pack.group(1).map_err(attr_error)?;
     let mut weights = pack.group(2).map_err(attr_error)?.into_iter();
     let not_run = |what: &str, c: usize, v: Value| -> Error {
-        let producer = defining(v).map(|p| recom_opkit::identifier_text(p.name()).into_owned()).unwrap_or_default();
+        let producer = defining(v).map(|p| recom_ir::kit::identifier_text(p.name()).into_owned()).unwrap_or_default();
         unsupported(
             defining(v).unwrap_or(op),
             format!("column {c}: the {what} come from '{producer}', which the runtime's host program does not run"),
@@ -336,7 +336,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
     let function = op
         .parent_operation()
         .and_then(|f| f.attribute("sym_name").ok())
-        .and_then(recom_opkit::string_value)
+        .and_then(recom_ir::kit::string_value)
         .map(|s| s.into_owned())
         .unwrap_or_default();
     let feeds = match op.parent_operation() {
@@ -364,8 +364,8 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Error> {
         columns_meta: kernel_meta::encode_columns(&columns),
         items: kernel_meta::encode_items(&columns, per_item),
         per_item,
-        rows_per_item: recom_opkit::i64_attr(&op, "kernel_rows_per_item").map_err(attr_error)? as usize,
-        index_bits: recom_opkit::i64_attr(&op, "kernel_index_bits").map_err(attr_error)? as u32,
+        rows_per_item: recom_ir::kit::i64_attr(&op, "kernel_rows_per_item").map_err(attr_error)? as usize,
+        index_bits: recom_ir::kit::i64_attr(&op, "kernel_index_bits").map_err(attr_error)? as u32,
         shapes,
     })
 }

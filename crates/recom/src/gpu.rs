@@ -41,7 +41,7 @@ fn run_pipeline(context: &Context, module: &mut Module, pipeline: &str) -> Resul
 fn find_all<'c, 'a>(module: &'a Module<'c>, name: &str) -> Vec<OperationRef<'c, 'a>> {
     let mut found = Vec::new();
     module.as_operation().walk(WalkOrder::PreOrder, |op| {
-        if recom_opkit::identifier_text(op.name()) == name {
+        if recom_ir::kit::identifier_text(op.name()) == name {
             found.push(op.to_raw());
         }
         WalkResult::Advance
@@ -58,7 +58,7 @@ pub fn compile_ptx(context: &Context, mut kernel_module: Module, options: &GpuOp
     let [launch] = launches[..] else {
         return Err(Error::Pipeline(format!("expected one gpu.launch_func, found {}", launches.len())));
     };
-    let segments = recom_opkit::i32_array_attr(&launch, "operandSegmentSizes").map_err(|e| Error::Pipeline(e.to_string()))?;
+    let segments = recom_ir::kit::i32_array_attr(&launch, "operandSegmentSizes").map_err(|e| Error::Pipeline(e.to_string()))?;
     // Segments: async deps, grid x/y/z, block x/y/z, cluster x/y/z, dynamic shared memory, kernel operands, async object.
     if segments.len() != 13 {
         return Err(Error::Pipeline(format!("unexpected gpu.launch_func layout {segments:?}")));
@@ -74,7 +74,7 @@ pub fn compile_ptx(context: &Context, mut kernel_module: Module, options: &GpuOp
         })
         .collect::<Result<Vec<_>, _>>()?;
     let kernel_symbol = launch.attribute("kernel").map_err(|_| Error::Pipeline("gpu.launch_func has no kernel".into()))?;
-    let entry = recom_opkit::text_of(unsafe {
+    let entry = recom_ir::kit::text_of(unsafe {
         mlir_sys::mlirSymbolRefAttrGetLeafReference(kernel_symbol.to_raw())
     })
     .into_owned();
@@ -97,7 +97,7 @@ pub fn compile_ptx(context: &Context, mut kernel_module: Module, options: &GpuOp
         .and_then(|a| ArrayAttribute::try_from(a).ok())
         .ok_or_else(|| Error::Pipeline("gpu.binary has no objects".into()))?;
     let object = objects.element(0).map_err(|_| Error::Pipeline("gpu.binary has no object".into()))?;
-    let ptx = recom_opkit::text_of(unsafe { mlir_sys::mlirGPUObjectAttrGetObject(object.to_raw()) }).into_owned();
+    let ptx = recom_ir::kit::text_of(unsafe { mlir_sys::mlirGPUObjectAttrGetObject(object.to_raw()) }).into_owned();
     if !ptx.contains(&format!(".entry {entry}")) {
         return Err(Error::Pipeline(format!("the PTX has no entry {entry}")));
     }

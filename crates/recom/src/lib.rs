@@ -27,17 +27,15 @@ pub use melior;
 pub use recom_abi as abi;
 pub use recom_emb as emb;
 pub use recom_ir as ir;
-pub use recom_opkit as opkit;
 pub use recom_passes as passes;
-pub use recom_reference as reference;
 pub use recom_runtime as runtime;
 pub use recom_symshape as symshape;
+pub use recom_tf as tf;
+pub use recom_tf_import as import;
 
 pub mod compile;
 pub mod cpu;
 pub mod gpu;
-pub mod import;
-pub mod model_ir;
 
 use recom_ir::{context::ContextError, Diagnostic, DiagnosticCapture, PipelineDef};
 
@@ -56,18 +54,27 @@ pub enum Error {
     Failed(Vec<Diagnostic>),
 }
 
+impl From<recom_tf_import::ImportError> for Error {
+    fn from(e: recom_tf_import::ImportError) -> Self {
+        Error::Failed(e.0)
+    }
+}
+
 /// Loads recom's dialects into `context` and registers recom's passes and
 /// pipelines (and the upstream ones) by name. Idempotent.
 pub fn load_into(context: &Context) -> Result<(), Error> {
     recom_passes::register_all();
-    recom_ir::load_recom_dialects(context)?;
+    recom_ir::load_irdl(context, &DIALECTS)?;
     Ok(())
 }
+
+/// recom's dialects.
+pub const DIALECTS: [recom_ir::IrdlDialect; 2] = [recom_emb::DIALECT, recom_symshape::DIALECT];
 
 /// A context with every upstream dialect and recom's, ready to use.
 pub fn create_context() -> Result<Context, Error> {
     recom_passes::register_all();
-    Ok(recom_ir::create_context()?)
+    Ok(recom_ir::create_context(&DIALECTS)?)
 }
 
 /// A recom pass by argument, with options in MLIR's `name=value` syntax.

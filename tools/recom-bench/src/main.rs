@@ -167,7 +167,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn table_map(model: &Model, artifact: &Artifact) -> HashMap<String, Vec<f32>> {
-    // Artifacts name tables table_<i> (recom::model_ir::table_name).
+    // Artifacts name tables table_<i> (the integration tests' model_ir::table_name).
     artifact
         .plan
         .tables

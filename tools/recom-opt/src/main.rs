@@ -140,11 +140,10 @@ fn run_graphdef(context: &Context, args: &Args) -> Result<bool, String> {
     let outputs: Vec<&str> = args.tf_outputs.iter().map(String::as_str).collect();
     let mut imported = match recom::import::import_graph(context, &graph, &args.input, "graph", &outputs) {
         Ok(imported) => imported,
-        Err(recom::Error::Failed(diagnostics)) => {
+        Err(recom::import::ImportError(diagnostics)) => {
             print_diagnostics(&diagnostics);
             return Ok(false);
         }
-        Err(e) => return Err(e.to_string()),
     };
     if let Some(pm) = build_pass_manager(context, args)? {
         let capture = DiagnosticCapture::attach(context);

@@ -3,11 +3,11 @@
 //! every out-of-range policy, empty rows and columns, duplicate, negative and
 //! too-large ids, B = 1..=4096), compiled through recom-default and the
 //! loop kernel, JIT-compiled and run.
+use crate::model_ir::{module_for, table_name};
+use recom_reference::{evaluate, synthetic::random_case, Model};
 use recom::{
     compile::compile_with,
     cpu::CpuExecutable,
-    model_ir::{module_for, table_name},
-    reference::{evaluate, synthetic::random_case, Model},
     runtime::plan::RunError, abi::request::ColumnInput,
 };
 use std::collections::HashMap;
@@ -85,7 +85,7 @@ fn schedule_variants_match_the_reference() {
 
 #[test]
 fn out_of_range_ids_are_errors_naming_column_row_and_id() {
-    use recom::reference::{Column, Combiner, OutOfRange, Table};
+    use recom_reference::{Column, Combiner, OutOfRange, Table};
     let context = recom::create_context().unwrap();
     let model = Model {
         tables: vec![Table { rows: 4, dim: 2, data: (0..8).map(|i| i as f32).collect() }],
@@ -113,7 +113,7 @@ fn out_of_range_ids_are_errors_naming_column_row_and_id() {
 /// default, reported under its own value), as with 64-bit ids.
 #[test]
 fn ids_past_32_bits_keep_their_fate_in_a_32_bit_kernel() {
-    use recom::reference::{Column, Combiner, Filter, OutOfRange, Table};
+    use recom_reference::{Column, Combiner, Filter, OutOfRange, Table};
     let context = recom::create_context().unwrap();
     let column = |combiner, filter, on_out_of_range| Column { table: 0, combiner, weighted: false, filter, on_out_of_range };
     let model = Model {
@@ -176,7 +176,7 @@ fn bad_requests_are_rejected_before_the_kernel_runs() {
 /// out-of-range id in a late chunk is still reported with its column and row.
 #[test]
 fn chunked_requests_match_the_reference_and_report_errors() {
-    use recom::reference::{
+    use recom_reference::{
         synthetic::{workload, WorkloadSpec},
         OutOfRange,
     };

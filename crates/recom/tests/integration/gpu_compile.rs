@@ -1,11 +1,11 @@
 //! The GPU path's compile side (runs without a GPU): one kernel, PTX for
 //! sm_90 with the launch metadata, and the compile time of a 2,000-column
 //! model.
+use crate::model_ir::module_for;
+use recom_reference::synthetic::{random_case, workload, WorkloadSpec};
 use recom::{
     compile::compile,
     gpu::{compile_ptx, GpuOptions},
-    model_ir::module_for,
-    reference::synthetic::{random_case, workload, WorkloadSpec},
     abi::kernel::Buffer,
 };
 use std::time::Instant;
@@ -31,7 +31,7 @@ fn ptx_for_sm_90_with_launch_metadata() {
         expected.push(Weights);
     }
     expected.extend([Items, Columns, Out]);
-    if model.columns.iter().any(|c| c.on_out_of_range == recom::reference::OutOfRange::Error) {
+    if model.columns.iter().any(|c| c.on_out_of_range == recom_reference::OutOfRange::Error) {
         expected.push(Status);
     }
     assert_eq!(params, expected);

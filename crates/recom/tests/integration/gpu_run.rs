@@ -3,12 +3,12 @@
 //! machine) the test says so and returns: it is skipped, visibly, not green
 //! by accident. On a GPU machine, `recom-bench gpu` runs the same check on
 //! the benchmark workloads.
+use crate::model_ir::{module_for, table_name};
+use recom_reference::synthetic::random_case;
 use recom::{
     compile::compile,
     cpu::CpuExecutable,
     gpu::{compile_ptx, GpuOptions},
-    model_ir::{module_for, table_name},
-    reference::synthetic::random_case,
     runtime::{
         gpu::{driver_available, GpuModel},
         plan::Artifact,

@@ -98,7 +98,7 @@ fn build_column<'c>(context: &'c Context, default_id: i64) -> Module<'c> {
 fn find<'c, 'a>(module: &'a Module<'c>, name: &str) -> OperationRef<'c, 'a> {
     let mut found = None;
     module.as_operation().walk(WalkOrder::PreOrder, |op| {
-        if found.is_none() && recom::opkit::identifier_text(op.name()) == name {
+        if found.is_none() && recom::ir::kit::identifier_text(op.name()) == name {
             found = Some(op.to_raw());
         }
         WalkResult::Advance

@@ -5,5 +5,6 @@ mod cpu_jit;
 mod gpu_compile;
 mod gpu_run;
 mod library_use;
+pub mod model_ir;
 mod pipeline_snapshots;
 mod tf_import;

@@ -23,7 +23,7 @@ fn corpus_models_import_node_for_node() {
         assert!(imported.module.as_operation().verify(), "{model}: the imported module verifies");
         let mut tf_ops = 0;
         imported.module.as_operation().walk(WalkOrder::PreOrder, |op| {
-            if recom::opkit::identifier_text(op.name()).starts_with("tf.") {
+            if recom::ir::kit::identifier_text(op.name()).starts_with("tf.") {
                 tf_ops += 1;
             }
             WalkResult::Advance

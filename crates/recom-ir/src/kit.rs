@@ -1,4 +1,4 @@
-//! Shared plumbing for recom's dialect crates.
+//! Typed access to IRDL ops for recom's dialect crates.
 //!
 //! IRDL ops are dynamic: MLIR generates no C++ or Rust classes for them. This
 //! crate gives each dialect crate what it needs to offer typed views
@@ -309,7 +309,7 @@ macro_rules! op_view {
             /// `.
             pub fn wrap(op: melior::ir::operation::OperationRef<'c, 'a>) -> Option<Self> {
                 use melior::ir::operation::OperationLike;
-                ($crate::identifier_text(op.name()) == $name).then_some(Self(op))
+                ($crate::kit::identifier_text(op.name()) == $name).then_some(Self(op))
             }
 
             /// The underlying operation.

@@ -12,7 +12,6 @@
 //! (tables, dense-layer weights) go to a [`Weights`]
 //! store keyed by node name and the op refers to them (`value_ref`), so
 //! printing even large models stays small and fast.
-use crate::Error;
 use indexmap::IndexMap;
 use melior::{
     dialect::func,
@@ -28,6 +27,12 @@ use melior::{
 use recom_ir::{Diagnostic, Severity, SourceLocation};
 use recom_tf::{proto::attr_value::Value as AttrKind, AttrValue, DataType, GraphDef, NodeDef, TensorProto};
 use std::collections::HashMap;
+
+/// Why a graph could not be imported: located diagnostics, one per
+/// problem (each names its node).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct ImportError(pub Vec<Diagnostic>);
 
 /// `Const` node values by node name.
 pub type Weights = HashMap<String, TensorProto>;
@@ -171,7 +176,7 @@ pub fn import_graph<'c>(
     file: &str,
     function: &str,
     outputs: &[&str],
-) -> Result<Imported<'c>, Error> {
+) -> Result<Imported<'c>, ImportError> {
     context.set_allow_unregistered_dialects(true);
     let file_location = Location::new(context, file, 0, 0);
     let at = |node: &NodeDef| Location::name(context, &node.name, file_location);
@@ -191,7 +196,7 @@ pub fn import_graph<'c>(
         .map(|n| fail(n, format!("op '{}' is not supported", n.op)))
         .collect();
     if !unknown.is_empty() {
-        return Err(Error::Failed(unknown));
+        return Err(ImportError(unknown));
     }
 
     // Topological order over data and control inputs (GraphDefs need not be sorted).
@@ -203,7 +208,7 @@ pub fn import_graph<'c>(
             let name = input.trim_start_matches('^');
             let name = parse_input(name).map_or(name, |(n, _)| n);
             let Some(&producer) = index.get(name) else {
-                return Err(Error::Failed(vec![fail(node, format!("input '{input}' names no node of the graph"))]));
+                return Err(ImportError(vec![fail(node, format!("input '{input}' names no node of the graph"))]));
             };
             pending[i] += 1;
             users[producer].push(i);
@@ -222,7 +227,7 @@ pub fn import_graph<'c>(
     }
     if order.len() != graph.node.len() {
         let stuck = graph.node.iter().enumerate().find(|(i, _)| pending[*i] > 0).map(|(_, n)| n).unwrap();
-        return Err(Error::Failed(vec![fail(stuck, "the graph has a cycle through this node".into())]));
+        return Err(ImportError(vec![fail(stuck, "the graph has a cycle through this node".into())]));
     }
 
     let block = Block::new(&[]);
@@ -308,7 +313,7 @@ pub fn import_graph<'c>(
         }
     }
     if !errors.is_empty() {
-        return Err(Error::Failed(errors));
+        return Err(ImportError(errors));
     }
 
     let mut results = Vec::new();
@@ -317,7 +322,7 @@ pub fn import_graph<'c>(
         match value {
             Some(v) => results.push(v),
             None => {
-                return Err(Error::Failed(vec![Diagnostic::new(
+                return Err(ImportError(vec![Diagnostic::new(
                     Severity::Error,
                     SourceLocation::File { file: file.into(), line: 0, column: 0 },
                     format!("output '{output}' is not a result of the graph"),
