@@ -1,5 +1,6 @@
 // Importing TensorFlow GraphDefs (binary and text): one tf.* op per node,
 // tables referenced (not printed), errors that name the file and the node.
+// REQUIRES: corpus
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=input_layer_output | FileCheck %s
 // RUN: %recom_opt %corpus/tiny/model.pbtxt --tf-outputs=input_layer_output | FileCheck %s
 // A truncated binary file.

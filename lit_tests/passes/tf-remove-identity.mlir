@@ -1,4 +1,5 @@
 // tf-remove-identity: uses of a tf.Identity take its operand.
+// REQUIRES: corpus
 // RUN: %recom_opt %s --allow-unregistered-dialect --split-input-file --pass-pipeline='builtin.module(tf-remove-identity)' | FileCheck %s
 // On a real model: no Identity without control inputs is left.
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=prediction --pass-pipeline='builtin.module(tf-remove-identity)' | FileCheck %s --check-prefix=TINY

@@ -4,6 +4,7 @@
 // A column whose ids have a dtype the raiser does not handle (column b's
 // values fed as int32 instead of int64): its range check, prune, fill and
 // pooling stay, and the error lists them.
+// REQUIRES: corpus
 // RUN: sed '/name: "b\/values"/,/type: DT_INT64/s/DT_INT64/DT_INT32/' %corpus/tiny/model.pbtxt > %t.int32.pbtxt
 // RUN: not %recom_opt %t.int32.pbtxt --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' 2>&1 | FileCheck %s --check-prefix=DTYPE
 // DTYPE: int32.pbtxt: error: {{[0-9]+}} TensorFlow node(s) were not raised and recom cannot run them:

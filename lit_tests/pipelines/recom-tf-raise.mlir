@@ -1,6 +1,7 @@
 // recom-tf-raise on the corpus's tiny model, both lowerings: every column
 // (hash bucket / sum, identity with default / mean, vocabulary / sqrtn)
 // becomes emb ops and no tf op is left; then recom-default fuses them.
+// REQUIRES: corpus
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' | FileCheck %s
 // RUN: %recom_opt %corpus/tiny_legacy/model.pb --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' | FileCheck %s
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise,recom-default)' | FileCheck %s --check-prefix=FUSED

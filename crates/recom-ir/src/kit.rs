@@ -250,6 +250,18 @@ impl Elem {
         }
     }
 
+    /// The element type of a shaped type (ranked or not), `Other` for any
+    /// other type.
+    pub fn element_of(ty: Type) -> Self {
+        unsafe {
+            if mlir_sys::mlirTypeIsAShaped(ty.to_raw()) {
+                Elem::of(Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(ty.to_raw())))
+            } else {
+                Elem::Other
+            }
+        }
+    }
+
     pub fn is_float(self) -> bool {
         matches!(self, Elem::F16 | Elem::BF16 | Elem::F32 | Elem::F64)
     }

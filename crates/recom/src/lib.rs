@@ -35,6 +35,7 @@ pub use recom_tf_import as import;
 
 pub mod compile;
 pub mod cpu;
+pub mod emit_plan;
 pub mod gpu;
 
 use recom_ir::{context::ContextError, Diagnostic, DiagnosticCapture, PipelineDef};

@@ -53,6 +53,10 @@ struct Args {
     /// inputs ending in .pb or .pbtxt are TensorFlow GraphDefs.
     #[arg(long = "tf-outputs", value_name = "NODES", value_delimiter = ',')]
     tf_outputs: Vec<String>,
+    /// After the pipeline, print the runtime plan of the module's fused embedding layer
+    /// (JSON) instead of the IR: the translation `recom::emit_plan`.
+    #[arg(long = "emit-plan")]
+    emit_plan: bool,
     /// List recom's passes and pipelines with their options ('all' adds upstream ones) and exit.
     #[arg(long = "list-passes", value_name = "WHICH", num_args = 0..=1, default_missing_value = "recom",
           value_parser = ["recom", "all"])]
@@ -116,11 +120,21 @@ fn run(args: &Args) -> Result<bool, String> {
             if let Some(pm) = &pm {
                 chunk_ok = pm.run(&mut module).is_ok();
             }
+            let mut translation_errors = Vec::new();
             if chunk_ok {
-                outputs.push(print_module(&module));
+                match emit(&module, args) {
+                    Ok(text) => outputs.push(text),
+                    Err(d) => {
+                        translation_errors.push(d);
+                        chunk_ok = false;
+                    }
+                }
             }
+            diagnostics.extend(capture.take());
+            diagnostics.extend(translation_errors);
+        } else {
+            diagnostics.extend(capture.take());
         }
-        diagnostics.extend(capture.take());
         if args.verify_diagnostics {
             let problems = verifier::verify(&chunk.text, file_name, &diagnostics);
             print_diagnostics(&problems);
@@ -153,8 +167,24 @@ fn run_graphdef(context: &Context, args: &Args) -> Result<bool, String> {
             return Ok(false);
         }
     }
-    write_output(&args.output, &print_module(&imported.module))?;
+    match emit(&imported.module, args) {
+        Ok(text) => write_output(&args.output, &text)?,
+        Err(d) => {
+            print_diagnostics(&[d]);
+            return Ok(false);
+        }
+    }
     Ok(true)
+}
+
+/// What the tool prints for a processed module: the IR, or with
+/// `--emit-plan` its plan.
+fn emit(module: &Module, args: &Args) -> Result<String, Diagnostic> {
+    if !args.emit_plan {
+        return Ok(print_module(module));
+    }
+    let plan = recom::emit_plan::emit_plan(module)?;
+    Ok(serde_json::to_string_pretty(&plan).expect("plans serialize") + "\n")
 }
 
 fn read_input(path: &str) -> Result<String, String> {

@@ -1,0 +1,106 @@
+// --emit-plan refuses what it cannot translate with an error located at the
+// op concerned, naming the attribute or the producer.
+// RUN: %recom_opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --emit-plan
+
+// The fused op was never lowered: no kernel to launch.
+func.func @negative_not_lowered(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%ids, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  // expected-error @+1 {{'emb.fused_columns' op attribute 'kernel' is missing (was emb-lower-fused-columns run?)}}
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// A kernel_* attribute of the wrong type.
+func.func @negative_bad_kernel_attr(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%ids, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  // expected-error @+1 {{'emb.fused_columns' op attribute 'kernel_elements_per_item' must be an integer, got "four" (was emb-lower-fused-columns run?)}}
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = "four", kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// An index width the runtime does not pack.
+func.func @negative_index_bits(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%ids, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  // expected-error @+1 {{'emb.fused_columns' op attribute 'kernel_index_bits' must be 32 or 64, got 48}}
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 48 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// A malformed column entry names the entry and the attribute.
+func.func @negative_combiner(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%ids, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  // expected-error @+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'combiner' 'max' is not one of sum, mean, sqrtn}}
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "max", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// The tables must be the packed tables the plan describes.
+func.func @negative_tables(%ids: tensor<?xi64>, %offs: tensor<?xi64>, %ext: tensor<40xf32>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%ids, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  // expected-error @+1 {{the tables operand comes from block argument 2, not emb.packed_tables}}
+  %o = "emb.fused_columns"(%ext, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// A table whose size does not match the column.
+func.func @negative_table_shape(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 12 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%ids, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  // expected-error @+1 {{'emb.fused_columns' op attribute 'columns' entry 0: 10 x 4 does not match its table 't0' (12 x 4)}}
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// Ids from an op the host program does not run.
+func.func @negative_producer(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{column 0: a column's ids comes from 'tf.Foo' (result 0), but the runtime's host program takes a model input or result 1 of emb.sparse_from_dense / emb.bucketized_sparse there}}
+  %x = "tf.Foo"(%ids) : (tensor<?xi64>) -> tensor<?xi64>
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%x, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+
+// A vocabulary attribute the host program cannot use.
+func.func @negative_oov(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{column 0: 'emb.vocabulary' op attribute 'num_oov_buckets' must be >= 0}}
+  %v = "emb.vocabulary"(%ids) {keys = [1, 2], default_id = -1 : i64, num_oov_buckets = -3 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  %p:3 = "emb.pack_inputs"(%v, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
