@@ -451,3 +451,21 @@ func.func @concat_width_from_tables(%t: tensor<4x8xf32>, %ids: tensor<?xi64>, %o
   %c = "emb.concat"(%a, %a) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x12xf32>
   return
 }
+
+// -----
+
+// A table whose padded size overflows 64-bit indexing (reliability repro r01b).
+func.func @table_rows_i64_max() {
+  // expected-error @+1 {{'emb.table' op table of 9223372036854775807 x 4 elements does not fit in 64-bit indexing}}
+  %t = "emb.table"() {name = "t"} : () -> tensor<9223372036854775807x4xf32>
+  return
+}
+
+// -----
+
+// rows x dim past i64 (reliability repro r01c).
+func.func @table_huge_product() {
+  // expected-error @+1 {{'emb.table' op table of 1099511627776 x 1099511627776 elements does not fit in 64-bit indexing}}
+  %t = "emb.table"() {name = "t"} : () -> tensor<1099511627776x1099511627776xf32>
+  return
+}

@@ -16,6 +16,8 @@ macro_rules! spelled {
         impl $name {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every spelling, in declaration order.
+            pub const SPELLINGS: &'static [&'static str] = &[$($text),+];
             /// The spelling used in IR attributes, flags and artifacts.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }

@@ -17,15 +17,7 @@ pub enum ContextError {
     IrdlLoad(&'static str),
 }
 
-/// A dialect defined in IRDL and loaded at run time.
-#[derive(Clone, Copy, Debug)]
-pub struct IrdlDialect {
-    pub name: &'static str,
-    /// The `irdl.dialect` module, as text.
-    pub irdl: &'static str,
-    /// An op of the dialect: once it is registered, the dialect is loaded.
-    pub probe: &'static str,
-}
+pub use crate::opdef::IrdlDialect;
 
 /// Registers every upstream pass with MLIR's global registry (once per process).
 pub fn register_upstream() {
@@ -50,13 +42,14 @@ pub fn create_context(dialects: &[IrdlDialect]) -> Result<Context, ContextError>
 /// Loads `dialects` into an existing context (e.g. another compiler's).
 /// Loading twice is harmless.
 pub fn load_irdl(context: &Context, dialects: &[IrdlDialect]) -> Result<(), ContextError> {
-    for &IrdlDialect { name, irdl, probe } in dialects {
-        if context.is_registered_operation(probe) {
+    for dialect in dialects {
+        let name = dialect.name;
+        if dialect.probe().is_some_and(|probe| context.is_registered_operation(probe)) {
             continue;
         }
         // IRDL ops live in the `irdl` dialect, which must be loaded to parse.
         context.get_or_load_dialect("irdl");
-        let module = Module::parse(context, irdl).ok_or(ContextError::IrdlParse(name))?;
+        let module = Module::parse(context, &dialect.irdl()).ok_or(ContextError::IrdlParse(name))?;
         if !load_irdl_dialects(&module) {
             return Err(ContextError::IrdlLoad(name));
         }

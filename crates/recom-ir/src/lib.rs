@@ -2,6 +2,8 @@
 //! dialect crates, the passes and the facade build on it:
 //! - [`context`]: an MLIR [`Context`](melior::Context) with every upstream
 //!   dialect, the LLVM translations and given IRDL dialects loaded;
+//! - [`opdef`]: ops declared as data ([`OpDef`]): their IRDL text, docs and
+//!   verifier hooks come from one declaration;
 //! - [`kit`]: typed views of IRDL ops ([`op_view!`]), attribute access with
 //!   errors that name the attribute, tensor type facts;
 //! - [`diagnostics`]: MLIR diagnostics captured as values that keep their
@@ -13,8 +15,10 @@
 //!   `--verify-diagnostics` as library functions.
 
 pub mod context;
+pub mod check;
 pub mod diagnostics;
 pub mod kit;
+pub mod opdef;
 mod ffi;
 pub mod parse;
 pub mod registry;
@@ -22,7 +26,8 @@ pub mod rewrite;
 pub mod source;
 pub mod verifier;
 
-pub use context::{create_context, load_irdl, register_upstream, IrdlDialect};
+pub use context::{create_context, load_irdl, register_upstream};
+pub use opdef::{AttrC, AttrSlot, IrdlDialect, OpDef, Slot, TypeC};
 pub use diagnostics::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 pub use parse::{parse_module, ParseError};
 pub use registry::{

@@ -2,6 +2,7 @@
 //! of MLIR).
 mod corpus_models;
 mod cpu_jit;
+mod dialect_irdl;
 mod gpu_compile;
 mod gpu_run;
 mod library_use;

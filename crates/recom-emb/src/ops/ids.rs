@@ -1,0 +1,457 @@
+//! Id transforms: hashing, bucketizing, range filters, vocabularies,
+//! fingerprints and hashed crosses.
+use crate::{build, out_of_range_attrs, read_out_of_range, Filter, OutOfRange};
+use melior::{
+    ir::{operation::{OperationBuilder, OperationLike, OperationRef}, Location, Operation, Type, Value, ValueLike},
+    Context,
+};
+use recom_ir::{
+    check::{attr, ids_result, int_vector, tensor, Check},
+    kit::{self, AttrError, Elem},
+    op_view, AttrC, AttrSlot, OpDef, Slot,
+};
+
+/// The ops of this group, in declaration order.
+pub const OPS: &[OpDef] = &[HASH_BUCKET, BUCKETIZE, RANGE_FILTER, VOCABULARY, FINGERPRINT, CROSS_HASHED];
+
+/// `emb.hash_bucket`.
+pub const HASH_BUCKET: OpDef = OpDef {
+    name: "emb.hash_bucket",
+    doc: "ids -> FarmHash Fingerprint64(bytes) mod num_buckets, TensorFlow's
+StringToHashBucketFast: string ids (`!tf.string`) are hashed as they are,
+integer ids as their decimal string (AsString + StringToHashBucketFast).
+Runs on the host for now (the runtime's host program), not in the kernel.
+  attrs: num_buckets : i64 > 0",
+    operands: &[Slot::tensor("ids")],
+    results: &[Slot::tensor("result")],
+    attributes: &[AttrSlot::new("num_buckets", AttrC::Integer)],
+    verify: check_hash_bucket,
+};
+
+/// `emb.bucketize`.
+pub const BUCKETIZE: OpDef = OpDef {
+    name: "emb.bucketize",
+    doc: "values -> index of the bucket, TensorFlow's Bucketize: the number of
+boundaries <= value. Result ids lie in [0, len(boundaries)].
+  attrs: boundaries : array<f64>, strictly increasing",
+    operands: &[Slot::tensor("values")],
+    results: &[Slot::tensor("result")],
+    attributes: &[AttrSlot::new("boundaries", AttrC::DenseArray)],
+    verify: check_bucketize,
+};
+
+/// `emb.range_filter`.
+pub const RANGE_FILTER: OpDef = OpDef {
+    name: "emb.range_filter",
+    doc: "ids outside [lo, hi) become -1 (dropped by every lookup) or default_id.
+  attrs: lo < hi : i64, on_out_of_range : \"drop\" | \"default\",
+         default_id : i64 in [lo, hi) (only with \"default\")",
+    operands: &[Slot::tensor("ids")],
+    results: &[Slot::tensor("result")],
+    attributes: &[AttrSlot::new("lo", AttrC::Integer), AttrSlot::new("hi", AttrC::Integer), AttrSlot::new("on_out_of_range", AttrC::OneOf(&["drop", "default"]))],
+    verify: check_range_filter,
+};
+
+/// `emb.vocabulary`.
+pub const VOCABULARY: OpDef = OpDef {
+    name: "emb.vocabulary",
+    doc: "Keys -> their position in `keys` (TensorFlow's HashTableV2 filled with
+keys[i] -> i and read by LookupTableFindV2). An absent key gives
+default_id, or, with num_oov_buckets = k > 0, len(keys) +
+Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets).
+Keys are strings (`!tf.string` input) or i64.
+Runs on the host (the runtime's host program).
+  attrs: keys : array of strings or of i64, distinct; default_id : i64;
+         [num_oov_buckets : i64 >= 0, absent = 0]",
+    operands: &[Slot::tensor("keys")],
+    results: &[Slot::tensor("result")],
+    attributes: &[AttrSlot::new("keys", AttrC::Array), AttrSlot::new("default_id", AttrC::Integer)],
+    verify: check_vocabulary,
+};
+
+/// `emb.fingerprint`.
+pub const FINGERPRINT: OpDef = OpDef {
+    name: "emb.fingerprint",
+    doc: "FarmHash Fingerprint64 of each string, as i64 bits (the feature hash
+TensorFlow's hashed SparseCross uses for strings). Runs on the host.",
+    operands: &[Slot::tensor("values")],
+    results: &[Slot::tensor("result")],
+    attributes: &[],
+    verify: check_fingerprint,
+};
+
+/// `emb.cross_hashed`.
+pub const CROSS_HASHED: OpDef = OpDef {
+    name: "emb.cross_hashed",
+    doc: "Hashed feature cross of C SparseTensors [B, *] whose values are feature
+hashes (i64; strings through emb.fingerprint), TensorFlow's SparseCross
+with hashed_output: per row, every combination of one entry of each input
+(the last input varies fastest), h = hash_key, then for each input
+h = FingerprintCat64(h, feature); id = h mod num_buckets (unsigned).
+Result: the crossed SparseTensor (indices [N, 2], ids [N], dense_shape
+[B, max combinations]). Runs on the host.
+  operands: C indices, C values, C dense shapes
+  attrs: num_buckets : i64 > 0, hash_key : i64 (a u64's bits)",
+    operands: &[Slot::tensor("indices").variadic(), Slot::tensor("values").variadic(), Slot::tensor("dense_shapes").variadic()],
+    results: &[Slot::tensor("out_indices"), Slot::tensor("out_values"), Slot::tensor("out_dense_shape")],
+    attributes: &[AttrSlot::new("num_buckets", AttrC::Integer), AttrSlot::new("hash_key", AttrC::Integer)],
+    verify: check_cross_hashed,
+};
+
+// ---- builders and views ----------------------------------------------------
+
+/// `emb.hash_bucket`: ids -> Fingerprint64(decimal string) mod `num_buckets`.
+pub fn hash_bucket<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    ids: Value<'c, '_>,
+    num_buckets: i64,
+    result: Type<'c>,
+) -> Operation<'c> {
+    build(
+        OperationBuilder::new(HashBucketOp::NAME, location)
+            .add_operands(&[ids])
+            .add_attributes(&[kit::named(context, "num_buckets", kit::i64(context, num_buckets))])
+            .add_results(&[result]),
+    )
+}
+
+/// `emb.bucketize`: values -> number of `boundaries` <= value.
+pub fn bucketize<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    values: Value<'c, '_>,
+    boundaries: &[f64],
+    result: Type<'c>,
+) -> Operation<'c> {
+    build(
+        OperationBuilder::new(BucketizeOp::NAME, location)
+            .add_operands(&[values])
+            .add_attributes(&[kit::named(context, "boundaries", kit::f64_array(context, boundaries))])
+            .add_results(&[result]),
+    )
+}
+
+/// `emb.range_filter`: ids outside `[lo, hi)` are dropped or defaulted.
+pub fn range_filter<'c>(context: &'c Context, location: Location<'c>, ids: Value<'c, '_>, filter: Filter, result: Type<'c>) -> Operation<'c> {
+    let mut attrs = vec![kit::named(context, "lo", kit::i64(context, filter.lo)), kit::named(context, "hi", kit::i64(context, filter.hi))];
+    let policy = filter.default.map_or(OutOfRange::Drop, OutOfRange::Default);
+    attrs.extend(out_of_range_attrs(context, policy));
+    build(OperationBuilder::new(RangeFilterOp::NAME, location).add_operands(&[ids]).add_attributes(&attrs).add_results(&[result]))
+}
+
+/// Vocabulary keys: strings or integers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VocabKeys {
+    Str(Vec<String>),
+    I64(Vec<i64>),
+}
+
+impl VocabKeys {
+    pub fn len(&self) -> usize {
+        match self {
+            VocabKeys::Str(k) => k.len(),
+            VocabKeys::I64(k) => k.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `emb.vocabulary`: keys -> position in `keys`, `default_id` when absent.
+pub fn vocabulary<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    input: Value<'c, '_>,
+    keys: &VocabKeys,
+    default_id: i64,
+    num_oov_buckets: i64,
+    result: Type<'c>,
+) -> Operation<'c> {
+    let items: Vec<melior::ir::Attribute> = match keys {
+        VocabKeys::Str(k) => k.iter().map(|k| kit::string(context, k)).collect(),
+        VocabKeys::I64(k) => k.iter().map(|&k| kit::i64(context, k)).collect(),
+    };
+    build(
+        OperationBuilder::new(VocabularyOp::NAME, location)
+            .add_operands(&[input])
+            .add_attributes(&[
+                kit::named(context, "keys", melior::ir::attribute::ArrayAttribute::new(context, &items)),
+                kit::named(context, "default_id", kit::i64(context, default_id)),
+            ])
+            .add_attributes(&if num_oov_buckets > 0 {
+                vec![kit::named(context, "num_oov_buckets", kit::i64(context, num_oov_buckets))]
+            } else {
+                vec![]
+            })
+            .add_results(&[result]),
+    )
+}
+
+/// `emb.fingerprint`: Fingerprint64 of each string as i64 bits.
+pub fn fingerprint<'c>(location: Location<'c>, values: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
+    build(OperationBuilder::new(FingerprintOp::NAME, location).add_operands(&[values]).add_results(&[result]))
+}
+
+/// `emb.cross_hashed`: the hashed cross of `inputs` (indices, values,
+/// dense_shape each).
+pub fn cross_hashed<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    inputs: &[[Value<'c, '_>; 3]],
+    num_buckets: i64,
+    hash_key: u64,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    let mut operands: Vec<Value> = inputs.iter().map(|i| i[0]).collect();
+    operands.extend(inputs.iter().map(|i| i[1]));
+    operands.extend(inputs.iter().map(|i| i[2]));
+    let n = inputs.len() as i32;
+    build(
+        OperationBuilder::new(CrossHashedOp::NAME, location)
+            .add_operands(&operands)
+            .add_attributes(&[
+                kit::named(context, "num_buckets", kit::i64(context, num_buckets)),
+                kit::named(context, "hash_key", kit::i64(context, hash_key as i64)),
+                kit::named(context, "operandSegmentSizes", kit::i32_array(context, &[n, n, n])),
+            ])
+            .add_results(&results),
+    )
+}
+
+op_view!(
+    /// `emb.hash_bucket`.
+    HashBucketOp, "emb.hash_bucket"
+);
+impl<'c, 'a> HashBucketOp<'c, 'a> {
+    pub fn ids(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn num_buckets(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "num_buckets")
+    }
+}
+
+op_view!(
+    /// `emb.bucketize`.
+    BucketizeOp, "emb.bucketize"
+);
+impl<'c, 'a> BucketizeOp<'c, 'a> {
+    pub fn values(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn boundaries(&self) -> Result<Vec<f64>, AttrError> {
+        kit::f64_array_attr(&self.0, "boundaries")
+    }
+}
+
+op_view!(
+    /// `emb.range_filter`.
+    RangeFilterOp, "emb.range_filter"
+);
+impl<'c, 'a> RangeFilterOp<'c, 'a> {
+    pub fn ids(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn lo(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "lo")
+    }
+    pub fn hi(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "hi")
+    }
+    /// The filter: `[lo, hi)` and what becomes of the ids outside it.
+    pub fn filter(&self) -> Result<Filter, AttrError> {
+        let policy = read_out_of_range(&self.0)?;
+        let default = match policy {
+            OutOfRange::Drop => None,
+            OutOfRange::Default(id) => Some(id),
+            OutOfRange::Error => return Err(AttrError::new("on_out_of_range", "'error' is not one of drop, default")),
+        };
+        Ok(Filter { lo: self.lo()?, hi: self.hi()?, default })
+    }
+}
+
+op_view!(
+    /// `emb.vocabulary`.
+    VocabularyOp, "emb.vocabulary"
+);
+impl<'c, 'a> VocabularyOp<'c, 'a> {
+    pub fn input(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn default_id(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "default_id")
+    }
+    /// Hash buckets for absent keys (0: absent keys give `default_id`).
+    pub fn num_oov_buckets(&self) -> Result<i64, AttrError> {
+        Ok(kit::opt_i64_attr(&self.0, "num_oov_buckets")?.unwrap_or(0))
+    }
+    /// The keys; all strings or all integers.
+    pub fn keys(&self) -> Result<VocabKeys, AttrError> {
+        let array = kit::array_attr(&self.0, "keys")?;
+        let mut strings = Vec::new();
+        let mut ints = Vec::new();
+        for i in 0..array.len() {
+            let item = array.element(i).map_err(|e| AttrError::new("keys", e.to_string()))?;
+            if let Some(s) = kit::string_value(item) {
+                strings.push(s.into_owned());
+            } else if let Ok(v) = melior::ir::attribute::IntegerAttribute::try_from(item) {
+                ints.push(v.value());
+            } else {
+                return Err(AttrError::new("keys", format!("element {i} is neither a string nor an integer")));
+            }
+        }
+        match (strings.is_empty(), ints.is_empty()) {
+            (_, true) => Ok(VocabKeys::Str(strings)),
+            (true, false) => Ok(VocabKeys::I64(ints)),
+            (false, false) => Err(AttrError::new("keys", "mixes strings and integers")),
+        }
+    }
+}
+
+op_view!(
+    /// `emb.fingerprint`.
+    FingerprintOp, "emb.fingerprint"
+);
+impl<'c, 'a> FingerprintOp<'c, 'a> {
+    pub fn values(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+}
+
+op_view!(
+    /// `emb.cross_hashed`.
+    CrossHashedOp, "emb.cross_hashed"
+);
+impl<'c, 'a> CrossHashedOp<'c, 'a> {
+    pub fn num_buckets(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "num_buckets")
+    }
+    pub fn hash_key(&self) -> Result<u64, AttrError> {
+        kit::i64_attr(&self.0, "hash_key").map(|k| k as u64)
+    }
+    /// The crossed inputs, (indices, values, dense_shape) each.
+    pub fn inputs(&self) -> Vec<[Value<'c, 'a>; 3]> {
+        let n = melior::ir::operation::OperationLike::operand_count(&self.0) / 3;
+        (0..n).map(|i| [self.operand(i), self.operand(n + i), self.operand(2 * n + i)]).collect()
+    }
+}
+
+// ---- verification --------------------------------------------------------
+
+fn check_hash_bucket(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = HashBucketOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let n = attr(view.num_buckets())?;
+    if n <= 0 {
+        return Err(format!("attribute 'num_buckets' must be positive, got {n}"));
+    }
+    let input = match tensor(view.ids(), "ids")? {
+        t if t.rank() == 1 && t.elem == Elem::Str => t,
+        _ => int_vector(view.ids(), "ids", &[32, 64]).map_err(|e| format!("{e} (or of !tf.string)"))?,
+    };
+    ids_result(op, &input)
+}
+
+fn check_vocabulary(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = VocabularyOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let keys = attr(view.keys())?;
+    attr(view.default_id())?;
+    let oov = attr(view.num_oov_buckets())?;
+    if oov < 0 {
+        return Err(format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"));
+    }
+    let input = tensor(view.input(), "keys operand")?;
+    let fits = match &keys {
+        VocabKeys::Str(_) => input.elem == Elem::Str,
+        VocabKeys::I64(_) => input.elem == Elem::Int(64),
+    };
+    if input.rank() != 1 || !fits {
+        let want = if matches!(keys, VocabKeys::Str(_)) { "!tf.string" } else { "i64" };
+        return Err(format!("keys operand must be a rank-1 tensor of {want} like the vocabulary, got {}", view.input().r#type()));
+    }
+    let duplicate = match &keys {
+        VocabKeys::Str(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| format!("\"{}\"", k[i])),
+        VocabKeys::I64(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| k[i].to_string()),
+    };
+    if let Some(key) = duplicate {
+        return Err(format!("vocabulary key {key} appears twice"));
+    }
+    ids_result(op, &input)
+}
+
+fn check_fingerprint(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = FingerprintOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let input = tensor(view.values(), "values")?;
+    if input.rank() != 1 || input.elem != Elem::Str {
+        return Err(format!("values must be a rank-1 tensor of !tf.string, got {}", view.values().r#type()));
+    }
+    ids_result(op, &input)
+}
+
+fn check_cross_hashed(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = CrossHashedOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let buckets = attr(view.num_buckets())?;
+    if buckets <= 0 {
+        return Err(format!("attribute 'num_buckets' must be positive, got {buckets}"));
+    }
+    attr(view.hash_key())?;
+    if op.operand_count() % 3 != 0 || op.operand_count() < 6 {
+        return Err(format!("needs at least 2 inputs of (indices, values, dense_shape), got {} operands", op.operand_count()));
+    }
+    for (k, [indices, values, shape]) in view.inputs().into_iter().enumerate() {
+        let i = tensor(indices, "indices")?;
+        if i.rank() != 2 || i.elem != Elem::Int(64) {
+            return Err(format!("input {k}: indices must be a [N, 2] tensor of i64, got {}", indices.r#type()));
+        }
+        int_vector(values, &format!("input {k}: values (feature hashes)"), &[64])?;
+        int_vector(shape, &format!("input {k}: dense_shape"), &[64])?;
+    }
+    Ok(())
+}
+
+/// Bucket boundaries: no NaN, strictly increasing.
+pub(crate) fn check_boundaries(boundaries: &[f64]) -> Check {
+    if let Some(i) = boundaries.iter().position(|b| b.is_nan()) {
+        return Err(format!("boundary {i} is NaN"));
+    }
+    if let Some(i) = boundaries.windows(2).position(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "boundaries must be strictly increasing, but boundary {} ({}) >= boundary {} ({})",
+            i,
+            boundaries[i],
+            i + 1,
+            boundaries[i + 1]
+        ));
+    }
+    Ok(())
+}
+
+fn check_bucketize(op: OperationRef, warnings: &mut Vec<String>) -> Check {
+    let view = BucketizeOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let boundaries = attr(view.boundaries())?;
+    check_boundaries(&boundaries)?;
+    let input = tensor(view.values(), "values")?;
+    if input.rank() != 1 || !(input.elem.is_float() || matches!(input.elem, Elem::Int(32 | 64))) {
+        return Err(format!("values must be a rank-1 tensor of floats or i32/i64, got {}", view.values().r#type()));
+    }
+    if boundaries.is_empty() {
+        warnings.push("has no boundaries: every value maps to bucket 0".into());
+    }
+    ids_result(op, &input)
+}
+
+fn check_range_filter(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = RangeFilterOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let (lo, hi) = (attr(view.lo())?, attr(view.hi())?);
+    if lo >= hi {
+        return Err(format!("range [lo, hi) = [{lo}, {hi}) is empty"));
+    }
+    if let Some(id) = attr(view.filter())?.default {
+        if id < lo || id >= hi {
+            return Err(format!("default_id {id} lies outside [{lo}, {hi})"));
+        }
+    }
+    let input = int_vector(view.ids(), "ids", &[64])?;
+    ids_result(op, &input)
+}

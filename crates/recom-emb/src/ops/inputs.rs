@@ -1,0 +1,325 @@
+//! Model inputs into CSR columns on the host: dense inputs as sparse
+//! ones, bucketized and numeric columns, COO -> CSR rows.
+use super::ids::check_boundaries;
+use crate::build;
+use melior::{
+    ir::{operation::{OperationBuilder, OperationRef}, AttributeLike, Location, Operation, Type, Value, ValueLike},
+    Context,
+};
+use recom_ir::{
+    check::{self, attr, int_vector, tensor, Check},
+    kit::{self, AttrError, Elem},
+    op_view, AttrC, AttrSlot, OpDef, Slot,
+};
+
+/// The ops of this group, in declaration order.
+pub const OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT];
+
+/// `emb.sparse_from_dense`.
+pub const SPARSE_FROM_DENSE: OpDef = OpDef {
+    name: "emb.sparse_from_dense",
+    doc: "A dense [B, N] input as a SparseTensor without its \"missing\" entries
+(TensorFlow's to_sparse_input for dense categorical inputs): indices [M, 2]
+of the entries != ignore_value in row-major order, their values, and
+dense_shape [B, N]. Runs on the host (the runtime's host program).
+  attrs: ignore_value : i64 (integer input) or string (!tf.string input),
+         or unit: keep every entry (dense inputs of a cross)",
+    operands: &[Slot::tensor("dense")],
+    results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
+    attributes: &[AttrSlot::new("ignore_value", AttrC::Any)],
+    verify: check_sparse_from_dense,
+};
+
+/// `emb.bucketized_sparse`.
+pub const BUCKETIZED_SPARSE: OpDef = OpDef {
+    name: "emb.bucketized_sparse",
+    doc: "A dense [B, K] float input of a bucketized column as a SparseTensor with
+every entry (TensorFlow's bucketized_column): entry [r, j] has the id
+bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the number of
+boundaries <= v (compared in f32). Runs on the host.
+  attrs: boundaries : array<f64>, strictly increasing",
+    operands: &[Slot::tensor("dense")],
+    results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
+    attributes: &[AttrSlot::new("boundaries", AttrC::DenseArray)],
+    verify: check_bucketized_sparse,
+};
+
+/// `emb.coo_rows`.
+pub const COO_ROWS: OpDef = OpDef {
+    name: "emb.coo_rows",
+    doc: "CSR row offsets of a TensorFlow SparseTensor in COO form: indices
+[N, 2] (row, position) in canonical row-major order and dense_shape [2].
+Result: dense_shape[0] + 1 offsets, offsets[r] = entries in rows < r.
+Without dense_shape (embedding_lookup_sparse without the safe wrapper)
+the rows are 0 .. the largest row index, as TensorFlow's SparseSegment*
+output. Runs on the host; the runtime rejects unsorted or out-of-shape
+indices.",
+    operands: &[Slot::tensor("indices"), Slot::tensor("dense_shape").optional()],
+    results: &[Slot::tensor("row_offsets")],
+    attributes: &[],
+    verify: check_coo_rows,
+};
+
+/// `emb.numeric_input`.
+pub const NUMERIC_INPUT: OpDef = OpDef {
+    name: "emb.numeric_input",
+    doc: "Column j of a numeric [B, K] float input as a weighted CSR input of one
+id per row: ids all 0, row_offsets 0..B, weights (x[:, j] - shift) /
+scale computed in f32 (TensorFlow's normalizer_fn of that form; none:
+x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes the value
+through exactly (numeric_column in the fused kernel). Runs on the host.
+  attrs: column : i64 in [0, K); [shift : f64, scale : f64]",
+    operands: &[Slot::tensor("dense")],
+    results: &[Slot::tensor("ids"), Slot::tensor("row_offsets"), Slot::tensor("weights")],
+    attributes: &[AttrSlot::new("column", AttrC::Integer)],
+    verify: check_numeric_input,
+};
+
+// ---- builders and views ----------------------------------------------------
+
+/// The value a dense categorical input uses for "missing".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IgnoreValue {
+    I64(i64),
+    Str(String),
+    /// Nothing is missing: every entry is kept (`ignore_value = unit`).
+    KeepAll,
+}
+
+/// `emb.sparse_from_dense`: (indices, values, dense_shape) of the entries of
+/// a dense [B, N] input that are not `ignore`.
+pub fn sparse_from_dense<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    ignore: &IgnoreValue,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    let ignore = match ignore {
+        IgnoreValue::I64(v) => kit::i64(context, *v),
+        IgnoreValue::Str(s) => kit::string(context, s),
+        IgnoreValue::KeepAll => melior::ir::Attribute::unit(context),
+    };
+    build(
+        OperationBuilder::new(SparseFromDenseOp::NAME, location)
+            .add_operands(&[dense])
+            .add_attributes(&[kit::named(context, "ignore_value", ignore)])
+            .add_results(&results),
+    )
+}
+
+/// `emb.bucketized_sparse`: every entry of a dense [B, K] float input as an
+/// id, bucket(x[r, j]) + j * (len(boundaries) + 1).
+pub fn bucketized_sparse<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    boundaries: &[f64],
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    build(
+        OperationBuilder::new(BucketizedSparseOp::NAME, location)
+            .add_operands(&[dense])
+            .add_attributes(&[kit::named(context, "boundaries", kit::f64_array(context, boundaries))])
+            .add_results(&results),
+    )
+}
+
+/// `emb.coo_rows`: CSR row offsets of a COO sparse tensor (rows up to the
+/// largest row index without `dense_shape`).
+pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Option<Value<'c, '_>>, result: Type<'c>) -> Operation<'c> {
+    let mut operands = vec![indices];
+    operands.extend(dense_shape);
+    build(OperationBuilder::new(CooRowsOp::NAME, location).add_operands(&operands).add_results(&[result]))
+}
+
+/// A numeric column's normalizer `(x - shift) / scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Normalizer {
+    pub shift: f64,
+    pub scale: f64,
+}
+
+/// `emb.numeric_input`: column `column` of a numeric [B, K] input as one
+/// weighted id (0) per row.
+pub fn numeric_input<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    column: i64,
+    normalizer: Option<Normalizer>,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    let mut attrs = vec![kit::named(context, "column", kit::i64(context, column))];
+    if let Some(n) = normalizer {
+        let f64t = Type::float64(context);
+        attrs.push(kit::named(context, "shift", melior::ir::attribute::FloatAttribute::new(context, f64t, n.shift)));
+        attrs.push(kit::named(context, "scale", melior::ir::attribute::FloatAttribute::new(context, f64t, n.scale)));
+    }
+    build(OperationBuilder::new(NumericInputOp::NAME, location).add_operands(&[dense]).add_attributes(&attrs).add_results(&results))
+}
+
+op_view!(
+    /// `emb.sparse_from_dense`.
+    SparseFromDenseOp, "emb.sparse_from_dense"
+);
+impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn ignore_value(&self) -> Result<IgnoreValue, AttrError> {
+        let attr = melior::ir::operation::OperationLike::attribute(&self.0, "ignore_value").map_err(|_| AttrError::new("ignore_value", "is missing"))?;
+        if let Some(s) = kit::string_value(attr) {
+            return Ok(IgnoreValue::Str(s.into_owned()));
+        }
+        if unsafe { mlir_sys::mlirAttributeIsAUnit(attr.to_raw()) } {
+            return Ok(IgnoreValue::KeepAll);
+        }
+        melior::ir::attribute::IntegerAttribute::try_from(attr)
+            .map(|i| IgnoreValue::I64(i.value()))
+            .map_err(|_| AttrError::new("ignore_value", "must be an integer or a string"))
+    }
+}
+
+op_view!(
+    /// `emb.bucketized_sparse`.
+    BucketizedSparseOp, "emb.bucketized_sparse"
+);
+impl<'c, 'a> BucketizedSparseOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn boundaries(&self) -> Result<Vec<f64>, AttrError> {
+        kit::f64_array_attr(&self.0, "boundaries")
+    }
+}
+
+op_view!(
+    /// `emb.coo_rows`.
+    CooRowsOp, "emb.coo_rows"
+);
+impl<'c, 'a> CooRowsOp<'c, 'a> {
+    pub fn indices(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    /// `None` for the non-safe form (rows up to the largest row index).
+    pub fn dense_shape(&self) -> Option<Value<'c, 'a>> {
+        (melior::ir::operation::OperationLike::operand_count(&self.0) > 1).then(|| self.operand(1))
+    }
+}
+
+op_view!(
+    /// `emb.numeric_input`.
+    NumericInputOp, "emb.numeric_input"
+);
+impl<'c, 'a> NumericInputOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn column(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "column")
+    }
+    pub fn normalizer(&self) -> Result<Option<Normalizer>, AttrError> {
+        let float = |name: &str| -> Result<Option<f64>, AttrError> {
+            match melior::ir::operation::OperationLike::attribute(&self.0, name) {
+                Err(_) => Ok(None),
+                Ok(a) => melior::ir::attribute::FloatAttribute::try_from(a)
+                    .map(|f| Some(f.value()))
+                    .map_err(|_| AttrError::new(name, "must be a float")),
+            }
+        };
+        match (float("shift")?, float("scale")?) {
+            (Some(shift), Some(scale)) => Ok(Some(Normalizer { shift, scale })),
+            (None, None) => Ok(None),
+            _ => Err(AttrError::new("shift", "and 'scale' go together")),
+        }
+    }
+}
+
+// ---- verification --------------------------------------------------------
+
+fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = SparseFromDenseOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let ignore = attr(view.ignore_value())?;
+    let dense = tensor(view.dense(), "dense input")?;
+    let fits = match ignore {
+        IgnoreValue::I64(_) => matches!(dense.elem, Elem::Int(32 | 64)),
+        IgnoreValue::Str(_) => dense.elem == Elem::Str,
+        IgnoreValue::KeepAll => matches!(dense.elem, Elem::Int(64) | Elem::Str),
+    };
+    if dense.rank() != 2 || !fits {
+        return Err(format!(
+            "dense input must be a rank-2 tensor of the ignore_value's kind (integers or !tf.string), got {}",
+            view.dense().r#type()
+        ));
+    }
+    let result = |i: usize| check::result(op, i);
+    coo_indices(result(0)?)?;
+    let values = tensor(result(1)?, "values")?;
+    if values.rank() != 1 || values.elem != dense.elem {
+        return Err(format!("values must be a rank-1 tensor of the input's element type, got {}", result(1)?.r#type()));
+    }
+    int_vector(result(2)?, "dense_shape", &[64])?;
+    Ok(())
+}
+
+fn check_bucketized_sparse(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = BucketizedSparseOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    check_boundaries(&attr(view.boundaries())?)?;
+    let dense = tensor(view.dense(), "dense input")?;
+    if dense.rank() != 2 || !dense.elem.is_float() {
+        return Err(format!("dense input must be a rank-2 tensor of floats, got {}", view.dense().r#type()));
+    }
+    let result = |i: usize| check::result(op, i);
+    coo_indices(result(0)?)?;
+    int_vector(result(1)?, "values", &[64])?;
+    int_vector(result(2)?, "dense_shape", &[64])?;
+    Ok(())
+}
+
+fn check_numeric_input(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = NumericInputOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    let dense = tensor(view.dense(), "dense input")?;
+    if dense.rank() != 2 || dense.elem != Elem::F32 {
+        return Err(format!("dense input must be a [B, K] tensor of f32, got {}", view.dense().r#type()));
+    }
+    let column = attr(view.column())?;
+    if column < 0 || dense.shape[1].is_some_and(|k| column >= k) {
+        return Err(format!("column {column} is not a column of {}", view.dense().r#type()));
+    }
+    if let Some(n) = attr(view.normalizer())? {
+        if n.scale == 0.0 || !n.scale.is_finite() || !n.shift.is_finite() {
+            return Err(format!("normalizer (x - {}) / {} is not a finite affine map", n.shift, n.scale));
+        }
+    }
+    let result = |i: usize| check::result(op, i);
+    int_vector(result(0)?, "ids", &[64])?;
+    int_vector(result(1)?, "row_offsets", &[64])?;
+    let w = tensor(result(2)?, "weights")?;
+    if w.rank() != 1 || w.elem != Elem::F32 {
+        return Err(format!("weights must be a rank-1 tensor of f32, got {}", result(2)?.r#type()));
+    }
+    Ok(())
+}
+
+/// A COO `indices` tensor: [N, 2] of i64.
+fn coo_indices(v: Value) -> Check {
+    let indices = tensor(v, "indices")?;
+    if indices.rank() != 2 || indices.elem != Elem::Int(64) || indices.shape[1].is_some_and(|d| d != 2) {
+        return Err(format!("indices must be a [N, 2] tensor of i64, got {}", v.r#type()));
+    }
+    Ok(())
+}
+
+fn check_coo_rows(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = CooRowsOp::wrap(op).ok_or("was given to another op\'s verifier")?;
+    coo_indices(view.indices())?;
+    if let Some(dense_shape) = view.dense_shape() {
+        let shape = int_vector(dense_shape, "dense_shape", &[64])?;
+        if shape.shape[0].is_some_and(|d| d != 2) {
+            return Err(format!("dense_shape must have 2 elements, got {}", dense_shape.r#type()));
+        }
+    }
+    int_vector(check::result(op, 0)?, "result", &[64])?;
+    Ok(())
+}
