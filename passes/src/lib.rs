@@ -27,7 +27,16 @@ pub mod tf_remove_prune;
 pub mod tf_remove_unique;
 pub mod tf_shape_construct;
 
-use recom_ir::{PassDef, PipelineDef};
+use recom_ir::{IrdlDialect, OpDef, PassDef, PipelineDef};
+
+/// The dialects recom's passes build and read.
+pub const DIALECTS: [&IrdlDialect; 2] = [&recom_emb::DIALECT, &recom_symshape::DIALECT];
+
+/// The declaration of a recom op by full name: what passes dispatch on
+/// (verifier hooks, interfaces) instead of matching op names.
+pub fn op_def(name: &str) -> Option<&'static OpDef> {
+    DIALECTS.iter().find_map(|d| d.op(name))
+}
 
 /// Every recom pass, alphabetically by argument.
 pub const PASSES: &[&PassDef] = &[

@@ -16,7 +16,7 @@ use melior::ir::{
 use recom_ir::{
     diagnostics::{emit_error, emit_warning},
     registry::PassFailure,
-    IrdlDialect, OptionDef, OptionKind, OptionValues, PassDef,
+    OptionDef, OptionKind, OptionValues, PassDef,
 };
 use std::collections::HashMap;
 
@@ -36,9 +36,6 @@ pub static PASS: PassDef = PassDef {
     run,
 };
 
-/// The dialects whose ops this pass verifies.
-const DIALECTS: [&IrdlDialect; 2] = [&recom_emb::DIALECT, &recom_symshape::DIALECT];
-
 fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     let mut errors = 0usize;
     let mut warnings = 0usize;
@@ -46,7 +43,7 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     let mut tables: HashMap<String, String> = HashMap::new();
     root.walk(WalkOrder::PreOrder, |op| {
         let name = recom_ir::kit::identifier_text(op.name());
-        let Some(def) = DIALECTS.iter().find_map(|d| d.op(&name)) else {
+        let Some(def) = crate::op_def(&name) else {
             return WalkResult::Advance;
         };
         let mut op_warnings = Vec::new();

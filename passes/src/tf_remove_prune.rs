@@ -21,7 +21,6 @@ use melior::{
     ir::{operation::OperationRef, Value},
     PatternRewriter,
 };
-use recom_emb as emb;
 use recom_ir::{
     registry::PassFailure,
     rewrite::Pattern,
@@ -47,25 +46,14 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
 pub fn lower_bound(value: Value) -> Option<i64> {
     let value = skip_identity(value);
     let op = def(value)?;
-    match name_of(op).as_str() {
-        "emb.hash_bucket" | "emb.bucketize" | "tf.StringToHashBucketFast" | "tf.Bucketize" => Some(0),
-        // Its values (result 1) are bucket + j * (len + 1) >= 0.
-        "emb.bucketized_sparse" => (crate::tf_match::result_number(value) == 1).then_some(0),
-        // Crossed ids are h mod num_buckets.
-        "emb.cross_hashed" => (crate::tf_match::result_number(value) == 1).then_some(0),
-        "emb.range_filter" => {
-            let filter = emb::RangeFilterOp::wrap(op)?;
-            let filter = filter.filter().ok()?;
-            filter.default.map(|d| filter.lo.min(d))
+    let name = name_of(op);
+    match name.as_str() {
+        "tf.StringToHashBucketFast" | "tf.Bucketize" => Some(0),
+        // recom's ops: their value-range interface.
+        _ => {
+            let range = crate::op_def(&name)?.int_range?;
+            range(op, crate::tf_match::result_number(value))?.min
         }
-        "emb.vocabulary" => {
-            let vocabulary = emb::VocabularyOp::wrap(op)?;
-            match vocabulary.num_oov_buckets().ok()? {
-                0 => vocabulary.default_id().ok().map(|d| d.min(0)),
-                _ => Some(0),
-            }
-        }
-        _ => None,
     }
 }
 

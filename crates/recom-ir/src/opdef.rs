@@ -78,6 +78,17 @@ impl AttrSlot {
 /// unintended IR) are pushed, worded the same way.
 pub type Verify = fn(OperationRef, &mut Vec<String>) -> Result<(), String>;
 
+/// Known bounds of an integer result (MLIR's InferIntRangeInterface, in
+/// small): `None` ends are unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct IntBounds {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+/// The bounds of result `n` of an op, where its semantics fix them.
+pub type IntRange = fn(OperationRef, usize) -> Option<IntBounds>;
+
 /// One op of an IRDL dialect.
 #[derive(Clone, Copy, Debug)]
 pub struct OpDef {
@@ -89,6 +100,9 @@ pub struct OpDef {
     pub results: &'static [Slot],
     pub attributes: &'static [AttrSlot],
     pub verify: Verify,
+    /// The value-range interface, for ops whose integer results have
+    /// bounds by definition (hashes, bucket indices, filtered ids).
+    pub int_range: Option<IntRange>,
 }
 
 /// A verifier hook for ops IRDL checks completely.
@@ -227,6 +241,7 @@ mod tests {
         results: &[Slot::of("out", TypeC::Index)],
         attributes: &[AttrSlot::new("how", AttrC::OneOf(&["a", "b"])), AttrSlot::new("n", AttrC::Integer)],
         verify: no_checks,
+        int_range: None,
     }];
     const TOY: IrdlDialect = IrdlDialect { name: "toy", doc: "The toy dialect.", ops: &[OPS] };
 

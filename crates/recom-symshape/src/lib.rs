@@ -56,6 +56,7 @@ given). attrs: name : string, dim : i64 >= 0,
     results: &[Slot::of("result", TypeC::Index)],
     attributes: &[AttrSlot::new("name", AttrC::String), AttrSlot::new("dim", AttrC::Integer), AttrSlot::new("facts", AttrC::Array)],
     verify: check_symbol,
+    int_range: None,
 };
 
 /// `symshape.expr`.
@@ -67,6 +68,7 @@ ceildiv, max, min take two operands; select(c, a, b) = c != 0 ? a : b.",
     results: &[Slot::of("result", TypeC::Index)],
     attributes: &[AttrSlot::new("kind", AttrC::OneOf(ExprKind::ALL))],
     verify: check_expr,
+    int_range: None,
 };
 
 /// `symshape.shape_construct`.
@@ -80,6 +82,7 @@ max(a, b), min(a, b), select(c, a, b).",
     results: &[Slot::of("shapes", TypeC::Index).variadic()],
     attributes: &[AttrSlot::new("exprs", AttrC::Array)],
     verify: check_shape_construct,
+    int_range: None,
 };
 
 string_enum! {

@@ -28,6 +28,7 @@ column (in column order). attrs: weighted : array<i1>, one per column.",
     results: &[Slot::tensor("packed_ids"), Slot::tensor("packed_offsets"), Slot::tensor("packed_weights")],
     attributes: &[AttrSlot::new("weighted", AttrC::DenseArray)],
     verify: check_pack_inputs,
+    int_range: None,
 };
 
 /// `emb.fused_columns`.
@@ -60,6 +61,7 @@ Result: [B, ΣDIM]. attrs:
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("columns", AttrC::Array), AttrSlot::new("schedule", AttrC::OneOf(Schedule::ALL))],
     verify: check_fused_columns,
+    int_range: None,
 };
 
 // ---- builders and views ----------------------------------------------------

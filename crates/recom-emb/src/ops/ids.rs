@@ -8,7 +8,7 @@ use melior::{
 use recom_ir::{
     check::{attr, ids_result, int_vector, tensor, Check},
     kit::{self, AttrError, Elem},
-    op_view, AttrC, AttrSlot, OpDef, Slot,
+    op_view, AttrC, AttrSlot, IntBounds, OpDef, Slot,
 };
 
 /// The ops of this group, in declaration order.
@@ -26,6 +26,7 @@ Runs on the host for now (the runtime's host program), not in the kernel.
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("num_buckets", AttrC::Integer)],
     verify: check_hash_bucket,
+    int_range: Some(range_hash_bucket),
 };
 
 /// `emb.bucketize`.
@@ -38,6 +39,7 @@ boundaries <= value. Result ids lie in [0, len(boundaries)].
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("boundaries", AttrC::DenseArray)],
     verify: check_bucketize,
+    int_range: Some(range_bucketize),
 };
 
 /// `emb.range_filter`.
@@ -50,6 +52,7 @@ pub const RANGE_FILTER: OpDef = OpDef {
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("lo", AttrC::Integer), AttrSlot::new("hi", AttrC::Integer), AttrSlot::new("on_out_of_range", AttrC::OneOf(&["drop", "default"]))],
     verify: check_range_filter,
+    int_range: Some(range_range_filter),
 };
 
 /// `emb.vocabulary`.
@@ -67,6 +70,7 @@ Runs on the host (the runtime's host program).
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("keys", AttrC::Array), AttrSlot::new("default_id", AttrC::Integer)],
     verify: check_vocabulary,
+    int_range: Some(range_vocabulary),
 };
 
 /// `emb.fingerprint`.
@@ -78,6 +82,7 @@ TensorFlow's hashed SparseCross uses for strings). Runs on the host.",
     results: &[Slot::tensor("result")],
     attributes: &[],
     verify: check_fingerprint,
+    int_range: None,
 };
 
 /// `emb.cross_hashed`.
@@ -96,6 +101,7 @@ Result: the crossed SparseTensor (indices [N, 2], ids [N], dense_shape
     results: &[Slot::tensor("out_indices"), Slot::tensor("out_values"), Slot::tensor("out_dense_shape")],
     attributes: &[AttrSlot::new("num_buckets", AttrC::Integer), AttrSlot::new("hash_key", AttrC::Integer)],
     verify: check_cross_hashed,
+    int_range: Some(range_cross_hashed),
 };
 
 // ---- builders and views ----------------------------------------------------
@@ -454,4 +460,46 @@ fn check_range_filter(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     }
     let input = int_vector(view.ids(), "ids", &[64])?;
     ids_result(op, &input)
+}
+
+// ---- value ranges ----------------------------------------------------------
+
+/// [0, num_buckets): a hash modulo the bucket count.
+fn range_hash_bucket(op: OperationRef, _: usize) -> Option<IntBounds> {
+    let n = HashBucketOp::wrap(op)?.num_buckets().ok()?;
+    Some(IntBounds { min: Some(0), max: n.checked_sub(1) })
+}
+
+/// [0, len(boundaries)]: the number of boundaries <= the value.
+fn range_bucketize(op: OperationRef, _: usize) -> Option<IntBounds> {
+    let n = BucketizeOp::wrap(op)?.boundaries().ok()?.len();
+    Some(IntBounds { min: Some(0), max: i64::try_from(n).ok() })
+}
+
+/// With a default, every id ends in [lo, hi) or is the default; without
+/// one, filtered-out ids become -1.
+fn range_range_filter(op: OperationRef, _: usize) -> Option<IntBounds> {
+    let filter = RangeFilterOp::wrap(op)?.filter().ok()?;
+    let default = filter.default.unwrap_or(-1);
+    Some(IntBounds { min: Some(filter.lo.min(default)), max: Some((filter.hi - 1).max(default)) })
+}
+
+/// Positions of keys, OOV buckets after them; absent keys without OOV
+/// buckets give the default.
+fn range_vocabulary(op: OperationRef, _: usize) -> Option<IntBounds> {
+    let vocabulary = VocabularyOp::wrap(op)?;
+    let keys = i64::try_from(vocabulary.keys().ok()?.len()).ok()?;
+    match vocabulary.num_oov_buckets().ok()? {
+        0 => {
+            let default = vocabulary.default_id().ok()?;
+            Some(IntBounds { min: Some(default.min(0)), max: Some(default.max(keys - 1)) })
+        }
+        oov => Some(IntBounds { min: Some(0), max: keys.checked_add(oov - 1) }),
+    }
+}
+
+/// The crossed ids (result 1) are a hash modulo the bucket count.
+fn range_cross_hashed(op: OperationRef, result: usize) -> Option<IntBounds> {
+    let n = CrossHashedOp::wrap(op)?.num_buckets().ok()?;
+    (result == 1).then_some(IntBounds { min: Some(0), max: n.checked_sub(1) })
 }

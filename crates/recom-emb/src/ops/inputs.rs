@@ -9,7 +9,7 @@ use melior::{
 use recom_ir::{
     check::{self, attr, int_vector, tensor, Check},
     kit::{self, AttrError, Elem},
-    op_view, AttrC, AttrSlot, OpDef, Slot,
+    op_view, AttrC, AttrSlot, IntBounds, OpDef, Slot,
 };
 
 /// The ops of this group, in declaration order.
@@ -28,6 +28,7 @@ dense_shape [B, N]. Runs on the host (the runtime's host program).
     results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
     attributes: &[AttrSlot::new("ignore_value", AttrC::Any)],
     verify: check_sparse_from_dense,
+    int_range: None,
 };
 
 /// `emb.bucketized_sparse`.
@@ -42,6 +43,7 @@ boundaries <= v (compared in f32). Runs on the host.
     results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
     attributes: &[AttrSlot::new("boundaries", AttrC::DenseArray)],
     verify: check_bucketized_sparse,
+    int_range: Some(range_bucketized_sparse),
 };
 
 /// `emb.coo_rows`.
@@ -58,6 +60,7 @@ indices.",
     results: &[Slot::tensor("row_offsets")],
     attributes: &[],
     verify: check_coo_rows,
+    int_range: None,
 };
 
 /// `emb.numeric_input`.
@@ -73,6 +76,7 @@ through exactly (numeric_column in the fused kernel). Runs on the host.
     results: &[Slot::tensor("ids"), Slot::tensor("row_offsets"), Slot::tensor("weights")],
     attributes: &[AttrSlot::new("column", AttrC::Integer)],
     verify: check_numeric_input,
+    int_range: None,
 };
 
 // ---- builders and views ----------------------------------------------------
@@ -322,4 +326,12 @@ fn check_coo_rows(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     }
     int_vector(check::result(op, 0)?, "result", &[64])?;
     Ok(())
+}
+
+// ---- value ranges ----------------------------------------------------------
+
+/// The ids (result 1) are bucket + j * (len(boundaries) + 1) >= 0.
+fn range_bucketized_sparse(op: OperationRef, result: usize) -> Option<IntBounds> {
+    BucketizedSparseOp::wrap(op)?;
+    (result == 1).then_some(IntBounds { min: Some(0), max: None })
 }

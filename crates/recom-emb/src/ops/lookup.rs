@@ -27,6 +27,7 @@ by the attribute default_id).",
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("combiner", AttrC::OneOf(Combiner::SPELLINGS)), AttrSlot::new("on_out_of_range", AttrC::OneOf(OutOfRangeKind::SPELLINGS))],
     verify: check_lookup,
+    int_range: None,
 };
 
 /// `emb.concat`.
@@ -39,6 +40,7 @@ column outputs entering a concat are typed tensor<?x?xT>.",
     results: &[Slot::tensor("result")],
     attributes: &[],
     verify: check_concat,
+    int_range: None,
 };
 
 // ---- builders and views ----------------------------------------------------

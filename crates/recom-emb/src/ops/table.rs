@@ -27,6 +27,7 @@ columns count ids through them; numeric columns use recom.identity.1).
     results: &[Slot::tensor("table")],
     attributes: &[AttrSlot::new("name", AttrC::String)],
     verify: check_table,
+    int_range: None,
 };
 
 /// `emb.packed_tables`.
@@ -41,6 +42,7 @@ multiple of 4 elements (16 bytes). Bound by name at run time.
     results: &[Slot::tensor("tables")],
     attributes: &[AttrSlot::new("tables", AttrC::Array)],
     verify: check_packed_tables,
+    int_range: None,
 };
 
 // ---- builders and views ----------------------------------------------------
