@@ -3,13 +3,11 @@
 // the host.
 // REQUIRES: corpus
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=input_layer_output --pass-pipeline='builtin.module(recom-tf-raise,recom-default)' --emit-plan | FileCheck %s
-// CHECK: "function": "graph",
 // CHECK: "feeds": [
-// CHECK: "name": "a/values",
-// CHECK-NEXT: "dtype": "Str",
-// CHECK: "name": "a/indices",
-// CHECK: "Hash": {
-// CHECK: "buckets": 100
-// CHECK: "Vocabulary": {
-// CHECK: "Str": [
-// CHECK: "width": 18,
+// CHECK-NEXT: {"dtype":"Str","name":"a/values","shape":[-1]},
+// CHECK-NEXT: {"dtype":"I64","name":"a/indices","shape":[-1,2]},
+// CHECK: "function": "graph",
+// CHECK: "steps": [
+// CHECK-DAG: {"op":{"HashBucket":{"buckets":100}},"operands":[{"Feed":0}]},
+// CHECK-DAG: {"op":{"Vocabulary":{"default":-1,"keys":{"Str":[
+// CHECK: "width": 18

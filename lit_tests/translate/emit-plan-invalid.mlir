@@ -82,7 +82,7 @@ func.func private @k()
 
 // Ids from an op the host program does not run.
 func.func @negative_producer(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
-  // expected-error @+1 {{column 0: a column's ids comes from 'tf.Foo' (result 0), but the runtime's host program takes a model input or result 1 of emb.sparse_from_dense / emb.bucketized_sparse there}}
+  // expected-error @+1 {{column 0: the ids operand is 'tf.Foo' (result 0), which the runtime's host program does not run}}
   %x = "tf.Foo"(%ids) : (tensor<?xi64>) -> tensor<?xi64>
   %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
   %p:3 = "emb.pack_inputs"(%x, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
@@ -96,10 +96,22 @@ func.func private @k()
 
 // A vocabulary attribute the host program cannot use.
 func.func @negative_oov(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
-  // expected-error @+1 {{column 0: 'emb.vocabulary' op attribute 'num_oov_buckets' must be >= 0}}
+  // expected-error @+1 {{column 0: 'emb.vocabulary' op attribute 'num_oov_buckets' must be >= 0, got -3}}
   %v = "emb.vocabulary"(%ids) {keys = [1, 2], default_id = -1 : i64, num_oov_buckets = -3 : i64} : (tensor<?xi64>) -> tensor<?xi64>
   %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
   %p:3 = "emb.pack_inputs"(%v, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return %o : tensor<?x4xf32>
+}
+func.func private @k()
+
+// -----
+
+// Strings as ids: they need a hash or a vocabulary first.
+func.func @negative_string_ids(%s: tensor<?x!tf.string> {recom.feed = "user"}, %offs: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.packed_tables"() {tables = [{dim = 4 : i64, name = "t0", rows = 10 : i64}]} : () -> tensor<40xf32>
+  // expected-error @+1 {{column 0: the ids are the strings of input 'user'; strings need an emb.hash_bucket or emb.vocabulary}}
+  %p:3 = "emb.pack_inputs"(%s, %offs) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?x!tf.string>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
   %o = "emb.fused_columns"(%t, %p#0, %p#1, %p#2) {columns = [{combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}], kernel = @k, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64, kernel_rows_per_item = 1 : i64, schedule = "element"} : (tensor<40xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return %o : tensor<?x4xf32>
 }

@@ -3,91 +3,56 @@
 // inputs; tables, kernel metadata and the shape program off the fused op.
 // RUN: %recom_opt %s --allow-unregistered-dialect --pass-pipeline='builtin.module(recom-default)' --emit-plan | FileCheck %s
 
-// CHECK:      "function": "model",
-// CHECK-NEXT: "kernel": "model_fused_0",
+// Kernel columns: table, weights, absorbed filter.
+// CHECK:      "columns": [
+// CHECK-NEXT:   {"filter":null,"table":0,"weighted":false},
+// CHECK-NEXT:   {"filter":{"default":null,"hi":3,"lo":0},"table":1,"weighted":false},
+// CHECK-NEXT:   {"filter":null,"table":2,"weighted":true}
+// Kernel metadata: 5 fields per column, 8 per work item.
+// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,0,0,3,-1,1,0,-9223372036854775808,9223372036854775807,-1,2],
 // The model's inputs, named by recom.feed (arg<N> without one).
-// CHECK:      "name": "user",
-// CHECK-NEXT: "dtype": "Str",
-// CHECK:      "name": "user_indices",
-// CHECK:      "name": "arg3",
-// CHECK-NEXT: "dtype": "I64",
-// CHECK-NEXT: "shape": [
-// CHECK-NEXT:   -1,
-// CHECK-NEXT:   3
-// CHECK:      "name": "price",
-// CHECK-NEXT: "dtype": "F32",
+// CHECK-NEXT: "feeds": [
+// CHECK-NEXT:   {"dtype":"Str","name":"user","shape":[-1]},
+// CHECK-NEXT:   {"dtype":"I64","name":"user_indices","shape":[-1,2]},
+// CHECK-NEXT:   {"dtype":"I64","name":"user_shape","shape":[2]},
+// CHECK-NEXT:   {"dtype":"I64","name":"arg3","shape":[-1,3]},
+// CHECK-NEXT:   {"dtype":"F32","name":"price","shape":[-1,1]}
+// CHECK:      "function": "model",
+// The host program: each column's CSR input from the inputs, one step per
+// host-side op, each op once (the dense input's sparse form feeds both the
+// vocabulary and the row offsets).
+// CHECK-NEXT: "host": {
+// CHECK-NEXT:   "columns": [
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":0}},"row_offsets":{"Step":{"result":0,"step":1}},"weights":null},
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":3}},"row_offsets":{"Step":{"result":0,"step":4}},"weights":null},
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":5}},"row_offsets":{"Step":{"result":1,"step":5}},"weights":{"Step":{"result":2,"step":5}}}
+// CHECK-NEXT:   ],
+// CHECK-NEXT:   "steps": [
+// CHECK-NEXT:     {"op":{"HashBucket":{"buckets":100}},"operands":[{"Feed":0}]},
+// CHECK-NEXT:     {"op":"CooRows","operands":[{"Feed":1},{"Feed":2}]},
+// CHECK-NEXT:     {"op":{"SparseFromDense":{"ignore":{"I64":-1}}},"operands":[{"Feed":3}]},
+// CHECK-NEXT:     {"op":{"Vocabulary":{"default":-1,"keys":{"I64":[7,9]},"oov_buckets":2}},"operands":[{"Step":{"result":1,"step":2}}]},
+// CHECK-NEXT:     {"op":"CooRows","operands":[{"Step":{"result":0,"step":2}},{"Step":{"result":2,"step":2}}]},
+// CHECK-NEXT:     {"op":{"NumericInput":{"column":0,"normalizer":[1.5,2.0]}},"operands":[{"Feed":4}]}
+// CHECK-NEXT:   ]
+// CHECK-NEXT: },
+// CHECK-NEXT: "index_bits": 32,
+// Work items of 4 elements: the dim-6 column in two (4 + 2 valid).
+// CHECK-NEXT: "items": [0,0,0,8,100,4,0,0,0,4,4,8,100,2,0,0,1,800,6,4,4,4,0,0,2,816,10,4,1,1,0,0],
+// CHECK-NEXT: "kernel": "model_fused_0",
+// CHECK-NEXT: "per_item": 4,
+// CHECK-NEXT: "rows_per_item": 1,
+// The request's sizes from the layer's shape program.
+// CHECK-NEXT: "shapes": {
+// CHECK-NEXT:   "exprs": ["s0 - 1","s3 + (s4 + s5)","s0 + (s1 + s2)","s3 + (s4 + s5)","(s0 - 1) * 11","s0 - 1","min(s0, min(s1, s2)) - 1","max(s0, max(s1, s2)) - 1"],
+// CHECK-NEXT:   "roles": ["batch","ids","offsets","weights","output","grid_x","batch_min","batch_max"],
 // Tables in the packed buffer: rows padded to 4 floats.
 // CHECK:      "tables": [
-// CHECK:        "name": "users",
-// CHECK-NEXT:   "rows": 100,
-// CHECK-NEXT:   "dim": 6,
-// CHECK-NEXT:   "pitch": 8,
-// CHECK-NEXT:   "offset": 0
-// CHECK:        "name": "items",
-// CHECK:        "offset": 800
-// CHECK:        "name": "recom.identity.1",
-// Column 0: Fingerprint64 of the strings mod 100, rows from the COO indices.
-// CHECK:      "columns": [
-// CHECK:        "table": 0,
-// CHECK-NEXT:   "weighted": false,
-// CHECK-NEXT:   "filter": null,
-// CHECK-NEXT:   "ids": {
-// CHECK-NEXT:     "Hash": {
-// CHECK-NEXT:       "values": {
-// CHECK-NEXT:         "Feed": 0
-// CHECK:            "buckets": 100
-// CHECK:        "rows": {
-// CHECK-NEXT:     "Coo": {
-// CHECK-NEXT:       "indices": 1,
-// CHECK-NEXT:       "dense_shape": 2
-// Column 1: a vocabulary over the entries of a dense input that are not -1,
-// through an absorbed range filter.
-// CHECK:        "table": 1,
-// CHECK-NEXT:   "weighted": false,
-// CHECK-NEXT:   "filter": {
-// CHECK-NEXT:     "lo": 0,
-// CHECK-NEXT:     "hi": 3,
-// CHECK-NEXT:     "default": null
-// CHECK:          "Vocabulary": {
-// CHECK-NEXT:       "values": {
-// CHECK-NEXT:         "Dense": {
-// CHECK-NEXT:           "feed": 3,
-// CHECK-NEXT:           "ignore": {
-// CHECK-NEXT:             "I64": -1
-// CHECK:            "keys": {
-// CHECK-NEXT:         "I64": [
-// CHECK-NEXT:           7,
-// CHECK-NEXT:           9
-// CHECK:            "default": -1,
-// CHECK-NEXT:       "oov_buckets": 2
-// CHECK:        "rows": {
-// CHECK-NEXT:     "Dense": {
-// CHECK-NEXT:       "feed": 3,
-// Column 2: a numeric input, one weighted id 0 per row, normalized.
-// CHECK:        "table": 2,
-// CHECK-NEXT:   "weighted": true,
-// CHECK:        "ids": {
-// CHECK-NEXT:     "Zeros": {
-// CHECK-NEXT:       "feed": 4
-// CHECK:        "rows": {
-// CHECK-NEXT:     "OnePerRow": {
-// CHECK:        "weights": {
-// CHECK-NEXT:     "Numeric": {
-// CHECK-NEXT:       "feed": 4,
-// CHECK-NEXT:       "column": 0,
-// CHECK-NEXT:       "normalizer": [
-// CHECK-NEXT:         1.5,
-// CHECK-NEXT:         2.0
-// CHECK:      "width": 11,
-// Kernel metadata: 5 fields per column, 8 per work item.
-// CHECK:      "columns_meta": [
-// CHECK:      "per_item": 4,
-// CHECK-NEXT: "rows_per_item": 1,
-// CHECK-NEXT: "index_bits": 32,
-// The request's sizes from the layer's shape program.
-// CHECK:      "shapes": {
-// CHECK:        "roles": [
-// CHECK-NEXT:     "batch",
+// CHECK-NEXT:   {"dim":6,"name":"users","offset":0,"pitch":8,"rows":100},
+// CHECK-NEXT:   {"dim":4,"name":"items","offset":800,"pitch":4,"rows":4},
+// CHECK-NEXT:   {"dim":1,"name":"recom.identity.1","offset":816,"pitch":4,"rows":1}
+// CHECK-NEXT: ],
+// CHECK-NEXT: "width": 11
 func.func @model(%user: tensor<?x!tf.string> {recom.feed = "user"}, %ui: tensor<?x2xi64> {recom.feed = "user_indices"},
                  %us: tensor<2xi64> {recom.feed = "user_shape"}, %items: tensor<?x3xi64>,
                  %price: tensor<?x1xf32> {recom.feed = "price"}) -> tensor<?x11xf32> {

@@ -20,7 +20,7 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_emb::{self as emb, IgnoreValue};
+use recom_emb::{self as emb, Ignore};
 use recom_ir::{registry::PassFailure, rewrite::Pattern, OptionValues, PassDef};
 use recom_ir::kit::{Elem, TensorInfo};
 
@@ -115,7 +115,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
             context,
             location,
             d,
-            &IgnoreValue::KeepAll,
+            &Ignore::KeepAll,
             [ranked(&[-1, 2], i64t), ranked(&[-1], element), ranked(&[2], i64t)],
         ));
         let r = |i: usize| -> Value { unsafe { Value::from_raw(sparse.result(i).unwrap().to_raw()) } };

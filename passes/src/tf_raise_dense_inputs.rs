@@ -29,7 +29,7 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_emb::{self as emb, IgnoreValue};
+use recom_emb::{self as emb, Ignore};
 use recom_ir::{registry::PassFailure, rewrite::Pattern, OptionValues, PassDef};
 use recom_ir::kit::{Elem, TensorInfo};
 
@@ -65,11 +65,11 @@ fn raise(gather: OperationRef, rewriter: PatternRewriter) -> bool {
     }
     let ignore = match info.elem {
         Elem::Int(64) => match const_int(ignore) {
-            Some(v) => IgnoreValue::I64(v),
+            Some(v) => Ignore::I64(v),
             None => return false,
         },
         Elem::Str => match const_strings(ignore).as_deref() {
-            Some([s]) => IgnoreValue::Str(s.clone()),
+            Some([s]) => Ignore::Str(s.clone()),
             _ => return false,
         },
         _ => return false,

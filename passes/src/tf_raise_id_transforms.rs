@@ -30,7 +30,7 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_emb::{self as emb, Filter, VocabKeys};
+use recom_emb::{self as emb, Filter, Keys};
 use recom_ir::{
     registry::PassFailure,
     rewrite::Pattern,
@@ -161,8 +161,8 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
         None => const_ints(values).filter(|v| v.iter().enumerate().all(|(i, &x)| x == i as i64)).map(|v| v.len() as i64),
     };
     let keys = match ranked_vector(keys_in) {
-        Some(Elem::Str) => const_strings(keys).map(VocabKeys::Str),
-        Some(Elem::Int(64)) => const_ints(keys).map(VocabKeys::I64),
+        Some(Elem::Str) => const_strings(keys).map(Keys::Str),
+        Some(Elem::Int(64)) => const_ints(keys).map(Keys::I64),
         _ => None,
     };
     let Some(keys) = keys else { return false };
@@ -213,8 +213,8 @@ fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
         users(table).into_iter().filter(|u| crate::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
     let [import] = imports[..] else { return false };
     let table_keys = match &keys {
-        VocabKeys::Str(_) => operand(import, 1).and_then(const_strings).map(VocabKeys::Str),
-        VocabKeys::I64(_) => operand(import, 1).and_then(const_ints).map(VocabKeys::I64),
+        Keys::Str(_) => operand(import, 1).and_then(const_strings).map(Keys::Str),
+        Keys::I64(_) => operand(import, 1).and_then(const_ints).map(Keys::I64),
     };
     if table_keys.as_ref() != Some(&keys) {
         return false;

@@ -21,6 +21,7 @@ use recom_ir::kit::{self, AttrError, AttrSource};
 use std::str::FromStr;
 
 pub use recom_abi::{
+    host::{HostOp, Ignore, Keys},
     kernel::{self as kernel_meta, identity_table_name, row_pitch, FusedColumn, PackedTable, IDENTITY_TABLE_PREFIX, ROW_ALIGN},
     Combiner, Filter, OutOfRange, OutOfRangeKind,
 };
@@ -51,11 +52,11 @@ pub use ops::{
     fused::{fused_columns, pack_inputs, FusedColumnsOp, FusedInputs, PackInputsOp, Schedule, FUSED_COLUMNS, PACK_INPUTS},
     ids::{
         bucketize, cross_hashed, fingerprint, hash_bucket, range_filter, vocabulary, BucketizeOp, CrossHashedOp, FingerprintOp,
-        HashBucketOp, RangeFilterOp, VocabKeys, VocabularyOp, BUCKETIZE, CROSS_HASHED, FINGERPRINT, HASH_BUCKET, RANGE_FILTER,
+        HashBucketOp, RangeFilterOp, VocabularyOp, BUCKETIZE, CROSS_HASHED, FINGERPRINT, HASH_BUCKET, RANGE_FILTER,
         VOCABULARY,
     },
     inputs::{
-        bucketized_sparse, coo_rows, numeric_input, sparse_from_dense, BucketizedSparseOp, CooRowsOp, IgnoreValue, Normalizer,
+        bucketized_sparse, coo_rows, numeric_input, sparse_from_dense, BucketizedSparseOp, CooRowsOp, Normalizer,
         NumericInputOp, SparseFromDenseOp, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT, SPARSE_FROM_DENSE,
     },
     lookup::{concat, lookup, ConcatOp, LookupInputs, LookupOp, CONCAT, LOOKUP},

@@ -27,7 +27,7 @@ pub mod source;
 pub mod verifier;
 
 pub use context::{create_context, load_irdl, register_upstream};
-pub use opdef::{AttrC, AttrSlot, IntBounds, IntRange, IrdlDialect, OpDef, Slot, TypeC};
+pub use opdef::{AttrC, AttrSlot, HostHook, IntBounds, IntRange, IrdlDialect, OpDef, Slot, TypeC};
 pub use diagnostics::{Diagnostic, DiagnosticCapture, Severity, SourceLocation};
 pub use parse::{parse_module, ParseError};
 pub use registry::{

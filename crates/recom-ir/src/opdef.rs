@@ -89,6 +89,11 @@ pub struct IntBounds {
 /// The bounds of result `n` of an op, where its semantics fix them.
 pub type IntRange = fn(OperationRef, usize) -> Option<IntBounds>;
 
+/// What a host-side op is in the runtime's host program: its
+/// [`HostOp`](recom_abi::host::HostOp) from its attributes (`Err`: the
+/// message after `'<op>' op `).
+pub type HostHook = fn(OperationRef) -> Result<recom_abi::host::HostOp, String>;
+
 /// One op of an IRDL dialect.
 #[derive(Clone, Copy, Debug)]
 pub struct OpDef {
@@ -103,6 +108,9 @@ pub struct OpDef {
     /// The value-range interface, for ops whose integer results have
     /// bounds by definition (hashes, bucket indices, filtered ids).
     pub int_range: Option<IntRange>,
+    /// For ops that run on the host: the step of the runtime's host program
+    /// they become (the plan translation dispatches on it).
+    pub host: Option<HostHook>,
 }
 
 /// A verifier hook for ops IRDL checks completely.
@@ -242,6 +250,7 @@ mod tests {
         attributes: &[AttrSlot::new("how", AttrC::OneOf(&["a", "b"])), AttrSlot::new("n", AttrC::Integer)],
         verify: no_checks,
         int_range: None,
+        host: None,
     }];
     const TOY: IrdlDialect = IrdlDialect { name: "toy", doc: "The toy dialect.", ops: &[OPS] };
 

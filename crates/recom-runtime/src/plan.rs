@@ -1,6 +1,6 @@
 //! What a compiled model needs at run time, as plain data (serializable, so
 //! an artifact can be written by the compiler and read by the runtime).
-use crate::host::{self, Feed, FeedSpec, HostError, IdSource, RowSource, WeightSource};
+use crate::host::{self, Feed, FeedSpec, HostError, HostProgram};
 use recom_abi::{
     kernel::{decode_status, identity_table_size, Buffer},
     request::{self as input, ColumnInput, InputError},
@@ -22,18 +22,14 @@ pub struct TableSlot {
     pub offset: usize,
 }
 
-/// One column: where its inputs come from and how its ids are checked.
+/// One column of the kernel: its table and how its ids are checked (where
+/// its inputs come from is [`Plan::host`]'s).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnPlan {
     /// Index into [`Plan::tables`].
     pub table: usize,
     pub weighted: bool,
     pub filter: Option<Filter>,
-    /// Where the ids, row offsets and (weighted columns) weights come from:
-    /// model inputs ([`Plan::feeds`]), possibly through a host-side transform.
-    pub ids: IdSource,
-    pub rows: RowSource,
-    pub weights: Option<WeightSource>,
 }
 
 /// A compiled model's fused embedding layer.
@@ -45,6 +41,8 @@ pub struct Plan {
     pub kernel: String,
     /// The model function's inputs, in argument order.
     pub feeds: Vec<FeedSpec>,
+    /// The host program: every column's CSR input from the inputs.
+    pub host: HostProgram,
     pub tables: Vec<TableSlot>,
     pub columns: Vec<ColumnPlan>,
     /// ΣD, the output width.
@@ -129,9 +127,7 @@ impl Plan {
     /// Runs the host program: every column's CSR input from the model's
     /// inputs, one [`Feed`] per entry of [`Plan::feeds`].
     pub fn prepare(&self, feeds: &[Feed]) -> Result<Vec<ColumnInput>, HostError> {
-        let sources: Vec<host::ColumnSources> =
-            self.columns.iter().map(|c| host::ColumnSources { ids: &c.ids, rows: &c.rows, weights: c.weights.as_ref() }).collect();
-        host::prepare(&self.feeds, &sources, feeds)
+        host::prepare(&self.feeds, &self.host, feeds)
     }
 
     /// Validates a request, lays it out and sizes it: with the plan's shape

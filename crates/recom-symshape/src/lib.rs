@@ -57,6 +57,7 @@ given). attrs: name : string, dim : i64 >= 0,
     attributes: &[AttrSlot::new("name", AttrC::String), AttrSlot::new("dim", AttrC::Integer), AttrSlot::new("facts", AttrC::Array)],
     verify: check_symbol,
     int_range: None,
+    host: None,
 };
 
 /// `symshape.expr`.
@@ -69,6 +70,7 @@ ceildiv, max, min take two operands; select(c, a, b) = c != 0 ? a : b.",
     attributes: &[AttrSlot::new("kind", AttrC::OneOf(ExprKind::ALL))],
     verify: check_expr,
     int_range: None,
+    host: None,
 };
 
 /// `symshape.shape_construct`.
@@ -83,6 +85,7 @@ max(a, b), min(a, b), select(c, a, b).",
     attributes: &[AttrSlot::new("exprs", AttrC::Array)],
     verify: check_shape_construct,
     int_range: None,
+    host: None,
 };
 
 string_enum! {

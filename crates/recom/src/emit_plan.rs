@@ -6,10 +6,11 @@
 //! read off the IR:
 //! * the tables and columns from `emb.packed_tables` and the fused op's
 //!   `columns`, the kernel's metadata tables encoded by `recom_abi::kernel`;
-//! * each column's host program from what produces its `emb.pack_inputs`
-//!   operands: a function argument (a model input) or one of the host-side
-//!   `emb` ops (hash bucket, vocabulary, crosses, dense → sparse, numeric
-//!   inputs, COO → CSR), whose operands are followed in turn;
+//! * the host program from what produces the `emb.pack_inputs` operands:
+//!   a function argument (a model input) or an op whose declaration says
+//!   which host step it is (`OpDef::host`: hash bucket, vocabulary, crosses,
+//!   dense → sparse, numeric inputs, COO → CSR), whose operands are followed
+//!   in turn;
 //! * the request's sizes from the layer's `symshape.shape_construct`;
 //! * the model's inputs from the function's arguments (`recom.feed` names).
 //!
@@ -23,16 +24,17 @@ use melior::ir::{
     Module, Value, ValueLike,
 };
 use recom_abi::kernel::{encode_columns, encode_items, row_pitch, PackedTable};
-use recom_emb::{self as emb, FusedColumnsOp, PackInputsOp, PackedTablesOp};
+use recom_emb::{FusedColumnsOp, PackInputsOp, PackedTablesOp};
 use recom_ir::{
     kit::{self, AttrError},
     Diagnostic, Severity, SourceLocation,
 };
+use recom_abi::host::{ColumnSource, FeedSpec, FeedType, HostProgram, HostStep, ValueRef};
 use recom_runtime::{
-    host::{CrossInput, FeedSpec, FeedType, IdSource, Ignore, Keys, RowSource, Values, WeightSource},
     plan::{ColumnPlan, Plan, TableSlot},
     shape::{ShapeProgram, ShapeSymbol},
 };
+use std::collections::HashMap;
 
 /// An error at `op`.
 fn error_at(op: OperationRef, message: impl Into<String>) -> Diagnostic {
@@ -85,15 +87,20 @@ fn producer(value: Value) -> String {
     }
 }
 
-/// Follows the producers of a column's host-side inputs. `user` is the op
-/// that consumes the value being followed (errors are located there when the
-/// value has no producer to blame).
-struct Sources<'c, 'a> {
-    /// The model function's entry block arguments are its inputs.
+/// Builds the host program by following the producers of the columns'
+/// packed inputs: a model input is a [`ValueRef::Feed`]; any other value is
+/// a result of an op whose declaration has a host hook (`OpDef::host`),
+/// which becomes a step after the steps of its own operands.
+struct HostBuilder<'c, 'a> {
+    /// The model function: its entry block arguments are the model's inputs.
     function: OperationRef<'c, 'a>,
+    feeds: &'a [FeedSpec],
+    steps: Vec<HostStep>,
+    /// The step each op already became.
+    made: HashMap<*const std::ffi::c_void, usize>,
 }
 
-impl<'c, 'a> Sources<'c, 'a> {
+impl<'c, 'a> HostBuilder<'c, 'a> {
     /// The model input `value` is.
     fn feed(&self, value: Value<'c, 'a>) -> Option<usize> {
         let argument = BlockArgument::try_from(value).ok()?;
@@ -101,179 +108,45 @@ impl<'c, 'a> Sources<'c, 'a> {
         (owner.to_raw().ptr == self.function.to_raw().ptr).then(|| argument.argument_number())
     }
 
-    fn refuse(&self, user: OperationRef<'c, 'a>, what: &str, value: Value<'c, 'a>, expected: &str) -> Diagnostic {
-        let at = defining(value).unwrap_or(user);
-        error_at(at, format!("{what} comes from {}, but the runtime's host program takes {expected} there", producer(value)))
-    }
-
-    fn feed_of(&self, user: OperationRef<'c, 'a>, what: &str, value: Value<'c, 'a>) -> Result<usize, Diagnostic> {
-        self.feed(value).ok_or_else(|| self.refuse(user, what, value, "a model input"))
-    }
-
-    /// A column's raw values: a model input, or the values of an
-    /// `emb.sparse_from_dense` / `emb.bucketized_sparse` of one.
-    fn values(&self, user: OperationRef<'c, 'a>, what: &str, value: Value<'c, 'a>) -> Result<Values, Diagnostic> {
+    /// `value` as a value of the host program; `what` names it in errors.
+    fn value(&mut self, user: OperationRef<'c, 'a>, what: &str, value: Value<'c, 'a>) -> Result<ValueRef, Diagnostic> {
         if let Some(n) = self.feed(value) {
-            return Ok(Values::Feed(n));
+            return Ok(ValueRef::Feed(n));
         }
-        let expected = "a model input or result 1 of emb.sparse_from_dense / emb.bucketized_sparse";
-        let op = defining(value).filter(|_| result_number(value) == Some(1));
-        if let Some(bucketized) = op.and_then(emb::BucketizedSparseOp::wrap) {
-            let o = bucketized.op();
-            return Ok(Values::Bucketized {
-                feed: self.feed_of(o, "the dense input of emb.bucketized_sparse", bucketized.dense())?,
-                boundaries: bucketized.boundaries().map_err(attr_error(o))?,
-            });
-        }
-        if let Some(dense) = op.and_then(emb::SparseFromDenseOp::wrap) {
-            let o = dense.op();
-            return Ok(Values::Dense {
-                feed: self.feed_of(o, "the dense input of emb.sparse_from_dense", dense.dense())?,
-                ignore: ignore_of(&dense)?,
-            });
-        }
-        Err(self.refuse(user, what, value, expected))
-    }
-
-    fn ids(&self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<IdSource, Diagnostic> {
-        let what = "a column's ids";
         let Some(op) = defining(value) else {
-            return self.values(user, what, value).map(IdSource::Values);
+            return Err(error_at(user, format!("{what} is {}, which is not a model input", producer(value))));
         };
-        if let Some(numeric) = emb::NumericInputOp::wrap(op) {
-            expect_result(op, value, 0, what)?;
-            return Ok(IdSource::Zeros { feed: self.feed_of(op, "the input of emb.numeric_input", numeric.dense())? });
+        let result = result_number(value).unwrap_or(0);
+        if let Some(&step) = self.made.get(&op.to_raw().ptr.cast_const()) {
+            return Ok(ValueRef::Step { step, result });
         }
-        if let Some(cross) = emb::CrossHashedOp::wrap(op) {
-            expect_result(op, value, 1, what)?;
-            let inputs = cross
-                .inputs()
-                .into_iter()
-                .map(|[indices, values, shape]| {
-                    let (values, fingerprint) = match defining(values).and_then(emb::FingerprintOp::wrap) {
-                        Some(f) => (f.values(), true),
-                        None => (values, false),
-                    };
-                    Ok(CrossInput {
-                        values: self.values(op, "a crossed input's values", values)?,
-                        fingerprint,
-                        rows: self.sparse_rows(op, indices, Some(shape))?,
-                    })
-                })
-                .collect::<Result<Vec<_>, Diagnostic>>()?;
-            let num_buckets = positive(op, "num_buckets", cross.num_buckets())?;
-            return Ok(IdSource::Cross { inputs, num_buckets, hash_key: cross.hash_key().map_err(attr_error(op))? });
-        }
-        if let Some(hash) = emb::HashBucketOp::wrap(op) {
-            return Ok(IdSource::Hash {
-                values: self.values(op, "the input of emb.hash_bucket", hash.ids())?,
-                buckets: positive(op, "num_buckets", hash.num_buckets())?,
-            });
-        }
-        if let Some(vocabulary) = emb::VocabularyOp::wrap(op) {
-            let keys = match vocabulary.keys().map_err(attr_error(op))? {
-                emb::VocabKeys::Str(k) => Keys::Str(k),
-                emb::VocabKeys::I64(k) => Keys::I64(k),
-            };
-            let oov = vocabulary.num_oov_buckets().map_err(attr_error(op))?;
-            let oov_buckets = u64::try_from(oov).map_err(|_| attr_error(op)(AttrError::new("num_oov_buckets", "must be >= 0")))?;
-            return Ok(IdSource::Vocabulary {
-                values: self.values(op, "the input of emb.vocabulary", vocabulary.input())?,
-                keys,
-                default: vocabulary.default_id().map_err(attr_error(op))?,
-                oov_buckets,
-            });
-        }
-        self.values(user, what, value).map(IdSource::Values)
-    }
-
-    fn weights(&self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<WeightSource, Diagnostic> {
-        if let Some(n) = self.feed(value) {
-            return Ok(WeightSource::Feed(n));
-        }
-        let expected = "a model input or result 2 of emb.numeric_input";
-        let Some(numeric) = defining(value).and_then(emb::NumericInputOp::wrap) else {
-            return Err(self.refuse(user, "a column's weights", value, expected));
+        let name = op_name(op);
+        let Some(hook) = crate::DIALECTS.iter().find_map(|d| d.op(&name)).and_then(|def| def.host) else {
+            return Err(error_at(op, format!("{what} is {}, which the runtime's host program does not run", producer(value))));
         };
-        let op = numeric.op();
-        expect_result(op, value, 2, "a column's weights")?;
-        let column = numeric.column().map_err(attr_error(op))?;
-        Ok(WeightSource::Numeric {
-            feed: self.feed_of(op, "the input of emb.numeric_input", numeric.dense())?,
-            column: usize::try_from(column).map_err(|_| attr_error(op)(AttrError::new("column", "must be >= 0")))?,
-            normalizer: numeric.normalizer().map_err(attr_error(op))?.map(|n| (n.shift as f32, n.scale as f32)),
-        })
+        let host_op = hook(op).map_err(|message| error_at(op, format!("'{name}' op {message}")))?;
+        let mut operands = Vec::with_capacity(op.operand_count());
+        for (i, operand) in op.operands().enumerate() {
+            operands.push(self.value(op, &format!("operand {i} of '{name}'"), operand)?);
+        }
+        self.steps.push(HostStep { op: host_op, operands });
+        self.made.insert(op.to_raw().ptr.cast_const(), self.steps.len() - 1);
+        Ok(ValueRef::Step { step: self.steps.len() - 1, result })
     }
 
-    fn rows(&self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<RowSource, Diagnostic> {
-        if let Some(n) = self.feed(value) {
-            return Ok(RowSource::Feed(n));
+    /// A column's ids: never raw strings (they need a hash or a vocabulary).
+    fn ids(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<ValueRef, Diagnostic> {
+        let ids = self.value(user, "the ids operand", value)?;
+        if let ValueRef::Feed(n) = ids {
+            if self.feeds[n].dtype == FeedType::Str {
+                return Err(error_at(
+                    user,
+                    format!("the ids are the strings of input '{}'; strings need an emb.hash_bucket or emb.vocabulary", self.feeds[n].name),
+                ));
+            }
         }
-        let op = defining(value);
-        if let Some(numeric) = op.and_then(emb::NumericInputOp::wrap) {
-            expect_result(numeric.op(), value, 1, "a column's row offsets")?;
-            return Ok(RowSource::OnePerRow { feed: self.feed_of(numeric.op(), "the input of emb.numeric_input", numeric.dense())? });
-        }
-        match op.and_then(emb::CooRowsOp::wrap) {
-            Some(coo) => self.sparse_rows(coo.op(), coo.indices(), coo.dense_shape()),
-            None => Err(self.refuse(user, "a column's row offsets", value, "a model input, emb.coo_rows or emb.numeric_input")),
-        }
+        Ok(ids)
     }
-
-    /// The rows of a SparseTensor given as (indices, dense_shape).
-    fn sparse_rows(
-        &self,
-        user: OperationRef<'c, 'a>,
-        indices: Value<'c, 'a>,
-        shape: Option<Value<'c, 'a>>,
-    ) -> Result<RowSource, Diagnostic> {
-        let Some(shape) = shape else {
-            return Ok(RowSource::Coo { indices: self.feed_of(user, "a SparseTensor's indices", indices)?, dense_shape: None });
-        };
-        if let (Some(i), Some(s)) = (self.feed(indices), self.feed(shape)) {
-            return Ok(RowSource::Coo { indices: i, dense_shape: Some(s) });
-        }
-        // Both from one emb.sparse_from_dense / emb.bucketized_sparse / emb.cross_hashed (results 0 and 2).
-        let expected = "model inputs, or results 0 and 2 of one emb.sparse_from_dense, emb.bucketized_sparse or emb.cross_hashed";
-        let refuse = || self.refuse(user, "a SparseTensor's indices and dense shape", indices, expected);
-        let (Some(op), Some(shape_op)) = (defining(indices), defining(shape)) else { return Err(refuse()) };
-        if op.to_raw().ptr != shape_op.to_raw().ptr || (result_number(indices), result_number(shape)) != (Some(0), Some(2)) {
-            return Err(refuse());
-        }
-        if let Some(bucketized) = emb::BucketizedSparseOp::wrap(op) {
-            return Ok(RowSource::Every { feed: self.feed_of(op, "the dense input of emb.bucketized_sparse", bucketized.dense())? });
-        }
-        if emb::CrossHashedOp::wrap(op).is_some() {
-            return Ok(RowSource::Cross);
-        }
-        match emb::SparseFromDenseOp::wrap(op) {
-            Some(dense) => Ok(RowSource::Dense {
-                feed: self.feed_of(op, "the dense input of emb.sparse_from_dense", dense.dense())?,
-                ignore: ignore_of(&dense)?,
-            }),
-            None => Err(refuse()),
-        }
-    }
-}
-
-fn expect_result(op: OperationRef, value: Value, number: usize, what: &str) -> Result<(), Diagnostic> {
-    match result_number(value) {
-        Some(n) if n == number => Ok(()),
-        n => Err(error_at(op, format!("{what} is result {} of '{}'; the host program takes result {number}", n.unwrap_or(0), op_name(op)))),
-    }
-}
-
-fn positive(op: OperationRef, name: &str, value: Result<i64, AttrError>) -> Result<u64, Diagnostic> {
-    let value = value.map_err(attr_error(op))?;
-    u64::try_from(value).ok().filter(|&v| v > 0).ok_or_else(|| attr_error(op)(AttrError::new(name, format!("must be > 0, got {value}"))))
-}
-
-fn ignore_of(dense: &emb::SparseFromDenseOp) -> Result<Ignore, Diagnostic> {
-    Ok(match dense.ignore_value().map_err(attr_error(dense.op()))? {
-        emb::IgnoreValue::I64(v) => Ignore::I64(v),
-        emb::IgnoreValue::Str(s) => Ignore::Str(s),
-        emb::IgnoreValue::KeepAll => Ignore::KeepAll,
-    })
 }
 
 /// A `kernel_*` attribute the lowering stamps on the fused op, in `range`.
@@ -336,9 +209,11 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             ),
         ));
     }
-    let sources = Sources { function };
+    let feeds = feed_specs(function);
+    let mut host = HostBuilder { function, feeds: &feeds, steps: Vec::new(), made: HashMap::new() };
     let mut weights = weights.into_iter();
     let mut plans = Vec::with_capacity(columns.len());
+    let mut sources = Vec::with_capacity(columns.len());
     for (c, column) in columns.iter().enumerate() {
         let in_column = |d: Diagnostic| Diagnostic { message: format!("column {c}: {}", d.message), ..d };
         let table = offsets.iter().position(|&o| o == column.table_offset).ok_or_else(|| {
@@ -351,22 +226,25 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             )));
         }
         let weights = match column.weighted {
-            true => Some(sources.weights(pack_op, weights.next().expect("counted above")).map_err(in_column)?),
+            true => {
+                let w = weights.next().expect("counted against the weighted columns above");
+                Some(host.value(pack_op, "the weights operand", w).map_err(in_column)?)
+            }
             false => None,
         };
-        plans.push(ColumnPlan {
-            table,
-            weighted: column.weighted,
-            filter: column.filter,
-            ids: sources.ids(pack_op, ids[c]).map_err(in_column)?,
-            rows: sources.rows(pack_op, row_offsets[c]).map_err(in_column)?,
+        sources.push(ColumnSource {
+            ids: host.ids(pack_op, ids[c]).map_err(in_column)?,
+            row_offsets: host.value(pack_op, "the row offsets operand", row_offsets[c]).map_err(in_column)?,
             weights,
         });
+        plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter });
     }
+    let host = HostProgram { steps: host.steps, columns: sources };
     Ok(Plan {
         function: function.attribute("sym_name").ok().and_then(kit::string_value).map(|s| s.into_owned()).unwrap_or_default(),
         kernel,
-        feeds: feed_specs(function),
+        feeds,
+        host,
         tables: tables
             .iter()
             .zip(&offsets)
@@ -452,4 +330,40 @@ fn feed_specs(func: OperationRef) -> Vec<FeedSpec> {
             FeedSpec { name, dtype, shape }
         })
         .collect()
+}
+
+/// The plan as JSON laid out for reading and for FileCheck: the plan's
+/// fields and the host program's one per line, each element of a list of
+/// records (feeds, steps, tables, columns) on a line of its own, everything
+/// below that compact.
+pub fn plan_json(plan: &Plan) -> String {
+    fn write(value: &serde_json::Value, depth: usize, indent: usize, out: &mut String) {
+        use serde_json::Value;
+        let pad = |n: usize| " ".repeat(2 * n);
+        match value {
+            Value::Object(fields) if depth < 2 && !fields.is_empty() => {
+                out.push_str("{\n");
+                for (i, (key, field)) in fields.iter().enumerate() {
+                    out.push_str(&format!("{}{}: ", pad(indent + 1), Value::String(key.clone())));
+                    write(field, depth + 1, indent + 1, out);
+                    out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&format!("{}}}", pad(indent)));
+            }
+            Value::Array(items) if depth < 3 && items.iter().any(|v| v.is_object()) => {
+                out.push_str("[\n");
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(&format!("{}{item}", pad(indent + 1)));
+                    out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&format!("{}]", pad(indent)));
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let value = serde_json::to_value(plan).expect("plans serialize");
+    let mut out = String::new();
+    write(&value, 0, 0, &mut out);
+    out.push('\n');
+    out
 }

@@ -184,7 +184,7 @@ fn emit(module: &Module, args: &Args) -> Result<String, Diagnostic> {
         return Ok(print_module(module));
     }
     let plan = recom::emit_plan::emit_plan(module)?;
-    Ok(serde_json::to_string_pretty(&plan).expect("plans serialize") + "\n")
+    Ok(recom::emit_plan::plan_json(&plan))
 }
 
 fn read_input(path: &str) -> Result<String, String> {

@@ -29,6 +29,7 @@ column (in column order). attrs: weighted : array<i1>, one per column.",
     attributes: &[AttrSlot::new("weighted", AttrC::DenseArray)],
     verify: check_pack_inputs,
     int_range: None,
+    host: None,
 };
 
 /// `emb.fused_columns`.
@@ -62,6 +63,7 @@ Result: [B, ΣDIM]. attrs:
     attributes: &[AttrSlot::new("columns", AttrC::Array), AttrSlot::new("schedule", AttrC::OneOf(Schedule::ALL))],
     verify: check_fused_columns,
     int_range: None,
+    host: None,
 };
 
 // ---- builders and views ----------------------------------------------------

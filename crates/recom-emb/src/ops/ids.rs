@@ -1,6 +1,6 @@
 //! Id transforms: hashing, bucketizing, range filters, vocabularies,
 //! fingerprints and hashed crosses.
-use crate::{build, out_of_range_attrs, read_out_of_range, Filter, OutOfRange};
+use crate::{build, out_of_range_attrs, read_out_of_range, Filter, HostOp, Keys, OutOfRange};
 use melior::{
     ir::{operation::{OperationBuilder, OperationLike, OperationRef}, Location, Operation, Type, Value, ValueLike},
     Context,
@@ -27,6 +27,7 @@ Runs on the host for now (the runtime's host program), not in the kernel.
     attributes: &[AttrSlot::new("num_buckets", AttrC::Integer)],
     verify: check_hash_bucket,
     int_range: Some(range_hash_bucket),
+    host: Some(host_hash_bucket),
 };
 
 /// `emb.bucketize`.
@@ -40,6 +41,7 @@ boundaries <= value. Result ids lie in [0, len(boundaries)].
     attributes: &[AttrSlot::new("boundaries", AttrC::DenseArray)],
     verify: check_bucketize,
     int_range: Some(range_bucketize),
+    host: None,
 };
 
 /// `emb.range_filter`.
@@ -53,6 +55,7 @@ pub const RANGE_FILTER: OpDef = OpDef {
     attributes: &[AttrSlot::new("lo", AttrC::Integer), AttrSlot::new("hi", AttrC::Integer), AttrSlot::new("on_out_of_range", AttrC::OneOf(&["drop", "default"]))],
     verify: check_range_filter,
     int_range: Some(range_range_filter),
+    host: None,
 };
 
 /// `emb.vocabulary`.
@@ -71,6 +74,7 @@ Runs on the host (the runtime's host program).
     attributes: &[AttrSlot::new("keys", AttrC::Array), AttrSlot::new("default_id", AttrC::Integer)],
     verify: check_vocabulary,
     int_range: Some(range_vocabulary),
+    host: Some(host_vocabulary),
 };
 
 /// `emb.fingerprint`.
@@ -83,6 +87,7 @@ TensorFlow's hashed SparseCross uses for strings). Runs on the host.",
     attributes: &[],
     verify: check_fingerprint,
     int_range: None,
+    host: Some(host_fingerprint),
 };
 
 /// `emb.cross_hashed`.
@@ -102,6 +107,7 @@ Result: the crossed SparseTensor (indices [N, 2], ids [N], dense_shape
     attributes: &[AttrSlot::new("num_buckets", AttrC::Integer), AttrSlot::new("hash_key", AttrC::Integer)],
     verify: check_cross_hashed,
     int_range: Some(range_cross_hashed),
+    host: Some(host_cross_hashed),
 };
 
 // ---- builders and views ----------------------------------------------------
@@ -146,38 +152,19 @@ pub fn range_filter<'c>(context: &'c Context, location: Location<'c>, ids: Value
     build(OperationBuilder::new(RangeFilterOp::NAME, location).add_operands(&[ids]).add_attributes(&attrs).add_results(&[result]))
 }
 
-/// Vocabulary keys: strings or integers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VocabKeys {
-    Str(Vec<String>),
-    I64(Vec<i64>),
-}
-
-impl VocabKeys {
-    pub fn len(&self) -> usize {
-        match self {
-            VocabKeys::Str(k) => k.len(),
-            VocabKeys::I64(k) => k.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// `emb.vocabulary`: keys -> position in `keys`, `default_id` when absent.
 pub fn vocabulary<'c>(
     context: &'c Context,
     location: Location<'c>,
     input: Value<'c, '_>,
-    keys: &VocabKeys,
+    keys: &Keys,
     default_id: i64,
     num_oov_buckets: i64,
     result: Type<'c>,
 ) -> Operation<'c> {
     let items: Vec<melior::ir::Attribute> = match keys {
-        VocabKeys::Str(k) => k.iter().map(|k| kit::string(context, k)).collect(),
-        VocabKeys::I64(k) => k.iter().map(|&k| kit::i64(context, k)).collect(),
+        Keys::Str(k) => k.iter().map(|k| kit::string(context, k)).collect(),
+        Keys::I64(k) => k.iter().map(|&k| kit::i64(context, k)).collect(),
     };
     build(
         OperationBuilder::new(VocabularyOp::NAME, location)
@@ -294,7 +281,7 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
         Ok(kit::opt_i64_attr(&self.0, "num_oov_buckets")?.unwrap_or(0))
     }
     /// The keys; all strings or all integers.
-    pub fn keys(&self) -> Result<VocabKeys, AttrError> {
+    pub fn keys(&self) -> Result<Keys, AttrError> {
         let array = kit::array_attr(&self.0, "keys")?;
         let mut strings = Vec::new();
         let mut ints = Vec::new();
@@ -309,8 +296,8 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
             }
         }
         match (strings.is_empty(), ints.is_empty()) {
-            (_, true) => Ok(VocabKeys::Str(strings)),
-            (true, false) => Ok(VocabKeys::I64(ints)),
+            (_, true) => Ok(Keys::Str(strings)),
+            (true, false) => Ok(Keys::I64(ints)),
             (false, false) => Err(AttrError::new("keys", "mixes strings and integers")),
         }
     }
@@ -369,16 +356,16 @@ fn check_vocabulary(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     }
     let input = tensor(view.input(), "keys operand")?;
     let fits = match &keys {
-        VocabKeys::Str(_) => input.elem == Elem::Str,
-        VocabKeys::I64(_) => input.elem == Elem::Int(64),
+        Keys::Str(_) => input.elem == Elem::Str,
+        Keys::I64(_) => input.elem == Elem::Int(64),
     };
     if input.rank() != 1 || !fits {
-        let want = if matches!(keys, VocabKeys::Str(_)) { "!tf.string" } else { "i64" };
+        let want = if matches!(keys, Keys::Str(_)) { "!tf.string" } else { "i64" };
         return Err(format!("keys operand must be a rank-1 tensor of {want} like the vocabulary, got {}", view.input().r#type()));
     }
     let duplicate = match &keys {
-        VocabKeys::Str(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| format!("\"{}\"", k[i])),
-        VocabKeys::I64(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| k[i].to_string()),
+        Keys::Str(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| format!("\"{}\"", k[i])),
+        Keys::I64(k) => (1..k.len()).find(|&i| k[..i].contains(&k[i])).map(|i| k[i].to_string()),
     };
     if let Some(key) = duplicate {
         return Err(format!("vocabulary key {key} appears twice"));
@@ -502,4 +489,37 @@ fn range_vocabulary(op: OperationRef, _: usize) -> Option<IntBounds> {
 fn range_cross_hashed(op: OperationRef, result: usize) -> Option<IntBounds> {
     let n = CrossHashedOp::wrap(op)?.num_buckets().ok()?;
     (result == 1).then_some(IntBounds { min: Some(0), max: n.checked_sub(1) })
+}
+
+// ---- host program ----------------------------------------------------------
+
+/// A count attribute that must be > 0 (hash buckets).
+fn positive(value: Result<i64, AttrError>, name: &str) -> Result<u64, String> {
+    let value = attr(value)?;
+    u64::try_from(value).ok().filter(|&v| v > 0).ok_or_else(|| format!("attribute '{name}' must be positive, got {value}"))
+}
+
+fn host_hash_bucket(op: OperationRef) -> Result<HostOp, String> {
+    let view = HashBucketOp::wrap(op).ok_or("is not an emb.hash_bucket")?;
+    Ok(HostOp::HashBucket { buckets: positive(view.num_buckets(), "num_buckets")? })
+}
+
+fn host_vocabulary(op: OperationRef) -> Result<HostOp, String> {
+    let view = VocabularyOp::wrap(op).ok_or("is not an emb.vocabulary")?;
+    let oov = attr(view.num_oov_buckets())?;
+    Ok(HostOp::Vocabulary {
+        keys: attr(view.keys())?,
+        default: attr(view.default_id())?,
+        oov_buckets: u64::try_from(oov).map_err(|_| format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"))?,
+    })
+}
+
+fn host_fingerprint(op: OperationRef) -> Result<HostOp, String> {
+    FingerprintOp::wrap(op).ok_or("is not an emb.fingerprint")?;
+    Ok(HostOp::Fingerprint)
+}
+
+fn host_cross_hashed(op: OperationRef) -> Result<HostOp, String> {
+    let view = CrossHashedOp::wrap(op).ok_or("is not an emb.cross_hashed")?;
+    Ok(HostOp::CrossHashed { num_buckets: positive(view.num_buckets(), "num_buckets")?, hash_key: attr(view.hash_key())? })
 }

@@ -1,7 +1,7 @@
 //! Model inputs into CSR columns on the host: dense inputs as sparse
 //! ones, bucketized and numeric columns, COO -> CSR rows.
 use super::ids::check_boundaries;
-use crate::build;
+use crate::{build, HostOp, Ignore};
 use melior::{
     ir::{operation::{OperationBuilder, OperationRef}, AttributeLike, Location, Operation, Type, Value, ValueLike},
     Context,
@@ -29,6 +29,7 @@ dense_shape [B, N]. Runs on the host (the runtime's host program).
     attributes: &[AttrSlot::new("ignore_value", AttrC::Any)],
     verify: check_sparse_from_dense,
     int_range: None,
+    host: Some(host_sparse_from_dense),
 };
 
 /// `emb.bucketized_sparse`.
@@ -44,6 +45,7 @@ boundaries <= v (compared in f32). Runs on the host.
     attributes: &[AttrSlot::new("boundaries", AttrC::DenseArray)],
     verify: check_bucketized_sparse,
     int_range: Some(range_bucketized_sparse),
+    host: Some(host_bucketized_sparse),
 };
 
 /// `emb.coo_rows`.
@@ -61,6 +63,7 @@ indices.",
     attributes: &[],
     verify: check_coo_rows,
     int_range: None,
+    host: Some(host_coo_rows),
 };
 
 /// `emb.numeric_input`.
@@ -77,18 +80,10 @@ through exactly (numeric_column in the fused kernel). Runs on the host.
     attributes: &[AttrSlot::new("column", AttrC::Integer)],
     verify: check_numeric_input,
     int_range: None,
+    host: Some(host_numeric_input),
 };
 
 // ---- builders and views ----------------------------------------------------
-
-/// The value a dense categorical input uses for "missing".
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IgnoreValue {
-    I64(i64),
-    Str(String),
-    /// Nothing is missing: every entry is kept (`ignore_value = unit`).
-    KeepAll,
-}
 
 /// `emb.sparse_from_dense`: (indices, values, dense_shape) of the entries of
 /// a dense [B, N] input that are not `ignore`.
@@ -96,13 +91,13 @@ pub fn sparse_from_dense<'c>(
     context: &'c Context,
     location: Location<'c>,
     dense: Value<'c, '_>,
-    ignore: &IgnoreValue,
+    ignore: &Ignore,
     results: [Type<'c>; 3],
 ) -> Operation<'c> {
     let ignore = match ignore {
-        IgnoreValue::I64(v) => kit::i64(context, *v),
-        IgnoreValue::Str(s) => kit::string(context, s),
-        IgnoreValue::KeepAll => melior::ir::Attribute::unit(context),
+        Ignore::I64(v) => kit::i64(context, *v),
+        Ignore::Str(s) => kit::string(context, s),
+        Ignore::KeepAll => melior::ir::Attribute::unit(context),
     };
     build(
         OperationBuilder::new(SparseFromDenseOp::NAME, location)
@@ -171,16 +166,16 @@ impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
     pub fn dense(&self) -> Value<'c, 'a> {
         self.operand(0)
     }
-    pub fn ignore_value(&self) -> Result<IgnoreValue, AttrError> {
+    pub fn ignore_value(&self) -> Result<Ignore, AttrError> {
         let attr = melior::ir::operation::OperationLike::attribute(&self.0, "ignore_value").map_err(|_| AttrError::new("ignore_value", "is missing"))?;
         if let Some(s) = kit::string_value(attr) {
-            return Ok(IgnoreValue::Str(s.into_owned()));
+            return Ok(Ignore::Str(s.into_owned()));
         }
         if unsafe { mlir_sys::mlirAttributeIsAUnit(attr.to_raw()) } {
-            return Ok(IgnoreValue::KeepAll);
+            return Ok(Ignore::KeepAll);
         }
         melior::ir::attribute::IntegerAttribute::try_from(attr)
-            .map(|i| IgnoreValue::I64(i.value()))
+            .map(|i| Ignore::I64(i.value()))
             .map_err(|_| AttrError::new("ignore_value", "must be an integer or a string"))
     }
 }
@@ -247,9 +242,9 @@ fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Che
     let ignore = attr(view.ignore_value())?;
     let dense = tensor(view.dense(), "dense input")?;
     let fits = match ignore {
-        IgnoreValue::I64(_) => matches!(dense.elem, Elem::Int(32 | 64)),
-        IgnoreValue::Str(_) => dense.elem == Elem::Str,
-        IgnoreValue::KeepAll => matches!(dense.elem, Elem::Int(64) | Elem::Str),
+        Ignore::I64(_) => matches!(dense.elem, Elem::Int(32 | 64)),
+        Ignore::Str(_) => dense.elem == Elem::Str,
+        Ignore::KeepAll => matches!(dense.elem, Elem::Int(64) | Elem::Str),
     };
     if dense.rank() != 2 || !fits {
         return Err(format!(
@@ -334,4 +329,30 @@ fn check_coo_rows(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
 fn range_bucketized_sparse(op: OperationRef, result: usize) -> Option<IntBounds> {
     BucketizedSparseOp::wrap(op)?;
     (result == 1).then_some(IntBounds { min: Some(0), max: None })
+}
+
+// ---- host program ----------------------------------------------------------
+
+fn host_sparse_from_dense(op: OperationRef) -> Result<HostOp, String> {
+    let view = SparseFromDenseOp::wrap(op).ok_or("is not an emb.sparse_from_dense")?;
+    Ok(HostOp::SparseFromDense { ignore: attr(view.ignore_value())? })
+}
+
+fn host_bucketized_sparse(op: OperationRef) -> Result<HostOp, String> {
+    let view = BucketizedSparseOp::wrap(op).ok_or("is not an emb.bucketized_sparse")?;
+    Ok(HostOp::BucketizedSparse { boundaries: attr(view.boundaries())? })
+}
+
+fn host_coo_rows(op: OperationRef) -> Result<HostOp, String> {
+    CooRowsOp::wrap(op).ok_or("is not an emb.coo_rows")?;
+    Ok(HostOp::CooRows)
+}
+
+fn host_numeric_input(op: OperationRef) -> Result<HostOp, String> {
+    let view = NumericInputOp::wrap(op).ok_or("is not an emb.numeric_input")?;
+    let column = attr(view.column())?;
+    Ok(HostOp::NumericInput {
+        column: usize::try_from(column).map_err(|_| format!("attribute 'column' must be >= 0, got {column}"))?,
+        normalizer: attr(view.normalizer())?.map(|n| (n.shift as f32, n.scale as f32)),
+    })
 }

@@ -28,6 +28,7 @@ by the attribute default_id).",
     attributes: &[AttrSlot::new("combiner", AttrC::OneOf(Combiner::SPELLINGS)), AttrSlot::new("on_out_of_range", AttrC::OneOf(OutOfRangeKind::SPELLINGS))],
     verify: check_lookup,
     int_range: None,
+    host: None,
 };
 
 /// `emb.concat`.
@@ -41,6 +42,7 @@ column outputs entering a concat are typed tensor<?x?xT>.",
     attributes: &[],
     verify: check_concat,
     int_range: None,
+    host: None,
 };
 
 // ---- builders and views ----------------------------------------------------

@@ -28,6 +28,7 @@ columns count ids through them; numeric columns use recom.identity.1).
     attributes: &[AttrSlot::new("name", AttrC::String)],
     verify: check_table,
     int_range: None,
+    host: None,
 };
 
 /// `emb.packed_tables`.
@@ -43,6 +44,7 @@ multiple of 4 elements (16 bytes). Bound by name at run time.
     attributes: &[AttrSlot::new("tables", AttrC::Array)],
     verify: check_packed_tables,
     int_range: None,
+    host: None,
 };
 
 // ---- builders and views ----------------------------------------------------
