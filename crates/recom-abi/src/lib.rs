@@ -10,12 +10,9 @@
 //!   and their encoders, the packed-table layout, the status word.
 //! * [`request`]: one column's CSR input, request validation, and the byte
 //!   layout a request travels in (one buffer, one copy to the GPU).
-//! * [`host`]: the host program of a compiled model as data (the model's
-//!   inputs, the host-side ops that turn them into CSR columns).
 //! * [`hash`]: TensorFlow's string hashes (FarmHash Fingerprint64,
 //!   `StringToHashBucketFast`, `FingerprintCat64`).
 pub mod hash;
-pub mod host;
 pub mod kernel;
 pub mod request;
 pub mod semantics;

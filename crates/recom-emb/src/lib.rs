@@ -20,8 +20,8 @@ use melior::{
 use recom_ir::kit::{self, AttrError, AttrSource};
 use std::str::FromStr;
 
+pub use recom_host::{HostOp, Ignore, Keys};
 pub use recom_abi::{
-    host::{HostOp, Ignore, Keys},
     kernel::{self as kernel_meta, identity_table_name, row_pitch, FusedColumn, PackedTable, IDENTITY_TABLE_PREFIX, ROW_ALIGN},
     Combiner, Filter, OutOfRange, OutOfRangeKind,
 };

@@ -90,9 +90,9 @@ pub struct IntBounds {
 pub type IntRange = fn(OperationRef, usize) -> Option<IntBounds>;
 
 /// What a host-side op is in the runtime's host program: its
-/// [`HostOp`](recom_abi::host::HostOp) from its attributes (`Err`: the
+/// [`HostOp`](recom_host::HostOp) from its attributes (`Err`: the
 /// message after `'<op>' op `).
-pub type HostHook = fn(OperationRef) -> Result<recom_abi::host::HostOp, String>;
+pub type HostHook = fn(OperationRef) -> Result<recom_host::HostOp, String>;
 
 /// One op of an IRDL dialect.
 #[derive(Clone, Copy, Debug)]

@@ -195,7 +195,7 @@ impl GpuModel {
 
     /// One request given as the model's inputs ([`crate::plan::Plan::feeds`]):
     /// the host program makes the column inputs, then [`Self::run`].
-    pub fn run_feeds(&self, feeds: &[crate::host::Feed]) -> Result<Vec<f32>, RunError> {
+    pub fn run_feeds(&self, feeds: &[recom_host::Feed]) -> Result<Vec<f32>, RunError> {
         let inputs = self.plan.prepare(feeds)?;
         self.run(&inputs)
     }

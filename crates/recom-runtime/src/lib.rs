@@ -3,7 +3,7 @@
 //! this crate prepares each request on the host ([`host`]: the model's host
 //! program from named inputs to CSR columns; `recom_abi::request`:
 //! validation and packing into the fused layout) and runs it.
-pub mod host;
+pub use recom_host as host;
 pub mod gpu;
 pub mod plan;
 pub mod shape;

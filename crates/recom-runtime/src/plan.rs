@@ -1,6 +1,6 @@
 //! What a compiled model needs at run time, as plain data (serializable, so
 //! an artifact can be written by the compiler and read by the runtime).
-use crate::host::{self, Feed, FeedSpec, HostError, HostProgram};
+use recom_host::{self as host, Feed, FeedSpec, HostError, HostProgram};
 use recom_abi::{
     kernel::{decode_status, identity_table_size, Buffer},
     request::{self as input, ColumnInput, InputError},

@@ -29,7 +29,7 @@ use recom_ir::{
     kit::{self, AttrError},
     Diagnostic, Severity, SourceLocation,
 };
-use recom_abi::host::{ColumnSource, FeedSpec, FeedType, HostProgram, HostStep, ValueRef};
+use recom_host::{ColumnSource, FeedSpec, FeedType, HostProgram, HostStep, ValueRef};
 use recom_runtime::{
     plan::{ColumnPlan, Plan, TableSlot},
     shape::{ShapeProgram, ShapeSymbol},

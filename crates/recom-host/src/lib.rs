@@ -1,17 +1,21 @@
-//! Runs a model's host program ([`recom_abi::host::HostProgram`]) on a
-//! request: from the model's named inputs ("feeds": TensorFlow's
-//! placeholders, e.g. a SparseTensor's `indices`, `values` and
-//! `dense_shape`) to the CSR input of every column, through the host-side
-//! ops (string hashing, vocabularies, dense -> sparse, bucketizing,
-//! crosses, COO -> CSR). Every problem is an error naming the input it
-//! comes from; every size taken from a request is checked before anything
-//! is allocated for it.
-pub use recom_abi::host::{FeedSpec, FeedType, HostOp, HostProgram, Ignore, Keys, ValueRef};
-use recom_abi::{
-    hash::{fingerprint64, fingerprint_cat64, string_to_hash_bucket},
-    request::ColumnInput,
-};
-use std::collections::HashMap;
+//! recom's host program: what the runtime runs per request, before the
+//! kernel, to turn a model's inputs ("feeds": TensorFlow's placeholders, e.g.
+//! a SparseTensor's `indices`, `values` and `dense_shape`, dense features)
+//! into the CSR input of every column — string hashing, vocabularies, dense
+//! -> sparse, bucketizing, crosses, COO -> CSR. The compiler emits it (each
+//! host-side `emb` op's declaration says which [`HostOp`] it is); the
+//! runtime runs it ([`prepare`]). Plain Rust, no MLIR.
+//!
+//! Every problem is an error naming the input it comes from; every size
+//! taken from a request is checked against [`Limits`] before anything is
+//! allocated for it.
+mod ops;
+mod program;
+
+pub use ops::{HostOp, Ignore, Keys, Limits};
+pub use program::{ColumnSource, FeedSpec, FeedType, HostProgram, HostStep, ValueRef};
+use ops::{evaluate, Operand};
+use recom_abi::request::ColumnInput;
 
 /// A value given for one input, or made by a host step.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,20 +64,7 @@ pub enum HostError {
     Program(String),
 }
 
-/// What one request may ask for, checked before anything is allocated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Rows of a batch (a dense shape's first dim, a row index + 1).
-    pub max_batch: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_batch: 1 << 24 }
-    }
-}
-
-fn bad(spec: &FeedSpec, problem: impl Into<String>) -> HostError {
+pub(crate) fn bad(spec: &FeedSpec, problem: impl Into<String>) -> HostError {
     HostError::BadFeed { name: spec.name.clone(), problem: problem.into() }
 }
 
@@ -100,285 +91,6 @@ pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> 
         }
     }
     Ok(())
-}
-
-/// One operand: its value and the input it derives from (named in errors).
-#[derive(Clone, Copy)]
-struct Operand<'v> {
-    value: &'v Feed,
-    origin: &'v FeedSpec,
-}
-
-impl<'v> Operand<'v> {
-    fn bad(&self, problem: impl Into<String>) -> HostError {
-        bad(self.origin, problem)
-    }
-
-    fn ints(&self, what: &str) -> Result<&'v [i64], HostError> {
-        match self.value {
-            Feed::I64 { data, .. } => Ok(data),
-            other => Err(self.bad(format!("{what} must be integers, got {:?}", other.dtype()))),
-        }
-    }
-
-    /// A dense `[rows, width]` input.
-    fn matrix(&self, what: &str) -> Result<(usize, usize), HostError> {
-        match *self.value.shape() {
-            [rows, width] => Ok((rows, width)),
-            ref shape => Err(self.bad(format!("{what} is [batch, n], got shape {shape:?}"))),
-        }
-    }
-
-    /// A SparseTensor's `[N, 2]` indices.
-    fn indices(&self) -> Result<&'v [i64], HostError> {
-        let data = self.ints("indices")?;
-        match *self.value.shape() {
-            [_, 2] => Ok(data),
-            ref shape => Err(self.bad(format!("indices must be [N, 2], got {shape:?}"))),
-        }
-    }
-}
-
-fn is_kept(ignore: &Ignore, i: Option<i64>, s: Option<&[u8]>) -> bool {
-    match ignore {
-        Ignore::I64(v) => i != Some(*v),
-        Ignore::Str(v) => s != Some(v.as_bytes()),
-        Ignore::KeepAll => true,
-    }
-}
-
-fn check_batch(rows: i64, limits: &Limits, operand: &Operand, what: &str) -> Result<usize, HostError> {
-    match usize::try_from(rows) {
-        Ok(r) if r <= limits.max_batch => Ok(r),
-        Ok(_) => Err(operand.bad(format!("{what} of {rows} rows is more than the {} rows a request may have", limits.max_batch))),
-        Err(_) => Err(operand.bad(format!("{what} of {rows} rows is negative"))),
-    }
-}
-
-/// A SparseTensor's dense shape `[rows, width]`, checked.
-fn dense_shape(shape: &Operand, limits: &Limits) -> Result<(usize, i64), HostError> {
-    let dims = shape.ints("a dense_shape")?;
-    let [rows, width] = dims[..] else {
-        return Err(shape.bad(format!("a dense_shape has 2 values [batch, width], got {}", dims.len())));
-    };
-    if rows < 0 || width < 0 {
-        return Err(shape.bad(format!("dense_shape [{rows}, {width}] has a negative size")));
-    }
-    Ok((check_batch(rows, limits, shape, "a batch")?, width))
-}
-
-/// B + 1 row offsets of a COO SparseTensor; its indices must be in row order
-/// and inside the dense shape (without one: rows up to the largest row index,
-/// TensorFlow's SparseSegment* without a count).
-fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Result<Vec<i64>, HostError> {
-    let entries = indices.indices()?;
-    let (rows, width) = match shape {
-        Some(shape) => dense_shape(shape, limits)?,
-        None => {
-            let last = entries.chunks_exact(2).map(|e| e[0]).max().unwrap_or(-1);
-            if let Some(k) = entries.chunks_exact(2).position(|e| e[0] < 0) {
-                return Err(indices.bad(format!("entry {k} has the negative row index {}", entries[2 * k])));
-            }
-            (check_batch(last.saturating_add(1), limits, indices, "a sparse input")?, i64::MAX)
-        }
-    };
-    let mut offsets = vec![0i64; rows + 1];
-    let mut previous = 0;
-    for (k, entry) in entries.chunks_exact(2).enumerate() {
-        let (row, position) = (entry[0], entry[1]);
-        if row < 0 || row as u64 >= rows as u64 || position < 0 || position >= width {
-            return Err(indices.bad(format!("entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]")));
-        }
-        if row < previous {
-            return Err(indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order")));
-        }
-        previous = row;
-        offsets[row as usize + 1] += 1;
-    }
-    for r in 0..rows {
-        offsets[r + 1] += offsets[r];
-    }
-    Ok(offsets)
-}
-
-/// The indices `[N, 2]` and dense shape of row-major entries, `kept[i]`
-/// saying which entries of a `[rows, width]` input are in.
-fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Feed, Feed) {
-    let mut indices = Vec::new();
-    for (i, keep) in kept.enumerate() {
-        if keep {
-            indices.extend([(i / width.max(1)) as i64, (i % width.max(1)) as i64]);
-        }
-    }
-    let n = indices.len() / 2;
-    (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, width as i64]))
-}
-
-/// One step's results.
-fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Result<Vec<Feed>, HostError> {
-    let arity = |n: usize| -> Result<(), HostError> {
-        if operands.len() == n {
-            Ok(())
-        } else {
-            Err(HostError::Program(format!("{op:?} takes {n} operands, got {}", operands.len())))
-        }
-    };
-    Ok(match op {
-        HostOp::HashBucket { buckets } => {
-            arity(1)?;
-            if *buckets == 0 {
-                return Err(HostError::Program("a hash bucket count is 0".into()));
-            }
-            vec![Feed::vector(match operands[0].value {
-                Feed::Str { data, .. } => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect(),
-                Feed::I64 { data, .. } => data.iter().map(|x| string_to_hash_bucket(x.to_string().as_bytes(), *buckets)).collect(),
-                Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string ids, got floats")),
-            })]
-        }
-        HostOp::Vocabulary { keys, default, oov_buckets } => {
-            arity(1)?;
-            let size = keys.len() as i64;
-            let absent = |bytes: &[u8]| match oov_buckets {
-                0 => *default,
-                &k => size + string_to_hash_bucket(bytes, k),
-            };
-            vec![Feed::vector(match (operands[0].value, keys) {
-                (Feed::Str { data, .. }, Keys::Str(keys)) => {
-                    let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
-                    data.iter().map(|s| index.get(s.as_slice()).copied().unwrap_or_else(|| absent(s))).collect()
-                }
-                (Feed::I64 { data, .. }, Keys::I64(keys)) => {
-                    let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
-                    data.iter().map(|v| index.get(v).copied().unwrap_or_else(|| absent(v.to_string().as_bytes()))).collect()
-                }
-                _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
-            })]
-        }
-        HostOp::SparseFromDense { ignore } => {
-            arity(1)?;
-            let (rows, width) = operands[0].matrix("a dense categorical input")?;
-            let (kept, values) = match operands[0].value {
-                Feed::I64 { data, .. } => {
-                    let kept: Vec<bool> = data.iter().map(|&v| is_kept(ignore, Some(v), None)).collect();
-                    let values = data.iter().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
-                    (kept, Feed::vector(values))
-                }
-                Feed::Str { data, .. } => {
-                    let kept: Vec<bool> = data.iter().map(|s| is_kept(ignore, None, Some(s))).collect();
-                    let values: Vec<Vec<u8>> = data.iter().zip(&kept).filter(|(_, &k)| k).map(|(s, _)| s.clone()).collect();
-                    (kept, Feed::Str { shape: vec![values.len()], data: values })
-                }
-                Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string values, got floats")),
-            };
-            let (indices, shape) = sparse_of(rows, width, kept.into_iter());
-            vec![indices, values, shape]
-        }
-        HostOp::BucketizedSparse { boundaries } => {
-            arity(1)?;
-            let Feed::F32 { shape, data } = operands[0].value else {
-                return Err(operands[0].bad("a bucketized column needs a [batch, k] float input"));
-            };
-            let [rows, k] = shape[..] else {
-                return Err(operands[0].bad("a bucketized column needs a [batch, k] float input"));
-            };
-            let stride = boundaries.len() as i64 + 1;
-            let bucket = |v: f32| boundaries.partition_point(|&b| b <= v as f64) as i64;
-            let values = data.iter().enumerate().map(|(i, &v)| bucket(v) + (i % k) as i64 * stride).collect();
-            let (indices, shape) = sparse_of(rows, k, std::iter::repeat_n(true, rows * k));
-            vec![indices, Feed::vector(values), shape]
-        }
-        HostOp::Fingerprint => {
-            arity(1)?;
-            match operands[0].value {
-                Feed::Str { data, .. } => vec![Feed::vector(data.iter().map(|s| fingerprint64(s) as i64).collect())],
-                _ => return Err(operands[0].bad("a fingerprint takes strings")),
-            }
-        }
-        HostOp::CrossHashed { num_buckets, hash_key } => cross(operands, *num_buckets, *hash_key, limits)?,
-        HostOp::CooRows => match operands {
-            [indices] => vec![Feed::vector(coo_rows(indices, None, limits)?)],
-            [indices, shape] => vec![Feed::vector(coo_rows(indices, Some(shape), limits)?)],
-            _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
-        },
-        HostOp::NumericInput { column, normalizer } => {
-            arity(1)?;
-            let dense = &operands[0];
-            let (rows, k) = dense.matrix("a numeric input")?;
-            let Feed::F32 { data, .. } = dense.value else {
-                return Err(dense.bad("a numeric input is floats"));
-            };
-            if *column >= k {
-                return Err(dense.bad(format!("expected a [batch, k > {column}] float input, got [{rows}, {k}]")));
-            }
-            let values = data.iter().skip(*column).step_by(k);
-            let weights: Vec<f32> = match normalizer {
-                // Sub then RealDiv in f32, as TensorFlow evaluates them.
-                Some((shift, scale)) => values.map(|&x| (x - shift) / scale).collect(),
-                None => values.copied().collect(),
-            };
-            vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]
-        }
-    })
-}
-
-/// The hashed cross of C SparseTensors (C indices, C values, C dense
-/// shapes): every combination of one entry per input in each row (last
-/// input fastest), hashed like TensorFlow's SparseCross.
-fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<Vec<Feed>, HostError> {
-    let n = operands.len() / 3;
-    if n == 0 || operands.len() != 3 * n || num_buckets == 0 {
-        return Err(HostError::Program(format!("a cross takes 3 operands per input and buckets > 0, got {} operands", operands.len())));
-    }
-    let mut columns = Vec::with_capacity(n);
-    for k in 0..n {
-        let values = &operands[n + k];
-        let hashes = values.ints("a crossed input's values (strings are fingerprinted first)")?;
-        let offsets = coo_rows(&operands[k], Some(&operands[2 * n + k]), limits)?;
-        let entries = *offsets.last().unwrap_or(&0);
-        if entries != hashes.len() as i64 {
-            return Err(values.bad(format!("{} values for {entries} entries of the sparse input", hashes.len())));
-        }
-        columns.push((hashes, offsets));
-    }
-    let batch = columns[0].1.len() - 1;
-    if let Some(k) = columns.iter().position(|c| c.1.len() - 1 != batch) {
-        return Err(operands[n + k].bad(format!("batch of {} rows, but the first crossed input has {batch}", columns[k].1.len() - 1)));
-    }
-    let mut ids = Vec::new();
-    let mut indices = Vec::new();
-    let mut width = 0i64;
-    let mut position = vec![0usize; n];
-    for r in 0..batch {
-        let counts: Vec<usize> = columns.iter().map(|(_, o)| (o[r + 1] - o[r]) as usize).collect();
-        let start = ids.len();
-        if counts.iter().all(|&c| c > 0) {
-            position.iter_mut().for_each(|p| *p = 0);
-            'combinations: loop {
-                let mut h = hash_key;
-                for (c, (hashes, o)) in columns.iter().enumerate() {
-                    h = fingerprint_cat64(h, hashes[o[r] as usize + position[c]] as u64);
-                }
-                indices.extend([r as i64, (ids.len() - start) as i64]);
-                ids.push((h % num_buckets) as i64);
-                // Next combination, the last input fastest.
-                let mut c = n;
-                loop {
-                    if c == 0 {
-                        break 'combinations;
-                    }
-                    c -= 1;
-                    position[c] += 1;
-                    if position[c] < counts[c] {
-                        break;
-                    }
-                    position[c] = 0;
-                }
-            }
-        }
-        width = width.max((ids.len() - start) as i64);
-    }
-    let entries = ids.len();
-    Ok(vec![Feed::I64 { shape: vec![entries, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![batch as i64, width])])
 }
 
 /// Runs the host program with the default [`Limits`]: the CSR input of
@@ -475,7 +187,7 @@ fn operand<'v>(value: &ValueRef, specs: &'v [FeedSpec], feeds: &'v [Feed], resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recom_abi::host::{ColumnSource, HostStep};
+    use recom_abi::hash::{fingerprint64, fingerprint_cat64};
 
     const fn step(step: usize, result: usize) -> ValueRef {
         ValueRef::Step { step, result }
