@@ -48,20 +48,7 @@ pub(crate) fn build<'c>(builder: OperationBuilder<'c>) -> Operation<'c> {
 }
 
 pub mod ops;
-pub use ops::{
-    fused::{fused_columns, pack_inputs, FusedColumnsOp, FusedInputs, PackInputsOp, Schedule, FUSED_COLUMNS, PACK_INPUTS},
-    ids::{
-        bucketize, cross_hashed, fingerprint, hash_bucket, range_filter, vocabulary, BucketizeOp, CrossHashedOp, FingerprintOp,
-        HashBucketOp, RangeFilterOp, VocabularyOp, BUCKETIZE, CROSS_HASHED, FINGERPRINT, HASH_BUCKET, RANGE_FILTER,
-        VOCABULARY,
-    },
-    inputs::{
-        bucketized_sparse, coo_rows, numeric_input, sparse_from_dense, BucketizedSparseOp, CooRowsOp, Normalizer,
-        NumericInputOp, SparseFromDenseOp, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT, SPARSE_FROM_DENSE,
-    },
-    lookup::{concat, lookup, ConcatOp, LookupInputs, LookupOp, CONCAT, LOOKUP},
-    table::{packed_tables, table, PackedTablesOp, TableOp, PACKED_TABLES, TABLE},
-};
+pub use ops::{fused::*, ids::*, inputs::*, lookup::*, table::*};
 
 /// The dialect: its ops' declarations, group by group.
 pub const DIALECT: recom_ir::IrdlDialect = recom_ir::IrdlDialect {
@@ -78,5 +65,5 @@ rows is `ids : tensor<?xi64>` plus `row_offsets : tensor<?xi64>` of length
 B + 1, where row r owns ids[row_offsets[r] .. row_offsets[r+1]].
 
 Generated from the op declarations in crates/recom-emb/src/ops/ (do not edit).",
-    ops: &[ops::table::OPS, ops::ids::OPS, ops::inputs::OPS, ops::lookup::OPS, ops::fused::OPS],
+    ops: &[TABLE_OPS, ID_TRANSFORM_OPS, INPUT_OPS, LOOKUP_OPS, FUSED_OPS],
 };

@@ -12,7 +12,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const OPS: &[OpDef] = &[PACK_INPUTS, FUSED_COLUMNS];
+pub const FUSED_OPS: &[OpDef] = &[PACK_INPUTS, FUSED_COLUMNS];
 
 /// `emb.pack_inputs`.
 pub const PACK_INPUTS: OpDef = OpDef {

@@ -12,7 +12,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const OPS: &[OpDef] = &[HASH_BUCKET, BUCKETIZE, RANGE_FILTER, VOCABULARY, FINGERPRINT, CROSS_HASHED];
+pub const ID_TRANSFORM_OPS: &[OpDef] = &[HASH_BUCKET, BUCKETIZE, RANGE_FILTER, VOCABULARY, FINGERPRINT, CROSS_HASHED];
 
 /// `emb.hash_bucket`.
 pub const HASH_BUCKET: OpDef = OpDef {

@@ -13,7 +13,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT];
+pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT];
 
 /// `emb.sparse_from_dense`.
 pub const SPARSE_FROM_DENSE: OpDef = OpDef {

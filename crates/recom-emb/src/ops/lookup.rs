@@ -11,7 +11,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const OPS: &[OpDef] = &[LOOKUP, CONCAT];
+pub const LOOKUP_OPS: &[OpDef] = &[LOOKUP, CONCAT];
 
 /// `emb.lookup`.
 pub const LOOKUP: OpDef = OpDef {

@@ -12,7 +12,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const OPS: &[OpDef] = &[TABLE, PACKED_TABLES];
+pub const TABLE_OPS: &[OpDef] = &[TABLE, PACKED_TABLES];
 
 /// `emb.table`.
 pub const TABLE: OpDef = OpDef {
