@@ -193,6 +193,26 @@ irdl.dialect @emb {
     irdl.results(ids: %out_ids, row_offsets: %out_row_offsets, weights: %out_weights)
   }
 
+  // A [B] string input split into a SparseTensor of tokens, TensorFlow's
+  // StringSplitV2 (tf.strings.split, Python's str.split): with a separator,
+  // consecutive separators delimit empty tokens and "" gives one "" token;
+  // with sep = "", runs of ASCII whitespace separate and leading or trailing
+  // whitespace gives no token. At most maxsplit splits per string (< 0: no
+  // limit). Results: indices [N, 2] (row, token), the tokens, dense_shape
+  // [B, most tokens in a row]. Runs on the host.
+  //   attrs: sep : string; maxsplit : i64
+  irdl.operation @string_split {
+    %in_input = irdl.base "!builtin.tensor"
+    %out_indices = irdl.base "!builtin.tensor"
+    %out_values = irdl.base "!builtin.tensor"
+    %out_dense_shape = irdl.base "!builtin.tensor"
+    %attr_sep = irdl.base "#builtin.string"
+    %attr_maxsplit = irdl.base "#builtin.integer"
+    irdl.attributes { "sep" = %attr_sep, "maxsplit" = %attr_maxsplit }
+    irdl.operands(input: %in_input)
+    irdl.results(indices: %out_indices, values: %out_values, dense_shape: %out_dense_shape)
+  }
+
   // Pooled lookup of one column: [B, DIM] from table, ids, row_offsets and
   // optional per-id weights (w = 1 without them). Ids < 0 are dropped; for
   // mean and sqrtn, ids whose weight is <= 0 are dropped too. Empty rows give

@@ -49,3 +49,10 @@ func.func @numeric(%x: tensor<?x2xf32>, %i: tensor<?x2xi64>) -> (tensor<?xf32>, 
   %r = "emb.coo_rows"(%i) : (tensor<?x2xi64>) -> tensor<?xi64>
   return %n#2, %r : tensor<?xf32>, tensor<?xi64>
 }
+
+// CHECK-LABEL: func.func @split
+// CHECK: "emb.string_split"(%{{.+}}) {maxsplit = -1 : i64, sep = ";"} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?x!tf.string>, tensor<2xi64>)
+func.func @split(%s: tensor<?x!tf.string>) -> tensor<?x!tf.string> {
+  %t:3 = "emb.string_split"(%s) {sep = ";", maxsplit = -1 : i64} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?x!tf.string>, tensor<2xi64>)
+  return %t#1 : tensor<?x!tf.string>
+}

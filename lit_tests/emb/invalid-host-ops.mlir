@@ -94,3 +94,27 @@ func.func @numeric_zero_scale(%x: tensor<?x2xf32>) {
   %n:3 = "emb.numeric_input"(%x) {column = 0 : i64, shift = 1.0 : f64, scale = 0.0 : f64} : (tensor<?x2xf32>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
   return
 }
+
+// -----
+
+func.func @split_needs_strings(%x: tensor<?xi64>) {
+  // expected-error@+1 {{'emb.string_split' op input must be a rank-1 tensor of !tf.string, got tensor<?xi64>}}
+  %t:3 = "emb.string_split"(%x) {sep = ";", maxsplit = -1 : i64} : (tensor<?xi64>) -> (tensor<?x2xi64>, tensor<?x!tf.string>, tensor<2xi64>)
+  return
+}
+
+// -----
+
+func.func @split_without_sep(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{attribute "sep" is expected but not provided}}
+  %t:3 = "emb.string_split"(%s) {maxsplit = -1 : i64} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?x!tf.string>, tensor<2xi64>)
+  return
+}
+
+// -----
+
+func.func @split_tokens_are_strings(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.string_split' op values must be a rank-1 tensor of !tf.string, got tensor<?xi64>}}
+  %t:3 = "emb.string_split"(%s) {sep = ";", maxsplit = -1 : i64} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}

@@ -65,6 +65,11 @@ pub enum HostOp {
     /// offsets 0..=B, weights: column `column`, through `(x - shift) /
     /// scale` in f32 when `normalizer` is (shift, scale)).
     NumericInput { column: usize, normalizer: Option<(f32, f32)> },
+    /// `emb.string_split`: (strings [B]) -> (indices, tokens, dense_shape),
+    /// TensorFlow's StringSplitV2: split on `sep` (empty tokens kept, ""
+    /// gives [""]), or with an empty `sep` on runs of ASCII whitespace
+    /// (no empty tokens); at most `maxsplit` splits when it is >= 0.
+    StringSplit { sep: String, maxsplit: i64 },
 }
 
 impl HostOp {
@@ -73,7 +78,7 @@ impl HostOp {
         match self {
             HostOp::HashBucket { .. } | HostOp::Vocabulary { .. } | HostOp::Fingerprint | HostOp::CooRows => 1,
             HostOp::SparseFromDense { .. } | HostOp::BucketizedSparse { .. } | HostOp::CrossHashed { .. } => 3,
-            HostOp::NumericInput { .. } => 3,
+            HostOp::NumericInput { .. } | HostOp::StringSplit { .. } => 3,
         }
     }
 }
@@ -289,6 +294,30 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Re
             [indices, shape] => vec![Feed::vector(coo_rows(indices, Some(shape), limits)?)],
             _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
         },
+        HostOp::StringSplit { sep, maxsplit } => {
+            arity(1)?;
+            let Feed::Str { shape, data } = operands[0].value else {
+                return Err(operands[0].bad("a string split takes strings"));
+            };
+            if shape.len() != 1 {
+                return Err(operands[0].bad(format!("a string split takes a [batch] input, got shape {shape:?}")));
+            }
+            let (mut indices, mut tokens, mut width) = (Vec::new(), Vec::new(), 0usize);
+            for (row, s) in data.iter().enumerate() {
+                let parts = split(s, sep.as_bytes(), *maxsplit);
+                width = width.max(parts.len());
+                for (k, part) in parts.into_iter().enumerate() {
+                    indices.extend([row as i64, k as i64]);
+                    tokens.push(part.to_vec());
+                }
+            }
+            let n = tokens.len();
+            vec![
+                Feed::I64 { shape: vec![n, 2], data: indices },
+                Feed::Str { shape: vec![n], data: tokens },
+                Feed::vector(vec![data.len() as i64, width as i64]),
+            ]
+        }
         HostOp::NumericInput { column, normalizer } => {
             arity(1)?;
             let dense = &operands[0];
@@ -308,6 +337,43 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Re
             vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]
         }
     })
+}
+
+/// Python's `str.split(sep, maxsplit)` on bytes (TensorFlow's
+/// StringSplitV2): the tokens of `s`.
+fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
+    let limit = usize::try_from(maxsplit).unwrap_or(usize::MAX);
+    let mut tokens = Vec::new();
+    if sep.is_empty() {
+        let mut rest = s;
+        loop {
+            let start = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
+            rest = &rest[start..];
+            if rest.is_empty() {
+                break;
+            }
+            if tokens.len() == limit {
+                tokens.push(rest);
+                break;
+            }
+            let end = rest.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(rest.len());
+            tokens.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    } else {
+        let mut rest = s;
+        while tokens.len() < limit {
+            match rest.windows(sep.len()).position(|w| w == sep) {
+                Some(at) => {
+                    tokens.push(&rest[..at]);
+                    rest = &rest[at + sep.len()..];
+                }
+                None => break,
+            }
+        }
+        tokens.push(rest);
+    }
+    tokens
 }
 
 /// The hashed cross of C SparseTensors (C indices, C values, C dense
@@ -370,3 +436,57 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
     Ok(vec![Feed::I64 { shape: vec![entries, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![batch as i64, width])])
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+    use crate::{prepare, ColumnSource, Feed, FeedSpec, FeedType, HostOp, HostProgram, HostStep, ValueRef};
+    use recom_abi::hash::string_to_hash_bucket;
+
+    fn tokens(s: &str, sep: &str, maxsplit: i64) -> Vec<String> {
+        split(s.as_bytes(), sep.as_bytes(), maxsplit).into_iter().map(|t| String::from_utf8(t.to_vec()).unwrap()).collect()
+    }
+
+    /// Python's str.split, which StringSplitV2 follows.
+    #[test]
+    fn split_like_python() {
+        assert_eq!(tokens("a;;b", ";", -1), ["a", "", "b"]);
+        assert_eq!(tokens("", ";", -1), [""]);
+        assert_eq!(tokens(";", ";", -1), ["", ""]);
+        assert_eq!(tokens("1<>2<><>3", "<>", -1), ["1", "2", "", "3"]);
+        assert_eq!(tokens("a;b;c", ";", 1), ["a", "b;c"]);
+        assert_eq!(tokens("a;b;c", ";", 0), ["a;b;c"]);
+        assert_eq!(tokens("  hello \t world  ", "", -1), ["hello", "world"]);
+        assert_eq!(tokens("", "", -1), Vec::<String>::new());
+        assert_eq!(tokens(" \n ", "", -1), Vec::<String>::new());
+        assert_eq!(tokens("  a b  c ", "", 1), ["a", "b  c "]);
+        assert_eq!(tokens("ü-€;漢", ";", -1), ["ü-€", "漢"]);
+    }
+
+    /// A multi-hot string input, split, hashed and pooled per row (dlrm.py's
+    /// `categ_hashbucket_sparse` columns).
+    #[test]
+    fn split_strings_become_a_hashed_sparse_column() {
+        let specs = [FeedSpec { name: "tags".into(), dtype: FeedType::Str, shape: Some(vec![-1]) }];
+        let feeds = [Feed::Str { shape: vec![3], data: vec![b"a;b".to_vec(), b"".to_vec(), b"c;;a".to_vec()] }];
+        let step = |step, result| ValueRef::Step { step, result };
+        let program = HostProgram {
+            steps: vec![
+                HostStep { op: HostOp::StringSplit { sep: ";".into(), maxsplit: -1 }, operands: vec![ValueRef::Feed(0)] },
+                HostStep { op: HostOp::HashBucket { buckets: 100 }, operands: vec![step(0, 1)] },
+                HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
+            ],
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }],
+        };
+        let got = prepare(&specs, &program, &feeds).unwrap();
+        let h = |s: &str| string_to_hash_bucket(s.as_bytes(), 100);
+        assert_eq!(got[0].ids, vec![h("a"), h("b"), h(""), h("c"), h(""), h("a")]);
+        assert_eq!(got[0].offsets, vec![0, 2, 3, 6]);
+        let wrong = [Feed::Str { shape: vec![1, 1], data: vec![b"a".to_vec()] }];
+        let specs = [FeedSpec { shape: None, ..specs[0].clone() }];
+        assert_eq!(
+            prepare(&specs, &program, &wrong).unwrap_err().to_string(),
+            "input 'tags': a string split takes a [batch] input, got shape [1, 1]"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT];
+pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT, STRING_SPLIT];
 
 /// `emb.sparse_from_dense`.
 pub const SPARSE_FROM_DENSE: OpDef = OpDef {
@@ -81,6 +81,25 @@ through exactly (numeric_column in the fused kernel). Runs on the host.
     verify: check_numeric_input,
     int_range: None,
     host: Some(host_numeric_input),
+};
+
+/// `emb.string_split`.
+pub const STRING_SPLIT: OpDef = OpDef {
+    name: "emb.string_split",
+    doc: "A [B] string input split into a SparseTensor of tokens, TensorFlow's
+StringSplitV2 (tf.strings.split, Python's str.split): with a separator,
+consecutive separators delimit empty tokens and \"\" gives one \"\" token;
+with sep = \"\", runs of ASCII whitespace separate and leading or trailing
+whitespace gives no token. At most maxsplit splits per string (< 0: no
+limit). Results: indices [N, 2] (row, token), the tokens, dense_shape
+[B, most tokens in a row]. Runs on the host.
+  attrs: sep : string; maxsplit : i64",
+    operands: &[Slot::tensor("input")],
+    results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
+    attributes: &[AttrSlot::new("sep", AttrC::String), AttrSlot::new("maxsplit", AttrC::Integer)],
+    verify: check_string_split,
+    int_range: None,
+    host: Some(host_string_split),
 };
 
 // ---- builders and views ----------------------------------------------------
@@ -235,6 +254,43 @@ impl<'c, 'a> NumericInputOp<'c, 'a> {
     }
 }
 
+/// `emb.string_split`: each string of a [B] input split on `sep` (see
+/// [`STRING_SPLIT`]).
+pub fn string_split<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    input: Value<'c, '_>,
+    sep: &str,
+    maxsplit: i64,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    build(
+        OperationBuilder::new(StringSplitOp::NAME, location)
+            .add_operands(&[input])
+            .add_attributes(&[
+                kit::named(context, "sep", kit::string(context, sep)),
+                kit::named(context, "maxsplit", kit::i64(context, maxsplit)),
+            ])
+            .add_results(&results),
+    )
+}
+
+op_view!(
+    /// `emb.string_split`.
+    StringSplitOp, "emb.string_split"
+);
+impl<'c, 'a> StringSplitOp<'c, 'a> {
+    pub fn input(&self) -> Value<'c, 'a> {
+        self.operand(0)
+    }
+    pub fn sep(&self) -> Result<std::borrow::Cow<'c, str>, AttrError> {
+        kit::str_attr(&self.0, "sep")
+    }
+    pub fn maxsplit(&self) -> Result<i64, AttrError> {
+        kit::i64_attr(&self.0, "maxsplit")
+    }
+}
+
 // ---- verification --------------------------------------------------------
 
 fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
@@ -323,6 +379,24 @@ fn check_coo_rows(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     Ok(())
 }
 
+fn check_string_split(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = StringSplitOp::wrap(op).ok_or("was given to another op's verifier")?;
+    attr(view.sep())?;
+    attr(view.maxsplit())?;
+    let input = tensor(view.input(), "input")?;
+    if input.rank() != 1 || input.elem != Elem::Str {
+        return Err(format!("input must be a rank-1 tensor of !tf.string, got {}", view.input().r#type()));
+    }
+    coo_indices(check::result(op, 0)?)?;
+    let values = check::result(op, 1)?;
+    let tokens = tensor(values, "values")?;
+    if tokens.rank() != 1 || tokens.elem != Elem::Str {
+        return Err(format!("values must be a rank-1 tensor of !tf.string, got {}", values.r#type()));
+    }
+    int_vector(check::result(op, 2)?, "dense_shape", &[64])?;
+    Ok(())
+}
+
 // ---- value ranges ----------------------------------------------------------
 
 /// The ids (result 1) are bucket + j * (len(boundaries) + 1) >= 0.
@@ -355,4 +429,9 @@ fn host_numeric_input(op: OperationRef) -> Result<HostOp, String> {
         column: usize::try_from(column).map_err(|_| format!("attribute 'column' must be >= 0, got {column}"))?,
         normalizer: attr(view.normalizer())?.map(|n| (n.shift as f32, n.scale as f32)),
     })
+}
+
+fn host_string_split(op: OperationRef) -> Result<HostOp, String> {
+    let view = StringSplitOp::wrap(op).ok_or("is not an emb.string_split")?;
+    Ok(HostOp::StringSplit { sep: attr(view.sep())?.into_owned(), maxsplit: attr(view.maxsplit())? })
 }
