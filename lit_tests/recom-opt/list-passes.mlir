@@ -7,13 +7,13 @@
 // CHECK: recom passes:
 // CHECK-NEXT: emb-fuse-columns  -  Fuse the columns
 // CHECK-NEXT: emb-lower-fused-columns  -  Lower each emb.fused_columns
-// CHECK-NEXT: elements-per-item=int (default 0)  -  consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)
-// CHECK-NEXT: rows-per-item=int (default 1)
-// CHECK-NEXT: ids-per-iteration=int (default 2)
-// CHECK-NEXT: index-bits=int (default 0)
+// CHECK-NEXT: elements-per-item=int in [0, 8] (default 0)  -  consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)
+// CHECK-NEXT: rows-per-item=int in [1, 16] (default 1)
+// CHECK-NEXT: ids-per-iteration=int in [1, 16] (default 2)
+// CHECK-NEXT: index-bits=0|32|64 (default 0)
 // CHECK-NEXT: prefetch-ids=bool (default true)
 // CHECK-NEXT: emb-shape-construct  -  Build the host shape program
-// CHECK-NEXT: rows-per-item=int (default 1)
+// CHECK-NEXT: rows-per-item=int in [1, 16] (default 1)
 // CHECK-NEXT: recom-math-to-nvvm-intrinsics  -
 // CHECK-NEXT: recom-verify  -  Check the semantic rules of the emb and symshape dialects that IRDL cannot express
 // CHECK-NEXT: warnings-as-errors=bool (default false)  -  fail the pass on warnings too
@@ -21,13 +21,13 @@
 // CHECK-NEXT: recom-cpu-kernel  -
 // CHECK-NEXT: recom-default  -
 // CHECK-NEXT: verify=bool (default true)
-// CHECK-NEXT: elements-per-item=int (default 0)
-// CHECK-NEXT: rows-per-item=int (default 1)
-// CHECK-NEXT: ids-per-iteration=int (default 2)
-// CHECK-NEXT: index-bits=int (default 0)
+// CHECK-NEXT: elements-per-item=int in [0, 8] (default 0)
+// CHECK-NEXT: rows-per-item=int in [1, 16] (default 1)
+// CHECK-NEXT: ids-per-iteration=int in [1, 16] (default 2)
+// CHECK-NEXT: index-bits=0|32|64 (default 0)
 // CHECK-NEXT: prefetch-ids=bool (default true)
 // CHECK-NEXT: recom-gpu-outline  -
-// CHECK-NEXT: threads=int (default 64)
+// CHECK-NEXT: threads=int in [32, 1024] (default 64)
 // CHECK-NEXT: recom-gpu-to-ptx  -
 // CHECK-NEXT: chip=sm_80|sm_86|sm_89|sm_90|sm_90a|sm_100 (default sm_90)
 

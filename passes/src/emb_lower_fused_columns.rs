@@ -54,62 +54,48 @@ pub static PASS: PassDef = PassDef {
     summary: "Lower each emb.fused_columns to a loop kernel (func.func with scf.parallel over memrefs)",
     description: "Creates one kernel function per emb.fused_columns and records it in the op's `kernel` attribute.",
     anchor: Some("builtin.module"),
-    options: &[
-        OptionDef {
-            name: "elements-per-item",
-            description: "consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)",
-            kind: OptionKind::Int,
-            default: "0",
-        },
-        OptionDef {
-            name: "rows-per-item",
-            description: "consecutive rows one iteration computes the item for (1-16)",
-            kind: OptionKind::Int,
-            default: "1",
-        },
-        OptionDef {
-            name: "ids-per-iteration",
-            description: "ids of a bag gathered per bag-loop iteration, all loads issued before any is used (1-16)",
-            kind: OptionKind::Int,
-            default: "2",
-        },
-        OptionDef {
-            name: "index-bits",
-            description: "width of the packed ids and offsets the kernel reads: 32, 64, or 0 = 32 where every column's rows and filter bounds fit",
-            kind: OptionKind::Int,
-            default: "0",
-        },
-        OptionDef {
-            name: "prefetch-ids",
-            description: "load the next iteration's ids while this iteration's rows are gathered (software pipelining)",
-            kind: OptionKind::Bool,
-            default: "true",
-        },
-    ],
+    options: &[ELEMENTS_PER_ITEM, ROWS_PER_ITEM, IDS_PER_ITERATION, INDEX_BITS, PREFETCH_IDS],
     run,
 };
 
+/// The kernel's shape, as options (`recom-default` forwards them).
+pub const ELEMENTS_PER_ITEM: OptionDef = OptionDef {
+    name: "elements-per-item",
+    description: "consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)",
+    kind: OptionKind::IntIn(0, 8),
+    default: "0",
+};
+pub const ROWS_PER_ITEM: OptionDef = OptionDef {
+    name: "rows-per-item",
+    description: "consecutive rows one iteration computes the item for",
+    kind: OptionKind::IntIn(1, 16),
+    default: "1",
+};
+pub const IDS_PER_ITERATION: OptionDef = OptionDef {
+    name: "ids-per-iteration",
+    description: "ids of a bag gathered per bag-loop iteration, all loads issued before any is used",
+    kind: OptionKind::IntIn(1, 16),
+    default: "2",
+};
+pub const INDEX_BITS: OptionDef = OptionDef {
+    name: "index-bits",
+    description: "width of the packed ids and offsets the kernel reads: 32, 64, or 0 = 32 where every column's rows and filter bounds fit",
+    kind: OptionKind::IntOf(&[0, 32, 64]),
+    default: "0",
+};
+pub const PREFETCH_IDS: OptionDef = OptionDef {
+    name: "prefetch-ids",
+    description: "load the next iteration's ids while this iteration's rows are gathered (software pipelining)",
+    kind: OptionKind::Bool,
+    default: "true",
+};
+
 fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
-    let per_item = options.int("elements-per-item");
-    if !(0..=8).contains(&per_item) {
-        emit_error(module.location(), &format!("emb-lower-fused-columns: elements-per-item must be 0-8, got {per_item}"));
-        return Err(PassFailure);
-    }
-    let rows_per_item = options.int("rows-per-item");
-    if !(1..=16).contains(&rows_per_item) {
-        emit_error(module.location(), &format!("emb-lower-fused-columns: rows-per-item must be 1-16, got {rows_per_item}"));
-        return Err(PassFailure);
-    }
-    let index_bits = options.int("index-bits");
-    if ![0, 32, 64].contains(&index_bits) {
-        emit_error(module.location(), &format!("emb-lower-fused-columns: index-bits must be 0, 32 or 64, got {index_bits}"));
-        return Err(PassFailure);
-    }
-    let unroll = options.int("ids-per-iteration");
-    if !(1..=16).contains(&unroll) {
-        emit_error(module.location(), &format!("emb-lower-fused-columns: ids-per-iteration must be 1-16, got {unroll}"));
-        return Err(PassFailure);
-    }
+    // In range: checked when the pipeline was parsed.
+    let per_item = options.int(&ELEMENTS_PER_ITEM);
+    let rows_per_item = options.int(&ROWS_PER_ITEM);
+    let index_bits = options.int(&INDEX_BITS);
+    let unroll = options.int(&IDS_PER_ITERATION);
     // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
     let context_ref = module.context();
     let context = unsafe { context_ref.to_ref() };
@@ -171,7 +157,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
                 per_item: per_item as usize,
                 rows_per_item: rows_per_item as usize,
                 unroll: unroll as usize,
-                prefetch: options.bool("prefetch-ids"),
+                prefetch: options.bool(&PREFETCH_IDS),
                 index_bits: index_bits as u32,
             },
             &kinds,

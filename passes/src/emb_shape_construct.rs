@@ -25,7 +25,7 @@ use melior::ir::{
     Attribute, Value, ValueLike,
 };
 use recom_emb::{FusedColumnsOp, PackInputsOp};
-use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
+use recom_ir::{registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
 use recom_symshape::expr::{BinOp, Expr};
 
 pub static PASS: PassDef = PassDef {
@@ -34,13 +34,16 @@ pub static PASS: PassDef = PassDef {
     summary: "Build the host shape program (one symshape.shape_construct) of each fused embedding layer",
     description: "Batch, packed buffer sizes, output size and grid as shape_construct results over the inputs' symbols.",
     anchor: Some("builtin.module"),
-    options: &[OptionDef {
-        name: "rows-per-item",
-        description: "rows one kernel iteration handles (the grid's x extent is ceil(B / this))",
-        kind: OptionKind::Int,
-        default: "1",
-    }],
+    options: &[ROWS_PER_ITEM],
     run,
+};
+
+/// Rows one kernel iteration handles (`emb-lower-fused-columns`' option).
+pub const ROWS_PER_ITEM: OptionDef = OptionDef {
+    name: "rows-per-item",
+    description: "rows one kernel iteration handles (the grid's x extent is ceil(B / this))",
+    kind: OptionKind::IntIn(1, 16),
+    default: "1",
 };
 
 /// `op` over terms as a balanced tree (depth log n: thousands of columns
@@ -68,11 +71,7 @@ fn sum(terms: impl Iterator<Item = Expr>) -> Expr {
 }
 
 fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> {
-    let rows_per_item = options.int("rows-per-item");
-    if rows_per_item < 1 {
-        emit_error(module.location(), &format!("emb-shape-construct: rows-per-item must be >= 1, got {rows_per_item}"));
-        return Err(PassFailure);
-    }
+    let rows_per_item = options.int(&ROWS_PER_ITEM);
     let context_ref = module.context();
     let context = unsafe { context_ref.to_ref() };
     let mut fused = Vec::new();

@@ -2,7 +2,11 @@
 //! to. Registered under their argument, so `--pass-pipeline=
 //! 'builtin.module(recom-default{verify=false})'` works, and the snapshot
 //! harness can run them one stage at a time.
+use crate::emb_lower_fused_columns as lower;
 use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
+
+const VERIFY: OptionDef =
+    OptionDef { name: "verify", description: "run recom-verify before and after the clean-up", kind: OptionKind::Bool, default: "true" };
 
 /// The default pipeline: check the IR, fuse every concat of columns into one
 /// `emb.fused_columns`, build its host shape program, lower it to a loop
@@ -12,63 +16,26 @@ use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
 pub static DEFAULT: PipelineDef = PipelineDef {
     argument: "recom-default",
     summary: "recom's default pipeline: verify, fuse columns, lower the fused op to loops, canonicalize, CSE, drop dead symbols",
-    options: &[
-        OptionDef {
-            name: "verify",
-            description: "run recom-verify before and after the clean-up",
-            kind: OptionKind::Bool,
-            default: "true",
-        },
-        OptionDef {
-            name: "elements-per-item",
-            description: "passed to emb-lower-fused-columns: output elements per kernel iteration (0 = chosen from the dims)",
-            kind: OptionKind::Int,
-            default: "0",
-        },
-        OptionDef {
-            name: "rows-per-item",
-            description: "passed to emb-lower-fused-columns: rows per kernel iteration",
-            kind: OptionKind::Int,
-            default: "1",
-        },
-        OptionDef {
-            name: "ids-per-iteration",
-            description: "passed to emb-lower-fused-columns: ids gathered per bag-loop iteration",
-            kind: OptionKind::Int,
-            default: "2",
-        },
-        OptionDef {
-            name: "index-bits",
-            description: "passed to emb-lower-fused-columns: width of the packed ids and offsets (0 = 32 where they fit)",
-            kind: OptionKind::Int,
-            default: "0",
-        },
-        OptionDef {
-            name: "prefetch-ids",
-            description: "passed to emb-lower-fused-columns: load the next iteration's ids during the gathers",
-            kind: OptionKind::Bool,
-            default: "true",
-        },
-    ],
+    options: &[VERIFY, lower::ELEMENTS_PER_ITEM, lower::ROWS_PER_ITEM, lower::IDS_PER_ITERATION, lower::INDEX_BITS, lower::PREFETCH_IDS],
     check: None,
     stages: default_stages,
 };
 
 fn default_stages(options: &OptionValues) -> Vec<String> {
-    let verify = options.bool("verify");
+    let verify = options.bool(&VERIFY);
     let mut stages = Vec::new();
     if verify {
         stages.push("recom-verify");
     }
     let lower = format!(
         "emb-lower-fused-columns{{elements-per-item={} rows-per-item={} ids-per-iteration={} index-bits={} prefetch-ids={}}}",
-        options.int("elements-per-item"),
-        options.int("rows-per-item"),
-        options.int("ids-per-iteration"),
-        options.int("index-bits"),
-        options.bool("prefetch-ids")
+        options.int(&lower::ELEMENTS_PER_ITEM),
+        options.int(&lower::ROWS_PER_ITEM),
+        options.int(&lower::IDS_PER_ITERATION),
+        options.int(&lower::INDEX_BITS),
+        options.bool(&lower::PREFETCH_IDS)
     );
-    let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int("rows-per-item"));
+    let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int(&lower::ROWS_PER_ITEM));
     stages.extend(["emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");
@@ -87,12 +54,7 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
 pub static TF_RAISE: PipelineDef = PipelineDef {
     argument: "recom-tf-raise",
     summary: "Raise an imported TensorFlow feature-column graph to the emb dialect, removing redundant work",
-    options: &[OptionDef {
-        name: "check",
-        description: "fail listing every tf op that is left (tf-check-raised)",
-        kind: OptionKind::Bool,
-        default: "true",
-    }],
+    options: &[CHECK_RAISED],
     check: None,
     stages: |o| {
         let mut stages: Vec<String> = [
@@ -115,11 +77,18 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
         ]
         .map(String::from)
         .to_vec();
-        if o.bool("check") {
+        if o.bool(&CHECK_RAISED) {
             stages.push("tf-check-raised".into());
         }
         stages
     },
+};
+
+const CHECK_RAISED: OptionDef = OptionDef {
+    name: "check",
+    description: "fail listing every tf op that is left (tf-check-raised)",
+    kind: OptionKind::Bool,
+    default: "true",
 };
 
 /// Lowers a kernel module (the loop functions made by
@@ -139,17 +108,13 @@ pub static CPU_KERNEL: PipelineDef = PipelineDef {
 
 /// Maps a kernel module's `scf.parallel` onto the GPU: rows to blocks (x),
 /// output elements to `threads` threads per block (y tiles), then outlines
-/// one `gpu.func` whose arguments are the kernel's seven buffers.
+/// one `gpu.func` whose arguments are the kernel's buffers
+/// (`recom_abi::kernel::Buffer::SIGNATURE`).
 pub static GPU_OUTLINE: PipelineDef = PipelineDef {
     argument: "recom-gpu-outline",
     summary: "Map loop kernels to gpu.launch_func + gpu.module (rows to blocks, output elements to threads)",
-    options: &[OptionDef {
-        name: "threads",
-        description: "threads per block along the output width",
-        kind: OptionKind::Int,
-        default: "64",
-    }],
-    check: Some(|o| match o.int("threads") {
+    options: &[THREADS],
+    check: Some(|o| match o.int(&THREADS) {
         t if (32..=1024).contains(&t) && t % 32 == 0 => Ok(()),
         t => Err(format!("threads must be a multiple of 32 in [32, 1024], got {t}")),
     }),
@@ -158,7 +123,7 @@ pub static GPU_OUTLINE: PipelineDef = PipelineDef {
             format!(
                 "func.func(scf-parallel-loop-tiling{{parallel-loop-tile-sizes=1,{}}},canonicalize,gpu-map-parallel-loops,\
                  convert-parallel-loops-to-gpu,gpu-launch-sink-index-computations)",
-                o.int("threads")
+                o.int(&THREADS)
             ),
             "gpu-kernel-outlining".into(),
             "canonicalize".into(),
@@ -166,6 +131,9 @@ pub static GPU_OUTLINE: PipelineDef = PipelineDef {
         ]
     },
 };
+
+const THREADS: OptionDef =
+    OptionDef { name: "threads", description: "threads per block along the output width", kind: OptionKind::IntIn(32, 1024), default: "64" };
 
 /// The lowest PTX ISA version (x10) each supported chip needs; LLVM aborts
 /// the process on a lower one, so it is checked here first.
@@ -175,36 +143,35 @@ const CHIPS: &[(&str, i64)] = &[("sm_80", 70), ("sm_86", 71), ("sm_89", 78), ("s
 pub static GPU_TO_PTX: PipelineDef = PipelineDef {
     argument: "recom-gpu-to-ptx",
     summary: "Lower outlined GPU kernels through NVVM to PTX text (gpu.binary), in-process",
-    options: &[
-        OptionDef {
-            name: "chip",
-            description: "target GPU architecture",
-            kind: OptionKind::Enum(&["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100"]),
-            default: "sm_90",
-        },
-        OptionDef { name: "ptx", description: "PTX ISA version x10 (80 = PTX 8.0)", kind: OptionKind::Int, default: "80" },
-        OptionDef { name: "opt-level", description: "LLVM optimization level 0-3", kind: OptionKind::Int, default: "3" },
-    ],
+    options: &[CHIP, PTX, OPT_LEVEL],
     check: Some(|o| {
-        let chip = o.str("chip");
+        let chip = o.str(&CHIP);
         let min = CHIPS.iter().find(|(c, _)| *c == chip).map(|(_, v)| *v).unwrap_or(0);
-        if o.int("ptx") < min || o.int("ptx") > 90 {
-            return Err(format!("{chip} needs ptx between {min} and 90, got {}", o.int("ptx")));
-        }
-        if !(0..=3).contains(&o.int("opt-level")) {
-            return Err(format!("opt-level must be 0-3, got {}", o.int("opt-level")));
+        if o.int(&PTX) < min {
+            return Err(format!("{chip} needs ptx between {min} and 90, got {}", o.int(&PTX)));
         }
         Ok(())
     }),
     stages: |o| {
         vec![format!(
             "gpu-lower-to-nvvm-pipeline{{cubin-chip={} cubin-format=isa cubin-features=+ptx{} opt-level={}}}",
-            o.str("chip"),
-            o.int("ptx"),
-            o.int("opt-level")
+            o.str(&CHIP),
+            o.int(&PTX),
+            o.int(&OPT_LEVEL)
         )]
     },
 };
+
+const CHIP: OptionDef = OptionDef {
+    name: "chip",
+    description: "target GPU architecture",
+    kind: OptionKind::Enum(&["sm_80", "sm_86", "sm_89", "sm_90", "sm_90a", "sm_100"]),
+    default: "sm_90",
+};
+const PTX: OptionDef =
+    OptionDef { name: "ptx", description: "PTX ISA version x10 (80 = PTX 8.0)", kind: OptionKind::IntIn(60, 90), default: "80" };
+const OPT_LEVEL: OptionDef =
+    OptionDef { name: "opt-level", description: "LLVM optimization level", kind: OptionKind::IntIn(0, 3), default: "3" };
 
 /// Every recom pipeline.
 pub const PIPELINES: &[&PipelineDef] = &[&CPU_KERNEL, &DEFAULT, &GPU_OUTLINE, &GPU_TO_PTX, &TF_RAISE];

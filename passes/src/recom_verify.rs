@@ -27,14 +27,12 @@ pub static PASS: PassDef = PassDef {
     description: "Checks element types, ranks, attribute ranges and cross-operand consistency of emb and \
                   symshape ops, and that shape_construct expressions parse and use only symbols.",
     anchor: None,
-    options: &[OptionDef {
-        name: "warnings-as-errors",
-        description: "fail the pass on warnings too",
-        kind: OptionKind::Bool,
-        default: "false",
-    }],
+    options: &[WARNINGS_AS_ERRORS],
     run,
 };
+
+const WARNINGS_AS_ERRORS: OptionDef =
+    OptionDef { name: "warnings-as-errors", description: "fail the pass on warnings too", kind: OptionKind::Bool, default: "false" };
 
 fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     let mut errors = 0usize;
@@ -61,7 +59,7 @@ fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
         }
         WalkResult::Advance
     });
-    if errors > 0 || (warnings > 0 && options.bool("warnings-as-errors")) {
+    if errors > 0 || (warnings > 0 && options.bool(&WARNINGS_AS_ERRORS)) {
         Err(PassFailure)
     } else {
         Ok(())

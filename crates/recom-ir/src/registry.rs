@@ -28,6 +28,10 @@ pub enum OptionKind {
     Bool,
     /// A signed 64-bit integer.
     Int,
+    /// An integer in `[min, max]`.
+    IntIn(i64, i64),
+    /// One of the listed integers.
+    IntOf(&'static [i64]),
     String,
     /// One of the listed words.
     Enum(&'static [&'static str]),
@@ -38,13 +42,18 @@ impl fmt::Display for OptionKind {
         match self {
             OptionKind::Bool => f.write_str("bool"),
             OptionKind::Int => f.write_str("int"),
+            OptionKind::IntIn(min, max) => write!(f, "int in [{min}, {max}]"),
+            OptionKind::IntOf(values) => write!(f, "{}", values.iter().map(i64::to_string).collect::<Vec<_>>().join("|")),
             OptionKind::String => f.write_str("string"),
             OptionKind::Enum(words) => write!(f, "{}", words.join("|")),
         }
     }
 }
 
-/// One option of a pass or pipeline.
+/// One option of a pass or pipeline. Passes and pipelines read a value by
+/// its definition (`options.int(&ELEMENTS_PER_ITEM)`), so a misspelt option
+/// is a compile error; a pipeline that forwards a pass's option shares its
+/// definition.
 #[derive(Debug)]
 pub struct OptionDef {
     pub name: &'static str,
@@ -104,6 +113,21 @@ impl OptionValues {
                     _ => return Err(bad("true or false")),
                 },
                 OptionKind::Int => OptionValue::Int(text.parse().map_err(|_| bad("an integer"))?),
+                OptionKind::IntIn(min, max) => {
+                    let value: i64 = text.parse().map_err(|_| bad(&format!("an integer in [{min}, {max}]")))?;
+                    if !(min..=max).contains(&value) {
+                        return Err(bad(&format!("an integer in [{min}, {max}]")));
+                    }
+                    OptionValue::Int(value)
+                }
+                OptionKind::IntOf(choices) => {
+                    let words: Vec<String> = choices.iter().map(i64::to_string).collect();
+                    let value: i64 = text.parse().map_err(|_| bad(&format!("one of {}", words.join(", "))))?;
+                    if !choices.contains(&value) {
+                        return Err(bad(&format!("one of {}", words.join(", "))));
+                    }
+                    OptionValue::Int(value)
+                }
                 OptionKind::String => OptionValue::String(text.to_string()),
                 OptionKind::Enum(words) => {
                     if !words.contains(&text) {
@@ -124,24 +148,28 @@ impl OptionValues {
         Self::parse(owner, defs, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
-    pub fn bool(&self, name: &str) -> bool {
-        match self.values.get(name) {
+    /// The value of a bool option. Values were checked when parsed; an
+    /// option the owner did not declare reads as its definition's default.
+    pub fn bool(&self, def: &OptionDef) -> bool {
+        match self.values.get(def.name) {
             Some(OptionValue::Bool(b)) => *b,
-            other => panic!("option '{name}' is not a declared bool option: {other:?}"),
+            _ => matches!(def.default, "true" | "1"),
         }
     }
 
-    pub fn int(&self, name: &str) -> i64 {
-        match self.values.get(name) {
+    /// The value of an integer option (see [`Self::bool`]).
+    pub fn int(&self, def: &OptionDef) -> i64 {
+        match self.values.get(def.name) {
             Some(OptionValue::Int(i)) => *i,
-            other => panic!("option '{name}' is not a declared int option: {other:?}"),
+            _ => def.default.parse().unwrap_or_default(),
         }
     }
 
-    pub fn str(&self, name: &str) -> &str {
-        match self.values.get(name) {
+    /// The value of a string or enum option (see [`Self::bool`]).
+    pub fn str(&self, def: &OptionDef) -> &str {
+        match self.values.get(def.name) {
             Some(OptionValue::String(s)) => s,
-            other => panic!("option '{name}' is not a declared string option: {other:?}"),
+            _ => def.default,
         }
     }
 

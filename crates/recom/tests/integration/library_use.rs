@@ -183,3 +183,16 @@ fn parse_errors_name_the_file() {
     let text = e.to_string();
     assert!(text.starts_with("model.mlir:2:8: error: 'emb.table' op attribute \"name\" is expected"), "{text}");
 }
+
+/// Options are read by their definitions, which fall back to the default:
+/// every default must be a valid value of its option.
+#[test]
+fn every_option_default_is_valid() {
+    use recom::ir::OptionValues;
+    for pass in recom::passes::PASSES {
+        OptionValues::parse(pass.argument, pass.options, []).unwrap_or_else(|e| panic!("{}: {e}", pass.argument));
+    }
+    for pipeline in recom::passes::pipelines::PIPELINES {
+        OptionValues::parse(pipeline.argument, pipeline.options, []).unwrap_or_else(|e| panic!("{}: {e}", pipeline.argument));
+    }
+}
