@@ -1,32 +1,24 @@
 //! recom's passes and named pipelines.
 //!
 //! One pass per file, the file named after the pass argument
-//! (`recom-verify` -> `recom_verify.rs`). Each file exports a `PASS`
+//! (`recom-verify` -> `recom_verify.rs`), grouped by what they work on:
+//! `tf/` (imported TensorFlow graphs), `emb/` (the embedding dialect),
+//! `gpu/` (the way to PTX); `recom_verify.rs` checks both dialects. Each file exports a `PASS`
 //! ([`recom_ir::PassDef`]); [`PASSES`] lists them and [`register_all`] makes
 //! every pass and pipeline nameable in pipeline strings.
-pub mod emb_fuse_columns;
-pub mod emb_lower_fused_columns;
-pub mod emb_shape_construct;
+pub mod emb;
+pub mod gpu;
 pub mod pipelines;
-pub mod recom_math_to_nvvm_intrinsics;
 pub mod recom_verify;
-pub mod tf_check_raised;
-pub mod tf_erase_dead;
-pub mod tf_infer_shapes;
-pub mod tf_match;
-pub mod tf_raise_cross;
-pub mod tf_raise_dense_inputs;
-pub mod tf_raise_feeds;
-pub mod tf_raise_id_transforms;
-pub mod tf_raise_input_layer;
-pub mod tf_raise_lookup;
-pub mod tf_remove_fill_empty_rows;
-pub mod tf_remove_identity;
-pub mod tf_remove_noop_reshape;
-pub mod tf_remove_prune;
-pub mod tf_remove_unique;
-pub mod tf_shape_construct;
+pub mod tf;
 
+use emb::{emb_fuse_columns, emb_lower_fused_columns, emb_shape_construct};
+use gpu::recom_math_to_nvvm_intrinsics;
+use tf::{
+    tf_check_raised, tf_erase_dead, tf_infer_shapes, tf_raise_cross, tf_raise_dense_inputs, tf_raise_feeds, tf_raise_id_transforms,
+    tf_raise_input_layer, tf_raise_lookup, tf_remove_fill_empty_rows, tf_remove_identity, tf_remove_noop_reshape, tf_remove_prune,
+    tf_remove_unique, tf_shape_construct,
+};
 use recom_ir::{IrdlDialect, OpDef, PassDef, PipelineDef};
 
 /// The dialects recom's passes build and read.

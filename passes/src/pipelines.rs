@@ -2,7 +2,7 @@
 //! to. Registered under their argument, so `--pass-pipeline=
 //! 'builtin.module(recom-default{verify=false})'` works, and the snapshot
 //! harness can run them one stage at a time.
-use crate::emb_lower_fused_columns as lower;
+use crate::emb::emb_lower_fused_columns as lower;
 use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
 
 const VERIFY: OptionDef =

@@ -2,7 +2,7 @@
 //! one that no pattern raised and that recom's backend cannot run; the pass
 //! fails with ONE error listing each of them with its op type and TF node
 //! name, not just the first (constants are data and are not listed).
-use crate::tf_match::{name_of, node_name};
+use crate::tf::tf_match::{name_of, node_name};
 use melior::ir::operation::{OperationLike, OperationRef, WalkOrder, WalkResult};
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionValues, PassDef};
 

@@ -17,7 +17,7 @@
 //! A function returning the layer gets its ranked result type.
 //! `negative_`: an operand that is not a raised column (a leftover tf op, a
 //! normalizer that is not affine), a concatenation along axis 0.
-use crate::tf_match::{const_int, def, operand, ranked};
+use crate::tf::tf_match::{const_int, def, operand, ranked};
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef},
@@ -44,17 +44,17 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.ConcatV2", generates: &[emb::ConcatOp::NAME], rewrite: raise }])
+    crate::tf::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.ConcatV2", generates: &[emb::ConcatOp::NAME], rewrite: raise }])
 }
 
 /// `v` without a `Reshape(v', Pack(StridedSlice(Shape(v'))[0], width))`
 /// around it (the input layer's [batch, width] reshape of each column).
 fn strip_batch_reshape<'c: 'a, 'a>(v: Value<'c, 'a>) -> (Value<'c, 'a>, Option<i64>) {
     let stripped = (|| {
-        let reshape = crate::tf_match::def_named(v, "tf.Reshape")?;
+        let reshape = crate::tf::tf_match::def_named(v, "tf.Reshape")?;
         let inner = operand(reshape, 0)?;
-        let pack = crate::tf_match::def_named(operand(reshape, 1)?, "tf.Pack")?;
-        let shape = crate::tf_match::element_slice(operand(pack, 0)?, 0).and_then(|s| crate::tf_match::def_named(s, "tf.Shape"))?;
+        let pack = crate::tf::tf_match::def_named(operand(reshape, 1)?, "tf.Pack")?;
+        let shape = crate::tf::tf_match::element_slice(operand(pack, 0)?, 0).and_then(|s| crate::tf::tf_match::def_named(s, "tf.Shape"))?;
         (operand(shape, 0)?.to_raw().ptr == inner.to_raw().ptr && pack.operand_count() == 2).then_some(())?;
         Some((inner, const_int(operand(pack, 1)?)?))
     })();
@@ -74,12 +74,12 @@ fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<e
     if let Some(k) = dense_k(inner) {
         return (width.is_none_or(|w| w == k)).then_some((inner, k, None));
     }
-    let div = crate::tf_match::def_named(inner, "tf.RealDiv")?;
-    let sub = crate::tf_match::def_named(operand(div, 0)?, "tf.Sub")?;
+    let div = crate::tf::tf_match::def_named(inner, "tf.RealDiv")?;
+    let sub = crate::tf::tf_match::def_named(operand(div, 0)?, "tf.Sub")?;
     let x = operand(sub, 0)?;
     let k = dense_k(x)?;
-    let shift = crate::tf_match::const_f32(operand(sub, 1)?)? as f64;
-    let scale = crate::tf_match::const_f32(operand(div, 1)?)? as f64;
+    let shift = crate::tf::tf_match::const_f32(operand(sub, 1)?)? as f64;
+    let scale = crate::tf::tf_match::const_f32(operand(div, 1)?)? as f64;
     (width.is_none_or(|w| w == k) && scale != 0.0 && scale.is_finite() && shift.is_finite())
         .then_some((x, k, Some(emb::Normalizer { shift, scale })))
 }
@@ -87,19 +87,19 @@ fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<e
 /// An indicator column: (indices, dense_shape, ids, W).
 fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64)> {
     let (inner, width) = strip_batch_reshape(v);
-    let sum = crate::tf_match::def_named(inner, "tf.Sum")?;
+    let sum = crate::tf::tf_match::def_named(inner, "tf.Sum")?;
     let axis = const_int(operand(sum, 1)?)?;
-    if (axis != -2 && axis != 1) || crate::tf_match::bool_attr(sum, "keep_dims").unwrap_or(false) {
+    if (axis != -2 && axis != 1) || crate::tf::tf_match::bool_attr(sum, "keep_dims").unwrap_or(false) {
         return None;
     }
-    let one_hot = crate::tf_match::def_named(operand(sum, 0)?, "tf.OneHot")?;
+    let one_hot = crate::tf::tf_match::def_named(operand(sum, 0)?, "tf.OneHot")?;
     let depth = const_int(operand(one_hot, 1)?)?;
-    let on = crate::tf_match::const_f32(operand(one_hot, 2)?)?;
-    let off = crate::tf_match::const_f32(operand(one_hot, 3)?)?;
-    if on != 1.0 || off != 0.0 || crate::tf_match::int_attr(one_hot, "axis").unwrap_or(-1) != -1 || width.is_some_and(|w| w != depth) {
+    let on = crate::tf::tf_match::const_f32(operand(one_hot, 2)?)?;
+    let off = crate::tf::tf_match::const_f32(operand(one_hot, 3)?)?;
+    if on != 1.0 || off != 0.0 || crate::tf::tf_match::int_attr(one_hot, "axis").unwrap_or(-1) != -1 || width.is_some_and(|w| w != depth) {
         return None;
     }
-    let dense = crate::tf_match::def_named(operand(one_hot, 0)?, "tf.SparseToDense")?;
+    let dense = crate::tf::tf_match::def_named(operand(one_hot, 0)?, "tf.SparseToDense")?;
     let (indices, shape, ids, default) = (operand(dense, 0)?, operand(dense, 1)?, operand(dense, 2)?, operand(dense, 3)?);
     let ranked_i64 = |x: Value, rank: usize| TensorInfo::of(x.r#type()).is_some_and(|t| t.rank() == rank && t.elem == recom_ir::kit::Elem::Int(64));
     (const_int(default) == Some(-1) && ranked_i64(indices, 2) && ranked_i64(shape, 1) && ranked_i64(ids, 1) && depth > 0)
@@ -135,7 +135,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let context = unsafe { context_ref.to_ref() };
     let location = op.location();
     let f32t = Type::float32(context);
-    let i64t = crate::tf_match::i64_type(context);
+    let i64t = crate::tf::tf_match::i64_type(context);
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     let mut operands: Vec<Value> = Vec::new();
@@ -174,7 +174,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
                 width += k;
             }
             Column::Indicator(indices, shape, ids, w) => {
-                let shape = crate::tf_match::sparse_shape(indices, shape);
+                let shape = crate::tf::tf_match::sparse_shape(indices, shape);
                 let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64t)));
                 operands.push(unsafe { Value::from_raw(lookup(w, ids, rows.result(0).unwrap().into(), None, OutOfRange::Drop)) });
                 width += w;

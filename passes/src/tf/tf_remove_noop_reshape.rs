@@ -14,7 +14,7 @@
 //!
 //! `negative_`: a different target dim, a flatten of a rank-3 SparseTensor,
 //! a row count from another SparseTensor's shape.
-use crate::tf_match::{const_int, const_ints, def, def_named, element_slice, name_of, operand};
+use crate::tf::tf_match::{const_int, const_ints, def, def_named, element_slice, name_of, operand};
 use melior::{
     ir::{operation::OperationLike, operation::OperationRef, Value, ValueLike},
     PatternRewriter,
@@ -39,7 +39,7 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(
+    crate::tf::tf_match::apply(
         PASS.argument,
         root,
         &[
@@ -134,9 +134,9 @@ fn reshape(op: OperationRef, rewriter: PatternRewriter) -> bool {
         // Symbolically (after tf-shape-construct): the target's content is
         // [rows, D] with rows the lookup's dense_shape[0], or x's own shape.
         _ => {
-            let target_content = crate::tf_match::symbolic_content(target);
+            let target_content = crate::tf::tf_match::symbolic_content(target);
             let rows = rows_from.and_then(batch_expr);
-            let own = crate::tf_match::symbolic_shape(x);
+            let own = crate::tf::tf_match::symbolic_shape(x);
             match target_content {
                 Some(t) if t.len() == 2 && t[1] == dim.to_string() => rows.is_some_and(|r| t[0] == r) || own.is_some_and(|o| o == t),
                 _ => false,
@@ -154,15 +154,15 @@ fn reshape(op: OperationRef, rewriter: PatternRewriter) -> bool {
 /// its annotated content, or for a host op's dense shape (made after shape
 /// inference) the batch of what it was made from.
 fn batch_expr(shape: Value) -> Option<String> {
-    if let Some(first) = crate::tf_match::symbolic_content(shape).and_then(|c| c.first().cloned()) {
+    if let Some(first) = crate::tf::tf_match::symbolic_content(shape).and_then(|c| c.first().cloned()) {
         return Some(first);
     }
     let op = def(shape)?;
-    if crate::tf_match::result_number(shape) != 2 {
+    if crate::tf::tf_match::result_number(shape) != 2 {
         return None;
     }
     match name_of(op).as_str() {
-        "emb.sparse_from_dense" | "emb.bucketized_sparse" => crate::tf_match::symbolic_shape(operand(op, 0)?)?.first().cloned(),
+        "emb.sparse_from_dense" | "emb.bucketized_sparse" => crate::tf::tf_match::symbolic_shape(operand(op, 0)?)?.first().cloned(),
         "emb.cross_hashed" => batch_expr(operand(op, 2 * (op.operand_count() / 3))?),
         _ => None,
     }

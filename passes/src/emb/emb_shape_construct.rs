@@ -85,7 +85,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
         let op = unsafe { OperationRef::from_raw(raw) };
         let view = FusedColumnsOp::wrap(op).unwrap();
         let Ok(columns) = view.columns() else { continue };
-        let Some(pack) = crate::tf_match::def(view.row_offsets()).and_then(PackInputsOp::wrap) else { continue };
+        let Some(pack) = crate::tf::tf_match::def(view.row_offsets()).and_then(PackInputsOp::wrap) else { continue };
         let (Ok(ids), Ok(offsets)) = (pack.group(0), pack.group(1)) else { continue };
         let c = columns.len();
         let location = op.location();

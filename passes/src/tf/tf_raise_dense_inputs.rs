@@ -21,7 +21,7 @@
 //! `negative_`: a comparison that is not NotEqual, a GatherNd of another
 //! tensor than the one compared, a non-constant ignore value; a bucketized
 //! offset other than len(boundaries) + 1.
-use crate::tf_match::{const_int, const_strings, def_named, i64_type, int_attr, operand, ranked, type_attr, users};
+use crate::tf::tf_match::{const_int, const_strings, def_named, i64_type, int_attr, operand, ranked, type_attr, users};
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef},
@@ -44,7 +44,7 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(
+    crate::tf::tf_match::apply(
         PASS.argument,
         root,
         &[
@@ -91,7 +91,7 @@ fn raise(gather: OperationRef, rewriter: PatternRewriter) -> bool {
     let result = |i: usize| -> Value { sparse.result(i).unwrap().into() };
     // The dense shape: every i64 Shape of x.
     for user in users(x) {
-        let is_shape = crate::tf_match::name_of(user) == "tf.Shape"
+        let is_shape = crate::tf::tf_match::name_of(user) == "tf.Shape"
             && type_attr(user, "out_type").is_some_and(|t| t == i64t)
             && int_attr(user, "unused").is_none();
         if is_shape {
@@ -126,7 +126,7 @@ fn boundaries(op: OperationRef) -> Option<Vec<f64>> {
 fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(flat), Some(offset)) = (operand(add, 0), operand(add, 1)) else { return false };
     let Some(reshape) = def_named(flat, "tf.Reshape") else { return false };
-    if operand(reshape, 1).and_then(crate::tf_match::const_ints) != Some(vec![-1]) {
+    if operand(reshape, 1).and_then(crate::tf::tf_match::const_ints) != Some(vec![-1]) {
         return false;
     }
     let Some(bz) = operand(reshape, 0) else { return false };
@@ -148,21 +148,21 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
     // 0 .. K: a Range, or its folded constant.
     let positions = operand(tile, 0);
     let is_positions = positions.and_then(range_limit).and_then(const_int) == Some(k)
-        || positions.and_then(crate::tf_match::const_ints) == Some((0..k).collect());
+        || positions.and_then(crate::tf::tf_match::const_ints) == Some((0..k).collect());
     if !is_positions {
         return false;
     }
     let Some(multiples) = operand(tile, 1) else { return false };
-    let batch_of_x = crate::tf_match::symbolic_shape(x).and_then(|s| s.first().cloned());
+    let batch_of_x = crate::tf::tf_match::symbolic_shape(x).and_then(|s| s.first().cloned());
     let is_batch = |v: Value| -> bool {
         // Structurally Shape(bz)[0]...
-        let structural = crate::tf_match::element_slice(v, 0).and_then(|s| def_named(s, "tf.Shape")).is_some_and(|s| same(operand(s, 0), bz));
+        let structural = crate::tf::tf_match::element_slice(v, 0).and_then(|s| def_named(s, "tf.Shape")).is_some_and(|s| same(operand(s, 0), bz));
         // ...or symbolically x's batch.
-        structural || (batch_of_x.is_some() && crate::tf_match::symbolic_content(v).and_then(|c| c.first().cloned()) == batch_of_x)
+        structural || (batch_of_x.is_some() && crate::tf::tf_match::symbolic_content(v).and_then(|c| c.first().cloned()) == batch_of_x)
     };
     let multiples_ok = match def_named(multiples, "tf.Pack") {
         Some(pack) => pack.operand_count() == 1 && operand(pack, 0).is_some_and(is_batch),
-        None => batch_of_x.is_some() && crate::tf_match::symbolic_content(multiples) == batch_of_x.clone().map(|b| vec![b]),
+        None => batch_of_x.is_some() && crate::tf::tf_match::symbolic_content(multiples) == batch_of_x.clone().map(|b| vec![b]),
     };
     if !multiples_ok {
         return false;
@@ -171,12 +171,12 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
     let rows_ok = |rows: Value| -> bool {
         (|| {
             let reshape = def_named(rows, "tf.Reshape")?;
-            (operand(reshape, 1).and_then(crate::tf_match::const_ints)? == vec![-1]).then_some(())?;
+            (operand(reshape, 1).and_then(crate::tf::tf_match::const_ints)? == vec![-1]).then_some(())?;
             // Tile(ExpandDims(rows), [1, K]); a tile by ones is gone after tf-shape-construct.
             let tiled = operand(reshape, 0)?;
             let expanded = match def_named(tiled, "tf.Tile") {
                 Some(tile) => {
-                    (operand(tile, 1).and_then(crate::tf_match::const_ints)? == vec![1, k]).then_some(())?;
+                    (operand(tile, 1).and_then(crate::tf::tf_match::const_ints)? == vec![1, k]).then_some(())?;
                     operand(tile, 0)?
                 }
                 None if k == 1 => tiled,
@@ -189,28 +189,28 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
         .is_some()
     };
     let indices = users(j).into_iter().find_map(|pack| {
-        if crate::tf_match::name_of(pack) != "tf.Pack" || pack.operand_count() != 2 || !same(operand(pack, 1), j) || !rows_ok(operand(pack, 0)?) {
+        if crate::tf::tf_match::name_of(pack) != "tf.Pack" || pack.operand_count() != 2 || !same(operand(pack, 1), j) || !rows_ok(operand(pack, 0)?) {
             return None;
         }
-        let packed = crate::tf_match::result(pack, 0)?;
+        let packed = crate::tf::tf_match::result(pack, 0)?;
         let transpose = users(packed).into_iter().find(|t| {
-            crate::tf_match::name_of(*t) == "tf.Transpose" && operand(*t, 1).and_then(crate::tf_match::const_ints) == Some(vec![1, 0])
+            crate::tf::tf_match::name_of(*t) == "tf.Transpose" && operand(*t, 1).and_then(crate::tf::tf_match::const_ints) == Some(vec![1, 0])
         })?;
-        let transposed = crate::tf_match::result(transpose, 0)?;
-        users(transposed).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
+        let transposed = crate::tf::tf_match::result(transpose, 0)?;
+        users(transposed).into_iter().find(|c| crate::tf::tf_match::name_of(*c) == "tf.Cast")
     });
     // dense_shape = Cast(Pack(batch, K)) among the batch's users, when still
     // there (tf-shape-construct re-roots it; sparse_shape then finds it).
     let shape = multiples_structural_batch(multiples).and_then(|batch| {
         users(batch).into_iter().find_map(|pack| {
-            let ok = crate::tf_match::name_of(pack) == "tf.Pack"
+            let ok = crate::tf::tf_match::name_of(pack) == "tf.Pack"
                 && pack.operand_count() == 2
                 && same(operand(pack, 0), batch)
                 && operand(pack, 1).and_then(const_int) == Some(k);
             if !ok {
                 return None;
             }
-            users(crate::tf_match::result(pack, 0)?).into_iter().find(|c| crate::tf_match::name_of(*c) == "tf.Cast")
+            users(crate::tf::tf_match::result(pack, 0)?).into_iter().find(|c| crate::tf::tf_match::name_of(*c) == "tf.Cast")
         })
     });
     let Some(indices) = indices else { return false };

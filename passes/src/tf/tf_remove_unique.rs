@@ -16,7 +16,7 @@
 //! `negative_`: a gather along an axis other than 0, a pooling that uses the
 //! index of a different Unique than the gather, or a Unique whose outputs
 //! have other users (they stay, and the dead ops are left to tf-erase-dead).
-use crate::tf_match::{attributes_of, const_int, def_named, i64_type, is_result, name_of, operand, skip_identity};
+use crate::tf::tf_match::{attributes_of, const_int, def_named, i64_type, is_result, name_of, operand, skip_identity};
 use melior::{
     ir::{
         attribute::TypeAttribute,
@@ -48,7 +48,7 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     let mut patterns: Vec<Pattern> =
         POOLS.iter().map(|&name| Pattern { root: name, generates: &POOLS, rewrite: remove_unique }).collect();
     patterns.push(Pattern { root: "tf.GatherV2", generates: &["tf.GatherV2"], rewrite: remove_regather });
-    crate::tf_match::apply(PASS.argument, root, &patterns)
+    crate::tf::tf_match::apply(PASS.argument, root, &patterns)
 }
 
 fn remove_unique(pool: OperationRef, rewriter: PatternRewriter) -> bool {
@@ -59,7 +59,7 @@ fn remove_unique(pool: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(table), Some(unique_ids), Some(axis)) = (operand(gather, 0), operand(gather, 1), operand(gather, 2)) else {
         return false;
     };
-    if const_int(axis) != Some(0) || crate::tf_match::int_attr(gather, "batch_dims").unwrap_or(0) != 0 {
+    if const_int(axis) != Some(0) || crate::tf::tf_match::int_attr(gather, "batch_dims").unwrap_or(0) != 0 {
         return false;
     }
     let Some(unique) = def_named(unique_ids, "tf.Unique") else { return false };
@@ -91,7 +91,7 @@ fn remove_unique(pool: OperationRef, rewriter: PatternRewriter) -> bool {
 fn unique_gather<'c: 'a, 'a>(rows: Value<'c, 'a>, index: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>)> {
     let gather = def_named(skip_identity(rows), "tf.GatherV2")?;
     let (table, unique_ids, axis) = (operand(gather, 0)?, operand(gather, 1)?, operand(gather, 2)?);
-    if const_int(axis) != Some(0) || crate::tf_match::int_attr(gather, "batch_dims").unwrap_or(0) != 0 {
+    if const_int(axis) != Some(0) || crate::tf::tf_match::int_attr(gather, "batch_dims").unwrap_or(0) != 0 {
         return None;
     }
     let unique = def_named(unique_ids, "tf.Unique")?;

@@ -12,7 +12,7 @@
 //! crossing order. A `tf.Cast` to i64 of values that already are i64 is
 //! looked through. `negative_`: an unhashed cross (string output), an input
 //! that is not ranked (not raised yet).
-use crate::tf_match::{def_named, i64_type, int_attr, operand, ranked};
+use crate::tf::tf_match::{def_named, i64_type, int_attr, operand, ranked};
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef},
@@ -35,7 +35,7 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(
+    crate::tf::tf_match::apply(
         PASS.argument,
         root,
         &[Pattern {
@@ -59,7 +59,7 @@ fn skip_noop_cast<'c: 'a, 'a>(v: Value<'c, 'a>) -> Value<'c, 'a> {
 }
 
 fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
-    let hashed = crate::tf_match::bool_attr(op, "hashed_output") == Some(true);
+    let hashed = crate::tf::tf_match::bool_attr(op, "hashed_output") == Some(true);
     let (Some(buckets), Some(key)) = (int_attr(op, "num_buckets"), int_attr(op, "hash_key")) else { return false };
     let Some(n) = int_attr(op, "N") else { return false };
     let n = n as usize;
@@ -106,7 +106,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
         let v = skip_noop_cast(operand(op, n + k).unwrap());
         let hashed = unsafe { Value::from_raw(fingerprint(v.to_raw())) };
         let indices = operand(op, k).unwrap();
-        inputs.push([indices, hashed, crate::tf_match::sparse_shape(indices, operand(op, 2 * n + k).unwrap())]);
+        inputs.push([indices, hashed, crate::tf::tf_match::sparse_shape(indices, operand(op, 2 * n + k).unwrap())]);
     }
     for k in 0..dense_count {
         let d = operand(op, 3 * n + k).unwrap();

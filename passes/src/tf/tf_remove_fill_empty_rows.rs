@@ -15,7 +15,7 @@
 //! to zero, and the other rows keep their ids in order (indices are in
 //! canonical order). `negative_`: a Select whose mask or zeros do not come
 //! from the same fill and pooled value (a default row that is really used).
-use crate::tf_match::{attributes_of, column_slice, const_i32, def_named, i64_type, is_result, name_of, operand};
+use crate::tf::tf_match::{attributes_of, column_slice, const_i32, def_named, i64_type, is_result, name_of, operand};
 use melior::{
     ir::{
         attribute::{IntegerAttribute, TypeAttribute},
@@ -43,7 +43,7 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(
+    crate::tf::tf_match::apply(
         PASS.argument,
         root,
         &[Pattern {
@@ -64,7 +64,7 @@ fn remove_fill(select: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(mask), Some(zeros), Some(pooled)) = (operand(select, 0), operand(select, 1), operand(select, 2)) else {
         return false;
     };
-    let Some(pool) = crate::tf_match::def(pooled) else { return false };
+    let Some(pool) = crate::tf::tf_match::def(pooled) else { return false };
     let pool_name = name_of(pool);
     if !matches!(pool_name.as_str(), "tf.SparseSegmentSum" | "tf.SparseSegmentMean" | "tf.SparseSegmentSqrtN") {
         return false;
@@ -96,7 +96,7 @@ fn remove_fill(select: OperationRef, rewriter: PatternRewriter) -> bool {
     let context_ref = select.context();
     let context = unsafe { context_ref.to_ref() };
     let location = select.location();
-    let segments_op = crate::tf_match::def(segments).expect("matched above");
+    let segments_op = crate::tf::tf_match::def(segments).expect("matched above");
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(select);
     // segments = indices[:, 0], as before but on the unfilled indices.

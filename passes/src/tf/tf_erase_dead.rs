@@ -7,7 +7,7 @@
 //! `symshape.shape_construct`, `tensor.from_elements`, `arith.index_cast`) go
 //! too once nothing uses them. Repeats until nothing changes. `negative_`: a table import whose table is
 //! still read by a `tf.LookupTableFindV2`.
-use crate::tf_match::{has_uses, name_of, operand, users};
+use crate::tf::tf_match::{has_uses, name_of, operand, users};
 use melior::ir::{
     block::BlockLike,
     operation::{OperationLike, OperationRef},

@@ -18,7 +18,7 @@
 //!
 //! `negative_`: a value only shape ops use is not re-rooted; a reshape to a
 //! different symbolic shape stays.
-use crate::tf_match::{name_of, operand, result};
+use crate::tf::tf_match::{name_of, operand, result};
 use melior::ir::{
     block::BlockLike,
     operation::{OperationBuilder, OperationLike, OperationRef},
@@ -39,7 +39,7 @@ pub static PASS: PassDef = PassDef {
     run,
 };
 
-use crate::tf_match::{symbolic_content as content, symbolic_shape as shape};
+use crate::tf::tf_match::{symbolic_content as content, symbolic_shape as shape};
 
 /// An op computing shapes: every result's content is known.
 fn is_shape_op(op: OperationRef) -> bool {
@@ -104,7 +104,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         let exprs: Option<Vec<Expr>> = items.iter().map(|e| e.parse::<Expr>().ok()).collect();
         let Some(exprs) = exprs else { continue };
         let v: Value = op.result(0).unwrap().into();
-        let data_user = crate::tf_match::users(v).into_iter().any(|u| !is_shape_op(u) && name_of(u).starts_with("tf."));
+        let data_user = crate::tf::tf_match::users(v).into_iter().any(|u| !is_shape_op(u) && name_of(u).starts_with("tf."));
         if !data_user {
             continue;
         }
@@ -181,7 +181,7 @@ fn element_type<'c>(v: Value<'c, '_>, context: &'c melior::Context) -> Type<'c> 
 
 /// A `tf.Const` of integers of `element` (i32 or i64) with shape `dims`.
 fn int_const<'c>(context: &'c melior::Context, location: melior::ir::Location<'c>, values: &[i64], dims: &[i64], element: Type<'c>) -> melior::ir::Operation<'c> {
-    let ty = crate::tf_match::ranked(dims, element);
+    let ty = crate::tf::tf_match::ranked(dims, element);
     let raw = melior::ir::TypeLike::to_raw(&ty);
     let value = unsafe {
         if mlir_sys::mlirIntegerTypeGetWidth(melior::ir::TypeLike::to_raw(&element)) == 32 {

@@ -16,7 +16,7 @@
 //! this check is the plain `lo >= 0`.)
 //! `negative_`: user ids, a vocabulary with default -1, a comparison with a
 //! constant other than 0.
-use crate::tf_match::{const_int, const_ints, def, def_named, name_of, operand, skip_identity};
+use crate::tf::tf_match::{const_int, const_ints, def, def_named, name_of, operand, skip_identity};
 use melior::{
     ir::{operation::OperationRef, Value},
     PatternRewriter,
@@ -39,7 +39,7 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.GatherV2", generates: &[], rewrite: remove_prune }])
+    crate::tf::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.GatherV2", generates: &[], rewrite: remove_prune }])
 }
 
 /// The smallest value `value` can take, when the analysis knows it.
@@ -52,7 +52,7 @@ pub fn lower_bound(value: Value) -> Option<i64> {
         // recom's ops: their value-range interface.
         _ => {
             let range = crate::op_def(&name)?.int_range?;
-            range(op, crate::tf_match::result_number(value))?.min
+            range(op, crate::tf::tf_match::result_number(value))?.min
         }
     }
 }

@@ -11,7 +11,7 @@
 //! known rank (`shape` missing or unranked) becomes an unranked argument.
 //! `negative_`: a function that already has arguments keeps them (new ones
 //! are appended after).
-use crate::tf_match::{name_of, node_name, shape_attr, type_attr};
+use crate::tf::tf_match::{name_of, node_name, shape_attr, type_attr};
 use melior::ir::{
     attribute::{ArrayAttribute, DictionaryAttribute, StringAttribute, TypeAttribute},
     block::BlockLike,
@@ -58,7 +58,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
             continue;
         };
         let ty: Type = match shape_attr(op, "shape") {
-            Some(shape) => crate::tf_match::ranked(&shape, element),
+            Some(shape) => crate::tf::tf_match::ranked(&shape, element),
             None => unsafe { Type::from_raw(mlir_sys::mlirUnrankedTensorTypeGet(element.to_raw())) },
         };
         new_types.push(ty);
@@ -98,6 +98,6 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
     let mut func_mut = unsafe { OperationRefMut::from_raw(func.to_raw()) };
     func_mut.set_attribute("function_type", TypeAttribute::new(FunctionType::new(context, &inputs, &outputs).into()).into());
     func_mut.set_attribute("arg_attrs", ArrayAttribute::new(context, &arg_attrs).into());
-    crate::tf_match::refine_results(func);
+    crate::tf::tf_match::refine_results(func);
     Ok(())
 }

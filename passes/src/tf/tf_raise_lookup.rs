@@ -35,7 +35,7 @@
 //! makes the segment count explicit) and tf-raise-feeds (ranked inputs).
 //! `negative_`: a table that is not a constant, segments that are not the
 //! rows of the same indices, unranked ids.
-use crate::tf_match::{column_slice, const_int, def_named, element_slice, i64_type, is_result, operand, ranked, shape_attr, skip_identity, string_attr};
+use crate::tf::tf_match::{column_slice, const_int, def_named, element_slice, i64_type, is_result, operand, ranked, shape_attr, skip_identity, string_attr};
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef},
@@ -75,7 +75,7 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
     for name in ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"] {
         patterns.push(Pattern { root: name, generates, rewrite: raise_unsafe });
     }
-    crate::tf_match::apply(PASS.argument, root, &patterns)
+    crate::tf::tf_match::apply(PASS.argument, root, &patterns)
 }
 
 /// `(%v, %i)` if `(ids, indices)` are a prune of them (`Where(%v >= 0)`).
@@ -94,7 +94,7 @@ fn unprune<'c: 'a, 'a>(ids: Value<'c, 'a>, indices: Value<'c, 'a>) -> Option<(Va
 }
 
 fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
-    let name = crate::tf_match::name_of(op);
+    let name = crate::tf::tf_match::name_of(op);
     let Some(&(_, combiner)) = POOLS.iter().find(|(n, _)| *n == name) else { return false };
     let (Some(data), Some(ids), Some(segments), Some(count)) = (operand(op, 0), operand(op, 1), operand(op, 2), operand(op, 3))
     else {
@@ -128,7 +128,7 @@ fn peel<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> (Value<'c, 'a>, Vec<Value<'c, '
                 return None;
             }
             let reshape = def_named(operand(gather, 1)?, "tf.Reshape")?;
-            if crate::tf_match::const_ints(operand(reshape, 1)?) != Some(vec![-1]) {
+            if crate::tf::tf_match::const_ints(operand(reshape, 1)?) != Some(vec![-1]) {
                 return None;
             }
             let where_op = def_named(operand(reshape, 0)?, "tf.Where")?;
@@ -165,7 +165,7 @@ fn known_prune(condition: Value, ids: Value, weights: Value, weights_rule: bool)
         return (nonnegative(a) && all_true(b)) || (nonnegative(b) && all_true(a));
     }
     if let Some(greater) = def_named(condition, "tf.Greater") {
-        let zero = operand(greater, 1).and_then(crate::tf_match::const_f32) == Some(0.0);
+        let zero = operand(greater, 1).and_then(crate::tf::tf_match::const_f32) == Some(0.0);
         return weights_rule && zero && operand(greater, 0).is_some_and(|w| same(peel(w).0, weights));
     }
     false
@@ -179,8 +179,8 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     // The pooling and its combiner.
-    let Some(pool_op) = crate::tf_match::def(pooled) else { return false };
-    let (sum, combiner, divisor) = match crate::tf_match::name_of(pool_op).as_str() {
+    let Some(pool_op) = crate::tf::tf_match::def(pooled) else { return false };
+    let (sum, combiner, divisor) = match crate::tf::tf_match::name_of(pool_op).as_str() {
         "tf.SegmentSum" => (pooled, Combiner::Sum, None),
         "tf.DivNoNan" => {
             let (Some(sum), Some(divisor)) = (operand(pool_op, 0), operand(pool_op, 1)) else { return false };
@@ -220,7 +220,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
             Combiner::Mean => same(summed, weights_column),
             _ => def_named(summed, "tf.Pow").is_some_and(|p| {
                 operand(p, 0).is_some_and(|b| same(b, weights_column))
-                    && operand(p, 1).and_then(crate::tf_match::const_f32) == Some(2.0)
+                    && operand(p, 1).and_then(crate::tf::tf_match::const_f32) == Some(2.0)
             }),
         };
         if !summed_ok || !same(wsegments, segments) {
@@ -242,7 +242,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
     else {
         return false;
     };
-    if const_int(default) != Some(0) || crate::tf_match::const_f32(wdefault) != Some(1.0) || !same(skip_identity(shape), skip_identity(shape2)) {
+    if const_int(default) != Some(0) || crate::tf::tf_match::const_f32(wdefault) != Some(1.0) || !same(skip_identity(shape), skip_identity(shape2)) {
         return false;
     }
     // Undo the prunes: all four chains must apply the same known conditions.
@@ -272,7 +272,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
 }
 
 fn raise_unsafe(op: OperationRef, rewriter: PatternRewriter) -> bool {
-    let combiner = match crate::tf_match::name_of(op).as_str() {
+    let combiner = match crate::tf::tf_match::name_of(op).as_str() {
         "tf.SparseSegmentSum" => Combiner::Sum,
         "tf.SparseSegmentMean" => Combiner::Mean,
         "tf.SparseSegmentSqrtN" => Combiner::Sqrtn,
@@ -314,7 +314,7 @@ fn replace_with_lookup(op: OperationRef, rewriter: PatternRewriter, column: Colu
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     let table = base.insert(emb::table(context, column.table.location(), &name, ranked(&dims, f32t)));
-    let dense_shape = column.dense_shape.map(|s| crate::tf_match::sparse_shape(column.indices, s));
+    let dense_shape = column.dense_shape.map(|s| crate::tf::tf_match::sparse_shape(column.indices, s));
     let rows = base.insert(emb::coo_rows(location, column.indices, dense_shape, ranked(&[-1], i64_type(context))));
     let lookup = base.insert(emb::lookup(
         context,

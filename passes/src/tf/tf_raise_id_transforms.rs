@@ -22,7 +22,7 @@
 //! AsString with a non-default format, a range check whose bounds are not
 //! constants or whose Select picks the default for in-range ids, a table
 //! imported twice or with values other than 0..n.
-use crate::tf_match::{const_int, const_ints, const_strings, def_named, i64_type, int_attr, operand, ranked, string_attr, users};
+use crate::tf::tf_match::{const_int, const_ints, const_strings, def_named, i64_type, int_attr, operand, ranked, string_attr, users};
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef},
@@ -50,7 +50,7 @@ pub static PASS: PassDef = PassDef {
 };
 
 fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf_match::apply(
+    crate::tf::tf_match::apply(
         PASS.argument,
         root,
         &[
@@ -77,8 +77,8 @@ fn raise_hash(op: OperationRef, rewriter: PatternRewriter) -> bool {
             let default_format = int_attr(as_string, "precision").unwrap_or(-1) == -1
                 && int_attr(as_string, "width").unwrap_or(-1) == -1
                 && string_attr(as_string, "fill").unwrap_or_default().is_empty()
-                && !crate::tf_match::bool_attr(as_string, "scientific").unwrap_or(false)
-                && !crate::tf_match::bool_attr(as_string, "shortest").unwrap_or(false);
+                && !crate::tf::tf_match::bool_attr(as_string, "scientific").unwrap_or(false)
+                && !crate::tf::tf_match::bool_attr(as_string, "shortest").unwrap_or(false);
             let Some(x) = operand(as_string, 0) else { return false };
             if !default_format || !matches!(ranked_vector(x), Some(Elem::Int(32 | 64))) {
                 return false;
@@ -148,7 +148,7 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let Some(default) = const_int(default) else { return false };
     let Some(hash_table) = def_named(table, "tf.HashTableV2") else { return false };
     let imports: Vec<OperationRef> =
-        users(table).into_iter().filter(|u| crate::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
+        users(table).into_iter().filter(|u| crate::tf::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
     let [import] = imports[..] else { return false };
     let _ = hash_table;
     let (Some(keys), Some(values)) = (operand(import, 1), operand(import, 2)) else { return false };
@@ -182,7 +182,7 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
 /// size + hash(key) mod k.
 fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(condition), Some(found), Some(oov)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
-    let Some(vocabulary) = crate::tf_match::def(found).and_then(emb::VocabularyOp::wrap) else { return false };
+    let Some(vocabulary) = crate::tf::tf_match::def(found).and_then(emb::VocabularyOp::wrap) else { return false };
     let (Ok(keys), Ok(-1), Ok(0)) = (vocabulary.keys(), vocabulary.default_id(), vocabulary.num_oov_buckets()) else {
         return false;
     };
@@ -194,12 +194,12 @@ fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(hashed), Some(size)) = (operand(add, 0), operand(add, 1)) else { return false };
     // hash(keys, k): tf.StringToHashBucketFast or its raised emb.hash_bucket, of the same keys.
     let input = vocabulary.input();
-    let buckets = match crate::tf_match::def(hashed) {
+    let buckets = match crate::tf::tf_match::def(hashed) {
         Some(h) if emb::HashBucketOp::wrap(h).is_some() => {
             let h = emb::HashBucketOp::wrap(h).unwrap();
             (h.ids().to_raw().ptr == input.to_raw().ptr).then(|| h.num_buckets().ok()).flatten()
         }
-        Some(h) if crate::tf_match::name_of(h) == "tf.StringToHashBucketFast" => {
+        Some(h) if crate::tf::tf_match::name_of(h) == "tf.StringToHashBucketFast" => {
             same(operand(h, 0), input).then(|| int_attr(h, "num_buckets")).flatten()
         }
         _ => None,
@@ -210,7 +210,7 @@ fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let Some(size_op) = def_named(size, "tf.LookupTableSizeV2") else { return false };
     let Some(table) = operand(size_op, 0) else { return false };
     let imports: Vec<OperationRef> =
-        users(table).into_iter().filter(|u| crate::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
+        users(table).into_iter().filter(|u| crate::tf::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
     let [import] = imports[..] else { return false };
     let table_keys = match &keys {
         Keys::Str(_) => operand(import, 1).and_then(const_strings).map(Keys::Str),

@@ -1,0 +1,299 @@
+//! The bag loop of one work item: gathers, pooling, stores, specialized per
+//! column kind.
+use super::{emit::Emit, Buffers, Item};
+use melior::{
+    dialect::arith::{CmpfPredicate, CmpiPredicate},
+    ir::{
+        attribute::IntegerAttribute,
+        operation::{OperationBuilder, OperationLike},
+        r#type::IntegerType, Block, BlockLike, Region, RegionLike, Type, Value,
+        
+    },
+};
+use recom_emb::kernel_meta::{field, ColumnKind};
+
+
+/// The bag loop and stores of one work item, specialized for `kind`: code
+/// for weights, filters, pruning and out-of-range policies is only emitted
+/// where the kind needs it.
+pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize, prefetch: bool) {
+    use recom_emb::{Combiner::*, OutOfRangeKind as Policy};
+    let (context, location) = (e.context, e.location);
+    let f32t = Type::float32(context);
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let index = Type::index(context);
+    let c0 = e.index(0);
+    let zero_i = e.i64(0);
+    let zero_f = e.f32(0.0);
+    let filter = kind.filtered.then(|| {
+        (
+            e.meta(bufs.meta, item.base, field::FILTER_LO),
+            e.meta(bufs.meta, item.base, field::FILTER_HI),
+            e.meta(bufs.meta, item.base, field::FILTER_DEFAULT),
+        )
+    });
+    let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
+    let per_item = item.lanes.len();
+    // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
+    // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
+    let vectorized = per_item.is_multiple_of(4);
+    let acc_t = if vectorized { e.vec4() } else { f32t };
+    let accs = if vectorized { per_item / 4 } else { per_item };
+    // Carried: the accumulators, then Σw (mean) or Σw² (sqrtn).
+    let carried = accs + usize::from(kind.combiner != Sum);
+    let mut carried_types: Vec<Type> =
+        (0..carried).map(|i| if i < accs { acc_t } else { f32t }).collect();
+    // With prefetching, the loop also carries the raw ids (and weights) of
+    // its iteration, loaded by the one before (or before the loop).
+    let raw = if prefetch { unroll } else { 0 };
+    carried_types.extend((0..raw).map(|_| i64t));
+    if kind.weighted {
+        carried_types.extend((0..raw).map(|_| f32t));
+    }
+
+    let mut loop_args = vec![(index, location)];
+    loop_args.extend(carried_types.iter().map(|&t| (t, location)));
+    let loop_body = Block::new(&loop_args);
+    {
+        let l = Emit { context, location, block: &loop_body };
+        let j: Value = loop_body.argument(0).unwrap().into();
+        let carried_in: Vec<Value> = (1..=carried).map(|i| loop_body.argument(i).unwrap().into()).collect();
+        let raw_in: Vec<Value> = (carried + 1..loop_body.argument_count()).map(|i| loop_body.argument(i).unwrap().into()).collect();
+        // `unroll` ids per iteration, each read at a clamped (in-bounds) index and
+        // masked: all table loads of an iteration are issued before any is
+        // used, so each thread has several gathers in flight.
+        let mut ids = Vec::with_capacity(unroll);
+        for u in 0..unroll {
+            let (index_u, present) = if u == 0 {
+                (j, None)
+            } else {
+                let ju = l.v("arith.addi", &[j, l.index(u as i64)]);
+                let present = l.op(
+                    "arith.cmpi",
+                    &[ju, item.end],
+                    &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), CmpiPredicate::Slt as i64).into())],
+                    Some(&[IntegerType::new(context, 1).into()]),
+                )
+                .unwrap();
+                (l.select(present, ju, j), Some(present))
+            };
+            let (id0, w) = if prefetch {
+                (raw_in[u], if kind.weighted { raw_in[unroll + u] } else { l.f32(1.0) })
+            } else {
+                (l.load_index(bufs.ids, index_u), if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) })
+            };
+            let id1 = match filter {
+                Some((lo, hi, default)) => {
+                    let inside =
+                        l.v("arith.andi", &[l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi)]);
+                    l.select(inside, id0, default)
+                }
+                None => id0,
+            };
+            let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
+            if kind.combiner != Sum && kind.weighted {
+                live = l.v("arith.andi", &[live, l.cmpf(CmpfPredicate::Ogt, w, zero_f)]);
+            }
+            if let Some(present) = present {
+                live = l.v("arith.andi", &[live, present]);
+            }
+            let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
+            let (id2, keep) = match kind.policy {
+                Policy::Default => (l.select(out_of_range, default_id.unwrap(), id1), live),
+                Policy::Drop | Policy::Error => {
+                    let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
+                    (id1, l.v("arith.andi", &[live, in_range]))
+                }
+            };
+            let report = (kind.policy == Policy::Error).then(|| l.v("arith.andi", &[live, out_of_range]));
+            // A dropped id reads the item's element in row 0 instead (in bounds).
+            let row = l.v("arith.addi", &[item.table_base, l.v("arith.muli", &[id2, item.pitch])]);
+            let row = l.select(keep, row, item.table_base);
+            ids.push((w, keep, row, report));
+        }
+        // All gathers first...
+        let values: Vec<Vec<Value>> = ids
+            .iter()
+            .map(|&(_, _, row, _)| {
+                if vectorized {
+                    // Group g starts at lane 4g's element (0 when the group is
+                    // past the item's valid width: re-read, never stored).
+                    (0..accs)
+                        .map(|g| {
+                            let at = if g == 0 { row } else { l.v("arith.addi", &[row, item.lanes[4 * g].1]) };
+                            l.load4(bufs.tables, l.to_index(at))
+                        })
+                        .collect()
+                } else {
+                    item.lanes
+                        .iter()
+                        .map(|(_, element)| l.load(bufs.tables, &[l.to_index(l.v("arith.addi", &[row, *element]))]))
+                        .collect()
+                }
+            })
+            .collect();
+        // The next iteration's ids, while the gathers are in flight: at
+        // j + unroll + u when inside the bag, else at j (in bounds, unused).
+        let next_raw: Vec<Value> = if prefetch {
+            let jn = l.v("arith.addi", &[j, l.index(unroll as i64)]);
+            raw_ids(&l, bufs, jn, j, item.end, kind.weighted, unroll)
+        } else {
+            Vec::new()
+        };
+        // ...then the accumulation, in id order (as the reference does).
+        let mut next = carried_in.clone();
+        let zero_acc = if vectorized { l.splat(zero_f) } else { zero_f };
+        for (&(w, keep, _, _), values) in ids.iter().zip(&values) {
+            for (acc, &value) in next[..accs].iter_mut().zip(values) {
+                let term = match (kind.weighted, vectorized) {
+                    (false, _) => value,
+                    (true, true) => l.v("arith.mulf", &[l.splat(w), value]),
+                    (true, false) => l.v("arith.mulf", &[w, value]),
+                };
+                *acc = l.v("arith.addf", &[*acc, l.select(keep, term, zero_acc)]);
+            }
+            let kept_w = l.select(keep, w, zero_f);
+            match kind.combiner {
+                Sum => {}
+                Mean => next[accs] = l.v("arith.addf", &[next[accs], kept_w]),
+                Sqrtn => next[accs] = l.v("arith.addf", &[next[accs], l.v("arith.mulf", &[kept_w, kept_w])]),
+            }
+        }
+        // Out-of-range ids under the error policy: reported, never read.
+        for &(_, _, _, report) in &ids {
+            let Some(report) = report else { continue };
+            let report_block = Block::new(&[]);
+            {
+                let rb = Emit { context, location, block: &report_block };
+                let code = rb.v(
+                    "arith.addi",
+                    &[rb.v("arith.ori", &[rb.v("arith.shli", &[rb.to_i64(item.col), rb.i64(32)]), rb.to_i64(item.r)]), rb.i64(1)],
+                );
+                // arith::AtomicRMWKind::maxu (codes are positive)
+                let kind = IntegerAttribute::new(IntegerType::new(context, 64).into(), 7).into();
+                rb.op("memref.atomic_rmw", &[code, bufs.status, c0], &[("kind", kind)], Some(&[i64t]));
+                rb.yield_(&[]);
+            }
+            let report_region = Region::new();
+            report_region.append_block(report_block);
+            loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
+        }
+        next.extend(next_raw);
+        l.yield_(&next);
+    }
+    let loop_region = Region::new();
+    loop_region.append_block(loop_body);
+    let mut for_operands = vec![item.start, item.end, e.index(unroll as i64)];
+    let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
+    for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
+    if prefetch {
+        for_operands.extend(prologue_ids(e, bufs, item, kind, unroll));
+    }
+    let for_op = e.block.append_operation(
+        OperationBuilder::new("scf.for", location)
+            .add_operands(&for_operands)
+            .add_results(&carried_types)
+            .add_regions([loop_region])
+            .build()
+            .expect("scf.for"),
+    );
+    let results: Vec<Value> = for_op.results().take(carried).map(Into::into).collect();
+    // mean: Σw·e / Σw, sqrtn: Σw·e / sqrt(Σw²), when the divisor is > 0.
+    let divisor = match kind.combiner {
+        Sum => None,
+        Mean => Some(results[accs]),
+        Sqrtn => Some(e.v("math.sqrt", &[results[accs]])),
+    };
+    let lane_values: Vec<Value> =
+        if vectorized {
+            results[..accs].iter().flat_map(|&group| (0..4).map(move |j| (group, j))).map(|(g, j)| e.extract(g, j)).collect()
+        } else {
+            results[..accs].to_vec()
+        };
+    for ((valid, element), &acc) in item.lanes.iter().zip(&lane_values) {
+        let value = match divisor {
+            None => acc,
+            Some(d) => e.select(e.cmpf(CmpfPredicate::Ogt, d, zero_f), e.v("arith.divf", &[acc, d]), acc),
+        };
+        let store_block = Block::new(&[]);
+        {
+            let sb = Emit { context, location, block: &store_block };
+            let k = sb.to_index(sb.v("arith.addi", &[item.out_base, *element]));
+            sb.op("memref.store", &[value, bufs.out, item.r, k], &[], Some(&[]));
+            sb.yield_(&[]);
+        }
+        let store_region = Region::new();
+        store_region.append_block(store_block);
+        e.block.append_operation(melior::dialect::scf::r#if(*valid, &[], store_region, Region::new(), location));
+    }
+}
+
+/// `unroll` raw ids at first + u (then as many weights when `weighted`),
+/// each read at `fallback` instead once first + u reaches `end`: in bounds,
+/// and masked out by the iteration that uses them.
+pub(crate) fn raw_ids<'c, 'b>(
+    e: &Emit<'c, 'b>,
+    bufs: &Buffers<'c, '_>,
+    first: Value<'c, '_>,
+    fallback: Value<'c, '_>,
+    end: Value<'c, '_>,
+    weighted: bool,
+    unroll: usize,
+) -> Vec<Value<'c, 'b>> {
+    let mut ids = Vec::with_capacity(2 * unroll);
+    let mut weights = Vec::new();
+    for u in 0..unroll {
+        let safe = if u == 0 {
+            e.select(e.cmpi(CmpiPredicate::Slt, first, end), first, fallback)
+        } else {
+            let at = e.v("arith.addi", &[first, e.index(u as i64)]);
+            e.select(e.cmpi(CmpiPredicate::Slt, at, end), at, fallback)
+        };
+        ids.push(e.load_index(bufs.ids, safe));
+        if weighted {
+            weights.push(e.load(bufs.weights, &[safe]));
+        }
+    }
+    ids.extend(weights);
+    ids
+}
+
+/// The first iteration's ids (and weights) for a prefetching bag loop,
+/// loaded only when the bag is not empty (an empty bag may sit at the end of
+/// the ids buffer): `unroll` ids at start + u, clamped into the bag.
+pub(crate) fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize) -> Vec<Value<'c, 'b>> {
+    let (context, location) = (e.context, e.location);
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let f32t = Type::float32(context);
+    let mut types: Vec<Type> = vec![i64t; unroll];
+    if kind.weighted {
+        types.extend(vec![f32t; unroll]);
+    }
+    let then_block = Block::new(&[]);
+    {
+        let t = Emit { context, location, block: &then_block };
+        t.yield_(&raw_ids(&t, bufs, item.start, item.start, item.end, kind.weighted, unroll));
+    }
+    let else_block = Block::new(&[]);
+    {
+        let f = Emit { context, location, block: &else_block };
+        let mut zeros: Vec<Value> = (0..unroll).map(|_| f.i64(0)).collect();
+        if kind.weighted {
+            zeros.extend((0..unroll).map(|_| f.f32(0.0)));
+        }
+        f.yield_(&zeros);
+    }
+    let (then_region, else_region) = (Region::new(), Region::new());
+    then_region.append_block(then_block);
+    else_region.append_block(else_block);
+    let not_empty = e.cmpi(CmpiPredicate::Slt, item.start, item.end);
+    let if_op = e.block.append_operation(
+        OperationBuilder::new("scf.if", location)
+            .add_operands(&[not_empty])
+            .add_results(&types)
+            .add_regions([then_region, else_region])
+            .build()
+            .expect("scf.if"),
+    );
+    (0..types.len()).map(|i| if_op.result(i).expect("scf.if result").into()).collect()
+}

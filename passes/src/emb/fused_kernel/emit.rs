@@ -1,0 +1,126 @@
+//! A tiny IR emitter the kernel builder appends ops with.
+use melior::{
+    dialect::arith::{CmpfPredicate, CmpiPredicate},
+    ir::{
+        attribute::{FloatAttribute, IntegerAttribute},
+        operation::{OperationBuilder},
+        r#type::{IntegerType, MemRefType},
+        Attribute, Block, BlockLike, Identifier, Location, ShapedTypeLike, Type, TypeLike, Value,
+        ValueLike,
+    },
+    Context,
+};
+
+
+/// A tiny emitter: appends ops to one block and returns their results.
+pub(crate) struct Emit<'c, 'b> {
+    pub(crate) context: &'c Context,
+    pub(crate) location: Location<'c>,
+    pub(crate) block: &'b Block<'c>,
+}
+
+impl<'c, 'b> Emit<'c, 'b> {
+    pub(crate) fn op(&self, name: &str, operands: &[Value<'c, '_>], attrs: &[(&str, Attribute<'c>)], results: Option<&[Type<'c>]>) -> Option<Value<'c, 'b>> {
+        let attrs: Vec<(Identifier<'c>, Attribute<'c>)> =
+            attrs.iter().map(|(n, a)| (Identifier::new(self.context, n), *a)).collect();
+        let mut builder = OperationBuilder::new(name, self.location).add_operands(operands).add_attributes(&attrs);
+        builder = match results {
+            Some(types) => builder.add_results(types),
+            None => builder.enable_result_type_inference(),
+        };
+        let op = self.block.append_operation(builder.build().unwrap_or_else(|e| panic!("building {name}: {e}")));
+        op.result(0).ok().map(Into::into)
+    }
+    pub(crate) fn v(&self, name: &str, operands: &[Value<'c, '_>]) -> Value<'c, 'b> {
+        self.op(name, operands, &[], None).expect("one result")
+    }
+    pub(crate) fn index(&self, value: i64) -> Value<'c, 'b> {
+        let t = Type::index(self.context);
+        self.op("arith.constant", &[], &[("value", IntegerAttribute::new(t, value).into())], Some(&[t])).unwrap()
+    }
+    pub(crate) fn i64(&self, value: i64) -> Value<'c, 'b> {
+        let t: Type = IntegerType::new(self.context, 64).into();
+        self.op("arith.constant", &[], &[("value", IntegerAttribute::new(t, value).into())], Some(&[t])).unwrap()
+    }
+    pub(crate) fn f32(&self, value: f64) -> Value<'c, 'b> {
+        let t = Type::float32(self.context);
+        self.op("arith.constant", &[], &[("value", FloatAttribute::new(self.context, t, value).into())], Some(&[t])).unwrap()
+    }
+    pub(crate) fn cmpi(&self, predicate: CmpiPredicate, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        let t = IntegerType::new(self.context, 64).into();
+        let p = IntegerAttribute::new(t, predicate as i64).into();
+        self.op("arith.cmpi", &[a, b], &[("predicate", p)], Some(&[IntegerType::new(self.context, 1).into()])).unwrap()
+    }
+    pub(crate) fn cmpf(&self, predicate: CmpfPredicate, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        let t = IntegerType::new(self.context, 64).into();
+        let p = IntegerAttribute::new(t, predicate as i64).into();
+        self.op("arith.cmpf", &[a, b], &[("predicate", p)], Some(&[IntegerType::new(self.context, 1).into()])).unwrap()
+    }
+    pub(crate) fn select(&self, c: Value<'c, '_>, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.select", &[c, a, b])
+    }
+    pub(crate) fn to_index(&self, v: Value<'c, '_>) -> Value<'c, 'b> {
+        self.op("arith.index_cast", &[v], &[], Some(&[Type::index(self.context)])).unwrap()
+    }
+    pub(crate) fn to_i64(&self, v: Value<'c, '_>) -> Value<'c, 'b> {
+        self.op("arith.index_cast", &[v], &[], Some(&[IntegerType::new(self.context, 64).into()])).unwrap()
+    }
+    /// A load with its natural alignment stated: without it, the NVPTX
+    /// backend splits each i64 load into two 32-bit loads.
+    pub(crate) fn load(&self, memref: Value<'c, '_>, indices: &[Value<'c, '_>]) -> Value<'c, 'b> {
+        let mut operands = vec![memref];
+        operands.extend_from_slice(indices);
+        let element = MemRefType::try_from(memref.r#type()).expect("a memref").element();
+        let bytes = if element.is_f32() || IntegerType::try_from(element).is_ok_and(|t| t.width() == 32) { 4 } else { 8 };
+        let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), bytes).into();
+        self.op("memref.load", &operands, &[("alignment", alignment)], Some(&[element]))
+            .expect("one result")
+    }
+    /// An id or offset as i64: the packed buffers hold i32 or i64.
+    pub(crate) fn load_index(&self, memref: Value<'c, '_>, index: Value<'c, '_>) -> Value<'c, 'b> {
+        let value = self.load(memref, &[index]);
+        let i64t: Type = IntegerType::new(self.context, 64).into();
+        if value.r#type() == i64t {
+            value
+        } else {
+            self.op("arith.extsi", &[value], &[], Some(&[i64t])).unwrap()
+        }
+    }
+    pub(crate) fn meta(&self, meta: Value<'c, '_>, base: Value<'c, '_>, field: usize) -> Value<'c, 'b> {
+        let at = self.v("arith.addi", &[base, self.index(field as i64)]);
+        self.load(meta, &[at])
+    }
+    pub(crate) fn vec4(&self) -> Type<'c> {
+        unsafe { Type::from_raw(mlir_sys::mlirVectorTypeGet(1, [4i64].as_ptr(), Type::float32(self.context).to_raw())) }
+    }
+    pub(crate) fn splat(&self, scalar: Value<'c, '_>) -> Value<'c, 'b> {
+        self.op("vector.broadcast", &[scalar], &[], Some(&[self.vec4()])).unwrap()
+    }
+    /// Four consecutive floats at `index`, which is 16-byte aligned (rows are
+    /// padded to multiples of 4 and items start at multiples of 4).
+    pub(crate) fn load4(&self, memref: Value<'c, '_>, index: Value<'c, '_>) -> Value<'c, 'b> {
+        let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), 16).into();
+        self.op("vector.load", &[memref, index], &[("alignment", alignment)], Some(&[self.vec4()])).unwrap()
+    }
+    /// Two consecutive i64 of row `row` of a `[n, 8]` i64 memref, starting at
+    /// column `column` (even): one 16-byte load.
+    pub(crate) fn load_i64x2(&self, memref: Value<'c, '_>, row: Value<'c, '_>, column: i64) -> Value<'c, 'b> {
+        let i64t: Type = IntegerType::new(self.context, 64).into();
+        let vec2 = unsafe { Type::from_raw(mlir_sys::mlirVectorTypeGet(1, [2i64].as_ptr(), i64t.to_raw())) };
+        let alignment = IntegerAttribute::new(i64t, 16).into();
+        self.op("vector.load", &[memref, row, self.index(column)], &[("alignment", alignment)], Some(&[vec2])).unwrap()
+    }
+    pub(crate) fn extract_i64(&self, vector: Value<'c, '_>, lane: i64) -> Value<'c, 'b> {
+        let position = melior::ir::attribute::DenseI64ArrayAttribute::new(self.context, &[lane]).into();
+        let i64t: Type = IntegerType::new(self.context, 64).into();
+        self.op("vector.extract", &[vector], &[("static_position", position)], Some(&[i64t])).unwrap()
+    }
+    pub(crate) fn extract(&self, vector: Value<'c, '_>, lane: i64) -> Value<'c, 'b> {
+        let position = melior::ir::attribute::DenseI64ArrayAttribute::new(self.context, &[lane]).into();
+        self.op("vector.extract", &[vector], &[("static_position", position)], Some(&[Type::float32(self.context)]))
+            .unwrap()
+    }
+    pub(crate) fn yield_(&self, values: &[Value<'c, '_>]) {
+        self.op("scf.yield", values, &[], Some(&[]));
+    }
+}

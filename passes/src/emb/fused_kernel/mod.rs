@@ -1,0 +1,269 @@
+//! The fused kernel: a `func.func` over the buffers of
+//! `recom_abi::kernel::Buffer::SIGNATURE` with one `scf.parallel` over
+//! (rows, work items) (see `emb-lower-fused-columns`).
+mod bag;
+mod emit;
+
+use bag::emit_bag;
+use emit::Emit;
+use melior::{
+    dialect::arith::CmpiPredicate,
+    ir::{
+        attribute::{IntegerAttribute, StringAttribute, TypeAttribute},
+        operation::{OperationBuilder},
+        r#type::{FunctionType, IntegerType, MemRefType},
+        Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, Value,
+        
+    },
+    Context,
+};
+use recom_emb::kernel_meta::{field, item as item_field_index, Buffer, ColumnKind, Dim, Elem};
+
+
+/// The kernel's tiling: output elements and rows per work item, ids per
+/// bag-loop iteration.
+#[derive(Clone, Copy)]
+pub(crate) struct Shape {
+    pub(crate) per_item: usize,
+    pub(crate) rows_per_item: usize,
+    pub(crate) unroll: usize,
+    /// Ids of the next iteration loaded during this one's gathers.
+    pub(crate) prefetch: bool,
+    /// Width of the packed ids and offsets (32 or 64).
+    pub(crate) index_bits: u32,
+}
+
+/// Values of one work item that every kind's code uses.
+pub(crate) struct Item<'c, 'b> {
+    pub(crate) r: Value<'c, 'b>,
+    pub(crate) col: Value<'c, 'b>,
+    pub(crate) base: Value<'c, 'b>,
+    /// Packed-tables index of the item's first element in row 0.
+    pub(crate) table_base: Value<'c, 'b>,
+    /// Elements between table rows (dim rounded up to 4).
+    pub(crate) pitch: Value<'c, 'b>,
+    pub(crate) rows: Value<'c, 'b>,
+    /// Output column of the item's first element.
+    pub(crate) out_base: Value<'c, 'b>,
+    /// Per element: (stored?, offset from the item's first element).
+    pub(crate) lanes: Vec<(Value<'c, 'b>, Value<'c, 'b>)>,
+    pub(crate) start: Value<'c, 'b>,
+    pub(crate) end: Value<'c, 'b>,
+}
+
+/// The buffers of the kernel.
+pub(crate) struct Buffers<'c, 'b> {
+    pub(crate) tables: Value<'c, 'b>,
+    pub(crate) ids: Value<'c, 'b>,
+    pub(crate) weights: Value<'c, 'b>,
+    pub(crate) meta: Value<'c, 'b>,
+    pub(crate) out: Value<'c, 'b>,
+    pub(crate) status: Value<'c, 'b>,
+}
+
+pub(crate) fn build_kernel<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    name: &str,
+    shape: Shape,
+    kinds: &[ColumnKind],
+) -> melior::ir::Operation<'c> {
+    let Shape { per_item, rows_per_item, unroll, prefetch, index_bits } = shape;
+    let f32t = Type::float32(context);
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let index = Type::index(context);
+    let index_t: Type = IntegerType::new(context, index_bits).into();
+    let arg_types: Vec<Type> = Buffer::SIGNATURE
+        .iter()
+        .map(|buffer| {
+            let element = match buffer.elem() {
+                Elem::F32 => f32t,
+                Elem::I64 => i64t,
+                Elem::Index => index_t,
+            };
+            let shape: Vec<i64> = buffer
+                .shape()
+                .iter()
+                .map(|d| match d {
+                    Dim::Dynamic => i64::MIN,
+                    Dim::Fixed(n) => *n as i64,
+                })
+                .collect();
+            MemRefType::new(element, &shape, None, None).into()
+        })
+        .collect();
+
+    let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
+    let arg = |b: Buffer| -> Value { entry.argument(b.argument()).unwrap().into() };
+    let bufs = Buffers {
+        tables: arg(Buffer::Tables),
+        ids: arg(Buffer::Ids),
+        weights: arg(Buffer::Weights),
+        meta: arg(Buffer::Columns),
+        out: arg(Buffer::Out),
+        status: arg(Buffer::Status),
+    };
+    let (offsets, items) = (arg(Buffer::Offsets), arg(Buffer::Items));
+    let e = Emit { context, location, block: &entry };
+    let c0 = e.index(0);
+    let c1 = e.index(1);
+    let batch = e.v("memref.dim", &[bufs.out, c0]);
+    let num_items = e.v("memref.dim", &[items, c0]);
+
+    // scf.parallel (%rb, %item) = (0, 0) to (ceil(B / R), items) step (1, 1):
+    // one iteration = one work item for R consecutive rows, so the item's
+    // column metadata is read once per R rows.
+    // An affine.apply (not arith) so the GPU outlining can sink it into the
+    // kernel instead of passing it as an extra argument.
+    let ceildiv_map = unsafe {
+        let s0 = mlir_sys::mlirAffineSymbolExprGet(context.to_raw(), 0);
+        let r = mlir_sys::mlirAffineConstantExprGet(context.to_raw(), rows_per_item as i64);
+        let expr = mlir_sys::mlirAffineCeilDivExprGet(s0, r);
+        let mut exprs = [expr];
+        melior::ir::Attribute::from_raw(mlir_sys::mlirAffineMapAttrGet(mlir_sys::mlirAffineMapGet(
+            context.to_raw(),
+            0,
+            1,
+            1,
+            exprs.as_mut_ptr(),
+        )))
+    };
+    let row_blocks = e.op("affine.apply", &[batch], &[("map", ceildiv_map)], Some(&[index])).unwrap();
+    let body = Block::new(&[(index, location), (index, location)]);
+    {
+        let b = Emit { context, location, block: &body };
+        let row_block: Value = body.argument(0).unwrap().into();
+        let item_index: Value = body.argument(1).unwrap().into();
+        // Everything the common path needs is in the item's own record (one
+        // cache line); the column table is read only for kind-specific fields.
+        // Three 16-byte loads of the 64-byte-aligned record (fields 0-5).
+        let pairs: Vec<Value> = (0..3).map(|p| b.load_i64x2(items, item_index, 2 * p)).collect();
+        let item_field = |f: usize| b.extract_i64(pairs[f / 2], (f % 2) as i64);
+        let col = b.to_index(item_field(item_field_index::COLUMN));
+        let table_base = item_field(item_field_index::TABLE_BASE);
+        let out_base = item_field(item_field_index::OUT_BASE);
+        let pitch = item_field(item_field_index::PITCH);
+        let rows = item_field(item_field_index::ROWS);
+        let valid = item_field(item_field_index::VALID);
+        let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64)]);
+        // Element j of the item is stored if j < valid; past it, element 0 is
+        // re-read (in bounds) and not stored.
+        let lanes: Vec<(Value, Value)> = (0..per_item as i64)
+            .map(|j| {
+                let stored = b.cmpi(CmpiPredicate::Slt, b.i64(j), valid);
+                (stored, b.select(stored, b.i64(j), b.i64(0)))
+            })
+            .collect();
+        let kind_index = (kinds.len() > 1).then(|| b.to_index(b.meta(bufs.meta, base, field::KIND)));
+        let stride = b.v("arith.addi", &[batch, c1]);
+
+        // The work of one row r: its bag, dispatched on the column's kind.
+        let emit_row = |rb: &Emit<'c, '_>, r: Value<'c, '_>| {
+            // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
+            let slot = rb.v("arith.addi", &[rb.v("arith.muli", &[col, stride]), r]);
+            let item = Item {
+                r,
+                col,
+                base,
+                table_base,
+                pitch,
+                rows,
+                out_base,
+                lanes: lanes.clone(),
+                start: rb.to_index(rb.load_index(offsets, slot)),
+                end: rb.to_index(rb.load_index(offsets, rb.v("arith.addi", &[slot, c1]))),
+            };
+            match (kinds, kind_index) {
+                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
+                (_, Some(kind_index)) => {
+                    // One specialized region per kind; the last kind is the default.
+                    let mut regions = Vec::with_capacity(kinds.len());
+                    for kind in kinds.iter().rev().take(1).chain(&kinds[..kinds.len() - 1]) {
+                        let block = Block::new(&[]);
+                        {
+                            let kb = Emit { context, location, block: &block };
+                            emit_bag(&kb, &bufs, &item, *kind, unroll, prefetch);
+                            kb.yield_(&[]);
+                        }
+                        let region = Region::new();
+                        region.append_block(block);
+                        regions.push(region);
+                    }
+                    let cases: Vec<i64> = (0..kinds.len() as i64 - 1).collect();
+                    rb.block.append_operation(melior::dialect::scf::index_switch(
+                        context,
+                        kind_index,
+                        &[],
+                        melior::ir::attribute::DenseI64ArrayAttribute::new(context, &cases),
+                        regions,
+                        location,
+                    ));
+                }
+                _ => unreachable!("kinds is never empty"),
+            }
+        };
+        if rows_per_item == 1 {
+            emit_row(&b, row_block);
+        } else {
+            // for rr in 0..R: r = rb * R + rr; if r < B { row r }
+            let rows_body = Block::new(&[(index, location)]);
+            {
+                let lb = Emit { context, location, block: &rows_body };
+                let rr: Value = rows_body.argument(0).unwrap().into();
+                let r = lb.v("arith.addi", &[lb.v("arith.muli", &[row_block, lb.index(rows_per_item as i64)]), rr]);
+                let in_batch = lb.op(
+                    "arith.cmpi",
+                    &[r, batch],
+                    &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), CmpiPredicate::Ult as i64).into())],
+                    Some(&[IntegerType::new(context, 1).into()]),
+                )
+                .unwrap();
+                let row_block_ = Block::new(&[]);
+                {
+                    let ib = Emit { context, location, block: &row_block_ };
+                    emit_row(&ib, r);
+                    ib.yield_(&[]);
+                }
+                let row_region = Region::new();
+                row_region.append_block(row_block_);
+                rows_body.append_operation(melior::dialect::scf::r#if(in_batch, &[], row_region, Region::new(), location));
+                lb.yield_(&[]);
+            }
+            let rows_region = Region::new();
+            rows_region.append_block(rows_body);
+            body.append_operation(
+                OperationBuilder::new("scf.for", location)
+                    .add_operands(&[c0, b.index(rows_per_item as i64), c1])
+                    .add_regions([rows_region])
+                    .build()
+                    .expect("scf.for"),
+            );
+        }
+        b.op("scf.reduce", &[], &[], Some(&[]));
+    }
+    let body_region = Region::new();
+    body_region.append_block(body);
+    entry.append_operation(
+        OperationBuilder::new("scf.parallel", location)
+            .add_operands(&[c0, c0, row_blocks, num_items, c1, c1])
+            .add_attributes(&[(
+                Identifier::new(context, "operandSegmentSizes"),
+                recom_ir::kit::i32_array(context, &[2, 2, 2, 0]),
+            )])
+            .add_regions([body_region])
+            .build()
+            .expect("scf.parallel"),
+    );
+    entry.append_operation(melior::dialect::func::r#return(&[], location));
+
+    let region = Region::new();
+    region.append_block(entry);
+    melior::dialect::func::func(
+        context,
+        StringAttribute::new(context, name),
+        TypeAttribute::new(FunctionType::new(context, &arg_types, &[]).into()),
+        region,
+        &[(Identifier::new(context, "llvm.emit_c_interface"), Attribute::unit(context))],
+        location,
+    )
+}
