@@ -10,12 +10,15 @@
 //! - [`registry`]: recom passes and pipelines, described as data, registered
 //!   under their names so pipeline strings can mix them with upstream passes;
 //! - [`source`] and [`verifier`]: `--split-input-file` and
-//!   `--verify-diagnostics` as library functions.
+//!   `--verify-diagnostics` as library functions;
+//! - [`opt_main`]: an `mlir-opt` on MLIR's own `MlirOptMain`, with a tool's
+//!   IRDL dialects, importer and translation (recom-opt is one).
 
 pub mod context;
 pub mod diagnostics;
 pub mod kit;
 mod ffi;
+pub mod opt_main;
 pub mod parse;
 pub mod registry;
 pub mod rewrite;
