@@ -275,14 +275,6 @@ void recom_registered_passes_text(RecomStringSink sink, void *sinkData) {
 }
 
 extern "C" {
-/// Whether diagnostics on an operation print the operation as a note (MLIR's
-/// default). Drivers turn it off under --verify-diagnostics, as mlir-opt does.
-void recom_context_set_print_op_on_diagnostic(MlirContext ctx, bool enable) {
-  unwrap(ctx)->printOpOnDiagnostic(enable);
-}
-}
-
-extern "C" {
 /// Destroys a pass that was never handed to a pass manager.
 void recom_destroy_pass(MlirPass pass) { delete unwrap(pass); }
 }

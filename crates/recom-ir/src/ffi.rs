@@ -107,7 +107,6 @@ unsafe extern "C" {
         note_locations: *const MlirLocation,
         note_messages: *const *const c_char,
     );
-    pub fn recom_context_set_print_op_on_diagnostic(ctx: MlirContext, enable: bool);
     pub fn recom_mlir_opt_main(argc: c_int, argv: *mut *mut c_char, spec: *const RecomOptMainSpec) -> c_int;
 }
 
