@@ -14,6 +14,14 @@
 // RUN: not %recom_opt %t.unsupported.pbtxt 2>&1 | FileCheck %s --check-prefix=UNKNOWN-OP
 // An output that is not in the graph.
 // RUN: not %recom_opt %corpus/tiny/model.pb --tf-outputs=nope:1 2>&1 | FileCheck %s --check-prefix=OUTPUT
+// --tf-outputs on an input that is not a GraphDef.
+// RUN: not %recom_opt %s --tf-outputs=x 2>&1 | FileCheck %s --check-prefix=NOT-GRAPHDEF
+// The imported module reaches the pipeline with its locations: an error of a
+// pass at a node (recom-verify on a raised hash bucket whose bucket count
+// was set to 0) names the file (line 0: a node has no line) and, in a note,
+// the node.
+// RUN: sed '/key: "num_buckets"/,/i: 100/s/i: 100/i: 0/' %corpus/tiny/model.pbtxt > %t.zero.pbtxt
+// RUN: not %recom_opt %t.zero.pbtxt --tf-outputs=input_layer_output --pass-pipeline='builtin.module(recom-tf-raise,recom-verify)' 2>&1 | FileCheck %s --check-prefix=NODE
 
 // CHECK: func.func @graph() -> tensor<*xf32>
 // Small constants are inlined (here a PlaceholderWithDefault's default shape).
@@ -34,3 +42,6 @@
 // UNKNOWN-OP: unsupported.pbtxt: 'input_layer/a_embedding/
 // UNKNOWN-OP-SAME: error: op 'FancyHash' is not supported
 // OUTPUT: error: output 'nope:1' is not a result of the graph
+// NOT-GRAPHDEF: recom-opt: --tf-outputs needs a TensorFlow GraphDef input (.pb or .pbtxt), not '{{.*}}tf-graphdef.mlir'
+// NODE: zero.pbtxt:0:0: error: 'emb.hash_bucket' op attribute 'num_buckets' must be positive, got 0
+// NODE-NEXT: zero.pbtxt:0:0: note: at 'input_layer/a_embedding/lookup'

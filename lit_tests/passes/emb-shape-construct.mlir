@@ -2,7 +2,7 @@
 // output, grid) as ONE shape_construct over its inputs' symbols.
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-fuse-columns,emb-shape-construct{rows-per-item=2},emb-shape-construct,recom-verify)' | FileCheck %s
 // RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-shape-construct{rows-per-item=0})' 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: --pass-pipeline: {{.*}}option 'rows-per-item' of 'emb-shape-construct' expects an integer in [1, 16], got '0'
+// BAD: error: option 'rows-per-item' of 'emb-shape-construct' expects an integer in [1, 16], got '0'
 
 // CHECK-LABEL: func.func @layer
 // CHECK-DAG: %[[L0:.+]] = "symshape.symbol"(%arg1) {dim = 0 : i64, facts = ["non_negative"], name = "column 0 offsets"}

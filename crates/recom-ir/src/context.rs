@@ -56,8 +56,3 @@ pub fn load_irdl(context: &Context, dialects: &[IrdlDialect]) -> Result<(), Cont
     }
     Ok(())
 }
-
-/// Whether an operation's diagnostics also print the operation as a note.
-pub fn set_print_op_on_diagnostic(context: &Context, enable: bool) {
-    unsafe { crate::ffi::recom_context_set_print_op_on_diagnostic(context.to_raw(), enable) }
-}

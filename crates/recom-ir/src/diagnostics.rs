@@ -3,7 +3,7 @@
 //! [`DiagnosticCapture`] swallows every diagnostic the context emits while it
 //! is alive, so a library user decides what to print; tools print them as
 //! `file:line:col: error: message`, the form FileCheck tests match.
-use melior::{diagnostic::DiagnosticSeverity, ir::Location, Context};
+use melior::{diagnostic::DiagnosticSeverity, ir::Location, Context, ContextRef};
 use std::{
     fmt,
     sync::{Arc, Mutex},
@@ -68,6 +68,16 @@ impl SourceLocation {
         }
     }
 
+    /// The MLIR location this describes (what [`SourceLocation::from_mlir`]
+    /// keeps of it: file positions and names).
+    pub fn to_mlir<'c>(&self, context: &'c Context) -> Location<'c> {
+        match self {
+            SourceLocation::File { file, line, column } => Location::new(context, file, *line, *column),
+            SourceLocation::Name { name, inner } => Location::name(context, name, inner.to_mlir(context)),
+            SourceLocation::Unknown => Location::unknown(context),
+        }
+    }
+
     /// The file position, looking through names.
     pub fn file_position(&self) -> Option<(&str, usize, usize)> {
         match self {
@@ -123,6 +133,36 @@ impl Diagnostic {
             location: SourceLocation::from_mlir(diagnostic.location()),
             message: diagnostic.to_string(),
             notes,
+        }
+    }
+}
+
+impl Diagnostic {
+    /// Emits this diagnostic (and its notes) through `context`'s handlers, at
+    /// its location rebuilt by [`SourceLocation::to_mlir`]: how a diagnostic
+    /// computed as a value reaches a tool's printer or `--verify-diagnostics`.
+    /// Note-severity diagnostics are emitted as remarks.
+    pub fn emit(&self, context: ContextRef) {
+        // The reference only lives for this call, while the context is alive.
+        let context = unsafe { context.to_ref() };
+        let severity = match self.severity {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Remark | Severity::Note => 2,
+        };
+        let message = c_message(&self.message);
+        let note_locations: Vec<_> = self.notes.iter().map(|n| n.location.to_mlir(context).to_raw()).collect();
+        let note_texts: Vec<_> = self.notes.iter().map(|n| c_message(&n.message)).collect();
+        let note_messages: Vec<*const std::ffi::c_char> = note_texts.iter().map(|m| m.as_ptr()).collect();
+        unsafe {
+            crate::ffi::recom_emit_diagnostic(
+                self.location.to_mlir(context).to_raw(),
+                severity,
+                message.as_ptr(),
+                note_locations.len(),
+                note_locations.as_ptr(),
+                note_messages.as_ptr(),
+            )
         }
     }
 }

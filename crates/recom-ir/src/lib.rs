@@ -11,8 +11,8 @@
 //! - [`parse`]: parsing text with a real file name in every location;
 //! - [`registry`]: recom passes and pipelines, described as data, registered
 //!   under their names so pipeline strings can mix them with upstream passes;
-//! - [`source`] and [`verifier`]: `--split-input-file` and
-//!   `--verify-diagnostics` as library functions.
+//! - [`opt_main`]: an `mlir-opt` on MLIR's own `MlirOptMain`, with a tool's
+//!   IRDL dialects, importer and translation (recom-opt is one).
 
 pub mod context;
 pub mod check;
@@ -20,11 +20,10 @@ pub mod diagnostics;
 pub mod kit;
 pub mod opdef;
 mod ffi;
+pub mod opt_main;
 pub mod parse;
 pub mod registry;
 pub mod rewrite;
-pub mod source;
-pub mod verifier;
 
 pub use context::{create_context, load_irdl, register_upstream};
 pub use opdef::{AttrC, AttrSlot, HostHook, IntBounds, IntRange, IrdlDialect, OpDef, Slot, TypeC};

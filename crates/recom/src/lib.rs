@@ -72,6 +72,11 @@ pub fn load_into(context: &Context) -> Result<(), Error> {
 /// recom's dialects.
 pub const DIALECTS: [recom_ir::IrdlDialect; 2] = [recom_emb::DIALECT, recom_symshape::DIALECT];
 
+/// The IRDL text of recom's dialects, as one file (what recom-opt loads).
+pub fn dialects_irdl() -> String {
+    DIALECTS.iter().map(|d| d.irdl()).collect::<Vec<_>>().join("\n")
+}
+
 /// A context with every upstream dialect and recom's, ready to use.
 pub fn create_context() -> Result<Context, Error> {
     recom_passes::register_all();

@@ -21,17 +21,16 @@
 //! expression syntax, or `?`) and, when some are known, `symshape.values`
 //! (per result, the content of a small integer result, or `?`); the function
 //! gets `symshape.arg_shapes` and `symshape.arg_values` for its arguments.
-use crate::tf::tf_match::{const_ints, def, int_attr, name_of, node_name, operand};
 use melior::ir::{
     attribute::{ArrayAttribute, StringAttribute},
     block::BlockLike,
     operation::{OperationLike, OperationMutLike, OperationRef, OperationRefMut},
-    Attribute, AttributeLike, RegionLike, Value, ValueLike,
+    Attribute, RegionLike, Value, ValueLike,
 };
 use recom_ir::{registry::PassFailure, OptionValues, PassDef};
 use recom_ir::kit::{Elem, TensorInfo};
 use recom_symshape::{
-    expr::{BinOp, Expr},
+    expr::Expr,
     sym::{self, Symbols},
 };
 use std::collections::HashMap;

@@ -1,267 +1,145 @@
 //! recom-opt: an `mlir-opt` for recom's dialects and passes.
 //!
-//! Reads MLIR (a file or `-` for stdin), runs `--pass-pipeline` (recom and
-//! upstream passes mixed), and prints the result. Diagnostics print as
-//! `file:line:col: error: message`. Exit status: 0 on success, 1 when the
-//! input, the pipeline or a pass fails, 2 for bad command-line flags.
-use clap::Parser;
-use melior::{
-    ir::{operation::OperationPrintingFlags, Module},
-    pass::{PassIrPrintingOptions, PassManager},
-    Context,
+//! The driver is MLIR's own `MlirOptMain` (through [`recom_ir::opt_main`] and
+//! the C++ shim), so recom-opt takes every mlir-opt flag, spelled as mlir-opt
+//! spells it (single dashes too): `--pass-pipeline=`/`-p`, a `--<name>` flag
+//! per registered pass and pipeline (recom's and upstream ones),
+//! `--split-input-file`, `--verify-diagnostics`, `--mlir-print-ir-*`,
+//! `--mlir-timing`, `--mlir-pass-statistics`, `--emit-bytecode`,
+//! `--verify-each`, `--allow-unregistered-dialect`, `-o`, `--help`.
+//! Diagnostics are MLIR's (`file:line:col: error: message` and the source
+//! line). Exit status: 0 on success, 1 on any failure (bad flags included).
+//!
+//! What recom adds, in Rust, before handing over to MLIR:
+//! - its dialects (`emb`, `symshape`) as one IRDL file loaded into every
+//!   context, and its passes and pipelines registered first, so that each
+//!   is a flag and a pipeline element;
+//! - `--list-passes[=all]`: recom's listing, with typed options and defaults
+//!   (`=all` appends MLIR's listing of every registered pass). Handled here
+//!   and removed from the command line: MLIR's own `--list-passes` lists no
+//!   pipelines (`--help` lists everything);
+//! - TensorFlow GraphDefs: an input ending in `.pb` or `.pbtxt` is imported
+//!   here (`--tf-outputs=node[:k],...` picks the results) and handed to
+//!   MlirOptMain as MLIR text printed with its locations, so diagnostics of
+//!   the pipeline still name the file and, in a note, the node. Import
+//!   errors print here, located, and exit 1;
+//! - `--emit-plan`: after the pipeline, the runtime plan
+//!   ([`recom::emit_plan`]) as JSON replaces the printed IR. MlirOptMain
+//!   prints the module itself and has no hook after the pipeline, so the
+//!   translation runs as the pipeline's last pass (named `emit-plan`): its
+//!   errors are ordinary located diagnostics, which `--verify-diagnostics`
+//!   checks, and `--split-input-file` and `-o` behave as for IR (plans of
+//!   successive pieces are separated by `// -----`);
+//! - for an unknown pass name, the registered names closest to it.
+use melior::ir::{
+    operation::{OperationLike, OperationPrintingFlags},
+    Module,
 };
-use recom_ir::{
-    context::set_print_op_on_diagnostic, registry, source::split_input, verifier, Diagnostic, DiagnosticCapture,
-};
-use std::{
-    io::{Read, Write},
-    path::PathBuf,
-    process::ExitCode,
-};
-
-#[derive(Parser, Debug)]
-#[command(name = "recom-opt", version, about = "An mlir-opt for recom's dialects and passes")]
-struct Args {
-    /// Input file ('-' for stdin).
-    #[arg(default_value = "-")]
-    input: String,
-    /// Output file ('-' for stdout).
-    #[arg(short = 'o', default_value = "-")]
-    output: String,
-    /// Pipeline to run, e.g. 'builtin.module(recom-verify,canonicalize,cse)'.
-    #[arg(long = "pass-pipeline", value_name = "PIPELINE")]
-    pass_pipeline: Option<String>,
-    /// Split the input at '// -----' lines and process each piece independently.
-    #[arg(long = "split-input-file")]
-    split_input_file: bool,
-    /// Check diagnostics against expected-error/-warning/-remark/-note annotations.
-    #[arg(long = "verify-diagnostics")]
-    verify_diagnostics: bool,
-    /// Print the IR after every pass (to stderr, or to --mlir-print-ir-tree-dir).
-    #[arg(long = "mlir-print-ir-after-all")]
-    print_after_all: bool,
-    /// Print the IR after every pass that changed it.
-    #[arg(long = "mlir-print-ir-after-change")]
-    print_after_change: bool,
-    /// Write IR printed by --mlir-print-ir-after-* into this directory tree, one file per pass.
-    #[arg(long = "mlir-print-ir-tree-dir", value_name = "DIR")]
-    print_tree_dir: Option<PathBuf>,
-    /// Accept operations of dialects no one registered (e.g. imported `tf.*` ops).
-    #[arg(long = "allow-unregistered-dialect")]
-    allow_unregistered_dialect: bool,
-    /// Outputs of an imported TensorFlow graph (`node` or `node:k`, comma-separated);
-    /// inputs ending in .pb or .pbtxt are TensorFlow GraphDefs.
-    #[arg(long = "tf-outputs", value_name = "NODES", value_delimiter = ',')]
-    tf_outputs: Vec<String>,
-    /// After the pipeline, print the runtime plan of the module's fused embedding layer
-    /// (JSON) instead of the IR: the translation `recom::emit_plan`.
-    #[arg(long = "emit-plan")]
-    emit_plan: bool,
-    /// List recom's passes and pipelines with their options ('all' adds upstream ones) and exit.
-    #[arg(long = "list-passes", value_name = "WHICH", num_args = 0..=1, default_missing_value = "recom",
-          value_parser = ["recom", "all"])]
-    list_passes: Option<String>,
-}
+use recom_ir::opt_main::{mlir_opt_main, Importer, OptMain, Reported, Translation};
+use std::{ffi::OsString, path::Path, process::ExitCode};
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(message) => {
+    // Before MlirOptMain starts: it makes a flag of every registered pass.
+    recom_passes::register_all();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match list_passes_request(args.get(1..).unwrap_or_default()) {
+        Some(Ok(all)) => {
+            print!("{}", list_passes(all));
+            return ExitCode::SUCCESS;
+        }
+        Some(Err(message)) => {
             eprintln!("recom-opt: {message}");
-            ExitCode::from(1)
+            return ExitCode::from(1);
         }
+        None => {}
     }
-}
-
-/// `Ok(false)`: processed, but some piece failed (diagnostics printed).
-fn run(args: &Args) -> Result<bool, String> {
-    let context = recom::create_context().map_err(|e| e.to_string())?;
-    if let Some(which) = &args.list_passes {
-        print!("{}", list_passes(which == "all"));
-        return Ok(true);
-    }
-    if args.print_tree_dir.is_some() && !(args.print_after_all || args.print_after_change) {
-        return Err("--mlir-print-ir-tree-dir needs --mlir-print-ir-after-all or --mlir-print-ir-after-change".into());
-    }
-    if args.allow_unregistered_dialect {
-        context.set_allow_unregistered_dialects(true);
-    }
-    if args.input.ends_with(".pb") || args.input.ends_with(".pbtxt") {
-        return run_graphdef(&context, args);
-    }
-    let source = read_input(&args.input)?;
-    let file_name = if args.input == "-" { "<stdin>" } else { args.input.as_str() };
-    let pm = build_pass_manager(&context, args)?;
-    if args.verify_diagnostics {
-        set_print_op_on_diagnostic(&context, false);
-    }
-
-    let chunks = if args.split_input_file {
-        split_input(&source)
-    } else {
-        vec![recom_ir::source::Chunk { text: source.clone(), first_line: 1 }]
+    let tool = OptMain {
+        description: "recom-opt: an mlir-opt for recom's dialects (emb, symshape) and passes",
+        irdl: recom::dialects_irdl(),
+        importer: Some(Importer {
+            option: "tf-outputs",
+            option_description: "Outputs of an imported TensorFlow graph (node or node:k); \
+                                 inputs ending in .pb or .pbtxt are TensorFlow GraphDefs",
+            import: import_graphdef,
+        }),
+        translation: Some(Translation {
+            flag: "emit-plan",
+            description: "After the pipeline, print the runtime plan of the module's fused \
+                          embedding layer (JSON) instead of the IR",
+            translate: emit_plan,
+        }),
+        suggest_pass: Some(suggest_pass),
     };
-    let mut outputs = Vec::new();
-    let mut ok = true;
-    for chunk in &chunks {
-        let capture = DiagnosticCapture::attach(&context);
-        let mut diagnostics = Vec::new();
-        let module = match recom_ir::parse_module(&context, &chunk.text, file_name) {
-            Ok(module) => Some(module),
-            Err(e) => {
-                diagnostics.extend(e.diagnostics);
-                None
-            }
-        };
-        let mut chunk_ok = module.is_some();
-        if let Some(mut module) = module {
-            if let Some(pm) = &pm {
-                chunk_ok = pm.run(&mut module).is_ok();
-            }
-            let mut translation_errors = Vec::new();
-            if chunk_ok {
-                match emit(&module, args) {
-                    Ok(text) => outputs.push(text),
-                    Err(d) => {
-                        translation_errors.push(d);
-                        chunk_ok = false;
-                    }
-                }
-            }
-            diagnostics.extend(capture.take());
-            diagnostics.extend(translation_errors);
-        } else {
-            diagnostics.extend(capture.take());
-        }
-        if args.verify_diagnostics {
-            let problems = verifier::verify(&chunk.text, file_name, &diagnostics);
-            print_diagnostics(&problems);
-            ok &= problems.is_empty();
-        } else {
-            print_diagnostics(&diagnostics);
-            ok &= chunk_ok;
-        }
+    match mlir_opt_main(args, &tool) {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
     }
-    write_output(&args.output, &outputs.join("// -----\n"))?;
-    Ok(ok)
 }
 
-/// A TensorFlow GraphDef: import it, run the pipeline, print.
-fn run_graphdef(context: &Context, args: &Args) -> Result<bool, String> {
-    let graph = recom_tf::read_graph(std::path::Path::new(&args.input)).map_err(|e| e.to_string())?;
-    let outputs: Vec<&str> = args.tf_outputs.iter().map(String::as_str).collect();
-    let mut imported = match recom::import::import_graph(context, &graph, &args.input, "graph", &outputs) {
+/// `--list-passes[=recom|all]` (or `-list-passes...`): `Some(Ok(all))`.
+fn list_passes_request(args: &[OsString]) -> Option<Result<bool, String>> {
+    let request = args.iter().filter_map(|a| a.to_str()).find_map(|arg| {
+        let flag = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-'))?;
+        match flag.strip_prefix("list-passes")? {
+            "" => Some(""),
+            value => value.strip_prefix('='),
+        }
+    })?;
+    Some(match request {
+        "" | "recom" => Ok(false),
+        "all" => Ok(true),
+        other => Err(format!(
+            "error: invalid value '{other}' for '--list-passes [<WHICH>]' (possible values: recom, all)"
+        )),
+    })
+}
+
+/// A TensorFlow GraphDef input: imported, then printed with its locations.
+fn import_graphdef(path: &str, outputs: &[String]) -> Result<Option<String>, Reported> {
+    if !(path.ends_with(".pb") || path.ends_with(".pbtxt")) {
+        if outputs.is_empty() {
+            return Ok(None);
+        }
+        eprintln!("recom-opt: --tf-outputs needs a TensorFlow GraphDef input (.pb or .pbtxt), not '{path}'");
+        return Err(Reported);
+    }
+    let fail = |message: String| {
+        eprintln!("recom-opt: {message}");
+        Reported
+    };
+    let context = recom::create_context().map_err(|e| fail(e.to_string()))?;
+    let graph = recom_tf::read_graph(Path::new(path)).map_err(|e| fail(e.to_string()))?;
+    let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    let imported = match recom::import::import_graph(&context, &graph, path, "graph", &outputs) {
         Ok(imported) => imported,
         Err(recom::import::ImportError(diagnostics)) => {
-            print_diagnostics(&diagnostics);
-            return Ok(false);
+            for d in diagnostics {
+                eprintln!("{d}");
+            }
+            return Err(Reported);
         }
     };
-    if let Some(pm) = build_pass_manager(context, args)? {
-        let capture = DiagnosticCapture::attach(context);
-        let ok = pm.run(&mut imported.module).is_ok();
-        print_diagnostics(&capture.take());
-        if !ok {
-            return Ok(false);
-        }
-    }
-    match emit(&imported.module, args) {
-        Ok(text) => write_output(&args.output, &text)?,
-        Err(d) => {
-            print_diagnostics(&[d]);
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// What the tool prints for a processed module: the IR, or with
-/// `--emit-plan` its plan.
-fn emit(module: &Module, args: &Args) -> Result<String, Diagnostic> {
-    if !args.emit_plan {
-        return Ok(print_module(module));
-    }
-    let plan = recom::emit_plan::emit_plan(module)?;
-    Ok(recom::emit_plan::plan_json(&plan))
-}
-
-fn read_input(path: &str) -> Result<String, String> {
-    let mut text = String::new();
-    if path == "-" {
-        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin: {e}"))?;
-    } else {
-        text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{path}': {e}"))?;
-    }
-    Ok(text)
-}
-
-fn write_output(path: &str, text: &str) -> Result<(), String> {
-    if path == "-" {
-        std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write stdout: {e}"))
-    } else {
-        std::fs::write(path, text).map_err(|e| format!("cannot write '{path}' (-o): {e}"))
-    }
-}
-
-fn print_module(module: &Module) -> String {
-    use melior::ir::operation::OperationLike;
-    let mut text = module
+    // With debug info: MLIR parses the locations back, so the pipeline's
+    // diagnostics name the GraphDef and its nodes.
+    let flags = OperationPrintingFlags::new().enable_debug_info(true, false);
+    let text = imported
+        .module
         .as_operation()
-        .to_string_with_flags(OperationPrintingFlags::new())
-        .unwrap_or_else(|_| module.as_operation().to_string());
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
+        .to_string_with_flags(flags)
+        .map_err(|e| fail(format!("cannot print the module imported from '{path}': {e}")))?;
+    Ok(Some(text))
 }
 
-fn print_diagnostics(diagnostics: &[Diagnostic]) {
-    for d in diagnostics {
-        eprintln!("{d}");
-    }
-}
-
-fn build_pass_manager<'c>(context: &'c Context, args: &Args) -> Result<Option<PassManager<'c>>, String> {
-    let Some(pipeline) = &args.pass_pipeline else {
-        return Ok(None);
-    };
-    let pm = PassManager::new(context);
-    let capture = DiagnosticCapture::attach(context);
-    if let Err(e) = recom::add_pipeline(&pm, pipeline) {
-        let mut message = match e {
-            // The parser's own position ("<parser>:1:5: error: ...") is a position in the flag.
-            recom::Error::Pipeline(m) if m.contains(PIPELINE_PARSER) => m.replace(PIPELINE_PARSER, "--pass-pipeline"),
-            other => format!("--pass-pipeline: {other}"),
-        };
-        for d in capture.take() {
-            message.push_str(&format!("\n  {}", d.message));
+/// `--emit-plan`: the plan of the module after the pipeline, as JSON.
+fn emit_plan(module: &Module) -> Result<String, Reported> {
+    match recom::emit_plan::emit_plan(module) {
+        Ok(plan) => Ok(recom::emit_plan::plan_json(&plan)),
+        Err(diagnostic) => {
+            diagnostic.emit(module.context());
+            Err(Reported)
         }
-        if let Some(hint) = suggest_pass(&message) {
-            message.push('\n');
-            message.push_str(&hint);
-        }
-        return Err(message);
     }
-    if args.print_after_all || args.print_after_change {
-        // IR printing needs one thread so dumps do not interleave.
-        context.enable_multi_threading(false);
-        pm.enable_ir_printing(&PassIrPrintingOptions {
-            before_all: false,
-            after_all: true,
-            module_scope: false,
-            on_change: args.print_after_change,
-            on_failure: false,
-            flags: OperationPrintingFlags::new(),
-            tree_printing_path: args.print_tree_dir.clone().unwrap_or_default(),
-        });
-    }
-    Ok(Some(pm))
 }
-
-/// How MLIR's pipeline parser names its input in error positions.
-const PIPELINE_PARSER: &str = "MLIR Textual PassPipeline Parser";
 
 /// For "'x' does not refer to a registered pass", the registered names closest to x.
 fn suggest_pass(message: &str) -> Option<String> {
@@ -271,7 +149,7 @@ fn suggest_pass(message: &str) -> Option<String> {
         return None;
     }
     let wanted = &message[start..end];
-    let mut names: Vec<(usize, String)> = registry::registered_pass_names()
+    let mut names: Vec<(usize, String)> = recom_ir::registered_pass_names()
         .into_iter()
         .map(|n| (strsim::levenshtein(wanted, &n), n))
         .filter(|(d, n)| *d <= (wanted.len().max(n.len()) / 3).max(2))
@@ -279,10 +157,10 @@ fn suggest_pass(message: &str) -> Option<String> {
     names.sort();
     names.dedup();
     if names.is_empty() {
-        return Some("  (no registered pass has a similar name; see --list-passes=all)".into());
+        return Some("no registered pass has a similar name; see --list-passes=all".into());
     }
     let close: Vec<String> = names.into_iter().take(3).map(|(_, n)| n).collect();
-    Some(format!("  did you mean: {}?", close.join(", ")))
+    Some(format!("did you mean: {}?", close.join(", ")))
 }
 
 fn list_passes(all: bool) -> String {
@@ -302,7 +180,7 @@ fn list_passes(all: bool) -> String {
     }
     if all {
         out.push_str("\nAll registered passes and pipelines (MLIR's listing):\n");
-        out.push_str(&registry::registered_passes_text());
+        out.push_str(&recom_ir::registry::registered_passes_text());
     }
     out
 }

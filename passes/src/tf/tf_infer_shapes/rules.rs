@@ -1,20 +1,16 @@
 //! `tf-infer-shapes`' rules: the shapes and small integer contents of each
 //! op's results from its operands'.
-use super::{product, type_shape, Info, State, C, MAX_CONTENT};
+use super::{product, Info, State, C, MAX_CONTENT};
 use crate::tf::tf_match::{const_ints, def, int_attr, name_of, node_name, operand};
 use melior::ir::{
-    attribute::{ArrayAttribute, StringAttribute},
-    block::BlockLike,
-    operation::{OperationLike, OperationMutLike, OperationRef, OperationRefMut},
-    Attribute, AttributeLike, RegionLike, Value, ValueLike,
+    operation::{OperationLike, OperationRef},
+    AttributeLike,
 };
-use recom_ir::{registry::PassFailure, OptionValues, PassDef};
-use recom_ir::kit::{Elem, TensorInfo};
+use recom_ir::kit::TensorInfo;
 use recom_symshape::{
     expr::{BinOp, Expr},
-    sym::{self, Symbols},
+    sym,
 };
-use std::collections::HashMap;
 
 
 /// The content of a value as integers, when all known constants.
