@@ -3,7 +3,11 @@
 //! JIT the kernel, feed each batch's placeholders through the host program,
 //! and compare with TensorFlow's `input_layer_output` (max abs err <= 1e-6).
 use melior::pass::PassManager;
-use recom::{compile::compile, cpu::CpuExecutable, import::import_graph};
+use recom::{
+    compile::{compile, compile_graph, Options},
+    cpu::CpuExecutable,
+    import::import_graph,
+};
 use recom::runtime::host::{Feed, FeedType};
 use std::{collections::HashMap, path::PathBuf};
 
@@ -62,10 +66,9 @@ fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)>
     let graph = recom_tf::read_graph(&corpus().join(model).join("model.pb")).unwrap();
     let imported = import_graph(&context, &graph, &format!("{model}/model.pb"), "graph", &["input_layer_output"]).unwrap();
     let mut module = imported.module;
-    let pm = PassManager::new(&context);
-    recom::add_pipeline(&pm, "builtin.module(recom-tf-raise)").unwrap();
-    assert!(pm.run(&mut module).is_ok(), "{model}: recom-tf-raise failed");
-    let compiled = compile(&context, &mut module).unwrap_or_else(|e| panic!("{model}: {e}"));
+    let compiled = compile_graph(&context, &mut module, &Options::default()).unwrap_or_else(|e| panic!("{model}: {e}"));
+    let stages: Vec<&str> = compiled.stages.iter().map(|(s, _)| s.name()).collect();
+    assert_eq!(stages, ["raise", "fuse", "plan", "kernel"], "{model}");
     let plan = compiled.plan.clone();
     let tables: HashMap<String, Vec<f32>> = plan
         .tables

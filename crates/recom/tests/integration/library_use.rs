@@ -196,3 +196,17 @@ fn every_option_default_is_valid() {
         OptionValues::parse(pipeline.argument, pipeline.options, []).unwrap_or_else(|e| panic!("{}: {e}", pipeline.argument));
     }
 }
+
+/// The driver's options render into the pipeline with the pipeline's own
+/// option definitions; the defaults are the pipeline's defaults.
+#[test]
+fn compile_options_are_the_pipelines() {
+    use recom::compile::{Options, Stage};
+    let text = Options::default().to_pipeline_options();
+    assert_eq!(text, "elements-per-item=0 rows-per-item=1 ids-per-iteration=2 index-bits=0 prefetch-ids=true");
+    let stages = recom::passes::pipelines::DEFAULT.stages_for(&text).unwrap();
+    assert_eq!(stages, recom::passes::pipelines::DEFAULT.stages_for("").unwrap());
+    let custom = Options { elements_per_item: 4, index_bits: 64, ..Options::default() };
+    assert!(Stage::Fuse.pipeline(&custom).unwrap().contains("elements-per-item=4 rows-per-item=1 ids-per-iteration=2 index-bits=64"));
+    assert_eq!(Stage::Plan.pipeline(&custom), None);
+}
