@@ -6,6 +6,40 @@
 //! `gpu/` (the way to PTX); `recom_verify.rs` checks both dialects. Each file exports a `PASS`
 //! ([`recom_ir::PassDef`]); [`PASSES`] lists them and [`register_all`] makes
 //! every pass and pipeline nameable in pipeline strings.
+/// Declares a pass made of rewrite patterns: its `PASS` (no anchor, no
+/// options) and a `run` that hands `patterns` (a `Vec<Pattern>`) to `apply`
+/// (`recom_ir::rewrite::apply`, or `tf_match::apply` for tf passes, which
+/// also refines result types afterwards).
+#[macro_export]
+macro_rules! pattern_pass {
+    (
+        argument: $argument:literal,
+        name: $name:literal,
+        summary: $summary:expr,
+        description: $description:expr,
+        apply: $apply:path,
+        patterns: $patterns:expr $(,)?
+    ) => {
+        pub static PASS: recom_ir::PassDef = recom_ir::PassDef {
+            argument: $argument,
+            name: $name,
+            summary: $summary,
+            description: $description,
+            anchor: None,
+            options: &[],
+            run,
+        };
+
+        fn run(
+            _: &recom_ir::OptionValues,
+            root: melior::ir::operation::OperationRef,
+        ) -> Result<(), recom_ir::registry::PassFailure> {
+            let patterns: Vec<recom_ir::rewrite::Pattern> = $patterns;
+            $apply(PASS.argument, root, &patterns)
+        }
+    };
+}
+
 pub mod emb;
 pub mod gpu;
 pub mod pipelines;

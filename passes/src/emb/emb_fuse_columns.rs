@@ -21,35 +21,23 @@ use melior::{
     Context, PatternRewriter,
 };
 use recom_emb::{self as emb, FusedColumn, FusedInputs, PackedTable, Schedule};
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::{self, Pattern},
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::{Elem, TensorInfo};
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "emb-fuse-columns",
     name: "EmbFuseColumns",
     summary: "Fuse the columns feeding each emb.concat into one emb.fused_columns over packed inputs",
     description: "Rewrites emb.concat of emb.lookup results into emb.packed_tables + emb.pack_inputs + \
                   emb.fused_columns, absorbing range filters and packing shared tables once.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    rewrite::apply(
-        PASS.argument,
-        root,
-        &[Pattern {
+    apply: recom_ir::rewrite::apply,
+    patterns: vec![Pattern {
             root: emb::ConcatOp::NAME,
             generates: &[emb::PackedTablesOp::NAME, emb::PackInputsOp::NAME, emb::FusedColumnsOp::NAME],
             rewrite: fuse_concat,
         }],
-    )
 }
+
 
 fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
     OperationResult::try_from(value).ok().map(|r| r.owner())

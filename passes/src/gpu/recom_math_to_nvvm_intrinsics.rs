@@ -15,22 +15,17 @@ use melior::{
     },
     Context, PatternRewriter,
 };
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::{self, Pattern},
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "recom-math-to-nvvm-intrinsics",
     name: "RecomMathToNvvmIntrinsics",
     summary: "Lower f32 math.sqrt in gpu.module to llvm.nvvm.sqrt.rn.f (no libdevice needed)",
     description: "convert-gpu-to-nvvm maps math.sqrt to libdevice, which needs a CUDA toolkit; this maps it to the \
                   correctly rounded NVVM intrinsic instead.",
-    anchor: None,
-    options: &[],
-    run,
-};
+    apply: recom_ir::rewrite::apply,
+    patterns: vec![Pattern { root: "math.sqrt", generates: &["llvm.call_intrinsic"], rewrite: rewrite_sqrt }],
+}
 
 fn inside_gpu_module(op: OperationRef) -> bool {
     let mut current = op.parent_operation();
@@ -43,13 +38,6 @@ fn inside_gpu_module(op: OperationRef) -> bool {
     false
 }
 
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    rewrite::apply(
-        PASS.argument,
-        root,
-        &[Pattern { root: "math.sqrt", generates: &["llvm.call_intrinsic"], rewrite: rewrite_sqrt }],
-    )
-}
 
 fn rewrite_sqrt(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let context_ref = op.context();

@@ -21,30 +21,22 @@ use melior::{
     PatternRewriter,
 };
 use recom_emb::{self as emb, Ignore};
-use recom_ir::{registry::PassFailure, rewrite::Pattern, OptionValues, PassDef};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::{Elem, TensorInfo};
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-raise-cross",
     name: "TfRaiseCross",
     summary: "Raise hashed tf.SparseCross (crossed columns) to emb.cross_hashed",
     description: "Feature crosses become one host-side op over Fingerprint64 feature hashes, bit-exact with TensorFlow.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(
-        PASS.argument,
-        root,
-        &[Pattern {
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern {
             root: "tf.SparseCross",
             generates: &[emb::CrossHashedOp::NAME, emb::FingerprintOp::NAME, emb::SparseFromDenseOp::NAME],
             rewrite: raise,
         }],
-    )
 }
+
 
 fn info(v: Value) -> Option<TensorInfo> {
     TensorInfo::of(v.r#type())

@@ -30,29 +30,19 @@ use melior::{
     PatternRewriter,
 };
 use recom_emb::{self as emb, Ignore};
-use recom_ir::{registry::PassFailure, rewrite::Pattern, OptionValues, PassDef};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::{Elem, TensorInfo};
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-raise-dense-inputs",
     name: "TfRaiseDenseInputs",
     summary: "Raise to_sparse_input (NotEqual/Where/GatherNd/Shape on a dense input) to emb.sparse_from_dense",
     description: "Dense categorical inputs become SparseTensors on the host, without their missing entries.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(
-        PASS.argument,
-        root,
-        &[
-            Pattern { root: "tf.GatherNd", generates: &[emb::SparseFromDenseOp::NAME], rewrite: raise },
-            Pattern { root: "tf.AddV2", generates: &[emb::BucketizedSparseOp::NAME], rewrite: raise_bucketized },
-        ],
-    )
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern { root: "tf.GatherNd", generates: &[emb::SparseFromDenseOp::NAME], rewrite: raise },
+            Pattern { root: "tf.AddV2", generates: &[emb::BucketizedSparseOp::NAME], rewrite: raise_bucketized }],
 }
+
 
 fn raise(gather: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(x), Some(indices)) = (operand(gather, 0), operand(gather, 1)) else { return false };

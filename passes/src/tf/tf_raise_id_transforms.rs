@@ -31,36 +31,22 @@ use melior::{
     PatternRewriter,
 };
 use recom_emb::{self as emb, Filter, Keys};
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::{Elem, TensorInfo};
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-raise-id-transforms",
     name: "TfRaiseIdTransforms",
     summary: "Raise TF id transforms (hash bucket, identity default, vocabulary) to emb ops",
     description: "StringToHashBucketFast [AsString] -> emb.hash_bucket, the identity column's range check -> \
                   emb.range_filter, HashTableV2 + LookupTableFindV2 -> emb.vocabulary.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(
-        PASS.argument,
-        root,
-        &[
-            Pattern { root: "tf.StringToHashBucketFast", generates: &[emb::HashBucketOp::NAME], rewrite: raise_hash },
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern { root: "tf.StringToHashBucketFast", generates: &[emb::HashBucketOp::NAME], rewrite: raise_hash },
             Pattern { root: "tf.SelectV2", generates: &[emb::RangeFilterOp::NAME], rewrite: raise_identity_default },
             Pattern { root: "tf.LookupTableFindV2", generates: &[emb::VocabularyOp::NAME], rewrite: raise_vocabulary },
-            Pattern { root: "tf.SelectV2", generates: &[emb::VocabularyOp::NAME], rewrite: raise_oov_buckets },
-        ],
-    )
+            Pattern { root: "tf.SelectV2", generates: &[emb::VocabularyOp::NAME], rewrite: raise_oov_buckets }],
 }
+
 
 fn ranked_vector(value: Value) -> Option<Elem> {
     TensorInfo::of(value.r#type()).filter(|t| t.rank() == 1).map(|t| t.elem)

@@ -26,26 +26,18 @@ use melior::{
     PatternRewriter,
 };
 use recom_emb::{self as emb, OutOfRange};
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::TensorInfo;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-raise-input-layer",
     name: "TfRaiseInputLayer",
     summary: "Raise the input_layer's tf.ConcatV2 of raised columns to emb.concat",
     description: "Concatenations along dim 1 whose operands are all emb.lookup results become emb.concat.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.ConcatV2", generates: &[emb::ConcatOp::NAME], rewrite: raise }])
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern { root: "tf.ConcatV2", generates: &[emb::ConcatOp::NAME], rewrite: raise }],
 }
+
 
 /// `v` without a `Reshape(v', Pack(StridedSlice(Shape(v'))[0], width))`
 /// around it (the input layer's [batch, width] reshape of each column).

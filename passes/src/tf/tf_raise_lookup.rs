@@ -44,22 +44,26 @@ use melior::{
     PatternRewriter,
 };
 use recom_emb::{self as emb, Combiner, OutOfRange};
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::{Elem, TensorInfo};
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-raise-lookup",
     name: "TfRaiseLookup",
     summary: "Raise pooled table lookups (tf.SparseSegment*WithNumSegments over a constant table) to emb.lookup",
     description: "One emb.lookup per column, its rows from emb.coo_rows of the column's SparseTensor.",
-    anchor: None,
-    options: &[],
-    run,
-};
+    apply: crate::tf::tf_match::apply,
+    patterns: {
+        let generates: &[&str] = &[emb::TableOp::NAME, emb::CooRowsOp::NAME, emb::LookupOp::NAME];
+        let mut patterns: Vec<Pattern> =
+            POOLS.iter().map(|&(name, _)| Pattern { root: name, generates, rewrite: raise }).collect();
+        patterns.push(Pattern { root: "tf.Select", generates, rewrite: raise_weighted });
+        for name in ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"] {
+            patterns.push(Pattern { root: name, generates, rewrite: raise_unsafe });
+        }
+        patterns
+    },
+}
 
 const POOLS: [(&str, Combiner); 3] = [
     ("tf.SparseSegmentSumWithNumSegments", Combiner::Sum),
@@ -67,16 +71,6 @@ const POOLS: [(&str, Combiner); 3] = [
     ("tf.SparseSegmentSqrtNWithNumSegments", Combiner::Sqrtn),
 ];
 
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    let generates: &[&str] = &[emb::TableOp::NAME, emb::CooRowsOp::NAME, emb::LookupOp::NAME];
-    let mut patterns: Vec<Pattern> =
-        POOLS.iter().map(|&(name, _)| Pattern { root: name, generates, rewrite: raise }).collect();
-    patterns.push(Pattern { root: "tf.Select", generates, rewrite: raise_weighted });
-    for name in ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"] {
-        patterns.push(Pattern { root: name, generates, rewrite: raise_unsafe });
-    }
-    crate::tf::tf_match::apply(PASS.argument, root, &patterns)
-}
 
 /// `(%v, %i)` if `(ids, indices)` are a prune of them (`Where(%v >= 0)`).
 fn unprune<'c: 'a, 'a>(ids: Value<'c, 'a>, indices: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>)> {

@@ -25,28 +25,16 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-remove-fill-empty-rows",
     name: "TfRemoveFillEmptyRows",
     summary: "Replace SparseFillEmptyRows + pooling + zero mask by pooling with an explicit segment count",
     description: "Rewrites Select(Tile(empty_row_indicator), ZerosLike(p), p) over a pooling of filled rows \
                   to tf.SparseSegment*WithNumSegments over the unfilled ids.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(
-        PASS.argument,
-        root,
-        &[Pattern {
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern {
             root: "tf.Select",
             generates: &[
                 "tf.StridedSlice",
@@ -57,8 +45,8 @@ fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
             ],
             rewrite: remove_fill,
         }],
-    )
 }
+
 
 fn remove_fill(select: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(mask), Some(zeros), Some(pooled)) = (operand(select, 0), operand(select, 1), operand(select, 2)) else {

@@ -8,25 +8,17 @@ use melior::{
     ir::{operation::OperationRef, ValueLike},
     PatternRewriter,
 };
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::{self, Pattern},
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-remove-identity",
     name: "TfRemoveIdentity",
     summary: "Forward tf.Identity operands to their uses and erase the Identity",
     description: "Removes imported tf.Identity ops that carry no control inputs.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    rewrite::apply(PASS.argument, root, &[Pattern { root: "tf.Identity", generates: &[], rewrite: forward }])
+    apply: recom_ir::rewrite::apply,
+    patterns: vec![Pattern { root: "tf.Identity", generates: &[], rewrite: forward }],
 }
+
 
 fn forward(op: OperationRef, rewriter: PatternRewriter) -> bool {
     use melior::ir::operation::OperationLike;

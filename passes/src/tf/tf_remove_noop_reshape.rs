@@ -20,34 +20,20 @@ use melior::{
     PatternRewriter,
 };
 use recom_emb as emb;
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 use recom_ir::kit::TensorInfo;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-remove-noop-reshape",
     name: "TfRemoveNoopReshape",
     summary: "Remove tf.SparseReshape / tf.Reshape ops whose target shape equals their input's shape",
     description: "Forwards the inputs of reshapes that feature columns insert to flatten or restore shapes that \
                   are already right.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(
-        PASS.argument,
-        root,
-        &[
-            Pattern { root: "tf.SparseReshape", generates: &[], rewrite: sparse_flatten },
-            Pattern { root: "tf.Reshape", generates: &[], rewrite: reshape },
-        ],
-    )
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern { root: "tf.SparseReshape", generates: &[], rewrite: sparse_flatten },
+            Pattern { root: "tf.Reshape", generates: &[], rewrite: reshape }],
 }
+
 
 fn same(a: Option<Value>, b: Value) -> bool {
     a.is_some_and(|a| a.to_raw().ptr == b.to_raw().ptr)

@@ -21,26 +21,18 @@ use melior::{
     ir::{operation::OperationRef, Value},
     PatternRewriter,
 };
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-remove-prune",
     name: "TfRemovePrune",
     summary: "Drop the ids >= 0 boundary checks (Where/GatherV2) that a value-range analysis proves useless",
     description: "Removes _prune_invalid_ids' gathers on ids produced by hash buckets, bucketize, range filters \
                   with a default and vocabularies with a non-negative default; keeps them for user ids.",
-    anchor: None,
-    options: &[],
-    run,
-};
-
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    crate::tf::tf_match::apply(PASS.argument, root, &[Pattern { root: "tf.GatherV2", generates: &[], rewrite: remove_prune }])
+    apply: crate::tf::tf_match::apply,
+    patterns: vec![Pattern { root: "tf.GatherV2", generates: &[], rewrite: remove_prune }],
 }
+
 
 /// The smallest value `value` can take, when the analysis knows it.
 pub fn lower_bound(value: Value) -> Option<i64> {

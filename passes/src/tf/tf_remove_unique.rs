@@ -25,31 +25,25 @@ use melior::{
     },
     PatternRewriter,
 };
-use recom_ir::{
-    registry::PassFailure,
-    rewrite::Pattern,
-    OptionValues, PassDef,
-};
+use recom_ir::rewrite::Pattern;
 
-pub static PASS: PassDef = PassDef {
+crate::pattern_pass! {
     argument: "tf-remove-unique",
     name: "TfRemoveUnique",
     summary: "Pool tables directly by the ids instead of through tf.Unique + tf.GatherV2 (legacy lowering)",
     description: "Rewrites SparseSegment*(GatherV2(table, Unique(ids)#0), Unique(ids)#1, segments) to \
                   SparseSegment*(table, ids, segments).",
-    anchor: None,
-    options: &[],
-    run,
-};
+    apply: crate::tf::tf_match::apply,
+    patterns: {
+        let mut patterns: Vec<Pattern> =
+            POOLS.iter().map(|&name| Pattern { root: name, generates: &POOLS, rewrite: remove_unique }).collect();
+        patterns.push(Pattern { root: "tf.GatherV2", generates: &["tf.GatherV2"], rewrite: remove_regather });
+        patterns
+    },
+}
 
 const POOLS: [&str; 3] = ["tf.SparseSegmentSum", "tf.SparseSegmentMean", "tf.SparseSegmentSqrtN"];
 
-fn run(_: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
-    let mut patterns: Vec<Pattern> =
-        POOLS.iter().map(|&name| Pattern { root: name, generates: &POOLS, rewrite: remove_unique }).collect();
-    patterns.push(Pattern { root: "tf.GatherV2", generates: &["tf.GatherV2"], rewrite: remove_regather });
-    crate::tf::tf_match::apply(PASS.argument, root, &patterns)
-}
 
 fn remove_unique(pool: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(rows), Some(index), Some(segments)) = (operand(pool, 0), operand(pool, 1), operand(pool, 2)) else {
