@@ -17,6 +17,7 @@
 pub mod context;
 pub mod check;
 pub mod diagnostics;
+pub mod ext;
 pub mod kit;
 pub mod opdef;
 mod ffi;

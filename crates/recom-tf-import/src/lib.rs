@@ -20,7 +20,7 @@ use melior::{
         operation::OperationBuilder,
         r#type::{FunctionType, IntegerType},
         operation::OperationLike,
-        Attribute, Block, BlockLike, Identifier, Location, Module, Region, RegionLike, Type, TypeLike, Value,
+        Attribute, Block, BlockLike, Identifier, Location, Module, Region, RegionLike, Type, Value,
     },
     Context,
 };
@@ -46,25 +46,15 @@ fn dense_value<'c>(context: &'c Context, tensor: &TensorProto) -> Result<Attribu
     let dims = tensor::shape(tensor)?;
     let dtype = DataType::try_from(tensor.dtype).map_err(|_| format!("unknown dtype {}", tensor.dtype))?;
     let element = element_type(context, dtype)?;
-    let shaped = unsafe {
-        Type::from_raw(mlir_sys::mlirRankedTensorTypeGet(
-            dims.len() as isize,
-            dims.as_ptr(),
-            element.to_raw(),
-            mlir_sys::mlirAttributeGetNull(),
-        ))
-    };
-    let raw = shaped.to_raw();
-    let attr = unsafe {
+    let shaped = recom_ir::ext::ranked_tensor(&dims, element);
+    use recom_ir::ext::{dense_elements, DenseValues};
+    let attr = {
         match tensor::values(tensor)? {
-            Values::F32(v) => mlir_sys::mlirDenseElementsAttrFloatGet(raw, v.len() as isize, v.as_ptr()),
-            Values::F64(v) => mlir_sys::mlirDenseElementsAttrDoubleGet(raw, v.len() as isize, v.as_ptr()),
-            Values::I32(v) => mlir_sys::mlirDenseElementsAttrInt32Get(raw, v.len() as isize, v.as_ptr()),
-            Values::I64(v) => mlir_sys::mlirDenseElementsAttrInt64Get(raw, v.len() as isize, v.as_ptr()),
-            Values::Bool(v) => {
-                let ints: Vec<std::ffi::c_int> = v.iter().map(|&b| b as std::ffi::c_int).collect();
-                mlir_sys::mlirDenseElementsAttrBoolGet(raw, ints.len() as isize, ints.as_ptr())
-            }
+            Values::F32(v) => dense_elements(shaped, DenseValues::F32(&v)),
+            Values::F64(v) => dense_elements(shaped, DenseValues::F64(&v)),
+            Values::I32(v) => dense_elements(shaped, DenseValues::I32(&v)),
+            Values::I64(v) => dense_elements(shaped, DenseValues::I64(&v)),
+            Values::Bool(v) => dense_elements(shaped, DenseValues::Bool(&v)),
             Values::Str(v) => {
                 // Strings are !tf.string elements: keep them as a dense
                 // array of string attributes instead (MLIR's dense string
@@ -77,7 +67,7 @@ fn dense_value<'c>(context: &'c Context, tensor: &TensorProto) -> Result<Attribu
             }
         }
     };
-    Ok(unsafe { Attribute::from_raw(attr) })
+    attr.ok_or_else(|| format!("its {} values do not fill its shape {dims:?}", tensor::element_count(tensor).unwrap_or(0)))
 }
 
 /// An imported graph.
@@ -88,16 +78,12 @@ pub struct Imported<'c> {
 
 fn element_type<'c>(context: &'c Context, dtype: DataType) -> Result<Type<'c>, String> {
     let int = |bits| Ok(IntegerType::new(context, bits).into());
-    let opaque = |name: &str| unsafe {
-        let dialect = mlir_sys::MlirStringRef { data: "tf".as_ptr() as *const _, length: 2 };
-        let data = mlir_sys::MlirStringRef { data: name.as_ptr() as *const _, length: name.len() };
-        Ok(Type::from_raw(mlir_sys::mlirOpaqueTypeGet(context.to_raw(), dialect, data)))
-    };
+    let opaque = |name: &str| Ok(recom_ir::ext::opaque_type(context, "tf", name));
     match dtype {
         DataType::DtFloat => Ok(Type::float32(context)),
         DataType::DtDouble => Ok(Type::float64(context)),
-        DataType::DtHalf => Ok(unsafe { Type::from_raw(mlir_sys::mlirF16TypeGet(context.to_raw())) }),
-        DataType::DtBfloat16 => Ok(unsafe { Type::from_raw(mlir_sys::mlirBF16TypeGet(context.to_raw())) }),
+        DataType::DtHalf => Ok(recom_ir::ext::f16(context)),
+        DataType::DtBfloat16 => Ok(recom_ir::ext::bf16(context)),
         DataType::DtInt64 | DataType::DtUint64 => int(64),
         DataType::DtInt32 | DataType::DtUint32 => int(32),
         DataType::DtInt16 | DataType::DtUint16 => int(16),
@@ -110,7 +96,7 @@ fn element_type<'c>(context: &'c Context, dtype: DataType) -> Result<Type<'c>, S
 }
 
 fn tensor_of<'c>(element: Type<'c>) -> Type<'c> {
-    unsafe { Type::from_raw(mlir_sys::mlirUnrankedTensorTypeGet(element.to_raw())) }
+    recom_ir::ext::unranked_tensor(element)
 }
 
 fn shape_attr<'c>(context: &'c Context, shape: &recom_tf::TensorShapeProto) -> Attribute<'c> {

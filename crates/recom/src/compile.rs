@@ -165,7 +165,7 @@ fn finish<'c>(context: &'c Context, module: &Module<'c>) -> Result<Compiled<'c>,
     while let Some(f) = next {
         let name = f.attribute("sym_name").ok().and_then(recom_ir::kit::string_value);
         if name.as_deref() == Some(plan.kernel.as_str()) {
-            kernel = Some(f.to_raw());
+            kernel = Some(f);
         }
         next = f.next_in_block();
     }
@@ -176,7 +176,7 @@ fn finish<'c>(context: &'c Context, module: &Module<'c>) -> Result<Compiled<'c>,
             format!("the kernel @{} that emb.fused_columns names is not a function of the module", plan.kernel),
         )])
     })?;
-    let clone = unsafe { melior::ir::Operation::from_raw(mlir_sys::mlirOperationClone(kernel)) };
+    let clone = recom_ir::ext::clone_operation(kernel);
     kernel_module.body().append_operation(clone);
     Ok(Compiled { plan, kernel_module, stages: vec![(Stage::Plan, planned), (Stage::Kernel, start.elapsed())] })
 }

@@ -51,31 +51,7 @@ impl<T> MemRef<T, 1> {
 /// the pointed-to bytes differ.
 type Kernel = unsafe extern "C" fn(*mut *mut c_void);
 
-/// MLIR's ExecutionEngine, owned. (melior's wrapper neither reports a
-/// failed creation nor survives one: it would look up and destroy a null.)
-struct Engine(mlir_sys::MlirExecutionEngine);
-
-impl Engine {
-    fn new(module: &Module, opt_level: i32) -> Option<Self> {
-        let raw = unsafe { mlir_sys::mlirExecutionEngineCreate(module.to_raw(), opt_level, 0, std::ptr::null(), false, false) };
-        (!raw.ptr.is_null()).then_some(Engine(raw))
-    }
-
-    fn lookup(&self, name: &str) -> *mut std::ffi::c_void {
-        let name = mlir_sys::MlirStringRef { data: name.as_ptr() as *const _, length: name.len() };
-        unsafe { mlir_sys::mlirExecutionEngineLookup(self.0, name) }
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        unsafe { mlir_sys::mlirExecutionEngineDestroy(self.0) }
-    }
-}
-
-// The engine is only read (symbol lookups) after creation.
-unsafe impl Send for Engine {}
-unsafe impl Sync for Engine {}
+use recom_ir::ext::ExecutionEngine as Engine;
 
 /// A model's fused embedding layer, JIT-compiled for this CPU.
 pub struct CpuExecutable {

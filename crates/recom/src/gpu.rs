@@ -7,7 +7,7 @@ use melior::{
         attribute::ArrayAttribute,
         block::BlockArgument,
         operation::{OperationLike, OperationRef, WalkOrder, WalkResult},
-        AttributeLike, Module,
+        Module,
     },
     pass::PassManager,
     Context,
@@ -74,10 +74,7 @@ pub fn compile_ptx(context: &Context, mut kernel_module: Module, options: &GpuOp
         })
         .collect::<Result<Vec<_>, _>>()?;
     let kernel_symbol = launch.attribute("kernel").map_err(|_| Error::Pipeline("gpu.launch_func has no kernel".into()))?;
-    let entry = recom_ir::kit::text_of(unsafe {
-        mlir_sys::mlirSymbolRefAttrGetLeafReference(kernel_symbol.to_raw())
-    })
-    .into_owned();
+    let entry = recom_ir::ext::symbol_leaf(kernel_symbol).ok_or_else(|| Error::Pipeline("gpu.launch_func's kernel is not a symbol".into()))?;
 
     run_pipeline(
         context,
@@ -97,7 +94,7 @@ pub fn compile_ptx(context: &Context, mut kernel_module: Module, options: &GpuOp
         .and_then(|a| ArrayAttribute::try_from(a).ok())
         .ok_or_else(|| Error::Pipeline("gpu.binary has no objects".into()))?;
     let object = objects.element(0).map_err(|_| Error::Pipeline("gpu.binary has no object".into()))?;
-    let ptx = recom_ir::kit::text_of(unsafe { mlir_sys::mlirGPUObjectAttrGetObject(object.to_raw()) }).into_owned();
+    let ptx = recom_ir::ext::gpu_object(object).ok_or_else(|| Error::Pipeline("gpu.binary's object is not a #gpu.object".into()))?;
     if !ptx.contains(&format!(".entry {entry}")) {
         return Err(Error::Pipeline(format!("the PTX has no entry {entry}")));
     }

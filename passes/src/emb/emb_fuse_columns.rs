@@ -44,7 +44,7 @@ fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
 }
 
 fn has_uses(value: Value) -> bool {
-    unsafe { !mlir_sys::mlirOpOperandIsNull(mlir_sys::mlirValueGetFirstUse(value.to_raw())) }
+    recom_ir::ext::has_uses(value)
 }
 
 /// One matched column, before rewriting.

@@ -54,7 +54,8 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         }
         for op in ops.into_iter().rev() {
             if dead(op) {
-                unsafe { mlir_sys::mlirOperationDestroy(op.to_raw()) };
+                // SAFETY: a dead op has no uses and is not visited again.
+                unsafe { recom_ir::ext::erase(op) };
                 erased = true;
             }
         }

@@ -3,12 +3,13 @@
 //! are unranked tensors until `tf-raise-feeds` gives the inputs ranked types;
 //! small constants are `tf.Const` with a dense `value` (see
 //! `recom::import`), tables a `value_ref` into the weights store.
+use recom_ir::ext;
 use melior::{
     ir::{
         attribute::{DenseI64ArrayAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
         operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
         r#type::{IntegerType, RankedTensorType},
-        Attribute, AttributeLike, Identifier, Location, Operation, Type, TypeLike, Value, ValueLike,
+        Attribute, Identifier, Location, Operation, Type, Value, ValueLike,
     },
     Context,
 };
@@ -57,33 +58,17 @@ pub fn skip_identity<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Value<'c, 'a> {
 }
 
 pub fn has_uses(value: Value) -> bool {
-    unsafe { !mlir_sys::mlirOpOperandIsNull(mlir_sys::mlirValueGetFirstUse(value.to_raw())) }
+    ext::has_uses(value)
 }
 
 /// Number of uses of `value`.
 pub fn use_count(value: Value) -> usize {
-    let mut n = 0;
-    unsafe {
-        let mut operand = mlir_sys::mlirValueGetFirstUse(value.to_raw());
-        while !mlir_sys::mlirOpOperandIsNull(operand) {
-            n += 1;
-            operand = mlir_sys::mlirOpOperandGetNextUse(operand);
-        }
-    }
-    n
+    ext::use_count(value)
 }
 
 /// The ops using `value` (one entry per use).
 pub fn users<'c: 'a, 'a>(value: Value<'c, 'a>) -> Vec<OperationRef<'c, 'a>> {
-    let mut out = Vec::new();
-    unsafe {
-        let mut operand = mlir_sys::mlirValueGetFirstUse(value.to_raw());
-        while !mlir_sys::mlirOpOperandIsNull(operand) {
-            out.push(OperationRef::from_raw(mlir_sys::mlirOpOperandGetOwner(operand)));
-            operand = mlir_sys::mlirOpOperandGetNextUse(operand);
-        }
-    }
-    out
+    ext::users(value)
 }
 
 /// Integer values of a small constant: a `tf.Const` with a dense integer
@@ -94,27 +79,7 @@ pub fn const_ints(value: Value) -> Option<Vec<i64>> {
         value = skip_identity(cast.operand(0).ok()?);
     }
     let op = def_named(value, "tf.Const")?;
-    let attr = op.attribute("value").ok()?;
-    let raw = attr.to_raw();
-    unsafe {
-        if !mlir_sys::mlirAttributeIsADenseElements(raw) {
-            return None;
-        }
-        let element = mlir_sys::mlirShapedTypeGetElementType(mlir_sys::mlirAttributeGetType(raw));
-        if !mlir_sys::mlirTypeIsAInteger(element) {
-            return None;
-        }
-        let width = mlir_sys::mlirIntegerTypeGetWidth(element);
-        let n = mlir_sys::mlirElementsAttrGetNumElements(raw);
-        (0..n)
-            .map(|i| match width {
-                64 => Some(mlir_sys::mlirDenseElementsAttrGetInt64Value(raw, i as isize)),
-                32 => Some(mlir_sys::mlirDenseElementsAttrGetInt32Value(raw, i as isize) as i64),
-                1 => Some(mlir_sys::mlirDenseElementsAttrGetBoolValue(raw, i as isize) as i64),
-                _ => None,
-            })
-            .collect()
-    }
+    ext::dense_ints(op.attribute("value").ok()?)
 }
 
 /// The one integer of a scalar or one-element constant.
@@ -203,9 +168,7 @@ pub fn i64_type(context: &Context) -> Type<'_> {
 pub fn const_i32<'c>(context: &'c Context, location: Location<'c>, values: &[i32], shape: &[i64]) -> Operation<'c> {
     let i32t: Type = IntegerType::new(context, 32).into();
     let ty = ranked(shape, i32t);
-    let value = unsafe {
-        Attribute::from_raw(mlir_sys::mlirDenseElementsAttrInt32Get(ty.to_raw(), values.len() as isize, values.as_ptr()))
-    };
+    let value = ext::dense_elements(ty, ext::DenseValues::I32(values)).expect("const_i32's values fill its shape");
     OperationBuilder::new("tf.Const", location)
         .add_attributes(&[
             (Identifier::new(context, "dtype"), TypeAttribute::new(i32t).into()),
@@ -219,23 +182,17 @@ pub fn const_i32<'c>(context: &'c Context, location: Location<'c>, values: &[i32
 /// Copies every attribute of `from` (but `skip`) for a new op.
 pub fn attributes_of<'c>(from: OperationRef<'c, '_>, skip: &[&str]) -> Vec<(Identifier<'c>, Attribute<'c>)> {
     let context_ref = from.context();
-    let context = unsafe { context_ref.to_ref() };
-    (0..from.attribute_count())
-        .filter_map(|i| {
-            let raw = unsafe { mlir_sys::mlirOperationGetAttribute(from.to_raw(), i as isize) };
-            let name = recom_ir::kit::text_of(unsafe { mlir_sys::mlirIdentifierStr(raw.name) }).into_owned();
-            (!skip.contains(&name.as_str())).then(|| (Identifier::new(context, &name), unsafe { Attribute::from_raw(raw.attribute) }))
-        })
+    let context = ext::context_of(&context_ref);
+    ext::attributes(from)
+        .into_iter()
+        .filter(|(name, _)| !skip.contains(&name.as_str()))
+        .map(|(name, attr)| (Identifier::new(context, &name), attr))
         .collect()
 }
 
 /// The TF node name in `location` (`NameLoc("node", ...)`), if any.
 pub fn node_name(location: Location) -> Option<String> {
-    unsafe {
-        let raw = location.to_raw();
-        mlir_sys::mlirLocationIsAName(raw)
-            .then(|| recom_ir::kit::text_of(mlir_sys::mlirIdentifierStr(mlir_sys::mlirLocationNameGetName(raw))).into_owned())
-    }
+    ext::location_name(location)
 }
 
 /// A `shape` attribute (dense i64 array, -1 for unknown dims).
@@ -295,14 +252,7 @@ pub fn apply(pass: &str, root: OperationRef, patterns: &[recom_ir::rewrite::Patt
 /// The one float of a scalar or one-element f32 constant.
 pub fn const_f32(value: Value) -> Option<f32> {
     let op = def_named(skip_identity(value), "tf.Const")?;
-    let raw = op.attribute("value").ok()?.to_raw();
-    unsafe {
-        if !mlir_sys::mlirAttributeIsADenseElements(raw) || mlir_sys::mlirElementsAttrGetNumElements(raw) != 1 {
-            return None;
-        }
-        let element = mlir_sys::mlirShapedTypeGetElementType(mlir_sys::mlirAttributeGetType(raw));
-        mlir_sys::mlirTypeIsAF32(element).then(|| mlir_sys::mlirDenseElementsAttrGetFloatValue(raw, 0))
-    }
+    ext::dense_f32_scalar(op.attribute("value").ok()?)
 }
 
 /// The dense shape of the SparseTensor whose indices are `indices`: when a
@@ -329,15 +279,7 @@ fn string_at(attr: Option<Attribute>, k: usize) -> Option<String> {
 
 /// The function a value is in.
 fn function_of<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
-    let raw = unsafe {
-        let block = if mlir_sys::mlirValueIsABlockArgument(v.to_raw()) {
-            mlir_sys::mlirBlockArgumentGetOwner(v.to_raw())
-        } else {
-            mlir_sys::mlirOperationGetBlock(mlir_sys::mlirOpResultGetOwner(v.to_raw()))
-        };
-        mlir_sys::mlirBlockGetParentOperation(block)
-    };
-    (!raw.ptr.is_null()).then(|| unsafe { OperationRef::from_raw(raw) })
+    ext::function_of(v)
 }
 
 /// The symbolic content of a small integer value as expression texts, from

@@ -84,25 +84,25 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     // Strings are crossed by their Fingerprint64.
-    let fingerprint = |raw: mlir_sys::MlirValue| -> mlir_sys::MlirValue {
-        let v = unsafe { Value::from_raw(raw) };
-        if info(v).is_some_and(|t| t.elem == Elem::Str) {
-            let f = base.insert(emb::fingerprint(location, v, ranked(&[-1], i64t)));
-            f.result(0).unwrap().to_raw()
+    let fingerprint = |v: Value| -> Value {
+        let hashed: Value = if info(v).is_some_and(|t| t.elem == Elem::Str) {
+            base.insert(emb::fingerprint(location, v, ranked(&[-1], i64t))).result(0).unwrap().into()
         } else {
-            raw
-        }
+            v
+        };
+        // SAFETY: the op lives in the function being rewritten, past this rewrite.
+        unsafe { recom_ir::ext::unbind(hashed) }
     };
     let mut inputs = Vec::with_capacity(n + dense_count);
     for k in 0..n {
         let v = skip_noop_cast(operand(op, n + k).unwrap());
-        let hashed = unsafe { Value::from_raw(fingerprint(v.to_raw())) };
+        let hashed = fingerprint(v);
         let indices = operand(op, k).unwrap();
         inputs.push([indices, hashed, crate::tf::tf_match::sparse_shape(indices, operand(op, 2 * n + k).unwrap())]);
     }
     for k in 0..dense_count {
         let d = operand(op, 3 * n + k).unwrap();
-        let element = unsafe { melior::ir::Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(melior::ir::TypeLike::to_raw(&d.r#type()))) };
+        let element = recom_ir::ext::element_type(d.r#type()).unwrap_or(i64t);
         let sparse = base.insert(emb::sparse_from_dense(
             context,
             location,
@@ -111,7 +111,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
             [ranked(&[-1, 2], i64t), ranked(&[-1], element), ranked(&[2], i64t)],
         ));
         let r = |i: usize| -> Value { unsafe { Value::from_raw(sparse.result(i).unwrap().to_raw()) } };
-        let hashed = unsafe { Value::from_raw(fingerprint(r(1).to_raw())) };
+        let hashed = fingerprint(r(1));
         inputs.push([r(0), hashed, r(2)]);
     }
     let cross = base.insert(emb::cross_hashed(

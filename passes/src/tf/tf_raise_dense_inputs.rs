@@ -66,7 +66,7 @@ fn raise(gather: OperationRef, rewriter: PatternRewriter) -> bool {
     };
     let context_ref = gather.context();
     let context = unsafe { context_ref.to_ref() };
-    let element = unsafe { melior::ir::Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(melior::ir::TypeLike::to_raw(&x.r#type()))) };
+    let Some(element) = recom_ir::ext::element_type(x.r#type()) else { return false };
     let i64t = i64_type(context);
     let base = rewriter.as_rewriter_base();
     // Right after x: the dense shape may be used before the gather.

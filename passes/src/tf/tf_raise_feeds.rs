@@ -17,7 +17,7 @@ use melior::ir::{
     block::BlockLike,
     operation::{OperationLike, OperationMutLike, OperationRef, OperationRefMut},
     r#type::FunctionType,
-    Attribute, Identifier, RegionLike, Type, TypeLike, Value, ValueLike,
+    Attribute, Identifier, RegionLike, Type, Value, 
 };
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionValues, PassDef};
 
@@ -59,7 +59,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         };
         let ty: Type = match shape_attr(op, "shape") {
             Some(shape) => crate::tf::tf_match::ranked(&shape, element),
-            None => unsafe { Type::from_raw(mlir_sys::mlirUnrankedTensorTypeGet(element.to_raw())) },
+            None => recom_ir::ext::unranked_tensor(element),
         };
         new_types.push(ty);
         names.push(node_name(op.location()).unwrap_or_else(|| format!("arg{}", block.argument_count() + names.len())));
@@ -71,10 +71,11 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
     for (&op, &ty) in placeholders.iter().zip(&new_types) {
         let argument: Value = block.add_argument(ty, op.location());
         let result = op.result(0).expect("placeholders have one result");
-        unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(result.to_raw(), argument.to_raw()) };
+        recom_ir::ext::replace_all_uses(result.into(), argument);
     }
     for op in placeholders {
-        unsafe { mlir_sys::mlirOperationDestroy(op.to_raw()) };
+        // SAFETY: the placeholder has no uses left and is not used again.
+        unsafe { recom_ir::ext::erase(op) };
     }
 
     // The signature and the argument attributes.

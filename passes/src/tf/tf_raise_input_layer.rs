@@ -132,7 +132,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     base.set_insertion_point_before(op);
     let mut operands: Vec<Value> = Vec::new();
     let mut width = 0;
-    let lookup = |table_rows: i64, ids: Value, rows: Value, weights: Option<Value>, policy: OutOfRange| -> mlir_sys::MlirValue {
+    let lookup = |table_rows: i64, ids: Value, rows: Value, weights: Option<Value>, policy: OutOfRange| -> Value {
         let table = base.insert(emb::table(context, location, &emb::identity_table_name(table_rows), ranked(&[table_rows, table_rows], f32t)));
         let l = base.insert(emb::lookup(
             context,
@@ -142,7 +142,8 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
             policy,
             ranked(&[-1, -1], f32t),
         ));
-        l.result(0).unwrap().to_raw()
+        // SAFETY: the lookup lives in the function being rewritten, past this rewrite.
+        unsafe { recom_ir::ext::unbind(l.result(0).unwrap().into()) }
     };
     for column in columns {
         match column {
@@ -161,14 +162,14 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
                         [ranked(&[-1], i64t), ranked(&[-1], i64t), ranked(&[-1], f32t)],
                     ));
                     let r = |i: usize| -> Value { input.result(i).unwrap().into() };
-                    operands.push(unsafe { Value::from_raw(lookup(1, r(0), r(1), Some(r(2)), OutOfRange::Error)) });
+                    operands.push(lookup(1, r(0), r(1), Some(r(2)), OutOfRange::Error));
                 }
                 width += k;
             }
             Column::Indicator(indices, shape, ids, w) => {
                 let shape = crate::tf::tf_match::sparse_shape(indices, shape);
                 let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64t)));
-                operands.push(unsafe { Value::from_raw(lookup(w, ids, rows.result(0).unwrap().into(), None, OutOfRange::Drop)) });
+                operands.push(lookup(w, ids, rows.result(0).unwrap().into(), None, OutOfRange::Drop));
                 width += w;
             }
         }

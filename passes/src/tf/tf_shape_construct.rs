@@ -89,7 +89,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
         if let Some(values) = noop {
             for (k, v) in values.iter().enumerate() {
                 let r = op.result(k).unwrap();
-                unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(r.to_raw(), v.to_raw()) };
+                recom_ir::ext::replace_all_uses(r.into(), *v);
             }
         }
     }
@@ -117,7 +117,7 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
                 let dims: Vec<i64> = if scalar { vec![] } else { vec![values.len() as i64] };
                 let constant = int_const(context, op.location(), &values, &dims, element);
                 let constant = block.insert_operation_before(op, constant);
-                unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(v.to_raw(), constant.result(0).unwrap().to_raw()) };
+                recom_ir::ext::replace_all_uses(v, constant.result(0).unwrap().into());
             }
             Some(_) => {}
             None => rerooted.push((v, exprs)),
@@ -161,36 +161,28 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
             .expect("arith.index_cast");
         let cast = block.insert_operation_after(from, cast);
         at = cast;
-        unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(v.to_raw(), cast.result(0).unwrap().to_raw()) };
+        recom_ir::ext::replace_all_uses(*v, cast.result(0).unwrap().into());
     }
     Ok(())
 }
 
 fn element_type<'c>(v: Value<'c, '_>, context: &'c melior::Context) -> Type<'c> {
-    unsafe {
-        let t = v.r#type();
-        if mlir_sys::mlirTypeIsAShaped(melior::ir::TypeLike::to_raw(&t)) {
-            let e = Type::from_raw(mlir_sys::mlirShapedTypeGetElementType(melior::ir::TypeLike::to_raw(&t)));
-            if mlir_sys::mlirTypeIsAInteger(melior::ir::TypeLike::to_raw(&e)) {
-                return e;
-            }
-        }
+    match recom_ir::ext::element_type(v.r#type()) {
+        Some(e) if recom_ir::ext::integer_width(e).is_some() => e,
+        _ => IntegerType::new(context, 64).into(),
     }
-    IntegerType::new(context, 64).into()
 }
 
 /// A `tf.Const` of integers of `element` (i32 or i64) with shape `dims`.
 fn int_const<'c>(context: &'c melior::Context, location: melior::ir::Location<'c>, values: &[i64], dims: &[i64], element: Type<'c>) -> melior::ir::Operation<'c> {
     let ty = crate::tf::tf_match::ranked(dims, element);
-    let raw = melior::ir::TypeLike::to_raw(&ty);
-    let value = unsafe {
-        if mlir_sys::mlirIntegerTypeGetWidth(melior::ir::TypeLike::to_raw(&element)) == 32 {
-            let v: Vec<i32> = values.iter().map(|&x| x as i32).collect();
-            melior::ir::Attribute::from_raw(mlir_sys::mlirDenseElementsAttrInt32Get(raw, v.len() as isize, v.as_ptr()))
-        } else {
-            melior::ir::Attribute::from_raw(mlir_sys::mlirDenseElementsAttrInt64Get(raw, values.len() as isize, values.as_ptr()))
-        }
-    };
+    let value = if recom_ir::ext::integer_width(element) == Some(32) {
+        let v: Vec<i32> = values.iter().map(|&x| x as i32).collect();
+        recom_ir::ext::dense_elements(ty, recom_ir::ext::DenseValues::I32(&v))
+    } else {
+        recom_ir::ext::dense_elements(ty, recom_ir::ext::DenseValues::I64(values))
+    }
+    .expect("a folded shape's values fill its dims");
     OperationBuilder::new("tf.Const", location)
         .add_attributes(&[
             (melior::ir::Identifier::new(context, "dtype"), melior::ir::attribute::TypeAttribute::new(element).into()),

@@ -2,7 +2,7 @@
 //! `emb.fused_columns` over the packed inputs of `emb.pack_inputs`.
 use crate::{build, out_of_range_attrs, read_enum, read_out_of_range, row_pitch, Filter, FusedColumn, OutOfRange};
 use melior::{
-    ir::{operation::{OperationBuilder, OperationLike, OperationRef}, AttributeLike, Location, Operation, Type, Value, ValueLike},
+    ir::{operation::{OperationBuilder, OperationLike, OperationRef}, Location, Operation, Type, Value, ValueLike},
     Context,
 };
 use recom_ir::{
@@ -186,10 +186,7 @@ impl<'c, 'a> FusedColumnsOp<'c, 'a> {
     /// The loop function the op was lowered to, if any.
     pub fn kernel(&self) -> Option<String> {
         use melior::ir::operation::OperationLike;
-        self.0.attribute("kernel").ok().and_then(|a| {
-            unsafe { mlir_sys::mlirAttributeIsAFlatSymbolRef(a.to_raw()) }
-                .then(|| kit::text_of(unsafe { mlir_sys::mlirFlatSymbolRefAttrGetValue(a.to_raw()) }).into_owned())
-        })
+        self.0.attribute("kernel").ok().and_then(recom_ir::ext::flat_symbol)
     }
     /// Per-column metadata; the error names the column index.
     pub fn columns(&self) -> Result<Vec<FusedColumn>, AttrError> {

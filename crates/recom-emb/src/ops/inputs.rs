@@ -3,7 +3,7 @@
 use super::ids::check_boundaries;
 use crate::{build, HostOp, Ignore};
 use melior::{
-    ir::{operation::{OperationBuilder, OperationRef}, AttributeLike, Location, Operation, Type, Value, ValueLike},
+    ir::{operation::{OperationBuilder, OperationRef}, Location, Operation, Type, Value, ValueLike},
     Context,
 };
 use recom_ir::{
@@ -190,7 +190,7 @@ impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
         if let Some(s) = kit::string_value(attr) {
             return Ok(Ignore::Str(s.into_owned()));
         }
-        if unsafe { mlir_sys::mlirAttributeIsAUnit(attr.to_raw()) } {
+        if recom_ir::ext::is_unit(attr) {
             return Ok(Ignore::KeepAll);
         }
         melior::ir::attribute::IntegerAttribute::try_from(attr)

@@ -91,7 +91,7 @@ impl<'c, 'b> Emit<'c, 'b> {
         self.load(meta, &[at])
     }
     pub(crate) fn vec4(&self) -> Type<'c> {
-        unsafe { Type::from_raw(mlir_sys::mlirVectorTypeGet(1, [4i64].as_ptr(), Type::float32(self.context).to_raw())) }
+        recom_ir::ext::vector(&[4], Type::float32(self.context))
     }
     pub(crate) fn splat(&self, scalar: Value<'c, '_>) -> Value<'c, 'b> {
         self.op("vector.broadcast", &[scalar], &[], Some(&[self.vec4()])).unwrap()
@@ -106,7 +106,7 @@ impl<'c, 'b> Emit<'c, 'b> {
     /// column `column` (even): one 16-byte load.
     pub(crate) fn load_i64x2(&self, memref: Value<'c, '_>, row: Value<'c, '_>, column: i64) -> Value<'c, 'b> {
         let i64t: Type = IntegerType::new(self.context, 64).into();
-        let vec2 = unsafe { Type::from_raw(mlir_sys::mlirVectorTypeGet(1, [2i64].as_ptr(), i64t.to_raw())) };
+        let vec2 = recom_ir::ext::vector(&[2], i64t);
         let alignment = IntegerAttribute::new(i64t, 16).into();
         self.op("vector.load", &[memref, row, self.index(column)], &[("alignment", alignment)], Some(&[vec2])).unwrap()
     }

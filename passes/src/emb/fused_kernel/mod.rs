@@ -115,19 +115,7 @@ pub(crate) fn build_kernel<'c>(
     // column metadata is read once per R rows.
     // An affine.apply (not arith) so the GPU outlining can sink it into the
     // kernel instead of passing it as an extra argument.
-    let ceildiv_map = unsafe {
-        let s0 = mlir_sys::mlirAffineSymbolExprGet(context.to_raw(), 0);
-        let r = mlir_sys::mlirAffineConstantExprGet(context.to_raw(), rows_per_item as i64);
-        let expr = mlir_sys::mlirAffineCeilDivExprGet(s0, r);
-        let mut exprs = [expr];
-        melior::ir::Attribute::from_raw(mlir_sys::mlirAffineMapAttrGet(mlir_sys::mlirAffineMapGet(
-            context.to_raw(),
-            0,
-            1,
-            1,
-            exprs.as_mut_ptr(),
-        )))
-    };
+    let ceildiv_map = recom_ir::ext::ceildiv_map(context, rows_per_item as i64);
     let row_blocks = e.op("affine.apply", &[batch], &[("map", ceildiv_map)], Some(&[index])).unwrap();
     let body = Block::new(&[(index, location), (index, location)]);
     {

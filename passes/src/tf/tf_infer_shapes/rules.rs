@@ -2,10 +2,7 @@
 //! op's results from its operands'.
 use super::{product, Info, State, C, MAX_CONTENT};
 use crate::tf::tf_match::{const_ints, def, int_attr, name_of, node_name, operand};
-use melior::ir::{
-    operation::{OperationLike, OperationRef},
-    AttributeLike,
-};
+use melior::ir::operation::{OperationLike, OperationRef};
 use recom_ir::kit::TensorInfo;
 use recom_symshape::{
     expr::{BinOp, Expr},
@@ -70,9 +67,8 @@ pub(super) fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
             let Ok(r) = op.result(0) else { return unknown };
             let _ = r;
             let attr = op.attribute("value").ok();
-            let shape = attr.and_then(|a| unsafe {
-                let t = mlir_sys::mlirAttributeGetType(a.to_raw());
-                TensorInfo::of(melior::ir::Type::from_raw(t)).map(|i| i.shape.iter().map(|d| C(d.unwrap_or(0))).collect())
+            let shape = attr.and_then(|a| {
+                TensorInfo::of(recom_ir::ext::attribute_type(a)).map(|i| i.shape.iter().map(|d| C(d.unwrap_or(0))).collect())
             });
             let shape = shape.or_else(|| crate::tf::tf_match::shape_attr(op, "value_shape").map(|d| d.into_iter().map(C).collect()));
             let content = const_ints(op.result(0).unwrap().into()).filter(|v| v.len() <= MAX_CONTENT).map(|v| v.into_iter().map(C).collect());
