@@ -4,7 +4,6 @@ use super::{emit::Emit, Buffers, Item};
 use melior::{
     dialect::arith::{CmpfPredicate, CmpiPredicate},
     ir::{
-        attribute::IntegerAttribute,
         operation::{OperationBuilder, OperationLike},
         r#type::IntegerType, Block, BlockLike, Region, RegionLike, Type, Value,
         
@@ -67,14 +66,8 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             let (index_u, present) = if u == 0 {
                 (j, None)
             } else {
-                let ju = l.v("arith.addi", &[j, l.index(u as i64)]);
-                let present = l.op(
-                    "arith.cmpi",
-                    &[ju, item.end],
-                    &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), CmpiPredicate::Slt as i64).into())],
-                    Some(&[IntegerType::new(context, 1).into()]),
-                )
-                .unwrap();
+                let ju = l.addi(j, l.index(u as i64));
+                let present = l.cmpi(CmpiPredicate::Slt, ju, item.end);
                 (l.select(present, ju, j), Some(present))
             };
             let (id0, w) = if prefetch {
@@ -85,29 +78,29 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             let id1 = match filter {
                 Some((lo, hi, default)) => {
                     let inside =
-                        l.v("arith.andi", &[l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi)]);
+                        l.andi(l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi));
                     l.select(inside, id0, default)
                 }
                 None => id0,
             };
             let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
             if kind.combiner != Sum && kind.weighted {
-                live = l.v("arith.andi", &[live, l.cmpf(CmpfPredicate::Ogt, w, zero_f)]);
+                live = l.andi(live, l.cmpf(CmpfPredicate::Ogt, w, zero_f));
             }
             if let Some(present) = present {
-                live = l.v("arith.andi", &[live, present]);
+                live = l.andi(live, present);
             }
             let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
             let (id2, keep) = match kind.policy {
                 Policy::Default => (l.select(out_of_range, default_id.unwrap(), id1), live),
                 Policy::Drop | Policy::Error => {
                     let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
-                    (id1, l.v("arith.andi", &[live, in_range]))
+                    (id1, l.andi(live, in_range))
                 }
             };
-            let report = (kind.policy == Policy::Error).then(|| l.v("arith.andi", &[live, out_of_range]));
+            let report = (kind.policy == Policy::Error).then(|| l.andi(live, out_of_range));
             // A dropped id reads the item's element in row 0 instead (in bounds).
-            let row = l.v("arith.addi", &[item.table_base, l.v("arith.muli", &[id2, item.pitch])]);
+            let row = l.addi(item.table_base, l.muli(id2, item.pitch));
             let row = l.select(keep, row, item.table_base);
             ids.push((w, keep, row, report));
         }
@@ -120,14 +113,14 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
                     // past the item's valid width: re-read, never stored).
                     (0..accs)
                         .map(|g| {
-                            let at = if g == 0 { row } else { l.v("arith.addi", &[row, item.lanes[4 * g].1]) };
+                            let at = if g == 0 { row } else { l.addi(row, item.lanes[4 * g].1) };
                             l.load4(bufs.tables, l.to_index(at))
                         })
                         .collect()
                 } else {
                     item.lanes
                         .iter()
-                        .map(|(_, element)| l.load(bufs.tables, &[l.to_index(l.v("arith.addi", &[row, *element]))]))
+                        .map(|(_, element)| l.load(bufs.tables, &[l.to_index(l.addi(row, *element))]))
                         .collect()
                 }
             })
@@ -135,7 +128,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         // The next iteration's ids, while the gathers are in flight: at
         // j + unroll + u when inside the bag, else at j (in bounds, unused).
         let next_raw: Vec<Value> = if prefetch {
-            let jn = l.v("arith.addi", &[j, l.index(unroll as i64)]);
+            let jn = l.addi(j, l.index(unroll as i64));
             raw_ids(&l, bufs, jn, j, item.end, kind.weighted, unroll)
         } else {
             Vec::new()
@@ -147,16 +140,16 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             for (acc, &value) in next[..accs].iter_mut().zip(values) {
                 let term = match (kind.weighted, vectorized) {
                     (false, _) => value,
-                    (true, true) => l.v("arith.mulf", &[l.splat(w), value]),
-                    (true, false) => l.v("arith.mulf", &[w, value]),
+                    (true, true) => l.mulf(l.splat(w), value),
+                    (true, false) => l.mulf(w, value),
                 };
-                *acc = l.v("arith.addf", &[*acc, l.select(keep, term, zero_acc)]);
+                *acc = l.addf(*acc, l.select(keep, term, zero_acc));
             }
             let kept_w = l.select(keep, w, zero_f);
             match kind.combiner {
                 Sum => {}
-                Mean => next[accs] = l.v("arith.addf", &[next[accs], kept_w]),
-                Sqrtn => next[accs] = l.v("arith.addf", &[next[accs], l.v("arith.mulf", &[kept_w, kept_w])]),
+                Mean => next[accs] = l.addf(next[accs], kept_w),
+                Sqrtn => next[accs] = l.addf(next[accs], l.mulf(kept_w, kept_w)),
             }
         }
         // Out-of-range ids under the error policy: reported, never read.
@@ -165,13 +158,9 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             let report_block = Block::new(&[]);
             {
                 let rb = Emit { context, location, block: &report_block };
-                let code = rb.v(
-                    "arith.addi",
-                    &[rb.v("arith.ori", &[rb.v("arith.shli", &[rb.to_i64(item.col), rb.i64(32)]), rb.to_i64(item.r)]), rb.i64(1)],
-                );
-                // arith::AtomicRMWKind::maxu (codes are positive)
-                let kind = IntegerAttribute::new(IntegerType::new(context, 64).into(), 7).into();
-                rb.op("memref.atomic_rmw", &[code, bufs.status, c0], &[("kind", kind)], Some(&[i64t]));
+                // (column << 32 | row) + 1: positive, merged by an unsigned max.
+                let code = rb.addi(rb.ori(rb.shli(rb.to_i64(item.col), rb.i64(32)), rb.to_i64(item.r)), rb.i64(1));
+                rb.atomic_max_unsigned(code, bufs.status, &[c0]);
                 rb.yield_(&[]);
             }
             let report_region = Region::new();
@@ -202,7 +191,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     let divisor = match kind.combiner {
         Sum => None,
         Mean => Some(results[accs]),
-        Sqrtn => Some(e.v("math.sqrt", &[results[accs]])),
+        Sqrtn => Some(e.sqrt(results[accs])),
     };
     let lane_values: Vec<Value> =
         if vectorized {
@@ -213,13 +202,13 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     for ((valid, element), &acc) in item.lanes.iter().zip(&lane_values) {
         let value = match divisor {
             None => acc,
-            Some(d) => e.select(e.cmpf(CmpfPredicate::Ogt, d, zero_f), e.v("arith.divf", &[acc, d]), acc),
+            Some(d) => e.select(e.cmpf(CmpfPredicate::Ogt, d, zero_f), e.divf(acc, d), acc),
         };
         let store_block = Block::new(&[]);
         {
             let sb = Emit { context, location, block: &store_block };
-            let k = sb.to_index(sb.v("arith.addi", &[item.out_base, *element]));
-            sb.op("memref.store", &[value, bufs.out, item.r, k], &[], Some(&[]));
+            let k = sb.to_index(sb.addi(item.out_base, *element));
+            sb.store(value, bufs.out, &[item.r, k]);
             sb.yield_(&[]);
         }
         let store_region = Region::new();
@@ -246,7 +235,7 @@ pub(crate) fn raw_ids<'c, 'b>(
         let safe = if u == 0 {
             e.select(e.cmpi(CmpiPredicate::Slt, first, end), first, fallback)
         } else {
-            let at = e.v("arith.addi", &[first, e.index(u as i64)]);
+            let at = e.addi(first, e.index(u as i64));
             e.select(e.cmpi(CmpiPredicate::Slt, at, end), at, fallback)
         };
         ids.push(e.load_index(bufs.ids, safe));

@@ -1,4 +1,5 @@
-//! A tiny IR emitter the kernel builder appends ops with.
+//! A tiny IR emitter the kernel builder appends ops with: one typed method
+//! per op the kernel uses (each op's name is written once, here).
 use melior::{
     dialect::arith::{CmpfPredicate, CmpiPredicate},
     ir::{
@@ -20,7 +21,7 @@ pub(crate) struct Emit<'c, 'b> {
 }
 
 impl<'c, 'b> Emit<'c, 'b> {
-    pub(crate) fn op(&self, name: &str, operands: &[Value<'c, '_>], attrs: &[(&str, Attribute<'c>)], results: Option<&[Type<'c>]>) -> Option<Value<'c, 'b>> {
+    fn op(&self, name: &str, operands: &[Value<'c, '_>], attrs: &[(&str, Attribute<'c>)], results: Option<&[Type<'c>]>) -> Option<Value<'c, 'b>> {
         let attrs: Vec<(Identifier<'c>, Attribute<'c>)> =
             attrs.iter().map(|(n, a)| (Identifier::new(self.context, n), *a)).collect();
         let mut builder = OperationBuilder::new(name, self.location).add_operands(operands).add_attributes(&attrs);
@@ -31,7 +32,7 @@ impl<'c, 'b> Emit<'c, 'b> {
         let op = self.block.append_operation(builder.build().unwrap_or_else(|e| panic!("building {name}: {e}")));
         op.result(0).ok().map(Into::into)
     }
-    pub(crate) fn v(&self, name: &str, operands: &[Value<'c, '_>]) -> Value<'c, 'b> {
+    fn v(&self, name: &str, operands: &[Value<'c, '_>]) -> Value<'c, 'b> {
         self.op(name, operands, &[], None).expect("one result")
     }
     pub(crate) fn index(&self, value: i64) -> Value<'c, 'b> {
@@ -122,5 +123,56 @@ impl<'c, 'b> Emit<'c, 'b> {
     }
     pub(crate) fn yield_(&self, values: &[Value<'c, '_>]) {
         self.op("scf.yield", values, &[], Some(&[]));
+    }
+    pub(crate) fn reduce(&self) {
+        self.op("scf.reduce", &[], &[], Some(&[]));
+    }
+    pub(crate) fn addi(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.addi", &[a, b])
+    }
+    pub(crate) fn muli(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.muli", &[a, b])
+    }
+    pub(crate) fn andi(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.andi", &[a, b])
+    }
+    pub(crate) fn ori(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.ori", &[a, b])
+    }
+    pub(crate) fn shli(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.shli", &[a, b])
+    }
+    pub(crate) fn divf(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.divf", &[a, b])
+    }
+    pub(crate) fn addf(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.addf", &[a, b])
+    }
+    pub(crate) fn mulf(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.mulf", &[a, b])
+    }
+    pub(crate) fn sqrt(&self, x: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("math.sqrt", &[x])
+    }
+    /// Dimension `index` of a memref.
+    pub(crate) fn dim(&self, memref: Value<'c, '_>, index: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("memref.dim", &[memref, index])
+    }
+    pub(crate) fn store(&self, value: Value<'c, '_>, memref: Value<'c, '_>, indices: &[Value<'c, '_>]) {
+        let mut operands = vec![value, memref];
+        operands.extend_from_slice(indices);
+        self.op("memref.store", &operands, &[], Some(&[]));
+    }
+    /// An unsigned atomic max of `value` into `memref[indices]`.
+    pub(crate) fn atomic_max_unsigned(&self, value: Value<'c, '_>, memref: Value<'c, '_>, indices: &[Value<'c, '_>]) {
+        // arith::AtomicRMWKind::maxu
+        let kind = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), 7).into();
+        let mut operands = vec![value, memref];
+        operands.extend_from_slice(indices);
+        self.op("memref.atomic_rmw", &operands, &[("kind", kind)], Some(&[value.r#type()]));
+    }
+    /// `affine.apply` of `map` (an affine map attribute) to `operands`.
+    pub(crate) fn apply(&self, map: Attribute<'c>, operands: &[Value<'c, '_>]) -> Value<'c, 'b> {
+        self.op("affine.apply", operands, &[("map", map)], Some(&[Type::index(self.context)])).unwrap()
     }
 }

@@ -9,7 +9,7 @@ use emit::Emit;
 use melior::{
     dialect::arith::CmpiPredicate,
     ir::{
-        attribute::{IntegerAttribute, StringAttribute, TypeAttribute},
+        attribute::{StringAttribute, TypeAttribute},
         operation::{OperationBuilder},
         r#type::{FunctionType, IntegerType, MemRefType},
         Attribute, Block, BlockLike, Identifier, Location, Region, RegionLike, Type, Value,
@@ -107,8 +107,8 @@ pub(crate) fn build_kernel<'c>(
     let e = Emit { context, location, block: &entry };
     let c0 = e.index(0);
     let c1 = e.index(1);
-    let batch = e.v("memref.dim", &[bufs.out, c0]);
-    let num_items = e.v("memref.dim", &[items, c0]);
+    let batch = e.dim(bufs.out, c0);
+    let num_items = e.dim(items, c0);
 
     // scf.parallel (%rb, %item) = (0, 0) to (ceil(B / R), items) step (1, 1):
     // one iteration = one work item for R consecutive rows, so the item's
@@ -116,7 +116,7 @@ pub(crate) fn build_kernel<'c>(
     // An affine.apply (not arith) so the GPU outlining can sink it into the
     // kernel instead of passing it as an extra argument.
     let ceildiv_map = recom_ir::ext::ceildiv_map(context, rows_per_item as i64);
-    let row_blocks = e.op("affine.apply", &[batch], &[("map", ceildiv_map)], Some(&[index])).unwrap();
+    let row_blocks = e.apply(ceildiv_map, &[batch]);
     let body = Block::new(&[(index, location), (index, location)]);
     {
         let b = Emit { context, location, block: &body };
@@ -133,7 +133,7 @@ pub(crate) fn build_kernel<'c>(
         let pitch = item_field(item_field_index::PITCH);
         let rows = item_field(item_field_index::ROWS);
         let valid = item_field(item_field_index::VALID);
-        let base = b.v("arith.muli", &[col, b.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64)]);
+        let base = b.muli(col, b.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64));
         // Element j of the item is stored if j < valid; past it, element 0 is
         // re-read (in bounds) and not stored.
         let lanes: Vec<(Value, Value)> = (0..per_item as i64)
@@ -143,12 +143,12 @@ pub(crate) fn build_kernel<'c>(
             })
             .collect();
         let kind_index = (kinds.len() > 1).then(|| b.to_index(b.meta(bufs.meta, base, field::KIND)));
-        let stride = b.v("arith.addi", &[batch, c1]);
+        let stride = b.addi(batch, c1);
 
         // The work of one row r: its bag, dispatched on the column's kind.
         let emit_row = |rb: &Emit<'c, '_>, r: Value<'c, '_>| {
             // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
-            let slot = rb.v("arith.addi", &[rb.v("arith.muli", &[col, stride]), r]);
+            let slot = rb.addi(rb.muli(col, stride), r);
             let item = Item {
                 r,
                 col,
@@ -159,7 +159,7 @@ pub(crate) fn build_kernel<'c>(
                 out_base,
                 lanes: lanes.clone(),
                 start: rb.to_index(rb.load_index(offsets, slot)),
-                end: rb.to_index(rb.load_index(offsets, rb.v("arith.addi", &[slot, c1]))),
+                end: rb.to_index(rb.load_index(offsets, rb.addi(slot, c1))),
             };
             match (kinds, kind_index) {
                 ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
@@ -198,14 +198,8 @@ pub(crate) fn build_kernel<'c>(
             {
                 let lb = Emit { context, location, block: &rows_body };
                 let rr: Value = rows_body.argument(0).unwrap().into();
-                let r = lb.v("arith.addi", &[lb.v("arith.muli", &[row_block, lb.index(rows_per_item as i64)]), rr]);
-                let in_batch = lb.op(
-                    "arith.cmpi",
-                    &[r, batch],
-                    &[("predicate", IntegerAttribute::new(IntegerType::new(context, 64).into(), CmpiPredicate::Ult as i64).into())],
-                    Some(&[IntegerType::new(context, 1).into()]),
-                )
-                .unwrap();
+                let r = lb.addi(lb.muli(row_block, lb.index(rows_per_item as i64)), rr);
+                let in_batch = lb.cmpi(CmpiPredicate::Ult, r, batch);
                 let row_block_ = Block::new(&[]);
                 {
                     let ib = Emit { context, location, block: &row_block_ };
@@ -227,7 +221,7 @@ pub(crate) fn build_kernel<'c>(
                     .expect("scf.for"),
             );
         }
-        b.op("scf.reduce", &[], &[], Some(&[]));
+        b.reduce();
     }
     let body_region = Region::new();
     body_region.append_block(body);
