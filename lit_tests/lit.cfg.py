@@ -35,3 +35,8 @@ if os.path.isdir(corpus):
 else:
     lit_config.note(f"tests that need the TensorFlow corpus are skipped: no {corpus} (shared/ sits beside the checkout)")
 config.substitutions.append(("%corpus", corpus))
+# Crash reproducers of the reliability issue (shared/notes/reliability-repro).
+repro = os.path.abspath(os.path.join(config.test_source_root, "..", "..", "shared", "notes", "reliability-repro"))
+if os.path.isdir(repro):
+    config.available_features.add("repro")
+config.substitutions.append(("%repro", repro))

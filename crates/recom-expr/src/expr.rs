@@ -148,7 +148,7 @@ impl fmt::Display for Expr {
 impl FromStr for Expr {
     type Err = ExprError;
     fn from_str(text: &str) -> Result<Self, ExprError> {
-        let mut parser = Parser { text, pos: 0 };
+        let mut parser = Parser { text, pos: 0, depth: 0 };
         let e = parser.expr()?;
         parser.skip_ws();
         if parser.pos < text.len() {
@@ -158,9 +158,17 @@ impl FromStr for Expr {
     }
 }
 
+/// How deep a parsed expression tree may be (parentheses, function calls,
+/// unary minus, and each operator of a chain like `a + b + c` add a level):
+/// the parser and every walk over an expression recurse once per level, so
+/// a hostile text (an artifact is untrusted input) must not exhaust the
+/// stack. recom's own programs are folded balanced, far below this.
+pub const MAX_DEPTH: usize = 256;
+
 struct Parser<'t> {
     text: &'t str,
     pos: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -197,6 +205,7 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> Result<Expr, ExprError> {
+        let entry = self.depth;
         let mut lhs = self.term()?;
         loop {
             let op = if self.eat("+") {
@@ -204,13 +213,16 @@ impl Parser<'_> {
             } else if self.eat("-") {
                 BinOp::Sub
             } else {
+                self.depth = entry;
                 return Ok(lhs);
             };
+            self.deeper()?;
             lhs = Expr::Bin(op, Box::new(lhs), Box::new(self.term()?));
         }
     }
 
     fn term(&mut self) -> Result<Expr, ExprError> {
+        let entry = self.depth;
         let mut lhs = self.unary()?;
         loop {
             let op = if self.eat("*") {
@@ -220,20 +232,37 @@ impl Parser<'_> {
             } else if self.eat("ceildiv") {
                 BinOp::CeilDiv
             } else {
+                self.depth = entry;
                 return Ok(lhs);
             };
+            self.deeper()?;
             lhs = Expr::Bin(op, Box::new(lhs), Box::new(self.unary()?));
         }
     }
 
+    /// Enters one level of nesting.
+    fn deeper(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(&format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, ExprError> {
         if self.eat("-") {
-            return match self.unary()? {
-                Expr::Const(c) => Ok(Expr::Const(c.checked_neg().ok_or(ExprError::Overflow)?)),
-                e => Ok(Expr::Neg(Box::new(e))),
+            self.deeper()?;
+            let e = match self.unary()? {
+                Expr::Const(c) => Expr::Const(c.checked_neg().ok_or(ExprError::Overflow)?),
+                e => Expr::Neg(Box::new(e)),
             };
+            self.depth -= 1;
+            return Ok(e);
         }
-        self.atom()
+        self.deeper()?;
+        let e = self.atom();
+        self.depth -= 1;
+        e
     }
 
     fn args(&mut self, n: usize) -> Result<Vec<Expr>, ExprError> {
@@ -318,6 +347,23 @@ mod tests {
         assert!(matches!("maximum(1, 2)".parse::<Expr>(), Err(ExprError::Syntax { .. })));
         assert_eq!(eval("s3", &[1]), Err(ExprError::UnknownSymbol(3, 1)));
         assert_eq!(eval("9223372036854775807 + 1", &[]), Err(ExprError::Overflow));
+    }
+
+    /// Hostile nesting is an error, not a stack overflow (reliability repro
+    /// r04: 3,000 nested parentheses).
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let nested = |n: usize| format!("{}s0{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(eval(&nested(100), &[7]), Ok(7));
+        for text in [nested(3000), format!("{}1", "-".repeat(5000)), vec!["s0"; 5000].join(" + "), format!("{}0{}", "max(1, ".repeat(3000), ")".repeat(3000))] {
+            match text.parse::<Expr>() {
+                Err(ExprError::Syntax { message, .. }) => assert!(message.contains("nested more than 256 levels deep"), "{message}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // A long balanced expression is fine.
+        let balanced = (0..10).fold("s0".to_string(), |e, _| format!("({e} + {e})"));
+        assert_eq!(eval(&balanced, &[1]), Ok(1024));
     }
 
     #[test]

@@ -15,14 +15,22 @@ pub struct Pattern {
 }
 
 /// Applies `patterns` greedily under `root` (folding off: only the patterns
-/// rewrite). `pass` names the pass in the error if the driver does not converge.
+/// rewrite). `pass` names the pass in the error if the driver does not
+/// converge. A pattern that panics does not unwind into MLIR's driver (that
+/// would abort the process): the panic becomes an error located at the op
+/// it was rewriting, the op is left alone, and the pass fails.
 pub fn apply(pass: &str, root: OperationRef, patterns: &[Pattern]) -> Result<(), PassFailure> {
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
+    let panicked = Arc::new(AtomicBool::new(false));
     // `to_ref` borrows the ContextRef: keep it alive for as long as `context`.
     let context_ref = root.context();
     let context = unsafe { context_ref.to_ref() };
     let set = RewritePatternSet::new(context);
     for pattern in patterns {
-        let rewrite = pattern.rewrite;
+        let (rewrite, root_name, pass_name, panicked) = (pattern.rewrite, pattern.root, pass.to_string(), panicked.clone());
         set.add(melior::create_op_rewrite_pattern(
             pattern.root,
             1,
@@ -30,7 +38,19 @@ pub fn apply(pass: &str, root: OperationRef, patterns: &[Pattern]) -> Result<(),
             move |_, op, rewriter| {
                 let op = unsafe { OperationRef::from_raw(op) };
                 let rewriter = unsafe { PatternRewriter::from_raw(rewriter) };
-                rewrite(op, rewriter)
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rewrite(op, rewriter))) {
+                    Ok(matched) => matched,
+                    Err(payload) => {
+                        let what = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        emit_error(op.location(), &format!("internal error: {pass_name}'s pattern on {root_name} failed: {what}"));
+                        panicked.store(true, Ordering::Relaxed);
+                        false
+                    }
+                }
             },
             pattern.generates,
         ));
@@ -40,5 +60,9 @@ pub fn apply(pass: &str, root: OperationRef, patterns: &[Pattern]) -> Result<(),
     melior::apply_patterns_and_fold_greedily_with_op(root, set.freeze(), &config).map_err(|_| {
         emit_error(root.location(), &format!("{pass}: the rewrite did not converge"));
         PassFailure
-    })
+    })?;
+    if panicked.load(Ordering::Relaxed) {
+        return Err(PassFailure);
+    }
+    Ok(())
 }

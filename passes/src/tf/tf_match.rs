@@ -52,7 +52,9 @@ pub fn is_result(value: Value, op: OperationRef, k: usize) -> bool {
 /// `value` with any `tf.Identity` in front of it skipped.
 pub fn skip_identity<'c: 'a, 'a>(mut value: Value<'c, 'a>) -> Value<'c, 'a> {
     while let Some(op) = def_named(value, "tf.Identity") {
-        value = operand(op, 0).expect("Identity has an operand");
+        // An Identity without a data input (only control inputs) is left as it is.
+        let Some(input) = operand(op, 0) else { break };
+        value = input;
     }
     value
 }

@@ -61,7 +61,11 @@ fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<e
     let (inner, width) = strip_batch_reshape(v);
     let dense_k = |x: Value| {
         let t = TensorInfo::of(x.r#type())?;
-        (t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && melior::ir::block::BlockArgument::try_from(x).is_ok()).then_some(t.shape[1]?)
+        if t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && melior::ir::block::BlockArgument::try_from(x).is_ok() {
+            t.shape[1]
+        } else {
+            None
+        }
     };
     if let Some(k) = dense_k(inner) {
         return (width.is_none_or(|w| w == k)).then_some((inner, k, None));

@@ -210,3 +210,25 @@ fn compile_options_are_the_pipelines() {
     assert!(Stage::Fuse.pipeline(&custom).unwrap().contains("elements-per-item=4 rows-per-item=1 ids-per-iteration=2 index-bits=64"));
     assert_eq!(Stage::Plan.pipeline(&custom), None);
 }
+
+/// A rewrite pattern that panics does not unwind into MLIR (which would
+/// abort the process): the panic is an error located at the op, the pass
+/// fails, and the process goes on.
+#[test]
+fn a_panicking_pattern_is_a_located_error() {
+    use recom::ir::rewrite::{apply, Pattern};
+    let context = recom::create_context().unwrap();
+    context.set_allow_unregistered_dialects(true);
+    let module = recom::ir::parse_module(&context, "\"test.boom\"() : () -> ()\n", "boom.mlir").unwrap();
+    let capture = recom::ir::DiagnosticCapture::attach(&context);
+    fn boom(_: melior::ir::operation::OperationRef, _: melior::PatternRewriter) -> bool {
+        panic!("the pattern's bug")
+    }
+    let outcome = apply("test-pass", module.as_operation(), &[Pattern { root: "test.boom", generates: &[], rewrite: boom }]);
+    assert!(outcome.is_err());
+    let diagnostics: Vec<String> = capture.take().iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        diagnostics,
+        ["boom.mlir:1:1: error: internal error: test-pass's pattern on test.boom failed: the pattern's bug"]
+    );
+}
