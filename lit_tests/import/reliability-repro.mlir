@@ -18,3 +18,9 @@
 // RUN: not %recom_opt %repro/r01_table_rows_i64max.pbtxt --tf-outputs=input_layer_output --pass-pipeline='builtin.module(recom-tf-raise,recom-default)' 2>&1 | FileCheck %s --check-prefix=R01PB
 // R01PB: error: 'emb.table' op table of 9223372036854775807 x 4 elements does not fit in 64-bit indexing
 // R01PB-NEXT: note: at 'input_layer/a_embedding/embedding_weights'
+// Two nodes of one name: TensorFlow refuses such a graph, and so does the import.
+// RUN: not %recom_opt %repro/r13_duplicate_node_names.pbtxt --tf-outputs=input_layer_output 2>&1 | FileCheck %s --check-prefix=R13
+// R13: r13_duplicate_node_names.pbtxt: 'x': error: the graph has two nodes named 'x'
+// A truncated text GraphDef: located where the text ends, not at 1:1.
+// RUN: not %recom_opt %repro/r14_truncated_text_graphdef.pbtxt --tf-outputs=input_layer_output 2>&1 | FileCheck %s --check-prefix=R14
+// R14: r14_truncated_text_graphdef.pbtxt:2554:12: not a valid text GraphDef: expected string terminator, but reached end of input

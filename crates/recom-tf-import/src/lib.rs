@@ -185,8 +185,15 @@ pub fn import_graph<'c>(
         return Err(ImportError(unknown));
     }
 
+    // Node names are unique (TensorFlow rejects a graph where they are not).
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(graph.node.len());
+    for (i, node) in graph.node.iter().enumerate() {
+        if index.insert(node.name.as_str(), i).is_some() {
+            return Err(ImportError(vec![fail(node, format!("the graph has two nodes named '{}'", node.name))]));
+        }
+    }
+
     // Topological order over data and control inputs (GraphDefs need not be sorted).
-    let index: HashMap<&str, usize> = graph.node.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
     let mut pending = vec![0usize; graph.node.len()];
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); graph.node.len()];
     for (i, node) in graph.node.iter().enumerate() {

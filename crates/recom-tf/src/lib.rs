@@ -51,7 +51,10 @@ pub fn parse_text(text: &str, file: &str) -> Result<GraphDef, ReadError> {
     let descriptor = pool.get_message_by_name("tensorflow.GraphDef").expect("GraphDef is defined");
     let message = prost_reflect::DynamicMessage::parse_text_format(descriptor, text).map_err(|e| {
         use miette::Diagnostic;
-        let offset = e.labels().and_then(|mut labels| labels.next()).map_or(0, |label| label.offset());
+        // Errors at a token carry its span; the parser's errors at the end
+        // of the text ("... reached end of input") carry none: they are at
+        // the end.
+        let offset = e.labels().and_then(|mut labels| labels.next()).map_or(text.len(), |label| label.offset());
         let (line, column) = line_column(text, offset);
         ReadError::Text { file: file.to_string(), line, column, message: e.to_string() }
     })?;
@@ -78,6 +81,19 @@ pub fn read_graph(path: &Path) -> Result<GraphDef, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncated_text_is_located_at_its_end() {
+        // Reliability repro r14: the error was always at 1:1.
+        let text = "node {\n  name: \"a\"\n  op: \"Const\"\n  attr { key: \"dt";
+        match parse_text(text, "t.pbtxt") {
+            Err(ReadError::Text { line, column, message, .. }) => {
+                assert_eq!((line, column), (4, 18), "{message}");
+                assert!(message.contains("end of input"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn line_column_is_one_based() {
