@@ -2,13 +2,10 @@
 //! a `func.func` over memrefs with one `scf.parallel` (device-agnostic: the
 //! CPU JIT runs it as is, the GPU pipeline maps it to blocks and threads).
 //!
-//! Kernel signature (`llvm.emit_c_interface`):
-//! ```text
-//! @<func>_fused_<n>(%tables: memref<?xf32>, %ids: memref<?xiN>, %offsets: memref<?xiN>,
-//!                   %weights: memref<?xf32>, %items: memref<?x8xi64>, %columns: memref<?xi64>,
-//!                   %out: memref<?x?xf32>, %status: memref<1xi64>)
-//! ```
-//! The signature is `recom_abi::kernel::Buffer::SIGNATURE`; `%columns` and
+//! The kernel's arguments (`llvm.emit_c_interface`) are one memref per
+//! buffer of `recom_abi::kernel::Buffer::SIGNATURE`, in that order, typed by
+//! each buffer's element and shape (`lit_tests/passes/
+//! emb-lower-fused-columns.mlir` shows the printed form); `%columns` and
 //! `%items` are [`recom_emb::kernel_meta`]'s column and work-item
 //! tables. Ids and offsets are `iN` = i32 where every column's table rows and
 //! filter bounds fit in 32 bits (`index-bits=0`, the default; the host packs
