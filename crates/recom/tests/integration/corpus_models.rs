@@ -114,6 +114,7 @@ fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)>
 /// The corpus models on the GPU (skipped, visibly, without a CUDA driver).
 #[test]
 fn corpus_models_on_gpu() {
+    require_corpus!("corpus_models_on_gpu");
     if let Err(reason) = recom::runtime::gpu::driver_available() {
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "SKIPPED corpus_models_on_gpu: {reason}");
@@ -127,6 +128,7 @@ fn corpus_models_on_gpu() {
 
 #[test]
 fn tiny_models_reproduce_tensorflow() {
+    require_corpus!("tiny_models_reproduce_tensorflow");
     for (model, batches) in [("tiny", "tiny"), ("tiny_legacy", "tiny")] {
         let errors = run_model(model, batches, Target::Cpu);
         println!("{model}: max abs err vs TensorFlow per batch {errors:?}");
@@ -135,6 +137,7 @@ fn tiny_models_reproduce_tensorflow() {
 
 #[test]
 fn medium_models_reproduce_tensorflow() {
+    require_corpus!("medium_models_reproduce_tensorflow");
     for (model, batches) in [("medium", "medium"), ("medium_legacy", "medium")] {
         let errors = run_model(model, batches, Target::Cpu);
         println!("{model}: max abs err vs TensorFlow per batch {errors:?}");
@@ -160,6 +163,7 @@ fn total(counts: &std::collections::BTreeMap<String, usize>, prefix: &str) -> us
 /// removed, the emb ops after; and no tf op is left in any corpus model.
 #[test]
 fn raising_report() {
+    require_corpus!("raising_report");
     let context = recom::create_context().unwrap();
     let pipeline = recom::passes::find_pipeline("recom-tf-raise").unwrap();
     for model in ["tiny", "tiny_legacy", "medium", "medium_legacy"] {
@@ -201,6 +205,7 @@ fn raising_report() {
 /// [B, width] with one batch symbol shared by every column.
 #[test]
 fn corpus_models_have_symbolic_shapes() {
+    require_corpus!("corpus_models_have_symbolic_shapes");
     let context = recom::create_context().unwrap();
     for (model, width) in [("tiny", 18), ("tiny_legacy", 18), ("medium", 393), ("medium_legacy", 393)] {
         let graph = recom_tf::read_graph(&corpus().join(model).join("model.pb")).unwrap();
@@ -237,6 +242,7 @@ fn corpus_models_have_symbolic_shapes() {
 /// folded to constants, or proven a no-op).
 #[test]
 fn corpus_models_shape_construct() {
+    require_corpus!("corpus_models_shape_construct");
     let context = recom::create_context().unwrap();
     // A shape op: a tf op (not a constant) whose every result's content is known.
     let shape_ops = |ir: &str| {
@@ -314,6 +320,7 @@ fn first_rows(specs: &[recom::runtime::host::FeedSpec], feeds: &[Feed], indices_
 /// TensorFlow's output, and the shape program sizes the output as B x width.
 #[test]
 fn one_compiled_model_serves_any_batch() {
+    require_corpus!("one_compiled_model_serves_any_batch");
     let context = recom::create_context().unwrap();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = |n: usize| {

@@ -85,6 +85,7 @@ fn snapshot_stages<'c>(
 /// default pipeline on the result.
 #[test]
 fn recom_tf_raise_tiny() {
+    require_corpus!("recom_tf_raise_tiny");
     let context = recom::create_context().unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/tiny/model.pb");
     let graph = recom_tf::read_graph(&path).unwrap();

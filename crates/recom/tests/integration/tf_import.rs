@@ -13,6 +13,7 @@ fn corpus(model: &str) -> PathBuf {
 
 #[test]
 fn corpus_models_import_node_for_node() {
+    require_corpus!("corpus_models_import_node_for_node");
     let context = recom::create_context().unwrap();
     for (model, nodes) in [("tiny", 238), ("tiny_legacy", 250), ("medium", 3634), ("medium_legacy", 3806)] {
         let graph = read_graph(&corpus(model)).unwrap();
@@ -54,6 +55,7 @@ fn corpus_models_import_node_for_node() {
 
 #[test]
 fn import_errors_name_the_nodes() {
+    require_corpus!("import_errors_name_the_nodes");
     let context = recom::create_context().unwrap();
     let mut graph = read_graph(&corpus("tiny")).unwrap();
     // Two nodes of an op recom does not know: one error lists both.
@@ -87,6 +89,7 @@ fn import_errors_name_the_nodes() {
 /// asserted (a timed test would be flaky).
 #[test]
 fn forty_thousand_nodes_import() {
+    require_corpus!("forty_thousand_nodes_import");
     let medium = read_graph(&corpus("medium")).unwrap();
     let mut graph = recom_tf::GraphDef::default();
     for copy in 0..11 {
