@@ -273,6 +273,11 @@ mod tests {
         // buckets: -2 -> 0, 0 -> 1 (on the boundary), 0.5 -> 2, 9 -> 2; + j * 3
         assert_eq!(got[0].ids, vec![0, 1 + 3, 2, 2 + 3]);
         assert_eq!(got[0].offsets, vec![0, 2, 4]);
+        // TensorFlow's edge values (issue 14): NaN and +inf in the last
+        // bucket, -inf in the first, -0.0 like 0.0 (on the boundary).
+        let edges = vec![Feed::F32 { shape: vec![2, 2], data: vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0] }];
+        let got = prepare(&specs, &program, &edges).unwrap();
+        assert_eq!(got[0].ids, vec![2, 2 + 3, 0, 1 + 3]);
     }
 
     #[test]

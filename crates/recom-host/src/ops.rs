@@ -276,7 +276,9 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Re
                 return Err(operands[0].bad("a bucketized column needs a [batch, k] float input"));
             };
             let stride = boundaries.len() as i64 + 1;
-            let bucket = |v: f32| boundaries.partition_point(|&b| b <= v as f64) as i64;
+            // TensorFlow's Bucketize: the first boundary the value is below
+            // (std::upper_bound), so NaN, below none, lands in the last bucket.
+            let bucket = |v: f32| boundaries.partition_point(|&b| !((v as f64) < b)) as i64;
             let values = data.iter().enumerate().map(|(i, &v)| bucket(v) + (i % k) as i64 * stride).collect();
             let (indices, shape) = sparse_of(rows, k, std::iter::repeat_n(true, rows * k));
             vec![indices, Feed::vector(values), shape]

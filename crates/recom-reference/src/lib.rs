@@ -165,7 +165,8 @@ fn pool_bag(
             Some(ws) if column.weighted => ws[j],
             _ => 1.0,
         };
-        if column.combiner != Combiner::Sum && w <= 0.0 {
+        // Like TensorFlow and the kernels: only weights > 0 count (NaN too is dropped).
+        if column.combiner != Combiner::Sum && !(w > 0.0) {
             continue;
         }
         let id = match effective_id(column, table.rows, input.ids[j]) {
@@ -190,6 +191,46 @@ fn pool_bag(
         }
     }
     Ok(())
+}
+
+/// How far an output is from the expected one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Diff {
+    /// Largest |got - expected|.
+    pub max_abs: f64,
+    /// Largest |got - expected| / max(1, |expected|).
+    pub max_rel: f64,
+    /// The element with the largest relative error.
+    pub worst: usize,
+}
+
+/// Compares two outputs element by element, the way every test and the
+/// benchmark must: the lengths must agree (an error otherwise), a NaN or an
+/// infinity where the other side has something else is an infinite error
+/// (NaN against NaN and equal infinities match), so no NaN hides behind a
+/// `max` that drops it.
+pub fn compare(got: &[f32], expected: &[f32]) -> Result<Diff, String> {
+    if got.len() != expected.len() {
+        return Err(format!("{} values, expected {}", got.len(), expected.len()));
+    }
+    let mut diff = Diff { max_abs: 0.0, max_rel: 0.0, worst: 0 };
+    for (i, (&g, &e)) in got.iter().zip(expected).enumerate() {
+        let (g, e) = (g as f64, e as f64);
+        let (abs, rel) = if g == e || (g.is_nan() && e.is_nan()) {
+            (0.0, 0.0)
+        } else if !g.is_finite() || !e.is_finite() {
+            (f64::INFINITY, f64::INFINITY)
+        } else {
+            let abs = (g - e).abs();
+            (abs, abs / e.abs().max(1.0))
+        };
+        if rel > diff.max_rel || (i == 0 && rel > 0.0) {
+            diff.max_rel = rel;
+            diff.worst = i;
+        }
+        diff.max_abs = diff.max_abs.max(abs);
+    }
+    Ok(diff)
 }
 
 #[cfg(test)]
@@ -234,6 +275,15 @@ mod tests {
         // mean/sqrtn drop the -1 weight.
         assert_eq!(run(Combiner::Mean).unwrap(), vec![(2. + 1.5) / 2.5]);
         assert_eq!(run(Combiner::Sqrtn).unwrap(), vec![3.5 / (4.25f32).sqrt()]);
+        // A NaN weight: dropped by mean and sqrtn (as TensorFlow and the
+        // kernels do), a NaN sum.
+        let w = [2.0, f32::NAN, 0.5];
+        let run = |c| {
+            evaluate(&Model { tables: vec![t.clone()], columns: vec![col(c, true)] }, &[input(&ids, &offs, Some(&w))])
+        };
+        assert_eq!(run(Combiner::Mean).unwrap(), vec![(2. + 1.5) / 2.5]);
+        assert_eq!(run(Combiner::Sqrtn).unwrap(), vec![3.5 / (4.25f32).sqrt()]);
+        assert!(run(Combiner::Sum).unwrap()[0].is_nan());
     }
 
     #[test]
@@ -258,6 +308,22 @@ mod tests {
         assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![2.]);
         c.filter = Some(Filter { lo: 0, hi: 2, default: Some(1) });
         assert_eq!(evaluate(&model(&c), &[input(&ids, &offs, None)]).unwrap(), vec![2.]);
+    }
+
+    #[test]
+    fn comparisons_see_every_nan_and_every_missing_value() {
+        let expected = [1.0, 2.0, 3.0];
+        assert_eq!(compare(&expected, &expected).unwrap(), Diff { max_abs: 0.0, max_rel: 0.0, worst: 0 });
+        let close = compare(&[1.0, 2.5, 3.0], &expected).unwrap();
+        assert_eq!((close.max_abs, close.max_rel, close.worst), (0.5, 0.25, 1));
+        // One element NaN: an infinite error at that element.
+        let nan = compare(&[1.0, 2.0, f32::NAN], &expected).unwrap();
+        assert_eq!((nan.max_rel, nan.worst), (f64::INFINITY, 2));
+        assert_eq!(compare(&[f32::NAN], &[1.0]).unwrap().max_abs, f64::INFINITY);
+        assert_eq!(compare(&[f32::INFINITY], &[1.0]).unwrap().max_rel, f64::INFINITY);
+        assert_eq!(compare(&[f32::NAN, f32::INFINITY], &[f32::NAN, f32::INFINITY]).unwrap().max_rel, 0.0);
+        // One element short: an error, not a shorter comparison.
+        assert_eq!(compare(&expected[..2], &expected).unwrap_err(), "2 values, expected 3");
     }
 
     #[test]

@@ -241,14 +241,13 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
 
         // Correctness: one full request.
         let got = gpu.run(&inputs).map_err(|e| e.to_string())?;
-        let (mut max_rel, mut max_abs) = (0f64, 0f64);
-        for (&g, &e) in got.iter().zip(&expected) {
-            let abs = (g as f64 - e as f64).abs();
-            max_abs = max_abs.max(abs);
-            max_rel = max_rel.max(abs / (e as f64).abs().max(1.0));
-        }
-        if got.len() != expected.len() || max_rel > 1e-5 {
-            return Err(format!("{name}: GPU output differs from the reference (max rel err {max_rel:e})"));
+        let diff = recom_reference::compare(&got, &expected).map_err(|e| format!("{name}: GPU output: {e}"))?;
+        let (max_rel, max_abs) = (diff.max_rel, diff.max_abs);
+        if max_rel > 1e-5 {
+            return Err(format!(
+                "{name}: GPU output differs from the reference (max rel err {max_rel:e} at element {}: {} vs {})",
+                diff.worst, got[diff.worst], expected[diff.worst]
+            ));
         }
 
         // Kernel only, inputs resident: CUDA events around each launch.

@@ -103,8 +103,8 @@ fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)>
         let feeds: Vec<Feed> = plan.feeds.iter().map(|spec| feed(&mut npz, &spec.name, spec.dtype)).collect();
         let got = run(&feeds).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
         let (_, expected) = array::<f32>(&mut npz, "out.input_layer_output");
-        assert_eq!(got.len(), expected.len(), "{model}, B = {batch}: output size");
-        let err = got.iter().zip(&expected).map(|(g, e)| (g - e).abs()).fold(0f32, f32::max);
+        let diff = recom_reference::compare(&got, &expected).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
+        let err = diff.max_abs as f32;
         assert!(err <= 1e-6, "{model}, B = {batch}: max abs err {err:e} vs TensorFlow");
         errors.push((batch, err));
     }
@@ -370,8 +370,8 @@ fn one_compiled_model_serves_any_batch() {
         for batch in sizes {
             let request = first_rows(&specs, &feeds, &indices_of, batch);
             let got = executable.run_feeds(&packed, &request).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
-            assert_eq!(got.len(), batch * width, "{model}, B = {batch}: output size");
-            let err = got.iter().zip(&expected[..batch * width]).map(|(g, e)| (g - e).abs()).fold(0f32, f32::max);
+            let diff = recom_reference::compare(&got, &expected[..batch * width]).unwrap_or_else(|e| panic!("{model}, B = {batch}: {e}"));
+            let err = diff.max_abs as f32;
             assert!(err <= 1e-6, "{model}, B = {batch}: max abs err {err:e}");
             println!("{model}, B = {batch}: {} values, max abs err {err:e}", got.len());
         }

@@ -27,10 +27,9 @@ fn compile_cpu_with(context: &melior::Context, model: &Model, options: &str) -> 
     CpuExecutable::new(context, compiled.kernel_module, compiled.plan).unwrap_or_else(|e| panic!("JIT: {e}"))
 }
 
-/// Largest |a - b| / max(1, |b|).
+/// Largest |a - b| / max(1, |b|), NaN-aware and length-checked.
 fn max_rel_err(a: &[f32], b: &[f32]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).abs() / (y as f64).abs().max(1.0)).fold(0.0, f64::max)
+    recom_reference::compare(a, b).unwrap_or_else(|e| panic!("output: {e}")).max_rel
 }
 
 #[test]
@@ -206,4 +205,34 @@ fn chunked_requests_match_the_reference_and_report_errors() {
     }
     let err = executable.run(&tables, &inputs).unwrap_err();
     assert_eq!(err, RunError::IdOutOfRange { column: last, row: 200, id: rows + 3, rows: rows as usize });
+}
+
+/// Weights at TensorFlow's edges (issue 14): NaN, zero, negative and
+/// infinite weights in every combiner, the reference and the CPU kernel
+/// agree bit for bit (NaN-aware): mean and sqrtn drop ids whose weight is
+/// not > 0 (NaN included), sum multiplies through.
+#[test]
+fn edge_weights_match_the_reference() {
+    use recom_reference::{Column, Combiner, OutOfRange, Table};
+    let context = recom::create_context().unwrap();
+    let column = |combiner| Column { table: 0, combiner, weighted: true, filter: None, on_out_of_range: OutOfRange::Drop };
+    let model = Model {
+        tables: vec![Table { rows: 4, dim: 3, data: (0..12).map(|i| i as f32 - 5.5).collect() }],
+        columns: vec![column(Combiner::Sum), column(Combiner::Mean), column(Combiner::Sqrtn)],
+    };
+    let executable = compile_cpu(&context, &model);
+    let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
+    let weights = [f32::NAN, 0.0, -1.5, 2.0, f32::INFINITY, -0.0, 0.25, f32::NAN];
+    let ids = [0, 1, 2, 3, 1, 2, 3, 0];
+    // Rows: [NaN, 0, -1.5], [2, inf], [-0.0], [0.25, NaN], [] (empty).
+    let offsets = [0, 3, 5, 6, 8, 8];
+    let input = ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: Some(weights.to_vec()) };
+    let inputs = vec![input.clone(), input.clone(), input];
+    let expected = evaluate(&model, &inputs).unwrap();
+    let got = executable.run(&tables, &inputs).unwrap();
+    assert_eq!(max_rel_err(&got, &expected), 0.0, "got {got:?}\nexpected {expected:?}");
+    // The sum of a row with a NaN weight is NaN; mean of [0.25 (x row 3), NaN] is row 3.
+    assert!(got[0].is_nan());
+    let width = 9;
+    assert_eq!(&got[3 * width + 3..3 * width + 6], &model.tables[0].data[9..12]);
 }
