@@ -73,6 +73,17 @@ pub enum HostOp {
 }
 
 impl HostOp {
+    /// The op's own parameters make sense (a plan is untrusted input).
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            HostOp::HashBucket { buckets: 0 } | HostOp::CrossHashed { num_buckets: 0, .. } => Err("0 hash buckets".into()),
+            HostOp::BucketizedSparse { boundaries } if boundaries.windows(2).any(|w| !(w[0] < w[1])) => {
+                Err("bucket boundaries are not strictly increasing".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// How many results the op has.
     pub fn result_count(&self) -> usize {
         match self {

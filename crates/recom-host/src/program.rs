@@ -64,6 +64,7 @@ impl HostProgram {
             ValueRef::Step { step, result } => step < before && result < self.steps[step].op.result_count(),
         };
         for (i, step) in self.steps.iter().enumerate() {
+            step.op.check().map_err(|e| format!("host step {i} ({:?}): {e}", step.op))?;
             if let Some(bad) = step.operands.iter().find(|v| !valid(v, i)) {
                 return Err(format!("host step {i} ({:?}) reads {bad:?}, which is not an input or an earlier result", step.op));
             }

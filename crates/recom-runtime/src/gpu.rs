@@ -77,6 +77,7 @@ impl GpuModel {
     /// Loads the artifact's PTX on GPU `ordinal` and uploads the packed
     /// tables ([`Plan::bind_tables`]).
     pub fn load(artifact: &Artifact, tables: &[f32], ordinal: usize) -> Result<Self, RunError> {
+        artifact.validate().map_err(|e| RunError::Device(e.to_string()))?;
         driver_available()?;
         let kernel = artifact.gpu.clone().ok_or_else(|| RunError::Device("the artifact has no GPU kernel".into()))?;
         let plan = artifact.plan.clone();

@@ -7,3 +7,4 @@ pub use recom_host as host;
 pub mod gpu;
 pub mod plan;
 pub mod shape;
+pub mod validate;

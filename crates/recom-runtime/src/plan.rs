@@ -201,7 +201,11 @@ impl Artifact {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("artifacts serialize")
     }
+    /// Reads an artifact and validates every field (`validate`): an
+    /// artifact is untrusted input.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))
+        let artifact: Artifact = serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))?;
+        artifact.validate().map_err(|e| e.to_string())?;
+        Ok(artifact)
     }
 }

@@ -16,6 +16,15 @@ pub enum ShapeSymbol {
     IdsLen(usize),
 }
 
+impl ShapeSymbol {
+    /// The column whose input the symbol measures.
+    pub fn column(&self) -> usize {
+        match *self {
+            ShapeSymbol::OffsetsLen(c) | ShapeSymbol::IdsLen(c) => c,
+        }
+    }
+}
+
 /// The program as the compiler wrote it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShapeProgram {

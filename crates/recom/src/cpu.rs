@@ -68,6 +68,7 @@ pub struct CpuExecutable {
 impl CpuExecutable {
     /// Lowers the kernel module (`recom-cpu-kernel`) and JIT-compiles it.
     pub fn new(context: &Context, mut kernel_module: Module, plan: Plan) -> Result<Self, Error> {
+        plan.validate().map_err(|e| Error::Pipeline(e.to_string()))?;
         let capture = DiagnosticCapture::attach(context);
         let pm = PassManager::new(context);
         crate::add_pipeline(&pm, "builtin.module(recom-cpu-kernel)")?;

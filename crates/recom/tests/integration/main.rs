@@ -14,6 +14,7 @@ macro_rules! require_corpus {
 }
 
 mod corpus_models;
+mod artifact;
 mod cpu_jit;
 mod dialect_irdl;
 mod gpu_compile;

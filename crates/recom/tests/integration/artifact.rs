@@ -1,0 +1,72 @@
+//! Artifacts are untrusted input: each field the kernel or the host program
+//! trusts, tampered with, is an error naming the field when the artifact is
+//! read — never a panic or an out-of-bounds access later.
+use crate::model_ir::module_for;
+use recom::{
+    compile::compile,
+    gpu::{compile_ptx, GpuOptions},
+    runtime::plan::Artifact,
+};
+use recom_reference::synthetic::random_case;
+use serde_json::{json, Value};
+
+/// A real artifact (plan + PTX) of a random model with a weighted column.
+fn artifact() -> Value {
+    let context = recom::create_context().unwrap();
+    let (model, _) = random_case(6, 6, 16);
+    let mut module = module_for(&context, &model, "model");
+    let compiled = compile(&context, &mut module).unwrap();
+    let gpu = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+    serde_json::to_value(Artifact { plan: compiled.plan, gpu: Some(gpu) }).unwrap()
+}
+
+fn read(value: &Value) -> Result<Artifact, String> {
+    Artifact::from_json(&value.to_string())
+}
+
+#[test]
+fn tampered_artifacts_are_errors_naming_the_field() {
+    let original = artifact();
+    if let Err(e) = read(&original) {
+        panic!("the untampered artifact reads: {e}");
+    }
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        ("plan.tables[0].rows: 50 x 0 is not a table", Box::new(|a| a["plan"]["tables"][0]["dim"] = json!(0))),
+        ("plan.tables[0].pitch: 1 is not the dim", Box::new(|a| a["plan"]["tables"][0]["pitch"] = json!(1))),
+        ("plan.tables[0].rows: 18446744073709551615 rows", Box::new(|a| a["plan"]["tables"][0]["rows"] = json!(u64::MAX))),
+        ("overlaps table", Box::new(|a| a["plan"]["tables"][1]["offset"] = a["plan"]["tables"][0]["offset"].clone())),
+        ("plan.columns[0].table: 99 is not one of", Box::new(|a| a["plan"]["columns"][0]["table"] = json!(99))),
+        ("plan.width:", Box::new(|a| a["plan"]["width"] = json!(3))),
+        ("plan.per_item: 64 is not in [1, 8]", Box::new(|a| a["plan"]["per_item"] = json!(64))),
+        ("plan.index_bits: 16", Box::new(|a| a["plan"]["index_bits"] = json!(16))),
+        ("plan.columns_meta:", Box::new(|a| a["plan"]["columns_meta"].as_array_mut().unwrap().pop().map(drop).unwrap_or(()))),
+        ("plan.items: ", Box::new(|a| a["plan"]["items"].as_array_mut().unwrap().push(json!(0)))),
+        ("plan.items[0].column", Box::new(|a| a["plan"]["items"][0] = json!(1000))),
+        ("plan.items[0].table_base", Box::new(|a| a["plan"]["items"][1] = json!(1i64 << 40))),
+        ("plan.items[0].valid", Box::new(|a| a["plan"]["items"][5] = json!(0))),
+        ("plan.items[0].pitch", Box::new(|a| a["plan"]["items"][3] = json!(1i64 << 20))),
+        ("plan.items[0].out_base", Box::new(|a| a["plan"]["items"][2] = json!(1i64 << 30))),
+        ("plan.host: host step 0", Box::new(|a| a["plan"]["host"]["steps"] = json!([{"op": {"HashBucket": {"buckets": 0}}, "operands": [{"Feed": 0}]}]))),
+        ("plan.host: column 0 reads", Box::new(|a| a["plan"]["host"]["columns"][0]["ids"] = json!({"Feed": 999}))),
+        ("plan.host.columns: ", Box::new(|a| a["plan"]["host"]["columns"].as_array_mut().unwrap().pop().map(drop).unwrap_or(()))),
+        ("plan.shapes: shape program expression 0", Box::new(|a| a["plan"]["shapes"]["exprs"][0] = json!(format!("{}s0{}", "(".repeat(3000), ")".repeat(3000))))),
+        ("plan.shapes.symbols[0]", Box::new(|a| a["plan"]["shapes"]["symbols"][0] = json!({"IdsLen": 77}))),
+        ("gpu.ptx: has no .entry", Box::new(|a| a["gpu"]["ptx"] = json!(".version 8.0"))),
+        ("gpu.threads", Box::new(|a| a["gpu"]["threads"] = json!(100))),
+        ("gpu.params", Box::new(|a| a["gpu"]["params"] = json!(["Ids", "Tables"]))),
+        ("plan.kernel: is empty", Box::new(|a| a["plan"]["kernel"] = json!(""))),
+    ];
+    let mut wrong = Vec::new();
+    for (expected, tamper) in cases {
+        let mut tampered = original.clone();
+        tamper(&mut tampered);
+        match read(&tampered) {
+            Err(err) if err.starts_with("invalid artifact: ") && err.contains(expected) => {}
+            other => wrong.push(format!("expected an error with '{expected}', got: {other:?}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Not JSON, not an artifact.
+    assert!(Artifact::from_json("{").unwrap_err().starts_with("not a recom artifact"));
+    assert!(Artifact::from_json("{\"plan\": 1}").unwrap_err().starts_with("not a recom artifact"));
+}
