@@ -309,6 +309,13 @@ mod tests {
         // Row 0: (7, x), (8, x); row 1 has no entry of a: no cross.
         assert_eq!(got[0].ids, vec![expect(7), expect(8)]);
         assert_eq!(got[0].offsets, vec![0, 2, 2]);
+        // Inputs of different batches: the error names the input that
+        // disagrees and the one it is crossed with.
+        let short = vec![feeds[0].clone(), Feed::Str { shape: vec![3, 1], data: vec![b"x".to_vec(), b"y".to_vec(), b"z".to_vec()] }];
+        assert_eq!(
+            prepare(&specs, &program, &short).unwrap_err().to_string(),
+            "input 'b': batch of 3 rows, but 'a', crossed with it, has 2"
+        );
     }
 
     #[test]

@@ -410,7 +410,11 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
     }
     let batch = columns[0].1.len() - 1;
     if let Some(k) = columns.iter().position(|c| c.1.len() - 1 != batch) {
-        return Err(operands[n + k].bad(format!("batch of {} rows, but the first crossed input has {batch}", columns[k].1.len() - 1)));
+        return Err(operands[n + k].bad(format!(
+            "batch of {} rows, but '{}', crossed with it, has {batch}",
+            columns[k].1.len() - 1,
+            operands[n].origin.name
+        )));
     }
     let mut ids = Vec::new();
     let mut indices = Vec::new();
