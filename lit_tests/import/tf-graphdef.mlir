@@ -41,7 +41,7 @@
 // SYNTAX: recom-opt: {{.*}}syntax.pbtxt:{{[0-9]+}}:{{[0-9]+}}: not a valid text GraphDef
 // UNKNOWN-OP: unsupported.pbtxt: 'input_layer/a_embedding/
 // UNKNOWN-OP-SAME: error: op 'FancyHash' is not supported
-// OUTPUT: error: output 'nope:1' is not a result of the graph
+// OUTPUT: error: output 'nope:1' names no node of the graph
 // NOT-GRAPHDEF: recom-opt: --tf-outputs needs a TensorFlow GraphDef input (.pb or .pbtxt), not '{{.*}}tf-graphdef.mlir'
 // NODE: zero.pbtxt:0:0: error: 'emb.hash_bucket' op attribute 'num_buckets' must be positive, got 0
 // NODE-NEXT: zero.pbtxt:0:0: note: at 'input_layer/a_embedding/lookup'

@@ -70,6 +70,47 @@ fn dense_value<'c>(context: &'c Context, tensor: &TensorProto) -> Result<Attribu
     attr.ok_or_else(|| format!("its {} values do not fill its shape {dims:?}", tensor::element_count(tensor).unwrap_or(0)))
 }
 
+/// Which nodes the outputs depend on (every node when no output is asked
+/// for: the whole graph, for looking at it): their data and control inputs,
+/// transitively, plus what initializes a lookup table they use (a
+/// `LookupTableImportV2` or other initializer takes the table as an input,
+/// so it is a user of the table, not an input of the outputs).
+fn cone(graph: &GraphDef, index: &HashMap<&str, usize>, outputs: &[&str]) -> Result<Vec<bool>, String> {
+    let node_of = |input: &str| {
+        let name = input.trim_start_matches('^');
+        let name = parse_input(name).map_or(name, |(n, _)| n);
+        index.get(name).copied()
+    };
+    if outputs.is_empty() {
+        return Ok(vec![true; graph.node.len()]);
+    }
+    let mut keep = vec![false; graph.node.len()];
+    let mut stack = Vec::new();
+    for output in outputs {
+        let node = node_of(output).ok_or_else(|| format!("output '{output}' names no node of the graph"))?;
+        stack.push(node);
+    }
+    loop {
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut keep[i], true) {
+                continue;
+            }
+            stack.extend(graph.node[i].input.iter().filter_map(|input| node_of(input)));
+        }
+        // Initializers of the tables in the cone, and what they read.
+        let initializers: Vec<usize> = (0..graph.node.len())
+            .filter(|&i| !keep[i])
+            .filter(|&i| {
+                graph.node[i].input.iter().filter_map(|input| node_of(input)).any(|p| keep[p] && graph.node[p].op.ends_with("TableV2"))
+            })
+            .collect();
+        if initializers.is_empty() {
+            return Ok(keep);
+        }
+        stack.extend(initializers);
+    }
+}
+
 /// An imported graph.
 pub struct Imported<'c> {
     pub module: Module<'c>,
@@ -174,17 +215,6 @@ pub fn import_graph<'c>(
         )
     };
 
-    // Coverage first: every node whose op recom does not know, in one error.
-    let unknown: Vec<Diagnostic> = graph
-        .node
-        .iter()
-        .filter(|n| recom_tf::ops::outputs(&n.op).is_none())
-        .map(|n| fail(n, format!("op '{}' is not supported", n.op)))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ImportError(unknown));
-    }
-
     // Node names are unique (TensorFlow rejects a graph where they are not).
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(graph.node.len());
     for (i, node) in graph.node.iter().enumerate() {
@@ -193,10 +223,28 @@ pub fn import_graph<'c>(
         }
     }
 
+    // The cone of the outputs: only what they depend on is imported (savers,
+    // training ops, summaries elsewhere in the graph do not matter).
+    let keep = cone(graph, &index, outputs).map_err(|message| {
+        ImportError(vec![Diagnostic::new(Severity::Error, SourceLocation::File { file: file.into(), line: 0, column: 0 }, message)])
+    })?;
+
+    // Coverage: every node of the cone whose op recom does not know, in one error.
+    let unknown: Vec<Diagnostic> = graph
+        .node
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| keep[*i] && recom_tf::ops::outputs(&n.op).is_none())
+        .map(|(_, n)| fail(n, format!("op '{}' is not supported", n.op)))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ImportError(unknown));
+    }
+
     // Topological order over data and control inputs (GraphDefs need not be sorted).
     let mut pending = vec![0usize; graph.node.len()];
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); graph.node.len()];
-    for (i, node) in graph.node.iter().enumerate() {
+    for (i, node) in graph.node.iter().enumerate().filter(|(i, _)| keep[*i]) {
         for input in &node.input {
             let name = input.trim_start_matches('^');
             let name = parse_input(name).map_or(name, |(n, _)| n);
@@ -207,7 +255,7 @@ pub fn import_graph<'c>(
             users[producer].push(i);
         }
     }
-    let mut order: Vec<usize> = (0..graph.node.len()).filter(|&i| pending[i] == 0).collect();
+    let mut order: Vec<usize> = (0..graph.node.len()).filter(|&i| keep[i] && pending[i] == 0).collect();
     let mut next = 0;
     while next < order.len() {
         for &user in &users[order[next]] {
@@ -218,8 +266,8 @@ pub fn import_graph<'c>(
         }
         next += 1;
     }
-    if order.len() != graph.node.len() {
-        let stuck = graph.node.iter().enumerate().find(|(i, _)| pending[*i] > 0).map(|(_, n)| n).unwrap();
+    if order.len() != keep.iter().filter(|&&k| k).count() {
+        let stuck = graph.node.iter().enumerate().find(|(i, _)| keep[*i] && pending[*i] > 0).map(|(_, n)| n).unwrap();
         return Err(ImportError(vec![fail(stuck, "the graph has a cycle through this node".into())]));
     }
 

@@ -18,7 +18,8 @@ fn corpus_models_import_node_for_node() {
     for (model, nodes) in [("tiny", 238), ("tiny_legacy", 250), ("medium", 3634), ("medium_legacy", 3806)] {
         let graph = read_graph(&corpus(model)).unwrap();
         let start = Instant::now();
-        let imported = import_graph(&context, &graph, &format!("{model}/model.pb"), "graph", &["input_layer_output", "prediction:0"])
+        // No outputs asked for: the whole graph.
+        let imported = import_graph(&context, &graph, &format!("{model}/model.pb"), "graph", &[])
             .unwrap_or_else(|e| panic!("{model}: {e}"));
         let elapsed = start.elapsed();
         assert!(imported.module.as_operation().verify(), "{model}: the imported module verifies");
@@ -53,6 +54,42 @@ fn corpus_models_import_node_for_node() {
     }
 }
 
+/// With outputs, only their cone is imported: an op recom does not know
+/// outside it does not matter; inside it, it is an error naming the node.
+#[test]
+fn only_the_cone_of_the_outputs_is_imported() {
+    require_corpus!("only_the_cone_of_the_outputs_is_imported");
+    let context = recom::create_context().unwrap();
+    let mut graph = read_graph(&corpus("tiny")).unwrap();
+    let count = |module: &melior::ir::Module| {
+        let mut n = 0;
+        module.as_operation().walk(WalkOrder::PreOrder, |op| {
+            n += recom::ir::kit::identifier_text(op.name()).starts_with("tf.") as usize;
+            WalkResult::Advance
+        });
+        n
+    };
+    let whole = count(&import_graph(&context, &graph, "tiny/model.pb", "graph", &[]).unwrap().module);
+    let layer = count(&import_graph(&context, &graph, "tiny/model.pb", "graph", &["input_layer_output"]).unwrap().module);
+    assert!(layer < whole, "the input layer's cone ({layer}) is smaller than the graph ({whole})");
+    // The DNN's MatMul is outside the input layer's cone.
+    let dnn = graph.node.iter().position(|n| n.op == "MatMul").unwrap();
+    graph.node[dnn].op = "FancyOp".into();
+    assert!(import_graph(&context, &graph, "tiny/model.pb", "graph", &["input_layer_output"]).is_ok());
+    let e = import_graph(&context, &graph, "tiny/model.pb", "graph", &["prediction"]).err().unwrap().to_string();
+    assert!(e.contains(&format!("'{}'", graph.node[dnn].name)) && e.contains("op 'FancyOp' is not supported"), "{e}");
+    // The vocabulary's table initializer comes along with the table.
+    let imported = import_graph(&context, &graph, "tiny/model.pb", "graph", &["input_layer_output"]).unwrap();
+    let mut imports = 0;
+    imported.module.as_operation().walk(WalkOrder::PreOrder, |op| {
+        imports += (recom::ir::kit::identifier_text(op.name()) == "tf.LookupTableImportV2") as usize;
+        WalkResult::Advance
+    });
+    assert_eq!(imports, 1);
+    let e = import_graph(&context, &graph, "tiny/model.pb", "graph", &["nope:3"]).err().unwrap().to_string();
+    assert!(e.contains("output 'nope:3' names no node of the graph"), "{e}");
+}
+
 #[test]
 fn import_errors_name_the_nodes() {
     require_corpus!("import_errors_name_the_nodes");
@@ -78,10 +115,10 @@ fn import_errors_name_the_nodes() {
     graph.node[victim].attr.remove("DstT");
     let e = import_graph(&context, &graph, "tiny/model.pb", "graph", &[]).err().unwrap().to_string();
     assert!(e.contains("op 'Cast' needs a type attribute 'DstT'"), "{e}");
-    // An output that is not in the graph.
+    // An output past a node's results.
     let graph = read_graph(&corpus("tiny")).unwrap();
-    let e = import_graph(&context, &graph, "tiny/model.pb", "graph", &["nope:3"]).err().unwrap().to_string();
-    assert!(e.contains("output 'nope:3' is not a result of the graph"), "{e}");
+    let e = import_graph(&context, &graph, "tiny/model.pb", "graph", &["input_layer_output:3"]).err().unwrap().to_string();
+    assert!(e.contains("output 'input_layer_output:3' is not a result of the graph"), "{e}");
 }
 
 /// The scale: a 40,000-node graph (eleven renamed copies of medium)
