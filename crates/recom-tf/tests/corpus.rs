@@ -1,26 +1,10 @@
 //! The GraphDef reader on the corpus models (`../shared/corpus`, beside the
 //! checkout, as CI lays it out).
 use recom_tf::{decode_binary, read_graph, GraphDef};
-use std::path::PathBuf;
 
-/// Returns from the calling test, saying so on stderr, when the shared
-/// corpus is absent.
-macro_rules! require_corpus {
-    ($test:literal) => {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-        if !dir.is_dir() {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED {}: no TensorFlow corpus at {}", $test, dir.display());
-            return;
-        }
-    };
-}
-
-fn corpus() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(dir.is_dir(), "the corpus is missing at {} (shared/ must sit beside the checkout)", dir.display());
-    dir
-}
+#[macro_use]
+mod common;
+use common::corpus;
 
 fn ops(graph: &GraphDef, op: &str) -> usize {
     graph.node.iter().filter(|n| n.op == op).count()

@@ -4,26 +4,10 @@
 //! recomputed from the batch's strings and the frozen table, must equal
 //! the first 4 columns TensorFlow wrote for every batch.
 use recom_tf::{proto::attr_value::Value, read_graph, DataType};
-use std::path::PathBuf;
 
-/// Returns from the calling test, saying so on stderr, when the shared
-/// corpus is absent.
-macro_rules! require_corpus {
-    ($test:literal) => {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-        if !dir.is_dir() {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED {}: no TensorFlow corpus at {}", $test, dir.display());
-            return;
-        }
-    };
-}
-
-fn corpus() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    assert!(dir.is_dir(), "the corpus is missing at {} (shared/ must sit beside the checkout)", dir.display());
-    dir
-}
+#[macro_use]
+mod common;
+use common::corpus;
 
 fn array<T: npyz::Deserialize>(npz: &mut npyz::npz::NpzArchive<std::io::BufReader<std::fs::File>>, name: &str) -> Vec<T> {
     npz.by_name(name).unwrap().unwrap_or_else(|| panic!("{name} missing")).into_vec().unwrap()
