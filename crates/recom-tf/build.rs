@@ -1,12 +1,16 @@
-//! Compiles `proto/graph.proto` without protoc (protox), generates the Rust
-//! messages (prost-build) and keeps the descriptor set for text-format parsing.
+//! Generates the Rust messages (prost-build) from TensorFlow's own message
+//! definitions — `data/tensorflow.fds`, the FileDescriptorSet of
+//! `tensorflow/core/framework/graph.proto` and `op_def.proto` with every file
+//! they import, dumped from TensorFlow 2.21 by `tools/tf/dump_tf_defs.py` — and
+//! keeps the set for text-format parsing (prost-reflect). No protoc.
+use prost::Message;
 use std::{env, path::PathBuf};
 
 fn main() {
-    println!("cargo:rerun-if-changed=proto/graph.proto");
-    let descriptors = protox::compile(["graph.proto"], ["proto"]).expect("proto/graph.proto compiles");
+    println!("cargo:rerun-if-changed=data/tensorflow.fds");
+    let bytes = std::fs::read("data/tensorflow.fds").expect("data/tensorflow.fds is readable");
+    let descriptors = prost_types::FileDescriptorSet::decode(bytes.as_slice()).expect("data/tensorflow.fds decodes");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(out.join("graph_descriptors.bin"), prost::Message::encode_to_vec(&descriptors))
-        .expect("descriptor set written");
+    std::fs::write(out.join("graph_descriptors.bin"), &bytes).expect("descriptor set written");
     prost_build::Config::new().btree_map(["."]).compile_fds(descriptors).expect("Rust messages generated");
 }
