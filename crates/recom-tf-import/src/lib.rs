@@ -234,7 +234,7 @@ pub fn import_graph<'c>(
         .node
         .iter()
         .enumerate()
-        .filter(|(i, n)| keep[*i] && recom_tf::ops::outputs(&n.op).is_none())
+        .filter(|(i, n)| keep[*i] && recom_tf::ops::op_def(&n.op).is_none())
         .map(|(_, n)| fail(n, format!("op '{}' is not supported", n.op)))
         .collect();
     if !unknown.is_empty() {
