@@ -6,9 +6,10 @@
 //!
 //! Results are unranked tensors of the op's element types (`tensor<*xi64>`,
 //! `tensor<*x!tf.string>`, `tensor<*x!tf.resource>`); shapes come later from
-//! shape inference. Small `Const` values (at most [`INLINE_LIMIT`] elements:
-//! shapes, indices, boundaries) are inlined as dense `value` attributes, for
-//! the analyses that read them; larger ones and float matrices of any size
+//! shape inference. Constants the analyses read are inlined as dense `value`
+//! attributes: non-float ones (shapes, indices, boundaries, vocabulary keys;
+//! up to [`INLINE_KEYS_LIMIT`] elements) and float vectors of at most
+//! [`INLINE_LIMIT`]; larger ones and float matrices of any size
 //! (tables, dense-layer weights) go to a [`Weights`]
 //! store keyed by node name and the op refers to them (`value_ref`), so
 //! printing even large models stays small and fast.
@@ -37,8 +38,22 @@ pub struct ImportError(pub Vec<Diagnostic>);
 /// `Const` node values by node name.
 pub type Weights = HashMap<String, TensorProto>;
 
-/// Constants of at most this many elements are inlined into the IR.
+/// Float vectors and scalars of at most this many elements are inlined into
+/// the IR; larger float constants (and float matrices of any size) are weights.
 pub const INLINE_LIMIT: usize = 64;
+
+/// Non-float constants (vocabulary keys, bucket boundaries, shapes, indices)
+/// are what the raising patterns read, so they are inlined up to this many
+/// elements; past it they are weights like tables.
+pub const INLINE_KEYS_LIMIT: usize = 1 << 20;
+
+/// Whether a `Const` value stays out of the IR, in the [`Weights`] store.
+fn is_weight(tensor: &TensorProto) -> bool {
+    let float = tensor.dtype == DataType::DtFloat as i32;
+    let matrix = tensor.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
+    let limit = if float { INLINE_LIMIT } else { INLINE_KEYS_LIMIT };
+    (float && matrix) || !recom_tf::tensor::element_count(tensor).is_ok_and(|n| n <= limit)
+}
 
 /// A small constant as a dense elements attribute of its shape and type.
 fn dense_value<'c>(context: &'c Context, tensor: &TensorProto) -> Result<Attribute<'c>, String> {
@@ -71,7 +86,7 @@ fn dense_value<'c>(context: &'c Context, tensor: &TensorProto) -> Result<Attribu
 }
 
 /// Which nodes the outputs depend on (every node when no output is asked
-/// for: the whole graph, for looking at it): their data and control inputs,
+/// for: the whole graph, returning its sinks): their data and control inputs,
 /// transitively, plus what initializes a lookup table they use (a
 /// `LookupTableImportV2` or other initializer takes the table as an input,
 /// so it is a user of the table, not an input of the outputs).
@@ -109,6 +124,23 @@ fn cone(graph: &GraphDef, index: &HashMap<&str, usize>, outputs: &[&str]) -> Res
         }
         stack.extend(initializers);
     }
+}
+
+/// With no outputs asked for, the whole graph's results are what nobody
+/// consumes: every result of a node no data input names (leaving out unused
+/// feeds and constants, and table handles), in graph order. Without this
+/// the function would return nothing and every op would be dead code.
+fn sinks<'c, 'a>(graph: &GraphDef, values: &HashMap<&str, Vec<Value<'c, 'a>>>) -> Vec<Value<'c, 'a>> {
+    let consumed: std::collections::HashSet<&str> =
+        graph.node.iter().flat_map(|n| n.input.iter()).filter_map(|input| parse_input(input)).map(|(name, _)| name).collect();
+    graph
+        .node
+        .iter()
+        .filter(|n| !consumed.contains(n.name.as_str()))
+        .filter(|n| !matches!(n.op.as_str(), "Placeholder" | "PlaceholderWithDefault" | "Const" | "NoOp"))
+        .flat_map(|n| values.get(n.name.as_str()).into_iter().flatten().copied())
+        .filter(|v| !melior::ir::ValueLike::r#type(v).to_string().contains("!tf.resource"))
+        .collect()
 }
 
 /// An imported graph.
@@ -302,11 +334,7 @@ pub fn import_graph<'c>(
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         for (name, value) in sorted {
             if let (Some(AttrKind::Tensor(tensor)), "value") = (value.value.as_ref(), name.as_str()) {
-                // Float matrices are weights (tables, dense layers) even when tiny.
-                let weights_like = tensor.dtype == DataType::DtFloat as i32
-                    && tensor.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
-                let small = !weights_like && recom_tf::tensor::element_count(tensor).is_ok_and(|n| n <= INLINE_LIMIT);
-                if small {
+                if !is_weight(tensor) {
                     match dense_value(context, tensor) {
                         Ok(a) => {
                             attrs.insert("value".into(), a);
@@ -358,6 +386,9 @@ pub fn import_graph<'c>(
     }
 
     let mut results = Vec::new();
+    if outputs.is_empty() {
+        results = sinks(graph, &values);
+    }
     for output in outputs {
         let value = parse_input(output).and_then(|(name, k)| values.get(name).and_then(|v| v.get(k)).copied());
         match value {

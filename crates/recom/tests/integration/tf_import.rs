@@ -37,9 +37,11 @@ fn corpus_models_import_node_for_node() {
             .filter(|n| n.op == "Const")
             .filter(|n| match n.attr["value"].value.as_ref() {
                 Some(recom_tf::proto::attr_value::Value::Tensor(t)) => {
-                    let float_matrix = t.dtype == recom_tf::DataType::DtFloat as i32
-                        && t.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
-                    float_matrix || recom_tf::tensor::element_count(t).unwrap() > recom::import::INLINE_LIMIT
+                    let float = t.dtype == recom_tf::DataType::DtFloat as i32;
+                    let float_matrix = float && t.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
+                    let n = recom_tf::tensor::element_count(t).unwrap();
+                    float_matrix
+                        || n > if float { recom::import::INLINE_LIMIT } else { recom::import::INLINE_KEYS_LIMIT }
                 }
                 _ => false,
             })
@@ -72,6 +74,20 @@ fn only_the_cone_of_the_outputs_is_imported() {
     let whole = count(&import_graph(&context, &graph, "tiny/model.pb", "graph", &[]).unwrap().module);
     let layer = count(&import_graph(&context, &graph, "tiny/model.pb", "graph", &["input_layer_output"]).unwrap().module);
     assert!(layer < whole, "the input layer's cone ({layer}) is smaller than the graph ({whole})");
+    // The whole graph returns what nobody consumes: tiny's two output
+    // Identities, not nothing (which would leave every op dead).
+    let module = import_graph(&context, &graph, "tiny/model.pb", "graph", &[]).unwrap().module;
+    let printed = module.as_operation().to_string_with_flags(OperationPrintingFlags::new().enable_debug_info(true, false)).unwrap();
+    let ret = printed.lines().find(|l| l.trim_start().starts_with("return ")).expect("a return");
+    let returned: Vec<&str> = ret.trim_start()["return ".len()..].split(" : ").next().unwrap().split(", ").collect();
+    let node_of = |v: &str| {
+        let def = printed.lines().find(|l| l.trim_start().starts_with(&format!("{v} = "))).unwrap();
+        let loc = def.rsplit("loc(").next().unwrap().trim_end_matches(')').to_string();
+        let alias = printed.lines().find(|l| l.starts_with(&format!("{loc} = loc("))).map_or(loc.clone(), |l| l.to_string());
+        alias.split('"').nth(1).unwrap_or_default().to_string()
+    };
+    let names: Vec<String> = returned.iter().map(|v| node_of(v)).collect();
+    assert_eq!(names, ["logits", "prediction"], "{ret}");
     // The DNN's MatMul is outside the input layer's cone.
     let dnn = graph.node.iter().position(|n| n.op == "MatMul").unwrap();
     graph.node[dnn].op = "FancyOp".into();
