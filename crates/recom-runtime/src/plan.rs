@@ -197,13 +197,43 @@ pub struct Artifact {
     pub gpu: Option<GpuKernel>,
 }
 
+/// The artifact format this runtime reads and writes; bumped whenever a
+/// field's meaning changes, so an older runtime refuses a newer artifact
+/// instead of misreading it.
+pub const ARTIFACT_FORMAT: &str = "recom-artifact/1";
+
+/// The file form: the format tag beside the artifact's fields.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    format: &'a str,
+    #[serde(flatten)]
+    artifact: &'a Artifact,
+}
+
+#[derive(Deserialize)]
+struct Tag {
+    format: Option<String>,
+}
+
 impl Artifact {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("artifacts serialize")
+        serde_json::to_string(&Envelope { format: ARTIFACT_FORMAT, artifact: self }).expect("artifacts serialize")
     }
     /// Reads an artifact and validates every field (`validate`): an
-    /// artifact is untrusted input.
+    /// artifact is untrusted input. Its format tag is checked first.
     pub fn from_json(text: &str) -> Result<Self, String> {
+        let tag: Tag = serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))?;
+        match tag.format.as_deref() {
+            Some(ARTIFACT_FORMAT) => {}
+            Some(other) => {
+                let problem = format!("'{other}' is not a format this runtime reads ({ARTIFACT_FORMAT})");
+                return Err(crate::validate::ArtifactError { field: "format".into(), problem }.to_string());
+            }
+            None => {
+                let problem = format!("missing (this runtime reads {ARTIFACT_FORMAT})");
+                return Err(crate::validate::ArtifactError { field: "format".into(), problem }.to_string());
+            }
+        }
         let artifact: Artifact = serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))?;
         artifact.validate().map_err(|e| e.to_string())?;
         Ok(artifact)

@@ -15,9 +15,9 @@ use recom_reference::{
     synthetic::{benchmark_workloads as workloads, workload},
     Model,
 };
+use recom_abi::request::ColumnInput;
 use recom_runtime::{
     gpu::GpuModel,
-    input::ColumnInput,
     plan::{Artifact, RunError},
 };
 use serde::Serialize;

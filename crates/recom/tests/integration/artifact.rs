@@ -17,7 +17,7 @@ fn artifact() -> Value {
     let mut module = module_for(&context, &model, "model");
     let compiled = compile(&context, &mut module).unwrap();
     let gpu = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
-    serde_json::to_value(Artifact { plan: compiled.plan, gpu: Some(gpu) }).unwrap()
+    serde_json::from_str(&Artifact { plan: compiled.plan, gpu: Some(gpu) }.to_json()).unwrap()
 }
 
 fn read(value: &Value) -> Result<Artifact, String> {
@@ -55,6 +55,8 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("gpu.threads", Box::new(|a| a["gpu"]["threads"] = json!(100))),
         ("gpu.params", Box::new(|a| a["gpu"]["params"] = json!(["Ids", "Tables"]))),
         ("plan.kernel: is empty", Box::new(|a| a["plan"]["kernel"] = json!(""))),
+        ("format: 'recom-artifact/2' is not a format", Box::new(|a| a["format"] = json!("recom-artifact/2"))),
+        ("format: missing", Box::new(|a| drop(a.as_object_mut().unwrap().remove("format")))),
     ];
     let mut wrong = Vec::new();
     for (expected, tamper) in cases {
@@ -68,5 +70,7 @@ fn tampered_artifacts_are_errors_naming_the_field() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // Not JSON, not an artifact.
     assert!(Artifact::from_json("{").unwrap_err().starts_with("not a recom artifact"));
-    assert!(Artifact::from_json("{\"plan\": 1}").unwrap_err().starts_with("not a recom artifact"));
+    let format = recom::runtime::plan::ARTIFACT_FORMAT;
+    assert!(Artifact::from_json(&format!("{{\"format\": \"{format}\", \"plan\": 1}}")).unwrap_err().starts_with("not a recom artifact"));
+    assert!(Artifact::from_json("{\"format\": 7}").unwrap_err().starts_with("not a recom artifact"));
 }
