@@ -47,7 +47,10 @@ impl GpuKernel {
                 return Err(bad(format!("gpu.params[{i}]"), format!("{p:?} is repeated")));
             }
         }
-        for needed in [Buffer::Tables, Buffer::Ids, Buffer::Offsets, Buffer::Items, Buffer::Columns, Buffer::Out] {
+        // Outlining passes only the buffers the kernel reads: a model without
+        // weights, filters or out-of-range checks reads no Weights, Columns or
+        // Status. Every kernel gathers rows into the output.
+        for needed in [Buffer::Tables, Buffer::Ids, Buffer::Offsets, Buffer::Items, Buffer::Out] {
             if !self.params.contains(&needed) {
                 return Err(bad("gpu.params", format!("lacks {needed:?}")));
             }
