@@ -3,7 +3,7 @@
 //! One pass per file, the file named after the pass argument
 //! (`recom-verify` -> `recom_verify.rs`), grouped by what they work on:
 //! `tf/` (imported TensorFlow graphs), `emb/` (the embedding dialect),
-//! `gpu/` (the way to PTX); `recom_verify.rs` checks both dialects. Each file exports a `PASS`
+//! `dense/` (the dense dialect), `gpu/` (the way to PTX); `recom_verify.rs` checks both dialects. Each file exports a `PASS`
 //! ([`recom_ir::PassDef`]); [`PASSES`] lists them and [`register_all`] makes
 //! every pass and pipeline nameable in pipeline strings.
 /// Declares a pass made of rewrite patterns: its `PASS` (no anchor, no
@@ -40,23 +40,25 @@ macro_rules! pattern_pass {
     };
 }
 
+pub mod dense;
 pub mod emb;
 pub mod gpu;
 pub mod pipelines;
 pub mod recom_verify;
 pub mod tf;
 
+use dense::{dense_fuse_elementwise, dense_fuse_epilogue};
 use emb::{emb_fuse_columns, emb_lower_fused_columns, emb_shape_construct};
 use gpu::recom_math_to_nvvm_intrinsics;
 use tf::{
-    tf_check_raised, tf_erase_dead, tf_infer_shapes, tf_raise_cross, tf_raise_dense_inputs, tf_raise_feeds, tf_raise_id_transforms,
+    tf_check_raised, tf_erase_dead, tf_infer_shapes, tf_raise_cross, tf_raise_dense, tf_raise_dense_inputs, tf_raise_feeds, tf_raise_id_transforms,
     tf_raise_input_layer, tf_raise_lookup, tf_remove_fill_empty_rows, tf_remove_identity, tf_remove_noop_reshape, tf_remove_prune,
     tf_remove_unique, tf_shape_construct,
 };
 use recom_ir::{IrdlDialect, OpDef, PassDef, PipelineDef};
 
 /// The dialects recom's passes build and read.
-pub const DIALECTS: [&IrdlDialect; 2] = [&recom_emb::DIALECT, &recom_symshape::DIALECT];
+pub const DIALECTS: [&IrdlDialect; 3] = [&recom_emb::DIALECT, &recom_dense::DIALECT, &recom_symshape::DIALECT];
 
 /// The declaration of a recom op by full name: what passes dispatch on
 /// (verifier hooks, interfaces) instead of matching op names.
@@ -66,6 +68,8 @@ pub fn op_def(name: &str) -> Option<&'static OpDef> {
 
 /// Every recom pass, alphabetically by argument.
 pub const PASSES: &[&PassDef] = &[
+    &dense_fuse_elementwise::PASS,
+    &dense_fuse_epilogue::PASS,
     &emb_fuse_columns::PASS,
     &emb_lower_fused_columns::PASS,
     &emb_shape_construct::PASS,
@@ -75,6 +79,7 @@ pub const PASSES: &[&PassDef] = &[
     &tf_erase_dead::PASS,
     &tf_infer_shapes::PASS,
     &tf_raise_cross::PASS,
+    &tf_raise_dense::PASS,
     &tf_raise_dense_inputs::PASS,
     &tf_raise_feeds::PASS,
     &tf_raise_id_transforms::PASS,

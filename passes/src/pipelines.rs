@@ -8,7 +8,8 @@ use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
 const VERIFY: OptionDef =
     OptionDef { name: "verify", description: "run recom-verify before and after the clean-up", kind: OptionKind::Bool, default: "true" };
 
-/// The default pipeline: check the IR, fuse every concat of columns into one
+/// The default pipeline: check the IR, fold bias and ReLU into the dense
+/// layers' GEMMs and merge elementwise chains, fuse every concat of columns into one
 /// `emb.fused_columns`, build its host shape program, lower it to a loop
 /// kernel, clean up, check again.
 /// Later stages (raising from TensorFlow, symbolic shapes) are added here as
@@ -36,7 +37,7 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         options.bool(&lower::PREFETCH_IDS)
     );
     let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int(&lower::ROWS_PER_ITEM));
-    stages.extend(["emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
+    stages.extend(["dense-fuse-epilogue", "dense-fuse-elementwise", "emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");
     }
@@ -73,6 +74,8 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             "tf-raise-lookup",
             "tf-remove-noop-reshape",
             "tf-raise-input-layer",
+            "func.func(tf-erase-dead)",
+            "tf-raise-dense",
             "func.func(tf-erase-dead)",
         ]
         .map(String::from)

@@ -10,8 +10,12 @@
 //!   and their encoders, the packed-table layout, the status word.
 //! * [`request`]: one column's CSR input, request validation, and the byte
 //!   layout a request travels in (one buffer, one copy to the GPU).
+//! * [`dense`]: the dense part of a model (MLP layers and heads) as a
+//!   program of linear layers, elementwise maps, concatenations and
+//!   reductions, with its expression language.
 //! * [`hash`]: TensorFlow's string hashes (FarmHash Fingerprint64,
 //!   `StringToHashBucketFast`, `FingerprintCat64`).
+pub mod dense;
 pub mod hash;
 pub mod kernel;
 pub mod request;

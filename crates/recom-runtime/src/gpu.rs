@@ -31,6 +31,25 @@ pub fn driver_available() -> Result<(), RunError> {
 }
 
 /// A request resident on the device: the packed input buffer and its layout.
+/// The kernel to load on a device of compute capability `major.minor`: the
+/// one for the newest chip that is not newer than the device (PTX runs on
+/// later chips through the driver's JIT, never on earlier ones).
+pub fn select_kernel(kernels: &[GpuKernel], major: i32, minor: i32) -> Result<&GpuKernel, RunError> {
+    let device = major * 10 + minor;
+    let chip_of = |k: &GpuKernel| k.chip.trim_start_matches("sm_").trim_end_matches('a').parse::<i32>().ok();
+    kernels
+        .iter()
+        .filter(|k| chip_of(k).is_some_and(|c| c <= device && !(k.chip.ends_with('a') && c != device)))
+        .max_by_key(|k| chip_of(k))
+        .ok_or_else(|| {
+            let chips: Vec<&str> = kernels.iter().map(|k| k.chip.as_str()).collect();
+            RunError::Device(format!(
+                "this GPU is sm_{device} (compute capability {major}.{minor}); the artifact was compiled for {} only: recompile with --chips sm_{device}",
+                chips.join(", ")
+            ))
+        })
+}
+
 pub struct DeviceRequest {
     input: CudaSlice<u8>,
     out: CudaSlice<f32>,
@@ -79,7 +98,9 @@ impl GpuModel {
     pub fn load(artifact: &Artifact, tables: &[f32], ordinal: usize) -> Result<Self, RunError> {
         artifact.validate().map_err(|e| RunError::Device(e.to_string()))?;
         driver_available()?;
-        let kernel = artifact.gpu.clone().ok_or_else(|| RunError::Device("the artifact has no GPU kernel".into()))?;
+        if artifact.gpu.is_empty() {
+            return Err(RunError::Device("the artifact has no GPU kernel (compile it with --device gpu or all)".into()));
+        }
         let plan = artifact.plan.clone();
         if tables.len() != plan.packed_tables_len() {
             return Err(RunError::Table {
@@ -88,6 +109,8 @@ impl GpuModel {
             });
         }
         let context = CudaContext::new(ordinal).map_err(device_error)?;
+        let (major, minor) = context.compute_capability().map_err(device_error)?;
+        let kernel = select_kernel(&artifact.gpu, major, minor)?.clone();
         let stream = context.default_stream();
         let module = context.load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(device_error)?;
         let function = module.load_function(&kernel.entry).map_err(device_error)?;

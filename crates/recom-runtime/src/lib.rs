@@ -4,7 +4,100 @@
 //! program from named inputs to CSR columns; `recom_abi::request`:
 //! validation and packing into the fused layout) and runs it.
 pub use recom_host as host;
+pub mod bundle;
+pub mod dense;
 pub mod gpu;
+pub mod npz;
 pub mod plan;
 pub mod shape;
 pub mod validate;
+
+/// The worst element of `got` against `want` (same length): its index, both
+/// values and the absolute difference; a NaN on one side only is an
+/// infinite difference, NaN on both sides none. `None` when empty.
+pub fn compare_outputs(got: &[f32], want: &[f32]) -> Option<(usize, f32, f32, f64)> {
+    got.iter()
+        .zip(want)
+        .enumerate()
+        .map(|(i, (&g, &w))| {
+            let err = match (g.is_nan(), w.is_nan()) {
+                (true, true) => 0.0,
+                (false, false) if g == w => 0.0,
+                (false, false) => (g as f64 - w as f64).abs(),
+                _ => f64::INFINITY,
+            };
+            (i, g, w, err)
+        })
+        .max_by(|a, b| a.3.total_cmp(&b.3))
+}
+
+/// The request `feeds` (named by `specs`) with `rows` rows: the file's rows
+/// repeated or cut. Dense inputs repeat by rows; a SparseTensor
+/// (`<f>/indices`, `<f>/values`, `<f>/shape`) repeats its entries with the
+/// row index shifted. Used by benchmarks to make any batch size from one file.
+pub fn resize_feeds(specs: &[host::FeedSpec], feeds: &[host::Feed], rows: usize) -> Result<Vec<host::Feed>, String> {
+    use host::Feed;
+    let batch_of = |name: &str| -> Option<usize> {
+        let i = specs.iter().position(|s| s.name == name)?;
+        match &feeds[i] {
+            Feed::I64 { data, .. } if name.ends_with("/shape") => data.first().map(|&d| d.max(0) as usize),
+            f => f.shape().first().copied(),
+        }
+    };
+    let mut out = Vec::with_capacity(feeds.len());
+    for (spec, feed) in specs.iter().zip(feeds) {
+        let sparse = spec.name.rsplit_once('/').filter(|(_, part)| matches!(*part, "indices" | "values" | "shape")).map(|(base, part)| (base.to_string(), part));
+        if let Some((base, part)) = sparse {
+            let src_rows = batch_of(&format!("{base}/shape")).ok_or_else(|| format!("input '{}': no '{base}/shape' to size it", spec.name))?;
+            let Some(i) = specs.iter().position(|s| s.name == format!("{base}/indices")) else { return Err(format!("input '{}': no '{base}/indices'", spec.name)) };
+            let Feed::I64 { data: indices, shape: ishape } = &feeds[i] else { return Err(format!("input '{base}/indices' is not int64")) };
+            let width = ishape.get(1).copied().unwrap_or(2).max(1);
+            // Entries of the new rows: for row r, the entries of source row r % src_rows.
+            let mut picks = Vec::new();
+            for r in 0..rows {
+                if src_rows == 0 {
+                    break;
+                }
+                let s = (r % src_rows) as i64;
+                for (e, idx) in indices.chunks_exact(width).enumerate() {
+                    if idx[0] == s {
+                        picks.push((r as i64, e));
+                    }
+                }
+            }
+            out.push(match (part, feed) {
+                ("indices", Feed::I64 { .. }) => Feed::I64 {
+                    shape: vec![picks.len(), width],
+                    data: picks.iter().flat_map(|&(r, e)| std::iter::once(r).chain(indices[e * width + 1..(e + 1) * width].iter().copied())).collect(),
+                },
+                ("values", Feed::I64 { data, .. }) => Feed::I64 { shape: vec![picks.len()], data: picks.iter().map(|&(_, e)| data[e]).collect() },
+                ("values", Feed::F32 { data, .. }) => Feed::F32 { shape: vec![picks.len()], data: picks.iter().map(|&(_, e)| data[e]).collect() },
+                ("values", Feed::Str { data, .. }) => Feed::Str { shape: vec![picks.len()], data: picks.iter().map(|&(_, e)| data[e].clone()).collect() },
+                ("shape", Feed::I64 { shape, data }) => {
+                    let mut data = data.clone();
+                    if let Some(first) = data.first_mut() {
+                        *first = rows as i64;
+                    }
+                    Feed::I64 { shape: shape.clone(), data }
+                }
+                _ => return Err(format!("input '{}': unexpected type for a SparseTensor part", spec.name)),
+            });
+            continue;
+        }
+        let shape = feed.shape();
+        let Some(&src) = shape.first() else { return Err(format!("input '{}' is a scalar; it has no rows to resize", spec.name)) };
+        if src == 0 {
+            return Err(format!("input '{}' has no rows to repeat", spec.name));
+        }
+        let width: usize = shape[1..].iter().product();
+        let mut new_shape = shape.to_vec();
+        new_shape[0] = rows;
+        let pick = |r: usize| (r % src) * width..(r % src + 1) * width;
+        out.push(match feed {
+            Feed::I64 { data, .. } => Feed::I64 { shape: new_shape, data: (0..rows).flat_map(|r| data[pick(r)].iter().copied()).collect() },
+            Feed::F32 { data, .. } => Feed::F32 { shape: new_shape, data: (0..rows).flat_map(|r| data[pick(r)].iter().copied()).collect() },
+            Feed::Str { data, .. } => Feed::Str { shape: new_shape, data: (0..rows).flat_map(|r| data[pick(r)].iter().cloned()).collect() },
+        });
+    }
+    Ok(out)
+}

@@ -6,6 +6,7 @@ use recom_abi::{
     request::{self as input, ColumnInput, InputError},
     Filter,
 };
+pub use recom_abi::dense::{DenseProgram, OutputSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -61,6 +62,12 @@ pub struct Plan {
     /// The host shape program (sizes of every request's buffers and grid).
     #[serde(default)]
     pub shapes: Option<crate::shape::ShapeProgram>,
+    /// The dense part: what the outputs compute from the embedding layer.
+    #[serde(default)]
+    pub dense: DenseProgram,
+    /// The model's outputs, in the model function's result order.
+    #[serde(default)]
+    pub outputs: Vec<OutputSpec>,
 }
 
 /// Artifacts written before ids could be packed as i32 read 64-bit ids.
@@ -194,13 +201,49 @@ pub struct GpuKernel {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     pub plan: Plan,
-    pub gpu: Option<GpuKernel>,
+    /// The kernel compiled for each chip asked for (PTX; the driver
+    /// JIT-compiles it for the chip it runs on, so the newest chip not
+    /// newer than the device's is loaded).
+    #[serde(default)]
+    pub gpu: Vec<GpuKernel>,
+    /// The loop kernel's MLIR, for the CPU JIT of a host that has MLIR.
+    #[serde(default)]
+    pub cpu: Option<CpuKernel>,
+    /// The weights file beside the artifact ([`crate::bundle`]).
+    #[serde(default)]
+    pub weights: Option<crate::bundle::WeightsFile>,
+    /// What the compiler did, for `recom inspect` and reports.
+    #[serde(default)]
+    pub summary: Option<CompileSummary>,
+}
+
+/// The embedding kernel for the CPU: its loop-level module, as MLIR text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuKernel {
+    pub mlir: String,
+}
+
+/// The compiler's account of a model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompileSummary {
+    /// The source model file.
+    pub source: String,
+    /// TensorFlow nodes imported (the outputs' cone).
+    pub tf_nodes: usize,
+    /// Embedding columns fused into the one kernel.
+    pub columns: usize,
+    pub kernels: usize,
+    pub host_steps: usize,
+    pub dense_steps: usize,
+    pub weight_bytes: u64,
+    /// (stage, milliseconds)
+    pub stages: Vec<(String, f64)>,
 }
 
 /// The artifact format this runtime reads and writes; bumped whenever a
 /// field's meaning changes, so an older runtime refuses a newer artifact
 /// instead of misreading it.
-pub const ARTIFACT_FORMAT: &str = "recom-artifact/1";
+pub const ARTIFACT_FORMAT: &str = "recom-artifact/2";
 
 /// The file form: the format tag beside the artifact's fields.
 #[derive(Serialize)]

@@ -23,7 +23,7 @@ impl Artifact {
     /// Checks every field (see the module docs).
     pub fn validate(&self) -> Result<(), ArtifactError> {
         self.plan.validate()?;
-        if let Some(gpu) = &self.gpu {
+        for gpu in &self.gpu {
             gpu.validate()?;
         }
         Ok(())
@@ -60,6 +60,20 @@ impl GpuKernel {
 }
 
 impl Plan {
+    /// The width of each feed as the dense program reads it: f32 feeds of
+    /// static shape `[-1, d...]`, `None` for others.
+    pub fn feed_widths(&self) -> Vec<Option<usize>> {
+        self.feeds
+            .iter()
+            .map(|f| match (&f.dtype, &f.shape) {
+                (recom_host::FeedType::F32, Some(shape)) if shape.first() == Some(&-1) => {
+                    shape[1..].iter().try_fold(1usize, |n, &d| usize::try_from(d).ok().and_then(|d| n.checked_mul(d)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Checks every field of the plan (see the module docs).
     pub fn validate(&self) -> Result<(), ArtifactError> {
         if self.kernel.is_empty() {
@@ -175,6 +189,26 @@ impl Plan {
                 return Err(bad(format!("plan.shapes.symbols[{i}]"), format!("{s:?} names no column")));
             }
             shapes.compile().map_err(|e| bad("plan.shapes", e))?;
+        }
+        // The dense program and the outputs.
+        let infos = self.dense.check(Some(self.width), &self.feed_widths()).map_err(|e| bad("plan.dense", e))?;
+        for (i, output) in self.outputs.iter().enumerate() {
+            let at = format!("plan.outputs[{i}]");
+            let width = match output.source {
+                recom_abi::dense::Operand::Embedding => self.width,
+                recom_abi::dense::Operand::Step(s) => infos.get(s).map(|v| v.width).ok_or_else(|| bad(&at, format!("step {s} does not exist")))?,
+                recom_abi::dense::Operand::Feed(f) => self
+                    .feed_widths()
+                    .get(f)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| bad(&at, format!("feed {f} is not an f32 input")))?,
+                recom_abi::dense::Operand::Weight(_) => return Err(bad(&at, "an output cannot be a weight")),
+            };
+            let dims = output.shape.iter().skip(1).try_fold(1usize, |n, &d| usize::try_from(d).ok().and_then(|d| n.checked_mul(d)));
+            if output.name.is_empty() || output.shape.first() != Some(&-1) || dims != Some(width) {
+                return Err(bad(&at, format!("'{}' of shape {:?} does not hold {width} values per row", output.name, output.shape)));
+            }
         }
         Ok(())
     }

@@ -130,7 +130,7 @@ fn cone(graph: &GraphDef, index: &HashMap<&str, usize>, outputs: &[&str]) -> Res
 /// consumes: every result of a node no data input names (leaving out unused
 /// feeds and constants, and table handles), in graph order. Without this
 /// the function would return nothing and every op would be dead code.
-fn sinks<'c, 'a>(graph: &GraphDef, values: &HashMap<&str, Vec<Value<'c, 'a>>>) -> Vec<Value<'c, 'a>> {
+fn sinks<'c, 'a>(graph: &GraphDef, values: &HashMap<&str, Vec<Value<'c, 'a>>>) -> Vec<(Value<'c, 'a>, String)> {
     let consumed: std::collections::HashSet<&str> =
         graph.node.iter().flat_map(|n| n.input.iter()).filter_map(|input| parse_input(input)).map(|(name, _)| name).collect();
     graph
@@ -138,9 +138,20 @@ fn sinks<'c, 'a>(graph: &GraphDef, values: &HashMap<&str, Vec<Value<'c, 'a>>>) -
         .iter()
         .filter(|n| !consumed.contains(n.name.as_str()))
         .filter(|n| !matches!(n.op.as_str(), "Placeholder" | "PlaceholderWithDefault" | "Const" | "NoOp"))
-        .flat_map(|n| values.get(n.name.as_str()).into_iter().flatten().copied())
-        .filter(|v| !melior::ir::ValueLike::r#type(v).to_string().contains("!tf.resource"))
+        .flat_map(|n| {
+            values.get(n.name.as_str()).into_iter().flatten().enumerate().map(move |(k, v)| (*v, output_name(&format!("{}:{k}", n.name))))
+        })
+        .filter(|(v, _)| !melior::ir::ValueLike::r#type(v).to_string().contains("!tf.resource"))
         .collect()
+}
+
+/// The name an output goes by: the node's name for its first result
+/// (`logits:0` and `logits` are `logits`), `node:k` for another.
+pub fn output_name(output: &str) -> String {
+    match output.rsplit_once(':') {
+        Some((node, "0")) => node.to_string(),
+        _ => output.to_string(),
+    }
 }
 
 /// An imported graph.
@@ -335,6 +346,11 @@ pub fn import_graph<'c>(
         for (name, value) in sorted {
             if let (Some(AttrKind::Tensor(tensor)), "value") = (value.value.as_ref(), name.as_str()) {
                 if !is_weight(tensor) {
+                    // Small float constants (biases) are in the IR and, for
+                    // the dense layers that read them by name, in the store.
+                    if tensor.dtype == DataType::DtFloat as i32 {
+                        weights.insert(node.name.clone(), tensor.clone());
+                    }
                     match dense_value(context, tensor) {
                         Ok(a) => {
                             attrs.insert("value".into(), a);
@@ -386,8 +402,9 @@ pub fn import_graph<'c>(
     }
 
     let mut results = Vec::new();
+    let mut names: Vec<String> = outputs.iter().map(|o| output_name(o)).collect();
     if outputs.is_empty() {
-        results = sinks(graph, &values);
+        (results, names) = sinks(graph, &values).into_iter().unzip();
     }
     for output in outputs {
         let value = parse_input(output).and_then(|(name, k)| values.get(name).and_then(|v| v.get(k)).copied());
@@ -407,12 +424,23 @@ pub fn import_graph<'c>(
     let region = Region::new();
     region.append_block(block);
     let module = Module::new(file_location);
+    // Each result's output name, `recom.output` (what a request's outputs are called).
+    let result_attrs: Vec<Attribute> = names
+        .iter()
+        .map(|n| {
+            melior::ir::attribute::DictionaryAttribute::new(
+                context,
+                &[(Identifier::new(context, "recom.output"), StringAttribute::new(context, n).into())],
+            )
+            .into()
+        })
+        .collect();
     module.body().append_operation(func::func(
         context,
         StringAttribute::new(context, function),
         TypeAttribute::new(FunctionType::new(context, &[], &result_types).into()),
         region,
-        &[],
+        &[(Identifier::new(context, "res_attrs"), ArrayAttribute::new(context, &result_attrs).into())],
         file_location,
     ));
     Ok(Imported { module, weights })

@@ -24,6 +24,8 @@ use melior::ir::{
     Module, Value, ValueLike,
 };
 use recom_abi::kernel::{encode_columns, encode_items, row_pitch, PackedTable};
+use recom_abi::dense::{DenseProgram, Operand, OutputSpec, Step, WeightSpec};
+use recom_dense as dense;
 use recom_emb::{FusedColumnsOp, PackInputsOp, PackedTablesOp};
 use recom_ir::{
     kit::{self, AttrError},
@@ -240,7 +242,10 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter });
     }
     let host = HostProgram { steps: host.steps, columns: sources };
+    let (dense, outputs) = dense_of(function, op, &feeds)?;
     Ok(Plan {
+        dense,
+        outputs,
         function: function.attribute("sym_name").ok().and_then(kit::string_value).map(|s| s.into_owned()).unwrap_or_default(),
         kernel,
         feeds,
@@ -298,6 +303,145 @@ fn shape_program(function: OperationRef, ids: &[Value], offsets: &[Value]) -> Re
     let exprs = construct.expr_texts().map_err(attr_error(op))?.into_iter().map(|e| e.into_owned()).collect();
     let roles = kit::str_array_attr(&op, "roles").map_err(attr_error(op))?.into_iter().map(|r| r.into_owned()).collect();
     Ok(Some(ShapeProgram { symbols, exprs, roles }))
+}
+
+/// Builds the dense program by following the model function's results back
+/// to the embedding layer (`fused`), the model's f32 inputs and weights.
+struct DenseBuilder<'c, 'a> {
+    function: OperationRef<'c, 'a>,
+    fused: OperationRef<'c, 'a>,
+    feeds: &'a [FeedSpec],
+    program: DenseProgram,
+    made: HashMap<*const std::ffi::c_void, Operand>,
+}
+
+impl<'c, 'a> DenseBuilder<'c, 'a> {
+    fn weight(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<usize, Diagnostic> {
+        let op = defining(value)
+            .and_then(dense::WeightOp::wrap)
+            .ok_or_else(|| error_at(user, format!("the weight operand comes from {}, not dense.weight", producer(value))))?;
+        let name = op.name().map_err(attr_error(op.op()))?.into_owned();
+        let shape = kit::TensorInfo::of(value.r#type()).map(|t| t.shape.iter().map(|d| d.unwrap_or(0) as usize).collect()).unwrap_or_default();
+        if let Some(i) = self.program.weights.iter().position(|w| w.name == name) {
+            if self.program.weights[i].shape != shape {
+                return Err(error_at(op.op(), format!("weight '{name}' is used with shapes {:?} and {shape:?}", self.program.weights[i].shape)));
+            }
+            return Ok(i);
+        }
+        self.program.weights.push(WeightSpec { name, shape });
+        Ok(self.program.weights.len() - 1)
+    }
+
+    fn width(op: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<usize, Diagnostic> {
+        match dense::Kind::of(value.r#type()) {
+            Some(dense::Kind::Batched { width }) => Ok(width as usize),
+            _ => Err(error_at(op, format!("'{}' op result {} is not a batched f32 tensor", op_name(op), value.r#type()))),
+        }
+    }
+
+    fn push(&mut self, op: OperationRef<'c, 'a>, step: Step) -> Operand {
+        self.program.steps.push(step);
+        let operand = Operand::Step(self.program.steps.len() - 1);
+        self.made.insert(op.to_raw().ptr.cast_const(), operand);
+        operand
+    }
+
+    /// `value` as an operand of the dense program.
+    fn operand(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<Operand, Diagnostic> {
+        if let Ok(argument) = BlockArgument::try_from(value) {
+            let n = argument.argument_number();
+            let is_model_input = argument.owner().parent_operation().is_some_and(|f| f.to_raw().ptr == self.function.to_raw().ptr);
+            return match self.feeds.get(n) {
+                Some(spec) if is_model_input && spec.dtype == FeedType::F32 => Ok(Operand::Feed(n)),
+                _ => Err(error_at(user, format!("reads block argument {n}, which is not an f32 model input"))),
+            };
+        }
+        let op = defining(value).ok_or_else(|| error_at(user, "reads a value with no producer"))?;
+        if op.to_raw().ptr == self.fused.to_raw().ptr {
+            return Ok(Operand::Embedding);
+        }
+        if let Some(&made) = self.made.get(&op.to_raw().ptr.cast_const()) {
+            return Ok(made);
+        }
+        let width = |v| Self::width(op, v);
+        if let Some(linear) = dense::LinearOp::wrap(op) {
+            let input = self.operand(op, linear.input())?;
+            let weight = self.weight(op, linear.weight())?;
+            let bias = linear.bias().map(|b| self.weight(op, b)).transpose()?;
+            let activation = linear.activation().map_err(attr_error(op))?;
+            let transpose_weight = linear.transpose_weight().map_err(attr_error(op))?;
+            let step = Step::Linear { input, weight, bias, activation, transpose_weight, width: width(linear.output())? };
+            return Ok(self.push(op, step));
+        }
+        if let Some(map) = dense::MapOp::wrap(op) {
+            let expr = map.expr().map_err(attr_error(op))?.to_string();
+            let inputs = map.inputs().into_iter().map(|v| self.operand(op, v)).collect::<Result<Vec<_>, _>>()?;
+            let step = Step::Map { inputs, expr, width: width(map.output())? };
+            return Ok(self.push(op, step));
+        }
+        if let Some(concat) = dense::ConcatOp::wrap(op) {
+            // A chain of binary concatenations is one step.
+            let mut inputs = Vec::new();
+            for side in [concat.lhs(), concat.rhs()] {
+                match self.operand(op, side)? {
+                    Operand::Step(s) if defining(side).and_then(dense::ConcatOp::wrap).is_some() => match &self.program.steps[s] {
+                        Step::Concat { inputs: inner, .. } => inputs.extend(inner.iter().copied()),
+                        _ => inputs.push(Operand::Step(s)),
+                    },
+                    other => inputs.push(other),
+                }
+            }
+            let step = Step::Concat { inputs, width: width(concat.output())? };
+            return Ok(self.push(op, step));
+        }
+        if let Some(reduce) = dense::ReduceOp::wrap(op) {
+            let input = self.operand(op, reduce.input())?;
+            let reduction = reduce.reduction().map_err(attr_error(op))?;
+            return Ok(self.push(op, Step::Reduce { input, reduction, width: width(reduce.output())? }));
+        }
+        // No data moves: the operand is the input's.
+        if let Some(reshape) = dense::ReshapeOp::wrap(op) {
+            return self.operand(op, reshape.input());
+        }
+        if let Some(broadcast) = dense::BroadcastOp::wrap(op) {
+            let input = broadcast.input();
+            if defining(input).and_then(dense::WeightOp::wrap).is_some() {
+                return Ok(Operand::Weight(self.weight(op, input)?));
+            }
+            return self.operand(op, input);
+        }
+        Err(error_at(user, format!("reads {}, which is neither the embedding layer, a model input nor a dense op", producer(value))))
+    }
+}
+
+/// The dense program and the outputs: every result of the model function.
+fn dense_of(function: OperationRef, fused: OperationRef, feeds: &[FeedSpec]) -> Result<(DenseProgram, Vec<OutputSpec>), Diagnostic> {
+    use melior::ir::{
+        attribute::{ArrayAttribute, DictionaryAttribute},
+        BlockLike, RegionLike,
+    };
+    let block = function.region(0).ok().and_then(|r| r.first_block()).ok_or_else(|| error_at(function, "the model function has no body"))?;
+    let ret = block.terminator().ok_or_else(|| error_at(function, "the model function has no return"))?;
+    let ret = unsafe { OperationRef::from_raw(ret.to_raw()) };
+    let names = function.attribute("res_attrs").ok().and_then(|a| ArrayAttribute::try_from(a).ok());
+    let mut builder = DenseBuilder { function, fused, feeds, program: DenseProgram::default(), made: HashMap::new() };
+    let mut outputs = Vec::new();
+    for i in 0..ret.operand_count() {
+        let value: Value = ret.operand(i).expect("counted");
+        let value = unsafe { Value::from_raw(value.to_raw()) };
+        let name = names
+            .as_ref()
+            .and_then(|a| a.element(i).ok())
+            .and_then(|d| DictionaryAttribute::try_from(d).ok())
+            .and_then(|d| d.element_by_name("recom.output"))
+            .and_then(kit::string_value)
+            .map(|s| s.into_owned())
+            .unwrap_or_else(|| format!("output{i}"));
+        let source = builder.operand(ret, value).map_err(|d| Diagnostic { message: format!("output '{name}': {}", d.message), ..d })?;
+        let shape = kit::TensorInfo::of(value.r#type()).map(|t| t.shape.iter().map(|d| d.unwrap_or(-1)).collect()).unwrap_or_default();
+        outputs.push(OutputSpec { name, source, shape });
+    }
+    Ok((builder.program, outputs))
 }
 
 /// The function's arguments as model inputs: element type, static shape and

@@ -25,6 +25,7 @@ use melior::{
 
 pub use melior;
 pub use recom_abi as abi;
+pub use recom_dense as dense;
 pub use recom_emb as emb;
 pub use recom_ir as ir;
 pub use recom_passes as passes;
@@ -37,6 +38,7 @@ pub mod compile;
 pub mod cpu;
 pub mod emit_plan;
 pub mod gpu;
+pub mod serve;
 
 use recom_ir::{context::ContextError, Diagnostic, DiagnosticCapture, PipelineDef};
 
@@ -70,7 +72,7 @@ pub fn load_into(context: &Context) -> Result<(), Error> {
 }
 
 /// recom's dialects.
-pub const DIALECTS: [recom_ir::IrdlDialect; 2] = [recom_emb::DIALECT, recom_symshape::DIALECT];
+pub const DIALECTS: [recom_ir::IrdlDialect; 3] = [recom_emb::DIALECT, recom_dense::DIALECT, recom_symshape::DIALECT];
 
 /// The IRDL text of recom's dialects, as one file (what recom-opt loads).
 pub fn dialects_irdl() -> String {

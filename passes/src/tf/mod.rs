@@ -6,6 +6,7 @@ pub mod tf_erase_dead;
 pub mod tf_infer_shapes;
 pub mod tf_match;
 pub mod tf_raise_cross;
+pub mod tf_raise_dense;
 pub mod tf_raise_dense_inputs;
 pub mod tf_raise_feeds;
 pub mod tf_raise_id_transforms;

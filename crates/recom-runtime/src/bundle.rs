@@ -1,0 +1,177 @@
+//! A compiled model on disk: one folder `MODEL.recom/` holding
+//!
+//! * `artifact.json` — the [`Artifact`] (format tag, plan, dense program,
+//!   PTX per chip, the CPU kernel's IR) and the weights file's size and
+//!   CRC-32;
+//! * `weights.safetensors` — every embedding table and dense weight by name,
+//!   f32, memory-mapped on load.
+//!
+//! Both are untrusted input: the artifact is validated field by field, the
+//! weights file is checked against its recorded size and checksum before it
+//! is parsed, and every tensor the plan names must be there with the shape
+//! the plan says.
+use crate::plan::Artifact;
+use recom_abi::kernel::identity_table_size;
+use safetensors::{tensor::TensorView, Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
+
+pub const ARTIFACT_FILE: &str = "artifact.json";
+pub const WEIGHTS_FILE: &str = "weights.safetensors";
+
+/// What the artifact records about its weights file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsFile {
+    pub file: String,
+    pub bytes: u64,
+    pub crc32: u32,
+}
+
+/// Why a bundle could not be written or read; names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{path}: {problem}")]
+    Io { path: PathBuf, problem: String },
+    #[error("{path}: invalid artifact: {problem}")]
+    Invalid { path: PathBuf, problem: String },
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> BundleError {
+    BundleError::Io { path: path.to_path_buf(), problem: e.to_string() }
+}
+
+fn invalid(path: &Path, problem: impl Into<String>) -> BundleError {
+    BundleError::Invalid { path: path.to_path_buf(), problem: problem.into() }
+}
+
+/// A named f32 tensor to store.
+pub struct Tensor<'a> {
+    pub name: &'a str,
+    pub shape: Vec<usize>,
+    pub data: &'a [f32],
+}
+
+/// Writes `dir/artifact.json` and `dir/weights.safetensors` (creating `dir`).
+/// The artifact's `weights` field is filled in here.
+pub fn write(dir: &Path, artifact: &Artifact, tensors: &[Tensor]) -> Result<Artifact, BundleError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let bytes: Vec<Vec<u8>> = tensors.iter().map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+    let views = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|(t, b)| TensorView::new(Dtype::F32, t.shape.clone(), b).map(|v| (t.name.to_string(), v)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| io(dir, format!("weights: {e:?}")))?;
+    let metadata = HashMap::from([("format".to_string(), crate::plan::ARTIFACT_FORMAT.to_string())]);
+    let serialized = safetensors::serialize(views, &Some(metadata)).map_err(|e| io(dir, format!("weights: {e:?}")))?;
+    let weights_path = dir.join(WEIGHTS_FILE);
+    std::fs::write(&weights_path, &serialized).map_err(|e| io(&weights_path, e))?;
+    let mut artifact = artifact.clone();
+    artifact.weights = Some(WeightsFile { file: WEIGHTS_FILE.into(), bytes: serialized.len() as u64, crc32: crc32fast::hash(&serialized) });
+    let artifact_path = dir.join(ARTIFACT_FILE);
+    std::fs::write(&artifact_path, artifact.to_json()).map_err(|e| io(&artifact_path, e))?;
+    Ok(artifact)
+}
+
+/// A bundle read back: the validated artifact and its memory-mapped weights.
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub artifact: Artifact,
+    weights: memmap2::Mmap,
+    /// Tensor name → (shape, byte range in the file).
+    index: HashMap<String, (Vec<usize>, std::ops::Range<usize>)>,
+}
+
+impl Bundle {
+    /// Reads and checks a bundle folder.
+    pub fn read(dir: &Path) -> Result<Bundle, BundleError> {
+        if !dir.is_dir() {
+            let hint = if dir.extension().is_some_and(|e| e == "pb" || e == "pbtxt") { " (a TensorFlow graph: compile it first with `recom compile`)" } else { "" };
+            return Err(io(dir, format!("not a compiled model folder{hint}")));
+        }
+        let artifact_path = dir.join(ARTIFACT_FILE);
+        let text = std::fs::read_to_string(&artifact_path).map_err(|e| io(&artifact_path, e))?;
+        let artifact = Artifact::from_json(&text).map_err(|e| invalid(&artifact_path, e.trim_start_matches("invalid artifact: ")))?;
+        let recorded = artifact.weights.clone().ok_or_else(|| invalid(&artifact_path, "weights: missing"))?;
+        if recorded.file.contains('/') || recorded.file.contains('\\') || recorded.file.starts_with('.') {
+            return Err(invalid(&artifact_path, format!("weights.file: '{}' is not a file name in the folder", recorded.file)));
+        }
+        let weights_path = dir.join(&recorded.file);
+        let file = std::fs::File::open(&weights_path).map_err(|e| io(&weights_path, e))?;
+        // SAFETY: the map is read-only; a file changed underneath is caught by the checksum below only
+        // if it changes before the check (the usual mmap caveat: do not edit a served model in place).
+        let weights = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io(&weights_path, e))?;
+        if weights.len() as u64 != recorded.bytes {
+            return Err(invalid(&weights_path, format!("{} bytes, the artifact recorded {} (truncated or replaced)", weights.len(), recorded.bytes)));
+        }
+        let crc = crc32fast::hash(&weights);
+        if crc != recorded.crc32 {
+            return Err(invalid(&weights_path, format!("checksum {crc:08x}, the artifact recorded {:08x} (corrupt or tampered)", recorded.crc32)));
+        }
+        let (header_len, _) = SafeTensors::read_metadata(&weights).map_err(|e| invalid(&weights_path, format!("{e:?}")))?;
+        let parsed = SafeTensors::deserialize(&weights).map_err(|e| invalid(&weights_path, format!("{e:?}")))?;
+        let base = weights.as_ptr() as usize;
+        let mut index = HashMap::new();
+        for (name, view) in parsed.tensors() {
+            if view.dtype() != Dtype::F32 {
+                return Err(invalid(&weights_path, format!("tensor '{name}' is {:?}, not F32", view.dtype())));
+            }
+            let start = view.data().as_ptr() as usize - base;
+            index.insert(name, (view.shape().to_vec(), start..start + view.data().len()));
+        }
+        let _ = header_len;
+        let bundle = Bundle { dir: dir.to_path_buf(), artifact, weights, index };
+        bundle.check_tensors()?;
+        Ok(bundle)
+    }
+
+    /// Every tensor the plan reads is present with the plan's shape.
+    fn check_tensors(&self) -> Result<(), BundleError> {
+        let path = self.dir.join(WEIGHTS_FILE);
+        let plan = &self.artifact.plan;
+        for slot in &plan.tables {
+            if identity_table_size(&slot.name).is_some() && !self.index.contains_key(&slot.name) {
+                continue;
+            }
+            match self.index.get(&slot.name) {
+                Some((shape, _)) if shape[..] == [slot.rows, slot.dim] => {}
+                Some((shape, _)) => return Err(invalid(&path, format!("table '{}' has shape {shape:?}, the plan says [{}, {}]", slot.name, slot.rows, slot.dim))),
+                None => return Err(invalid(&path, format!("table '{}' is missing", slot.name))),
+            }
+        }
+        for w in &plan.dense.weights {
+            match self.index.get(&w.name) {
+                Some((shape, _)) if shape.iter().product::<usize>() == w.len() && *shape == w.shape => {}
+                Some((shape, _)) => return Err(invalid(&path, format!("weight '{}' has shape {shape:?}, the plan says {:?}", w.name, w.shape))),
+                None => return Err(invalid(&path, format!("weight '{}' is missing", w.name))),
+            }
+        }
+        Ok(())
+    }
+
+    /// A tensor's values (copied out of the map: it need not be aligned).
+    pub fn tensor(&self, name: &str) -> Option<Vec<f32>> {
+        let (_, range) = self.index.get(name)?;
+        Some(self.weights[range.clone()].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+
+    /// The packed tables buffer the kernel reads.
+    pub fn packed_tables(&self) -> Result<Vec<f32>, crate::plan::RunError> {
+        let tables: HashMap<String, Vec<f32>> =
+            self.artifact.plan.tables.iter().filter_map(|slot| self.tensor(&slot.name).map(|t| (slot.name.clone(), t))).collect();
+        self.artifact.plan.bind_tables(&tables)
+    }
+
+    /// The dense program's weights, in its order.
+    pub fn dense_weights(&self) -> Vec<Vec<f32>> {
+        self.artifact.plan.dense.weights.iter().map(|w| self.tensor(&w.name).expect("checked on read")).collect()
+    }
+
+    /// Bytes of the weights file.
+    pub fn weights_bytes(&self) -> usize {
+        self.weights.len()
+    }
+}

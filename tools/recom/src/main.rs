@@ -1,0 +1,344 @@
+//! `recom`: compile a TensorFlow recommendation model into a bundle, inspect
+//! it, run a batch through it and benchmark it — the user's entry point.
+//! Every failure prints one located message and exits 1 (2 for bad flags,
+//! as clap does); a mismatch found by `run --expected` exits 3.
+use clap::{Parser, Subcommand, ValueEnum};
+use recom::{
+    runtime::{bundle::Bundle, npz::Batch, plan::Artifact},
+    serve::{compile_model, CompileOptions, Device, Model, Outputs},
+};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Instant,
+};
+
+#[derive(Parser)]
+#[command(name = "recom", version, about = "Compile TensorFlow recommendation models into one fused GPU kernel plus their dense layers, and serve them")]
+#[command(after_help = "Examples:\n  recom compile model.pb -o model.recom\n  recom inspect model.recom\n  recom run model.recom --input batch.npz --expected batch.npz\n  recom bench model.recom --input batch.npz --batch 1,32,512")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Target {
+    Cpu,
+    Gpu,
+    All,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum RunDevice {
+    Cpu,
+    Gpu,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a frozen GraphDef (.pb or .pbtxt) into a model folder
+    Compile {
+        /// The model: a frozen TensorFlow GraphDef
+        model: PathBuf,
+        /// Output node names (node or node:k), comma separated [default: the graph's sinks]
+        #[arg(long, value_delimiter = ',')]
+        outputs: Vec<String>,
+        /// The compiled model folder to write
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Where it will run
+        #[arg(long, value_enum, default_value = "all")]
+        device: Target,
+        /// GPU chips to compile for
+        #[arg(long, value_delimiter = ',', default_value = "sm_80,sm_90")]
+        chips: Vec<String>,
+    },
+    /// Show a model's inputs, outputs and columns (a .pb/.pbtxt or a compiled folder)
+    Inspect {
+        model: PathBuf,
+    },
+    /// Run one batch and write or check the outputs
+    Run {
+        /// The compiled model folder
+        model: PathBuf,
+        /// The inputs: in.<name> arrays (strings as .utf8 + .offsets)
+        #[arg(long)]
+        input: PathBuf,
+        /// Write the outputs (out.<name>) here
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Compare with the out.<name> arrays of this file
+        #[arg(long)]
+        expected: Option<PathBuf>,
+        /// Largest allowed absolute difference
+        #[arg(long, default_value_t = 1e-5)]
+        tolerance: f64,
+        #[arg(long, value_enum)]
+        device: Option<RunDevice>,
+    },
+    /// Time whole requests (host inputs to host outputs): p50/p99, throughput, breakdown
+    Bench {
+        model: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, value_enum)]
+        device: Option<RunDevice>,
+        /// Batch sizes: rows of the input batch, repeated or cut to each size
+        #[arg(long, value_delimiter = ',')]
+        batch: Vec<usize>,
+        /// Requests in flight at once
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Timed requests per batch size
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile { model, outputs, output, device, chips } => compile(&model, outputs, &output, device, chips),
+        Command::Inspect { model } => inspect(&model),
+        Command::Run { model, input, output, expected, tolerance, device } => run(&model, &input, output.as_deref(), expected.as_deref(), tolerance, device),
+        Command::Bench { model, input, device, batch, concurrency, requests } => bench(&model, &input, device, &batch, concurrency, requests),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("recom: error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips: Vec<String>) -> Result<ExitCode, String> {
+    for chip in &chips {
+        if !recom::serve::SUPPORTED_CHIPS.contains(&chip.as_str()) {
+            return Err(format!("--chips: '{chip}' is not one of {}", recom::serve::SUPPORTED_CHIPS.join(", ")));
+        }
+    }
+    let options = CompileOptions {
+        outputs,
+        cpu: device != Target::Gpu,
+        chips: if device == Target::Cpu { Vec::new() } else { chips },
+        ..Default::default()
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let start = Instant::now();
+    let artifact = compile_model(model, out, &options, &mut |stage| bar.set_message(stage.to_string())).map_err(|e| e.to_string());
+    bar.finish_and_clear();
+    let artifact = artifact?;
+    println!("wrote {} in {:.1} s", out.display(), start.elapsed().as_secs_f64());
+    print_summary(&artifact);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(artifact: &Artifact) {
+    let plan = &artifact.plan;
+    if let Some(s) = &artifact.summary {
+        println!(
+            "{} TensorFlow nodes -> {} columns in 1 fused kernel, {} host steps, {} dense steps; {:.1} MB of weights",
+            s.tf_nodes,
+            s.columns,
+            s.host_steps,
+            s.dense_steps,
+            s.weight_bytes as f64 / 1e6
+        );
+        let stages: Vec<String> = s.stages.iter().map(|(n, ms)| format!("{n} {ms:.0} ms")).collect();
+        println!("stages: {}", stages.join(", "));
+    }
+    let chips: Vec<&str> = artifact.gpu.iter().map(|k| k.chip.as_str()).collect();
+    println!(
+        "targets: {}{}",
+        if artifact.cpu.is_some() { "cpu " } else { "" },
+        if chips.is_empty() { String::new() } else { format!("gpu ({})", chips.join(", ")) }
+    );
+    println!("inputs:");
+    for f in &plan.feeds {
+        println!("  {:<40} {:?} {:?}", f.name, f.dtype, f.shape.as_deref().unwrap_or(&[]));
+    }
+    println!("outputs:");
+    for o in &plan.outputs {
+        println!("  {:<40} f32 {:?}", o.name, o.shape);
+    }
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+    for c in &plan.columns {
+        let t = &plan.tables[c.table];
+        let kind = if recom::abi::kernel::identity_table_size(&t.name).is_some() { "indicator/numeric" } else if c.weighted { "weighted embedding" } else { "embedding" };
+        *kinds.entry(kind.to_string()).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!("columns: {} ({}), output width {}", plan.columns.len(), kinds.join(", "), plan.width);
+}
+
+fn inspect(model: &Path) -> Result<ExitCode, String> {
+    if model.is_dir() {
+        let bundle = Bundle::read(model).map_err(|e| e.to_string())?;
+        print_summary(&bundle.artifact);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let graph = recom::tf::read_graph(model).map_err(|e| e.to_string())?;
+    println!("{}: {} nodes", model.display(), graph.node.len());
+    println!("inputs:");
+    for n in graph.node.iter().filter(|n| n.op == "Placeholder" || n.op == "PlaceholderWithDefault") {
+        let dtype = n.attr.get("dtype").and_then(|a| a.value.as_ref()).map(|v| format!("{v:?}")).unwrap_or_default();
+        println!("  {:<40} {} {}", n.name, n.op, dtype);
+    }
+    let consumed: std::collections::HashSet<&str> =
+        graph.node.iter().flat_map(|n| n.input.iter()).map(|i| i.trim_start_matches('^').split(':').next().unwrap_or("")).collect();
+    println!("sinks (default outputs):");
+    for n in graph.node.iter().filter(|n| !consumed.contains(n.name.as_str()) && !matches!(n.op.as_str(), "Placeholder" | "Const" | "NoOp")) {
+        println!("  {:<40} {}", n.name, n.op);
+    }
+    let mut ops = std::collections::BTreeMap::<&str, usize>::new();
+    for n in &graph.node {
+        *ops.entry(n.op.as_str()).or_default() += 1;
+    }
+    let top: Vec<String> = ops.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("ops: {}", top.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pick_device(device: Option<RunDevice>) -> Device {
+    match device {
+        Some(RunDevice::Cpu) => Device::Cpu,
+        Some(RunDevice::Gpu) => Device::Gpu,
+        None if recom::runtime::gpu::driver_available().is_ok() => Device::Gpu,
+        None => Device::Cpu,
+    }
+}
+
+fn run(model: &Path, input: &Path, output: Option<&Path>, expected: Option<&Path>, tolerance: f64, device: Option<RunDevice>) -> Result<ExitCode, String> {
+    let device = pick_device(device);
+    let model_loaded = Model::load(model, device).map_err(|e| e.to_string())?;
+    let mut batch = Batch::open(input).map_err(|e| e.to_string())?;
+    check_no_extra_inputs(&batch, &model_loaded, input)?;
+    let feeds = batch.feeds(&model_loaded.plan().feeds).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let (outputs, times) = model_loaded.run_timed(&feeds).map_err(|e| format!("{}: {e}", input.display()))?;
+    let elapsed = start.elapsed();
+    println!(
+        "ran {} on the {} in {:.2} ms (host {:.2}, embedding {:.2}, dense {:.2})",
+        input.display(),
+        if device == Device::Gpu { "GPU" } else { "CPU" },
+        elapsed.as_secs_f64() * 1e3,
+        times.host.as_secs_f64() * 1e3,
+        times.embedding.as_secs_f64() * 1e3,
+        times.dense.as_secs_f64() * 1e3
+    );
+    if let Some(path) = output {
+        recom::runtime::npz::write_outputs(path, &outputs).map_err(|e| e.to_string())?;
+        println!("wrote {}", path.display());
+    }
+    let Some(path) = expected else {
+        for (name, (shape, values)) in &outputs {
+            println!("{name} {shape:?}: {:?}{}", &values[..values.len().min(8)], if values.len() > 8 { " ..." } else { "" });
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    compare(&outputs, path, tolerance)
+}
+
+/// Arrays named like inputs the model does not take are a mistake worth a message.
+fn check_no_extra_inputs(batch: &Batch, model: &Model, file: &Path) -> Result<(), String> {
+    let known: Vec<String> = model.plan().feeds.iter().map(|f| recom::runtime::npz::input_key(&f.name)).collect();
+    for name in batch.names() {
+        if name.starts_with("in.") && !known.iter().any(|k| name == *k || name.starts_with(&format!("{k}."))) {
+            return Err(format!("{}: array '{name}' is not an input of the model (inputs: {})", file.display(), known.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+fn compare(outputs: &Outputs, path: &Path, tolerance: f64) -> Result<ExitCode, String> {
+    let mut expected = Batch::open(path).map_err(|e| e.to_string())?;
+    let mut compared = 0;
+    let mut failed = false;
+    for (name, (shape, got)) in outputs {
+        let Some((want_shape, want)) = expected.output(name).map_err(|e| e.to_string())? else { continue };
+        compared += 1;
+        if want.len() != got.len() {
+            println!("{name}: MISMATCH: shape {shape:?}, expected {want_shape:?}");
+            failed = true;
+            continue;
+        }
+        let diff = recom::runtime::compare_outputs(got, &want);
+        match diff {
+            Some((i, g, w, err)) if !(err <= tolerance) => {
+                println!("{name}: MISMATCH: max abs err {err:e} > {tolerance:e} at element {i} (row {}): got {g}, expected {w}", i / (got.len() / shape[0].max(1)).max(1));
+                failed = true;
+            }
+            Some((_, _, _, err)) => println!("{name}: ok, max abs err {err:e} ({} values)", got.len()),
+            None => println!("{name}: ok (empty)"),
+        }
+    }
+    if compared == 0 {
+        return Err(format!("{}: has no out.<name> array for any output of the model ({})", path.display(), outputs.keys().cloned().collect::<Vec<_>>().join(", ")));
+    }
+    Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn bench(model: &Path, input: &Path, device: Option<RunDevice>, batches: &[usize], concurrency: usize, requests: usize) -> Result<ExitCode, String> {
+    if concurrency == 0 || requests == 0 {
+        return Err("--concurrency and --requests must be at least 1".into());
+    }
+    let device = pick_device(device);
+    let model = Model::load(model, device).map_err(|e| e.to_string())?;
+    let mut batch = Batch::open(input).map_err(|e| e.to_string())?;
+    let feeds = batch.feeds(&model.plan().feeds).map_err(|e| e.to_string())?;
+    let rows = feeds.first().map(|f| f.shape().first().copied().unwrap_or(0)).unwrap_or(0);
+    let sizes: Vec<usize> = if batches.is_empty() { vec![rows] } else { batches.to_vec() };
+    println!("device: {}; concurrency {concurrency}; {requests} requests per size", if device == Device::Gpu { "GPU" } else { "CPU" });
+    println!("| batch | p50 ms | p99 ms | requests/s | rows/s | host ms | embedding ms | dense ms |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for &size in &sizes {
+        if size == 0 {
+            return Err("--batch: sizes must be at least 1".into());
+        }
+        let feeds = recom::runtime::resize_feeds(&model.plan().feeds, &feeds, size).map_err(|e| format!("{}: {e}", input.display()))?;
+        for _ in 0..5 {
+            model.run(&feeds).map_err(|e| e.to_string())?;
+        }
+        let per_thread = requests.div_ceil(concurrency);
+        let start = Instant::now();
+        let results: Vec<Result<Vec<(f64, recom::serve::Breakdown)>, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..concurrency)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut times = Vec::with_capacity(per_thread);
+                        for _ in 0..per_thread {
+                            let t = Instant::now();
+                            let (_, b) = model.run_timed(&feeds).map_err(|e| e.to_string())?;
+                            times.push((t.elapsed().as_secs_f64() * 1e3, b));
+                        }
+                        Ok(times)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a benchmark thread panicked".into()))).collect()
+        });
+        let wall = start.elapsed().as_secs_f64();
+        let mut all = Vec::new();
+        for r in results {
+            all.extend(r?);
+        }
+        let mut lat: Vec<f64> = all.iter().map(|(t, _)| *t).collect();
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+        let mean = |f: &dyn Fn(&recom::serve::Breakdown) -> std::time::Duration| all.iter().map(|(_, b)| f(b).as_secs_f64() * 1e3).sum::<f64>() / all.len() as f64;
+        println!(
+            "| {size} | {:.3} | {:.3} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} |",
+            pct(0.5),
+            pct(0.99),
+            all.len() as f64 / wall,
+            (all.len() * size) as f64 / wall,
+            mean(&|b| b.host),
+            mean(&|b| b.embedding),
+            mean(&|b| b.dense)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
