@@ -23,7 +23,7 @@
 // RUN: sed '/key: "num_buckets"/,/i: 100/s/i: 100/i: 0/' %corpus/tiny/model.pbtxt > %t.zero.pbtxt
 // RUN: not %recom_opt %t.zero.pbtxt --tf-outputs=input_layer_output --pass-pipeline='builtin.module(recom-tf-raise,recom-verify)' 2>&1 | FileCheck %s --check-prefix=NODE
 
-// CHECK: func.func @graph() -> tensor<*xf32>
+// CHECK: func.func @graph() -> (tensor<*xf32> {recom.output = "input_layer_output"})
 // Small constants are inlined (here a PlaceholderWithDefault's default shape).
 // CHECK: "tf.Const"() {dtype = i64, value = dense<-1> : tensor<2xi64>}
 // CHECK: "tf.Placeholder"() {dtype = !tf.string, shape = array<i64: -1>} : () -> tensor<*x!tf.string>

@@ -5,11 +5,11 @@
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' | FileCheck %s
 // RUN: %recom_opt %corpus/tiny_legacy/model.pb --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' | FileCheck %s
 // RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise,recom-default)' | FileCheck %s --check-prefix=FUSED
-// RUN: not %recom_opt %corpus/tiny/model.pb --tf-outputs=prediction --pass-pipeline='builtin.module(recom-tf-raise)' 2>&1 | FileCheck %s --check-prefix=DNN
+// RUN: %recom_opt %corpus/tiny/model.pb --tf-outputs=logits,prediction --pass-pipeline='builtin.module(recom-tf-raise,recom-default)' | FileCheck %s --check-prefix=DNN
 
 // CHECK-LABEL: func.func @graph
 // CHECK-SAME: %[[AV:[^:]+]]: tensor<?x!tf.string> {recom.feed = "a/values"}
-// CHECK-SAME: -> tensor<?x18xf32>
+// CHECK-SAME: -> (tensor<?x18xf32> {recom.output = "input_layer/concat"})
 // CHECK-NOT: "tf.
 // CHECK-DAG: %[[H:.+]] = "emb.hash_bucket"(%[[AV]]) {num_buckets = 100 : i64}
 // CHECK-DAG: "emb.vocabulary"(%{{.+}}) {default_id = -1 : i64, keys = ["x", "y", "z", "w", "v"]}
@@ -26,5 +26,15 @@
 // FUSED: "emb.fused_columns"
 // FUSED-NOT: "emb.lookup"
 
-// The DNN above the input layer is not raised: one error lists its nodes.
-// DNN: error: {{[0-9]+}} TensorFlow node(s) were not raised and recom cannot run them: {{.*}}(MatMul)
+// The DNN above the input layer becomes the dense dialect: the hidden
+// layer's bias and ReLU are its GEMM's epilogue; logits and prediction are
+// both returned, so the sigmoid stays a map of its own.
+// DNN-LABEL: func.func @graph
+// DNN-SAME: (tensor<?x1xf32> {recom.output = "logits"}, tensor<?x1xf32> {recom.output = "prediction"})
+// DNN: %[[E:.+]] = "emb.fused_columns"
+// DNN: "dense.linear"(%[[E]], %{{.+}}, %{{.+}}) {activation = "relu"} : (tensor<?x18xf32>, tensor<18x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+// DNN: "dense.linear"
+// DNN: %[[L:.+]] = "dense.map"(%{{.+}}) {expr = "add(x0, {{.+}})"}
+// DNN: %[[P:.+]] = "dense.map"(%[[L]]) {expr = "sigmoid(x0)"}
+// DNN: return %[[L]], %[[P]]
+// DNN-NOT: "tf.

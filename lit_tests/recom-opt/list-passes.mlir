@@ -5,6 +5,8 @@
 // RUN: %recom_opt --list-passes=all | FileCheck %s --check-prefix=ALL
 
 // CHECK: recom passes:
+// CHECK-NEXT: dense-fuse-elementwise  -  Merge chains of dense.map ops into one
+// CHECK-NEXT: dense-fuse-epilogue  -  Fold a bias add and a ReLU
 // CHECK-NEXT: emb-fuse-columns  -  Fuse the columns
 // CHECK-NEXT: emb-lower-fused-columns  -  Lower each emb.fused_columns
 // CHECK-NEXT: elements-per-item=int in [0, 8] (default 0)  -  consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)

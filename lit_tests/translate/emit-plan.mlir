@@ -11,7 +11,7 @@
 // Kernel metadata: 5 fields per column, 8 per work item.
 // CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,0,0,3,-1,1,0,-9223372036854775808,9223372036854775807,-1,2],
 // The model's inputs, named by recom.feed (arg<N> without one).
-// CHECK-NEXT: "feeds": [
+// CHECK:      "feeds": [
 // CHECK-NEXT:   {"dtype":"Str","name":"user","shape":[-1]},
 // CHECK-NEXT:   {"dtype":"I64","name":"user_indices","shape":[-1,2]},
 // CHECK-NEXT:   {"dtype":"I64","name":"user_shape","shape":[2]},
@@ -40,6 +40,11 @@
 // Work items of 4 elements: the dim-6 column in two (4 + 2 valid).
 // CHECK-NEXT: "items": [0,0,0,8,100,4,0,0,0,4,4,8,100,2,0,0,1,800,6,4,4,4,0,0,2,816,10,4,1,1,0,0],
 // CHECK-NEXT: "kernel": "model_fused_0",
+// The outputs: the function's one result is the embedding layer (named
+// output<N> without a recom.output).
+// CHECK-NEXT: "outputs": [
+// CHECK-NEXT:   {"name":"output0","shape":[-1,11],"source":"embedding"}
+// CHECK-NEXT: ],
 // CHECK-NEXT: "per_item": 4,
 // CHECK-NEXT: "rows_per_item": 1,
 // The request's sizes from the layer's shape program.

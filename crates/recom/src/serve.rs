@@ -94,8 +94,11 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
     let imported = recom_tf_import::import_graph(&context, &graph, &file, "graph", &outputs).map_err(Error::from)?;
     let mut module = imported.module;
     let tf_nodes = count_ops(&module, "tf.");
-    if tf_nodes == 0 {
-        return Err(CompileError::Model(format!("{file}: the requested outputs compute nothing from the graph's inputs")));
+    if count_ops(&module, "tf.Placeholder") == 0 {
+        return Err(CompileError::Model(format!(
+            "{file}: the outputs ({}) depend on no input of the graph: they compute nothing from a request",
+            if outputs.is_empty() { "the graph's sinks".to_string() } else { outputs.join(", ") }
+        )));
     }
     timed(&mut stages, "import", start);
 

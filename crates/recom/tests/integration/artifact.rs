@@ -51,11 +51,24 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("plan.host.columns: ", Box::new(|a| a["plan"]["host"]["columns"].as_array_mut().unwrap().pop().map(drop).unwrap_or(()))),
         ("plan.shapes: shape program expression 0", Box::new(|a| a["plan"]["shapes"]["exprs"][0] = json!(format!("{}s0{}", "(".repeat(3000), ")".repeat(3000))))),
         ("plan.shapes.symbols[0]", Box::new(|a| a["plan"]["shapes"]["symbols"][0] = json!({"IdsLen": 77}))),
-        ("gpu.ptx: has no .entry", Box::new(|a| a["gpu"]["ptx"] = json!(".version 8.0"))),
-        ("gpu.threads", Box::new(|a| a["gpu"]["threads"] = json!(100))),
-        ("gpu.params", Box::new(|a| a["gpu"]["params"] = json!(["Ids", "Tables"]))),
+        ("gpu.ptx: has no .entry", Box::new(|a| a["gpu"][0]["ptx"] = json!(".version 8.0"))),
+        ("gpu.threads", Box::new(|a| a["gpu"][0]["threads"] = json!(100))),
+        ("gpu.params", Box::new(|a| a["gpu"][0]["params"] = json!(["Ids", "Tables"]))),
         ("plan.kernel: is empty", Box::new(|a| a["plan"]["kernel"] = json!(""))),
-        ("format: 'recom-artifact/2' is not a format", Box::new(|a| a["format"] = json!("recom-artifact/2"))),
+        ("format: 'recom-artifact/1' is not a format", Box::new(|a| a["format"] = json!("recom-artifact/1"))),
+        (
+            "plan.dense: steps[0]: weight 0 does not exist",
+            Box::new(|a| {
+                a["plan"]["dense"] = json!({"weights": [], "steps": [{"op": "linear", "input": "embedding", "weight": 0, "bias": null,
+                    "activation": "relu", "transpose_weight": false, "width": 4}]})
+            }),
+        ),
+        (
+            "plan.dense: steps[0]: expr: unknown function",
+            Box::new(|a| a["plan"]["dense"] = json!({"weights": [], "steps": [{"op": "map", "inputs": ["embedding"], "expr": "evil(x0)", "width": 1}]})),
+        ),
+        ("plan.outputs[0]: step 3 does not exist", Box::new(|a| a["plan"]["outputs"] = json!([{"name": "y", "source": {"step": 3}, "shape": [-1, 1]}]))),
+        ("plan.outputs[0]: 'y' of shape [-1, 2] does not hold", Box::new(|a| a["plan"]["outputs"] = json!([{"name": "y", "source": "embedding", "shape": [-1, 2]}]))),
         ("format: missing", Box::new(|a| drop(a.as_object_mut().unwrap().remove("format")))),
     ];
     let mut wrong = Vec::new();

@@ -14,6 +14,7 @@ macro_rules! require_corpus {
 }
 
 mod corpus_models;
+mod serve_models;
 mod artifact;
 mod cpu_jit;
 mod dialect_irdl;

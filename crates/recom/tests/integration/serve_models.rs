@@ -1,0 +1,160 @@
+//! Whole models through the user's path (`recom::serve`): compile the
+//! corpus's GraphDefs with every output they record into a bundle, load it,
+//! run each batch file and compare every output with TensorFlow's
+//! (max abs err <= 1e-5); and the bundle is untrusted input.
+use recom::{
+    runtime::npz::Batch,
+    serve::{compile_model, CompileOptions, Device, Model},
+};
+use std::path::{Path, PathBuf};
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("recom-serve-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+const OUTPUTS: [&str; 3] = ["input_layer_output", "logits", "prediction"];
+
+fn compile(model: &str, chips: &[&str]) -> PathBuf {
+    let out = scratch(&format!("{model}.recom"));
+    let options = CompileOptions {
+        outputs: OUTPUTS.iter().map(|s| s.to_string()).collect(),
+        chips: chips.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    compile_model(&corpus().join(model).join("model.pb"), &out, &options, &mut |_| {}).unwrap_or_else(|e| panic!("{model}: {e}"));
+    out
+}
+
+/// Max abs error per output over the batches.
+fn check(model: &Model, batches_of: &str) -> Vec<(usize, String, f64)> {
+    let mut report = Vec::new();
+    for b in [1, 37, 512] {
+        let path = corpus().join(batches_of).join(format!("batch_b{b}.npz"));
+        let mut batch = Batch::open(&path).unwrap();
+        let feeds = batch.feeds(&model.plan().feeds).unwrap();
+        let outputs = model.run(&feeds).unwrap_or_else(|e| panic!("{batches_of} B = {b}: {e}"));
+        for name in OUTPUTS {
+            let (shape, got) = &outputs[name];
+            let (want_shape, want) = batch.output(name).unwrap().unwrap();
+            assert_eq!(shape, &want_shape, "{batches_of} B = {b}: {name} shape");
+            let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
+            assert!(err <= 1e-5, "{batches_of} B = {b}: {name}: max abs err {err:e} at {i} (got {g}, expected {w})");
+            report.push((b, name.to_string(), err));
+        }
+    }
+    report
+}
+
+#[test]
+fn corpus_predictions_on_cpu() {
+    require_corpus!("corpus_predictions_on_cpu");
+    for (model, batches) in [("tiny", "tiny"), ("tiny_legacy", "tiny"), ("medium", "medium"), ("medium_legacy", "medium")] {
+        let bundle = compile(model, &[]);
+        let loaded = Model::load(&bundle, Device::Cpu).unwrap();
+        println!("{model} on the CPU: {:?}", check(&loaded, batches));
+        let _ = std::fs::remove_dir_all(&bundle);
+    }
+}
+
+#[test]
+fn corpus_predictions_on_gpu() {
+    require_corpus!("corpus_predictions_on_gpu");
+    if let Err(reason) = recom::runtime::gpu::driver_available() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED corpus_predictions_on_gpu: {reason}");
+        return;
+    }
+    for (model, batches) in [("tiny", "tiny"), ("medium", "medium")] {
+        let bundle = compile(model, &["sm_80", "sm_90"]);
+        let loaded = Model::load(&bundle, Device::Gpu).unwrap();
+        println!("{model} on the GPU: {:?}", check(&loaded, batches));
+        let _ = std::fs::remove_dir_all(&bundle);
+    }
+}
+
+fn load_err(dir: &Path) -> String {
+    match Model::load(dir, Device::Cpu) {
+        Ok(_) => panic!("{} loaded", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A tampered, truncated, stale or missing bundle is an error naming the file.
+#[test]
+fn bad_bundles_are_errors_naming_the_file() {
+    require_corpus!("bad_bundles_are_errors_naming_the_file");
+    let good = compile("tiny", &[]);
+    let copy = |name: &str| {
+        let dir = scratch(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["artifact.json", "weights.safetensors"] {
+            std::fs::copy(good.join(f), dir.join(f)).unwrap();
+        }
+        dir
+    };
+    // A flipped byte in the weights.
+    let dir = copy("flipped");
+    let mut bytes = std::fs::read(dir.join("weights.safetensors")).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x40;
+    std::fs::write(dir.join("weights.safetensors"), &bytes).unwrap();
+    let e = load_err(&dir);
+    assert!(e.contains("weights.safetensors") && e.contains("checksum"), "{e}");
+    // Truncated weights.
+    std::fs::write(dir.join("weights.safetensors"), &bytes[..n / 2]).unwrap();
+    let e = load_err(&dir);
+    assert!(e.contains("truncated or replaced"), "{e}");
+    // Another format version.
+    let dir = copy("stale");
+    let text = std::fs::read_to_string(dir.join("artifact.json")).unwrap().replace("recom-artifact/2", "recom-artifact/1");
+    std::fs::write(dir.join("artifact.json"), text).unwrap();
+    let e = load_err(&dir);
+    assert!(e.contains("artifact.json") && e.contains("'recom-artifact/1' is not a format"), "{e}");
+    // A weights file that escapes the folder.
+    let dir = copy("escape");
+    let text = std::fs::read_to_string(dir.join("artifact.json")).unwrap().replace("\"file\":\"weights.safetensors\"", "\"file\":\"../x\"");
+    std::fs::write(dir.join("artifact.json"), text).unwrap();
+    let e = load_err(&dir);
+    assert!(e.contains("not a file name in the folder"), "{e}");
+    // No GPU kernel compiled, asked for the GPU: a clear message (with or without a GPU).
+    let e = match Model::load(&good, Device::Gpu) {
+        Ok(_) => panic!("loaded a CPU-only bundle on the GPU"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("no GPU kernel") || e.contains("CUDA") || e.contains("driver"), "{e}");
+    // A .pb given where a bundle is expected, and a missing folder.
+    let e = load_err(&corpus().join("tiny/model.pb"));
+    assert!(e.contains("compile it first"), "{e}");
+    let e = load_err(Path::new("/nonexistent/model.recom"));
+    assert!(e.contains("/nonexistent/model.recom"), "{e}");
+    // A request with a misnamed or wrongly typed input.
+    let model = Model::load(&good, Device::Cpu).unwrap();
+    let mut spec = model.plan().feeds[0].clone();
+    spec.name = "no_such_input".into();
+    let mut batch = Batch::open(&corpus().join("tiny/batch_b1.npz")).unwrap();
+    let e = batch.feed(&spec).unwrap_err().to_string();
+    assert!(e.contains("input 'no_such_input' is missing"), "{e}");
+    spec.name = model.plan().feeds[0].name.clone();
+    spec.dtype = recom::runtime::host::FeedType::F32;
+    let e = batch.feed(&spec).unwrap_err().to_string();
+    assert!(e.contains("the model takes float32"), "{e}");
+    let _ = std::fs::remove_dir_all(&good);
+}
+
+/// A graph whose outputs compute nothing from its inputs, and a SavedModel.
+#[test]
+fn no_silent_no_ops() {
+    require_corpus!("no_silent_no_ops");
+    let out = scratch("none.recom");
+    let options = CompileOptions { outputs: vec!["dnn/logits/kernel".into()], chips: vec![], ..Default::default() };
+    let e = compile_model(&corpus().join("tiny/model.pb"), &out, &options, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("compute nothing") || e.contains("no embedding column"), "{e}");
+    let e = compile_model(Path::new("/tmp/x/saved_model.pb"), &out, &options, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("freeze it first"), "{e}");
+}
