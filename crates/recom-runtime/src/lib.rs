@@ -44,26 +44,51 @@ pub fn resize_feeds(specs: &[host::FeedSpec], feeds: &[host::Feed], rows: usize)
             f => f.shape().first().copied(),
         }
     };
+    // The file's batch size: a dense_shape's first element, else a dense input's rows.
+    let file_rows = specs
+        .iter()
+        .filter(|s| s.name.ends_with("/shape"))
+        .find_map(|s| batch_of(&s.name))
+        .or_else(|| specs.iter().zip(feeds).find(|(s, _)| !s.name.contains('/')).and_then(|(_, f)| f.shape().first().copied()));
     let mut out = Vec::with_capacity(feeds.len());
     for (spec, feed) in specs.iter().zip(feeds) {
         let sparse = spec.name.rsplit_once('/').filter(|(_, part)| matches!(*part, "indices" | "values" | "shape")).map(|(base, part)| (base.to_string(), part));
         if let Some((base, part)) = sparse {
-            let src_rows = batch_of(&format!("{base}/shape")).ok_or_else(|| format!("input '{}': no '{base}/shape' to size it", spec.name))?;
+            // The entries of a weights tensor follow the ids it weighs: a
+            // values-only feed borrows the rows of the SparseTensor with as
+            // many entries.
+            let len = feed.shape().first().copied().unwrap_or(0);
+            let base = if specs.iter().any(|s| s.name == format!("{base}/indices")) {
+                base
+            } else {
+                specs
+                    .iter()
+                    .zip(feeds)
+                    .filter_map(|(s, f)| s.name.strip_suffix("/indices").map(|b| (b.to_string(), f.shape().first().copied().unwrap_or(0))))
+                    .find(|(_, n)| *n == len)
+                    .map(|(b, _)| b)
+                    .ok_or_else(|| format!("input '{}': no SparseTensor with {len} entries to take its rows from", spec.name))?
+            };
+            // A SparseTensor without a dense_shape input has the request's rows.
+            let src_rows = batch_of(&format!("{base}/shape"))
+                .or(file_rows)
+                .ok_or_else(|| format!("input '{}': no '{base}/shape' and no other input gives the batch size", spec.name))?;
             let Some(i) = specs.iter().position(|s| s.name == format!("{base}/indices")) else { return Err(format!("input '{}': no '{base}/indices'", spec.name)) };
             let Feed::I64 { data: indices, shape: ishape } = &feeds[i] else { return Err(format!("input '{base}/indices' is not int64")) };
             let width = ishape.get(1).copied().unwrap_or(2).max(1);
             // Entries of the new rows: for row r, the entries of source row r % src_rows.
+            let mut by_row: Vec<Vec<usize>> = vec![Vec::new(); src_rows];
+            for (e, idx) in indices.chunks_exact(width).enumerate() {
+                if let Some(list) = usize::try_from(idx[0]).ok().and_then(|r| by_row.get_mut(r)) {
+                    list.push(e);
+                }
+            }
             let mut picks = Vec::new();
             for r in 0..rows {
                 if src_rows == 0 {
                     break;
                 }
-                let s = (r % src_rows) as i64;
-                for (e, idx) in indices.chunks_exact(width).enumerate() {
-                    if idx[0] == s {
-                        picks.push((r as i64, e));
-                    }
-                }
+                picks.extend(by_row[r % src_rows].iter().map(|&e| (r as i64, e)));
             }
             out.push(match (part, feed) {
                 ("indices", Feed::I64 { .. }) => Feed::I64 {

@@ -132,11 +132,11 @@ fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips
     bar.finish_and_clear();
     let artifact = artifact?;
     println!("wrote {} in {:.1} s", out.display(), start.elapsed().as_secs_f64());
-    print_summary(&artifact);
+    print_summary(&artifact, false);
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(artifact: &Artifact) {
+fn print_summary(artifact: &Artifact, full: bool) {
     let plan = &artifact.plan;
     if let Some(s) = &artifact.summary {
         println!(
@@ -156,9 +156,13 @@ fn print_summary(artifact: &Artifact) {
         if artifact.cpu.is_some() { "cpu " } else { "" },
         if chips.is_empty() { String::new() } else { format!("gpu ({})", chips.join(", ")) }
     );
-    println!("inputs:");
-    for f in &plan.feeds {
+    println!("inputs: {}", plan.feeds.len());
+    let shown = if full { plan.feeds.len() } else { plan.feeds.len().min(8) };
+    for f in &plan.feeds[..shown] {
         println!("  {:<40} {:?} {:?}", f.name, f.dtype, f.shape.as_deref().unwrap_or(&[]));
+    }
+    if shown < plan.feeds.len() {
+        println!("  ... ({} more: recom inspect lists them all)", plan.feeds.len() - shown);
     }
     println!("outputs:");
     for o in &plan.outputs {
@@ -177,7 +181,7 @@ fn print_summary(artifact: &Artifact) {
 fn inspect(model: &Path) -> Result<ExitCode, String> {
     if model.is_dir() {
         let bundle = Bundle::read(model).map_err(|e| e.to_string())?;
-        print_summary(&bundle.artifact);
+        print_summary(&bundle.artifact, true);
         return Ok(ExitCode::SUCCESS);
     }
     let graph = recom::tf::read_graph(model).map_err(|e| e.to_string())?;
@@ -271,7 +275,16 @@ fn compare(outputs: &Outputs, path: &Path, tolerance: f64) -> Result<ExitCode, S
                 println!("{name}: MISMATCH: max abs err {err:e} > {tolerance:e} at element {i} (row {}): got {g}, expected {w}", i / (got.len() / shape[0].max(1)).max(1));
                 failed = true;
             }
-            Some((_, _, _, err)) => println!("{name}: ok, max abs err {err:e} ({} values)", got.len()),
+            Some((_, _, _, err)) => {
+                println!("{name}: ok, max abs err {err:e} ({} values)", got.len());
+                // The first rows beside TensorFlow's, for outputs narrow enough to read.
+                let width = got.len() / shape[0].max(1);
+                if width <= 2 {
+                    for r in 0..shape[0].min(4) {
+                        println!("  row {r}: recom {:?}  expected {:?}", &got[r * width..(r + 1) * width], &want[r * width..(r + 1) * width]);
+                    }
+                }
+            }
             None => println!("{name}: ok (empty)"),
         }
     }

@@ -1,0 +1,78 @@
+//! The `recom` command's error paths: every bad input is one message naming
+//! the flag, file or input, with exit status 1 (2 for bad flags), never a
+//! panic; and the happy path on the corpus's tiny model.
+use std::{path::PathBuf, process::Command};
+
+fn recom(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_recom")).args(args).output().expect("recom runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: no TensorFlow corpus at {}", dir.display());
+        None
+    }
+}
+
+#[test]
+fn bad_flags_and_files_are_clear_errors() {
+    let (code, _, err) = recom(&["compile"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = recom(&["frobnicate"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = recom(&["compile", "/nonexistent/model.pb", "-o", "/tmp/x.recom"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nonexistent/model.pb") && !err.contains("panicked"), "{err}");
+    let (code, _, err) = recom(&["compile", "/nonexistent/model.pb", "-o", "/tmp/x.recom", "--chips", "sm_20"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--chips: 'sm_20'"), "{err}");
+    let (code, _, err) = recom(&["run", "/nonexistent/model.recom", "--input", "/nonexistent/b.npz"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nonexistent/model.recom"), "{err}");
+    let (code, _, err) = recom(&["bench", "/nonexistent/model.recom", "--input", "x.npz", "--concurrency", "0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--concurrency"), "{err}");
+    // A text file that is no GraphDef.
+    let bad = std::env::temp_dir().join(format!("recom-cli-{}.pbtxt", std::process::id()));
+    std::fs::write(&bad, "node { name: \"a\" op: ").unwrap();
+    let (code, _, err) = recom(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains(bad.to_str().unwrap()) && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn compile_run_expected_on_tiny() {
+    let Some(corpus) = corpus() else { return };
+    let dir = std::env::temp_dir().join(format!("recom-cli-tiny-{}.recom", std::process::id()));
+    let model = corpus.join("tiny/model.pb");
+    let (code, out, err) = recom(&["compile", model.to_str().unwrap(), "--device", "cpu", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 columns in 1 fused kernel"), "{out}");
+    let batch = corpus.join("tiny/batch_b37.npz");
+    let (code, out, err) = recom(&["run", dir.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--expected", batch.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("logits: ok") && out.contains("prediction: ok"), "{out}");
+    // A tolerance nothing meets is a mismatch: exit 3 and the worst element.
+    let (code, out, _) = recom(&["run", dir.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--expected", batch.to_str().unwrap(), "--tolerance", "-1"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("MISMATCH"), "{out}");
+    // A batch of another model: the missing input is named.
+    let other = corpus.join("medium/batch_b1.npz");
+    let (code, _, err) = recom(&["run", dir.to_str().unwrap(), "--device", "cpu", "--input", other.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is missing") || err.contains("is not an input"), "{err}");
+    // Written outputs read back by name.
+    let written = std::env::temp_dir().join(format!("recom-cli-out-{}.npz", std::process::id()));
+    let (code, out, err) = recom(&["run", dir.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--output", written.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = recom(&["run", dir.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--expected", written.to_str().unwrap(), "--tolerance", "0"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = recom(&["bench", dir.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--batch", "1,64", "--requests", "3"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("| 64 |"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
