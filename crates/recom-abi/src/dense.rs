@@ -428,11 +428,50 @@ pub struct OutputSpec {
     pub shape: Vec<i64>,
 }
 
+/// How the GPU multiplies in linear layers (the CPU always computes in fp32).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// IEEE fp32 products and sums: TensorFlow's CPU results.
+    #[default]
+    Fp32,
+    /// Inputs rounded to TF32 (10-bit mantissa) on tensor cores, fp32 sums.
+    Tf32,
+    /// Inputs rounded to bf16 (7-bit mantissa) on tensor cores, fp32 sums.
+    Bf16,
+}
+
+impl Precision {
+    pub const NAMES: &'static [&'static str] = &["fp32", "tf32", "bf16"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Tf32 => "tf32",
+            Precision::Bf16 => "bf16",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fp32" => Ok(Precision::Fp32),
+            "tf32" => Ok(Precision::Tf32),
+            "bf16" => Ok(Precision::Bf16),
+            _ => Err(format!("unknown precision '{s}' (expected fp32, tf32 or bf16)")),
+        }
+    }
+}
+
 /// The dense part of a model.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DenseProgram {
     pub weights: Vec<WeightSpec>,
     pub steps: Vec<Step>,
+    /// The GEMMs' precision on the GPU.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 

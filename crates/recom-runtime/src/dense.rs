@@ -169,6 +169,7 @@ mod tests {
                 Step::Linear { input: Operand::Embedding, weight: 2, bias: None, activation: Activation::None, transpose_weight: true, width: 2 },
                 Step::Concat { inputs: vec![Operand::Step(2), Operand::Step(3)], width: 3 },
             ],
+            precision: Default::default(),
         };
         program.check(Some(3), &[]).unwrap();
         let w = [1.0, -1.0, 2.0, 0.0, 0.0, 1.0];
@@ -198,7 +199,7 @@ mod tests {
             (vec![Step::Concat { inputs: vec![Operand::Embedding], width: 4 }], "total width 3"),
             (vec![Step::Map { inputs: vec![Operand::Feed(2)], expr: "x0".into(), width: 3 }], "feed 2 does not exist"),
         ] {
-            let program = DenseProgram { weights: w.clone(), steps };
+            let program = DenseProgram { weights: w.clone(), steps, precision: Default::default() };
             let e = program.check(Some(3), &[None]).unwrap_err();
             assert!(e.contains(why), "{e}");
         }

@@ -30,7 +30,6 @@ pub fn driver_available() -> Result<(), RunError> {
     }
 }
 
-/// A request resident on the device: the packed input buffer and its layout.
 /// The kernel to load on a device of compute capability `major.minor`: the
 /// one for the newest chip that is not newer than the device (PTX runs on
 /// later chips through the driver's JIT, never on earlier ones).
@@ -50,6 +49,7 @@ pub fn select_kernel(kernels: &[GpuKernel], major: i32, minor: i32) -> Result<&G
         })
 }
 
+/// A request resident on the device: the packed input buffer and its layout.
 pub struct DeviceRequest {
     input: CudaSlice<u8>,
     out: CudaSlice<f32>,
@@ -90,6 +90,8 @@ pub struct GpuModel {
     staging: Mutex<Staging>,
     /// The plan's shape program, parsed.
     shapes: Option<crate::shape::CompiledShapes>,
+    /// The dense program, when the model has one ([`Self::attach_dense`]).
+    dense: Option<crate::gpu_dense::GpuDense>,
 }
 
 impl GpuModel {
@@ -130,6 +132,7 @@ impl GpuModel {
             items,
             columns,
             staging: Mutex::new(Staging::default()),
+            dense: None,
         })
     }
 
@@ -245,14 +248,74 @@ impl GpuModel {
         })
     }
 
-    /// [`Self::run`] lending the `[B, ΣD]` output to `f` straight from the
-    /// model's page-locked staging buffer (no copy into pageable memory);
-    /// other requests on this model wait until `f` returns.
-    pub fn run_with<R>(&self, inputs: &[ColumnInput], f: impl FnOnce(&[f32]) -> R) -> Result<R, RunError> {
+    /// Loads the plan's dense program (its weights, in the program's order)
+    /// so that [`Self::run_outputs`] computes the model's outputs on the GPU.
+    pub fn attach_dense(&mut self, weights: &[Vec<f32>]) -> Result<(), RunError> {
+        let feed_widths = self.plan.feed_widths();
+        let dense = crate::gpu_dense::GpuDense::load(&self.stream, &self.plan.dense, weights, &self.kernel.dense, self.plan.width, &feed_widths)?;
+        self.dense = Some(dense);
+        Ok(())
+    }
+
+    /// One request to the model's outputs ([`Plan::outputs`], in order): one
+    /// upload of the packed request (and one per dense f32 input), the
+    /// embedding kernel, the dense program on the device, one download per
+    /// output. `dense_feeds[i]` is feed i's `[B, width]` values where the
+    /// dense program reads it.
+    pub fn run_outputs(&self, inputs: &[ColumnInput], dense_feeds: &[Option<&[f32]>]) -> Result<Vec<Vec<f32>>, RunError> {
+        use recom_abi::dense::Operand;
         let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let (layout, sizes) = self.stage_and_launch(&mut staging, inputs)?;
+        let batch = layout.batch;
+        let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
+        let input = staging.input.as_ref().expect("allocated by stage_and_launch");
+        let _ = sizes;
+        let feeds: Vec<Option<CudaSlice<f32>>> = dense_feeds
+            .iter()
+            .map(|f| f.map(|data| self.stream.clone_htod(data)).transpose())
+            .collect::<Result<_, _>>()
+            .map_err(device_error)?;
+        let widths = self.plan.feed_widths();
+        let feed_ptrs: Vec<Option<(u64, usize)>> =
+            feeds.iter().zip(&widths).map(|(f, w)| f.as_ref().zip(*w).map(|(f, w)| (f.device_ptr(&self.stream).0, w))).collect();
+        let embedding = (out_device.device_ptr(&self.stream).0, self.plan.width);
+        let results = match (&self.dense, self.plan.dense.steps.is_empty()) {
+            (_, true) => Vec::new(),
+            (Some(dense), false) => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs)?,
+            (None, false) => return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into())),
+        };
+        let mut outputs = Vec::with_capacity(self.plan.outputs.len());
+        for output in &self.plan.outputs {
+            let values = match output.source {
+                Operand::Embedding => {
+                    let mut v = vec![0f32; batch * self.plan.width];
+                    if !v.is_empty() {
+                        self.stream.memcpy_dtoh(&out_device.slice(0..v.len()), &mut v).map_err(device_error)?;
+                    }
+                    v
+                }
+                Operand::Step(s) if batch == 0 => {
+                    let _ = s;
+                    Vec::new()
+                }
+                Operand::Step(s) => self.stream.clone_dtoh(&results[s]).map_err(device_error)?,
+                Operand::Feed(f) => dense_feeds.get(f).copied().flatten().map(<[f32]>::to_vec).unwrap_or_default(),
+                Operand::Weight(_) => return Err(RunError::Device("an output cannot be a weight".into())),
+            };
+            outputs.push(values);
+        }
+        let mut status = [0u8; 8];
+        self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
+        self.stream.synchronize().map_err(device_error)?;
+        self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
+        Ok(outputs)
+    }
+
+    /// Validates and packs a request into page-locked staging (grown as
+    /// needed), uploads it and launches the embedding kernel.
+    fn stage_and_launch(&self, staging: &mut Staging, inputs: &[ColumnInput]) -> Result<(ByteLayout, crate::shape::Sizes), RunError> {
         let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         let n_out = sizes.output;
-        let staging = &mut *staging;
         if staging.host.as_ref().is_none_or(|h| h.len() < layout.bytes) {
             staging.host = None;
             let capacity = layout.bytes + layout.bytes / 2;
@@ -269,16 +332,27 @@ impl GpuModel {
         let host = staging.host.as_mut().expect("allocated above");
         let input = staging.input.as_mut().expect("allocated above");
         let out_device = staging.out.as_ref().expect("allocated above");
-        let host_out = staging.host_out.as_mut().expect("allocated above");
         layout.write(inputs, &mut host.as_mut_slice().map_err(device_error)?[..layout.bytes]);
         self.stream
             .memcpy_htod(&host.as_slice().map_err(device_error)?[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
             .map_err(device_error)?;
-        {
-            let (input_ptr, _g1) = input.device_ptr(&self.stream);
-            let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
-            self.launch_at(input_ptr, out_ptr, &layout, &sizes)?;
-        }
+        let (input_ptr, _g1) = input.device_ptr(&self.stream);
+        let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
+        self.launch_at(input_ptr, out_ptr, &layout, &sizes)?;
+        Ok((layout, sizes))
+    }
+
+    /// [`Self::run`] lending the `[B, ΣD]` output to `f` straight from the
+    /// model's page-locked staging buffer (no copy into pageable memory);
+    /// other requests on this model wait until `f` returns.
+    pub fn run_with<R>(&self, inputs: &[ColumnInput], f: impl FnOnce(&[f32]) -> R) -> Result<R, RunError> {
+        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, sizes) = self.stage_and_launch(&mut staging, inputs)?;
+        let n_out = sizes.output;
+        let staging = &mut *staging;
+        let input = staging.input.as_ref().expect("allocated by stage_and_launch");
+        let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
+        let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
         let landing = &mut host_out.as_mut_slice().map_err(device_error)?[..n_out];
         if n_out > 0 {
             self.stream.memcpy_dtoh(&out_device.slice(0..n_out), landing).map_err(device_error)?;

@@ -7,8 +7,10 @@ pub use recom_host as host;
 pub mod bundle;
 pub mod dense;
 pub mod gpu;
+pub mod gpu_dense;
 pub mod npz;
 pub mod plan;
+pub mod serve;
 pub mod shape;
 pub mod validate;
 

@@ -31,6 +31,10 @@ pub struct ColumnPlan {
     pub table: usize,
     pub weighted: bool,
     pub filter: Option<Filter>,
+    /// How the bag is pooled and what an id past the table does (the kernel
+    /// reads them from `columns_meta`; here for tools and peers).
+    pub combiner: recom_abi::Combiner,
+    pub on_out_of_range: recom_abi::OutOfRange,
 }
 
 /// A compiled model's fused embedding layer.
@@ -193,6 +197,23 @@ pub struct GpuKernel {
     pub params: Vec<Buffer>,
     /// Launch geometry: grid (ceil(B / rows_per_item), ceil(items / threads), 1),
     /// block (1, threads, 1).
+    pub threads: u32,
+    /// The dense program's elementwise kernels for this chip.
+    #[serde(default)]
+    pub dense: Vec<DenseKernel>,
+}
+
+/// An elementwise kernel of the dense program: `out[r, c] = expr(in_i[r, c])`
+/// over strided 2-D memrefs (a broadcast input has stride 0). Launch: grid
+/// (rows, ceil(columns / threads)), block (1, threads).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DenseKernel {
+    /// The `Map` step it computes; `None` for the strided copy `Concat` uses.
+    pub step: Option<usize>,
+    pub ptx: String,
+    pub entry: String,
+    /// Per kernel parameter, the loop function's argument: 0 = out, 1 + i = input i.
+    pub params: Vec<usize>,
     pub threads: u32,
 }
 

@@ -239,7 +239,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             row_offsets: host.value(pack_op, "the row offsets operand", row_offsets[c]).map_err(in_column)?,
             weights,
         });
-        plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter });
+        plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter, combiner: column.combiner, on_out_of_range: column.on_out_of_range });
     }
     let host = HostProgram { steps: host.steps, columns: sources };
     let (dense, outputs) = dense_of(function, op, &feeds)?;

@@ -12,16 +12,13 @@ use crate::{
 };
 use melior::ir::{operation::OperationLike, Module};
 use recom_host::Feed;
+pub use recom_runtime::serve::{Breakdown, Outputs};
 use recom_runtime::{
     bundle::{Bundle, BundleError, Tensor},
-    dense::DenseInputs,
     plan::{Artifact, CompileSummary, CpuKernel, Plan, RunError},
+    serve::GpuServer,
 };
-use std::{
-    collections::BTreeMap,
-    path::Path,
-    time::{Duration, Instant},
-};
+use std::{path::Path, time::Instant};
 
 /// Where a model runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +36,8 @@ pub struct CompileOptions {
     pub cpu: bool,
     /// GPU chips to compile PTX for (empty = no GPU kernel).
     pub chips: Vec<String>,
+    /// The GEMMs' precision on the GPU.
+    pub precision: recom_abi::dense::Precision,
     pub kernel: Options,
 }
 
@@ -50,7 +49,13 @@ pub const DEFAULT_CHIPS: &[&str] = &["sm_80", "sm_90"];
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { outputs: Vec::new(), cpu: true, chips: DEFAULT_CHIPS.iter().map(|c| c.to_string()).collect(), kernel: Options::default() }
+        CompileOptions {
+            outputs: Vec::new(),
+            cpu: true,
+            chips: DEFAULT_CHIPS.iter().map(|c| c.to_string()).collect(),
+            precision: Default::default(),
+            kernel: Options::default(),
+        }
     }
 }
 
@@ -107,7 +112,8 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
     for (stage, time) in &compiled.stages {
         stages.push((stage.name().to_string(), time.as_secs_f64() * 1e3));
     }
-    let plan = compiled.plan;
+    let mut plan = compiled.plan;
+    plan.dense.precision = options.precision;
     if plan.columns.is_empty() {
         return Err(CompileError::Model(format!("{file}: no embedding column was fused (the outputs read no embedding layer)")));
     }
@@ -119,7 +125,9 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
         let start = Instant::now();
         let kernel_module = Module::parse(&context, &kernel_text).ok_or_else(|| CompileError::Model("the kernel module does not parse back".into()))?;
         let gpu_options = crate::gpu::GpuOptions { chip: chip.clone(), ..Default::default() };
-        gpu.push(crate::gpu::compile_ptx(&context, kernel_module, &gpu_options)?);
+        let mut kernel = crate::gpu::compile_ptx(&context, kernel_module, &gpu_options)?;
+        kernel.dense = crate::gpu::compile_dense_ptx(&context, &plan.dense, &gpu_options)?;
+        gpu.push(kernel);
         timed(&mut stages, &format!("ptx {chip}"), start);
     }
 
@@ -173,31 +181,16 @@ fn count_ops(module: &Module, prefix: &str) -> usize {
     n
 }
 
-/// The embedding layer's engine.
+/// Where a loaded model runs.
 enum Engine {
-    Cpu { executable: crate::cpu::CpuExecutable, tables: Vec<f32> },
-    Gpu(recom_runtime::gpu::GpuModel),
+    Cpu { executable: crate::cpu::CpuExecutable, tables: Vec<f32>, dense_weights: Vec<Vec<f32>> },
+    Gpu(GpuServer),
 }
-
-/// Time spent per part of one request.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Breakdown {
-    /// The host program: validation, hashing, vocabulary, COO → CSR.
-    pub host: Duration,
-    /// The embedding layer: packing, upload, kernel, download (GPU) or the JIT'd kernel (CPU).
-    pub embedding: Duration,
-    /// The dense program.
-    pub dense: Duration,
-}
-
-/// Outputs by name: shape (batch first) and values.
-pub type Outputs = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
 /// A loaded model.
 pub struct Model {
     plan: Plan,
     engine: Engine,
-    dense_weights: Vec<Vec<f32>>,
     pub device: Device,
     pub summary: Option<CompileSummary>,
 }
@@ -216,8 +209,6 @@ impl Model {
     pub fn load(path: &Path, device: Device) -> Result<Model, LoadError> {
         let bundle = Bundle::read(path)?;
         let fail = |problem: String| LoadError::Model { path: path.display().to_string(), problem };
-        let tables = bundle.packed_tables().map_err(|e| fail(e.to_string()))?;
-        let dense_weights = bundle.dense_weights();
         let artifact = &bundle.artifact;
         let engine = match device {
             Device::Cpu => {
@@ -225,11 +216,12 @@ impl Model {
                 let context = crate::create_context().map_err(|e| fail(e.to_string()))?;
                 let module = Module::parse(&context, &cpu.mlir).ok_or_else(|| fail("artifact.json: cpu.mlir does not parse".into()))?;
                 let executable = crate::cpu::CpuExecutable::new(&context, module, artifact.plan.clone()).map_err(|e| fail(format!("cpu kernel: {e}")))?;
-                Engine::Cpu { executable, tables }
+                let tables = bundle.packed_tables().map_err(|e| fail(e.to_string()))?;
+                Engine::Cpu { executable, tables, dense_weights: bundle.dense_weights() }
             }
-            Device::Gpu => Engine::Gpu(recom_runtime::gpu::GpuModel::load(artifact, &tables, 0).map_err(|e| fail(e.to_string()))?),
+            Device::Gpu => Engine::Gpu(GpuServer::load(&bundle, 0).map_err(|e| fail(e.to_string()))?),
         };
-        Ok(Model { plan: artifact.plan.clone(), engine, dense_weights, device, summary: artifact.summary.clone() })
+        Ok(Model { plan: artifact.plan.clone(), engine, device, summary: artifact.summary.clone() })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -243,55 +235,22 @@ impl Model {
 
     /// Answers one request and says where the time went.
     pub fn run_timed(&self, feeds: &[Feed]) -> Result<(Outputs, Breakdown), RunError> {
+        let (executable, tables, dense_weights) = match &self.engine {
+            Engine::Gpu(server) => return server.run_timed(feeds),
+            Engine::Cpu { executable, tables, dense_weights } => (executable, tables, dense_weights),
+        };
         let mut times = Breakdown::default();
-        if feeds.len() != self.plan.feeds.len() {
-            return Err(RunError::Device(format!("the model takes {} inputs, got {}", self.plan.feeds.len(), feeds.len())));
-        }
         let start = Instant::now();
         let inputs = self.plan.prepare(feeds)?;
         times.host = start.elapsed();
         let start = Instant::now();
-        let embedding = match &self.engine {
-            Engine::Cpu { executable, tables } => executable.run(tables, &inputs)?,
-            Engine::Gpu(gpu) => gpu.run(&inputs)?,
-        };
-        times.embedding = start.elapsed();
+        let embedding = executable.run(tables, &inputs)?;
+        times.device = start.elapsed();
         let batch = embedding.len() / self.plan.width.max(1);
         let start = Instant::now();
-        let feed_widths = self.plan.feed_widths();
-        let dense_feeds: Vec<Option<(&[f32], usize)>> = feeds
-            .iter()
-            .zip(&feed_widths)
-            .map(|(f, w)| match (f, w) {
-                (Feed::F32 { data, .. }, Some(w)) if data.len() == batch * w => Some((&data[..], *w)),
-                _ => None,
-            })
-            .collect();
-        for (i, step) in self.plan.dense.steps.iter().enumerate() {
-            for o in step.operands() {
-                if let recom_abi::dense::Operand::Feed(f) = o {
-                    if dense_feeds.get(f).copied().flatten().is_none() {
-                        let name = &self.plan.feeds[f].name;
-                        return Err(RunError::Device(format!("dense step {i}: input '{name}' must be float32 [{batch}, {:?}]", feed_widths[f])));
-                    }
-                }
-            }
-        }
-        let weights: Vec<&[f32]> = self.dense_weights.iter().map(Vec::as_slice).collect();
-        let dense_inputs = DenseInputs { batch, embedding: Some((&embedding, self.plan.width)), feeds: dense_feeds.clone() };
-        let results = recom_runtime::dense::run(&self.plan.dense, &weights, &dense_inputs);
+        let dense_feeds = recom_runtime::serve::dense_feeds(&self.plan, feeds, batch)?;
+        let values = recom_runtime::serve::dense_on_cpu(&self.plan, dense_weights, &embedding, &dense_feeds, batch);
         times.dense = start.elapsed();
-        let mut outputs = Outputs::new();
-        for output in &self.plan.outputs {
-            let values = match output.source {
-                recom_abi::dense::Operand::Embedding => embedding.clone(),
-                recom_abi::dense::Operand::Step(s) => results[s].clone(),
-                recom_abi::dense::Operand::Feed(f) => dense_feeds[f].map(|(d, _)| d.to_vec()).unwrap_or_default(),
-                recom_abi::dense::Operand::Weight(_) => Vec::new(),
-            };
-            let shape = output.shape.iter().map(|&d| if d < 0 { batch } else { d as usize }).collect();
-            outputs.insert(output.name.clone(), (shape, values));
-        }
-        Ok((outputs, times))
+        Ok((recom_runtime::serve::name_outputs(&self.plan, batch, values), times))
     }
 }

@@ -61,6 +61,29 @@ enum Command {
         #[arg(long)]
         l2_fetch_bytes: Option<usize>,
     },
+    /// Serve compiled model bundles on the GPU (what `recom run` and `recom
+    /// bench` do, without MLIR): check every output against the batch's
+    /// expected outputs, then time whole requests at each batch size.
+    Serve {
+        /// Bundle folders (`recom compile -o ...`).
+        #[arg(long, required = true, num_args = 1..)]
+        model: Vec<PathBuf>,
+        /// One batch file per model, with in.* inputs and out.* expected outputs.
+        #[arg(long, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "1,32,512,2048")]
+        batch: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        concurrency: Vec<usize>,
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write each model's columns, weights and per-batch CSR inputs
+        /// (after the host program) here, for bench/model_peer.py.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+    },
     /// List the workloads with their byte counts: the floor's (every
     /// gathered row counted) and the distinct rows' (what DRAM must serve
     /// when the L2 cache catches every repeat).
@@ -73,6 +96,9 @@ fn main() {
         Command::Dump { out } => dump(&out),
         Command::Gpu { artifacts, out, reps, device, only, l2_fetch_bytes } => {
             gpu(&artifacts, &out, reps, device, only.as_deref(), l2_fetch_bytes)
+        }
+        Command::Serve { model, input, batch, concurrency, requests, out, dump } => {
+            serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref())
         }
         Command::List => {
             for (name, spec) in workloads() {
@@ -337,4 +363,160 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
 
 fn cudarc_event_flags() -> recom_runtime::gpu::EventFlags {
     recom_runtime::gpu::EventFlags::CU_EVENT_DEFAULT
+}
+
+/// `recom-bench serve`.
+fn serve(models: &[PathBuf], inputs: &[PathBuf], batches: &[usize], concurrency: &[usize], requests: usize, out: Option<&Path>, dump: Option<&Path>) -> Result<(), String> {
+    use recom_runtime::{bundle::Bundle, npz::Batch, serve::GpuServer};
+    if models.len() != inputs.len() {
+        return Err(format!("{} models but {} inputs: give one batch file per model", models.len(), inputs.len()));
+    }
+    let mut report = Vec::new();
+    for (path, input) in models.iter().zip(inputs) {
+        let bundle = Bundle::read(path).map_err(|e| e.to_string())?;
+        let server = GpuServer::load(&bundle, 0).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut batch = Batch::open(input).map_err(|e| e.to_string())?;
+        let feeds = batch.feeds(&server.plan().feeds).map_err(|e| e.to_string())?;
+        let outputs = server.run(&feeds).map_err(|e| format!("{}: {e}", input.display()))?;
+        if let Some(dir) = dump {
+            dump_model(dir, &bundle, &server, &feeds, batches)?;
+        }
+        let mut errors = serde_json::Map::new();
+        for (name, (_, got)) in &outputs {
+            if let Some((_, want)) = batch.output(name).map_err(|e| e.to_string())? {
+                let (_, _, _, err) = recom_runtime::compare_outputs(got, &want).unwrap_or((0, 0.0, 0.0, 0.0));
+                println!("{}: {name}: max abs err {err:e} vs the expected outputs ({} values)", path.display(), got.len());
+                errors.insert(name.clone(), serde_json::json!(err));
+            }
+        }
+        println!("{}", recom_runtime::serve::BenchRow::HEADER);
+        let mut rows = Vec::new();
+        for &c in concurrency {
+            for &b in batches {
+                let feeds = recom_runtime::resize_feeds(&server.plan().feeds, &feeds, b)?;
+                let row = recom_runtime::serve::bench(&|f: &[recom_runtime::host::Feed]| server.run_timed(f), &feeds, b, c, requests).map_err(|e| e.to_string())?;
+                println!("{}", row.markdown());
+                rows.push(row);
+            }
+        }
+        report.push(serde_json::json!({"model": path.display().to_string(), "input": input.display().to_string(), "max_abs_err": errors, "rows": rows}));
+    }
+    if let Some(out) = out {
+        std::fs::write(out, serde_json::to_string_pretty(&report).expect("serializes")).map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// The model for `bench/model_peer.py`: `<name>.json` (tables, columns,
+/// dense program, outputs), `<name>_weights.npz` and `<name>_b<B>.npz` per
+/// batch size (each column's CSR ids after the host program, with filters and
+/// out-of-range policies applied, the dense f32 feeds, and recom's outputs).
+fn dump_model(
+    dir: &Path,
+    bundle: &recom_runtime::bundle::Bundle,
+    server: &recom_runtime::serve::GpuServer,
+    feeds: &[recom_runtime::host::Feed],
+    batches: &[usize],
+) -> Result<(), String> {
+    use npyz::WriterBuilder;
+    use recom_abi::OutOfRange;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let plan = server.plan();
+    let name = bundle.dir.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
+    let widths = plan.feed_widths();
+    let json = serde_json::json!({
+        "name": name,
+        "width": plan.width,
+        "tables": plan.tables.iter().map(|t| serde_json::json!({"name": t.name, "rows": t.rows, "dim": t.dim})).collect::<Vec<_>>(),
+        "columns": plan.columns.iter().map(|c| serde_json::json!({"table": c.table, "combiner": c.combiner, "weighted": c.weighted})).collect::<Vec<_>>(),
+        "feeds": plan.feeds.iter().zip(&widths).map(|(f, w)| serde_json::json!({"name": f.name, "width": w})).collect::<Vec<_>>(),
+        "dense": plan.dense,
+        "outputs": plan.outputs,
+    });
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&json).expect("serializes")).map_err(|e| format!("{}: {e}", path.display()))?;
+    enum Data {
+        F(Vec<f32>),
+        I(Vec<i64>),
+    }
+    type Arrays = Vec<(String, Vec<u64>, Data)>;
+    let write = |path: &Path, arrays: Arrays| -> Result<(), String> {
+        let err = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut npz = npyz::npz::NpzWriter::create(path).map_err(err)?;
+        for (key, shape, data) in arrays {
+            match data {
+                Data::F(f) => {
+                    let mut w = npz.array::<f32>(&key, Default::default()).map_err(err)?.default_dtype().shape(&shape).begin_nd().map_err(err)?;
+                    w.extend(f).map_err(err)?;
+                    w.finish().map_err(err)?;
+                }
+                Data::I(i) => {
+                    let mut w = npz.array::<i64>(&key, Default::default()).map_err(err)?.default_dtype().shape(&shape).begin_nd().map_err(err)?;
+                    w.extend(i).map_err(err)?;
+                    w.finish().map_err(err)?;
+                }
+            }
+        }
+        Ok(())
+    };
+    let mut weights: Arrays = Vec::new();
+    for (t, slot) in plan.tables.iter().enumerate() {
+        let values = match bundle.tensor(&slot.name) {
+            Some(v) => v,
+            // Synthetic identity tables (indicator, numeric columns).
+            None => (0..slot.rows * slot.dim).map(|i| if i / slot.dim == i % slot.dim { 1.0 } else { 0.0 }).collect(),
+        };
+        weights.push((format!("table{t}"), vec![slot.rows as u64, slot.dim as u64], Data::F(values)));
+    }
+    for (w, (spec, values)) in plan.dense.weights.iter().zip(bundle.dense_weights()).enumerate() {
+        weights.push((format!("weight{w}"), spec.shape.iter().map(|&d| d as u64).collect(), Data::F(values)));
+    }
+    write(&dir.join(format!("{name}_weights.npz")), weights)?;
+    for &b in batches {
+        let feeds = recom_runtime::resize_feeds(&plan.feeds, feeds, b)?;
+        let inputs = plan.prepare(&feeds).map_err(|e| e.to_string())?;
+        let outputs = server.run(&feeds).map_err(|e| e.to_string())?;
+        let mut arrays: Arrays = Vec::new();
+        for (c, (column, input)) in plan.columns.iter().zip(&inputs).enumerate() {
+            let rows = plan.tables[column.table].rows as i64;
+            let (mut ids, mut offsets, mut ws) = (Vec::new(), vec![0i64], Vec::new());
+            for r in 0..input.offsets.len().saturating_sub(1) {
+                for k in input.offsets[r] as usize..input.offsets[r + 1] as usize {
+                    let mut id = input.ids[k];
+                    if let Some(f) = column.filter {
+                        id = f.apply(id);
+                    }
+                    let w = input.weights.as_ref().map_or(1.0, |w| w[k]);
+                    if id >= rows {
+                        id = match column.on_out_of_range {
+                            OutOfRange::Default(d) => d,
+                            OutOfRange::Drop | OutOfRange::Error => -1,
+                        };
+                    }
+                    if id < 0 || w.is_nan() {
+                        continue;
+                    }
+                    ids.push(id);
+                    ws.push(w);
+                }
+                offsets.push(ids.len() as i64);
+            }
+            let n = ids.len() as u64;
+            arrays.push((format!("col{c}.ids"), vec![n], Data::I(ids)));
+            arrays.push((format!("col{c}.offsets"), vec![offsets.len() as u64], Data::I(offsets)));
+            if column.weighted {
+                arrays.push((format!("col{c}.weights"), vec![n], Data::F(ws)));
+            }
+        }
+        for i in recom_runtime::serve::dense_feeds_read(plan) {
+            if let recom_runtime::host::Feed::F32 { data, .. } = &feeds[i] {
+                arrays.push((format!("feed{i}"), vec![b as u64, widths[i].unwrap_or(1) as u64], Data::F(data.clone())));
+            }
+        }
+        for (out_name, (shape, values)) in outputs {
+            arrays.push((format!("out.{out_name}"), shape.iter().map(|&d| d as u64).collect(), Data::F(values)));
+        }
+        write(&dir.join(format!("{name}_b{b}.npz")), arrays)?;
+    }
+    Ok(())
 }

@@ -52,6 +52,9 @@ enum Command {
         /// GPU chips to compile for
         #[arg(long, value_delimiter = ',', default_value = "sm_80,sm_90")]
         chips: Vec<String>,
+        /// GEMM precision on the GPU (the CPU computes in fp32)
+        #[arg(long, default_value = "fp32", value_parser = ["fp32", "tf32", "bf16"])]
+        precision: String,
     },
     /// Show a model's inputs, outputs and columns (a .pb/.pbtxt or a compiled folder)
     Inspect {
@@ -96,9 +99,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends the process quietly, as for any Unix tool.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, outputs, output, device, chips } => compile(&model, outputs, &output, device, chips),
+        Command::Compile { model, outputs, output, device, chips, precision } => compile(&model, outputs, &output, device, chips, &precision),
         Command::Inspect { model } => inspect(&model),
         Command::Run { model, input, output, expected, tolerance, device } => run(&model, &input, output.as_deref(), expected.as_deref(), tolerance, device),
         Command::Bench { model, input, device, batch, concurrency, requests } => bench(&model, &input, device, &batch, concurrency, requests),
@@ -112,7 +119,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips: Vec<String>) -> Result<ExitCode, String> {
+fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips: Vec<String>, precision: &str) -> Result<ExitCode, String> {
     for chip in &chips {
         if !recom::serve::SUPPORTED_CHIPS.contains(&chip.as_str()) {
             return Err(format!("--chips: '{chip}' is not one of {}", recom::serve::SUPPORTED_CHIPS.join(", ")));
@@ -122,6 +129,7 @@ fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips
         outputs,
         cpu: device != Target::Gpu,
         chips: if device == Target::Cpu { Vec::new() } else { chips },
+        precision: precision.parse()?,
         ..Default::default()
     };
     let bar = indicatif::ProgressBar::new_spinner();
@@ -225,12 +233,13 @@ fn run(model: &Path, input: &Path, output: Option<&Path>, expected: Option<&Path
     let (outputs, times) = model_loaded.run_timed(&feeds).map_err(|e| format!("{}: {e}", input.display()))?;
     let elapsed = start.elapsed();
     println!(
-        "ran {} on the {} in {:.2} ms (host {:.2}, embedding {:.2}, dense {:.2})",
+        "ran {} on the {} in {:.2} ms (host program {:.2}, {} {:.2}, dense on the host {:.2})",
         input.display(),
         if device == Device::Gpu { "GPU" } else { "CPU" },
         elapsed.as_secs_f64() * 1e3,
         times.host.as_secs_f64() * 1e3,
-        times.embedding.as_secs_f64() * 1e3,
+        if device == Device::Gpu { "upload + embedding kernel + dense layers + download" } else { "embedding kernel" },
+        times.device.as_secs_f64() * 1e3,
         times.dense.as_secs_f64() * 1e3
     );
     if let Some(path) = output {
@@ -305,53 +314,15 @@ fn bench(model: &Path, input: &Path, device: Option<RunDevice>, batches: &[usize
     let rows = feeds.first().map(|f| f.shape().first().copied().unwrap_or(0)).unwrap_or(0);
     let sizes: Vec<usize> = if batches.is_empty() { vec![rows] } else { batches.to_vec() };
     println!("device: {}; concurrency {concurrency}; {requests} requests per size", if device == Device::Gpu { "GPU" } else { "CPU" });
-    println!("| batch | p50 ms | p99 ms | requests/s | rows/s | host ms | embedding ms | dense ms |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("(host: the host program; device: {})", if device == Device::Gpu { "pack + upload + embedding kernel + dense kernels and GEMMs + downloads" } else { "the JIT'd embedding kernel; dense: the dense layers on the CPU" });
+    println!("{}", recom::runtime::serve::BenchRow::HEADER);
     for &size in &sizes {
         if size == 0 {
             return Err("--batch: sizes must be at least 1".into());
         }
         let feeds = recom::runtime::resize_feeds(&model.plan().feeds, &feeds, size).map_err(|e| format!("{}: {e}", input.display()))?;
-        for _ in 0..5 {
-            model.run(&feeds).map_err(|e| e.to_string())?;
-        }
-        let per_thread = requests.div_ceil(concurrency);
-        let start = Instant::now();
-        let results: Vec<Result<Vec<(f64, recom::serve::Breakdown)>, String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..concurrency)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut times = Vec::with_capacity(per_thread);
-                        for _ in 0..per_thread {
-                            let t = Instant::now();
-                            let (_, b) = model.run_timed(&feeds).map_err(|e| e.to_string())?;
-                            times.push((t.elapsed().as_secs_f64() * 1e3, b));
-                        }
-                        Ok(times)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a benchmark thread panicked".into()))).collect()
-        });
-        let wall = start.elapsed().as_secs_f64();
-        let mut all = Vec::new();
-        for r in results {
-            all.extend(r?);
-        }
-        let mut lat: Vec<f64> = all.iter().map(|(t, _)| *t).collect();
-        lat.sort_by(f64::total_cmp);
-        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
-        let mean = |f: &dyn Fn(&recom::serve::Breakdown) -> std::time::Duration| all.iter().map(|(_, b)| f(b).as_secs_f64() * 1e3).sum::<f64>() / all.len() as f64;
-        println!(
-            "| {size} | {:.3} | {:.3} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} |",
-            pct(0.5),
-            pct(0.99),
-            all.len() as f64 / wall,
-            (all.len() * size) as f64 / wall,
-            mean(&|b| b.host),
-            mean(&|b| b.embedding),
-            mean(&|b| b.dense)
-        );
+        let row = recom::runtime::serve::bench(&|f: &[recom::runtime::host::Feed]| model.run_timed(f), &feeds, size, concurrency, requests).map_err(|e| e.to_string())?;
+        println!("{}", row.markdown());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Whole models on the GPU machine: each bundle's outputs against TensorFlow's
+# (batches 1, 37, 512), then whole requests (host inputs -> host outputs) at
+# B = 1, 32, 512, 2048, beside the PyTorch peer (bench/model_peer.py) on the
+# same weights and the same CSR ids. Needs, made here beforehand:
+#   bench/out/recom-bench                    cargo build --release -p recom-bench
+#   bench/out/serve/<model>.recom            recom compile ... -o (see bench/README.md)
+#   bench/out/serve/<model>-batches/batch_b{1,37,512}.npz
+# Writes serve-<model>.json, peer.json and the dump for the peer to $OUT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-bench/out}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+# cuBLASLt: recom loads libcublasLt.so (or .so.12) through cudarc; on a CUDA 13
+# machine only libcublasLt.so.13 may exist, e.g. in PyTorch's wheels.
+found=$( (ldconfig -p | grep -o '/[^ ]*libcublasLt.so[.0-9]*' ; find / -xdev -name 'libcublasLt.so*' 2>/dev/null) | sort -u | head -20)
+echo "libcublasLt found: $found"
+if ! ldconfig -p | grep -q 'libcublasLt.so\(.12\)\? '; then
+  lib=$(echo "$found" | grep 'libcublasLt.so.1[0-9]' | head -1)
+  if [ -n "$lib" ]; then
+    shim=$(mktemp -d)
+    ln -s "$lib" "$shim/libcublasLt.so"
+    export LD_LIBRARY_PATH="$shim:$(dirname "$lib"):${LD_LIBRARY_PATH:-}"
+    echo "using $lib as libcublasLt.so"
+  fi
+fi
+models=${MODELS:-"tiny medium medium_tf32 medium_bf16"}
+for m in $models; do
+  base=${m%%_*}
+  for b in 1 37 512; do
+    bench/out/recom-bench serve --model "bench/out/serve/$m.recom" --input "bench/out/serve/$base-batches/batch_b$b.npz" --batch 1 --requests 1
+  done
+done
+dump=$(mktemp -d)
+for m in $models; do
+  base=${m%%_*}
+  extra=()
+  if [ "$m" = "$base" ]; then extra=(--dump "$dump"); fi
+  bench/out/recom-bench serve --model "bench/out/serve/$m.recom" --input "bench/out/serve/$base-batches/batch_b512.npz" \
+    --batch ${BATCHES:-1,32,512,2048} --concurrency ${CONCURRENCY:-1,4} --requests ${REQUESTS:-300} --out "$out/serve-$m.json" "${extra[@]}"
+done
+if [ -f bench/model_peer.py ] && python3 -c "import torch" 2>/dev/null; then
+  PYTHONUNBUFFERED=1 python3 bench/model_peer.py --dump "$dump" --out "$out/peer.json" --requests ${REQUESTS:-300}
+fi

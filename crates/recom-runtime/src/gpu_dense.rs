@@ -1,0 +1,319 @@
+//! The dense program on the GPU, after the embedding kernel and on its
+//! stream, reading the embedding layer's output where the kernel wrote it:
+//!
+//! * `Linear`: one cuBLASLt GEMM with the bias and ReLU as its epilogue
+//!   (`BIAS` / `RELU_BIAS` / `RELU`); compute type from the program's
+//!   precision (fp32: `CUBLAS_COMPUTE_32F`, IEEE products and sums; tf32 and
+//!   bf16: the fast tensor-core modes);
+//! * `Map`: the elementwise kernel the compiler generated for the step
+//!   (MLIR → NVVM → PTX), broadcasting by strides of 0;
+//! * `Concat`: the generated strided copy, one launch per input, into the
+//!   input's column slice;
+//! * `Reduce`: a GEMM with a vector of ones (scaled by 1/K for a mean).
+//!
+//! Row-major `[B, K] · [K, N]` is the column-major product
+//! `[N, K] · [K, B]`, so the weight is cuBLAS's A and the activations its B.
+use crate::plan::{DenseKernel, RunError};
+use cudarc::{
+    cublaslt::{result as lt, sys as ltsys},
+    driver::{CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PushKernelArg},
+};
+use recom_abi::dense::{Activation, DenseProgram, Operand, Precision, Reduction, Step};
+use std::{collections::HashMap, sync::Arc};
+
+fn err(what: &str, e: impl std::fmt::Debug) -> RunError {
+    RunError::Device(format!("{what}: {e:?}"))
+}
+
+/// A cuBLASLt handle, destroyed on drop.
+struct Handle(ltsys::cublasLtHandle_t);
+unsafe impl Send for Handle {}
+unsafe impl Sync for Handle {}
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = unsafe { lt::destroy_handle(self.0) };
+    }
+}
+
+/// Whether cuBLASLt can be loaded (cudarc panics on first use otherwise).
+pub fn cublaslt_available() -> Result<(), RunError> {
+    if unsafe { ltsys::is_culib_present() } {
+        Ok(())
+    } else {
+        Err(RunError::Device(
+            "the dense layers need cuBLASLt, and no libcublasLt.so (.12 or unversioned) was found on the library path: \
+             install the CUDA toolkit's cublas, or put the directory of libcublasLt.so on LD_LIBRARY_PATH"
+                .into(),
+        ))
+    }
+}
+
+/// A value on the device: `[B, width]` (batched) or a weight.
+#[derive(Clone, Copy)]
+struct View {
+    ptr: u64,
+    width: usize,
+    batched: bool,
+}
+
+/// The dense program loaded on one GPU.
+pub struct GpuDense {
+    program: DenseProgram,
+    handle: Handle,
+    workspace: CudaSlice<u8>,
+    weights: Vec<CudaSlice<f32>>,
+    /// Ones (or 1/K) vectors of the reductions, by step.
+    reducers: HashMap<usize, CudaSlice<f32>>,
+    maps: HashMap<usize, (CudaFunction, DenseKernel)>,
+    copy: Option<(CudaFunction, DenseKernel)>,
+    _modules: Vec<Arc<CudaModule>>,
+    compute: ltsys::cublasComputeType_t,
+}
+
+impl GpuDense {
+    /// Loads the program; `embedding_width` and `feed_widths` are the plan's.
+    pub fn load(
+        stream: &Arc<CudaStream>,
+        program: &DenseProgram,
+        weights: &[Vec<f32>],
+        kernels: &[DenseKernel],
+        embedding_width: usize,
+        feed_widths: &[Option<usize>],
+    ) -> Result<GpuDense, RunError> {
+        cublaslt_available()?;
+        let handle = Handle(lt::create_handle().map_err(|e| err("cublasLtCreate", e))?);
+        let workspace = unsafe { stream.alloc::<u8>(WORKSPACE) }.map_err(|e| err("workspace", e))?;
+        let weights = weights.iter().map(|w| stream.clone_htod(w)).collect::<Result<Vec<_>, _>>().map_err(|e| err("weights", e))?;
+        let mut reducers = HashMap::new();
+        let mut maps = HashMap::new();
+        let mut copy = None;
+        let mut modules = Vec::new();
+        for kernel in kernels {
+            let module = stream.context().load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(|e| err("dense kernel", e))?;
+            let function = module.load_function(&kernel.entry).map_err(|e| err("dense kernel", e))?;
+            modules.push(module);
+            match kernel.step {
+                Some(s) => {
+                    maps.insert(s, (function, kernel.clone()));
+                }
+                None => copy = Some((function, kernel.clone())),
+            }
+        }
+        let infos = program.check(Some(embedding_width), feed_widths).map_err(|e| RunError::Device(format!("dense program: {e}")))?;
+        let input_width = |o: Operand| match o {
+            Operand::Embedding => Some(embedding_width),
+            Operand::Feed(f) => feed_widths.get(f).copied().flatten(),
+            Operand::Weight(w) => program.weights.get(w).map(|w| w.len()),
+            Operand::Step(t) => infos.get(t).map(|i| i.width),
+        };
+        for (s, step) in program.steps.iter().enumerate() {
+            match step {
+                Step::Map { .. } if !maps.contains_key(&s) => {
+                    return Err(RunError::Device(format!("the artifact has no GPU kernel for dense step {s} (recompile it)")))
+                }
+                Step::Concat { .. } if copy.is_none() => return Err(RunError::Device("the artifact has no GPU copy kernel for its concatenations (recompile it)".into())),
+                Step::Reduce { input, reduction, .. } => {
+                    let k = input_width(*input).ok_or_else(|| RunError::Device(format!("dense step {s}: unknown input width")))?;
+                    let value = if *reduction == Reduction::Mean { 1.0 / k as f32 } else { 1.0 };
+                    reducers.insert(s, stream.clone_htod(&vec![value; k]).map_err(|e| err("reduction", e))?);
+                }
+                _ => {}
+            }
+        }
+        let compute = match program.precision {
+            Precision::Fp32 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F,
+            Precision::Tf32 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
+            Precision::Bf16 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_16BF,
+        };
+        Ok(GpuDense { program: program.clone(), handle, workspace, weights, reducers, maps, copy, _modules: modules, compute })
+    }
+
+    /// Runs every step for a batch of `batch` rows; returns each step's
+    /// `[batch, width]` result on the device. `embedding` is the kernel's
+    /// output, `feeds` the dense inputs already on the device.
+    pub fn run(&self, stream: &Arc<CudaStream>, batch: usize, embedding: Option<(u64, usize)>, feeds: &[Option<(u64, usize)>]) -> Result<Vec<CudaSlice<f32>>, RunError> {
+        let mut results: Vec<CudaSlice<f32>> = Vec::with_capacity(self.program.steps.len());
+        if batch == 0 {
+            return Ok(results);
+        }
+        let weight_ptrs: Vec<u64> = self.weights.iter().map(|w| w.device_ptr(stream).0).collect();
+        for (s, step) in self.program.steps.iter().enumerate() {
+            let width = step.width();
+            let out = unsafe { stream.alloc::<f32>(batch * width) }.map_err(|e| err("dense output", e))?;
+            let out_ptr = out.device_ptr(stream).0;
+            let view = |o: Operand, results: &[CudaSlice<f32>]| -> Result<View, RunError> {
+                Ok(match o {
+                    Operand::Embedding => {
+                        let (ptr, width) = embedding.ok_or_else(|| RunError::Device("the dense program reads an embedding layer the model lacks".into()))?;
+                        View { ptr, width, batched: true }
+                    }
+                    Operand::Feed(f) => {
+                        let (ptr, width) = feeds.get(f).copied().flatten().ok_or_else(|| RunError::Device(format!("dense step {s}: feed {f} is not on the device")))?;
+                        View { ptr, width, batched: true }
+                    }
+                    Operand::Weight(w) => View { ptr: weight_ptrs[w], width: self.program.weights[w].len(), batched: false },
+                    Operand::Step(t) => View { ptr: results[t].device_ptr(stream).0, width: self.program.steps[t].width(), batched: true },
+                })
+            };
+            match step {
+                Step::Linear { input, weight, bias, activation, transpose_weight, .. } => {
+                    let x = view(*input, &results)?;
+                    let bias = bias.map(|b| weight_ptrs[b]);
+                    self.gemm(stream, x.ptr, weight_ptrs[*weight], *transpose_weight, out_ptr, batch, x.width, width, 1.0, bias, *activation)?;
+                }
+                Step::Reduce { input, .. } => {
+                    let x = view(*input, &results)?;
+                    let ones = self.reducers[&s].device_ptr(stream).0;
+                    self.gemm(stream, x.ptr, ones, false, out_ptr, batch, x.width, 1, 1.0, None, Activation::None)?;
+                }
+                Step::Map { inputs, .. } => {
+                    let (function, kernel) = &self.maps[&s];
+                    let views = inputs.iter().map(|o| view(*o, &results)).collect::<Result<Vec<_>, _>>()?;
+                    let out_desc = descriptor(out_ptr, 0, batch, width, width as u64, 1);
+                    let in_descs: Vec<[u64; 7]> = views.iter().map(|v| broadcast_descriptor(v, batch, width)).collect();
+                    launch(stream, function, kernel, &out_desc, &in_descs, batch, width)?;
+                }
+                Step::Concat { inputs, .. } => {
+                    let (function, kernel) = self.copy.as_ref().expect("checked at load");
+                    let mut at = 0usize;
+                    for o in inputs {
+                        let v = view(*o, &results)?;
+                        let out_desc = descriptor(out_ptr, at as u64, batch, v.width, width as u64, 1);
+                        let in_desc = descriptor(v.ptr, 0, batch, v.width, v.width as u64, 1);
+                        launch(stream, function, kernel, &out_desc, &[in_desc], batch, v.width)?;
+                        at += v.width;
+                    }
+                }
+            }
+            results.push(out);
+        }
+        Ok(results)
+    }
+
+    /// `out[B, N] = act(x[B, K] · W + bias)`, W `[K, N]` (`[N, K]` transposed), alpha-scaled.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        &self,
+        stream: &Arc<CudaStream>,
+        x: u64,
+        w: u64,
+        transpose_w: bool,
+        out: u64,
+        batch: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        bias: Option<u64>,
+        activation: Activation,
+    ) -> Result<(), RunError> {
+        use ltsys::{cublasLtEpilogue_t as Ep, cublasLtMatmulDescAttributes_t as Attr, cudaDataType_t::CUDA_R_32F};
+        let (m, n_cols, k) = (n as u64, batch as u64, k as u64);
+        unsafe {
+            let desc = lt::create_matmul_desc(self.compute, CUDA_R_32F).map_err(|e| err("matmul desc", e))?;
+            let _desc = Guard(move || {
+                let _ = lt::destroy_matmul_desc(desc);
+            });
+            let transa: i32 = transpose_w as i32;
+            lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_TRANSA, (&transa) as *const i32 as *const _, 4).map_err(|e| err("transa", e))?;
+            let epilogue = match (bias.is_some(), activation) {
+                (true, Activation::Relu) => Ep::CUBLASLT_EPILOGUE_RELU_BIAS,
+                (true, Activation::None) => Ep::CUBLASLT_EPILOGUE_BIAS,
+                (false, Activation::Relu) => Ep::CUBLASLT_EPILOGUE_RELU,
+                (false, Activation::None) => Ep::CUBLASLT_EPILOGUE_DEFAULT,
+            };
+            if let Some(b) = bias {
+                lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_BIAS_POINTER, (&b) as *const u64 as *const _, 8).map_err(|e| err("bias", e))?;
+            }
+            lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_EPILOGUE, (&epilogue) as *const Ep as *const _, std::mem::size_of::<Ep>())
+                .map_err(|e| err("epilogue", e))?;
+            // A: the weight, stored column-major as [N, K] (ld N) or, transposed, [K, N] (ld K).
+            let a = if transpose_w { lt::create_matrix_layout(CUDA_R_32F, k, m, k as i64) } else { lt::create_matrix_layout(CUDA_R_32F, m, k, m as i64) }
+                .map_err(|e| err("layout A", e))?;
+            let _a = Guard(move || {
+                let _ = lt::destroy_matrix_layout(a);
+            });
+            let b = lt::create_matrix_layout(CUDA_R_32F, k, n_cols, k as i64).map_err(|e| err("layout B", e))?;
+            let _b = Guard(move || {
+                let _ = lt::destroy_matrix_layout(b);
+            });
+            let c = lt::create_matrix_layout(CUDA_R_32F, m, n_cols, m as i64).map_err(|e| err("layout C", e))?;
+            let _c = Guard(move || {
+                let _ = lt::destroy_matrix_layout(c);
+            });
+            let pref = lt::create_matmul_pref().map_err(|e| err("preference", e))?;
+            let _pref = Guard(move || {
+                let _ = lt::destroy_matmul_pref(pref);
+            });
+            let size = WORKSPACE;
+            lt::set_matmul_pref_attribute(
+                pref,
+                ltsys::cublasLtMatmulPreferenceAttributes_t::CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                (&size) as *const usize as *const _,
+                std::mem::size_of::<usize>(),
+            )
+            .map_err(|e| err("preference", e))?;
+            let heuristic = lt::get_matmul_algo_heuristic(self.handle.0, desc, a, b, c, c, pref).map_err(|e| err("no cuBLASLt algorithm for this GEMM", e))?;
+            let beta = 0f32;
+            let workspace = self.workspace.device_ptr(stream).0;
+            lt::matmul(
+                self.handle.0,
+                desc,
+                (&alpha) as *const f32 as *const _,
+                (&beta) as *const f32 as *const _,
+                w as *const _,
+                a,
+                x as *const _,
+                b,
+                out as *const _,
+                c,
+                out as *mut _,
+                c,
+                (&heuristic.algo) as *const _,
+                workspace as *mut _,
+                size,
+                stream.cu_stream() as *mut _,
+            )
+            .map_err(|e| err("cublasLtMatmul", e))?;
+        }
+        Ok(())
+    }
+}
+
+const WORKSPACE: usize = 32 << 20;
+
+/// Runs a closure on drop (descriptor clean-up on every path).
+struct Guard<F: FnMut()>(F);
+impl<F: FnMut()> Drop for Guard<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
+
+/// A strided 2-D memref descriptor: allocated, aligned, offset, sizes, strides.
+fn descriptor(ptr: u64, offset: u64, rows: usize, cols: usize, row_stride: u64, col_stride: u64) -> [u64; 7] {
+    [ptr, ptr, offset, rows as u64, cols as u64, row_stride, col_stride]
+}
+
+/// A map input read as `[rows, width]`: a batched width-1 value repeats over
+/// the columns, a weight over the rows (strides of 0).
+fn broadcast_descriptor(v: &View, rows: usize, width: usize) -> [u64; 7] {
+    let row_stride = if v.batched { v.width as u64 } else { 0 };
+    let col_stride = if v.width == 1 { 0 } else { 1 };
+    descriptor(v.ptr, 0, rows, width, row_stride, col_stride)
+}
+
+fn launch(stream: &Arc<CudaStream>, function: &CudaFunction, kernel: &DenseKernel, out: &[u64; 7], inputs: &[[u64; 7]], rows: usize, cols: usize) -> Result<(), RunError> {
+    let mut params: Vec<u64> = Vec::with_capacity(7 * kernel.params.len());
+    for &arg in &kernel.params {
+        let d = if arg == 0 { out } else { inputs.get(arg - 1).ok_or_else(|| RunError::Device(format!("dense kernel {} reads input {}", kernel.entry, arg - 1)))? };
+        params.extend_from_slice(d);
+    }
+    let threads = kernel.threads.max(1);
+    let config = LaunchConfig { grid_dim: (rows as u32, (cols as u32).div_ceil(threads), 1), block_dim: (1, threads, 1), shared_mem_bytes: 0 };
+    let mut builder = stream.launch_builder(function);
+    for p in &params {
+        builder.arg(p);
+    }
+    unsafe { builder.launch(config) }.map_err(|e| err("dense kernel launch", e))?;
+    Ok(())
+}
