@@ -3,11 +3,11 @@
 // inputs; tables, kernel metadata and the shape program off the fused op.
 // RUN: %recom_opt %s --allow-unregistered-dialect --pass-pipeline='builtin.module(recom-default)' --emit-plan | FileCheck %s
 
-// Kernel columns: table, weights, absorbed filter.
+// Kernel columns: combiner, absorbed filter, out-of-range policy, table, weights.
 // CHECK:      "columns": [
-// CHECK-NEXT:   {"filter":null,"table":0,"weighted":false},
-// CHECK-NEXT:   {"filter":{"default":null,"hi":3,"lo":0},"table":1,"weighted":false},
-// CHECK-NEXT:   {"filter":null,"table":2,"weighted":true}
+// CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":0,"weighted":false},
+// CHECK-NEXT:   {"combiner":"mean","filter":{"default":null,"hi":3,"lo":0},"on_out_of_range":"Drop","table":1,"weighted":false},
+// CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":2,"weighted":true}
 // Kernel metadata: 5 fields per column, 8 per work item.
 // CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,0,0,3,-1,1,0,-9223372036854775808,9223372036854775807,-1,2],
 // The model's inputs, named by recom.feed (arg<N> without one).

@@ -264,12 +264,12 @@ impl GpuModel {
     /// dense program reads it.
     pub fn run_outputs(&self, inputs: &[ColumnInput], dense_feeds: &[Option<&[f32]>]) -> Result<Vec<Vec<f32>>, RunError> {
         use recom_abi::dense::Operand;
-        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
-        let (layout, sizes) = self.stage_and_launch(&mut staging, inputs)?;
+        let mut guard = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let (layout, _) = self.stage_and_launch(&mut guard, inputs)?;
         let batch = layout.batch;
+        let staging = &mut *guard;
         let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
         let input = staging.input.as_ref().expect("allocated by stage_and_launch");
-        let _ = sizes;
         let feeds: Vec<Option<CudaSlice<f32>>> = dense_feeds
             .iter()
             .map(|f| f.map(|data| self.stream.clone_htod(data)).transpose())
@@ -284,30 +284,41 @@ impl GpuModel {
             (Some(dense), false) => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs)?,
             (None, false) => return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into())),
         };
-        let mut outputs = Vec::with_capacity(self.plan.outputs.len());
-        for output in &self.plan.outputs {
-            let values = match output.source {
-                Operand::Embedding => {
-                    let mut v = vec![0f32; batch * self.plan.width];
-                    if !v.is_empty() {
-                        self.stream.memcpy_dtoh(&out_device.slice(0..v.len()), &mut v).map_err(device_error)?;
-                    }
-                    v
-                }
-                Operand::Step(s) if batch == 0 => {
-                    let _ = s;
-                    Vec::new()
-                }
-                Operand::Step(s) => self.stream.clone_dtoh(&results[s]).map_err(device_error)?,
-                Operand::Feed(f) => dense_feeds.get(f).copied().flatten().map(<[f32]>::to_vec).unwrap_or_default(),
-                Operand::Weight(_) => return Err(RunError::Device("an output cannot be a weight".into())),
+        // Every output lands in page-locked memory; one synchronization.
+        let widths: Vec<usize> = self.plan.outputs.iter().map(|o| o.shape.iter().skip(1).map(|&d| d.max(0) as usize).product()).collect();
+        let total: usize = widths.iter().map(|w| w * batch).sum();
+        let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
+        if host_out.len() < total.max(1) {
+            *host_out = unsafe { self.context.alloc_pinned::<f32>(total.max(1) + total / 2) }.map_err(device_error)?;
+        }
+        let landing = host_out.as_mut_slice().map_err(device_error)?;
+        let mut at = 0usize;
+        let mut spans = Vec::with_capacity(self.plan.outputs.len());
+        for (output, width) in self.plan.outputs.iter().zip(&widths) {
+            let n = width * batch;
+            let source = match output.source {
+                Operand::Embedding => Some(embedding.0),
+                Operand::Step(s) => results.get(s).copied(),
+                Operand::Feed(_) | Operand::Weight(_) => None,
             };
-            outputs.push(values);
+            if let (Some(src), true) = (source, n > 0) {
+                unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + n], src, self.stream.cu_stream()) }.map_err(device_error)?;
+            }
+            spans.push((output.source, at..at + n));
+            at += n;
         }
         let mut status = [0u8; 8];
         self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
         self.stream.synchronize().map_err(device_error)?;
         self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
+        let landing = host_out.as_slice().map_err(device_error)?;
+        let outputs = spans
+            .into_iter()
+            .map(|(source, span)| match source {
+                Operand::Feed(f) => dense_feeds.get(f).copied().flatten().map(<[f32]>::to_vec).unwrap_or_default(),
+                _ => landing[span].to_vec(),
+            })
+            .collect();
         Ok(outputs)
     }
 

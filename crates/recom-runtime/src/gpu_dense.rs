@@ -68,6 +68,35 @@ pub struct GpuDense {
     copy: Option<(CudaFunction, DenseKernel)>,
     _modules: Vec<Arc<CudaModule>>,
     compute: ltsys::cublasComputeType_t,
+    /// Per step: its output buffer (grown as batches grow) and its GEMM's
+    /// descriptors and algorithm for the last batch size, so a request
+    /// re-plans nothing.
+    state: std::sync::Mutex<Vec<StepState>>,
+}
+
+#[derive(Default)]
+struct StepState {
+    out: Option<CudaSlice<f32>>,
+    gemm: Option<GemmPlan>,
+}
+
+/// A GEMM's cuBLASLt descriptors and chosen algorithm for one batch size.
+struct GemmPlan {
+    batch: usize,
+    desc: ltsys::cublasLtMatmulDesc_t,
+    layouts: [ltsys::cublasLtMatrixLayout_t; 3],
+    algo: ltsys::cublasLtMatmulAlgo_t,
+}
+unsafe impl Send for GemmPlan {}
+impl Drop for GemmPlan {
+    fn drop(&mut self) {
+        unsafe {
+            let _ = lt::destroy_matmul_desc(self.desc);
+            for l in self.layouts {
+                let _ = lt::destroy_matrix_layout(l);
+            }
+        }
+    }
 }
 
 impl GpuDense {
@@ -125,23 +154,30 @@ impl GpuDense {
             Precision::Tf32 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
             Precision::Bf16 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_16BF,
         };
-        Ok(GpuDense { program: program.clone(), handle, workspace, weights, reducers, maps, copy, _modules: modules, compute })
+        let state = std::sync::Mutex::new((0..program.steps.len()).map(|_| StepState::default()).collect());
+        Ok(GpuDense { program: program.clone(), handle, workspace, weights, reducers, maps, copy, _modules: modules, compute, state })
     }
 
-    /// Runs every step for a batch of `batch` rows; returns each step's
-    /// `[batch, width]` result on the device. `embedding` is the kernel's
-    /// output, `feeds` the dense inputs already on the device.
-    pub fn run(&self, stream: &Arc<CudaStream>, batch: usize, embedding: Option<(u64, usize)>, feeds: &[Option<(u64, usize)>]) -> Result<Vec<CudaSlice<f32>>, RunError> {
-        let mut results: Vec<CudaSlice<f32>> = Vec::with_capacity(self.program.steps.len());
+    /// Runs every step for a batch of `batch` rows (queued on `stream`);
+    /// returns each step's `[batch, width]` result as a device address, valid
+    /// until the next call. `embedding` is the kernel's output, `feeds` the
+    /// dense inputs already on the device.
+    pub fn run(&self, stream: &Arc<CudaStream>, batch: usize, embedding: Option<(u64, usize)>, feeds: &[Option<(u64, usize)>]) -> Result<Vec<u64>, RunError> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut results: Vec<u64> = Vec::with_capacity(self.program.steps.len());
         if batch == 0 {
-            return Ok(results);
+            return Ok(vec![0; self.program.steps.len()]);
         }
         let weight_ptrs: Vec<u64> = self.weights.iter().map(|w| w.device_ptr(stream).0).collect();
         for (s, step) in self.program.steps.iter().enumerate() {
             let width = step.width();
-            let out = unsafe { stream.alloc::<f32>(batch * width) }.map_err(|e| err("dense output", e))?;
-            let out_ptr = out.device_ptr(stream).0;
-            let view = |o: Operand, results: &[CudaSlice<f32>]| -> Result<View, RunError> {
+            let slot = &mut state[s];
+            if slot.out.as_ref().is_none_or(|o| o.len() < batch * width) {
+                slot.out = None;
+                slot.out = Some(unsafe { stream.alloc::<f32>(batch * width + batch * width / 2) }.map_err(|e| err("dense output", e))?);
+            }
+            let out_ptr = slot.out.as_ref().expect("allocated above").device_ptr(stream).0;
+            let view = |o: Operand, results: &[u64]| -> Result<View, RunError> {
                 Ok(match o {
                     Operand::Embedding => {
                         let (ptr, width) = embedding.ok_or_else(|| RunError::Device("the dense program reads an embedding layer the model lacks".into()))?;
@@ -152,19 +188,21 @@ impl GpuDense {
                         View { ptr, width, batched: true }
                     }
                     Operand::Weight(w) => View { ptr: weight_ptrs[w], width: self.program.weights[w].len(), batched: false },
-                    Operand::Step(t) => View { ptr: results[t].device_ptr(stream).0, width: self.program.steps[t].width(), batched: true },
+                    Operand::Step(t) => View { ptr: results[t], width: self.program.steps[t].width(), batched: true },
                 })
             };
             match step {
                 Step::Linear { input, weight, bias, activation, transpose_weight, .. } => {
                     let x = view(*input, &results)?;
                     let bias = bias.map(|b| weight_ptrs[b]);
-                    self.gemm(stream, x.ptr, weight_ptrs[*weight], *transpose_weight, out_ptr, batch, x.width, width, 1.0, bias, *activation)?;
+                    let shape = GemmShape { transpose_w: *transpose_weight, batch, k: x.width, n: width, bias, activation: *activation };
+                    self.gemm(stream, &mut slot.gemm, &shape, x.ptr, weight_ptrs[*weight], out_ptr)?;
                 }
                 Step::Reduce { input, .. } => {
                     let x = view(*input, &results)?;
                     let ones = self.reducers[&s].device_ptr(stream).0;
-                    self.gemm(stream, x.ptr, ones, false, out_ptr, batch, x.width, 1, 1.0, None, Activation::None)?;
+                    let shape = GemmShape { transpose_w: false, batch, k: x.width, n: 1, bias: None, activation: Activation::None };
+                    self.gemm(stream, &mut slot.gemm, &shape, x.ptr, ones, out_ptr)?;
                 }
                 Step::Map { inputs, .. } => {
                     let (function, kernel) = &self.maps[&s];
@@ -185,61 +223,78 @@ impl GpuDense {
                     }
                 }
             }
-            results.push(out);
+            results.push(out_ptr);
         }
         Ok(results)
     }
 
-    /// `out[B, N] = act(x[B, K] · W + bias)`, W `[K, N]` (`[N, K]` transposed), alpha-scaled.
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        &self,
-        stream: &Arc<CudaStream>,
-        x: u64,
-        w: u64,
-        transpose_w: bool,
-        out: u64,
-        batch: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        bias: Option<u64>,
-        activation: Activation,
-    ) -> Result<(), RunError> {
+    /// `out[B, N] = act(x[B, K] · W + bias)`, W `[K, N]` (`[N, K]` transposed);
+    /// the descriptors and algorithm are made once per batch size.
+    fn gemm(&self, stream: &Arc<CudaStream>, cached: &mut Option<GemmPlan>, shape: &GemmShape, x: u64, w: u64, out: u64) -> Result<(), RunError> {
+        if cached.as_ref().is_none_or(|p| p.batch != shape.batch) {
+            *cached = None;
+            *cached = Some(self.plan_gemm(shape)?);
+        }
+        let plan = cached.as_ref().expect("planned above");
+        let (alpha, beta) = (1f32, 0f32);
+        let workspace = self.workspace.device_ptr(stream).0;
+        unsafe {
+            lt::matmul(
+                self.handle.0,
+                plan.desc,
+                (&alpha) as *const f32 as *const _,
+                (&beta) as *const f32 as *const _,
+                w as *const _,
+                plan.layouts[0],
+                x as *const _,
+                plan.layouts[1],
+                out as *const _,
+                plan.layouts[2],
+                out as *mut _,
+                plan.layouts[2],
+                (&plan.algo) as *const _,
+                workspace as *mut _,
+                WORKSPACE,
+                stream.cu_stream() as *mut _,
+            )
+        }
+        .map_err(|e| err("cublasLtMatmul", e))
+    }
+
+    fn plan_gemm(&self, shape: &GemmShape) -> Result<GemmPlan, RunError> {
         use ltsys::{cublasLtEpilogue_t as Ep, cublasLtMatmulDescAttributes_t as Attr, cudaDataType_t::CUDA_R_32F};
-        let (m, n_cols, k) = (n as u64, batch as u64, k as u64);
+        let (m, n_cols, k) = (shape.n as u64, shape.batch as u64, shape.k as u64);
         unsafe {
             let desc = lt::create_matmul_desc(self.compute, CUDA_R_32F).map_err(|e| err("matmul desc", e))?;
-            let _desc = Guard(move || {
-                let _ = lt::destroy_matmul_desc(desc);
-            });
-            let transa: i32 = transpose_w as i32;
+            // A: the weight, stored column-major as [N, K] (ld N) or, transposed, [K, N] (ld K).
+            let a = if shape.transpose_w { lt::create_matrix_layout(CUDA_R_32F, k, m, k as i64) } else { lt::create_matrix_layout(CUDA_R_32F, m, k, m as i64) };
+            let b = lt::create_matrix_layout(CUDA_R_32F, k, n_cols, k as i64);
+            let c = lt::create_matrix_layout(CUDA_R_32F, m, n_cols, m as i64);
+            let (a, b, c) = match (a, b, c) {
+                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+                (a, b, c) => {
+                    for l in [a, b, c].into_iter().flatten() {
+                        let _ = lt::destroy_matrix_layout(l);
+                    }
+                    let _ = lt::destroy_matmul_desc(desc);
+                    return Err(RunError::Device("cuBLASLt matrix layouts".into()));
+                }
+            };
+            // Owns the handles from here on, also on the error paths below.
+            let mut plan = GemmPlan { batch: shape.batch, desc, layouts: [a, b, c], algo: std::mem::zeroed() };
+            let transa: i32 = shape.transpose_w as i32;
             lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_TRANSA, (&transa) as *const i32 as *const _, 4).map_err(|e| err("transa", e))?;
-            let epilogue = match (bias.is_some(), activation) {
+            let epilogue = match (shape.bias.is_some(), shape.activation) {
                 (true, Activation::Relu) => Ep::CUBLASLT_EPILOGUE_RELU_BIAS,
                 (true, Activation::None) => Ep::CUBLASLT_EPILOGUE_BIAS,
                 (false, Activation::Relu) => Ep::CUBLASLT_EPILOGUE_RELU,
                 (false, Activation::None) => Ep::CUBLASLT_EPILOGUE_DEFAULT,
             };
-            if let Some(b) = bias {
-                lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_BIAS_POINTER, (&b) as *const u64 as *const _, 8).map_err(|e| err("bias", e))?;
+            if let Some(bias) = shape.bias {
+                lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_BIAS_POINTER, (&bias) as *const u64 as *const _, 8).map_err(|e| err("bias", e))?;
             }
             lt::set_matmul_desc_attribute(desc, Attr::CUBLASLT_MATMUL_DESC_EPILOGUE, (&epilogue) as *const Ep as *const _, std::mem::size_of::<Ep>())
                 .map_err(|e| err("epilogue", e))?;
-            // A: the weight, stored column-major as [N, K] (ld N) or, transposed, [K, N] (ld K).
-            let a = if transpose_w { lt::create_matrix_layout(CUDA_R_32F, k, m, k as i64) } else { lt::create_matrix_layout(CUDA_R_32F, m, k, m as i64) }
-                .map_err(|e| err("layout A", e))?;
-            let _a = Guard(move || {
-                let _ = lt::destroy_matrix_layout(a);
-            });
-            let b = lt::create_matrix_layout(CUDA_R_32F, k, n_cols, k as i64).map_err(|e| err("layout B", e))?;
-            let _b = Guard(move || {
-                let _ = lt::destroy_matrix_layout(b);
-            });
-            let c = lt::create_matrix_layout(CUDA_R_32F, m, n_cols, m as i64).map_err(|e| err("layout C", e))?;
-            let _c = Guard(move || {
-                let _ = lt::destroy_matrix_layout(c);
-            });
             let pref = lt::create_matmul_pref().map_err(|e| err("preference", e))?;
             let _pref = Guard(move || {
                 let _ = lt::destroy_matmul_pref(pref);
@@ -253,30 +308,20 @@ impl GpuDense {
             )
             .map_err(|e| err("preference", e))?;
             let heuristic = lt::get_matmul_algo_heuristic(self.handle.0, desc, a, b, c, c, pref).map_err(|e| err("no cuBLASLt algorithm for this GEMM", e))?;
-            let beta = 0f32;
-            let workspace = self.workspace.device_ptr(stream).0;
-            lt::matmul(
-                self.handle.0,
-                desc,
-                (&alpha) as *const f32 as *const _,
-                (&beta) as *const f32 as *const _,
-                w as *const _,
-                a,
-                x as *const _,
-                b,
-                out as *const _,
-                c,
-                out as *mut _,
-                c,
-                (&heuristic.algo) as *const _,
-                workspace as *mut _,
-                size,
-                stream.cu_stream() as *mut _,
-            )
-            .map_err(|e| err("cublasLtMatmul", e))?;
+            plan.algo = heuristic.algo;
+            Ok(plan)
         }
-        Ok(())
     }
+}
+
+/// What a GEMM computes, for planning it.
+struct GemmShape {
+    transpose_w: bool,
+    batch: usize,
+    k: usize,
+    n: usize,
+    bias: Option<u64>,
+    activation: Activation,
 }
 
 const WORKSPACE: usize = 32 << 20;
