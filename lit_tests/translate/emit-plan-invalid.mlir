@@ -116,3 +116,15 @@ func.func @negative_string_ids(%s: tensor<?x!tf.string> {recom.feed = "user"}, %
   return %o : tensor<?x4xf32>
 }
 func.func private @k()
+
+// -----
+
+// An f16 table: emb-fuse-columns leaves its layer alone, and the translation
+// says why instead of "no fused layer".
+func.func @negative_f16_table(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{the embedding layer was not fused: table 't16' is tensor<10x4xf16>, and the fused kernel reads f32 tables}}
+  %t = "emb.table"() {name = "t16"} : () -> tensor<10x4xf16>
+  %l = "emb.lookup"(%t, %ids, %offs) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf16>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %c = "emb.concat"(%l) : (tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %c : tensor<?x?xf32>
+}

@@ -417,6 +417,21 @@ fn check_l2_fetch_granularity(bytes: usize) -> Result<(), RunError> {
 mod tests {
     use super::*;
 
+    fn kernel(chip: &str) -> GpuKernel {
+        GpuKernel { ptx: String::new(), entry: "k".into(), chip: chip.into(), params: vec![], threads: 64, dense: vec![] }
+    }
+
+    #[test]
+    fn the_newest_chip_not_newer_than_the_device_is_loaded() {
+        let kernels = [kernel("sm_80"), kernel("sm_90"), kernel("sm_90a")];
+        assert_eq!(select_kernel(&kernels, 9, 0).unwrap().chip, "sm_90a");
+        assert_eq!(select_kernel(&kernels[..2], 9, 0).unwrap().chip, "sm_90");
+        assert_eq!(select_kernel(&kernels, 8, 9).unwrap().chip, "sm_80");
+        assert_eq!(select_kernel(&kernels, 10, 0).unwrap().chip, "sm_90");
+        let err = select_kernel(&kernels, 7, 5).unwrap_err().to_string();
+        assert!(err.contains("this GPU is sm_75") && err.contains("sm_80, sm_90, sm_90a") && err.contains("--chips sm_75"), "{err}");
+    }
+
     #[test]
     fn l2_fetch_granularity_is_checked_before_the_driver() {
         for ok in [32, 64, 128] {

@@ -61,6 +61,31 @@ pub fn emit_plan(module: &Module) -> Result<Plan, Diagnostic> {
         }
         WalkResult::Advance
     });
+    // A table the kernel cannot read leaves its layer unfused: say which.
+    if fused.is_empty() {
+        let mut bad = None;
+        module.as_operation().walk(WalkOrder::PreOrder, |op| {
+            if let Some(table) = recom_emb::TableOp::wrap(op) {
+                let elem = kit::TensorInfo::of(table.table().r#type()).map(|t| t.elem);
+                if bad.is_none() && elem.is_some_and(|e| e != kit::Elem::F32) {
+                    bad = Some(op.to_raw());
+                }
+            }
+            WalkResult::Advance
+        });
+        if let Some(raw) = bad {
+            let op = unsafe { OperationRef::from_raw(raw) };
+            let table = recom_emb::TableOp::wrap(op).expect("found by wrap");
+            return Err(error_at(
+                op,
+                format!(
+                    "the embedding layer was not fused: table '{}' is {}, and the fused kernel reads f32 tables (store the table as float32 when freezing the model)",
+                    table.name().map(|n| n.into_owned()).unwrap_or_default(),
+                    table.table().r#type()
+                ),
+            ));
+        }
+    }
     match fused[..] {
         [one] => plan_of(FusedColumnsOp::wrap(unsafe { OperationRef::from_raw(one) }).expect("found by wrap")),
         _ => Err(error_at(

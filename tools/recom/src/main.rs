@@ -211,6 +211,15 @@ fn inspect(model: &Path) -> Result<ExitCode, String> {
     }
     let top: Vec<String> = ops.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("ops: {}", top.join(", "));
+    // What recom makes of it: compiled for no target into a scratch folder.
+    let scratch = std::env::temp_dir().join(format!("recom-inspect-{}", std::process::id()));
+    let options = CompileOptions { cpu: false, chips: Vec::new(), ..Default::default() };
+    println!();
+    match compile_model(model, &scratch, &options, &mut |_| {}) {
+        Ok(artifact) => print_summary(&artifact, true),
+        Err(e) => println!("recom cannot compile it yet (the default outputs): {e}"),
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(ExitCode::SUCCESS)
 }
 
