@@ -433,9 +433,9 @@ def max_abs_err(got, want):
 # request: from the numpy arrays of the batch to {output: numpy array}.
 
 
-def pinned_like(a, pin):
-    t = torch.empty(a.shape, dtype=torch.from_numpy(a[:0]).dtype)
-    return t.pin_memory() if pin else t
+def pinned_empty(shape, dtype, pin):
+    t = torch.empty(shape, dtype=dtype)
+    return t.pin_memory() if pin and t.numel() > 0 else t
 
 
 class Eager:
@@ -447,16 +447,17 @@ class Eager:
     def __init__(self, model, batch, pin):
         self.model, self.batch = model, batch
         arrays = [a for ids, offs, w in batch.cols for a in (ids, offs, w) if a is not None] + list(batch.feeds.values())
-        self.staging = [pinned_like(a, pin) for a in arrays]
+        staging = [pinned_empty(a.shape, torch.from_numpy(a[:0]).dtype, pin) for a in arrays]
+        self.staging = [(t, t.numpy()) for t in staging]
 
     def run(self):
         m, b, dev = self.model, self.batch, self.model.device
         staged = iter(self.staging)
 
         def to_device(a):
-            s = next(staged)
-            np.copyto(s.numpy(), a)
-            return s.to(dev, non_blocking=True)
+            t, view = next(staged)
+            np.copyto(view, a)
+            return t.to(dev, non_blocking=True)
 
         pooled = []
         for (t, mode, _), (ids, offs, w) in zip(m.columns, b.cols):
@@ -499,10 +500,8 @@ class Fused:
         for f, a in batch.feeds.items():
             self.feed_at[f] = (f32, f32 + a.size)
             f32 += a.size
-        self.host_i64 = torch.empty(i64, dtype=torch.int64)
-        self.host_f32 = torch.empty(f32, dtype=torch.float32)
-        if pin:
-            self.host_i64, self.host_f32 = self.host_i64.pin_memory(), self.host_f32.pin_memory()
+        self.host_i64 = pinned_empty(i64, torch.int64, pin)
+        self.host_f32 = pinned_empty(f32, torch.float32, pin)
         self.h_i64, self.h_f32 = self.host_i64.numpy(), self.host_f32.numpy()
         self.dev_i64 = torch.empty(i64, dtype=torch.int64, device=dev)
         self.dev_f32 = torch.empty(f32, dtype=torch.float32, device=dev)
@@ -583,7 +582,7 @@ class Graphed(Fused):
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
             self.static_out = self.compute()
-        self.host_out = {name: torch.empty(t.shape, dtype=t.dtype).pin_memory() for name, t in self.static_out.items()}
+        self.host_out = {name: pinned_empty(t.shape, t.dtype, pin) for name, t in self.static_out.items()}
         self.host_np = {name: t.numpy() for name, t in self.host_out.items()}
 
     def run(self):
@@ -662,7 +661,7 @@ def main():
     if not models:
         print(f"model_peer: no <model>.json in {args.dump}", file=sys.stderr)
         return 1
-    print(f"model_peer: torch {torch.__version__}, {gpu or 'CPU'}, models {', '.join(models)}, variants {', '.join(variants)}, {args.requests} requests after {args.warmup} warm-up")
+    print(f"model_peer: torch {torch.__version__}, {gpu or 'CPU'}, TF32 {torch.backends.cuda.matmul.allow_tf32}, models {', '.join(models)}, variants {', '.join(variants)}, {args.requests} requests after {args.warmup} warm-up")
 
     all_rows = []
     for name in models:
@@ -674,7 +673,7 @@ def main():
         for B, path in batches:
             batch = Batch(model, path, B)
             for variant in variants:
-                row = {"model": name, "batch": B, "variant": variant, "p50_ms": None, "p99_ms": None, "requests_per_s": None, "max_abs_err": {}, "torch": torch.__version__, "gpu": gpu}
+                row = {"model": name, "batch": B, "variant": variant, "p50_ms": None, "p99_ms": None, "requests_per_s": None, "max_abs_err": {}, "torch": torch.__version__, "gpu": gpu, "requests": args.requests if cuda else 0}
                 try:
                     runner = BUILDERS[variant](model, batch, pin=cuda)
                     got = runner.run()
