@@ -1,0 +1,169 @@
+//! A TensorFlow evaluator in plain Rust (no MLIR, no TensorFlow): the ops
+//! recommendation graphs use (shape and index arithmetic, strings and
+//! hashing, lookup tables, sparse tensors, pooling, the dense head) with
+//! TensorFlow's CPU semantics, and a graph executor over a `GraphDef`.
+//!
+//! It is one definition of each op's meaning, for three uses: folding
+//! constant subgraphs before raising, running on the host what recom does
+//! not raise, and checking recom's raising in tests (the executor runs a
+//! whole frozen model; `tests/corpus.rs` compares it with TensorFlow's
+//! recorded outputs).
+pub mod ops;
+pub mod tensor;
+
+pub use ops::{eval, Attrs};
+pub use tensor::{Data, Scalar, Table, Tensor};
+
+use recom_tf::{proto::attr_value::Value as AttrKind, DataType, GraphDef, NodeDef, TensorProto};
+use std::collections::HashMap;
+
+/// Why evaluation failed, naming the node.
+#[derive(Debug, thiserror::Error)]
+#[error("node '{node}' ({op}): {problem}")]
+pub struct EvalError {
+    pub node: String,
+    pub op: String,
+    pub problem: String,
+}
+
+/// A constant's tensor.
+pub fn constant(tensor: &TensorProto) -> Result<Tensor, String> {
+    use recom_tf::tensor::{self, Values};
+    let shape: Vec<usize> = tensor::shape(tensor)?.iter().map(|&d| usize::try_from(d).map_err(|_| format!("dimension {d}"))).collect::<Result<_, _>>()?;
+    let data = match tensor::values(tensor)? {
+        Values::F32(v) => Data::F32(v),
+        Values::F64(v) => Data::F64(v),
+        Values::I32(v) => Data::I32(v),
+        Values::I64(v) => Data::I64(v),
+        Values::Bool(v) => Data::Bool(v),
+        Values::Str(v) => Data::Str(v),
+    };
+    let n: usize = shape.iter().product();
+    if data.len() != n {
+        return Err(format!("{} values for shape {shape:?}", data.len()));
+    }
+    Ok(Tensor::new(shape, data))
+}
+
+/// `name:k` → (name, k); `^name` (a control input) → None.
+fn parse_input(input: &str) -> Option<(&str, usize)> {
+    if input.starts_with('^') {
+        return None;
+    }
+    match input.rsplit_once(':') {
+        Some((name, k)) => k.parse().ok().map(|k| (name, k)),
+        None => Some((input, 0)),
+    }
+}
+
+/// A frozen graph, ready to run.
+pub struct Graph<'g> {
+    graph: &'g GraphDef,
+    index: HashMap<&'g str, usize>,
+    /// Per table node: the nodes that initialize it.
+    initializers: HashMap<usize, Vec<usize>>,
+}
+
+impl<'g> Graph<'g> {
+    pub fn new(graph: &'g GraphDef) -> Result<Graph<'g>, EvalError> {
+        let mut index = HashMap::new();
+        for (i, n) in graph.node.iter().enumerate() {
+            if index.insert(n.name.as_str(), i).is_some() {
+                return Err(EvalError { node: n.name.clone(), op: n.op.clone(), problem: "two nodes have this name".into() });
+            }
+        }
+        let mut initializers: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, n) in graph.node.iter().enumerate() {
+            if matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2") {
+                if let Some(&t) = n.input.first().and_then(|x| parse_input(x)).and_then(|(name, _)| index.get(name)) {
+                    initializers.entry(t).or_default().push(i);
+                }
+            }
+        }
+        Ok(Graph { graph, index, initializers })
+    }
+
+    fn node(&self, i: usize) -> &'g NodeDef {
+        &self.graph.node[i]
+    }
+
+    /// Evaluates `outputs` (`node` or `node:k`) given the placeholders'
+    /// values by node name (a `PlaceholderWithDefault` not fed takes its input).
+    pub fn run(&self, feeds: &HashMap<String, Tensor>, outputs: &[&str]) -> Result<Vec<Tensor>, EvalError> {
+        let mut values: HashMap<usize, Vec<Tensor>> = HashMap::new();
+        let mut result = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            let (name, k) = parse_input(output).ok_or_else(|| EvalError { node: output.to_string(), op: String::new(), problem: "not an output".into() })?;
+            let &i = self.index.get(name).ok_or_else(|| EvalError { node: name.into(), op: String::new(), problem: "no such node".into() })?;
+            self.evaluate(i, feeds, &mut values)?;
+            let t = values[&i].get(k).cloned().ok_or_else(|| EvalError { node: name.into(), op: self.node(i).op.clone(), problem: format!("has no output {k}") })?;
+            result.push(t);
+        }
+        Ok(result)
+    }
+
+    fn evaluate(&self, root: usize, feeds: &HashMap<String, Tensor>, values: &mut HashMap<usize, Vec<Tensor>>) -> Result<(), EvalError> {
+        let mut stack = vec![(root, false)];
+        while let Some((i, expanded)) = stack.pop() {
+            if values.contains_key(&i) {
+                continue;
+            }
+            let node = self.node(i);
+            let fail = |problem: String| EvalError { node: node.name.clone(), op: node.op.clone(), problem };
+            let inputs: Vec<(usize, usize)> = node
+                .input
+                .iter()
+                .filter_map(|x| parse_input(x))
+                .map(|(name, k)| self.index.get(name).map(|&j| (j, k)).ok_or_else(|| fail(format!("input '{name}' is not a node"))))
+                .collect::<Result<_, _>>()?;
+            let fed = matches!(node.op.as_str(), "Placeholder" | "PlaceholderWithDefault") && feeds.contains_key(&node.name);
+            if !expanded && !fed {
+                stack.push((i, true));
+                for &(j, _) in &inputs {
+                    if !values.contains_key(&j) {
+                        stack.push((j, false));
+                    }
+                }
+                continue;
+            }
+            let out = match node.op.as_str() {
+                _ if fed => vec![feeds[&node.name].clone()],
+                "Placeholder" => return Err(fail("this input was not fed".into())),
+                "Const" => {
+                    let tensor = match node.attr.get("value").and_then(|a| a.value.as_ref()) {
+                        Some(AttrKind::Tensor(t)) => t,
+                        _ => return Err(fail("a Const without a value".into())),
+                    };
+                    vec![constant(tensor).map_err(fail)?]
+                }
+                "PlaceholderWithDefault" => {
+                    let &(j, k) = inputs.first().ok_or_else(|| fail("no default input".into()))?;
+                    vec![values[&j].get(k).cloned().ok_or_else(|| fail("its default has no such output".into()))?]
+                }
+                op => {
+                    let args = inputs
+                        .iter()
+                        .map(|&(j, k)| values[&j].get(k).cloned().ok_or_else(|| fail(format!("input node '{}' has no output {k}", self.node(j).name))))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    ops::eval(op, &Attrs(&node.attr), args).map_err(fail)?
+                }
+            };
+            values.insert(i, out);
+            // A table is filled as soon as it exists.
+            if let Some(inits) = self.initializers.get(&i) {
+                for &j in inits {
+                    self.evaluate(j, feeds, values)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The dtype a placeholder declares.
+pub fn placeholder_dtype(node: &NodeDef) -> Option<DataType> {
+    match node.attr.get("dtype").and_then(|a| a.value.as_ref()) {
+        Some(AttrKind::Type(t)) => DataType::try_from(*t).ok(),
+        _ => None,
+    }
+}
