@@ -213,6 +213,19 @@ irdl.dialect @emb {
     irdl.results(indices: %out_indices, values: %out_values, dense_shape: %out_dense_shape)
   }
 
+  // Host fallback: the value of output `node` ("name" or "name:k") of the
+  // model's TensorFlow graph, computed on the host from the model's inputs by
+  // recom's TensorFlow evaluator, for a part of the graph recom does not raise
+  // (the bundle keeps that part of the graph). Its uses are raised like any
+  // value of its type (a [?, K] f32 value becomes K numeric columns).
+  //   attrs: node : string
+  irdl.operation @tf_output {
+    %out_value = irdl.base "!builtin.tensor"
+    %attr_node = irdl.base "#builtin.string"
+    irdl.attributes { "node" = %attr_node }
+    irdl.results(value: %out_value)
+  }
+
   // Pooled lookup of one column: [B, DIM] from table, ids, row_offsets and
   // optional per-id weights (w = 1 without them). Ids < 0 are dropped; for
   // mean and sqrtn, ids whose weight is <= 0 are dropped too. Empty rows give

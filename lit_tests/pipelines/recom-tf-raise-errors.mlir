@@ -6,17 +6,18 @@
 // `file:0:0` where the former driver wrote `file`.
 //
 // A column whose ids have a dtype the raiser does not handle (column b's
-// values fed as int32 instead of int64): its range check, prune, fill and
-// pooling stay, and the error lists them.
+// values fed as int32 instead of int64) is not an error any more: it runs
+// on the host (tf-host-fallback) as 6 passthrough columns, a and c are
+// raised, and nothing is left unraised.
 // REQUIRES: corpus
 // RUN: sed '/name: "b\/values"/,/type: DT_INT64/s/DT_INT64/DT_INT32/' %corpus/tiny/model.pbtxt > %t.int32.pbtxt
-// RUN: not %recom_opt %t.int32.pbtxt --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: int32.pbtxt:0:0: error: {{[0-9]+}} TensorFlow node(s) were not raised and recom cannot run them:
-// DTYPE-SAME: 'input_layer/b_embedding/SelectV2' (SelectV2)
-// DTYPE-SAME: (SparseSegmentMeanWithNumSegments)
-// DTYPE-SAME: 'input_layer/concat' (ConcatV2)
-// DTYPE-NOT: a_embedding
-// DTYPE-NOT: c_embedding
+// RUN: %recom_opt %t.int32.pbtxt --tf-outputs=input_layer/concat --pass-pipeline='builtin.module(recom-tf-raise)' 2>&1 | FileCheck %s --check-prefix=DTYPE
+// DTYPE: "emb.lookup"({{.*}}) {combiner = "sum"{{.*}}tensor<100x4xf32>
+// DTYPE: "emb.lookup"({{.*}}) {combiner = "sqrtn"{{.*}}tensor<5x8xf32>
+// DTYPE: "emb.tf_output"() {node = "input_layer/b_embedding/b_embedding_weights/Reshape_2"} : () -> tensor<?x6xf32>
+// DTYPE-COUNT-6: "emb.numeric_input"
+// DTYPE: "emb.concat"
+// DTYPE-NOT: "tf.
 //
 // A DNN op outside the dense dialect's reach (a MatMul of two activations)
 // is listed by name: everything else of the head is raised.

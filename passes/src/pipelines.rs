@@ -76,6 +76,10 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             "tf-raise-input-layer",
             "func.func(tf-erase-dead)",
             "tf-raise-dense",
+            "tf-host-fallback",
+            "tf-raise-input-layer",
+            "func.func(tf-erase-dead)",
+            "tf-raise-dense",
             "func.func(tf-erase-dead)",
         ]
         .map(String::from)

@@ -13,7 +13,7 @@ mod ops;
 mod program;
 
 pub use ops::{HostOp, Ignore, Keys, Limits};
-pub use program::{ColumnSource, FeedSpec, FeedType, HostProgram, HostStep, ValueRef};
+pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, ValueRef};
 use ops::{evaluate, Operand};
 use recom_abi::request::ColumnInput;
 
@@ -131,7 +131,7 @@ pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], l
                     step.operands.iter().map(|v| operand(v, specs, feeds, &results)).collect();
                 let origin = operands.first().map_or(0, |(_, o)| *o);
                 let values: Vec<Operand> = operands.into_iter().map(|(o, _)| o).collect();
-                (i, evaluate(&step.op, &values, limits).map(|r| (r, origin)))
+                (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
             })
             .collect();
         for (i, outcome) in done {
@@ -218,6 +218,7 @@ mod tests {
         HostProgram {
             steps: vec![HostStep { op: ids_op, operands: vec![ValueRef::Feed(0)] }, HostStep { op: HostOp::CooRows, operands: rows }],
             columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(1, 0), weights: None }],
+            graph: Default::default(),
         }
     }
 
@@ -251,8 +252,7 @@ mod tests {
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }],
-        };
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 1, -1]);
         assert_eq!(got[0].offsets, vec![0, 1, 1, 3]);
@@ -267,8 +267,7 @@ mod tests {
                 HostStep { op: HostOp::BucketizedSparse { boundaries: vec![0.0, 0.5] }, operands: vec![ValueRef::Feed(0)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None }],
-        };
+            columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None }], graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         // buckets: -2 -> 0, 0 -> 1 (on the boundary), 0.5 -> 2, 9 -> 2; + j * 3
         assert_eq!(got[0].ids, vec![0, 1 + 3, 2, 2 + 3]);
@@ -301,8 +300,7 @@ mod tests {
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(3, 0), step(3, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(3, 1), row_offsets: step(4, 0), weights: None }],
-        };
+            columns: vec![ColumnSource { ids: step(3, 1), row_offsets: step(4, 0), weights: None }], graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         let x = fingerprint64(b"x");
         let expect = |v: u64| (fingerprint_cat64(fingerprint_cat64(42, v), x) % 1000) as i64;
@@ -327,8 +325,7 @@ mod tests {
                 op: HostOp::NumericInput { column: 0, normalizer: Some((10.0, 20.0)) },
                 operands: vec![ValueRef::Feed(0)],
             }],
-            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(0, 1), weights: Some(step(0, 2)) }],
-        };
+            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(0, 1), weights: Some(step(0, 2)) }], graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 0]);
         assert_eq!(got[0].offsets, vec![0, 1, 2]);

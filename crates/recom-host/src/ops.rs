@@ -70,6 +70,11 @@ pub enum HostOp {
     /// gives [""]), or with an empty `sep` on runs of ASCII whitespace
     /// (no empty tokens); at most `maxsplit` splits when it is >= 0.
     StringSplit { sep: String, maxsplit: i64 },
+    /// `emb.tf_output` (host fallback): (every model input) -> the listed
+    /// outputs (`node` or `node:k`) of the model's TensorFlow graph, run
+    /// by recom's TensorFlow evaluator ([`recom_tf_eval`]) on the
+    /// program's graph ([`crate::HostProgram::graph`]).
+    TfGraph { outputs: Vec<String> },
 }
 
 impl HostOp {
@@ -90,6 +95,7 @@ impl HostOp {
             HostOp::HashBucket { .. } | HostOp::Vocabulary { .. } | HostOp::Fingerprint | HostOp::CooRows => 1,
             HostOp::SparseFromDense { .. } | HostOp::BucketizedSparse { .. } | HostOp::CrossHashed { .. } => 3,
             HostOp::NumericInput { .. } | HostOp::StringSplit { .. } => 3,
+            HostOp::TfGraph { outputs } => outputs.len(),
         }
     }
 }
@@ -220,7 +226,7 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
 }
 
 /// One step's results.
-pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Result<Vec<Feed>, HostError> {
+pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>) -> Result<Vec<Feed>, HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
         if operands.len() == n {
             Ok(())
@@ -307,6 +313,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Re
             [indices, shape] => vec![Feed::vector(coo_rows(indices, Some(shape), limits)?)],
             _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
         },
+        HostOp::TfGraph { outputs } => tf_graph(graph, outputs, operands, limits)?,
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
             let Feed::Str { shape, data } = operands[0].value else {
@@ -350,6 +357,49 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits) -> Re
             vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]
         }
     })
+}
+
+/// The model's inputs as the graph's placeholders want them, the graph run,
+/// its outputs back as host values.
+fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: &[Operand], limits: &Limits) -> Result<Vec<Feed>, HostError> {
+    use recom_tf::DataType;
+    use recom_tf_eval::{Data, Tensor};
+    let graph = graph.ok_or_else(|| HostError::Program("a TensorFlow fallback step without the model's graph (the bundle's host_graph.pb)".into()))?;
+    let mut feeds = std::collections::HashMap::new();
+    for o in operands {
+        let name = &o.origin.name;
+        let Some(dtype) = graph.placeholder(name) else { continue };
+        let shape = o.value.shape().to_vec();
+        if shape.first().is_some_and(|&b| b > limits.max_batch) {
+            return Err(o.bad(format!("{} rows, more than the limit of {}", shape[0], limits.max_batch)));
+        }
+        let data = match (o.value, dtype) {
+            (Feed::I64 { data, .. }, DataType::DtInt64) => Data::I64(data.clone()),
+            (Feed::I64 { data, .. }, DataType::DtInt32) => Data::I32(
+                data.iter().map(|&x| i32::try_from(x).map_err(|_| o.bad(format!("{x} does not fit the model's int32 input")))).collect::<Result<_, _>>()?,
+            ),
+            (Feed::F32 { data, .. }, DataType::DtFloat) => Data::F32(data.clone()),
+            (Feed::Str { data, .. }, DataType::DtString) => Data::Str(data.clone()),
+            (v, t) => return Err(o.bad(format!("the graph's placeholder is {t:?}, got {:?} values", v.dtype()))),
+        };
+        feeds.insert(name.clone(), Tensor::new(shape, data));
+    }
+    let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    let values = graph.run(&feeds, &names).map_err(|e| HostError::Program(format!("TensorFlow fallback: {e}")))?;
+    values
+        .into_iter()
+        .zip(outputs)
+        .map(|(t, name)| {
+            Ok(match t.data {
+                Data::F32(data) => Feed::F32 { shape: t.shape, data },
+                Data::I64(data) => Feed::I64 { shape: t.shape, data },
+                Data::I32(data) => Feed::I64 { shape: t.shape, data: data.into_iter().map(i64::from).collect() },
+                Data::Bool(data) => Feed::I64 { shape: t.shape, data: data.into_iter().map(i64::from).collect() },
+                Data::Str(data) => Feed::Str { shape: t.shape, data },
+                d => return Err(HostError::Program(format!("TensorFlow fallback: output '{name}' is {}", d.dtype()))),
+            })
+        })
+        .collect()
 }
 
 /// Python's `str.split(sep, maxsplit)` on bytes (TensorFlow's
@@ -493,8 +543,7 @@ mod tests {
                 HostStep { op: HostOp::HashBucket { buckets: 100 }, operands: vec![step(0, 1)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }],
-        };
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         let h = |s: &str| string_to_hash_bucket(s.as_bytes(), 100);
         assert_eq!(got[0].ids, vec![h("a"), h("b"), h(""), h("c"), h(""), h("a")]);

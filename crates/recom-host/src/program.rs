@@ -52,6 +52,40 @@ pub struct ColumnSource {
 pub struct HostProgram {
     pub steps: Vec<HostStep>,
     pub columns: Vec<ColumnSource>,
+    /// The TensorFlow graph the fallback steps ([`HostOp::TfGraph`]) run:
+    /// not part of the plan's JSON (the bundle keeps it as a GraphDef file
+    /// beside it and attaches it on load).
+    #[serde(skip)]
+    pub graph: HostGraph,
+}
+
+/// The graph of [`HostProgram::graph`], shared between clones of a plan.
+#[derive(Clone, Debug, Default)]
+pub struct HostGraph(pub Option<std::sync::Arc<recom_tf_eval::Graph>>);
+
+impl PartialEq for HostGraph {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl HostProgram {
+    /// Whether a step runs part of the TensorFlow graph (the program then
+    /// needs [`HostProgram::graph`]), and the graph outputs those steps read.
+    pub fn tf_outputs(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.op {
+                HostOp::TfGraph { outputs } => Some(outputs.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
 }
 
 impl HostProgram {
@@ -87,15 +121,14 @@ mod tests {
     fn programs_read_only_inputs_and_earlier_results() {
         let step = |operands| HostStep { op: HostOp::CooRows, operands };
         let column = |ids| ColumnSource { ids, row_offsets: ValueRef::Step { step: 0, result: 0 }, weights: None };
-        let ok = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))] };
+        let ok = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))], graph: Default::default() };
         assert_eq!(ok.check(2), Ok(()));
         assert!(ok.check(1).unwrap_err().contains("host step 0"));
-        let forward = HostProgram { steps: vec![step(vec![ValueRef::Step { step: 0, result: 0 }])], columns: vec![] };
+        let forward = HostProgram { steps: vec![step(vec![ValueRef::Step { step: 0, result: 0 }])], columns: vec![], graph: Default::default() };
         assert!(forward.check(2).is_err());
         let no_result = HostProgram {
             steps: vec![step(vec![ValueRef::Feed(1)])],
-            columns: vec![column(ValueRef::Step { step: 0, result: 1 })],
-        };
+            columns: vec![column(ValueRef::Step { step: 0, result: 1 })], graph: Default::default() };
         assert!(no_result.check(2).unwrap_err().starts_with("column 0"));
     }
 }

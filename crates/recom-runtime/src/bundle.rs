@@ -21,8 +21,9 @@ use std::{
 
 pub const ARTIFACT_FILE: &str = "artifact.json";
 pub const WEIGHTS_FILE: &str = "weights.safetensors";
+pub const HOST_GRAPH_FILE: &str = "host_graph.pb";
 
-/// What the artifact records about its weights file.
+/// What the artifact records about a file beside it (weights, host graph).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeightsFile {
     pub file: String,
@@ -54,10 +55,18 @@ pub struct Tensor<'a> {
     pub data: &'a [f32],
 }
 
-/// Writes `dir/artifact.json` and `dir/weights.safetensors` (creating `dir`).
-/// The artifact's `weights` field is filled in here.
-pub fn write(dir: &Path, artifact: &Artifact, tensors: &[Tensor]) -> Result<Artifact, BundleError> {
+/// Writes `dir/artifact.json`, `dir/weights.safetensors` and, when the host
+/// program runs part of the TensorFlow graph, `dir/host_graph.pb` (a binary
+/// GraphDef), creating `dir`. The artifact's `weights` and `host_graph`
+/// fields are filled in here.
+pub fn write(dir: &Path, artifact: &Artifact, tensors: &[Tensor], host_graph: Option<&[u8]>) -> Result<Artifact, BundleError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut host_graph_file = None;
+    if let Some(bytes) = host_graph {
+        let path = dir.join(HOST_GRAPH_FILE);
+        std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+        host_graph_file = Some(WeightsFile { file: HOST_GRAPH_FILE.into(), bytes: bytes.len() as u64, crc32: crc32fast::hash(bytes) });
+    }
     let bytes: Vec<Vec<u8>> = tensors.iter().map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
     let views = tensors
         .iter()
@@ -70,6 +79,7 @@ pub fn write(dir: &Path, artifact: &Artifact, tensors: &[Tensor]) -> Result<Arti
     let weights_path = dir.join(WEIGHTS_FILE);
     std::fs::write(&weights_path, &serialized).map_err(|e| io(&weights_path, e))?;
     let mut artifact = artifact.clone();
+    artifact.host_graph = host_graph_file;
     artifact.weights = Some(WeightsFile { file: WEIGHTS_FILE.into(), bytes: serialized.len() as u64, crc32: crc32fast::hash(&serialized) });
     let artifact_path = dir.join(ARTIFACT_FILE);
     std::fs::write(&artifact_path, artifact.to_json()).map_err(|e| io(&artifact_path, e))?;
@@ -123,6 +133,26 @@ impl Bundle {
             index.insert(name, (view.shape().to_vec(), start..start + view.data().len()));
         }
         let _ = header_len;
+        let mut artifact = artifact;
+        // The TensorFlow graph of the host fallback steps.
+        let needs_graph = !artifact.plan.host.tf_outputs().is_empty();
+        match (&artifact.host_graph, needs_graph) {
+            (None, true) => return Err(invalid(&artifact_path, "host_graph: missing, but the host program runs TensorFlow graph outputs")),
+            (Some(recorded), _) => {
+                if recorded.file.contains('/') || recorded.file.contains('\\') || recorded.file.starts_with('.') {
+                    return Err(invalid(&artifact_path, format!("host_graph.file: '{}' is not a file name in the folder", recorded.file)));
+                }
+                let path = dir.join(&recorded.file);
+                let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+                if bytes.len() as u64 != recorded.bytes || crc32fast::hash(&bytes) != recorded.crc32 {
+                    return Err(invalid(&path, "size or checksum differs from what the artifact recorded (corrupt or tampered)"));
+                }
+                let graph = recom_tf::decode_binary(&bytes, &path.display().to_string()).map_err(|e| invalid(&path, e.to_string()))?;
+                let graph = recom_host::HostGraph(Some(std::sync::Arc::new(recom_tf_eval::Graph::new(graph).map_err(|e| invalid(&path, e.to_string()))?)));
+                artifact.plan.host.graph = graph;
+            }
+            (None, false) => {}
+        }
         let bundle = Bundle { dir: dir.to_path_buf(), artifact, weights, index };
         bundle.check_tensors()?;
         Ok(bundle)

@@ -233,6 +233,10 @@ pub struct Artifact {
     /// The weights file beside the artifact ([`crate::bundle`]).
     #[serde(default)]
     pub weights: Option<crate::bundle::WeightsFile>,
+    /// The part of the TensorFlow graph the host program's fallback steps
+    /// run (a binary GraphDef beside the artifact), when it has any.
+    #[serde(default)]
+    pub host_graph: Option<crate::bundle::WeightsFile>,
     /// What the compiler did, for `recom inspect` and reports.
     #[serde(default)]
     pub summary: Option<CompileSummary>,

@@ -56,19 +56,21 @@ fn parse_input(input: &str) -> Option<(&str, usize)> {
     }
 }
 
-/// A frozen graph, ready to run.
-pub struct Graph<'g> {
-    graph: &'g GraphDef,
-    index: HashMap<&'g str, usize>,
+/// A frozen graph, ready to run (shareable across threads: every run
+/// makes its own tables and values).
+#[derive(Debug)]
+pub struct Graph {
+    graph: GraphDef,
+    index: HashMap<String, usize>,
     /// Per table node: the nodes that initialize it.
     initializers: HashMap<usize, Vec<usize>>,
 }
 
-impl<'g> Graph<'g> {
-    pub fn new(graph: &'g GraphDef) -> Result<Graph<'g>, EvalError> {
+impl Graph {
+    pub fn new(graph: GraphDef) -> Result<Graph, EvalError> {
         let mut index = HashMap::new();
         for (i, n) in graph.node.iter().enumerate() {
-            if index.insert(n.name.as_str(), i).is_some() {
+            if index.insert(n.name.clone(), i).is_some() {
                 return Err(EvalError { node: n.name.clone(), op: n.op.clone(), problem: "two nodes have this name".into() });
             }
         }
@@ -83,8 +85,17 @@ impl<'g> Graph<'g> {
         Ok(Graph { graph, index, initializers })
     }
 
-    fn node(&self, i: usize) -> &'g NodeDef {
+    fn node(&self, i: usize) -> &NodeDef {
         &self.graph.node[i]
+    }
+
+    pub fn graph_def(&self) -> &GraphDef {
+        &self.graph
+    }
+
+    /// The dtype of placeholder `name`, if the graph has one by that name.
+    pub fn placeholder(&self, name: &str) -> Option<DataType> {
+        self.index.get(name).map(|&i| self.node(i)).filter(|n| n.op.starts_with("Placeholder")).and_then(placeholder_dtype)
     }
 
     /// Evaluates `outputs` (`node` or `node:k`) given the placeholders'
@@ -166,4 +177,38 @@ pub fn placeholder_dtype(node: &NodeDef) -> Option<DataType> {
         Some(AttrKind::Type(t)) => DataType::try_from(*t).ok(),
         _ => None,
     }
+}
+
+/// The part of `graph` that `outputs` (`node` or `node:k`) need: their
+/// inputs, transitively, and the initializers of the tables among them, in
+/// graph order. An output that names no node is an error.
+pub fn prune(graph: &GraphDef, outputs: &[String]) -> Result<GraphDef, String> {
+    let index: HashMap<&str, usize> = graph.node.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
+    let mut keep = vec![false; graph.node.len()];
+    let mut stack = Vec::new();
+    for o in outputs {
+        let (name, _) = parse_input(o).ok_or_else(|| format!("'{o}' is not an output"))?;
+        stack.push(*index.get(name).ok_or_else(|| format!("'{name}' is not a node of the graph"))?);
+    }
+    loop {
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut keep[i], true) {
+                continue;
+            }
+            for input in &graph.node[i].input {
+                if let Some(&j) = parse_input(input).and_then(|(n, _)| index.get(n)) {
+                    stack.push(j);
+                }
+            }
+        }
+        let inits: Vec<usize> = (0..graph.node.len())
+            .filter(|&i| !keep[i] && matches!(graph.node[i].op.as_str(), "LookupTableImportV2" | "InitializeTableV2"))
+            .filter(|&i| graph.node[i].input.first().and_then(|x| parse_input(x)).and_then(|(n, _)| index.get(n)).is_some_and(|&t| keep[t]))
+            .collect();
+        if inits.is_empty() {
+            break;
+        }
+        stack.extend(inits);
+    }
+    Ok(GraphDef { node: graph.node.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| n.clone()).collect(), ..graph.clone() })
 }

@@ -93,7 +93,7 @@ fn axis(a: i64, rank: usize, what: &str) -> R<usize> {
 }
 
 fn count(shape: &[usize]) -> R<usize> {
-    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= 1 << 34).ok_or_else(|| format!("shape {shape:?} is too large"))
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= 1 << 28).ok_or_else(|| format!("shape {shape:?} is too large"))
 }
 
 /// Converts a TensorFlow dtype's elements (for Cast and constants).

@@ -52,7 +52,7 @@ fn feed(npz: &mut Npz, name: &str, dtype: DataType) -> Option<Tensor> {
 fn check(model: &str, batches_of: &str) {
     let Some(corpus) = corpus() else { return };
     let graph = recom_tf::read_graph(&corpus.join(model).join("model.pb")).unwrap();
-    let g = Graph::new(&graph).unwrap();
+    let g = Graph::new(graph.clone()).unwrap();
     let mut failures = Vec::new();
     for b in [1, 37, 512] {
         let mut npz = Npz::open(corpus.join(batches_of).join(format!("batch_b{b}.npz"))).unwrap();
@@ -134,7 +134,7 @@ fn column_errors(model: &str) {
     let Some(corpus) = corpus() else { return };
     let manifest: String = std::fs::read_to_string(corpus.join(&model).join("manifest.json")).unwrap();
     let graph = recom_tf::read_graph(&corpus.join(&model).join("model.pb")).unwrap();
-    let g = Graph::new(&graph).unwrap();
+    let g = Graph::new(graph.clone()).unwrap();
     let mut npz = Npz::open(corpus.join(&model).join("batch_b37.npz")).unwrap();
     let mut feeds = HashMap::new();
     for node in graph.node.iter().filter(|n| n.op == "Placeholder" || n.op == "PlaceholderWithDefault") {

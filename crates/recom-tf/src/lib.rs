@@ -37,6 +37,11 @@ pub fn decode_binary(bytes: &[u8], file: &str) -> Result<GraphDef, ReadError> {
     GraphDef::decode(bytes).map_err(|e| ReadError::Binary { file: file.to_string(), message: e.to_string() })
 }
 
+/// A GraphDef as binary protobuf (what `decode_binary` reads).
+pub fn encode_binary(graph: &GraphDef) -> Vec<u8> {
+    graph.encode_to_vec()
+}
+
 /// 1-based line and column of byte `offset` in `text`.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];

@@ -113,7 +113,7 @@ fn main() {
             let gpu = compile_ptx(&context, compiled.kernel_module, &options).expect("PTX");
             let dir = out.join(variant);
             std::fs::create_dir_all(&dir).expect("output folder");
-            let artifact = Artifact { plan: compiled.plan, gpu: vec![gpu], cpu: None, weights: None, summary: None };
+            let artifact = Artifact { plan: compiled.plan, gpu: vec![gpu], cpu: None, weights: None, host_graph: None, summary: None };
             std::fs::write(dir.join(format!("{name}.json")), artifact.to_json()).expect("write artifact");
         }
     }

@@ -31,7 +31,7 @@ use recom_ir::{
     kit::{self, AttrError},
     Diagnostic, Severity, SourceLocation,
 };
-use recom_host::{ColumnSource, FeedSpec, FeedType, HostProgram, HostStep, ValueRef};
+use recom_host::{ColumnSource, FeedSpec, FeedType, HostOp, HostProgram, HostStep, ValueRef};
 use recom_runtime::{
     plan::{ColumnPlan, Plan, TableSlot},
     shape::{ShapeProgram, ShapeSymbol},
@@ -125,6 +125,8 @@ struct HostBuilder<'c, 'a> {
     steps: Vec<HostStep>,
     /// The step each op already became.
     made: HashMap<*const std::ffi::c_void, usize>,
+    /// For ops merged into a shared step: the index of their first result.
+    offsets: HashMap<*const std::ffi::c_void, usize>,
 }
 
 impl<'c, 'a> HostBuilder<'c, 'a> {
@@ -145,6 +147,7 @@ impl<'c, 'a> HostBuilder<'c, 'a> {
         };
         let result = result_number(value).unwrap_or(0);
         if let Some(&step) = self.made.get(&op.to_raw().ptr.cast_const()) {
+            let result = result + self.offsets.get(&op.to_raw().ptr.cast_const()).copied().unwrap_or(0);
             return Ok(ValueRef::Step { step, result });
         }
         let name = op_name(op);
@@ -152,6 +155,25 @@ impl<'c, 'a> HostBuilder<'c, 'a> {
             return Err(error_at(op, format!("{what} is {}, which the runtime's host program does not run", producer(value))));
         };
         let host_op = hook(op).map_err(|message| error_at(op, format!("'{name}' op {message}")))?;
+        // Host fallback: every graph output the program needs comes from one
+        // step that runs the graph once per request, reading every input.
+        if let HostOp::TfGraph { outputs } = &host_op {
+            let existing = self.steps.iter().position(|s| matches!(s.op, HostOp::TfGraph { .. }));
+            let step = match existing {
+                Some(step) => step,
+                None => {
+                    self.steps.push(HostStep { op: HostOp::TfGraph { outputs: Vec::new() }, operands: (0..self.feeds.len()).map(ValueRef::Feed).collect() });
+                    self.steps.len() - 1
+                }
+            };
+            let HostOp::TfGraph { outputs: all } = &mut self.steps[step].op else { unreachable!("found above") };
+            let result = all.len();
+            all.extend(outputs.iter().cloned());
+            self.made.insert(op.to_raw().ptr.cast_const(), step);
+            // Results of the merged step are numbered by output, not by op.
+            self.offsets.insert(op.to_raw().ptr.cast_const(), result);
+            return Ok(ValueRef::Step { step, result });
+        }
         let mut operands = Vec::with_capacity(op.operand_count());
         for (i, operand) in op.operands().enumerate() {
             operands.push(self.value(op, &format!("operand {i} of '{name}'"), operand)?);
@@ -237,7 +259,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         ));
     }
     let feeds = feed_specs(function);
-    let mut host = HostBuilder { function, feeds: &feeds, steps: Vec::new(), made: HashMap::new() };
+    let mut host = HostBuilder { function, feeds: &feeds, steps: Vec::new(), made: HashMap::new(), offsets: HashMap::new() };
     let mut weights = weights.into_iter();
     let mut plans = Vec::with_capacity(columns.len());
     let mut sources = Vec::with_capacity(columns.len());
@@ -266,7 +288,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         });
         plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter, combiner: column.combiner, on_out_of_range: column.on_out_of_range });
     }
-    let host = HostProgram { steps: host.steps, columns: sources };
+    let host = HostProgram { steps: host.steps, columns: sources, graph: Default::default() };
     let (dense, outputs) = dense_of(function, op, &feeds)?;
     Ok(Plan {
         dense,

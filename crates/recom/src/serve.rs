@@ -159,14 +159,36 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
         weight_bytes,
         stages: Vec::new(),
     };
-    let mut artifact = Artifact { plan, gpu, cpu: options.cpu.then(|| CpuKernel { mlir: kernel_text }), weights: None, summary: Some(summary) };
+    // The host fallback's part of the graph.
+    let host_graph = host_graph_of(&plan, &graph).map_err(|e| CompileError::Model(format!("{file}: {e}")))?;
+    let mut artifact = Artifact { plan, gpu, cpu: options.cpu.then(|| CpuKernel { mlir: kernel_text }), weights: None, host_graph: None, summary: Some(summary) };
     timed(&mut stages, "weights", start);
     if let Some(s) = artifact.summary.as_mut() {
         s.stages = stages;
     }
     progress("write");
     let views: Vec<Tensor> = tensors.iter().map(|(name, shape, data)| Tensor { name, shape: shape.clone(), data }).collect();
-    Ok(recom_runtime::bundle::write(out, &artifact, &views).inspect(|a| artifact = a.clone())?)
+    let bytes = host_graph.as_ref().map(|g| recom_tf::encode_binary(g));
+    Ok(recom_runtime::bundle::write(out, &artifact, &views, bytes.as_deref()).inspect(|a| artifact = a.clone())?)
+}
+
+/// The part of `graph` the plan's host fallback steps run, if any.
+pub fn host_graph_of(plan: &Plan, graph: &recom_tf::GraphDef) -> Result<Option<recom_tf::GraphDef>, String> {
+    let outputs = plan.host.tf_outputs();
+    if outputs.is_empty() {
+        return Ok(None);
+    }
+    recom_tf_eval::prune(graph, &outputs).map(Some)
+}
+
+/// Gives an in-memory plan the graph its host fallback steps run (a bundle
+/// read from disk has it already).
+pub fn attach_host_graph(plan: &mut Plan, graph: &recom_tf::GraphDef) -> Result<(), String> {
+    if let Some(pruned) = host_graph_of(plan, graph)? {
+        let g = recom_tf_eval::Graph::new(pruned).map_err(|e| e.to_string())?;
+        plan.host.graph = recom_host::HostGraph(Some(std::sync::Arc::new(g)));
+    }
+    Ok(())
 }
 
 fn count_ops(module: &Module, prefix: &str) -> usize {

@@ -5,7 +5,7 @@
 //! whose table nobody reads any more, and the `tf.NoOp` that only ordered it.
 //! The shape-program ops tf-shape-construct made (`symshape.symbol`,
 //! `symshape.shape_construct`, `tensor.from_elements`, `arith.index_cast`) go
-//! too once nothing uses them, and `dense` ops nothing uses. Repeats until nothing changes. `negative_`: a table import whose table is
+//! too once nothing uses them, and `dense` and `emb` ops nothing uses. Repeats until nothing changes. `negative_`: a table import whose table is
 //! still read by a `tf.LookupTableFindV2`.
 use crate::tf::tf_match::{has_uses, name_of, operand, users};
 use melior::ir::{
@@ -31,8 +31,9 @@ fn dead(op: OperationRef) -> bool {
     if matches!(name.as_str(), "symshape.shape_construct" | "symshape.symbol" | "tensor.from_elements" | "arith.index_cast") {
         return op.results().all(|r| !has_uses(r.into()));
     }
-    // The dense dialect's ops have no side effects.
-    if name.starts_with("dense.") {
+    // The dense and emb dialects' ops have no side effects (an emb op left
+    // dead by the host fallback of its column goes too).
+    if name.starts_with("dense.") || name.starts_with("emb.") {
         return op.result_count() > 0 && op.results().all(|r| !has_uses(r.into()));
     }
     if !name.starts_with("tf.") {

@@ -4,7 +4,8 @@
 //! [Pattern: input layer] "tf.ConcatV2"(%c_0, ..., %c_n, axis) with axis 1 or -1
 //!   and every %c_i a column:
 //!   - an emb.lookup result (embedding columns);
-//!   - a numeric column: a [?, K] f32 input %x, or "tf.RealDiv"("tf.Sub"(%x, a), b)
+//!   - a numeric column: a [?, K] f32 input %x (a model input or an
+//!     emb.tf_output, a column the host computes), or "tf.RealDiv"("tf.Sub"(%x, a), b)
 //!     (normalizer_fn (x - a) / b), possibly behind its [batch, K] Reshape: K
 //!     lookups, one per input column, of one weighted id
 //!     ("emb.numeric_input") in the 1 x 1 table recom.identity.1;
@@ -61,7 +62,9 @@ fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<e
     let (inner, width) = strip_batch_reshape(v);
     let dense_k = |x: Value| {
         let t = TensorInfo::of(x.r#type())?;
-        if t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && melior::ir::block::BlockArgument::try_from(x).is_ok() {
+        // A model input, or a value the host computes (emb.tf_output).
+        let host_value = melior::ir::block::BlockArgument::try_from(x).is_ok() || def(x).and_then(emb::TfOutputOp::wrap).is_some();
+        if t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && host_value {
             t.shape[1]
         } else {
             None

@@ -13,7 +13,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT, STRING_SPLIT];
+pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT, STRING_SPLIT, TF_OUTPUT];
 
 /// `emb.sparse_from_dense`.
 pub const SPARSE_FROM_DENSE: OpDef = OpDef {
@@ -101,6 +101,56 @@ limit). Results: indices [N, 2] (row, token), the tokens, dense_shape
     int_range: None,
     host: Some(host_string_split),
 };
+
+/// `emb.tf_output`.
+pub const TF_OUTPUT: OpDef = OpDef {
+    name: "emb.tf_output",
+    doc: "Host fallback: the value of output `node` (\"name\" or \"name:k\") of the
+model's TensorFlow graph, computed on the host from the model's inputs by
+recom's TensorFlow evaluator, for a part of the graph recom does not raise
+(the bundle keeps that part of the graph). Its uses are raised like any
+value of its type (a [?, K] f32 value becomes K numeric columns).
+  attrs: node : string",
+    operands: &[],
+    results: &[Slot::tensor("value")],
+    attributes: &[AttrSlot::new("node", AttrC::String)],
+    verify: check_tf_output,
+    int_range: None,
+    host: Some(host_tf_output),
+};
+
+fn check_tf_output(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = TfOutputOp::wrap(op).ok_or("was given to another op's verifier")?;
+    let node = attr(view.node())?;
+    if node.is_empty() || node.starts_with('^') {
+        return Err(format!("attribute 'node' must name a graph output, got \"{node}\""));
+    }
+    recom_ir::check::result_tensor(op)?;
+    Ok(())
+}
+
+fn host_tf_output(op: OperationRef) -> Result<HostOp, String> {
+    let view = TfOutputOp::wrap(op).ok_or("was given to another op's hook")?;
+    Ok(HostOp::TfGraph { outputs: vec![view.node().map_err(|e| e.to_string())?.into_owned()] })
+}
+
+/// `emb.tf_output`: graph output `node` computed on the host, of type `ty`.
+pub fn tf_output<'c>(context: &'c Context, location: Location<'c>, node: &str, ty: Type<'c>) -> Operation<'c> {
+    build(OperationBuilder::new(TfOutputOp::NAME, location).add_attributes(&[kit::named(context, "node", kit::string(context, node))]).add_results(&[ty]))
+}
+
+op_view!(
+    /// `emb.tf_output`.
+    TfOutputOp, "emb.tf_output"
+);
+impl<'c, 'a> TfOutputOp<'c, 'a> {
+    pub fn node(&self) -> Result<std::borrow::Cow<'c, str>, AttrError> {
+        kit::str_attr(&self.0, "node")
+    }
+    pub fn value(&self) -> Value<'c, 'a> {
+        self.result()
+    }
+}
 
 // ---- builders and views ----------------------------------------------------
 

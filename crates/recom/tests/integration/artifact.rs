@@ -17,7 +17,7 @@ fn artifact() -> Value {
     let mut module = module_for(&context, &model, "model");
     let compiled = compile(&context, &mut module).unwrap();
     let gpu = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
-    serde_json::from_str(&Artifact { plan: compiled.plan, gpu: vec![gpu], cpu: None, weights: None, summary: None }.to_json()).unwrap()
+    serde_json::from_str(&Artifact { plan: compiled.plan, gpu: vec![gpu], cpu: None, weights: None, host_graph: None, summary: None }.to_json()).unwrap()
 }
 
 fn read(value: &Value) -> Result<Artifact, String> {
@@ -100,7 +100,7 @@ fn kernels_without_optional_buffers_read() {
     let compiled = compile(&context, &mut module).unwrap();
     let gpu = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
     assert!(!gpu.params.contains(&recom::abi::kernel::Buffer::Columns), "{:?}", gpu.params);
-    let text = Artifact { plan: compiled.plan, gpu: vec![gpu], cpu: None, weights: None, summary: None }.to_json();
+    let text = Artifact { plan: compiled.plan, gpu: vec![gpu], cpu: None, weights: None, host_graph: None, summary: None }.to_json();
     if let Err(e) = Artifact::from_json(&text) {
         panic!("a sum-pooling artifact reads: {e}");
     }

@@ -92,7 +92,7 @@ fn run_model(model: &str, batches_of: &str, target: Target) -> Vec<(usize, f32)>
         }
         Target::Gpu => {
             let kernel = recom::gpu::compile_ptx(&context, compiled.kernel_module, &recom::gpu::GpuOptions::default()).unwrap();
-            let artifact = recom::runtime::plan::Artifact { plan: compiled.plan, gpu: vec![kernel], cpu: None, weights: None, summary: None };
+            let artifact = recom::runtime::plan::Artifact { plan: compiled.plan, gpu: vec![kernel], cpu: None, weights: None, host_graph: None, summary: None };
             let gpu = recom::runtime::gpu::GpuModel::load(&artifact, &packed, 0).unwrap();
             Box::new(move |feeds| gpu.run_feeds(feeds))
         }

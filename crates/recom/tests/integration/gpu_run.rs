@@ -37,7 +37,7 @@ fn gpu_matches_cpu_on_random_models() {
         let cpu = compile(&context, &mut module).unwrap();
         let cpu = CpuExecutable::new(&context, cpu.kernel_module, cpu.plan).unwrap();
         let packed = plan.bind_tables(&tables).unwrap();
-        let artifact = Artifact { plan, gpu: vec![gpu_kernel], cpu: None, weights: None, summary: None };
+        let artifact = Artifact { plan, gpu: vec![gpu_kernel], cpu: None, weights: None, host_graph: None, summary: None };
         let gpu = GpuModel::load(&artifact, &packed, 0).unwrap();
         let expected = cpu.run(&packed, &inputs);
         let got = gpu.run(&inputs);

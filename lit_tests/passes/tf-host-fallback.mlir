@@ -1,0 +1,47 @@
+// tf-host-fallback: input-layer columns still computed by tf ops run on the host.
+// RUN: %recom_opt %s --allow-unregistered-dialect --split-input-file --pass-pipeline='builtin.module(tf-host-fallback)' | FileCheck %s
+
+// A column of unraised tf ops (width 4 from its type) beside a raised one:
+// it becomes the graph output its node names; the raised one stays.
+// CHECK-LABEL: func.func @fallback_column
+// CHECK: %[[H:.+]] = "emb.tf_output"() {node = "col_b/Reshape"} : () -> tensor<?x4xf32>
+// CHECK: "tf.ConcatV2"(%[[L:.+]], %[[H]], %{{.+}})
+func.func @fallback_column(%ids: tensor<?xi64>, %offs: tensor<?xi64>, %x: tensor<?x4xf32>) -> tensor<*xf32> {
+  %t = "emb.table"() {name = "a"} : () -> tensor<10x2xf32>
+  %l = "emb.lookup"(%t, %ids, %offs) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x2xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %s = "tf.Sqrt"(%x) : (tensor<?x4xf32>) -> tensor<?x4xf32> loc("col_b/Reshape")
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%l, %s, %axis) : (tensor<?x?xf32>, tensor<?x4xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+// A second result of a node is named node:k.
+// CHECK-LABEL: func.func @second_result
+// CHECK: "emb.tf_output"() {node = "multi:1"} : () -> tensor<?x3xf32>
+func.func @second_result(%x: tensor<?x3xf32>) -> tensor<*xf32> {
+  %m:2 = "tf.Multi"(%x) : (tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) loc("multi")
+  %axis = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%x, %m#1, %axis) : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+// negative_: an operand of unknown width, one that is not f32, an inner
+// concatenation (an interaction layer's input), and a concat along axis 0
+// are left alone.
+// CHECK-LABEL: func.func @negative_left_alone
+// CHECK-NOT: emb.tf_output
+func.func @negative_left_alone(%x: tensor<*xf32>, %i: tensor<?x2xi64>, %y: tensor<?x4xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %u = "tf.Sqrt"(%x) : (tensor<*xf32>) -> tensor<*xf32> loc("unknown_width")
+  %n = "tf.Cast"(%i) : (tensor<?x2xi64>) -> tensor<?x2xi64> loc("ints")
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %inner = "tf.ConcatV2"(%y, %y, %axis) : (tensor<?x4xf32>, tensor<?x4xf32>, tensor<*xi32>) -> tensor<?x8xf32> loc("inner")
+  %c = "tf.ConcatV2"(%u, %n, %inner, %axis) : (tensor<*xf32>, tensor<?x2xi64>, tensor<?x8xf32>, tensor<*xi32>) -> tensor<*xf32>
+  %zero = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %s = "tf.Sqrt"(%y) : (tensor<?x4xf32>) -> tensor<?x4xf32> loc("rows")
+  %d = "tf.ConcatV2"(%s, %s, %zero) : (tensor<?x4xf32>, tensor<?x4xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c, %d : tensor<*xf32>, tensor<*xf32>
+}
