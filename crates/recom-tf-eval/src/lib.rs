@@ -64,6 +64,8 @@ pub struct Graph {
     index: HashMap<String, usize>,
     /// Per table node: the nodes that initialize it.
     initializers: HashMap<usize, Vec<usize>>,
+    /// Every constant, decoded once.
+    constants: HashMap<usize, Tensor>,
 }
 
 impl Graph {
@@ -82,7 +84,18 @@ impl Graph {
                 }
             }
         }
-        Ok(Graph { graph, index, initializers })
+        let mut constants = HashMap::new();
+        for (i, n) in graph.node.iter().enumerate() {
+            if n.op == "Const" {
+                let fail = |problem: String| EvalError { node: n.name.clone(), op: n.op.clone(), problem };
+                let tensor = match n.attr.get("value").and_then(|a| a.value.as_ref()) {
+                    Some(AttrKind::Tensor(t)) => t,
+                    _ => return Err(fail("a Const without a value".into())),
+                };
+                constants.insert(i, constant(tensor).map_err(fail)?);
+            }
+        }
+        Ok(Graph { graph, index, initializers, constants })
     }
 
     fn node(&self, i: usize) -> &NodeDef {
@@ -140,13 +153,7 @@ impl Graph {
             let out = match node.op.as_str() {
                 _ if fed => vec![feeds[&node.name].clone()],
                 "Placeholder" => return Err(fail("this input was not fed".into())),
-                "Const" => {
-                    let tensor = match node.attr.get("value").and_then(|a| a.value.as_ref()) {
-                        Some(AttrKind::Tensor(t)) => t,
-                        _ => return Err(fail("a Const without a value".into())),
-                    };
-                    vec![constant(tensor).map_err(fail)?]
-                }
+                "Const" => vec![self.constants[&i].clone()],
                 "PlaceholderWithDefault" => {
                     let &(j, k) = inputs.first().ok_or_else(|| fail("no default input".into()))?;
                     vec![values[&j].get(k).cloned().ok_or_else(|| fail("its default has no such output".into()))?]

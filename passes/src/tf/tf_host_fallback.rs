@@ -65,12 +65,13 @@ fn width(v: Value) -> Option<i64> {
     const_int(operand(pack, 1)?)
 }
 
-/// A dense.map over model inputs and constants only.
+/// A dense.map over model inputs, constants and such maps only.
 fn is_input_arithmetic(op: OperationRef) -> bool {
     let Some(map) = recom_dense::MapOp::wrap(op) else { return false };
     map.inputs().into_iter().all(|v| {
         let v = def(v).and_then(recom_dense::BroadcastOp::wrap).map_or(v, |b| b.input());
-        melior::ir::block::BlockArgument::try_from(v).is_ok() || def(v).and_then(recom_dense::WeightOp::wrap).is_some()
+        melior::ir::block::BlockArgument::try_from(v).is_ok()
+            || def(v).is_some_and(|d| recom_dense::WeightOp::wrap(d).is_some() || is_input_arithmetic(d))
     })
 }
 

@@ -18,12 +18,18 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-const OUTPUTS: [&str; 3] = ["input_layer_output", "logits", "prediction"];
+/// The outputs TensorFlow recorded for a model (`out.<name>` in its batches).
+fn outputs_of(batches_of: &str) -> Vec<String> {
+    let batch = Batch::open(&corpus().join(batches_of).join("batch_b1.npz")).unwrap();
+    let mut names: Vec<String> = batch.names().into_iter().filter_map(|n| n.strip_prefix("out.").map(String::from)).collect();
+    names.sort();
+    names
+}
 
-fn compile(model: &str, chips: &[&str]) -> PathBuf {
+fn compile(model: &str, batches_of: &str, chips: &[&str]) -> PathBuf {
     let out = scratch(&format!("{model}.recom"));
     let options = CompileOptions {
-        outputs: OUTPUTS.iter().map(|s| s.to_string()).collect(),
+        outputs: outputs_of(batches_of),
         chips: chips.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
@@ -31,20 +37,27 @@ fn compile(model: &str, chips: &[&str]) -> PathBuf {
     out
 }
 
-/// Max abs error per output over the batches.
+/// Max abs error per output over the batches: the embedding layer within
+/// 2e-6 of TensorFlow (the fused kernel sums a bag's rows in order;
+/// TensorFlow's CPU kernel sums blocks of 8 rows first, which differs by up
+/// to ~2e-7 relative on long bags — the corpus README's bound for an
+/// independent implementation), the dense outputs within 1e-5.
 fn check(model: &Model, batches_of: &str) -> Vec<(usize, String, f64)> {
     let mut report = Vec::new();
+    let names = outputs_of(batches_of);
     for b in [1, 37, 512] {
         let path = corpus().join(batches_of).join(format!("batch_b{b}.npz"));
         let mut batch = Batch::open(&path).unwrap();
         let feeds = batch.feeds(&model.plan().feeds).unwrap();
         let outputs = model.run(&feeds).unwrap_or_else(|e| panic!("{batches_of} B = {b}: {e}"));
-        for name in OUTPUTS {
+        for name in &names {
+            let name = name.as_str();
             let (shape, got) = &outputs[name];
             let (want_shape, want) = batch.output(name).unwrap().unwrap();
             assert_eq!(shape, &want_shape, "{batches_of} B = {b}: {name} shape");
             let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
-            assert!(err <= 1e-5, "{batches_of} B = {b}: {name}: max abs err {err:e} at {i} (got {g}, expected {w})");
+            let tolerance = if name == "input_layer_output" { 2e-6 } else { 1e-5 };
+            assert!(err <= tolerance, "{batches_of} B = {b}: {name}: max abs err {err:e} at {i} (got {g}, expected {w})");
             report.push((b, name.to_string(), err));
         }
     }
@@ -55,7 +68,31 @@ fn check(model: &Model, batches_of: &str) -> Vec<(usize, String, f64)> {
 fn corpus_predictions_on_cpu() {
     require_corpus!("corpus_predictions_on_cpu");
     for (model, batches) in [("tiny", "tiny"), ("tiny_legacy", "tiny"), ("medium", "medium"), ("medium_legacy", "medium")] {
-        let bundle = compile(model, &[]);
+        let bundle = compile(model, batches, &[]);
+        let loaded = Model::load(&bundle, Device::Cpu).unwrap();
+        println!("{model} on the CPU: {:?}", check(&loaded, batches));
+        let _ = std::fs::remove_dir_all(&bundle);
+    }
+}
+
+/// The models whose columns recom does not all raise yet: what is not raised
+/// runs on the host (TensorFlow's evaluator), the rest in the fused kernel.
+#[test]
+fn zoo_and_dlrm_predictions_on_cpu() {
+    require_corpus!("zoo_and_dlrm_predictions_on_cpu");
+    let models = [
+        ("zoo_1", "zoo_1"),
+        ("zoo_2", "zoo_2"),
+        ("zoo_2_legacy", "zoo_2"),
+        ("zoo_3", "zoo_3"),
+        ("zoo_4", "zoo_4"),
+        ("zoo_5", "zoo_5"),
+        ("zoo_5_legacy", "zoo_5"),
+        ("zoo_6", "zoo_6"),
+        ("dlrm_small", "dlrm_small"),
+    ];
+    for (model, batches) in models {
+        let bundle = compile(model, batches, &[]);
         let loaded = Model::load(&bundle, Device::Cpu).unwrap();
         println!("{model} on the CPU: {:?}", check(&loaded, batches));
         let _ = std::fs::remove_dir_all(&bundle);
@@ -70,8 +107,8 @@ fn corpus_predictions_on_gpu() {
         let _ = writeln!(std::io::stderr(), "SKIPPED corpus_predictions_on_gpu: {reason}");
         return;
     }
-    for (model, batches) in [("tiny", "tiny"), ("medium", "medium")] {
-        let bundle = compile(model, &["sm_80", "sm_90"]);
+    for (model, batches) in [("tiny", "tiny"), ("medium", "medium"), ("zoo_3", "zoo_3"), ("dlrm_small", "dlrm_small")] {
+        let bundle = compile(model, batches, &["sm_80", "sm_90"]);
         let loaded = Model::load(&bundle, Device::Gpu).unwrap();
         println!("{model} on the GPU: {:?}", check(&loaded, batches));
         let _ = std::fs::remove_dir_all(&bundle);
@@ -89,7 +126,7 @@ fn load_err(dir: &Path) -> String {
 #[test]
 fn bad_bundles_are_errors_naming_the_file() {
     require_corpus!("bad_bundles_are_errors_naming_the_file");
-    let good = compile("tiny", &[]);
+    let good = compile("tiny", "tiny", &[]);
     let copy = |name: &str| {
         let dir = scratch(name);
         std::fs::create_dir_all(&dir).unwrap();
