@@ -34,7 +34,9 @@
 // CHECK-NEXT:     {"op":{"Vocabulary":{"default":-1,"keys":{"I64":[7,9]},"oov_buckets":2}},"operands":[{"Step":{"result":1,"step":2}}]},
 // CHECK-NEXT:     {"op":"CooRows","operands":[{"Step":{"result":0,"step":2}},{"Step":{"result":2,"step":2}}]},
 // CHECK-NEXT:     {"op":{"NumericInput":{"column":0,"normalizer":[1.5,2.0]}},"operands":[{"Feed":4}]}
-// CHECK-NEXT:   ]
+// CHECK-NEXT:   ],
+// No value of the host program feeds a dense program here.
+// CHECK-NEXT:   "values": []
 // CHECK-NEXT: },
 // CHECK-NEXT: "index_bits": 32,
 // Work items of 4 elements: the dim-6 column in two (4 + 2 valid).

@@ -80,6 +80,9 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             "tf-raise-input-layer",
             "func.func(tf-erase-dead)",
             "tf-raise-dense",
+            // A head op beside the now raised layers (a wide part) goes to the host.
+            "tf-host-fallback",
+            "tf-raise-dense",
             "func.func(tf-erase-dead)",
         ]
         .map(String::from)

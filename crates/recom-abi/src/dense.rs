@@ -363,6 +363,9 @@ pub enum Operand {
     Embedding,
     /// A model input (an f32 feed, `[B, ...]`), by index into the plan's feeds.
     Feed(usize),
+    /// A value the host program computes (`[B, width]` f32: a part of the
+    /// head recom runs on the host), by index into the host program's values.
+    Host(usize),
     /// A weight, by index into [`DenseProgram::weights`].
     Weight(usize),
     /// The result of an earlier step.
@@ -488,7 +491,7 @@ impl DenseProgram {
     /// the feeds (`None` for a feed that is not f32): operands exist and
     /// come before their users, widths and weight shapes agree. Returns
     /// every step's result info. Errors name the step and operand.
-    pub fn check(&self, embedding_width: Option<usize>, feed_widths: &[Option<usize>]) -> Result<Vec<ValueInfo>, String> {
+    pub fn check(&self, embedding_width: Option<usize>, feed_widths: &[Option<usize>], host_widths: &[usize]) -> Result<Vec<ValueInfo>, String> {
         let mut steps: Vec<ValueInfo> = Vec::with_capacity(self.steps.len());
         for (w, spec) in self.weights.iter().enumerate() {
             if spec.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none() {
@@ -506,6 +509,10 @@ impl DenseProgram {
                         Some(None) => Err(format!("steps[{s}]: feed {f} is not an f32 input of static width")),
                         None => Err(format!("steps[{s}]: feed {f} does not exist ({} feeds)", feed_widths.len())),
                     },
+                    Operand::Host(h) => host_widths
+                        .get(h)
+                        .map(|&width| ValueInfo { width, batched: true })
+                        .ok_or_else(|| format!("steps[{s}]: host value {h} does not exist ({} values)", host_widths.len())),
                     Operand::Weight(w) => self
                         .weights
                         .get(w)

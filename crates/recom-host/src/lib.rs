@@ -13,7 +13,7 @@ mod ops;
 mod program;
 
 pub use ops::{HostOp, Ignore, Keys, Limits};
-pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, ValueRef};
+pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, HostValue, ValueRef};
 use ops::{evaluate, Operand};
 use recom_abi::request::ColumnInput;
 
@@ -99,8 +99,26 @@ pub fn prepare(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed]) -> Res
     prepare_with(specs, program, feeds, &Limits::default())
 }
 
+/// [`prepare`], plus the values the host program hands to the dense
+/// program ([`HostProgram::values`]), each `[B, width]` f32.
+pub fn prepare_all(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<(Vec<ColumnInput>, Vec<Vec<f32>>), HostError> {
+    let mut values = Vec::new();
+    let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values))?;
+    Ok((columns, values))
+}
+
 /// [`prepare`] under `limits`.
 pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<Vec<ColumnInput>, HostError> {
+    prepare_inner(specs, program, feeds, limits, None)
+}
+
+fn prepare_inner(
+    specs: &[FeedSpec],
+    program: &HostProgram,
+    feeds: &[Feed],
+    limits: &Limits,
+    values_out: Option<&mut Vec<Vec<f32>>>,
+) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
     check_feeds(specs, feeds)?;
     program.check(specs.len()).map_err(HostError::Program)?;
@@ -140,6 +158,14 @@ pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], l
                 return Err(HostError::Program(format!("host step {i} made {} results", values.len())));
             }
             results[i] = Some((values, origin));
+        }
+    }
+    if let Some(out) = values_out {
+        for (k, v) in program.values.iter().enumerate() {
+            match operand(&v.value, specs, feeds, &results).0.value {
+                Feed::F32 { data, .. } if data.len() % v.width.max(1) == 0 => out.push(data.clone()),
+                other => return Err(HostError::Program(format!("host value {k} is not float32 of width {} ({:?})", v.width, other.dtype()))),
+            }
         }
     }
     program
@@ -218,7 +244,7 @@ mod tests {
         HostProgram {
             steps: vec![HostStep { op: ids_op, operands: vec![ValueRef::Feed(0)] }, HostStep { op: HostOp::CooRows, operands: rows }],
             columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(1, 0), weights: None }],
-            graph: Default::default(),
+            values: Vec::new(), graph: Default::default(),
         }
     }
 
@@ -252,7 +278,7 @@ mod tests {
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], values: Vec::new(), graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 1, -1]);
         assert_eq!(got[0].offsets, vec![0, 1, 1, 3]);
@@ -267,7 +293,7 @@ mod tests {
                 HostStep { op: HostOp::BucketizedSparse { boundaries: vec![0.0, 0.5] }, operands: vec![ValueRef::Feed(0)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None }], graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None }], values: Vec::new(), graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         // buckets: -2 -> 0, 0 -> 1 (on the boundary), 0.5 -> 2, 9 -> 2; + j * 3
         assert_eq!(got[0].ids, vec![0, 1 + 3, 2, 2 + 3]);
@@ -300,7 +326,7 @@ mod tests {
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(3, 0), step(3, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(3, 1), row_offsets: step(4, 0), weights: None }], graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(3, 1), row_offsets: step(4, 0), weights: None }], values: Vec::new(), graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         let x = fingerprint64(b"x");
         let expect = |v: u64| (fingerprint_cat64(fingerprint_cat64(42, v), x) % 1000) as i64;
@@ -325,7 +351,7 @@ mod tests {
                 op: HostOp::NumericInput { column: 0, normalizer: Some((10.0, 20.0)) },
                 operands: vec![ValueRef::Feed(0)],
             }],
-            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(0, 1), weights: Some(step(0, 2)) }], graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(0, 1), weights: Some(step(0, 2)) }], values: Vec::new(), graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 0]);
         assert_eq!(got[0].offsets, vec![0, 1, 2]);

@@ -543,7 +543,7 @@ mod tests {
                 HostStep { op: HostOp::HashBucket { buckets: 100 }, operands: vec![step(0, 1)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], values: Vec::new(), graph: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         let h = |s: &str| string_to_hash_bucket(s.as_bytes(), 100);
         assert_eq!(got[0].ids, vec![h("a"), h("b"), h(""), h("c"), h(""), h("a")]);

@@ -52,11 +52,22 @@ pub struct ColumnSource {
 pub struct HostProgram {
     pub steps: Vec<HostStep>,
     pub columns: Vec<ColumnSource>,
+    /// Values the host program hands to the dense program (a part of the
+    /// model's head that runs on the host), each f32 `[B, width]`.
+    #[serde(default)]
+    pub values: Vec<HostValue>,
     /// The TensorFlow graph the fallback steps ([`HostOp::TfGraph`]) run:
     /// not part of the plan's JSON (the bundle keeps it as a GraphDef file
     /// beside it and attaches it on load).
     #[serde(skip)]
     pub graph: HostGraph,
+}
+
+/// A value of the host program the dense program reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostValue {
+    pub value: ValueRef,
+    pub width: usize,
 }
 
 /// The graph of [`HostProgram::graph`], shared between clones of a plan.
@@ -103,6 +114,11 @@ impl HostProgram {
                 return Err(format!("host step {i} ({:?}) reads {bad:?}, which is not an input or an earlier result", step.op));
             }
         }
+        for (k, v) in self.values.iter().enumerate() {
+            if !valid(&v.value, self.steps.len()) || v.width == 0 {
+                return Err(format!("host value {k} reads {:?} (width {}), which is not an input or a step's result", v.value, v.width));
+            }
+        }
         for (c, column) in self.columns.iter().enumerate() {
             let values = [Some(column.ids), Some(column.row_offsets), column.weights];
             if let Some(bad) = values.iter().flatten().find(|v| !valid(v, self.steps.len())) {
@@ -121,14 +137,14 @@ mod tests {
     fn programs_read_only_inputs_and_earlier_results() {
         let step = |operands| HostStep { op: HostOp::CooRows, operands };
         let column = |ids| ColumnSource { ids, row_offsets: ValueRef::Step { step: 0, result: 0 }, weights: None };
-        let ok = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))], graph: Default::default() };
+        let ok = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))], values: Vec::new(), graph: Default::default() };
         assert_eq!(ok.check(2), Ok(()));
         assert!(ok.check(1).unwrap_err().contains("host step 0"));
-        let forward = HostProgram { steps: vec![step(vec![ValueRef::Step { step: 0, result: 0 }])], columns: vec![], graph: Default::default() };
+        let forward = HostProgram { steps: vec![step(vec![ValueRef::Step { step: 0, result: 0 }])], columns: vec![], values: Vec::new(), graph: Default::default() };
         assert!(forward.check(2).is_err());
         let no_result = HostProgram {
             steps: vec![step(vec![ValueRef::Feed(1)])],
-            columns: vec![column(ValueRef::Step { step: 0, result: 1 })], graph: Default::default() };
+            columns: vec![column(ValueRef::Step { step: 0, result: 1 })], values: Vec::new(), graph: Default::default() };
         assert!(no_result.check(2).unwrap_err().starts_with("column 0"));
     }
 }

@@ -29,6 +29,8 @@ pub struct DenseInputs<'a> {
     pub embedding: Option<(&'a [f32], usize)>,
     /// The f32 feeds by feed index (`None` for others), `[B, width]` each.
     pub feeds: Vec<Option<(&'a [f32], usize)>>,
+    /// The host program's values for the dense program, `[B, width]` each.
+    pub host: Vec<(&'a [f32], usize)>,
 }
 
 fn view_of<'a>(o: Operand, program: &DenseProgram, weights: &[&'a [f32]], inputs: &DenseInputs<'a>, results: &'a [Vec<f32>]) -> View<'a> {
@@ -39,6 +41,10 @@ fn view_of<'a>(o: Operand, program: &DenseProgram, weights: &[&'a [f32]], inputs
         }
         Operand::Feed(f) => {
             let (data, width) = inputs.feeds[f].expect("checked: an f32 feed");
+            View { data, width, batched: true }
+        }
+        Operand::Host(h) => {
+            let (data, width) = inputs.host[h];
             View { data, width, batched: true }
         }
         Operand::Weight(w) => View { data: weights[w], width: weights[w].len(), batched: false },
@@ -171,12 +177,12 @@ mod tests {
             ],
             precision: Default::default(),
         };
-        program.check(Some(3), &[]).unwrap();
+        program.check(Some(3), &[], &[]).unwrap();
         let w = [1.0, -1.0, 2.0, 0.0, 0.0, 1.0];
         let b = [0.5, -0.5];
         let wt = [1.0, 2.0, 0.0, -1.0, -1.0, 1.0];
         let x = [1.0, 2.0, 3.0, -1.0, 0.0, 0.0];
-        let out = run(&program, &[&w, &b, &wt], &DenseInputs { batch: 2, embedding: Some((&x, 3)), feeds: vec![] });
+        let out = run(&program, &[&w, &b, &wt], &DenseInputs { batch: 2, embedding: Some((&x, 3)), feeds: vec![], host: vec![] });
         // row 0: x·w = [1+4, -1+3] = [5, 2] + b = [5.5, 1.5]; row 1: [-1, 1] + b = [-0.5, 0.5] -> relu [0, 0.5]
         assert_eq!(out[0], vec![5.5, 1.5, 0.0, 0.5]);
         assert_eq!(out[1], vec![5.0, 2.0, -0.5, 1.0]);
@@ -200,7 +206,7 @@ mod tests {
             (vec![Step::Map { inputs: vec![Operand::Feed(2)], expr: "x0".into(), width: 3 }], "feed 2 does not exist"),
         ] {
             let program = DenseProgram { weights: w.clone(), steps, precision: Default::default() };
-            let e = program.check(Some(3), &[None]).unwrap_err();
+            let e = program.check(Some(3), &[None], &[]).unwrap_err();
             assert!(e.contains(why), "{e}");
         }
     }

@@ -252,7 +252,8 @@ impl GpuModel {
     /// so that [`Self::run_outputs`] computes the model's outputs on the GPU.
     pub fn attach_dense(&mut self, weights: &[Vec<f32>]) -> Result<(), RunError> {
         let feed_widths = self.plan.feed_widths();
-        let dense = crate::gpu_dense::GpuDense::load(&self.stream, &self.plan.dense, weights, &self.kernel.dense, self.plan.width, &feed_widths)?;
+        let host_widths: Vec<usize> = self.plan.host.values.iter().map(|v| v.width).collect();
+        let dense = crate::gpu_dense::GpuDense::load(&self.stream, &self.plan.dense, weights, &self.kernel.dense, self.plan.width, &feed_widths, &host_widths)?;
         self.dense = Some(dense);
         Ok(())
     }
@@ -262,7 +263,7 @@ impl GpuModel {
     /// embedding kernel, the dense program on the device, one download per
     /// output. `dense_feeds[i]` is feed i's `[B, width]` values where the
     /// dense program reads it.
-    pub fn run_outputs(&self, inputs: &[ColumnInput], dense_feeds: &[Option<&[f32]>]) -> Result<Vec<Vec<f32>>, RunError> {
+    pub fn run_outputs(&self, inputs: &[ColumnInput], dense_feeds: &[Option<&[f32]>], host_values: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, RunError> {
         use recom_abi::dense::Operand;
         let mut guard = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         let (layout, _) = self.stage_and_launch(&mut guard, inputs)?;
@@ -279,9 +280,12 @@ impl GpuModel {
         let feed_ptrs: Vec<Option<(u64, usize)>> =
             feeds.iter().zip(&widths).map(|(f, w)| f.as_ref().zip(*w).map(|(f, w)| (f.device_ptr(&self.stream).0, w))).collect();
         let embedding = (out_device.device_ptr(&self.stream).0, self.plan.width);
+        let host_slices: Vec<CudaSlice<f32>> = host_values.iter().map(|v| self.stream.clone_htod(v)).collect::<Result<_, _>>().map_err(device_error)?;
+        let host_ptrs: Vec<(u64, usize)> =
+            host_slices.iter().zip(&self.plan.host.values).map(|(s, v)| (s.device_ptr(&self.stream).0, v.width)).collect();
         let results = match (&self.dense, self.plan.dense.steps.is_empty()) {
             (_, true) => Vec::new(),
-            (Some(dense), false) => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs)?,
+            (Some(dense), false) => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
             (None, false) => return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into())),
         };
         // Every output lands in page-locked memory; one synchronization.
@@ -299,6 +303,7 @@ impl GpuModel {
             let source = match output.source {
                 Operand::Embedding => Some(embedding.0),
                 Operand::Step(s) => results.get(s).copied(),
+                Operand::Host(h) => host_ptrs.get(h).map(|p| p.0),
                 Operand::Feed(_) | Operand::Weight(_) => None,
             };
             if let (Some(src), true) = (source, n > 0) {

@@ -108,6 +108,7 @@ impl GpuDense {
         kernels: &[DenseKernel],
         embedding_width: usize,
         feed_widths: &[Option<usize>],
+        host_widths: &[usize],
     ) -> Result<GpuDense, RunError> {
         cublaslt_available()?;
         let handle = Handle(lt::create_handle().map_err(|e| err("cublasLtCreate", e))?);
@@ -128,10 +129,11 @@ impl GpuDense {
                 None => copy = Some((function, kernel.clone())),
             }
         }
-        let infos = program.check(Some(embedding_width), feed_widths).map_err(|e| RunError::Device(format!("dense program: {e}")))?;
+        let infos = program.check(Some(embedding_width), feed_widths, host_widths).map_err(|e| RunError::Device(format!("dense program: {e}")))?;
         let input_width = |o: Operand| match o {
             Operand::Embedding => Some(embedding_width),
             Operand::Feed(f) => feed_widths.get(f).copied().flatten(),
+            Operand::Host(h) => host_widths.get(h).copied(),
             Operand::Weight(w) => program.weights.get(w).map(|w| w.len()),
             Operand::Step(t) => infos.get(t).map(|i| i.width),
         };
@@ -162,7 +164,14 @@ impl GpuDense {
     /// returns each step's `[batch, width]` result as a device address, valid
     /// until the next call. `embedding` is the kernel's output, `feeds` the
     /// dense inputs already on the device.
-    pub fn run(&self, stream: &Arc<CudaStream>, batch: usize, embedding: Option<(u64, usize)>, feeds: &[Option<(u64, usize)>]) -> Result<Vec<u64>, RunError> {
+    pub fn run(
+        &self,
+        stream: &Arc<CudaStream>,
+        batch: usize,
+        embedding: Option<(u64, usize)>,
+        feeds: &[Option<(u64, usize)>],
+        host: &[(u64, usize)],
+    ) -> Result<Vec<u64>, RunError> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut results: Vec<u64> = Vec::with_capacity(self.program.steps.len());
         if batch == 0 {
@@ -185,6 +194,10 @@ impl GpuDense {
                     }
                     Operand::Feed(f) => {
                         let (ptr, width) = feeds.get(f).copied().flatten().ok_or_else(|| RunError::Device(format!("dense step {s}: feed {f} is not on the device")))?;
+                        View { ptr, width, batched: true }
+                    }
+                    Operand::Host(h) => {
+                        let (ptr, width) = host.get(h).copied().ok_or_else(|| RunError::Device(format!("dense step {s}: host value {h} is not on the device")))?;
                         View { ptr, width, batched: true }
                     }
                     Operand::Weight(w) => View { ptr: weight_ptrs[w], width: self.program.weights[w].len(), batched: false },

@@ -141,6 +141,12 @@ impl Plan {
         host::prepare(&self.feeds, &self.host, feeds)
     }
 
+    /// [`Self::prepare`], plus the host program's values for the dense
+    /// program ([`recom_host::HostProgram::values`]).
+    pub fn prepare_all(&self, feeds: &[Feed]) -> Result<(Vec<ColumnInput>, Vec<Vec<f32>>), HostError> {
+        host::prepare_all(&self.feeds, &self.host, feeds, &recom_host::Limits::default())
+    }
+
     /// Validates a request, lays it out and sizes it: with the plan's shape
     /// program when it has one (`shapes`, compiled), which must agree with
     /// the layout the inputs give.

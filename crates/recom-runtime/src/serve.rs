@@ -80,17 +80,19 @@ pub fn name_outputs(plan: &Plan, batch: usize, values: Vec<Vec<f32>>) -> Outputs
 
 /// The dense program on the CPU after the embedding layer's `[batch, ΣD]`
 /// output: every output's values, in the plan's order.
-pub fn dense_on_cpu(plan: &Plan, weights: &[Vec<f32>], embedding: &[f32], feeds: &[Option<&[f32]>], batch: usize) -> Vec<Vec<f32>> {
+pub fn dense_on_cpu(plan: &Plan, weights: &[Vec<f32>], embedding: &[f32], feeds: &[Option<&[f32]>], host: &[Vec<f32>], batch: usize) -> Vec<Vec<f32>> {
     let widths = plan.feed_widths();
     let feed_views: Vec<Option<(&[f32], usize)>> = feeds.iter().zip(&widths).map(|(f, w)| f.zip(*w)).collect();
     let weights: Vec<&[f32]> = weights.iter().map(Vec::as_slice).collect();
-    let inputs = crate::dense::DenseInputs { batch, embedding: Some((embedding, plan.width)), feeds: feed_views.clone() };
+    let host_views: Vec<(&[f32], usize)> = host.iter().zip(&plan.host.values).map(|(d, v)| (d.as_slice(), v.width)).collect();
+    let inputs = crate::dense::DenseInputs { batch, embedding: Some((embedding, plan.width)), feeds: feed_views.clone(), host: host_views };
     let results = crate::dense::run(&plan.dense, &weights, &inputs);
     plan.outputs
         .iter()
         .map(|o| match o.source {
             Operand::Embedding => embedding.to_vec(),
             Operand::Step(s) => results[s].clone(),
+            Operand::Host(h) => host.get(h).cloned().unwrap_or_default(),
             Operand::Feed(f) => feed_views.get(f).copied().flatten().map(|(d, _)| d.to_vec()).unwrap_or_default(),
             Operand::Weight(_) => Vec::new(),
         })
@@ -127,12 +129,12 @@ impl GpuServer {
         let plan = self.gpu.plan();
         let mut times = Breakdown::default();
         let start = Instant::now();
-        let inputs = plan.prepare(feeds)?;
+        let (inputs, host_values) = plan.prepare_all(feeds)?;
         times.host = start.elapsed();
         let batch = inputs.first().map_or(0, |c| c.offsets.len().saturating_sub(1));
         let start = Instant::now();
         let dense_feeds = dense_feeds(plan, feeds, batch)?;
-        let values = self.gpu.run_outputs(&inputs, &dense_feeds)?;
+        let values = self.gpu.run_outputs(&inputs, &dense_feeds, &host_values)?;
         times.device = start.elapsed();
         Ok((name_outputs(plan, batch, values), times))
     }

@@ -191,7 +191,8 @@ impl Plan {
             shapes.compile().map_err(|e| bad("plan.shapes", e))?;
         }
         // The dense program and the outputs.
-        let infos = self.dense.check(Some(self.width), &self.feed_widths()).map_err(|e| bad("plan.dense", e))?;
+        let host_widths: Vec<usize> = self.host.values.iter().map(|v| v.width).collect();
+        let infos = self.dense.check(Some(self.width), &self.feed_widths(), &host_widths).map_err(|e| bad("plan.dense", e))?;
         for (i, output) in self.outputs.iter().enumerate() {
             let at = format!("plan.outputs[{i}]");
             let width = match output.source {
@@ -203,6 +204,7 @@ impl Plan {
                     .copied()
                     .flatten()
                     .ok_or_else(|| bad(&at, format!("feed {f} is not an f32 input")))?,
+                recom_abi::dense::Operand::Host(h) => host_widths.get(h).copied().ok_or_else(|| bad(&at, format!("host value {h} does not exist")))?,
                 recom_abi::dense::Operand::Weight(_) => return Err(bad(&at, "an output cannot be a weight")),
             };
             let dims = output.shape.iter().skip(1).try_fold(1usize, |n, &d| usize::try_from(d).ok().and_then(|d| n.checked_mul(d)));

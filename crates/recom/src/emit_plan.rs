@@ -288,8 +288,9 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         });
         plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter, combiner: column.combiner, on_out_of_range: column.on_out_of_range });
     }
-    let host = HostProgram { steps: host.steps, columns: sources, graph: Default::default() };
-    let (dense, outputs) = dense_of(function, op, &feeds)?;
+    let mut host_values = Vec::new();
+    let (dense, outputs) = dense_of(function, op, &feeds, &mut host, &mut host_values)?;
+    let host = HostProgram { steps: host.steps, columns: sources, values: host_values, graph: Default::default() };
     Ok(Plan {
         dense,
         outputs,
@@ -354,15 +355,18 @@ fn shape_program(function: OperationRef, ids: &[Value], offsets: &[Value]) -> Re
 
 /// Builds the dense program by following the model function's results back
 /// to the embedding layer (`fused`), the model's f32 inputs and weights.
-struct DenseBuilder<'c, 'a> {
+struct DenseBuilder<'c, 'a, 'h> {
     function: OperationRef<'c, 'a>,
     fused: OperationRef<'c, 'a>,
     feeds: &'a [FeedSpec],
     program: DenseProgram,
     made: HashMap<*const std::ffi::c_void, Operand>,
+    /// Values the host computes for the dense program (emb.tf_output).
+    host: &'h mut HostBuilder<'c, 'a>,
+    host_values: &'h mut Vec<recom_host::HostValue>,
 }
 
-impl<'c, 'a> DenseBuilder<'c, 'a> {
+impl<'c, 'a> DenseBuilder<'c, 'a, '_> {
     fn weight(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<usize, Diagnostic> {
         let op = defining(value)
             .and_then(dense::WeightOp::wrap)
@@ -450,6 +454,18 @@ impl<'c, 'a> DenseBuilder<'c, 'a> {
         if let Some(reshape) = dense::ReshapeOp::wrap(op) {
             return self.operand(op, reshape.input());
         }
+        if recom_emb::TfOutputOp::wrap(op).is_some() {
+            let value_ref = self.host.value(user, "a host value of the dense program", value)?;
+            let width = Self::width(op, value)?;
+            let index = match self.host_values.iter().position(|v| v.value == value_ref) {
+                Some(i) => i,
+                None => {
+                    self.host_values.push(recom_host::HostValue { value: value_ref, width });
+                    self.host_values.len() - 1
+                }
+            };
+            return Ok(Operand::Host(index));
+        }
         if let Some(broadcast) = dense::BroadcastOp::wrap(op) {
             let input = broadcast.input();
             if defining(input).and_then(dense::WeightOp::wrap).is_some() {
@@ -462,7 +478,13 @@ impl<'c, 'a> DenseBuilder<'c, 'a> {
 }
 
 /// The dense program and the outputs: every result of the model function.
-fn dense_of(function: OperationRef, fused: OperationRef, feeds: &[FeedSpec]) -> Result<(DenseProgram, Vec<OutputSpec>), Diagnostic> {
+fn dense_of<'c, 'a>(
+    function: OperationRef<'c, 'a>,
+    fused: OperationRef<'c, 'a>,
+    feeds: &'a [FeedSpec],
+    host: &mut HostBuilder<'c, 'a>,
+    host_values: &mut Vec<recom_host::HostValue>,
+) -> Result<(DenseProgram, Vec<OutputSpec>), Diagnostic> {
     use melior::ir::{
         attribute::{ArrayAttribute, DictionaryAttribute},
         BlockLike, RegionLike,
@@ -471,7 +493,7 @@ fn dense_of(function: OperationRef, fused: OperationRef, feeds: &[FeedSpec]) -> 
     let ret = block.terminator().ok_or_else(|| error_at(function, "the model function has no return"))?;
     let ret = unsafe { OperationRef::from_raw(ret.to_raw()) };
     let names = function.attribute("res_attrs").ok().and_then(|a| ArrayAttribute::try_from(a).ok());
-    let mut builder = DenseBuilder { function, fused, feeds, program: DenseProgram::default(), made: HashMap::new() };
+    let mut builder = DenseBuilder { function, fused, feeds, program: DenseProgram::default(), made: HashMap::new(), host, host_values };
     let mut outputs = Vec::new();
     for i in 0..ret.operand_count() {
         let value: Value = ret.operand(i).expect("counted");

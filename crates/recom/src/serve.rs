@@ -263,7 +263,7 @@ impl Model {
         };
         let mut times = Breakdown::default();
         let start = Instant::now();
-        let inputs = self.plan.prepare(feeds)?;
+        let (inputs, host_values) = self.plan.prepare_all(feeds)?;
         times.host = start.elapsed();
         let start = Instant::now();
         let embedding = executable.run(tables, &inputs)?;
@@ -271,7 +271,7 @@ impl Model {
         let batch = embedding.len() / self.plan.width.max(1);
         let start = Instant::now();
         let dense_feeds = recom_runtime::serve::dense_feeds(&self.plan, feeds, batch)?;
-        let values = recom_runtime::serve::dense_on_cpu(&self.plan, dense_weights, &embedding, &dense_feeds, batch);
+        let values = recom_runtime::serve::dense_on_cpu(&self.plan, dense_weights, &embedding, &dense_feeds, &host_values, batch);
         times.dense = start.elapsed();
         Ok((recom_runtime::serve::name_outputs(&self.plan, batch, values), times))
     }

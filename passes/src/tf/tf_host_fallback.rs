@@ -14,6 +14,10 @@
 //!   imported node "name" (output k)
 //!   -> %c_i := "emb.tf_output"() {node = "name:k"} : tensor<?xKxf32>
 //!
+//! [Pattern: head on the host] see [`head`]: the f32 operand of a head op
+//!   (elementwise, MatMul) that tf ops compute beside a raised operand
+//!   -> "emb.tf_output"() {node = "name:k"}
+//!
 //! Left alone: raised operands, model inputs, another concatenation along
 //! the same axis (an interaction layer over the input layer: the inner one
 //! is handled itself), values of unknown width or of other types.
@@ -33,7 +37,16 @@ crate::pattern_pass! {
     description: "Operands of an input layer's tf.ConcatV2 still computed by tf ops become emb.tf_output values, \
                   which the host program computes from the model's inputs with TensorFlow's semantics.",
     apply: crate::tf::tf_match::apply,
-    patterns: vec![Pattern { root: "tf.ConcatV2", generates: &[emb::TfOutputOp::NAME], rewrite: fallback }],
+    patterns: {
+        let mut p = vec![Pattern { root: "tf.ConcatV2", generates: &[emb::TfOutputOp::NAME], rewrite: fallback }];
+        p.extend(
+            crate::tf::tf_raise_dense::ELEMENTWISE
+                .iter()
+                .chain(&["tf.MatMul"])
+                .map(|root| Pattern { root, generates: &[emb::TfOutputOp::NAME], rewrite: head }),
+        );
+        p
+    },
 }
 
 /// The static width K of an f32 [?, K] value: from its type, its symbolic
@@ -63,6 +76,56 @@ fn width(v: Value) -> Option<i64> {
     let batch = element_slice(operand(pack, 0)?, 0).and_then(|s| def_named(s, "tf.Shape"))?;
     let _ = batch;
     const_int(operand(pack, 1)?)
+}
+
+/// A value of the raised model: the embedding layer, a dense op's result,
+/// a host value.
+fn is_raised(v: Value) -> bool {
+    def(v).is_some_and(|d| {
+        let n = name_of(d);
+        n.starts_with("dense.") || n == "emb.concat" || n == "emb.fused_columns" || n == "emb.tf_output"
+    })
+}
+
+/// [Pattern: head on the host] a TF op of the dense head (elementwise,
+/// MatMul) with a raised operand and an f32 [?, K] operand still computed
+/// by tf ops (e.g. a wide part summed from per-column logits): that operand
+/// becomes an `emb.tf_output` the host computes, so tf-raise-dense can raise
+/// the op.
+fn head(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let operands: Vec<Value> = (0..op.operand_count()).filter_map(|i| operand(op, i)).collect();
+    if !operands.iter().any(|v| is_raised(*v)) {
+        return false;
+    }
+    let mut replaced = false;
+    for (i, v) in operands.iter().enumerate() {
+        let Some(producer) = def(*v) else { continue };
+        let producer_name = name_of(producer);
+        if !producer_name.starts_with("tf.") || producer_name == "tf.Const" || producer_name == "tf.Identity" {
+            continue;
+        }
+        if TensorInfo::of(v.r#type()).is_some_and(|t| t.elem != recom_ir::kit::Elem::F32) {
+            continue;
+        }
+        let Some(k) = width(*v).filter(|&k| k > 0) else { continue };
+        let Some(node) = node_name(producer.location()) else { continue };
+        let output = match result_number(*v) {
+            0 => node,
+            r => format!("{node}:{r}"),
+        };
+        let context_ref = op.context();
+        let context = unsafe { context_ref.to_ref() };
+        let base = rewriter.as_rewriter_base();
+        base.set_insertion_point_before(op);
+        let host = base.insert(emb::tf_output(context, producer.location(), &output, ranked(&[-1, k], Type::float32(context))));
+        let value: Value = host.result(0).expect("one result").into();
+        base.start_op_modification(op);
+        let mut op_mut = unsafe { melior::ir::operation::OperationRefMut::from_raw(op.to_raw()) };
+        op_mut.set_operand(i, value);
+        base.finalize_op_modification(op);
+        replaced = true;
+    }
+    replaced
 }
 
 /// A dense.map over model inputs, constants and such maps only.

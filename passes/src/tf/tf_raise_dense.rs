@@ -81,7 +81,7 @@ fn elementwise(op: OperationRef) -> Option<Expr> {
     }
 }
 
-const ELEMENTWISE: &[&str] = &[
+pub(crate) const ELEMENTWISE: &[&str] = &[
     "tf.Relu", "tf.Relu6", "tf.LeakyRelu", "tf.Sigmoid", "tf.Tanh", "tf.Round", "tf.Square", "tf.Sqrt", "tf.Rsqrt", "tf.Exp", "tf.Log",
     "tf.Neg", "tf.Abs", "tf.BiasAdd", "tf.Add", "tf.AddV2", "tf.Sub", "tf.Mul", "tf.RealDiv", "tf.Div", "tf.Maximum", "tf.Minimum",
 ];
