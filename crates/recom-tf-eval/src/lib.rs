@@ -15,7 +15,7 @@ pub use ops::{eval, Attrs};
 pub use tensor::{Data, Scalar, Table, Tensor};
 
 use recom_tf::{proto::attr_value::Value as AttrKind, DataType, GraphDef, NodeDef, TensorProto};
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 /// Why evaluation failed, naming the node.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,10 @@ pub struct Graph {
     /// Per table node: the nodes that initialize it.
     initializers: HashMap<usize, Vec<usize>>,
     /// Every constant, decoded once.
-    constants: HashMap<usize, Tensor>,
+    constants: HashMap<usize, Arc<Tensor>>,
+    /// Per node: its data inputs as (node, output), resolved once (`Err`:
+    /// an input that names no node, reported when the node runs).
+    edges: Vec<Result<Vec<(usize, usize)>, String>>,
 }
 
 impl Graph {
@@ -92,10 +95,21 @@ impl Graph {
                     Some(AttrKind::Tensor(t)) => t,
                     _ => return Err(fail("a Const without a value".into())),
                 };
-                constants.insert(i, constant(tensor).map_err(fail)?);
+                constants.insert(i, Arc::new(constant(tensor).map_err(fail)?));
             }
         }
-        Ok(Graph { graph, index, initializers, constants })
+        let edges = graph
+            .node
+            .iter()
+            .map(|n| {
+                n.input
+                    .iter()
+                    .filter_map(|x| parse_input(x))
+                    .map(|(name, k)| index.get(name).map(|&j| (j, k)).ok_or_else(|| format!("input '{name}' is not a node")))
+                    .collect()
+            })
+            .collect();
+        Ok(Graph { graph, index, initializers, constants, edges })
     }
 
     fn node(&self, i: usize) -> &NodeDef {
@@ -114,19 +128,19 @@ impl Graph {
     /// Evaluates `outputs` (`node` or `node:k`) given the placeholders'
     /// values by node name (a `PlaceholderWithDefault` not fed takes its input).
     pub fn run(&self, feeds: &HashMap<String, Tensor>, outputs: &[&str]) -> Result<Vec<Tensor>, EvalError> {
-        let mut values: HashMap<usize, Vec<Tensor>> = HashMap::new();
+        let mut values: HashMap<usize, Vec<Arc<Tensor>>> = HashMap::new();
         let mut result = Vec::with_capacity(outputs.len());
         for output in outputs {
             let (name, k) = parse_input(output).ok_or_else(|| EvalError { node: output.to_string(), op: String::new(), problem: "not an output".into() })?;
             let &i = self.index.get(name).ok_or_else(|| EvalError { node: name.into(), op: String::new(), problem: "no such node".into() })?;
             self.evaluate(i, feeds, &mut values)?;
-            let t = values[&i].get(k).cloned().ok_or_else(|| EvalError { node: name.into(), op: self.node(i).op.clone(), problem: format!("has no output {k}") })?;
+            let t = values[&i].get(k).map(|t| (**t).clone()).ok_or_else(|| EvalError { node: name.into(), op: self.node(i).op.clone(), problem: format!("has no output {k}") })?;
             result.push(t);
         }
         Ok(result)
     }
 
-    fn evaluate(&self, root: usize, feeds: &HashMap<String, Tensor>, values: &mut HashMap<usize, Vec<Tensor>>) -> Result<(), EvalError> {
+    fn evaluate(&self, root: usize, feeds: &HashMap<String, Tensor>, values: &mut HashMap<usize, Vec<Arc<Tensor>>>) -> Result<(), EvalError> {
         let mut stack = vec![(root, false)];
         while let Some((i, expanded)) = stack.pop() {
             if values.contains_key(&i) {
@@ -134,36 +148,31 @@ impl Graph {
             }
             let node = self.node(i);
             let fail = |problem: String| EvalError { node: node.name.clone(), op: node.op.clone(), problem };
-            let inputs: Vec<(usize, usize)> = node
-                .input
-                .iter()
-                .filter_map(|x| parse_input(x))
-                .map(|(name, k)| self.index.get(name).map(|&j| (j, k)).ok_or_else(|| fail(format!("input '{name}' is not a node"))))
-                .collect::<Result<_, _>>()?;
+            let inputs: &[(usize, usize)] = self.edges[i].as_ref().map_err(|e| fail(e.clone()))?;
             let fed = matches!(node.op.as_str(), "Placeholder" | "PlaceholderWithDefault") && feeds.contains_key(&node.name);
             if !expanded && !fed {
                 stack.push((i, true));
-                for &(j, _) in &inputs {
+                for &(j, _) in inputs {
                     if !values.contains_key(&j) {
                         stack.push((j, false));
                     }
                 }
                 continue;
             }
-            let out = match node.op.as_str() {
-                _ if fed => vec![feeds[&node.name].clone()],
+            let arg = |j: usize, k: usize| values[&j].get(k).cloned().ok_or_else(|| fail(format!("input node '{}' has no output {k}", self.node(j).name)));
+            let out: Vec<Arc<Tensor>> = match node.op.as_str() {
+                _ if fed => vec![Arc::new(feeds[&node.name].clone())],
                 "Placeholder" => return Err(fail("this input was not fed".into())),
                 "Const" => vec![self.constants[&i].clone()],
-                "PlaceholderWithDefault" => {
-                    let &(j, k) = inputs.first().ok_or_else(|| fail("no default input".into()))?;
-                    vec![values[&j].get(k).cloned().ok_or_else(|| fail("its default has no such output".into()))?]
+                // No copy: the same tensor under another name.
+                "Identity" | "StopGradient" | "Snapshot" | "PreventGradient" | "PlaceholderWithDefault" => {
+                    let &(j, k) = inputs.first().ok_or_else(|| fail(format!("{} without a data input", node.op)))?;
+                    vec![arg(j, k)?]
                 }
                 op => {
-                    let args = inputs
-                        .iter()
-                        .map(|&(j, k)| values[&j].get(k).cloned().ok_or_else(|| fail(format!("input node '{}' has no output {k}", self.node(j).name))))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    ops::eval(op, &Attrs(&node.attr), args).map_err(fail)?
+                    let args = inputs.iter().map(|&(j, k)| arg(j, k)).collect::<Result<Vec<_>, _>>()?;
+                    let refs: Vec<&Tensor> = args.iter().map(|a| a.as_ref()).collect();
+                    ops::eval(op, &Attrs(&node.attr), &refs).map_err(fail)?.into_iter().map(Arc::new).collect()
                 }
             };
             values.insert(i, out);

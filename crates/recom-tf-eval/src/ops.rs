@@ -60,7 +60,7 @@ impl Attrs<'_> {
     }
 }
 
-fn need(inputs: &[Tensor], n: usize, op: &str) -> R<()> {
+fn need(inputs: &[&Tensor], n: usize, op: &str) -> R<()> {
     if inputs.len() < n {
         return Err(format!("{op} takes {n} inputs, got {}", inputs.len()));
     }
@@ -503,7 +503,7 @@ fn tile(a: &Tensor, multiples: &[i64]) -> R<Tensor> {
     Ok(Tensor::new(shape, a.data.gather(&elems)))
 }
 
-fn concat(inputs: &[Tensor], axis_: i64) -> R<Tensor> {
+fn concat(inputs: &[&Tensor], axis_: i64) -> R<Tensor> {
     let first = inputs.first().ok_or("ConcatV2 of nothing")?;
     let rank = first.rank();
     let ax = axis(axis_, rank, "ConcatV2")?;
@@ -528,7 +528,7 @@ fn concat(inputs: &[Tensor], axis_: i64) -> R<Tensor> {
     Ok(Tensor::new(shape, data))
 }
 
-fn pack(inputs: &[Tensor], axis_: i64) -> R<Tensor> {
+fn pack(inputs: &[&Tensor], axis_: i64) -> R<Tensor> {
     let first = inputs.first().ok_or("Pack of nothing")?;
     let ax = axis(axis_, first.rank() + 1, "Pack")?;
     let mut expanded = Vec::with_capacity(inputs.len());
@@ -537,7 +537,8 @@ fn pack(inputs: &[Tensor], axis_: i64) -> R<Tensor> {
         shape.insert(ax, 1);
         expanded.push(Tensor::new(shape, t.data.clone()));
     }
-    concat(&expanded, ax as i64)
+    let refs: Vec<&Tensor> = expanded.iter().collect();
+    concat(&refs, ax as i64)
 }
 
 /// StridedSlice with its five masks.
@@ -739,7 +740,7 @@ fn cross_strings(t: &Tensor) -> R<Vec<Vec<u8>>> {
 
 /// SparseCross / SparseCrossHashed: every combination of one entry per input
 /// in each row, the last input fastest.
-fn sparse_cross(inputs: &[Tensor], attrs: &Attrs, n_sparse: usize) -> R<Vec<Tensor>> {
+fn sparse_cross(inputs: &[&Tensor], attrs: &Attrs, n_sparse: usize) -> R<Vec<Tensor>> {
     let n_dense = inputs.len() - 3 * n_sparse;
     let hashed = attrs.b("hashed_output").unwrap_or(true);
     let num_buckets = attrs.i("num_buckets").unwrap_or(0);
@@ -824,7 +825,7 @@ fn sparse_cross(inputs: &[Tensor], attrs: &Attrs, n_sparse: usize) -> R<Vec<Tens
     Ok(vec![Tensor::new(vec![entries, 2], Data::I64(indices)), values, Tensor::vec_i64(vec![batch as i64, width as i64])])
 }
 
-fn sparse_fill_empty_rows(inputs: &[Tensor]) -> R<Vec<Tensor>> {
+fn sparse_fill_empty_rows(inputs: &[&Tensor]) -> R<Vec<Tensor>> {
     let idx = ints(&inputs[0], "SparseFillEmptyRows indices")?;
     let values = &inputs[1];
     let shape = ints(&inputs[2], "SparseFillEmptyRows dense_shape")?;
@@ -873,7 +874,7 @@ fn sparse_fill_empty_rows(inputs: &[Tensor]) -> R<Vec<Tensor>> {
     ])
 }
 
-fn sparse_segment(op: &str, inputs: &[Tensor]) -> R<Tensor> {
+fn sparse_segment(op: &str, inputs: &[&Tensor]) -> R<Tensor> {
     let data = &inputs[0];
     let idx = ints(&inputs[1], "SparseSegment indices")?;
     let seg = ints(&inputs[2], "SparseSegment segment_ids")?;
@@ -945,16 +946,16 @@ fn table_of(t: &Tensor) -> R<Arc<Table>> {
 }
 
 /// Evaluates one op on its inputs.
-pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
+pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
     let one = |t: Tensor| Ok(vec![t]);
     match op {
         "Identity" | "StopGradient" | "Snapshot" | "PreventGradient" => {
-            need(&inputs, 1, op)?;
-            one(inputs.into_iter().next().expect("one input"))
+            need(inputs, 1, op)?;
+            one(inputs[0].clone())
         }
-        "IdentityN" => Ok(inputs),
+        "IdentityN" => Ok(inputs.iter().map(|t| (*t).clone()).collect()),
         "Shape" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let dims: Vec<i64> = inputs[0].shape.iter().map(|&d| d as i64).collect();
             one(match attrs.ty("out_type") {
                 Some(DataType::DtInt64) => Tensor::vec_i64(dims),
@@ -962,16 +963,16 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             })
         }
         "Size" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             one(Tensor::new(vec![], Data::I32(vec![inputs[0].len() as i32])))
         }
         "Rank" => one(Tensor::new(vec![], Data::I32(vec![inputs[0].rank() as i32]))),
         "Reshape" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(reshape(&inputs[0], &ints(&inputs[1], "Reshape shape")?)?)
         }
         "ExpandDims" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             let a = &inputs[0];
             let ax = axis(scalar_int(&inputs[1], "ExpandDims axis")?, a.rank() + 1, op)?;
             let mut shape = a.shape.clone();
@@ -979,7 +980,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(shape, a.data.clone()))
         }
         "Squeeze" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let a = &inputs[0];
             let dims = attrs.list_i("squeeze_dims").unwrap_or_default();
             let drop: Vec<usize> = if dims.is_empty() {
@@ -990,14 +991,14 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             let shape = a.shape.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
             one(Tensor::new(shape, a.data.clone()))
         }
-        "Pack" => one(pack(&inputs, attrs.i("axis").unwrap_or(0))?),
+        "Pack" => one(pack(inputs, attrs.i("axis").unwrap_or(0))?),
         "ConcatV2" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             let (values, ax) = inputs.split_at(inputs.len() - 1);
             one(concat(values, scalar_int(&ax[0], "ConcatV2 axis")?)?)
         }
         "Slice" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let a = &inputs[0];
             let begin = ints(&inputs[1], "Slice begin")?;
             let size = ints(&inputs[2], "Slice size")?;
@@ -1007,12 +1008,12 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(strided_slice(a, &begin, &end, &ones, &Attrs(&no_masks))?)
         }
         "StridedSlice" => {
-            need(&inputs, 4, op)?;
+            need(inputs, 4, op)?;
             let (b, e, s) = (ints(&inputs[1], "begin")?, ints(&inputs[2], "end")?, ints(&inputs[3], "strides")?);
             one(strided_slice(&inputs[0], &b, &e, &s, attrs)?)
         }
         "GatherV2" | "Gather" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             if attrs.i("batch_dims").unwrap_or(0) != 0 {
                 return Err("GatherV2 with batch_dims is not supported".into());
             }
@@ -1021,19 +1022,19 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(gather(&inputs[0], &inputs[1], ax)?)
         }
         "GatherNd" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(gather_nd(&inputs[0], &inputs[1])?)
         }
         "Tile" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(tile(&inputs[0], &ints(&inputs[1], "Tile multiples")?)?)
         }
         "Transpose" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(transpose(&inputs[0], &ints(&inputs[1], "Transpose perm")?)?)
         }
         "Range" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             if let (Some(s), Some(l), Some(d)) = (inputs[0].ints(), inputs[1].ints(), inputs[2].ints()) {
                 let (s, l, d) = (s[0], l[0], d[0]);
                 if d == 0 {
@@ -1055,13 +1056,13 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(vec![n], Data::F32((0..n).map(|i| (s + i as f64 * d) as f32).collect())))
         }
         "Fill" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             let shape = dims(&ints(&inputs[0], "Fill dims")?, op)?;
             let n = count(&shape)?;
             one(Tensor::new(shape, Data::filled(&inputs[1].data.at(0), n)))
         }
         "ZerosLike" | "OnesLike" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let v = if op == "ZerosLike" { 0 } else { 1 };
             let s = match inputs[0].data {
                 Data::F32(_) => Scalar::F32(v as f32),
@@ -1074,37 +1075,37 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(inputs[0].shape.clone(), Data::filled(&s, inputs[0].len())))
         }
         "Sum" | "Prod" | "Max" | "Min" | "Mean" | "All" | "Any" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(reduce(op, &inputs[0], &ints(&inputs[1], "reduction axes")?, attrs.b("keep_dims").unwrap_or(false))?)
         }
         "Where" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             one(where_(&inputs[0])?)
         }
         "Cast" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let to = attrs.ty("DstT").ok_or("Cast without DstT")?;
             one(cast(&inputs[0], to, attrs.b("Truncate").unwrap_or(false))?)
         }
         "Add" | "AddV2" | "Sub" | "Mul" | "RealDiv" | "Div" | "TruncateDiv" | "DivNoNan" | "Maximum" | "Minimum" | "Pow" | "FloorDiv" | "FloorMod"
         | "SquaredDifference" | "Equal" | "NotEqual" | "Greater" | "GreaterEqual" | "Less" | "LessEqual" | "LogicalAnd" | "LogicalOr" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(binary(op, &inputs[0], &inputs[1])?)
         }
         "BiasAdd" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             one(binary("Add", &inputs[0], &inputs[1])?)
         }
         "Neg" | "Abs" | "Sqrt" | "Rsqrt" | "Square" | "Exp" | "Log" | "Log1p" | "Floor" | "Ceil" | "Round" | "Sigmoid" | "Tanh" | "Relu" | "Relu6"
         | "Sign" | "LogicalNot" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             one(unary(op, &inputs[0])?)
         }
         "MatMul" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             let (ta, tb) = (attrs.b("transpose_a").unwrap_or(false), attrs.b("transpose_b").unwrap_or(false));
-            let a = if ta { transpose(&inputs[0], &[1, 0])? } else { inputs[0].clone() };
-            let b = if tb { transpose(&inputs[1], &[1, 0])? } else { inputs[1].clone() };
+            let a = if ta { transpose(inputs[0], &[1, 0])? } else { (*inputs[0]).clone() };
+            let b = if tb { transpose(inputs[1], &[1, 0])? } else { (*inputs[1]).clone() };
             let (Data::F32(x), Data::F32(y)) = (&a.data, &b.data) else { return Err("MatMul of non-float32".into()) };
             let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1]);
             if b.shape[0] != k {
@@ -1122,7 +1123,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(vec![m, n], Data::F32(out)))
         }
         "Select" | "SelectV2" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let Data::Bool(c) = &inputs[0].data else { return Err(format!("{op} condition must be bool")) };
             let (t, e) = (&inputs[1], &inputs[2]);
             // Select: a vector condition picks rows.
@@ -1131,7 +1132,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
                 shape.extend(std::iter::repeat_n(1, t.rank() - 1));
                 Tensor::new(shape, Data::Bool(c.clone()))
             } else {
-                inputs[0].clone()
+                (*inputs[0]).clone()
             };
             let shape = broadcast_shape(&broadcast_shape(&cond.shape, &t.shape)?, &e.shape)?;
             let (mc, mt, me) = (broadcast_map(&shape, &cond.shape), broadcast_map(&shape, &t.shape), broadcast_map(&shape, &e.shape));
@@ -1150,17 +1151,17 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(shape, data))
         }
         "AsString" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             one(as_string(&inputs[0])?)
         }
         "StringToHashBucketFast" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let n = attrs.i("num_buckets").filter(|&n| n > 0).ok_or("StringToHashBucketFast needs num_buckets > 0")? as u64;
             let s = strings(&inputs[0], op)?;
             one(Tensor::new(inputs[0].shape.clone(), Data::I64(s.iter().map(|x| string_to_hash_bucket(x, n)).collect())))
         }
         "StringSplitV2" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             let s = strings(&inputs[0], op)?;
             let sep = strings(&inputs[1], "StringSplitV2 sep")?.into_iter().next().unwrap_or_default();
             let maxsplit = attrs.i("maxsplit").unwrap_or(-1);
@@ -1178,7 +1179,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
         }
         "HashTableV2" | "HashTable" | "MutableHashTableV2" => one(Tensor::new(vec![], Data::Table(Arc::new(Table::default())))),
         "LookupTableImportV2" | "InitializeTableV2" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let table = table_of(&inputs[0])?;
             let (keys, values) = (&inputs[1], &inputs[2]);
             if keys.len() != values.len() {
@@ -1202,7 +1203,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             Ok(vec![])
         }
         "LookupTableFindV2" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let table = table_of(&inputs[0])?;
             let (keys, default) = (&inputs[1], inputs[2].data.at(0));
             let found: Vec<Scalar> = match &keys.data {
@@ -1231,7 +1232,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::scalar_i64(n as i64))
         }
         "Bucketize" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let b = attrs.list_f("boundaries").unwrap_or_default();
             let bucket = |x: f64| -> i32 {
                 if x.is_nan() {
@@ -1250,7 +1251,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(inputs[0].shape.clone(), Data::I32(data)))
         }
         "SparseReshape" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let idx = ints(&inputs[0], "SparseReshape indices")?;
             let shape = ints(&inputs[1], "SparseReshape shape")?;
             let target = ints(&inputs[2], "SparseReshape new_shape")?;
@@ -1275,16 +1276,16 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             Ok(vec![Tensor::new(vec![n, new_shape.len()], Data::I64(out)), Tensor::vec_i64(new_shape)])
         }
         "SparseFillEmptyRows" => {
-            need(&inputs, 4, op)?;
-            sparse_fill_empty_rows(&inputs)
+            need(inputs, 4, op)?;
+            sparse_fill_empty_rows(inputs)
         }
         "SparseSegmentSum" | "SparseSegmentMean" | "SparseSegmentSqrtN" => {
-            need(&inputs, 3, op)?;
-            one(sparse_segment(op, &inputs)?)
+            need(inputs, 3, op)?;
+            one(sparse_segment(op, inputs)?)
         }
         "SparseSegmentSumWithNumSegments" | "SparseSegmentMeanWithNumSegments" | "SparseSegmentSqrtNWithNumSegments" => {
-            need(&inputs, 4, op)?;
-            one(sparse_segment(op, &inputs)?)
+            need(inputs, 4, op)?;
+            one(sparse_segment(op, inputs)?)
         }
         "SparseCross" | "SparseCrossHashed" => {
             let n = attrs.0.get("sparse_types").and_then(|a| match &a.value {
@@ -1292,11 +1293,11 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
                 _ => None,
             });
             let n = n.or_else(|| attrs.i("N").map(|v| v as usize)).ok_or("SparseCross without sparse_types")?;
-            let inputs = if op == "SparseCrossHashed" { inputs[..inputs.len() - 3].to_vec() } else { inputs };
-            sparse_cross(&inputs, attrs, n)
+            let inputs = if op == "SparseCrossHashed" { &inputs[..inputs.len() - 3] } else { inputs };
+            sparse_cross(inputs, attrs, n)
         }
         "SparseToDense" => {
-            need(&inputs, 4, op)?;
+            need(inputs, 4, op)?;
             let idx = ints(&inputs[0], "SparseToDense indices")?;
             let shape = dims(&ints(&inputs[1], "SparseToDense output_shape")?, op)?;
             let values = &inputs[2];
@@ -1319,7 +1320,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(shape, data))
         }
         "OneHot" => {
-            need(&inputs, 4, op)?;
+            need(inputs, 4, op)?;
             let idx = ints(&inputs[0], "OneHot indices")?;
             let depth = scalar_int(&inputs[1], "OneHot depth")?.max(0) as usize;
             if attrs.i("axis").unwrap_or(-1) != -1 {
@@ -1343,7 +1344,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(shape, data))
         }
         "Unique" => {
-            need(&inputs, 1, op)?;
+            need(inputs, 1, op)?;
             let a = &inputs[0];
             let mut first: HashMap<Vec<u8>, usize> = HashMap::new();
             let mut keep = Vec::new();
@@ -1370,7 +1371,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             Ok(vec![Tensor::new(vec![keep.len()], a.data.gather(&keep)), idx])
         }
         "SparseReorder" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let idx = ints(&inputs[0], "SparseReorder indices")?;
             let rank = inputs[0].shape.get(1).copied().unwrap_or(1).max(1);
             let mut order: Vec<usize> = (0..idx.len() / rank).collect();
@@ -1379,7 +1380,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             Ok(vec![Tensor::new(inputs[0].shape.clone(), Data::I64(out_idx)), Tensor::new(inputs[1].shape.clone(), inputs[1].data.gather(&order))])
         }
         "SparseSlice" => {
-            need(&inputs, 5, op)?;
+            need(inputs, 5, op)?;
             let idx = ints(&inputs[0], "SparseSlice indices")?;
             let shape = ints(&inputs[2], "SparseSlice shape")?;
             let start = ints(&inputs[3], "SparseSlice start")?;
@@ -1404,7 +1405,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             ])
         }
         "ScatterNd" => {
-            need(&inputs, 3, op)?;
+            need(inputs, 3, op)?;
             let idx = ints(&inputs[0], "ScatterNd indices")?;
             let shape = dims(&ints(&inputs[2], "ScatterNd shape")?, op)?;
             let k = *inputs[0].shape.last().ok_or("ScatterNd: scalar indices")?;
@@ -1434,7 +1435,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: Vec<Tensor>) -> R<Vec<Tensor>> {
             one(Tensor::new(shape, data))
         }
         "SegmentSum" => {
-            need(&inputs, 2, op)?;
+            need(inputs, 2, op)?;
             let seg = ints(&inputs[1], "SegmentSum segment_ids")?;
             let segments = seg.last().map_or(0, |&s| s as usize + 1);
             let inner: usize = inputs[0].shape[1..].iter().product();
@@ -1512,12 +1513,14 @@ mod tests {
         let idx = t(&[3, 2], &[0, 0, 0, 1, 2, 0]);
         let vals = t(&[3], &[7, 8, 9]);
         let shape = t(&[2], &[3, 2]);
-        let out = sparse_fill_empty_rows(&[idx, vals, shape, Tensor::scalar_i64(-1)]).unwrap();
+        let d = Tensor::scalar_i64(-1);
+        let out = sparse_fill_empty_rows(&[&idx, &vals, &shape, &d]).unwrap();
         assert_eq!(out[0].data, Data::I64(vec![0, 0, 0, 1, 1, 0, 2, 0]));
         assert_eq!(out[1].data, Data::I64(vec![7, 8, -1, 9]));
         assert_eq!(out[2].data, Data::Bool(vec![false, true, false]));
         let data = Tensor::new(vec![3, 2], Data::F32(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
-        let m = sparse_segment("SparseSegmentMean", &[data, t(&[3], &[0, 2, 1]), t(&[3], &[0, 0, 2])]).unwrap();
+        let (i, g) = (t(&[3], &[0, 2, 1]), t(&[3], &[0, 0, 2]));
+        let m = sparse_segment("SparseSegmentMean", &[&data, &i, &g]).unwrap();
         assert_eq!(m.data, Data::F32(vec![3.0, 4.0, 0.0, 0.0, 3.0, 4.0]));
     }
 
@@ -1525,13 +1528,13 @@ mod tests {
     fn strings_and_buckets() {
         let s = Tensor::new(vec![2], Data::Str(vec![b"a;b".to_vec(), b"".to_vec()]));
         let sep = Tensor::new(vec![], Data::Str(vec![b";".to_vec()]));
-        let out = eval("StringSplitV2", &Attrs(&no_attrs()), vec![s, sep]).unwrap();
+        let out = eval("StringSplitV2", &Attrs(&no_attrs()), &[&s, &sep]).unwrap();
         assert_eq!(out[0].data, Data::I64(vec![0, 0, 0, 1, 1, 0]));
         assert_eq!(out[2].data, Data::I64(vec![2, 2]));
         let mut m = std::collections::BTreeMap::new();
         m.insert("boundaries".to_string(), AttrValue { value: Some(AttrKind::List(recom_tf::proto::attr_value::ListValue { f: vec![0.0, 10.0], ..Default::default() })) });
         let x = Tensor::new(vec![4], Data::F32(vec![-1.0, 0.0, 10.0, f32::NAN]));
-        let b = eval("Bucketize", &Attrs(&m), vec![x]).unwrap();
+        let b = eval("Bucketize", &Attrs(&m), &[&x]).unwrap();
         assert_eq!(b[0].data, Data::I32(vec![0, 1, 2, 2]));
     }
 }
