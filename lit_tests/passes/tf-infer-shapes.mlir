@@ -155,3 +155,15 @@ func.func @dense_ops(%x: tensor<?x8xf32> {recom.feed = "x"}, %w: tensor<8x16xf32
   %s = "tf.Sum"(%h, %axis) {keep_dims = false} : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %t, %s : tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// StringSplitV2: a SparseTensor of n tokens whose dense shape is [rows of
+// the input, most tokens in a row].
+// CHECK-LABEL: func.func @string_split
+// CHECK: "tf.StringSplitV2"{{.*}}symshape.shapes = ["[s1, 2]", "[s1]", "[2]"], symshape.values = ["?", "?", "[s0, s2]"]
+func.func @string_split(%x: tensor<?x!tf.string> {recom.feed = "x"}) -> tensor<*xi64> {
+  %sep = "tf.Const"() {dtype = !tf.string, value = [";"], value_shape = array<i64>} : () -> tensor<*x!tf.string>
+  %s:3 = "tf.StringSplitV2"(%x, %sep) {maxsplit = -1 : i64} : (tensor<?x!tf.string>, tensor<*x!tf.string>) -> (tensor<*xi64>, tensor<*x!tf.string>, tensor<*xi64>)
+  return %s#2 : tensor<*xi64>
+}

@@ -117,3 +117,41 @@ func.func @negative_bucketized_wrong_offset(%x: tensor<?x2xf32>) -> tensor<*xi32
   %values = "tf.AddV2"(%bflat, %off) : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
   return %values : tensor<*xi32>
 }
+
+// -----
+
+// StringSplitV2 of a [B] string input (tf.strings.split, multi-hot columns).
+// CHECK-LABEL: func.func @string_split
+// CHECK: %[[S:.+]]:3 = "emb.string_split"(%arg0) {maxsplit = -1 : i64, sep = ";"} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?x!tf.string>, tensor<2xi64>)
+// CHECK-NOT: tf.StringSplitV2
+// CHECK: return %[[S]]#0, %[[S]]#1, %[[S]]#2
+func.func @string_split(%x: tensor<?x!tf.string>) -> (tensor<*xi64>, tensor<*x!tf.string>, tensor<*xi64>) {
+  %sep = "tf.Const"() {dtype = !tf.string, value = [";"], value_shape = array<i64>} : () -> tensor<*x!tf.string>
+  %s:3 = "tf.StringSplitV2"(%x, %sep) {maxsplit = -1 : i64} : (tensor<?x!tf.string>, tensor<*x!tf.string>) -> (tensor<*xi64>, tensor<*x!tf.string>, tensor<*xi64>)
+  return %s#0, %s#1, %s#2 : tensor<*xi64>, tensor<*x!tf.string>, tensor<*xi64>
+}
+
+// -----
+
+// An int32 dense input: to_sparse_input works as for int64 (the host sees
+// the same values).
+// CHECK-LABEL: func.func @int32_dense
+// CHECK: "emb.sparse_from_dense"(%arg0) {ignore_value = -1 : i64}
+func.func @int32_dense(%x: tensor<?x1xi32>) -> (tensor<*xi64>, tensor<*xi32>, tensor<*xi64>) {
+  %m = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<i32>} : () -> tensor<*xi32>
+  %ne = "tf.NotEqual"(%x, %m) : (tensor<?x1xi32>, tensor<*xi32>) -> tensor<*xi1>
+  %i = "tf.Where"(%ne) : (tensor<*xi1>) -> tensor<*xi64>
+  %v = "tf.GatherNd"(%x, %i) : (tensor<?x1xi32>, tensor<*xi64>) -> tensor<*xi32>
+  %s = "tf.Shape"(%x) {out_type = i64} : (tensor<?x1xi32>) -> tensor<*xi64>
+  return %i, %v, %s : tensor<*xi64>, tensor<*xi32>, tensor<*xi64>
+}
+
+// -----
+
+/// negative_: a separator that is not a constant stays.
+// CHECK-LABEL: func.func @negative_split_dynamic_sep
+// CHECK: "tf.StringSplitV2"
+func.func @negative_split_dynamic_sep(%x: tensor<?x!tf.string>, %sep: tensor<!tf.string>) -> tensor<*xi64> {
+  %s:3 = "tf.StringSplitV2"(%x, %sep) {maxsplit = -1 : i64} : (tensor<?x!tf.string>, tensor<!tf.string>) -> (tensor<*xi64>, tensor<*x!tf.string>, tensor<*xi64>)
+  return %s#0 : tensor<*xi64>
+}

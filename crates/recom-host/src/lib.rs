@@ -84,13 +84,44 @@ pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> 
             return Err(bad(spec, format!("shape {shape:?} does not hold its {} values", feed.len())));
         }
         if let Some(expected) = &spec.shape {
-            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s);
+            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s)
+                || as_column(expected, shape);
             if !fits {
                 return Err(bad(spec, format!("expected shape {expected:?} (-1 = any), got {shape:?}")));
             }
         }
     }
     Ok(())
+}
+
+/// A [B] feed given for a [?, 1] input (the same values).
+fn as_column(expected: &[i64], shape: &[usize]) -> bool {
+    expected == [-1, 1] && shape.len() == 1
+}
+
+/// The feeds with every [B] feed of a [?, 1] input seen as [B, 1].
+fn columns_of<'f>(specs: &[FeedSpec], feeds: &'f [Feed]) -> std::borrow::Cow<'f, [Feed]> {
+    let reshape = |spec: &FeedSpec, feed: &Feed| spec.shape.as_deref().is_some_and(|e| as_column(e, feed.shape()));
+    if !specs.iter().zip(feeds).any(|(s, f)| reshape(s, f)) {
+        return std::borrow::Cow::Borrowed(feeds);
+    }
+    std::borrow::Cow::Owned(
+        specs
+            .iter()
+            .zip(feeds)
+            .map(|(s, f)| {
+                if !reshape(s, f) {
+                    return f.clone();
+                }
+                let shape = vec![f.len(), 1];
+                match f {
+                    Feed::I64 { data, .. } => Feed::I64 { shape, data: data.clone() },
+                    Feed::F32 { data, .. } => Feed::F32 { shape, data: data.clone() },
+                    Feed::Str { data, .. } => Feed::Str { shape, data: data.clone() },
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Runs the host program with the default [`Limits`]: the CSR input of
@@ -121,6 +152,8 @@ fn prepare_inner(
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
     check_feeds(specs, feeds)?;
+    let feeds = columns_of(specs, feeds);
+    let feeds: &[Feed] = &feeds;
     program.check(specs.len()).map_err(HostError::Program)?;
     // Each step's results and the input each derives from (its first
     // operand's), evaluated level by level: the steps of a level read only

@@ -369,7 +369,11 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
     for o in operands {
         let name = &o.origin.name;
         let Some(dtype) = graph.placeholder(name) else { continue };
-        let shape = o.value.shape().to_vec();
+        let mut shape = o.value.shape().to_vec();
+        // A [B] placeholder the program reads as [B, 1] gets its own shape back.
+        if graph.placeholder_rank(name) == Some(1) && shape.len() == 2 && shape[1] == 1 {
+            shape.pop();
+        }
         if shape.first().is_some_and(|&b| b > limits.max_batch) {
             return Err(o.bad(format!("{} rows, more than the limit of {}", shape[0], limits.max_batch)));
         }

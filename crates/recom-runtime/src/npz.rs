@@ -116,7 +116,8 @@ impl Batch {
         };
         if let Some(want) = &spec.shape {
             let got = feed.shape();
-            let fits = want.len() == got.len() && want.iter().zip(got).all(|(&w, &g)| w < 0 || w as usize == g);
+            let fits = want.len() == got.len() && want.iter().zip(got).all(|(&w, &g)| w < 0 || w as usize == g)
+                || (want[..] == [-1, 1] && got.len() == 1);
             if !fits {
                 return Err(self.err(format!("input '{}' ('{key}') has shape {got:?}, the model takes {want:?} (-1 = any)", spec.name)));
             }

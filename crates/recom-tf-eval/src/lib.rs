@@ -120,6 +120,15 @@ impl Graph {
         &self.graph
     }
 
+    /// The rank placeholder `name` declares (its `shape` attribute), if known.
+    pub fn placeholder_rank(&self, name: &str) -> Option<usize> {
+        let node = self.index.get(name).map(|&i| self.node(i))?;
+        match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
+            Some(AttrKind::Shape(s)) if !s.unknown_rank => Some(s.dim.len()),
+            _ => None,
+        }
+    }
+
     /// The dtype of placeholder `name`, if the graph has one by that name.
     pub fn placeholder(&self, name: &str) -> Option<DataType> {
         self.index.get(name).map(|&i| self.node(i)).filter(|n| n.op.starts_with("Placeholder")).and_then(placeholder_dtype)

@@ -18,6 +18,7 @@
 //!             rows = "tf.Reshape"("tf.Tile"("tf.ExpandDims"("tf.Range"(0, %b, 1), 1), [1, K]), [-1])
 //!   dense_shape = "tf.Cast"("tf.Pack"(%b, K))
 //!   -> indices, values, dense_shape = "emb.bucketized_sparse"(%x) {boundaries}
+//! [Pattern: split] StringSplitV2 of a [B] string input -> emb.string_split.
 //! `negative_`: a comparison that is not NotEqual, a GatherNd of another
 //! tensor than the one compared, a non-constant ignore value; a bucketized
 //! offset other than len(boundaries) + 1.
@@ -40,7 +41,31 @@ crate::pattern_pass! {
     description: "Dense categorical inputs become SparseTensors on the host, without their missing entries.",
     apply: crate::tf::tf_match::apply,
     patterns: vec![Pattern { root: "tf.GatherNd", generates: &[emb::SparseFromDenseOp::NAME], rewrite: raise },
-            Pattern { root: "tf.AddV2", generates: &[emb::BucketizedSparseOp::NAME], rewrite: raise_bucketized }],
+            Pattern { root: "tf.AddV2", generates: &[emb::BucketizedSparseOp::NAME], rewrite: raise_bucketized },
+            Pattern { root: "tf.StringSplitV2", generates: &[emb::StringSplitOp::NAME], rewrite: raise_string_split }],
+}
+
+/// [Pattern: split] "tf.StringSplitV2"(%x : tensor<?x!tf.string>, sep) {maxsplit}
+///   with a constant scalar separator -> "emb.string_split"(%x) {sep, maxsplit}
+///   (indices [?, 2], tokens [?], dense_shape [2]: a SparseTensor like a
+///   sparse input's, which the column patterns then raise).
+fn raise_string_split(op: OperationRef, rewriter: PatternRewriter) -> bool {
+    let (Some(x), Some(sep)) = (operand(op, 0), operand(op, 1)) else { return false };
+    let Some(t) = TensorInfo::of(x.r#type()) else { return false };
+    if t.rank() != 1 || t.elem != Elem::Str || op.result_count() != 3 {
+        return false;
+    }
+    let Some(sep) = const_strings(sep).and_then(|v| (v.len() == 1).then(|| v[0].clone())) else { return false };
+    let maxsplit = int_attr(op, "maxsplit").unwrap_or(-1);
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let i64t = i64_type(context);
+    let tokens = ranked(&[-1], recom_ir::ext::opaque_type(context, "tf", "string"));
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let split = base.insert(emb::string_split(context, op.location(), x, &sep, maxsplit, [ranked(&[-1, 2], i64t), tokens, ranked(&[2], i64t)]));
+    base.replace_op_with_operation(op, split);
+    true
 }
 
 
@@ -54,7 +79,7 @@ fn raise(gather: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     let ignore = match info.elem {
-        Elem::Int(64) => match const_int(ignore) {
+        Elem::Int(64) | Elem::Int(32) => match const_int(ignore) {
             Some(v) => Ignore::I64(v),
             None => return false,
         },

@@ -9,9 +9,12 @@
 //! be fed by name and every later diagnostic can name the input. Arguments
 //! are appended in the order the placeholders appear. A placeholder without a
 //! known rank (`shape` missing or unranked) becomes an unranked argument.
+//! A [B] placeholder used only as `ExpandDims(x, -1)` (how feature columns
+//! take rank-1 inputs) becomes a [?, 1] argument and the ExpandDims go.
 //! `negative_`: a function that already has arguments keeps them (new ones
 //! are appended after).
 use crate::tf::tf_match::{name_of, node_name, shape_attr, type_attr};
+use melior::ir::ValueLike;
 use melior::ir::{
     attribute::{ArrayAttribute, DictionaryAttribute, StringAttribute, TypeAttribute},
     block::BlockLike,
@@ -31,6 +34,18 @@ pub static PASS: PassDef = PassDef {
     options: &[],
     run,
 };
+
+/// Every use of the placeholder is `ExpandDims(x, -1)` (or axis 1).
+fn only_expanded(op: OperationRef) -> bool {
+    let Ok(result) = op.result(0) else { return false };
+    let users = crate::tf::tf_match::users(result.into());
+    !users.is_empty()
+        && users.iter().all(|u| {
+            name_of(*u) == "tf.ExpandDims"
+                && crate::tf::tf_match::operand(*u, 0).is_some_and(|v| v.to_raw().ptr == melior::ir::Value::from(result).to_raw().ptr)
+                && crate::tf::tf_match::operand(*u, 1).and_then(crate::tf::tf_match::const_int).is_some_and(|a| a == -1 || a == 1)
+        })
+}
 
 fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
     let context_ref = func.context();
@@ -58,6 +73,9 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
             continue;
         };
         let ty: Type = match shape_attr(op, "shape") {
+            // A [B] input used only as ExpandDims(x, -1) is a [B, 1] input (the
+            // same values; a request may give either shape).
+            Some(shape) if shape == [-1] && only_expanded(op) => crate::tf::tf_match::ranked(&[-1, 1], element),
             Some(shape) => crate::tf::tf_match::ranked(&shape, element),
             None => recom_ir::ext::unranked_tensor(element),
         };
@@ -71,6 +89,15 @@ fn run(_: &OptionValues, func: OperationRef) -> Result<(), PassFailure> {
     for (&op, &ty) in placeholders.iter().zip(&new_types) {
         let argument: Value = block.add_argument(ty, op.location());
         let result = op.result(0).expect("placeholders have one result");
+        if recom_ir::kit::TensorInfo::of(ty).is_some_and(|t| t.rank() == 2) && shape_attr(op, "shape").is_some_and(|s| s == [-1]) {
+            // The ExpandDims become the argument itself.
+            for user in crate::tf::tf_match::users(result.into()) {
+                let expanded = user.result(0).expect("ExpandDims has a result");
+                recom_ir::ext::replace_all_uses(expanded.into(), argument);
+                // SAFETY: the ExpandDims has no uses left and is not visited again.
+                unsafe { recom_ir::ext::erase(user) };
+            }
+        }
         recom_ir::ext::replace_all_uses(result.into(), argument);
     }
     for op in placeholders {

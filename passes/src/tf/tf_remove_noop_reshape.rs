@@ -148,7 +148,7 @@ fn batch_expr(shape: Value) -> Option<String> {
         return None;
     }
     match name_of(op).as_str() {
-        "emb.sparse_from_dense" | "emb.bucketized_sparse" => crate::tf::tf_match::symbolic_shape(operand(op, 0)?)?.first().cloned(),
+        "emb.sparse_from_dense" | "emb.bucketized_sparse" | "emb.string_split" => crate::tf::tf_match::symbolic_shape(operand(op, 0)?)?.first().cloned(),
         "emb.cross_hashed" => batch_expr(operand(op, 2 * (op.operand_count() / 3))?),
         _ => None,
     }

@@ -271,6 +271,20 @@ pub(super) fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
             let count = fresh_for(state, op, "count");
             vec![Info { shape: Some(vec![count, C(shape.len() as i64)]), content: None }]
         }
+        "StringSplitV2" => {
+            // A SparseTensor of the tokens: [n, 2] indices, n tokens, dense
+            // shape [rows of the input, most tokens in a row].
+            let x = input(state, 0);
+            let Some(shape) = x.shape else { return unknown };
+            let (Some(rows), 1) = (shape.first().cloned(), shape.len()) else { return unknown };
+            let tokens = fresh_for(state, op, "tokens");
+            let width = fresh_for(state, op, "width");
+            vec![
+                Info { shape: Some(vec![tokens.clone(), C(2)]), content: None },
+                Info { shape: Some(vec![tokens]), content: None },
+                Info { shape: Some(vec![C(2)]), content: Some(vec![rows, width]) },
+            ]
+        }
         "Unique" => {
             let x = input(state, 0);
             let count = fresh_for(state, op, "unique");
