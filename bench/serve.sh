@@ -24,16 +24,16 @@ if ! ldconfig -p | grep -q 'libcublasLt.so\(.12\)\? '; then
     echo "using $lib as libcublasLt.so"
   fi
 fi
-models=${MODELS:-"tiny medium medium_tf32 medium_bf16"}
+models=${MODELS:-"medium dlrm_small"}
 for m in $models; do
-  base=${m%%_*}
+  base=${m%_tf32}; base=${base%_bf16}
   for b in 1 37 512; do
     bench/out/recom-bench serve --model "bench/out/serve/$m.recom" --input "bench/out/serve/$base-batches/batch_b$b.npz" --batch 1 --requests 1
   done
 done
 dump=$(mktemp -d)
 for m in $models; do
-  base=${m%%_*}
+  base=${m%_tf32}; base=${base%_bf16}
   extra=()
   if [ "$m" = "$base" ]; then extra=(--dump "$dump"); fi
   bench/out/recom-bench serve --model "bench/out/serve/$m.recom" --input "bench/out/serve/$base-batches/batch_b512.npz" \
