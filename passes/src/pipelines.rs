@@ -83,6 +83,8 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             // A head op beside the now raised layers (a wide part) goes to the host.
             "tf-host-fallback",
             "tf-raise-dense",
+            // And an output the dense dialect cannot express.
+            "tf-host-outputs",
             "func.func(tf-erase-dead)",
         ]
         .map(String::from)

@@ -1122,6 +1122,64 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             }
             one(Tensor::new(vec![m, n], Data::F32(out)))
         }
+        "BatchMatMul" | "BatchMatMulV2" | "BatchMatMulV3" => {
+            need(inputs, 2, op)?;
+            let (ax, ay) = (attrs.b("adj_x").unwrap_or(false), attrs.b("adj_y").unwrap_or(false));
+            let (x, y) = (inputs[0], inputs[1]);
+            let (Data::F32(xv), Data::F32(yv)) = (&x.data, &y.data) else { return Err(format!("{op} of non-float32")) };
+            let (rx, ry) = (x.rank(), y.rank());
+            if rx < 2 || ry < 2 || x.shape[..rx - 2] != y.shape[..ry - 2] {
+                return Err(format!("{op} of {:?} and {:?} (batch dims must match)", x.shape, y.shape));
+            }
+            let (xm, xk) = (x.shape[rx - 2], x.shape[rx - 1]);
+            let (ym, yk) = (y.shape[ry - 2], y.shape[ry - 1]);
+            let (m, k) = if ax { (xk, xm) } else { (xm, xk) };
+            let (k2, n) = if ay { (yk, ym) } else { (ym, yk) };
+            if k != k2 {
+                return Err(format!("{op}: inner dims {k} and {k2} differ"));
+            }
+            let batch: usize = x.shape[..rx - 2].iter().product();
+            let mut out = vec![0f32; batch * m * n];
+            for b in 0..batch {
+                let (xo, yo, oo) = (b * xm * xk, b * ym * yk, b * m * n);
+                for i in 0..m {
+                    for p in 0..k {
+                        let xv = if ax { xv[xo + p * xk + i] } else { xv[xo + i * xk + p] };
+                        for j in 0..n {
+                            let yvv = if ay { yv[yo + j * yk + p] } else { yv[yo + p * yk + j] };
+                            out[oo + i * n + j] += xv * yvv;
+                        }
+                    }
+                }
+            }
+            let mut shape = x.shape[..rx - 2].to_vec();
+            shape.extend([m, n]);
+            one(Tensor::new(shape, Data::F32(out)))
+        }
+        "Softmax" => {
+            need(inputs, 1, op)?;
+            let Data::F32(v) = &inputs[0].data else { return Err("Softmax of non-float32".into()) };
+            let n = *inputs[0].shape.last().unwrap_or(&1);
+            let mut out = v.clone();
+            for row in out.chunks_mut(n.max(1)) {
+                let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                let mut sum = 0f32;
+                for x in row.iter_mut() {
+                    *x = (*x - max).exp();
+                    sum += *x;
+                }
+                for x in row.iter_mut() {
+                    *x /= sum;
+                }
+            }
+            one(Tensor::new(inputs[0].shape.clone(), Data::F32(out)))
+        }
+        "LeakyRelu" => {
+            need(inputs, 1, op)?;
+            let alpha = attrs.f("alpha").unwrap_or(0.2);
+            let Data::F32(v) = &inputs[0].data else { return Err("LeakyRelu of non-float32".into()) };
+            one(Tensor::new(inputs[0].shape.clone(), Data::F32(v.iter().map(|&x| if x < 0.0 { alpha * x } else { x }).collect())))
+        }
         "Select" | "SelectV2" => {
             need(inputs, 3, op)?;
             let Data::Bool(c) = &inputs[0].data else { return Err(format!("{op} condition must be bool")) };

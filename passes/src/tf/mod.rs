@@ -4,6 +4,7 @@
 pub mod tf_check_raised;
 pub mod tf_erase_dead;
 pub mod tf_host_fallback;
+pub mod tf_host_outputs;
 pub mod tf_infer_shapes;
 pub mod tf_match;
 pub mod tf_raise_cross;

@@ -51,7 +51,10 @@ crate::pattern_pass! {
 
 /// The static width K of an f32 [?, K] value: from its type, its symbolic
 /// shape, or the `Reshape(x, Pack(Shape(x)[0], K))` a feature column ends with.
-fn width(v: Value) -> Option<i64> {
+pub(crate) fn width(v: Value) -> Option<i64> {
+    if recom_ir::kit::Elem::element_of(v.r#type()) != recom_ir::kit::Elem::F32 {
+        return None;
+    }
     if let Some(t) = TensorInfo::of(v.r#type()) {
         if t.elem != recom_ir::kit::Elem::F32 {
             return None;
