@@ -73,6 +73,9 @@ struct Staging {
     /// Page-locked landing buffer for the output: copies from the device
     /// into pageable memory run at a fraction of the link's speed.
     host_out: Option<PinnedHostSlice<f32>>,
+    /// The dense program's f32 feeds and host values, staged and on the device.
+    extra_host: Option<PinnedHostSlice<f32>>,
+    extra_dev: Option<CudaSlice<f32>>,
 }
 
 /// A model loaded on one GPU.
@@ -269,20 +272,40 @@ impl GpuModel {
         let (layout, _) = self.stage_and_launch(&mut guard, inputs)?;
         let batch = layout.batch;
         let staging = &mut *guard;
+        // The dense program's extra inputs (f32 feeds, host values) packed into
+        // page-locked staging and sent in one copy to a reused device buffer.
+        let widths = self.plan.feed_widths();
+        let extras: Vec<&[f32]> = dense_feeds.iter().flatten().copied().chain(host_values.iter().map(Vec::as_slice)).collect();
+        let extra_len: usize = extras.iter().map(|e| e.len()).sum();
+        if extra_len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < extra_len) {
+            staging.extra_host = Some(unsafe { self.context.alloc_pinned::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
+            staging.extra_dev = Some(unsafe { self.stream.alloc::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
+        }
+        let mut offsets = Vec::with_capacity(extras.len());
+        if extra_len > 0 {
+            let host = staging.extra_host.as_mut().expect("allocated above");
+            let slice = host.as_mut_slice().map_err(device_error)?;
+            let mut at = 0;
+            for e in &extras {
+                slice[at..at + e.len()].copy_from_slice(e);
+                offsets.push(at);
+                at += e.len();
+            }
+            let dev = staging.extra_dev.as_mut().expect("allocated above");
+            self.stream.memcpy_htod(&host.as_slice().map_err(device_error)?[..extra_len], &mut dev.slice_mut(0..extra_len)).map_err(device_error)?;
+        }
+        let extra_base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(&self.stream).0);
+        let mut next = offsets.iter();
+        let feed_ptrs: Vec<Option<(u64, usize)>> = dense_feeds
+            .iter()
+            .zip(&widths)
+            .map(|(f, w)| f.and_then(|_| next.next().copied()).zip(*w).map(|(o, w)| (extra_base + 4 * o as u64, w)))
+            .collect();
+        let host_ptrs: Vec<(u64, usize)> =
+            self.plan.host.values.iter().map(|v| (extra_base + 4 * *next.next().unwrap_or(&0) as u64, v.width)).collect();
         let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
         let input = staging.input.as_ref().expect("allocated by stage_and_launch");
-        let feeds: Vec<Option<CudaSlice<f32>>> = dense_feeds
-            .iter()
-            .map(|f| f.map(|data| self.stream.clone_htod(data)).transpose())
-            .collect::<Result<_, _>>()
-            .map_err(device_error)?;
-        let widths = self.plan.feed_widths();
-        let feed_ptrs: Vec<Option<(u64, usize)>> =
-            feeds.iter().zip(&widths).map(|(f, w)| f.as_ref().zip(*w).map(|(f, w)| (f.device_ptr(&self.stream).0, w))).collect();
         let embedding = (out_device.device_ptr(&self.stream).0, self.plan.width);
-        let host_slices: Vec<CudaSlice<f32>> = host_values.iter().map(|v| self.stream.clone_htod(v)).collect::<Result<_, _>>().map_err(device_error)?;
-        let host_ptrs: Vec<(u64, usize)> =
-            host_slices.iter().zip(&self.plan.host.values).map(|(s, v)| (s.device_ptr(&self.stream).0, v.width)).collect();
         let results = match (&self.dense, self.plan.dense.steps.is_empty()) {
             (_, true) => Vec::new(),
             (Some(dense), false) => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
@@ -292,8 +315,9 @@ impl GpuModel {
         let widths: Vec<usize> = self.plan.outputs.iter().map(|o| o.shape.iter().skip(1).map(|&d| d.max(0) as usize).product()).collect();
         let total: usize = widths.iter().map(|w| w * batch).sum();
         let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
-        if host_out.len() < total.max(1) {
-            *host_out = unsafe { self.context.alloc_pinned::<f32>(total.max(1) + total / 2) }.map_err(device_error)?;
+        // Two more slots: the status word lands after the outputs.
+        if host_out.len() < total + 2 {
+            *host_out = unsafe { self.context.alloc_pinned::<f32>(total + 2 + total / 2) }.map_err(device_error)?;
         }
         let landing = host_out.as_mut_slice().map_err(device_error)?;
         let mut at = 0usize;
@@ -312,11 +336,12 @@ impl GpuModel {
             spans.push((output.source, at..at + n));
             at += n;
         }
-        let mut status = [0u8; 8];
-        self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
+        let (status_ptr, _g) = input.device_ptr(&self.stream);
+        unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + 2], status_ptr, self.stream.cu_stream()) }.map_err(device_error)?;
         self.stream.synchronize().map_err(device_error)?;
-        self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
         let landing = host_out.as_slice().map_err(device_error)?;
+        let status = (landing[at].to_bits() as u64 | ((landing[at + 1].to_bits() as u64) << 32)) as i64;
+        self.plan.check_status(status, inputs)?;
         let outputs = spans
             .into_iter()
             .map(|(source, span)| match source {
