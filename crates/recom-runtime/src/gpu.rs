@@ -11,10 +11,13 @@ use recom_abi::{
     request::{ByteLayout, ColumnInput},
 };
 use cudarc::driver::{
-    sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PinnedHostSlice,
+    sys, CudaContext, CudaFunction, CudaGraph, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PinnedHostSlice,
     PushKernelArg,
 };
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 fn device_error(e: impl std::fmt::Debug) -> RunError {
     RunError::Device(format!("{e:?}"))
@@ -95,6 +98,26 @@ pub struct GpuModel {
     shapes: Option<crate::shape::CompiledShapes>,
     /// The dense program, when the model has one ([`Self::attach_dense`]).
     dense: Option<crate::gpu_dense::GpuDense>,
+    /// Per batch size (and staging buffers): how the request's tail runs.
+    graphs: Mutex<HashMap<ReplayKey, Replay>>,
+}
+
+/// What a captured tail depends on: the batch and every device/host address it uses.
+/// A captured graph. The driver's graph handles may be launched from any
+/// thread with the context current (cudarc binds it); the model only touches
+/// them under its `graphs` lock.
+struct SendGraph(CudaGraph);
+unsafe impl Send for SendGraph {}
+
+type ReplayKey = (usize, u64, usize, Vec<Option<(u64, usize)>>, Vec<(u64, usize)>, u64, u64);
+
+/// A request tail's replay state.
+enum Replay {
+    /// Ran once eagerly (buffers and GEMM plans made): capture next time.
+    Seen,
+    Graph(SendGraph),
+    /// Capture failed: always eager.
+    Eager,
 }
 
 impl GpuModel {
@@ -116,7 +139,11 @@ impl GpuModel {
         let context = CudaContext::new(ordinal).map_err(device_error)?;
         let (major, minor) = context.compute_capability().map_err(device_error)?;
         let kernel = select_kernel(&artifact.gpu, major, minor)?.clone();
-        let stream = context.default_stream();
+        // One stream of our own (graph capture is not allowed on the legacy
+        // default stream); all of the model's work is ordered on it, so
+        // cudarc's cross-stream event tracking is not needed.
+        unsafe { context.disable_event_tracking() };
+        let stream = context.new_stream().map_err(device_error)?;
         let module = context.load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(device_error)?;
         let function = module.load_function(&kernel.entry).map_err(device_error)?;
         let tables = stream.clone_htod(tables).map_err(device_error)?;
@@ -136,6 +163,7 @@ impl GpuModel {
             columns,
             staging: Mutex::new(Staging::default()),
             dense: None,
+            graphs: Mutex::new(HashMap::new()),
         })
     }
 
@@ -306,11 +334,9 @@ impl GpuModel {
         let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
         let input = staging.input.as_ref().expect("allocated by stage_and_launch");
         let embedding = (out_device.device_ptr(&self.stream).0, self.plan.width);
-        let results = match (&self.dense, self.plan.dense.steps.is_empty()) {
-            (_, true) => Vec::new(),
-            (Some(dense), false) => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
-            (None, false) => return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into())),
-        };
+        if !self.plan.dense.steps.is_empty() && self.dense.is_none() {
+            return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into()));
+        }
         // Every output lands in page-locked memory; one synchronization.
         let widths: Vec<usize> = self.plan.outputs.iter().map(|o| o.shape.iter().skip(1).map(|&d| d.max(0) as usize).product()).collect();
         let total: usize = widths.iter().map(|w| w * batch).sum();
@@ -320,26 +346,71 @@ impl GpuModel {
             *host_out = unsafe { self.context.alloc_pinned::<f32>(total + 2 + total / 2) }.map_err(device_error)?;
         }
         let landing = host_out.as_mut_slice().map_err(device_error)?;
-        let mut at = 0usize;
         let mut spans = Vec::with_capacity(self.plan.outputs.len());
+        let mut at = 0usize;
         for (output, width) in self.plan.outputs.iter().zip(&widths) {
-            let n = width * batch;
-            let source = match output.source {
-                Operand::Embedding => Some(embedding.0),
-                Operand::Step(s) => results.get(s).copied(),
-                Operand::Host(h) => host_ptrs.get(h).map(|p| p.0),
-                Operand::Feed(_) | Operand::Weight(_) => None,
-            };
-            if let (Some(src), true) = (source, n > 0) {
-                unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + n], src, self.stream.cu_stream()) }.map_err(device_error)?;
-            }
-            spans.push((output.source, at..at + n));
-            at += n;
+            spans.push((output.source, at..at + width * batch));
+            at += width * batch;
         }
-        let (status_ptr, _g) = input.device_ptr(&self.stream);
-        unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + 2], status_ptr, self.stream.cu_stream()) }.map_err(device_error)?;
+        let status_ptr = input.device_ptr(&self.stream).0;
+        // The dense program and the downloads: the same launches for every
+        // request of a batch size, so after one eager run they are captured
+        // once in a CUDA graph and replayed (one driver call).
+        let tail = |landing: &mut [f32]| -> Result<(), RunError> {
+            let results = match &self.dense {
+                Some(dense) if !self.plan.dense.steps.is_empty() => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
+                _ => Vec::new(),
+            };
+            for (source, span) in &spans {
+                let src = match *source {
+                    Operand::Embedding => Some(embedding.0),
+                    Operand::Step(s) => results.get(s).copied(),
+                    Operand::Host(h) => host_ptrs.get(h).map(|p| p.0),
+                    Operand::Feed(_) | Operand::Weight(_) => None,
+                };
+                if let (Some(src), false) = (src, span.is_empty()) {
+                    unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[span.clone()], src, self.stream.cu_stream()) }.map_err(device_error)?;
+                }
+            }
+            unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + 2], status_ptr, self.stream.cu_stream()) }.map_err(device_error)?;
+            Ok(())
+        };
+        // The step buffers exist once the batch size has run eagerly; their
+        // generation then tells whether they moved since a capture.
+        let generation = self.dense.as_ref().map_or(0, |d| d.generation());
+        let key = (batch, embedding.0, landing.as_ptr() as usize, feed_ptrs.clone(), host_ptrs.clone(), status_ptr, generation);
+        let mut graphs = self.graphs.lock().unwrap_or_else(|e| e.into_inner());
+        match graphs.get(&key) {
+            Some(Replay::Graph(graph)) => graph.0.launch().map_err(device_error)?,
+            Some(Replay::Seen) => {
+                // Capture; on any failure, end the capture and run eagerly from now on.
+                let captured = (|| -> Result<Option<CudaGraph>, RunError> {
+                    self.stream.begin_capture(sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL).map_err(device_error)?;
+                    let issued = tail(landing);
+                    let graph = self.stream.end_capture(sys::CUgraphInstantiate_flags(0)).map_err(device_error);
+                    issued?;
+                    graph
+                })();
+                match captured {
+                    Ok(Some(graph)) => {
+                        graph.launch().map_err(device_error)?;
+                        graphs.insert(key, Replay::Graph(SendGraph(graph)));
+                    }
+                    _ => {
+                        graphs.insert(key, Replay::Eager);
+                        tail(landing)?;
+                    }
+                }
+            }
+            Some(Replay::Eager) => tail(landing)?,
+            None => {
+                tail(landing)?;
+                graphs.insert(key, Replay::Seen);
+            }
+        }
+        drop(graphs);
         self.stream.synchronize().map_err(device_error)?;
-        let landing = host_out.as_slice().map_err(device_error)?;
+        let landing = staging.host_out.as_ref().expect("allocated above").as_slice().map_err(device_error)?;
         let status = (landing[at].to_bits() as u64 | ((landing[at + 1].to_bits() as u64) << 32)) as i64;
         self.plan.check_status(status, inputs)?;
         let outputs = spans

@@ -72,6 +72,9 @@ pub struct GpuDense {
     /// descriptors and algorithm for the last batch size, so a request
     /// re-plans nothing.
     state: std::sync::Mutex<Vec<StepState>>,
+    /// Bumped whenever a step's buffer moves (a captured graph must not be
+    /// replayed across it).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -157,7 +160,19 @@ impl GpuDense {
             Precision::Bf16 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_16BF,
         };
         let state = std::sync::Mutex::new((0..program.steps.len()).map(|_| StepState::default()).collect());
-        Ok(GpuDense { program: program.clone(), handle, workspace, weights, reducers, maps, copy, _modules: modules, compute, state })
+        Ok(GpuDense {
+            program: program.clone(),
+            handle,
+            workspace,
+            weights,
+            reducers,
+            maps,
+            copy,
+            _modules: modules,
+            compute,
+            state,
+            generation: std::sync::atomic::AtomicU64::new(0),
+        })
     }
 
     /// Runs every step for a batch of `batch` rows (queued on `stream`);
@@ -182,6 +197,7 @@ impl GpuDense {
             let width = step.width();
             let slot = &mut state[s];
             if slot.out.as_ref().is_none_or(|o| o.len() < batch * width) {
+                self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 slot.out = None;
                 slot.out = Some(unsafe { stream.alloc::<f32>(batch * width + batch * width / 2) }.map_err(|e| err("dense output", e))?);
             }
@@ -239,6 +255,11 @@ impl GpuDense {
             results.push(out_ptr);
         }
         Ok(results)
+    }
+
+    /// Changes whenever a step's output buffer moves.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// `out[B, N] = act(x[B, K] · W + bias)`, W `[K, N]` (`[N, K]` transposed);
