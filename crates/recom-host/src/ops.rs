@@ -389,7 +389,16 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
         feeds.insert(name.clone(), Tensor::new(shape, data));
     }
     let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
-    let values = graph.run(&feeds, &names).map_err(|e| HostError::Program(format!("TensorFlow fallback: {e}")))?;
+    // The evaluator checks what it can; a request it did not foresee must
+    // still not take the process down: a panic becomes this request's error.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| graph.run(&feeds, &names)));
+    let values = match run {
+        Ok(result) => result.map_err(|e| HostError::Program(format!("TensorFlow fallback: {e}")))?,
+        Err(payload) => {
+            let what = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_default();
+            return Err(HostError::Program(format!("TensorFlow fallback: internal error on this request: {what}")));
+        }
+    };
     values
         .into_iter()
         .zip(outputs)

@@ -9,6 +9,11 @@ use std::{collections::HashMap, sync::Arc};
 
 type R<T> = Result<T, String>;
 
+/// The most elements one result may have (64 Mi): requests run through the
+/// evaluator (the host fallback), and a value taken from a request must not
+/// make it allocate without bound.
+pub const MAX_ELEMENTS: usize = 1 << 26;
+
 /// A node's attributes.
 pub struct Attrs<'a>(pub &'a std::collections::BTreeMap<String, AttrValue>);
 
@@ -79,6 +84,14 @@ fn scalar_int(t: &Tensor, what: &str) -> R<i64> {
     }
 }
 
+/// The first element of `t` (a scalar parameter such as a default value).
+fn first(t: &Tensor, what: &str) -> R<Scalar> {
+    if t.data.is_empty() || matches!(t.data, Data::Table(_)) {
+        return Err(format!("{what} must have a value"));
+    }
+    Ok(t.data.at(0))
+}
+
 fn dims(v: &[i64], what: &str) -> R<Vec<usize>> {
     v.iter().map(|&d| usize::try_from(d).map_err(|_| format!("{what}: dimension {d} is negative"))).collect()
 }
@@ -86,14 +99,14 @@ fn dims(v: &[i64], what: &str) -> R<Vec<usize>> {
 /// An axis in [-rank, rank) made non-negative.
 fn axis(a: i64, rank: usize, what: &str) -> R<usize> {
     let r = rank as i64;
-    if a < -r || a >= r.max(1) {
+    if a < -r || a >= r {
         return Err(format!("{what}: axis {a} is out of range for rank {rank}"));
     }
     Ok(if a < 0 { (a + r) as usize } else { a as usize })
 }
 
 fn count(shape: &[usize]) -> R<usize> {
-    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= 1 << 28).ok_or_else(|| format!("shape {shape:?} is too large"))
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_ELEMENTS).ok_or_else(|| format!("shape {shape:?} is too large"))
 }
 
 /// Converts a TensorFlow dtype's elements (for Cast and constants).
@@ -249,7 +262,18 @@ fn binary(op: &str, a: &Tensor, b: &Tensor) -> R<Tensor> {
                     "Minimum" => |p: $t, q: $t| p.min(q),
                     // C++ division truncates; FloorDiv/FloorMod floor (y = 0 is an error in TF: 0 here).
                     "Div" | "TruncateDiv" => |p: $t, q: $t| if q == 0 { 0 } else { p.wrapping_div(q) },
-                    "FloorDiv" => |p: $t, q: $t| if q == 0 { 0 } else { p.div_euclid(q) - if (p.rem_euclid(q) != 0) && q < 0 { 1 } else { 0 } },
+                    "FloorDiv" => |p: $t, q: $t| {
+                        if q == 0 {
+                            0
+                        } else {
+                            let d = p.wrapping_div(q);
+                            if p.wrapping_rem(q) != 0 && ((p < 0) != (q < 0)) {
+                                d.wrapping_sub(1)
+                            } else {
+                                d
+                            }
+                        }
+                    },
                     "FloorMod" => |p: $t, q: $t| {
                         if q == 0 {
                             0
@@ -396,7 +420,7 @@ fn reduce(op: &str, a: &Tensor, axes: &[i64], keep: bool) -> R<Tensor> {
 }
 
 fn reshape(a: &Tensor, target: &[i64]) -> R<Tensor> {
-    let known: i64 = target.iter().filter(|&&d| d >= 0).product();
+    let known = target.iter().filter(|&&d| d >= 0).try_fold(1i64, |n, &d| n.checked_mul(d)).ok_or_else(|| format!("Reshape to {target:?} overflows"))?;
     let unknown = target.iter().filter(|&&d| d == -1).count();
     if unknown > 1 || target.iter().any(|&d| d < -1) {
         return Err(format!("Reshape to {target:?}"));
@@ -405,6 +429,9 @@ fn reshape(a: &Tensor, target: &[i64]) -> R<Tensor> {
         .iter()
         .map(|&d| if d == -1 { if known == 0 { 0 } else { a.len() / known as usize } } else { d as usize })
         .collect();
+    if shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none() {
+        return Err(format!("Reshape to {target:?} overflows"));
+    }
     if count(&shape)? != a.len() {
         return Err(format!("Reshape of {:?} ({} values) to {target:?}", a.shape, a.len()));
     }
@@ -464,6 +491,12 @@ fn transpose(a: &Tensor, perm: &[i64]) -> R<Tensor> {
         return Err(format!("Transpose: perm {perm:?} for rank {rank}"));
     }
     let perm: Vec<usize> = perm.iter().map(|&p| axis(p, rank, "Transpose")).collect::<R<_>>()?;
+    let mut seen = vec![false; rank];
+    for &p in &perm {
+        if std::mem::replace(&mut seen[p], true) {
+            return Err(format!("Transpose: {perm:?} is not a permutation"));
+        }
+    }
     let shape: Vec<usize> = perm.iter().map(|&p| a.shape[p]).collect();
     let in_strides = Tensor::strides(&a.shape);
     let mut elems = Vec::with_capacity(a.len());
@@ -485,7 +518,12 @@ fn tile(a: &Tensor, multiples: &[i64]) -> R<Tensor> {
     if multiples.len() != a.rank() {
         return Err("Tile: multiples must have the input's rank".into());
     }
-    let shape: Vec<usize> = a.shape.iter().zip(multiples).map(|(&d, &m)| d * m.max(0) as usize).collect();
+    let shape: Vec<usize> = a
+        .shape
+        .iter()
+        .zip(multiples)
+        .map(|(&d, &m)| d.checked_mul(m.max(0) as usize).ok_or_else(|| "Tile: too large".to_string()))
+        .collect::<R<_>>()?;
     let n = count(&shape)?;
     let in_strides = Tensor::strides(&a.shape);
     let mut elems = Vec::with_capacity(n);
@@ -530,6 +568,9 @@ fn concat(inputs: &[&Tensor], axis_: i64) -> R<Tensor> {
 
 fn pack(inputs: &[&Tensor], axis_: i64) -> R<Tensor> {
     let first = inputs.first().ok_or("Pack of nothing")?;
+    if inputs.iter().any(|t| t.shape != first.shape) {
+        return Err("Pack of tensors of different shapes".into());
+    }
     let ax = axis(axis_, first.rank() + 1, "Pack")?;
     let mut expanded = Vec::with_capacity(inputs.len());
     for t in inputs {
@@ -741,6 +782,20 @@ fn cross_strings(t: &Tensor) -> R<Vec<Vec<u8>>> {
 /// SparseCross / SparseCrossHashed: every combination of one entry per input
 /// in each row, the last input fastest.
 fn sparse_cross(inputs: &[&Tensor], attrs: &Attrs, n_sparse: usize) -> R<Vec<Tensor>> {
+    if inputs.len() < 3 * n_sparse || inputs.len() == 0 {
+        return Err(format!("SparseCross: {} inputs for {n_sparse} sparse inputs", inputs.len()));
+    }
+    for k in 0..n_sparse {
+        let (idx, values) = (inputs[k], inputs[n_sparse + k]);
+        if idx.rank() != 2 || idx.shape[1] != 2 || values.rank() != 1 || values.len() != idx.shape[0] || inputs[2 * n_sparse + k].len() != 2 {
+            return Err(format!("SparseCross: sparse input {k} is not a rank-2 SparseTensor"));
+        }
+    }
+    for t in &inputs[3 * n_sparse..] {
+        if t.rank() != 2 {
+            return Err("SparseCross: a dense input is not rank 2".into());
+        }
+    }
     let n_dense = inputs.len() - 3 * n_sparse;
     let hashed = attrs.b("hashed_output").unwrap_or(true);
     let num_buckets = attrs.i("num_buckets").unwrap_or(0);
@@ -751,7 +806,7 @@ fn sparse_cross(inputs: &[&Tensor], attrs: &Attrs, n_sparse: usize) -> R<Vec<Ten
     let mut hashes: Vec<Vec<u64>> = Vec::new();
     let mut texts: Vec<Vec<Vec<u8>>> = Vec::new();
     let batch = if n_sparse > 0 {
-        ints(&inputs[2 * n_sparse], "SparseCross shape")?.first().copied().unwrap_or(0).max(0) as usize
+        ints(inputs[2 * n_sparse], "SparseCross shape")?.first().copied().unwrap_or(0).max(0) as usize
     } else {
         inputs[3 * n_sparse].shape.first().copied().unwrap_or(0)
     };
@@ -789,6 +844,10 @@ fn sparse_cross(inputs: &[&Tensor], attrs: &Attrs, n_sparse: usize) -> R<Vec<Ten
         let counts: Vec<usize> = rows_of.iter().map(|rows| rows[r].len()).collect();
         if counts.iter().any(|&c| c == 0) {
             continue;
+        }
+        let combos = counts.iter().try_fold(1usize, |a, &c| a.checked_mul(c)).filter(|&c| c <= MAX_ELEMENTS);
+        if combos.is_none_or(|c| indices.len() / 2 + c > MAX_ELEMENTS) {
+            return Err(format!("SparseCross: row {r} crosses into more than {MAX_ELEMENTS} entries"));
         }
         let mut position = vec![0usize; n];
         let mut k_in_row = 0usize;
@@ -832,8 +891,12 @@ fn sparse_fill_empty_rows(inputs: &[&Tensor]) -> R<Vec<Tensor>> {
     let default = values.data.gather(&[]);
     let default_value = &inputs[3];
     let rank = shape.len().max(1);
-    let rows = *shape.first().unwrap_or(&0) as usize;
+    let rows = usize::try_from(*shape.first().unwrap_or(&0)).map_err(|_| "SparseFillEmptyRows: negative dense_shape")?;
+    count(&[rows])?;
     let n = values.len();
+    if idx.len() != n * rank {
+        return Err(format!("SparseFillEmptyRows: {} index values for {n} values of rank {rank}", idx.len()));
+    }
     let mut per_row: Vec<Vec<usize>> = vec![Vec::new(); rows];
     for e in 0..n {
         let r = usize::try_from(idx[e * rank]).map_err(|_| "SparseFillEmptyRows: negative row")?;
@@ -858,7 +921,7 @@ fn sparse_fill_empty_rows(inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             }
         }
     }
-    let default_scalar = default_value.data.at(0);
+    let default_scalar = first(default_value, "SparseFillEmptyRows default_value")?;
     let parts: Vec<Data> = picks.iter().map(|p| match p {
         Some(e) => values.data.gather(&[*e]),
         None => Data::filled(&default_scalar, 1),
@@ -881,9 +944,13 @@ fn sparse_segment(op: &str, inputs: &[&Tensor]) -> R<Tensor> {
     let segments = if op.ends_with("WithNumSegments") {
         scalar_int(&inputs[3], "num_segments")? as usize
     } else {
-        seg.last().map_or(0, |&s| s as usize + 1)
+        seg.last().map_or(Ok(0), |&s| usize::try_from(s).map(|s| s + 1).map_err(|_| format!("{op}: negative segment id")))?
     };
     let Data::F32(values) = &data.data else { return Err(format!("{op} on {}", data.data.dtype())) };
+    if data.rank() == 0 || idx.len() != seg.len() {
+        return Err(format!("{op}: data of rank {} with {} indices and {} segment ids", data.rank(), idx.len(), seg.len()));
+    }
+    count(&[segments])?;
     let rows = data.shape.first().copied().unwrap_or(0);
     let inner: usize = data.shape[1..].iter().product();
     let mut out = vec![0f32; segments * inner];
@@ -945,8 +1012,31 @@ fn table_of(t: &Tensor) -> R<Arc<Table>> {
     }
 }
 
+/// The fewest inputs each op takes (checked before anything is indexed).
+fn arity(op: &str) -> usize {
+    match op {
+        "IdentityN" | "HashTableV2" | "HashTable" | "MutableHashTableV2" | "NoOp" | "Pack" | "SparseCross" | "SparseCrossHashed" => 0,
+        "Identity" | "StopGradient" | "Snapshot" | "PreventGradient" | "Shape" | "Size" | "Rank" | "Squeeze" | "Where" | "Cast" | "Neg" | "Abs"
+        | "Sqrt" | "Rsqrt" | "Square" | "Exp" | "Log" | "Log1p" | "Floor" | "Ceil" | "Round" | "Sigmoid" | "Tanh" | "Relu" | "Relu6" | "Sign"
+        | "LogicalNot" | "Softmax" | "LeakyRelu" | "AsString" | "StringToHashBucketFast" | "LookupTableSizeV2" | "Bucketize" | "Unique"
+        | "ZerosLike" | "OnesLike" => 1,
+        "SparseFillEmptyRows" | "SparseSegmentSumWithNumSegments" | "SparseSegmentMeanWithNumSegments" | "SparseSegmentSqrtNWithNumSegments"
+        | "SparseToDense" | "OneHot" | "StridedSlice" => 4,
+        "GatherV2" | "Slice" | "Range" | "Select" | "SelectV2" | "LookupTableImportV2" | "InitializeTableV2" | "LookupTableFindV2" | "SparseReshape"
+        | "SparseSegmentSum" | "SparseSegmentMean" | "SparseSegmentSqrtN" | "SparseReorder" | "ScatterNd" => 3,
+        "SparseSlice" => 5,
+        _ => 2,
+    }
+}
+
 /// Evaluates one op on its inputs.
 pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
+    if inputs.len() < arity(op) {
+        return Err(format!("{op} takes {} inputs, got {}", arity(op), inputs.len()));
+    }
+    if inputs.iter().any(|t| t.shape.iter().product::<usize>() != t.data.len() && !matches!(t.data, Data::Table(_))) {
+        return Err(format!("{op}: an input's values do not fill its shape"));
+    }
     let one = |t: Tensor| Ok(vec![t]);
     match op {
         "Identity" | "StopGradient" | "Snapshot" | "PreventGradient" => {
@@ -1002,7 +1092,10 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let a = &inputs[0];
             let begin = ints(&inputs[1], "Slice begin")?;
             let size = ints(&inputs[2], "Slice size")?;
-            let end: Vec<i64> = begin.iter().zip(&size).zip(&a.shape).map(|((&b, &s), &d)| if s == -1 { d as i64 } else { b + s }).collect();
+            if begin.len() != a.rank() || size.len() != a.rank() {
+                return Err(format!("Slice of rank {} with {} begins and {} sizes", a.rank(), begin.len(), size.len()));
+            }
+            let end: Vec<i64> = begin.iter().zip(&size).zip(&a.shape).map(|((&b, &s), &d)| if s == -1 { d as i64 } else { b.saturating_add(s) }).collect();
             let ones = vec![1i64; begin.len()];
             let no_masks = std::collections::BTreeMap::new();
             one(strided_slice(a, &begin, &end, &ones, &Attrs(&no_masks))?)
@@ -1035,31 +1128,36 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
         }
         "Range" => {
             need(inputs, 3, op)?;
-            if let (Some(s), Some(l), Some(d)) = (inputs[0].ints(), inputs[1].ints(), inputs[2].ints()) {
-                let (s, l, d) = (s[0], l[0], d[0]);
+            if let (Some(_), Some(_), Some(_)) = (inputs[0].ints(), inputs[1].ints(), inputs[2].ints()) {
+                let (s, l, d) = (scalar_int(inputs[0], "Range start")?, scalar_int(inputs[1], "Range limit")?, scalar_int(inputs[2], "Range delta")?);
                 if d == 0 {
                     return Err("Range with delta 0".into());
                 }
-                let n = if (d > 0 && l > s) || (d < 0 && l < s) { ((l - s).abs() + d.abs() - 1) / d.abs() } else { 0 };
-                if n > 1 << 32 {
-                    return Err("Range too large".into());
+                let span = (l as i128 - s as i128).abs();
+                let n = if (d > 0 && l > s) || (d < 0 && l < s) { (span + (d as i128).abs() - 1) / (d as i128).abs() } else { 0 };
+                if n as u64 > MAX_ELEMENTS as u64 {
+                    return Err(format!("Range of {n} values is more than {MAX_ELEMENTS}"));
                 }
-                let v: Vec<i64> = (0..n).map(|i| s + i * d).collect();
+                let v: Vec<i64> = (0..n as i64).map(|i| s.wrapping_add(i.wrapping_mul(d))).collect();
                 return one(match inputs[0].data {
                     Data::I32(_) => Tensor::new(vec![v.len()], Data::I32(v.iter().map(|&x| x as i32).collect())),
                     _ => Tensor::vec_i64(v),
                 });
             }
-            let f = |t: &Tensor| t.floats().and_then(|v| v.first().copied()).ok_or("Range of non-numbers".to_string());
+            let f = |t: &Tensor| t.floats().and_then(|v| (v.len() == 1).then(|| v[0])).ok_or("Range takes numeric scalars".to_string());
             let (s, l, d) = (f(&inputs[0])?, f(&inputs[1])?, f(&inputs[2])?);
-            let n = ((l - s) / d).ceil().max(0.0) as usize;
+            let n = ((l - s) / d).ceil().max(0.0);
+            if !(n <= MAX_ELEMENTS as f64) {
+                return Err(format!("Range of {n} values"));
+            }
+            let n = n as usize;
             one(Tensor::new(vec![n], Data::F32((0..n).map(|i| (s + i as f64 * d) as f32).collect())))
         }
         "Fill" => {
             need(inputs, 2, op)?;
             let shape = dims(&ints(&inputs[0], "Fill dims")?, op)?;
             let n = count(&shape)?;
-            one(Tensor::new(shape, Data::filled(&inputs[1].data.at(0), n)))
+            one(Tensor::new(shape, Data::filled(&first(inputs[1], "Fill value")?, n)))
         }
         "ZerosLike" | "OnesLike" => {
             need(inputs, 1, op)?;
@@ -1104,13 +1202,20 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
         "MatMul" => {
             need(inputs, 2, op)?;
             let (ta, tb) = (attrs.b("transpose_a").unwrap_or(false), attrs.b("transpose_b").unwrap_or(false));
+            if inputs[0].rank() != 2 || inputs[1].rank() != 2 {
+                return Err(format!("MatMul of {:?} and {:?}", inputs[0].shape, inputs[1].shape));
+            }
             let a = if ta { transpose(inputs[0], &[1, 0])? } else { (*inputs[0]).clone() };
             let b = if tb { transpose(inputs[1], &[1, 0])? } else { (*inputs[1]).clone() };
             let (Data::F32(x), Data::F32(y)) = (&a.data, &b.data) else { return Err("MatMul of non-float32".into()) };
+            if a.rank() != 2 || b.rank() != 2 {
+                return Err(format!("MatMul of {:?} and {:?}", a.shape, b.shape));
+            }
             let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1]);
             if b.shape[0] != k {
                 return Err(format!("MatMul of {:?} and {:?}", a.shape, b.shape));
             }
+            count(&[m, n])?;
             let mut out = vec![0f32; m * n];
             for i in 0..m {
                 for p in 0..k {
@@ -1139,6 +1244,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
                 return Err(format!("{op}: inner dims {k} and {k2} differ"));
             }
             let batch: usize = x.shape[..rx - 2].iter().product();
+            count(&[batch, m, n])?;
             let mut out = vec![0f32; batch * m * n];
             for b in 0..batch {
                 let (xo, yo, oo) = (b * xm * xk, b * ym * yk, b * m * n);
@@ -1263,7 +1369,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
         "LookupTableFindV2" => {
             need(inputs, 3, op)?;
             let table = table_of(&inputs[0])?;
-            let (keys, default) = (&inputs[1], inputs[2].data.at(0));
+            let (keys, default) = (&inputs[1], first(inputs[2], "LookupTableFindV2 default")?);
             let found: Vec<Scalar> = match &keys.data {
                 Data::Str(k) => {
                     let m = table.strings.lock().unwrap_or_else(|e| e.into_inner());
@@ -1313,10 +1419,13 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let idx = ints(&inputs[0], "SparseReshape indices")?;
             let shape = ints(&inputs[1], "SparseReshape shape")?;
             let target = ints(&inputs[2], "SparseReshape new_shape")?;
-            let total: i64 = shape.iter().product();
-            let known: i64 = target.iter().filter(|&&d| d >= 0).product();
+            let total = shape.iter().try_fold(1i64, |n, &d| if d < 0 { None } else { n.checked_mul(d) }).ok_or("SparseReshape: bad dense_shape")?;
+            let known = target.iter().filter(|&&d| d >= 0).try_fold(1i64, |n, &d| n.checked_mul(d)).ok_or_else(|| format!("Reshape to {target:?} overflows"))?;
+            if inputs[0].rank() != 2 || inputs[0].shape[1] != shape.len() || target.iter().any(|&d| d < -1) {
+                return Err("SparseReshape: indices must be [n, rank of the shape]".into());
+            }
             let new_shape: Vec<i64> = target.iter().map(|&d| if d == -1 { if known == 0 { 0 } else { total / known } } else { d }).collect();
-            if new_shape.iter().product::<i64>() != total {
+            if new_shape.iter().try_fold(1i64, |n, &d| if d < 0 { None } else { n.checked_mul(d) }) != Some(total) {
                 return Err(format!("SparseReshape of {shape:?} to {target:?}"));
             }
             let rank = shape.len().max(1);
@@ -1324,6 +1433,9 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let new_strides = Tensor::strides(&new_shape.iter().map(|&d| d as usize).collect::<Vec<_>>());
             let mut out = Vec::new();
             for entry in idx.chunks(rank) {
+                if entry.iter().zip(&shape).any(|(&i, &d)| i < 0 || i >= d) {
+                    return Err("SparseReshape: an index is outside the dense shape".into());
+                }
                 let mut flat: i64 = entry.iter().zip(&old_strides).map(|(&i, &s)| i * s as i64).sum();
                 for &s in &new_strides {
                     out.push(flat / s as i64);
@@ -1364,11 +1476,17 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let strides = Tensor::strides(&shape);
             let mut picks: Vec<Option<usize>> = vec![None; n];
             for (e, entry) in idx.chunks(rank).enumerate() {
-                let at: i64 = entry.iter().zip(&strides).map(|(&i, &s)| i * s as i64).sum();
-                let slot = picks.get_mut(at as usize).ok_or("SparseToDense: index outside the shape")?;
+                if entry.len() != shape.len() || entry.iter().zip(&shape).any(|(&i, &d)| i < 0 || i as usize >= d) {
+                    return Err("SparseToDense: index outside the shape".into());
+                }
+                let at: usize = entry.iter().zip(&strides).map(|(&i, &s)| i as usize * s).sum();
+                if values.len() != 1 && e >= values.len() {
+                    return Err("SparseToDense: fewer values than indices".into());
+                }
+                let slot = picks.get_mut(at).ok_or("SparseToDense: index outside the shape")?;
                 *slot = Some(if values.len() == 1 { 0 } else { e });
             }
-            let default = inputs[3].data.at(0);
+            let default = first(inputs[3], "SparseToDense default_value")?;
             let parts: Vec<Data> = picks.iter().map(|p| match p {
                 Some(e) => values.data.gather(&[*e]),
                 None => Data::filled(&default, 1),
@@ -1384,7 +1502,8 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             if attrs.i("axis").unwrap_or(-1) != -1 {
                 return Err("OneHot with an axis other than -1 is not supported".into());
             }
-            let (on, off) = (inputs[2].data.at(0), inputs[3].data.at(0));
+            let (on, off) = (first(inputs[2], "OneHot on_value")?, first(inputs[3], "OneHot off_value")?);
+            count(&[idx.len(), depth])?;
             let mut parts = Vec::with_capacity(idx.len() * depth);
             for &i in &idx {
                 for d in 0..depth {
@@ -1432,6 +1551,9 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             need(inputs, 3, op)?;
             let idx = ints(&inputs[0], "SparseReorder indices")?;
             let rank = inputs[0].shape.get(1).copied().unwrap_or(1).max(1);
+            if inputs[0].rank() != 2 || inputs[1].len() != idx.len() / rank {
+                return Err("SparseReorder: indices [n, rank] and n values".into());
+            }
             let mut order: Vec<usize> = (0..idx.len() / rank).collect();
             order.sort_by(|&a, &b| idx[a * rank..(a + 1) * rank].cmp(&idx[b * rank..(b + 1) * rank]));
             let out_idx: Vec<i64> = order.iter().flat_map(|&e| idx[e * rank..(e + 1) * rank].iter().copied()).collect();
@@ -1451,7 +1573,10 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let mut keep = Vec::new();
             let mut out_idx = Vec::new();
             for (e, entry) in idx.chunks(rank).enumerate() {
-                if (0..shape.len()).all(|d| entry[d] >= start[d] && entry[d] < start[d] + size[d]) {
+                if entry.len() < shape.len() {
+                    return Err("SparseSlice: indices narrower than the shape".into());
+                }
+                if (0..shape.len()).all(|d| entry[d] >= start[d] && entry[d] < start[d].saturating_add(size[d])) {
                     keep.push(e);
                     out_idx.extend((0..shape.len()).map(|d| entry[d] - start[d]));
                 }
@@ -1467,18 +1592,24 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             let idx = ints(&inputs[0], "ScatterNd indices")?;
             let shape = dims(&ints(&inputs[2], "ScatterNd shape")?, op)?;
             let k = *inputs[0].shape.last().ok_or("ScatterNd: scalar indices")?;
+            if k == 0 || k > shape.len() {
+                return Err("ScatterNd: index depth must be in [1, rank]".into());
+            }
+            let n = count(&shape)?;
             let inner: usize = shape[k.min(shape.len())..].iter().product();
             let strides = Tensor::strides(&shape);
-            let n = count(&shape)?;
             let updates = &inputs[1];
             macro_rules! scatter {
                 ($v:ident, $u:expr, $zero:expr) => {{
                     let mut out = vec![$zero; n];
                     for (e, entry) in idx.chunks(k.max(1)).enumerate() {
-                        let at: i64 = entry.iter().zip(&strides).map(|(&i, &s)| i * s as i64).sum();
+                        if entry.len() != k || entry.iter().zip(&shape).any(|(&i, &d)| i < 0 || i as usize >= d) {
+                            return Err("ScatterNd: index outside the shape".into());
+                        }
+                        let at: usize = entry.iter().zip(&strides).map(|(&i, &s)| i as usize * s).sum();
                         for d in 0..inner {
-                            let slot = out.get_mut(at as usize + d).ok_or("ScatterNd: index outside the shape")?;
-                            *slot += $u[e * inner + d];
+                            let slot = out.get_mut(at + d).ok_or("ScatterNd: index outside the shape")?;
+                            *slot += *$u.get(e * inner + d).ok_or("ScatterNd: fewer updates than indices")?;
                         }
                     }
                     Data::$v(out)
@@ -1494,8 +1625,12 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
         }
         "SegmentSum" => {
             need(inputs, 2, op)?;
-            let seg = ints(&inputs[1], "SegmentSum segment_ids")?;
+            let seg = ints(inputs[1], "SegmentSum segment_ids")?;
+            if inputs[0].rank() == 0 || seg.len() != inputs[0].shape[0] || seg.iter().any(|&x| x < 0) || seg.windows(2).any(|w| w[0] > w[1]) {
+                return Err("SegmentSum: segment ids must be sorted, non-negative, one per row".into());
+            }
             let segments = seg.last().map_or(0, |&s| s as usize + 1);
+            count(&[segments, inputs[0].shape[1..].iter().product()])?;
             let inner: usize = inputs[0].shape[1..].iter().product();
             let mut shape = vec![segments];
             shape.extend(&inputs[0].shape[1..]);
@@ -1513,7 +1648,7 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
                     let mut out = vec![0i64; segments * inner];
                     for (i, &s) in seg.iter().enumerate() {
                         for d in 0..inner {
-                            out[s as usize * inner + d] += v[i * inner + d];
+                            out[s as usize * inner + d] = out[s as usize * inner + d].wrapping_add(v[i * inner + d]);
                         }
                     }
                     Data::I64(out)
