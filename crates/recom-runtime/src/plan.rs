@@ -266,6 +266,10 @@ pub struct CompileSummary {
     pub kernels: usize,
     pub host_steps: usize,
     pub dense_steps: usize,
+    /// The graph outputs the host computes with the TensorFlow evaluator
+    /// (columns and head values recom does not raise yet).
+    #[serde(default)]
+    pub host_fallback: Vec<String>,
     pub weight_bytes: u64,
     /// (stage, milliseconds)
     pub stages: Vec<(String, f64)>,

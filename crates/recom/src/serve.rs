@@ -156,6 +156,7 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
         kernels: 1,
         host_steps: plan.host.steps.len(),
         dense_steps: plan.dense.steps.len(),
+        host_fallback: plan.host.tf_outputs(),
         weight_bytes,
         stages: Vec::new(),
     };

@@ -157,6 +157,15 @@ fn print_summary(artifact: &Artifact, full: bool) {
         );
         let stages: Vec<String> = s.stages.iter().map(|(n, ms)| format!("{n} {ms:.0} ms")).collect();
         println!("stages: {}", stages.join(", "));
+        if !s.host_fallback.is_empty() {
+            println!("on the host (not raised yet, TensorFlow evaluator): {} value(s)", s.host_fallback.len());
+            for node in s.host_fallback.iter().take(if full { usize::MAX } else { 5 }) {
+                println!("  {node}");
+            }
+            if !full && s.host_fallback.len() > 5 {
+                println!("  ... (recom inspect lists them all)");
+            }
+        }
     }
     let chips: Vec<&str> = artifact.gpu.iter().map(|k| k.chip.as_str()).collect();
     println!(
