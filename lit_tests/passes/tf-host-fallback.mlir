@@ -45,3 +45,33 @@ func.func @negative_left_alone(%x: tensor<*xf32>, %i: tensor<?x2xi64>, %y: tenso
   %d = "tf.ConcatV2"(%s, %s, %zero) : (tensor<?x4xf32>, tensor<?x4xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %c, %d : tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// negative_: columns tf-raise-input-layer raises as they are stay tf ops
+// beside the one that falls back: an indicator column (multi-hot counts)
+// and a numeric column's normalizer (x - a) / b.
+// CHECK-LABEL: func.func @negative_input_layer_columns
+// CHECK: %[[SUM:.+]] = "tf.Sum"
+// CHECK: %[[NORM:.+]] = "tf.RealDiv"
+// CHECK: %[[H:.+]] = "emb.tf_output"() {node = "other"}
+// CHECK-NOT: emb.tf_output
+// CHECK: "tf.ConcatV2"(%[[SUM]], %[[NORM]], %[[H]],
+func.func @negative_input_layer_columns(%ind: tensor<?x2xi64>, %shape: tensor<2xi64>, %ids: tensor<?xi64>, %x: tensor<?x1xf32>, %y: tensor<?x2xf32>) -> tensor<*xf32> {
+  %minus1 = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %dense = "tf.SparseToDense"(%ind, %shape, %ids, %minus1) : (tensor<?x2xi64>, tensor<2xi64>, tensor<?xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %depth = "tf.Const"() {dtype = i32, value = dense<5> : tensor<i32>} : () -> tensor<*xi32>
+  %on = "tf.Const"() {dtype = f32, value = dense<1.0> : tensor<f32>} : () -> tensor<*xf32>
+  %off = "tf.Const"() {dtype = f32, value = dense<0.0> : tensor<f32>} : () -> tensor<*xf32>
+  %hot = "tf.OneHot"(%dense, %depth, %on, %off) {axis = -1 : i64} : (tensor<*xi64>, tensor<*xi32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %axis2 = "tf.Const"() {dtype = i32, value = dense<-2> : tensor<i32>} : () -> tensor<*xi32>
+  %sum = "tf.Sum"(%hot, %axis2) {keep_dims = false} : (tensor<*xf32>, tensor<*xi32>) -> tensor<?x5xf32> loc("indicator")
+  %a = "tf.Const"() {dtype = f32, value = dense<2.0> : tensor<f32>} : () -> tensor<*xf32>
+  %b = "tf.Const"() {dtype = f32, value = dense<4.0> : tensor<f32>} : () -> tensor<*xf32>
+  %sub = "tf.Sub"(%x, %a) : (tensor<?x1xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %norm = "tf.RealDiv"(%sub, %b) : (tensor<*xf32>, tensor<*xf32>) -> tensor<?x1xf32> loc("normalized")
+  %o = "tf.Sqrt"(%y) : (tensor<?x2xf32>) -> tensor<?x2xf32> loc("other")
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%sum, %norm, %o, %axis) {N = 3 : i64} : (tensor<?x5xf32>, tensor<?x1xf32>, tensor<?x2xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}

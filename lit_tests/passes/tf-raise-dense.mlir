@@ -81,3 +81,22 @@ func.func @negative_operands(%i: tensor<?x4xi64>, %x: tensor<*xf32>) -> (tensor<
   %s = "tf.Sigmoid"(%u) : (tensor<*xf32>) -> tensor<*xf32>
   return %r, %s : tensor<*xi64>, tensor<*xf32>
 }
+
+// -----
+
+/// negative_: a numeric column's normalizer (x - a) / b read by an input
+/// layer's concatenation belongs to that column (tf-raise-input-layer
+/// raises it into the fused kernel): it is not made a dense.map.
+// CHECK-LABEL: func.func @negative_numeric_column
+// CHECK: "tf.Sub"
+// CHECK: "tf.RealDiv"
+// CHECK-NOT: dense.map
+func.func @negative_numeric_column(%x: tensor<?x1xf32>, %y: tensor<?x3xf32>) -> tensor<*xf32> {
+  %a = "tf.Const"() {dtype = f32, value = dense<2.0> : tensor<f32>} : () -> tensor<*xf32>
+  %b = "tf.Const"() {dtype = f32, value = dense<4.0> : tensor<f32>} : () -> tensor<*xf32>
+  %sub = "tf.Sub"(%x, %a) : (tensor<?x1xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %norm = "tf.RealDiv"(%sub, %b) : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %c = "tf.ConcatV2"(%norm, %y, %axis) {N = 2 : i64} : (tensor<*xf32>, tensor<?x3xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}

@@ -27,6 +27,28 @@ func.func @fill_mask(%table: tensor<*xf32>, %ind: tensor<?x2xi64>, %ids: tensor<
 
 // -----
 
+/// A dimension-1 table: tf-shape-construct removed the mask's Tile (its
+/// multiples were [1, 1]), so the Reshape is the mask itself.
+// CHECK-LABEL: func.func @fill_mask_dim_1
+// CHECK: %[[P:.+]] = "tf.SparseSegmentMeanWithNumSegments"
+// CHECK: return %[[P]]
+func.func @fill_mask_dim_1(%table: tensor<*xf32>, %ind: tensor<?x2xi64>, %ids: tensor<?xi64>, %shape: tensor<2xi64>) -> tensor<*xf32> {
+  %zero = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %f:4 = "tf.SparseFillEmptyRows"(%ind, %ids, %shape, %zero) {T = i64} : (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xi64>, tensor<*xi1>, tensor<*xi64>)
+  %b = "tf.Const"() {dtype = i32, value = dense<0> : tensor<2xi32>} : () -> tensor<*xi32>
+  %e = "tf.Const"() {dtype = i32, value = dense<[0, 1]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %s = "tf.Const"() {dtype = i32, value = dense<1> : tensor<2xi32>} : () -> tensor<*xi32>
+  %seg = "tf.StridedSlice"(%f#0, %b, %e, %s) {Index = i32, T = i64, begin_mask = 1 : i64, ellipsis_mask = 0 : i64, end_mask = 1 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 2 : i64} : (tensor<*xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %p = "tf.SparseSegmentMean"(%table, %f#1, %seg) {T = f32, Tidx = i64, Tsegmentids = i64} : (tensor<*xf32>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %col = "tf.Const"() {dtype = i32, value = dense<[-1, 1]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %m = "tf.Reshape"(%f#2, %col) : (tensor<*xi1>, tensor<*xi32>) -> tensor<*xi1>
+  %z = "tf.ZerosLike"(%p) : (tensor<*xf32>) -> tensor<*xf32>
+  %y = "tf.Select"(%m, %z, %p) : (tensor<*xi1>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}
+
+// -----
+
 /// negative_: without the mask the filled default row is really used.
 // CHECK-LABEL: func.func @negative_no_mask
 // CHECK: tf.SparseFillEmptyRows

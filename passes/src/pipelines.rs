@@ -68,6 +68,9 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             "tf-raise-cross",
             "tf-remove-unique",
             "tf-raise-id-transforms",
+            // A cross of transformed ids (an identity with a default, a
+            // vocabulary) is ranked only now.
+            "tf-raise-cross",
             "tf-remove-prune",
             "tf-remove-fill-empty-rows",
             "tf-remove-noop-reshape",

@@ -42,6 +42,10 @@ pub enum HostOp {
     /// `emb.hash_bucket`: (values) -> ids, FarmHash Fingerprint64 of each
     /// string (of the decimal string of each integer) mod `buckets`.
     HashBucket { buckets: u64 },
+    /// `emb.range_filter` where a host op reads its ids (a crossed
+    /// column's input; a lookup applies it in the kernel instead): ids
+    /// outside `[lo, hi)` become -1 or the filter's default.
+    RangeFilter { filter: recom_abi::semantics::Filter },
     /// `emb.vocabulary`: (values) -> ids, the position of each key in
     /// `keys`; an absent key gives `keys.len()` + Fingerprint64 mod
     /// `oov_buckets` when there are OOV buckets, else `default`.
@@ -52,6 +56,7 @@ pub enum HostOp {
     /// `emb.bucketized_sparse`: (dense [B, K] floats) -> (indices, values,
     /// dense_shape) of every entry, value bucket(x) + j * (len + 1), bucket
     /// = the number of boundaries <= x (compared in f32).
+    /// (integer inputs are cast to f32 first)
     BucketizedSparse { boundaries: Vec<f64> },
     /// `emb.fingerprint`: (strings) -> their Fingerprint64 bits.
     Fingerprint,
@@ -92,7 +97,7 @@ impl HostOp {
     /// How many results the op has.
     pub fn result_count(&self) -> usize {
         match self {
-            HostOp::HashBucket { .. } | HostOp::Vocabulary { .. } | HostOp::Fingerprint | HostOp::CooRows => 1,
+            HostOp::HashBucket { .. } | HostOp::RangeFilter { .. } | HostOp::Vocabulary { .. } | HostOp::Fingerprint | HostOp::CooRows => 1,
             HostOp::SparseFromDense { .. } | HostOp::BucketizedSparse { .. } | HostOp::CrossHashed { .. } => 3,
             HostOp::NumericInput { .. } | HostOp::StringSplit { .. } => 3,
             HostOp::TfGraph { outputs } => outputs.len(),
@@ -246,6 +251,13 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string ids, got floats")),
             })]
         }
+        HostOp::RangeFilter { filter } => {
+            arity(1)?;
+            let Feed::I64 { data, .. } = operands[0].value else {
+                return Err(operands[0].bad("a range filter takes integer ids"));
+            };
+            vec![Feed::vector(data.iter().map(|&id| filter.apply(id)).collect())]
+        }
         HostOp::Vocabulary { keys, default, oov_buckets } => {
             arity(1)?;
             let size = keys.len() as i64;
@@ -286,11 +298,15 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
         }
         HostOp::BucketizedSparse { boundaries } => {
             arity(1)?;
-            let Feed::F32 { shape, data } = operands[0].value else {
-                return Err(operands[0].bad("a bucketized column needs a [batch, k] float input"));
+            // An integer input is cast to f32 first (a numeric column's
+            // transform: round to nearest, as TensorFlow's Cast).
+            let (shape, data): (&[usize], std::borrow::Cow<[f32]>) = match operands[0].value {
+                Feed::F32 { shape, data } => (shape, data.into()),
+                Feed::I64 { shape, data } => (shape, data.iter().map(|&v| v as f32).collect::<Vec<f32>>().into()),
+                Feed::Str { .. } => return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input, got strings")),
             };
             let [rows, k] = shape[..] else {
-                return Err(operands[0].bad("a bucketized column needs a [batch, k] float input"));
+                return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input"));
             };
             let stride = boundaries.len() as i64 + 1;
             // TensorFlow's Bucketize: the first boundary the value is below
@@ -567,5 +583,41 @@ mod tests {
             prepare(&specs, &program, &wrong).unwrap_err().to_string(),
             "input 'tags': a string split takes a [batch] input, got shape [1, 1]"
         );
+    }
+
+    #[test]
+    fn range_filters_and_integer_bucketized_inputs_on_the_host() {
+        use recom_abi::semantics::Filter;
+        let specs = [
+            FeedSpec { name: "id".into(), dtype: FeedType::I64, shape: Some(vec![-1, 1]) },
+            FeedSpec { name: "n".into(), dtype: FeedType::I64, shape: Some(vec![-1, 2]) },
+        ];
+        let feeds = [
+            Feed::I64 { shape: vec![3, 1], data: vec![-5, 2, 9] },
+            Feed::I64 { shape: vec![3, 2], data: vec![0, 243, 244, -1, i64::MAX, 16_777_217] },
+        ];
+        let step = |step, result| ValueRef::Step { step, result };
+        let program = HostProgram {
+            steps: vec![
+                HostStep { op: HostOp::SparseFromDense { ignore: super::Ignore::KeepAll }, operands: vec![ValueRef::Feed(0)] },
+                HostStep { op: HostOp::RangeFilter { filter: Filter { lo: 0, hi: 5, default: Some(1) } }, operands: vec![step(0, 1)] },
+                HostStep { op: HostOp::RangeFilter { filter: Filter { lo: 0, hi: 5, default: None } }, operands: vec![step(0, 1)] },
+                HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
+                HostStep { op: HostOp::BucketizedSparse { boundaries: vec![243.0, 16_777_216.0] }, operands: vec![ValueRef::Feed(1)] },
+                HostStep { op: HostOp::CooRows, operands: vec![step(4, 0), step(4, 2)] },
+            ],
+            columns: vec![
+                ColumnSource { ids: step(1, 0), row_offsets: step(3, 0), weights: None },
+                ColumnSource { ids: step(2, 0), row_offsets: step(3, 0), weights: None },
+                ColumnSource { ids: step(4, 1), row_offsets: step(5, 0), weights: None },
+            ],
+            values: Vec::new(),
+            graph: Default::default(),
+        };
+        let got = prepare(&specs, &program, &feeds).unwrap();
+        assert_eq!(got[0].ids, vec![1, 2, 1]);
+        assert_eq!(got[1].ids, vec![-1, 2, -1]);
+        // Cast to f32 first: 16,777,217 rounds to 16,777,216 (a boundary).
+        assert_eq!(got[2].ids, vec![0, 1 + 3, 1, 3, 2, 2 + 3]);
     }
 }

@@ -312,3 +312,26 @@ unsafe impl Sync for ExecutionEngine {}
 pub unsafe fn unbind<'c, 'b>(value: Value<'_, '_>) -> Value<'c, 'b> {
     unsafe { Value::from_raw(value.to_raw()) }
 }
+
+/// `value` as a block argument. melior's `TryFrom` prints the value into its
+/// error when it is not one, which costs a print of the whole enclosing
+/// function: matchers that ask this of every value must not use it.
+pub fn block_argument<'c, 'a>(value: melior::ir::Value<'c, 'a>) -> Option<melior::ir::block::BlockArgument<'c, 'a>> {
+    use melior::ir::ValueLike;
+    if value.is_block_argument() {
+        melior::ir::block::BlockArgument::try_from(value).ok()
+    } else {
+        None
+    }
+}
+
+/// `value` as an operation result (see [`block_argument`] for why not
+/// melior's `TryFrom`).
+pub fn op_result<'c, 'a>(value: melior::ir::Value<'c, 'a>) -> Option<melior::ir::operation::OperationResult<'c, 'a>> {
+    use melior::ir::ValueLike;
+    if value.is_operation_result() {
+        melior::ir::operation::OperationResult::try_from(value).ok()
+    } else {
+        None
+    }
+}

@@ -155,3 +155,50 @@ pub fn write_outputs(path: &Path, outputs: &BTreeMap<String, (Vec<usize>, Vec<f3
     }
     Ok(())
 }
+
+/// The batch of a model widened by `recom_tf::widen::widen` with `copies`
+/// copies: every input array also under each copy's prefix (`in.wide<k>.`),
+/// and the expected output `output` repeated `copies + 1` times along
+/// axis 1 (the other outputs are left out: the widened model has only this
+/// one).
+pub fn widen_batch(input: &Path, out: &Path, output: &str, copies: usize) -> Result<(), NpzError> {
+    use npyz::WriterBuilder;
+    use std::io::{Read, Write};
+    let in_file = input.display().to_string();
+    let out_file = out.display().to_string();
+    let read_err = |e: &dyn std::fmt::Display| NpzError { file: in_file.clone(), problem: e.to_string() };
+    let write_err = |e: &dyn std::fmt::Display| NpzError { file: out_file.clone(), problem: e.to_string() };
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(input).map_err(|e| read_err(&e))?).map_err(|e| read_err(&e))?;
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(out).map_err(|e| write_err(&e))?);
+    let options = zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true);
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| read_err(&e))?;
+        let Some(rest) = entry.name().strip_prefix("in.") else { continue };
+        let rest = rest.to_string();
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut bytes).map_err(|e| read_err(&e))?;
+        for k in 0..=copies {
+            let prefix = if k == 0 { String::new() } else { recom_tf::widen::copy_prefix(k).replace('/', ".") };
+            let name = format!("in.{prefix}{rest}");
+            writer.start_file(name, options).map_err(|e| write_err(&e))?;
+            writer.write_all(&bytes).map_err(|e| write_err(&e))?;
+        }
+    }
+    let mut batch = Batch::open(input)?;
+    let (shape, data) = batch.output(output)?.ok_or_else(|| read_err(&format!("no array {}", output_key(output))))?;
+    let [rows, width] = shape[..] else { return Err(read_err(&format!("output '{output}' has shape {shape:?}, not [rows, width]"))) };
+    let mut tiled = Vec::with_capacity(data.len() * (copies + 1));
+    for row in data.chunks(width.max(1)).take(rows) {
+        for _ in 0..=copies {
+            tiled.extend_from_slice(row);
+        }
+    }
+    let mut npy = std::io::Cursor::new(Vec::new());
+    let mut array = npyz::WriteOptions::new().default_dtype().shape(&[rows as u64, (width * (copies + 1)) as u64]).writer(&mut npy).begin_nd().map_err(|e| write_err(&e))?;
+    array.extend(tiled).map_err(|e| write_err(&e))?;
+    array.finish().map_err(|e| write_err(&e))?;
+    writer.start_file(format!("{}.npy", output_key(output)), options).map_err(|e| write_err(&e))?;
+    writer.write_all(npy.get_ref()).map_err(|e| write_err(&e))?;
+    writer.finish().map_err(|e| write_err(&e))?;
+    Ok(())
+}

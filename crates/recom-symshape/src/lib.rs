@@ -14,7 +14,7 @@ use melior::{
     Context,
 };
 use melior::ir::{
-    operation::{OperationLike, OperationRef, OperationResult},
+    operation::{OperationLike, OperationRef},
     ValueLike,
 };
 use recom_ir::{
@@ -274,8 +274,7 @@ fn check_shape_construct(op: OperationRef, _warnings: &mut Vec<String>) -> Check
         }
     }
     for (i, value) in view.symbols().enumerate() {
-        let from_symbol = OperationResult::try_from(value)
-            .ok()
+        let from_symbol = recom_ir::ext::op_result(value)
             .is_some_and(|r| SymbolOp::wrap(r.owner()).is_some());
         if !from_symbol {
             return Err(format!("operand {i} must be the result of a symshape.symbol (a symbolic input), not a computed value"));

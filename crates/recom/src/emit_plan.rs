@@ -20,7 +20,7 @@
 //! `lit_tests/translate/emit-plan*.mlir`).
 use melior::ir::{
     block::{BlockArgument, BlockLike},
-    operation::{OperationLike, OperationRef, OperationResult, WalkOrder, WalkResult},
+    operation::{OperationLike, OperationRef, WalkOrder, WalkResult},
     Module, Value, ValueLike,
 };
 use recom_abi::kernel::{encode_columns, encode_items, row_pitch, PackedTable};
@@ -96,11 +96,11 @@ pub fn emit_plan(module: &Module) -> Result<Plan, Diagnostic> {
 }
 
 fn defining<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
-    OperationResult::try_from(value).ok().map(|r| r.owner())
+    recom_ir::ext::op_result(value).map(|r| r.owner())
 }
 
 fn result_number(value: Value) -> Option<usize> {
-    OperationResult::try_from(value).ok().map(|r| r.result_number())
+    recom_ir::ext::op_result(value).map(|r| r.result_number())
 }
 
 /// Where a value the host program needs comes from, for error messages.
@@ -132,7 +132,7 @@ struct HostBuilder<'c, 'a> {
 impl<'c, 'a> HostBuilder<'c, 'a> {
     /// The model input `value` is.
     fn feed(&self, value: Value<'c, 'a>) -> Option<usize> {
-        let argument = BlockArgument::try_from(value).ok()?;
+        let argument = recom_ir::ext::block_argument(value)?;
         let owner = argument.owner().parent_operation()?;
         (owner.to_raw().ptr == self.function.to_raw().ptr).then(|| argument.argument_number())
     }
@@ -399,7 +399,7 @@ impl<'c, 'a> DenseBuilder<'c, 'a, '_> {
 
     /// `value` as an operand of the dense program.
     fn operand(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<Operand, Diagnostic> {
-        if let Ok(argument) = BlockArgument::try_from(value) {
+        if let Some(argument) = recom_ir::ext::block_argument(value) {
             let n = argument.argument_number();
             let is_model_input = argument.owner().parent_operation().is_some_and(|f| f.to_raw().ptr == self.function.to_raw().ptr);
             return match self.feeds.get(n) {

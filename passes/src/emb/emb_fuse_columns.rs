@@ -15,7 +15,7 @@
 //! concat is not an `emb.lookup`, or a table is not an `emb.table` of f32.
 use melior::{
     ir::{
-        operation::{OperationLike, OperationRef, OperationResult},
+        operation::{OperationLike, OperationRef},
         Type, Value, ValueLike,
     },
     Context, PatternRewriter,
@@ -40,7 +40,7 @@ crate::pattern_pass! {
 
 
 fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
-    OperationResult::try_from(value).ok().map(|r| r.owner())
+    recom_ir::ext::op_result(value).map(|r| r.owner())
 }
 
 fn has_uses(value: Value) -> bool {

@@ -18,10 +18,12 @@
 //!   (elementwise, MatMul) that tf ops compute beside a raised operand
 //!   -> "emb.tf_output"() {node = "name:k"}
 //!
-//! Left alone: raised operands, model inputs, another concatenation along
+//! Left alone: raised operands, model inputs, columns tf-raise-input-layer
+//! raises as they are (indicators, normalized numeric inputs), another concatenation along
 //! the same axis (an interaction layer over the input layer: the inner one
 //! is handled itself), values of unknown width or of other types.
 //! `negative_`: an operand of unknown width, a concat along axis 0.
+use crate::tf::tf_raise_input_layer as input_layer;
 use crate::tf::tf_match::{const_int, def, def_named, element_slice, name_of, node_name, operand, ranked, result_number};
 use melior::{
     ir::{operation::{OperationLike, OperationMutLike}, operation::OperationRef, Type, Value, ValueLike},
@@ -136,7 +138,7 @@ fn is_input_arithmetic(op: OperationRef) -> bool {
     let Some(map) = recom_dense::MapOp::wrap(op) else { return false };
     map.inputs().into_iter().all(|v| {
         let v = def(v).and_then(recom_dense::BroadcastOp::wrap).map_or(v, |b| b.input());
-        melior::ir::block::BlockArgument::try_from(v).is_ok()
+        recom_ir::ext::block_argument(v).is_some()
             || def(v).is_some_and(|d| recom_dense::WeightOp::wrap(d).is_some() || is_input_arithmetic(d))
     })
 }
@@ -157,6 +159,11 @@ fn fallback(op: OperationRef, rewriter: PatternRewriter) -> bool {
         // branch) is not a column.
         let from_graph = producer_name.starts_with("tf.") || is_input_arithmetic(producer);
         if !from_graph || producer_name == "tf.ConcatV2" || producer_name == "tf.Const" {
+            continue;
+        }
+        // A column tf-raise-input-layer takes as it is (an indicator, a
+        // normalized numeric input) stays: the fused kernel computes it.
+        if input_layer::indicator(v).is_some() || input_layer::numeric(v).is_some() {
             continue;
         }
         let Some(k) = width(v).filter(|&k| k > 0) else { continue };

@@ -7,7 +7,7 @@ use recom_ir::ext;
 use melior::{
     ir::{
         attribute::{DenseI64ArrayAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
-        operation::{OperationBuilder, OperationLike, OperationRef, OperationResult},
+        operation::{OperationBuilder, OperationLike, OperationRef},
         r#type::{IntegerType, RankedTensorType},
         Attribute, Identifier, Location, Operation, Type, Value, ValueLike,
     },
@@ -16,7 +16,7 @@ use melior::{
 
 /// The op defining `value`, if it is an op result.
 pub fn def<'c: 'a, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
-    OperationResult::try_from(value).ok().map(|r| r.owner())
+    recom_ir::ext::op_result(value).map(|r| r.owner())
 }
 
 /// Operand `i` of `op`, with the op's lifetimes.
@@ -41,7 +41,7 @@ pub fn def_named<'c: 'a, 'a>(value: Value<'c, 'a>, name: &str) -> Option<Operati
 
 /// Which result of its op `value` is (0 for block arguments).
 pub fn result_number(value: Value) -> usize {
-    OperationResult::try_from(value).map(|r| r.result_number()).unwrap_or(0)
+    recom_ir::ext::op_result(value).map(|r| r.result_number()).unwrap_or(0)
 }
 
 /// `value` is result `k` of `op`.
@@ -289,7 +289,7 @@ fn function_of<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
 /// re-rooted on (`arith.index_cast(tensor.from_elements(%sc#i, ...))`).
 pub fn symbolic_content(v: Value) -> Option<Vec<String>> {
     let Some(op) = def(v) else {
-        let arg = melior::ir::block::BlockArgument::try_from(v).ok()?;
+        let arg = recom_ir::ext::block_argument(v)?;
         let func = function_of(v)?;
         return string_at(func.attribute("symshape.arg_values").ok(), arg.argument_number()).and_then(|t| list(&t));
     };
@@ -315,7 +315,7 @@ pub fn symbolic_shape(v: Value) -> Option<Vec<String>> {
     let text = match def(v) {
         Some(op) => string_at(op.attribute("symshape.shapes").ok(), result_number(v))?,
         None => {
-            let arg = melior::ir::block::BlockArgument::try_from(v).ok()?;
+            let arg = recom_ir::ext::block_argument(v)?;
             string_at(function_of(v)?.attribute("symshape.arg_shapes").ok(), arg.argument_number())?
         }
     };
@@ -343,4 +343,19 @@ pub fn list(text: &str) -> Option<Vec<String>> {
     }
     out.push(inner[start..].trim().to_string());
     Some(out)
+}
+
+/// `mask` re-marks the rows `fill` (a `tf.SparseFillEmptyRows`) filled:
+/// `Tile(Reshape(fill#2, [-1, 1]), [1, D])`, or the Reshape alone where the
+/// Tile's multiples were all ones (a dimension-1 table: `tf-shape-construct`
+/// removes that Tile as a no-op).
+pub fn is_empty_row_mask(mask: Value, fill: OperationRef) -> bool {
+    let mask = match def_named(mask, "tf.Tile") {
+        Some(tile) => match operand(tile, 0) {
+            Some(v) => v,
+            None => return false,
+        },
+        None => mask,
+    };
+    def_named(mask, "tf.Reshape").and_then(|r| operand(r, 0)).is_some_and(|v| is_result(v, fill, 2))
 }

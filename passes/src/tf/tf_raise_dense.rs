@@ -170,6 +170,9 @@ fn matmul(op: OperationRef, rewriter: PatternRewriter) -> bool {
 
 fn map<'c, 'a>(op: OperationRef<'c, 'a>, rewriter: PatternRewriter) -> bool {
     let Some(expr) = elementwise(op) else { return false };
+    if crate::tf::tf_raise_input_layer::in_numeric_column(op) {
+        return false;
+    }
     let n = op.operand_count();
     if n != expr.inputs() || op.result_count() != 1 {
         return false;

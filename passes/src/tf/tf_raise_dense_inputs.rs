@@ -18,6 +18,8 @@
 //!             rows = "tf.Reshape"("tf.Tile"("tf.ExpandDims"("tf.Range"(0, %b, 1), 1), [1, K]), [-1])
 //!   dense_shape = "tf.Cast"("tf.Pack"(%b, K))
 //!   -> indices, values, dense_shape = "emb.bucketized_sparse"(%x) {boundaries}
+//!   (an integer input %y arrives as %x = "tf.Cast"(%y) {DstT = f32}: the op
+//!   takes %y and casts itself)
 //! [Pattern: split] StringSplitV2 of a [B] string input -> emb.string_split.
 //! `negative_`: a comparison that is not NotEqual, a GatherNd of another
 //! tensor than the one compared, a non-constant ignore value; a bucketized
@@ -147,7 +149,15 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
     let Some(bz) = operand(reshape, 0) else { return false };
     let Some(bucketize) = def_named(bz, "tf.Bucketize") else { return false };
     let (Some(x), Some(bounds)) = (operand(bucketize, 0), boundaries(bucketize)) else { return false };
-    let Some(k) = TensorInfo::of(x.r#type()).filter(|t| t.rank() == 2 && t.elem.is_float()).and_then(|t| t.shape[1]) else {
+    // An integer input reaches Bucketize through the numeric column's Cast
+    // to f32, which emb.bucketized_sparse does itself.
+    let integer_input = def_named(x, "tf.Cast")
+        .filter(|c| type_attr(*c, "DstT").is_some_and(|t| Elem::of(t) == Elem::F32))
+        .and_then(|c| operand(c, 0))
+        .filter(|y| TensorInfo::of(y.r#type()).is_some_and(|t| t.rank() == 2 && matches!(t.elem, Elem::Int(32 | 64))));
+    let bucketized = x;
+    let x = integer_input.unwrap_or(x);
+    let Some(k) = TensorInfo::of(x.r#type()).filter(|t| t.rank() == 2 && (t.elem.is_float() || integer_input.is_some())).and_then(|t| t.shape[1]) else {
         return false;
     };
     // offset = (len + 1) * j
@@ -168,7 +178,7 @@ fn raise_bucketized(add: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     let Some(multiples) = operand(tile, 1) else { return false };
-    let batch_of_x = crate::tf::tf_match::symbolic_shape(x).and_then(|s| s.first().cloned());
+    let batch_of_x = crate::tf::tf_match::symbolic_shape(bucketized).or_else(|| crate::tf::tf_match::symbolic_shape(x)).and_then(|s| s.first().cloned());
     let is_batch = |v: Value| -> bool {
         // Structurally Shape(bz)[0]...
         let structural = crate::tf::tf_match::element_slice(v, 0).and_then(|s| def_named(s, "tf.Shape")).is_some_and(|s| same(operand(s, 0), bz));

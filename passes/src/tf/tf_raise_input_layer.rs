@@ -58,12 +58,12 @@ fn strip_batch_reshape<'c: 'a, 'a>(v: Value<'c, 'a>) -> (Value<'c, 'a>, Option<i
 }
 
 /// A numeric column: its [?, K] f32 input argument, K and the normalizer.
-fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<emb::Normalizer>)> {
+pub(crate) fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<emb::Normalizer>)> {
     let (inner, width) = strip_batch_reshape(v);
     let dense_k = |x: Value| {
         let t = TensorInfo::of(x.r#type())?;
         // A model input, or a value the host computes (emb.tf_output).
-        let host_value = melior::ir::block::BlockArgument::try_from(x).is_ok() || def(x).and_then(emb::TfOutputOp::wrap).is_some();
+        let host_value = recom_ir::ext::block_argument(x).is_some() || def(x).and_then(emb::TfOutputOp::wrap).is_some();
         if t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && host_value {
             t.shape[1]
         } else {
@@ -83,8 +83,30 @@ fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<e
         .then_some((x, k, Some(emb::Normalizer { shift, scale })))
 }
 
+/// `op` is part of a numeric column's normalizer `(x - a) / b` that an input
+/// layer's concatenation reads (directly or through its batch reshape):
+/// this pass raises it with its column, so tf-raise-dense leaves it.
+pub(crate) fn in_numeric_column(op: OperationRef) -> bool {
+    use crate::tf::tf_match::{name_of, users};
+    let feeds_concat = |v: Value| {
+        users(v).into_iter().any(|u| match name_of(u).as_str() {
+            "tf.ConcatV2" => true,
+            "tf.Reshape" => u.result(0).is_ok_and(|r| users(r.into()).into_iter().any(|w| name_of(w) == "tf.ConcatV2")),
+            _ => false,
+        })
+    };
+    let normalizer = |div: OperationRef| {
+        name_of(div) == "tf.RealDiv" && div.result(0).is_ok_and(|r| numeric(r.into()).is_some() && feeds_concat(r.into()))
+    };
+    match name_of(op).as_str() {
+        "tf.RealDiv" => normalizer(op),
+        "tf.Sub" => op.result(0).is_ok_and(|r| users(r.into()).into_iter().any(normalizer)),
+        _ => false,
+    }
+}
+
 /// An indicator column: (indices, dense_shape, ids, W).
-fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64)> {
+pub(crate) fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64)> {
     let (inner, width) = strip_batch_reshape(v);
     let sum = crate::tf::tf_match::def_named(inner, "tf.Sum")?;
     let axis = const_int(operand(sum, 1)?)?;

@@ -222,9 +222,7 @@ fn raise_weighted(select: OperationRef, rewriter: PatternRewriter) -> bool {
         }
     }
     // The mask re-zeroes the filled rows.
-    let Some(tile) = def_named(mask, "tf.Tile") else { return false };
-    let Some(reshape) = operand(tile, 0).and_then(|v| def_named(v, "tf.Reshape")) else { return false };
-    if !operand(reshape, 0).is_some_and(|v| is_result(v, fill, 2)) {
+    if !crate::tf::tf_match::is_empty_row_mask(mask, fill) {
         return false;
     }
     // Fill defaults 0 and 1.0, one dense shape.

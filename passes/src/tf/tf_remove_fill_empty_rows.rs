@@ -6,7 +6,8 @@
 //! [Pattern: fill + mask]
 //! IN:  %f:4 = "tf.SparseFillEmptyRows"(%indices, %ids, %dense_shape, %default)
 //!      %p = "tf.SparseSegment{X}"(%data, %f#1, StridedSlice(%f#0)[:, 0])
-//!      %m = "tf.Tile"("tf.Reshape"(%f#2, _), _)
+//!      %m = "tf.Tile"("tf.Reshape"(%f#2, _), _)   (or the Reshape alone: a
+//!           dimension-1 table, whose Tile tf-shape-construct removed)
 //!      %y = "tf.Select"(%m, "tf.ZerosLike"(%p), %p)
 //! OUT: %y = "tf.SparseSegment{X}WithNumSegments"(%data, %ids, StridedSlice(%indices)[:, 0],
 //!                                                StridedSlice(%dense_shape)[0])
@@ -72,9 +73,7 @@ fn remove_fill(select: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     // mask = Tile(Reshape(fill#2, _), _)
-    let Some(tile) = def_named(mask, "tf.Tile") else { return false };
-    let Some(reshape) = operand(tile, 0).and_then(|v| def_named(v, "tf.Reshape")) else { return false };
-    if !operand(reshape, 0).is_some_and(|v| is_result(v, fill, 2)) {
+    if !crate::tf::tf_match::is_empty_row_mask(mask, fill) {
         return false;
     }
     let (Some(indices), Some(ids), Some(dense_shape)) = (operand(fill, 0), operand(fill, 1), operand(fill, 2)) else {

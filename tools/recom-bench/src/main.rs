@@ -84,6 +84,26 @@ enum Command {
         #[arg(long)]
         dump: Option<PathBuf>,
     },
+    /// Write a wider model made from a real one (every input-layer column
+    /// repeated `copies` more times, `recom_tf::widen`) and its batch (the
+    /// inputs under each copy's names, the output repeated): scale tests of
+    /// the compiler and the runtime without TensorFlow.
+    Widen {
+        /// The frozen GraphDef to widen.
+        #[arg(long)]
+        model: PathBuf,
+        /// One of its batch files (in.* inputs, out.<output> expected).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// The input layer's output node.
+        #[arg(long, default_value = "input_layer_output")]
+        output: String,
+        #[arg(long)]
+        copies: usize,
+        /// Folder to write model.pb (and batch.npz) into.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List the workloads with their byte counts: the floor's (every
     /// gathered row counted) and the distinct rows' (what DRAM must serve
     /// when the L2 cache catches every repeat).
@@ -100,6 +120,7 @@ fn main() {
         Command::Serve { model, input, batch, concurrency, requests, out, dump } => {
             serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref())
         }
+        Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),
         Command::List => {
             for (name, spec) in workloads() {
                 let (model, inputs) = workload(&spec);
@@ -517,6 +538,21 @@ fn dump_model(
             arrays.push((format!("out.{out_name}"), shape.iter().map(|&d| d as u64).collect(), Data::F(values)));
         }
         write(&dir.join(format!("{name}_b{b}.npz")), arrays)?;
+    }
+    Ok(())
+}
+
+fn widen(model: &Path, input: Option<&Path>, output: &str, copies: usize, out: &Path) -> Result<(), String> {
+    let graph = recom_tf::read_graph(model).map_err(|e| e.to_string())?;
+    let wide = recom_tf::widen::widen(&graph, output, copies).map_err(|e| format!("{}: {e}", model.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let pb = out.join("model.pb");
+    std::fs::write(&pb, recom_tf::encode_binary(&wide)).map_err(|e| format!("{}: {e}", pb.display()))?;
+    println!("{}: {} nodes ({} in {})", pb.display(), wide.node.len(), graph.node.len(), model.display());
+    if let Some(input) = input {
+        let batch = out.join("batch.npz");
+        recom_runtime::npz::widen_batch(input, &batch, output, copies).map_err(|e| e.to_string())?;
+        println!("{}", batch.display());
     }
     Ok(())
 }

@@ -48,6 +48,8 @@ boundaries <= value. Result ids lie in [0, len(boundaries)].
 pub const RANGE_FILTER: OpDef = OpDef {
     name: "emb.range_filter",
     doc: "ids outside [lo, hi) become -1 (dropped by every lookup) or default_id.
+A lookup applies it in the fused kernel; the host program runs it where a
+host op reads its result (a crossed column's input).
   attrs: lo < hi : i64, on_out_of_range : \"drop\" | \"default\",
          default_id : i64 in [lo, hi) (only with \"default\")",
     operands: &[Slot::tensor("ids")],
@@ -55,7 +57,7 @@ pub const RANGE_FILTER: OpDef = OpDef {
     attributes: &[AttrSlot::new("lo", AttrC::Integer), AttrSlot::new("hi", AttrC::Integer), AttrSlot::new("on_out_of_range", AttrC::OneOf(&["drop", "default"]))],
     verify: check_range_filter,
     int_range: Some(range_range_filter),
-    host: None,
+    host: Some(host_range_filter),
 };
 
 /// `emb.vocabulary`.
@@ -502,6 +504,11 @@ fn positive(value: Result<i64, AttrError>, name: &str) -> Result<u64, String> {
 fn host_hash_bucket(op: OperationRef) -> Result<HostOp, String> {
     let view = HashBucketOp::wrap(op).ok_or("is not an emb.hash_bucket")?;
     Ok(HostOp::HashBucket { buckets: positive(view.num_buckets(), "num_buckets")? })
+}
+
+fn host_range_filter(op: OperationRef) -> Result<HostOp, String> {
+    let view = RangeFilterOp::wrap(op).ok_or("is not an emb.range_filter")?;
+    Ok(HostOp::RangeFilter { filter: attr(view.filter())? })
 }
 
 fn host_vocabulary(op: OperationRef) -> Result<HostOp, String> {

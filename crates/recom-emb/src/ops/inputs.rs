@@ -35,10 +35,11 @@ dense_shape [B, N]. Runs on the host (the runtime's host program).
 /// `emb.bucketized_sparse`.
 pub const BUCKETIZED_SPARSE: OpDef = OpDef {
     name: "emb.bucketized_sparse",
-    doc: "A dense [B, K] float input of a bucketized column as a SparseTensor with
-every entry (TensorFlow's bucketized_column): entry [r, j] has the id
-bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the number of
-boundaries <= v (compared in f32). Runs on the host.
+    doc: "A dense [B, K] float or integer input of a bucketized column as a
+SparseTensor with every entry (TensorFlow's bucketized_column): entry [r, j]
+has the id bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the
+number of boundaries <= v (compared in f32; an integer input is cast to f32
+first, round to nearest, as the numeric column does). Runs on the host.
   attrs: boundaries : array<f64>, strictly increasing",
     operands: &[Slot::tensor("dense")],
     results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
@@ -372,8 +373,8 @@ fn check_bucketized_sparse(op: OperationRef, _warnings: &mut Vec<String>) -> Che
     let view = BucketizedSparseOp::wrap(op).ok_or("was given to another op\'s verifier")?;
     check_boundaries(&attr(view.boundaries())?)?;
     let dense = tensor(view.dense(), "dense input")?;
-    if dense.rank() != 2 || !dense.elem.is_float() {
-        return Err(format!("dense input must be a rank-2 tensor of floats, got {}", view.dense().r#type()));
+    if dense.rank() != 2 || !(dense.elem.is_float() || matches!(dense.elem, Elem::Int(32 | 64))) {
+        return Err(format!("dense input must be a rank-2 tensor of floats or integers, got {}", view.dense().r#type()));
     }
     let result = |i: usize| check::result(op, i);
     coo_indices(result(0)?)?;

@@ -1,7 +1,7 @@
 //! Pooled lookups and the concatenation of column outputs.
 use crate::{build, out_of_range_attrs, read_enum, read_out_of_range, Combiner, OutOfRange, OutOfRangeKind};
 use melior::{
-    ir::{operation::{OperationBuilder, OperationLike, OperationRef, OperationResult}, Location, Operation, Type, Value, ValueLike},
+    ir::{operation::{OperationBuilder, OperationLike, OperationRef}, Location, Operation, Type, Value, ValueLike},
     Context,
 };
 use recom_ir::{
@@ -175,7 +175,7 @@ fn check_concat(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
         // Column outputs are typed tensor<?x?xT> (IRDL variadics share one
         // type); the width of a lookup's output is its table's dim.
         let width = t.shape[1].or_else(|| {
-            let owner = OperationResult::try_from(column).ok()?.owner();
+            let owner = recom_ir::ext::op_result(column)?.owner();
             let table = LookupOp::wrap(owner)?.table();
             TensorInfo::of(table.r#type())?.shape.get(1).copied().flatten()
         });

@@ -196,3 +196,36 @@ fn no_silent_no_ops() {
     let e = compile_model(Path::new("/tmp/x/saved_model.pb"), &out, &options, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("freeze it first"), "{e}");
 }
+
+/// Models wider than the corpus's, built from it: `recom_tf::widen` repeats
+/// every column of medium (and of zoo_2, whose columns partly run on the
+/// host) several times with their own placeholders and tables; the input
+/// layer must come out as TensorFlow's output repeated as often.
+#[test]
+fn widened_models_on_cpu() {
+    require_corpus!("widened_models_on_cpu");
+    for (model, copies) in [("medium", 4), ("zoo_2", 2)] {
+        let graph = recom::tf::read_graph(&corpus().join(model).join("model.pb")).unwrap();
+        let wide = recom::tf::widen::widen(&graph, "input_layer_output", copies).unwrap();
+        let dir = scratch(&format!("{model}-wide"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("model.pb"), recom::tf::encode_binary(&wide)).unwrap();
+        let batch_file = dir.join("batch_b37.npz");
+        recom::runtime::npz::widen_batch(&corpus().join(model).join("batch_b37.npz"), &batch_file, "input_layer_output", copies).unwrap();
+        let bundle = dir.join("model.recom");
+        let options = CompileOptions { outputs: vec!["input_layer_output".into()], chips: vec![], ..Default::default() };
+        let artifact = compile_model(&dir.join("model.pb"), &bundle, &options, &mut |_| {}).unwrap_or_else(|e| panic!("{model} x{}: {e}", copies + 1));
+        let summary = artifact.summary.clone().unwrap();
+        let loaded = Model::load(&bundle, Device::Cpu).unwrap();
+        let mut batch = Batch::open(&batch_file).unwrap();
+        let feeds = batch.feeds(&loaded.plan().feeds).unwrap();
+        let outputs = loaded.run(&feeds).unwrap();
+        let (shape, got) = &outputs["input_layer_output"];
+        let (want_shape, want) = batch.output("input_layer_output").unwrap().unwrap();
+        assert_eq!(shape, &want_shape);
+        let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
+        assert!(err <= 2e-6, "{model} x{}: max abs err {err:e} at {i} (got {g}, expected {w})", copies + 1);
+        println!("{model} x{}: {} columns, max abs err {err:e}", copies + 1, summary.columns);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
