@@ -63,6 +63,8 @@ irdl.dialect @emb {
   }
 
   // ids outside [lo, hi) become -1 (dropped by every lookup) or default_id.
+  // A lookup applies it in the fused kernel; the host program runs it where a
+  // host op reads its result (a crossed column's input).
   //   attrs: lo < hi : i64, on_out_of_range : "drop" | "default",
   //          default_id : i64 in [lo, hi) (only with "default")
   irdl.operation @range_filter {
@@ -145,10 +147,11 @@ irdl.dialect @emb {
     irdl.results(indices: %out_indices, values: %out_values, dense_shape: %out_dense_shape)
   }
 
-  // A dense [B, K] float input of a bucketized column as a SparseTensor with
-  // every entry (TensorFlow's bucketized_column): entry [r, j] has the id
-  // bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the number of
-  // boundaries <= v (compared in f32). Runs on the host.
+  // A dense [B, K] float or integer input of a bucketized column as a
+  // SparseTensor with every entry (TensorFlow's bucketized_column): entry [r, j]
+  // has the id bucket(x[r, j]) + j * (len(boundaries) + 1), bucket(v) = the
+  // number of boundaries <= v (compared in f32; an integer input is cast to f32
+  // first, round to nearest, as the numeric column does). Runs on the host.
   //   attrs: boundaries : array<f64>, strictly increasing
   irdl.operation @bucketized_sparse {
     %in_dense = irdl.base "!builtin.tensor"

@@ -8,6 +8,7 @@
 //! not raise, and checking recom's raising in tests (the executor runs a
 //! whole frozen model; `tests/corpus.rs` compares it with TensorFlow's
 //! recorded outputs).
+pub mod fold;
 pub mod ops;
 pub mod tensor;
 
@@ -46,7 +47,7 @@ pub fn constant(tensor: &TensorProto) -> Result<Tensor, String> {
 }
 
 /// `name:k` → (name, k); `^name` (a control input) → None.
-fn parse_input(input: &str) -> Option<(&str, usize)> {
+pub(crate) fn parse_input(input: &str) -> Option<(&str, usize)> {
     if input.starts_with('^') {
         return None;
     }

@@ -53,6 +53,10 @@ fn check(model: &str, batches_of: &str) {
     let Some(corpus) = corpus() else { return };
     let graph = recom_tf::read_graph(&corpus.join(model).join("model.pb")).unwrap();
     let g = Graph::new(graph.clone()).unwrap();
+    // The same graph with its constant subgraphs folded gives the same bits.
+    let report = recom_tf_eval::fold::fold_constants(&graph, None);
+    println!("{model}: {} constant nodes folded", report.nodes.len());
+    let f = Graph::new(report.apply(&graph)).unwrap();
     let mut failures = Vec::new();
     for b in [1, 37, 512] {
         let mut npz = Npz::open(corpus.join(batches_of).join(format!("batch_b{b}.npz"))).unwrap();
@@ -67,6 +71,8 @@ fn check(model: &str, batches_of: &str) {
         for name in names {
             let (_, want) = array::<f32>(&mut npz, &format!("out.{name}")).unwrap();
             let got = g.run(&feeds, &[&name]).unwrap_or_else(|e| panic!("{model} B = {b}: {e}"));
+            let again = f.run(&feeds, &[&name]).unwrap_or_else(|e| panic!("{model} (folded) B = {b}: {e}"));
+            assert!(again[0] == got[0], "{model} B = {b}: {name} differs once constants are folded");
             let Data::F32(got) = &got[0].data else { panic!("{model}: {name} is not float32") };
             assert_eq!(got.len(), want.len(), "{model} B = {b}: {name} size");
             let err = got.iter().zip(&want).map(|(g, w)| if g.is_nan() && w.is_nan() { 0.0 } else { (g - w).abs() }).fold(0f32, f32::max);

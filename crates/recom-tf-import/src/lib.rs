@@ -13,6 +13,10 @@
 //! (tables, dense-layer weights) go to a [`Weights`]
 //! store keyed by node name and the op refers to them (`value_ref`), so
 //! printing even large models stays small and fast.
+//!
+//! Before import, every constant subgraph of the outputs' cone is folded
+//! (`recom_tf_eval::fold`, TensorFlow's semantics): a node computed from
+//! constants only is imported as the `tf.Const` of its value.
 use indexmap::IndexMap;
 use melior::{
     dialect::func,
@@ -272,6 +276,12 @@ pub fn import_graph<'c>(
         ImportError(vec![Diagnostic::new(Severity::Error, SourceLocation::File { file: file.into(), line: 0, column: 0 }, message)])
     })?;
 
+    // Constant subgraphs of the cone become constants (TensorFlow's
+    // semantics, recom-tf-eval): the raising passes see one tf.Const where
+    // the graph computed it from constants.
+    let folded = recom_tf_eval::fold::fold_constants(graph, Some(&keep));
+    let replaced: HashMap<usize, &NodeDef> = folded.nodes.iter().map(|(i, n)| (*i, n)).collect();
+
     // Coverage: every node of the cone whose op recom does not know, in one error.
     let unknown: Vec<Diagnostic> = graph
         .node
@@ -319,7 +329,7 @@ pub fn import_graph<'c>(
     let mut weights = Weights::new();
     let mut errors = Vec::new();
     for &i in &order {
-        let node = &graph.node[i];
+        let node = replaced.get(&i).copied().unwrap_or(&graph.node[i]);
         let types = match recom_tf::ops::output_types(node).and_then(|types| {
             types.into_iter().map(|t| element_type(context, t).map(tensor_of)).collect::<Result<Vec<_>, _>>()
         }) {
