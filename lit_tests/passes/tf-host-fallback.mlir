@@ -3,8 +3,9 @@
 
 // A column of unraised tf ops (width 4 from its type) beside a raised one:
 // it becomes the graph output its node names; the raised one stays.
+// It says why (here: no matcher refused anything; the tf ops left).
 // CHECK-LABEL: func.func @fallback_column
-// CHECK: %[[H:.+]] = "emb.tf_output"() {node = "col_b/Reshape"} : () -> tensor<?x4xf32>
+// CHECK: %[[H:.+]] = "emb.tf_output"() {node = "col_b/Reshape", why = "tf ops left: tf.Sqrt"} : () -> tensor<?x4xf32>
 // CHECK: "tf.ConcatV2"(%[[L:.+]], %[[H]], %{{.+}})
 func.func @fallback_column(%ids: tensor<?xi64>, %offs: tensor<?xi64>, %x: tensor<?x4xf32>) -> tensor<*xf32> {
   %t = "emb.table"() {name = "a"} : () -> tensor<10x2xf32>
@@ -19,7 +20,7 @@ func.func @fallback_column(%ids: tensor<?xi64>, %offs: tensor<?xi64>, %x: tensor
 
 // A second result of a node is named node:k.
 // CHECK-LABEL: func.func @second_result
-// CHECK: "emb.tf_output"() {node = "multi:1"} : () -> tensor<?x3xf32>
+// CHECK: "emb.tf_output"() {node = "multi:1", why = "tf ops left: tf.Multi"} : () -> tensor<?x3xf32>
 func.func @second_result(%x: tensor<?x3xf32>) -> tensor<*xf32> {
   %m:2 = "tf.Multi"(%x) : (tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) loc("multi")
   %axis = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<i32>} : () -> tensor<*xi32>
@@ -54,7 +55,7 @@ func.func @negative_left_alone(%x: tensor<*xf32>, %i: tensor<?x2xi64>, %y: tenso
 // CHECK-LABEL: func.func @negative_input_layer_columns
 // CHECK: %[[SUM:.+]] = "tf.Sum"
 // CHECK: %[[NORM:.+]] = "tf.RealDiv"
-// CHECK: %[[H:.+]] = "emb.tf_output"() {node = "other"}
+// CHECK: %[[H:.+]] = "emb.tf_output"() {node = "other"
 // CHECK-NOT: emb.tf_output
 // CHECK: "tf.ConcatV2"(%[[SUM]], %[[NORM]], %[[H]],
 func.func @negative_input_layer_columns(%ind: tensor<?x2xi64>, %shape: tensor<2xi64>, %ids: tensor<?xi64>, %x: tensor<?x1xf32>, %y: tensor<?x2xf32>) -> tensor<*xf32> {

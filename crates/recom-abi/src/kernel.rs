@@ -337,3 +337,54 @@ mod tests {
         assert_eq!(&meta[..COLUMN_FIELDS], &[0, i64::MIN, i64::MAX, -1, 0]);
     }
 }
+
+/// What joins a table's name and a max norm in the name of the table whose
+/// rows are the base table's clipped to that L2 norm
+/// (`embedding_column(max_norm = c)`: TensorFlow clips each gathered row;
+/// the rows of a constant table clip the same way once, at compile time).
+pub const MAX_NORM_INFIX: &str = "@max_norm=";
+
+/// The clipped table's name: `<base>@max_norm=<the f32's bits in hex>`.
+pub fn max_norm_table_name(base: &str, max_norm: f32) -> String {
+    format!("{base}{MAX_NORM_INFIX}{:08x}", max_norm.to_bits())
+}
+
+/// The base table and max norm a clipped table's name names.
+pub fn max_norm_table(name: &str) -> Option<(&str, f32)> {
+    let (base, bits) = name.rsplit_once(MAX_NORM_INFIX)?;
+    let c = f32::from_bits(u32::from_str_radix(bits, 16).ok()?);
+    (c.is_finite() && c > 0.0 && bits.len() == 8).then_some((base, c))
+}
+
+/// Clips every `dim`-wide row of `values` to L2 norm `max_norm` with
+/// TensorFlow's `clip_by_norm` arithmetic in f32: `x * c / max(norm, c)`,
+/// norm = sqrt(sum of squares) (0 for a zero row).
+pub fn clip_rows(values: &mut [f32], dim: usize, max_norm: f32) {
+    if dim == 0 {
+        return;
+    }
+    for row in values.chunks_mut(dim) {
+        let l2sum: f32 = row.iter().map(|x| x * x).sum();
+        let l2norm = if l2sum > 0.0 { l2sum.sqrt() } else { l2sum };
+        let divisor = l2norm.max(max_norm);
+        for x in row.iter_mut() {
+            *x = (*x * max_norm) / divisor;
+        }
+    }
+}
+
+#[cfg(test)]
+mod max_norm_tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_rows_clip() {
+        let name = max_norm_table_name("input_layer/e/embedding_weights", 0.7);
+        assert_eq!(max_norm_table(&name), Some(("input_layer/e/embedding_weights", 0.7)));
+        assert_eq!(max_norm_table("plain"), None);
+        assert_eq!(max_norm_table("t@max_norm=zz"), None);
+        let mut rows = vec![3.0, 4.0, 0.0, 0.0, 0.3, 0.4];
+        clip_rows(&mut rows, 2, 1.0);
+        assert_eq!(rows, vec![3.0 / 5.0, 4.0 / 5.0, 0.0, 0.0, 0.3, 0.4]);
+    }
+}

@@ -267,7 +267,8 @@ pub struct CompileSummary {
     pub host_steps: usize,
     pub dense_steps: usize,
     /// The graph outputs the host computes with the TensorFlow evaluator
-    /// (columns and head values recom does not raise yet).
+    /// (columns and head values recom does not raise yet), each with why
+    /// (what the raising matchers refused, the tf ops left) in parentheses.
     #[serde(default)]
     pub host_fallback: Vec<String>,
     pub weight_bytes: u64,

@@ -1658,12 +1658,43 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             one(Tensor::new(shape, data))
         }
         "NoOp" => Ok(vec![]),
-        _ => Err(format!("the op '{op}' is not implemented by recom's TensorFlow evaluator")),
+        _ => Err(not_implemented(op)),
+    }
+}
+
+fn not_implemented(op: &str) -> String {
+    format!("the op '{op}' is not implemented by recom's TensorFlow evaluator")
+}
+
+/// Whether [`eval`] implements `op` (the graph executor itself runs
+/// `Const`, `Placeholder` and `PlaceholderWithDefault`). Probed with scalar
+/// inputs: every op reaches its own code, or the "not implemented" arm.
+pub fn implements(op: &str) -> bool {
+    if matches!(op, "Const" | "Placeholder" | "PlaceholderWithDefault") {
+        return true;
+    }
+    let zero = Tensor::new(vec![], Data::I64(vec![0]));
+    let inputs: Vec<&Tensor> = (0..arity(op).max(1)).map(|_| &zero).collect();
+    let attrs = std::collections::BTreeMap::new();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval(op, &Attrs(&attrs), &inputs))) {
+        Ok(Err(e)) => e != not_implemented(op),
+        _ => true,
     }
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn which_ops_are_implemented() {
+        for op in ["Const", "Placeholder", "GatherV2", "SparseSegmentSumWithNumSegments", "StringToHashBucketFast", "Pack", "NoOp", "SparseCross"] {
+            assert!(implements(op), "{op}");
+        }
+        for op in ["FancyHash", "RandomUniform", "TPUEmbeddingActivations"] {
+            assert!(!implements(op), "{op}");
+        }
+    }
+
     use super::*;
 
     fn t(shape: &[usize], v: &[i64]) -> Tensor {

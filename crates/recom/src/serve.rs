@@ -140,12 +140,25 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
         if tensors.iter().any(|(n, _, _)| n == name) {
             continue;
         }
-        let tensor = imported.weights.get(name).ok_or_else(|| CompileError::Model(format!("{file}: the weights have no constant '{name}'")))?;
-        let shape = recom_tf::tensor::shape(tensor).map_err(|e| CompileError::Model(format!("{file}: constant '{name}': {e}")))?;
-        let values = match recom_tf::tensor::values(tensor).map_err(|e| CompileError::Model(format!("{file}: constant '{name}': {e}")))? {
-            recom_tf::tensor::Values::F32(v) => v,
-            _ => return Err(CompileError::Model(format!("{file}: constant '{name}' is not float32; recom serves f32 tables and weights"))),
+        // A table clipped to a max norm (embedding_column(max_norm)) is its
+        // base table with every row clipped, made here once.
+        let (stored, max_norm) = match recom_abi::kernel::max_norm_table(name) {
+            Some((base, c)) => (base, Some(c)),
+            None => (name, None),
         };
+        let tensor = imported.weights.get(stored).ok_or_else(|| CompileError::Model(format!("{file}: the weights have no constant '{stored}'")))?;
+        let shape = recom_tf::tensor::shape(tensor).map_err(|e| CompileError::Model(format!("{file}: constant '{stored}': {e}")))?;
+        let mut values = match recom_tf::tensor::values(tensor).map_err(|e| CompileError::Model(format!("{file}: constant '{stored}': {e}")))? {
+            recom_tf::tensor::Values::F32(v) => v,
+            _ => return Err(CompileError::Model(format!("{file}: constant '{stored}' is not float32; recom serves f32 tables and weights"))),
+        };
+        if let Some(c) = max_norm {
+            let dim = match shape[..] {
+                [_, d] if d > 0 => d as usize,
+                _ => return Err(CompileError::Model(format!("{file}: constant '{stored}' of shape {shape:?} is not a table to clip"))),
+            };
+            recom_abi::kernel::clip_rows(&mut values, dim, c);
+        }
         tensors.push((name.to_string(), shape.iter().map(|&d| d as usize).collect(), values));
     }
     let weight_bytes = tensors.iter().map(|(_, _, v)| v.len() as u64 * 4).sum();
@@ -156,12 +169,36 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
         kernels: 1,
         host_steps: plan.host.steps.len(),
         dense_steps: plan.dense.steps.len(),
-        host_fallback: plan.host.tf_outputs(),
+        host_fallback: {
+            let why = fallback_reasons(&module);
+            plan.host.tf_outputs().into_iter().map(|node| match why.get(&node) {
+                Some(w) if !w.is_empty() => format!("{node} ({w})"),
+                _ => node,
+            }).collect()
+        },
         weight_bytes,
         stages: Vec::new(),
     };
     // The host fallback's part of the graph.
     let host_graph = host_graph_of(&plan, &graph).map_err(|e| CompileError::Model(format!("{file}: {e}")))?;
+    // What runs on the host must be something the evaluator runs: every
+    // other op is an error now, each named with its node, not at the first
+    // request.
+    if let Some(g) = &host_graph {
+        let missing: Vec<String> = g
+            .node
+            .iter()
+            .filter(|n| !recom_tf_eval::ops::implements(&n.op))
+            .map(|n| format!("  '{}': op '{}'", n.name, n.op))
+            .collect();
+        if !missing.is_empty() {
+            return Err(CompileError::Model(format!(
+                "{file}: {} node(s) recom neither raises nor runs on the host (its TensorFlow evaluator does not implement their ops):\n{}",
+                missing.len(),
+                missing.join("\n")
+            )));
+        }
+    }
     let mut artifact = Artifact { plan, gpu, cpu: options.cpu.then(|| CpuKernel { mlir: kernel_text }), weights: None, host_graph: None, summary: Some(summary) };
     timed(&mut stages, "weights", start);
     if let Some(s) = artifact.summary.as_mut() {
@@ -190,6 +227,24 @@ pub fn attach_host_graph(plan: &mut Plan, graph: &recom_tf::GraphDef) -> Result<
         plan.host.graph = recom_host::HostGraph(Some(std::sync::Arc::new(g)));
     }
     Ok(())
+}
+
+/// Why each host-fallback graph output is not raised (`emb.tf_output`'s
+/// `why`, from the raising matchers), by node.
+fn fallback_reasons(module: &Module) -> std::collections::HashMap<String, String> {
+    use melior::ir::operation::{WalkOrder, WalkResult};
+    let mut why = std::collections::HashMap::new();
+    module.as_operation().walk(WalkOrder::PreOrder, |op| {
+        if let Some(out) = recom_emb::TfOutputOp::wrap(op) {
+            if let (Ok(node), Ok(reason)) = (out.node(), op.attribute("why")) {
+                if let Some(text) = recom_ir::kit::string_value(reason) {
+                    why.insert(node.into_owned(), text.into_owned());
+                }
+            }
+        }
+        WalkResult::Advance
+    });
+    why
 }
 
 fn count_ops(module: &Module, prefix: &str) -> usize {

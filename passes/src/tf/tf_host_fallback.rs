@@ -7,6 +7,10 @@
 //! passthrough columns of the fused kernel). The tf ops only it used become
 //! dead and go.
 //!
+//! Each such `emb.tf_output` says why in its `why` attribute: the
+//! refusals the raising matchers recorded on the column's tf ops
+//! (`tf_match::refuse`) and the kinds of tf op left.
+//!
 //! [Pattern: fallback column] "tf.ConcatV2"(%c_0, ..., %c_n, axis) with axis
 //!   1 or -1, where %c_i = "tf.X"(...) (or a dense op raised from a column's
 //!   own arithmetic) is an f32 value of static width K
@@ -177,6 +181,12 @@ fn fallback(op: OperationRef, rewriter: PatternRewriter) -> bool {
         let base = rewriter.as_rewriter_base();
         base.set_insertion_point_before(op);
         let host = base.insert(emb::tf_output(context, producer.location(), &output, ranked(&[-1, k], Type::float32(context))));
+        // Why the column stays on the host: what its matchers said.
+        let why = crate::tf::tf_match::why_not_raised(v);
+        if !why.is_empty() {
+            let mut host_mut = unsafe { melior::ir::operation::OperationRefMut::from_raw(host.to_raw()) };
+            host_mut.set_attribute("why", melior::ir::attribute::StringAttribute::new(context, &why).into());
+        }
         let value: Value = host.result(0).expect("one result").into();
         base.start_op_modification(op);
         let mut op_mut = unsafe { melior::ir::operation::OperationRefMut::from_raw(op.to_raw()) };

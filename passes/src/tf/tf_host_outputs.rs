@@ -25,7 +25,7 @@ crate::pattern_pass! {
     summary: "Compute on the host (emb.tf_output) the model outputs that tf ops still compute after raising",
     description: "Returned values produced by unraised tf ops become emb.tf_output values the host program computes \
                   with recom's TensorFlow evaluator.",
-    apply: crate::tf::tf_match::apply,
+    apply: crate::tf::tf_match::apply_and_forget,
     patterns: vec![Pattern { root: "func.return", generates: &[emb::TfOutputOp::NAME], rewrite: outputs }],
 }
 

@@ -359,3 +359,91 @@ pub fn is_empty_row_mask(mask: Value, fill: OperationRef) -> bool {
     };
     def_named(mask, "tf.Reshape").and_then(|r| operand(r, 0)).is_some_and(|v| is_result(v, fill, 2))
 }
+
+// ---- refusals ---------------------------------------------------------------
+
+/// Why matchers refused ops, by op (address and name): what the host
+/// fallback reports for a column it takes (`emb.tf_output {why}`). A
+/// diagnostic side table only: nothing decides by it.
+static REFUSALS: std::sync::Mutex<Vec<(usize, String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Records why a matcher did not rewrite `op` (notifyMatchFailure-style)
+/// and returns `false`, so `return refuse(op, "...")` ends a match.
+pub fn refuse(op: OperationRef, why: impl Into<String>) -> bool {
+    let key = op.to_raw().ptr as usize;
+    let name = name_of(op);
+    let why = why.into();
+    if let Ok(mut table) = REFUSALS.lock() {
+        table.retain(|(k, _, _)| *k != key);
+        // Bounded: a diagnostic aid, not a log.
+        if table.len() >= 100_000 {
+            table.clear();
+        }
+        table.push((key, name, why));
+    }
+    false
+}
+
+/// The last refusal recorded for `op` (if the op at that address still is
+/// the op it was recorded for).
+pub fn refusal(op: OperationRef) -> Option<String> {
+    let key = op.to_raw().ptr as usize;
+    let name = name_of(op);
+    let table = REFUSALS.lock().ok()?;
+    table.iter().rev().find(|(k, n, _)| *k == key && *n == name).map(|(_, _, why)| why.clone())
+}
+
+/// [`apply`], then forgets every refusal: the last raising pass.
+pub fn apply_and_forget(pass: &str, root: OperationRef, patterns: &[recom_ir::rewrite::Pattern]) -> Result<(), recom_ir::registry::PassFailure> {
+    let result = apply(pass, root, patterns);
+    clear_refusals();
+    result
+}
+
+/// Forgets every refusal (the end of a raising pipeline).
+pub fn clear_refusals() {
+    if let Ok(mut table) = REFUSALS.lock() {
+        table.clear();
+    }
+}
+
+/// Why the tf ops computing `value` were not raised: the refusals recorded
+/// on them, and the kinds of tf op left (at most a few of each).
+pub fn why_not_raised(value: Value) -> String {
+    let mut stack: Vec<OperationRef> = def(value).into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut left: Vec<String> = Vec::new();
+    while let Some(op) = stack.pop() {
+        if !seen.insert(op.to_raw().ptr as usize) || seen.len() > 500 {
+            continue;
+        }
+        let name = name_of(op);
+        if !name.starts_with("tf.") || name == "tf.Const" {
+            continue;
+        }
+        if let Some(why) = refusal(op) {
+            let entry = format!("{name}: {why}");
+            if !reasons.contains(&entry) {
+                reasons.push(entry);
+            }
+        }
+        if name != "tf.Identity" && !left.contains(&name) {
+            left.push(name);
+        }
+        for i in 0..op.operand_count() {
+            if let Some(producer) = operand(op, i).and_then(def) {
+                stack.push(producer);
+            }
+        }
+    }
+    left.sort();
+    let mut text = reasons.into_iter().take(4).collect::<Vec<_>>().join("; ");
+    if !left.is_empty() {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(&format!("tf ops left: {}", left.join(", ")));
+    }
+    text
+}

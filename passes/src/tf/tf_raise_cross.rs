@@ -58,7 +58,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let dense_count = op.operand_count().checked_sub(3 * n);
     let Some(dense_count) = dense_count else { return false };
     if !hashed || buckets <= 0 || n + dense_count < 2 {
-        return false;
+        return crate::tf::tf_match::refuse(op, "not a hashed cross of two or more inputs (crossed columns hash their output)");
     }
     // Every input ranked: sparse (indices [?, 2], values [?] of i64 or strings, shape [2]) or dense [?, k].
     for k in 0..n {
@@ -68,13 +68,13 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
             && info(v).is_some_and(|t| t.rank() == 1 && matches!(t.elem, Elem::Int(64) | Elem::Str))
             && info(s).is_some_and(|t| t.rank() == 1 && t.elem == Elem::Int(64));
         if !ok {
-            return false;
+            return crate::tf::tf_match::refuse(op, format!("sparse input {k} is not ranked int64 or string values yet (its id transform is not raised)"));
         }
     }
     for k in 0..dense_count {
         let Some(d) = operand(op, 3 * n + k) else { return false };
         if !info(d).is_some_and(|t| t.rank() == 2 && matches!(t.elem, Elem::Int(64) | Elem::Str)) {
-            return false;
+            return crate::tf::tf_match::refuse(op, format!("dense input {k} is not a ranked [batch, k] int64 or string value"));
         }
     }
     let context_ref = op.context();

@@ -35,7 +35,7 @@
 //! makes the segment count explicit) and tf-raise-feeds (ranked inputs).
 //! `negative_`: a table that is not a constant, segments that are not the
 //! rows of the same indices, unranked ids.
-use crate::tf::tf_match::{column_slice, const_int, def_named, element_slice, i64_type, is_result, operand, ranked, shape_attr, skip_identity, string_attr};
+use crate::tf::tf_match::{refuse, column_slice, const_int, def_named, element_slice, i64_type, is_result, operand, ranked, shape_attr, skip_identity, string_attr};
 use melior::{
     ir::{
         operation::{OperationLike, OperationRef},
@@ -87,6 +87,12 @@ fn unprune<'c: 'a, 'a>(ids: Value<'c, 'a>, indices: Value<'c, 'a>) -> Option<(Va
     (operand(ge, 0)?.to_raw().ptr == v.to_raw().ptr && const_int(operand(ge, 1)?) == Some(0)).then(|| (v, operand(g_ind, 0).unwrap()))
 }
 
+/// Refuses a pooling whose data is not a constant table, naming what makes it.
+fn not_a_table(op: OperationRef, data: Value) -> bool {
+    let producer = crate::tf::tf_match::def(skip_identity(data)).map(crate::tf::tf_match::name_of).unwrap_or_else(|| "a function argument".into());
+    refuse(op, format!("the pooled data is not a constant table: it is computed by {producer} (e.g. max_norm clipping of gathered rows)"))
+}
+
 fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let name = crate::tf::tf_match::name_of(op);
     let Some(&(_, combiner)) = POOLS.iter().find(|(n, _)| *n == name) else { return false };
@@ -94,13 +100,13 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     else {
         return false;
     };
-    let Some(table) = def_named(skip_identity(data), "tf.Const") else { return false };
-    let Some(indices) = column_slice(segments, 0) else { return false };
-    let Some(dense_shape) = element_slice(count, 0) else { return false };
+    let Some(table) = def_named(skip_identity(data), "tf.Const") else { return not_a_table(op, data) };
+    let Some(indices) = column_slice(segments, 0) else { return refuse(op, "the segment ids are not the row column of a SparseTensor's indices") };
+    let Some(dense_shape) = element_slice(count, 0) else { return refuse(op, "the segment count is not the dense shape's first dimension") };
     let (ids, indices) = unprune(ids, indices).unwrap_or((ids, indices));
     let vector_i64 = |v: Value, rank: usize| TensorInfo::of(v.r#type()).is_some_and(|t| t.rank() == rank && t.elem == Elem::Int(64));
     if !vector_i64(ids, 1) || !vector_i64(indices, 2) || !vector_i64(dense_shape, 1) {
-        return false;
+        return refuse(op, "its ids, indices or dense shape are not ranked int64 values (an input or id transform not raised)");
     }
     replace_with_lookup(op, rewriter, Column { table, ids, indices, dense_shape: Some(dense_shape), weights: None, combiner })
 }
@@ -274,12 +280,14 @@ fn raise_unsafe(op: OperationRef, rewriter: PatternRewriter) -> bool {
         return false;
     }
     let (Some(data), Some(ids), Some(segments)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
-    let Some(indices) = column_slice(segments, 0) else { return false };
+    let Some(indices) = column_slice(segments, 0) else {
+        return refuse(op, "the segment ids are not the row column of a SparseTensor's indices (an empty-row fill or a Unique not removed)");
+    };
     let ranked_as = |v: Value, rank: usize| TensorInfo::of(v.r#type()).is_some_and(|t| t.rank() == rank && t.elem == Elem::Int(64));
     if !ranked_as(ids, 1) || !ranked_as(indices, 2) {
-        return false;
+        return refuse(op, "its ids or indices are not ranked int64 values (an input or id transform not raised)");
     }
-    let Some(table) = def_named(skip_identity(data), "tf.Const") else { return false };
+    let Some(table) = def_named(skip_identity(data), "tf.Const") else { return not_a_table(op, data) };
     replace_with_lookup(op, rewriter, Column { table, ids, indices, dense_shape: None, weights: None, combiner })
 }
 

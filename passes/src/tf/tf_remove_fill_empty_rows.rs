@@ -74,7 +74,7 @@ fn remove_fill(select: OperationRef, rewriter: PatternRewriter) -> bool {
     }
     // mask = Tile(Reshape(fill#2, _), _)
     if !crate::tf::tf_match::is_empty_row_mask(mask, fill) {
-        return false;
+        return crate::tf::tf_match::refuse(select, "the mask is not the fill's empty-row indicator (the filled default row is used)");
     }
     let (Some(indices), Some(ids), Some(dense_shape)) = (operand(fill, 0), operand(fill, 1), operand(fill, 2)) else {
         return false;

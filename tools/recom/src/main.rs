@@ -160,7 +160,10 @@ fn print_summary(artifact: &Artifact, full: bool) {
         if !s.host_fallback.is_empty() {
             println!("on the host (not raised yet, TensorFlow evaluator): {} value(s)", s.host_fallback.len());
             for node in s.host_fallback.iter().take(if full { usize::MAX } else { 5 }) {
-                println!("  {node}");
+                match node.char_indices().nth(200) {
+                    Some((cut, _)) if !full => println!("  {} ...", &node[..cut]),
+                    _ => println!("  {node}"),
+                }
             }
             if !full && s.host_fallback.len() > 5 {
                 println!("  ... (recom inspect lists them all)");

@@ -111,7 +111,8 @@ model's TensorFlow graph, computed on the host from the model's inputs by
 recom's TensorFlow evaluator, for a part of the graph recom does not raise
 (the bundle keeps that part of the graph). Its uses are raised like any
 value of its type (a [?, K] f32 value becomes K numeric columns).
-  attrs: node : string",
+  attrs: node : string; optional why : string (what the raising matchers
+         refused and the tf ops left: diagnostics, `recom compile` shows it)",
     operands: &[],
     results: &[Slot::tensor("value")],
     attributes: &[AttrSlot::new("node", AttrC::String)],
