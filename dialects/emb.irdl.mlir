@@ -221,7 +221,8 @@ irdl.dialect @emb {
   // recom's TensorFlow evaluator, for a part of the graph recom does not raise
   // (the bundle keeps that part of the graph). Its uses are raised like any
   // value of its type (a [?, K] f32 value becomes K numeric columns).
-  //   attrs: node : string
+  //   attrs: node : string; optional why : string (what the raising matchers
+  //          refused and the tf ops left: diagnostics, `recom compile` shows it)
   irdl.operation @tf_output {
     %out_value = irdl.base "!builtin.tensor"
     %attr_node = irdl.base "#builtin.string"

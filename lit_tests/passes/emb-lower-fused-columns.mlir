@@ -34,16 +34,22 @@
 // PREFETCH: arith.extsi {{.*}} : i32 to i64
 // PREFETCH: memref.load {{.*}} : memref<?xi32>
 // PREFETCH: } else {
-// PREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}%[[FIRST]]#0, {{.*}}%[[FIRST]]#1) -> (vector<4xf32>, i64, i64)
+// The loop carries the sum, the current block of 8 and the kept-id count
+// (TensorFlow's SparseSegment* summation order), then the raw ids.
+// PREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}%[[FIRST]]#0, {{.*}}%[[FIRST]]#1) -> (vector<4xf32>, vector<4xf32>, i64, i64, i64)
 // PREFETCH-COUNT-2: vector.load {{.*}} : memref<?xf32>, vector<4xf32>
 // PREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi32>
 // PREFETCH: arith.addf
-// PREFETCH: scf.yield {{.*}} : vector<4xf32>, i64, i64
+// PREFETCH: scf.yield {{.*}} : vector<4xf32>, vector<4xf32>, i64, i64, i64
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{prefetch-ids=false})' | FileCheck %s --check-prefix=NOPREFETCH
 // Without it, each iteration loads its own ids, then gathers.
 // NOPREFETCH-LABEL: func.func @one_kind_fused_0
 // NOPREFETCH-NOT: scf.if
-// NOPREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}) -> (vector<4xf32>) {
+// A bag longer than 8 first counts its kept ids (TensorFlow's summation
+// order depends on n % 8): a loop of step 1 carrying the count.
+// NOPREFETCH: arith.cmpi sgt
+// NOPREFETCH: scf.for {{.*}} step %c1{{.*}} iter_args({{.*}}) -> (i64) {
+// NOPREFETCH: scf.for {{.*}} step %c2{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, i64) {
 // NOPREFETCH-COUNT-2: memref.load {{.*}} : memref<?xi32>
 // NOPREFETCH-COUNT-2: vector.load {{.*}} : memref<?xf32>, vector<4xf32>
 

@@ -13,7 +13,11 @@
 //!   the request fails, the id is dropped, or a default row is used.
 //! * Empty rows (after dropping) give zeros.
 //! * `sum` = Σ w·e, `mean` = Σ w·e / Σ w, `sqrtn` = Σ w·e / sqrt(Σ w²), with
-//!   w = 1 for unweighted columns, accumulated in f32 in id order.
+//!   w = 1 for unweighted columns, accumulated in f32 in TensorFlow's order:
+//!   weighted columns in id order (`SegmentSum`); unweighted ones as the
+//!   `SparseSegment*` CPU kernel does — the first n % 8 kept rows (8 when 8
+//!   divides n) in order, then each further block of 8 rows summed on its
+//!   own and added to the total.
 //! * Column outputs are concatenated into `[B, ΣD]` in column order.
 //!
 //! The vocabulary (combiners, policies, filters) and the input type are
@@ -158,8 +162,8 @@ fn pool_bag(
     dst: &mut [f32],
 ) -> Result<(), EvalError> {
     let (start, end) = (input.offsets[row] as usize, input.offsets[row + 1] as usize);
-    let mut sum_w = 0f32;
-    let mut sum_w2 = 0f32;
+    // The rows the bag pools, with their weights, in id order.
+    let mut kept: Vec<(usize, f32)> = Vec::with_capacity(end - start);
     for j in start..end {
         let w = match &input.weights {
             Some(ws) if column.weighted => ws[j],
@@ -169,16 +173,45 @@ fn pool_bag(
         if column.combiner != Combiner::Sum && !(w > 0.0) {
             continue;
         }
-        let id = match effective_id(column, table.rows, input.ids[j]) {
-            Ok(Some(id)) => id as usize,
+        match effective_id(column, table.rows, input.ids[j]) {
+            Ok(Some(id)) => kept.push((id as usize, w)),
             Ok(None) => continue,
             Err(id) => return Err(EvalError::IdOutOfRange { column: c, row, id, rows: table.rows }),
-        };
-        for (d, e) in dst.iter_mut().zip(table.row(id)) {
-            *d += w * e;
         }
-        sum_w += w;
-        sum_w2 += w * w;
+    }
+    let mut sum_w = 0f32;
+    let mut sum_w2 = 0f32;
+    if column.weighted {
+        // Weighted columns: Σ w·e in id order (TensorFlow's SegmentSum).
+        for &(id, w) in &kept {
+            for (d, e) in dst.iter_mut().zip(table.row(id)) {
+                *d += w * e;
+            }
+            sum_w += w;
+            sum_w2 += w * w;
+        }
+    } else {
+        // Unweighted columns: TensorFlow's SparseSegment* CPU order — the
+        // first n % 8 rows (8 when 8 divides n) in order, then each further
+        // block of 8 rows summed on its own and added to the total.
+        let n = kept.len();
+        let head = if n % 8 == 0 { 8 } else { n % 8 };
+        for (d, out) in dst.iter_mut().enumerate() {
+            let mut acc = 0f32;
+            for &(id, _) in kept.iter().take(head) {
+                acc += table.row(id)[d];
+            }
+            for block in kept.get(head..).unwrap_or(&[]).chunks(8) {
+                let mut b = 0f32;
+                for &(id, _) in block {
+                    b += table.row(id)[d];
+                }
+                acc += b;
+            }
+            *out += acc;
+        }
+        sum_w = n as f32;
+        sum_w2 = n as f32;
     }
     let divisor = match column.combiner {
         Combiner::Sum => return Ok(()),

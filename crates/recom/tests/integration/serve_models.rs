@@ -37,11 +37,12 @@ fn compile(model: &str, batches_of: &str, chips: &[&str]) -> PathBuf {
     out
 }
 
-/// Max abs error per output over the batches: the embedding layer within
-/// 2e-6 of TensorFlow (the fused kernel sums a bag's rows in order;
-/// TensorFlow's CPU kernel sums blocks of 8 rows first, which differs by up
-/// to ~2e-7 relative on long bags — the corpus README's bound for an
-/// independent implementation), the dense outputs within 1e-5.
+/// Max abs error per output over the batches: the feature-column embedding
+/// layer within 1e-6 of TensorFlow (the fused kernel sums a bag's rows in
+/// TensorFlow's SparseSegment* order; what is left is max_norm clipping and
+/// the weighted columns' products), Keras' dnn_input within 2e-6 (Eigen's
+/// vectorized reductions, the corpus README's bound for an independent
+/// implementation), the dense outputs within 1e-5.
 fn check(model: &Model, batches_of: &str) -> Vec<(usize, String, f64)> {
     let mut report = Vec::new();
     let names = outputs_of(batches_of);
@@ -56,7 +57,11 @@ fn check(model: &Model, batches_of: &str) -> Vec<(usize, String, f64)> {
             let (want_shape, want) = batch.output(name).unwrap().unwrap();
             assert_eq!(shape, &want_shape, "{batches_of} B = {b}: {name} shape");
             let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
-            let tolerance = if name == "input_layer_output" || name == "dnn_input" { 2e-6 } else { 1e-5 };
+            let tolerance = match name {
+                "input_layer_output" => 1e-6,
+                "dnn_input" => 2e-6,
+                _ => 1e-5,
+            };
             assert!(err <= tolerance, "{batches_of} B = {b}: {name}: max abs err {err:e} at {i} (got {g}, expected {w})");
             report.push((b, name.to_string(), err));
         }
@@ -224,7 +229,7 @@ fn widened_models_on_cpu() {
         let (want_shape, want) = batch.output("input_layer_output").unwrap().unwrap();
         assert_eq!(shape, &want_shape);
         let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
-        assert!(err <= 2e-6, "{model} x{}: max abs err {err:e} at {i} (got {g}, expected {w})", copies + 1);
+        assert!(err <= 1e-6, "{model} x{}: max abs err {err:e} at {i} (got {g}, expected {w})", copies + 1);
         println!("{model} x{}: {} columns, max abs err {err:e}", copies + 1, summary.columns);
         let _ = std::fs::remove_dir_all(&dir);
     }

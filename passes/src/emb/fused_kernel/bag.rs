@@ -42,6 +42,16 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     let carried = accs + usize::from(kind.combiner != Sum);
     let mut carried_types: Vec<Type> =
         (0..carried).map(|i| if i < accs { acc_t } else { f32t }).collect();
+    // Unweighted columns sum in TensorFlow's SparseSegment* order (see
+    // `blocked_head`): the loop also carries each accumulator's current
+    // block of 8 and the count of ids kept so far.
+    let blocked = !kind.weighted;
+    let block_slots = if blocked { accs + 1 } else { 0 };
+    carried_types.extend((0..accs).filter(|_| blocked).map(|_| acc_t));
+    if blocked {
+        carried_types.push(i64t);
+    }
+    let head = blocked.then(|| blocked_head(e, bufs, item, kind, filter, default_id));
     // With prefetching, the loop also carries the raw ids (and weights) of
     // its iteration, loaded by the one before (or before the loop).
     let raw = if prefetch { unroll } else { 0 };
@@ -57,7 +67,9 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         let l = Emit { context, location, block: &loop_body };
         let j: Value = loop_body.argument(0).unwrap().into();
         let carried_in: Vec<Value> = (1..=carried).map(|i| loop_body.argument(i).unwrap().into()).collect();
-        let raw_in: Vec<Value> = (carried + 1..loop_body.argument_count()).map(|i| loop_body.argument(i).unwrap().into()).collect();
+        let blocks_in: Vec<Value> = (carried + 1..=carried + block_slots).map(|i| loop_body.argument(i).unwrap().into()).collect();
+        let raw_in: Vec<Value> =
+            (carried + block_slots + 1..loop_body.argument_count()).map(|i| loop_body.argument(i).unwrap().into()).collect();
         // `unroll` ids per iteration, each read at a clamped (in-bounds) index and
         // masked: all table loads of an iteration are issued before any is
         // used, so each thread has several gathers in flight.
@@ -75,29 +87,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             } else {
                 (l.load_index(bufs.ids, index_u), if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) })
             };
-            let id1 = match filter {
-                Some((lo, hi, default)) => {
-                    let inside =
-                        l.andi(l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi));
-                    l.select(inside, id0, default)
-                }
-                None => id0,
-            };
-            let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
-            if kind.combiner != Sum && kind.weighted {
-                live = l.andi(live, l.cmpf(CmpfPredicate::Ogt, w, zero_f));
-            }
-            if let Some(present) = present {
-                live = l.andi(live, present);
-            }
-            let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
-            let (id2, keep) = match kind.policy {
-                Policy::Default => (l.select(out_of_range, default_id.unwrap(), id1), live),
-                Policy::Drop | Policy::Error => {
-                    let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
-                    (id1, l.andi(live, in_range))
-                }
-            };
+            let (id2, keep, live, out_of_range) = kept(&l, item, kind, filter, default_id, id0, w, present);
             let report = (kind.policy == Policy::Error).then(|| l.andi(live, out_of_range));
             // A dropped id reads the item's element in row 0 instead (in bounds).
             let row = l.addi(item.table_base, l.muli(id2, item.pitch));
@@ -135,15 +125,36 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         };
         // ...then the accumulation, in id order (as the reference does).
         let mut next = carried_in.clone();
+        let mut blocks = blocks_in.clone();
         let zero_acc = if vectorized { l.splat(zero_f) } else { zero_f };
         for (&(w, keep, _, _), values) in ids.iter().zip(&values) {
-            for (acc, &value) in next[..accs].iter_mut().zip(values) {
-                let term = match (kind.weighted, vectorized) {
-                    (false, _) => value,
-                    (true, true) => l.mulf(l.splat(w), value),
-                    (true, false) => l.mulf(w, value),
-                };
-                *acc = l.addf(*acc, l.select(keep, term, zero_acc));
+            if let Some(head) = head {
+                // Kept id number k: in the head (k < head) it adds to the
+                // total; past it, it starts (position 0) or extends the
+                // current block of 8, which the total takes at position 7.
+                let k = blocks[accs];
+                let in_head = l.cmpi(CmpiPredicate::Slt, k, head);
+                let position = l.andi(l.subi(k, head), l.i64(7));
+                let starts = l.cmpi(CmpiPredicate::Eq, position, l.i64(0));
+                let ends = l.andi(keep, l.cmpi(CmpiPredicate::Eq, position, l.i64(7)));
+                let to_total = l.andi(keep, in_head);
+                let to_block = l.andi(keep, l.cmpi(CmpiPredicate::Sge, k, head));
+                for (g, &value) in values.iter().enumerate() {
+                    let block = l.select(to_block, l.select(starts, value, l.addf(blocks[g], value)), blocks[g]);
+                    let total = l.select(to_total, l.addf(next[g], value), next[g]);
+                    next[g] = l.select(ends, l.addf(total, block), total);
+                    blocks[g] = block;
+                }
+                blocks[accs] = l.addi(k, l.bool_to_i64(keep));
+            } else {
+                for (acc, &value) in next[..accs].iter_mut().zip(values) {
+                    let term = match (kind.weighted, vectorized) {
+                        (false, _) => value,
+                        (true, true) => l.mulf(l.splat(w), value),
+                        (true, false) => l.mulf(w, value),
+                    };
+                    *acc = l.addf(*acc, l.select(keep, term, zero_acc));
+                }
             }
             let kept_w = l.select(keep, w, zero_f);
             match kind.combiner {
@@ -167,6 +178,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             report_region.append_block(report_block);
             loop_body.append_operation(melior::dialect::scf::r#if(report, &[], report_region, Region::new(), location));
         }
+        next.extend(blocks);
         next.extend(next_raw);
         l.yield_(&next);
     }
@@ -175,6 +187,10 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     let mut for_operands = vec![item.start, item.end, e.index(unroll as i64)];
     let zero_acc = if vectorized { e.splat(zero_f) } else { zero_f };
     for_operands.extend((0..carried).map(|i| if i < accs { zero_acc } else { zero_f }));
+    if blocked {
+        for_operands.extend((0..accs).map(|_| zero_acc));
+        for_operands.push(zero_i);
+    }
     if prefetch {
         for_operands.extend(prologue_ids(e, bufs, item, kind, unroll));
     }
@@ -285,4 +301,90 @@ pub(crate) fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, ite
             .expect("scf.if"),
     );
     (0..types.len()).map(|i| if_op.result(i).expect("scf.if result").into()).collect()
+}
+
+/// What becomes of one raw id (`id0`, weight `w`; `present`: inside the bag
+/// when the loop is unrolled): the id read (`id2`, default applied), whether
+/// it is kept (pooled), whether it is live (>= 0 after the filter, weight
+/// rule) and whether it is out of range — one definition for the bag loop
+/// and the count of kept ids before it.
+#[allow(clippy::too_many_arguments)]
+fn kept<'c, 'b>(
+    l: &Emit<'c, 'b>,
+    item: &Item<'c, '_>,
+    kind: ColumnKind,
+    filter: Option<(Value<'c, '_>, Value<'c, '_>, Value<'c, '_>)>,
+    default_id: Option<Value<'c, '_>>,
+    id0: Value<'c, 'b>,
+    w: Value<'c, '_>,
+    present: Option<Value<'c, '_>>,
+) -> (Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>) {
+    use recom_emb::{Combiner::Sum, OutOfRangeKind as Policy};
+    let (zero_i, zero_f) = (l.i64(0), l.f32(0.0));
+    let id1 = match filter {
+        Some((lo, hi, default)) => {
+            let inside = l.andi(l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi));
+            l.select(inside, id0, default)
+        }
+        None => id0,
+    };
+    let mut live = l.cmpi(CmpiPredicate::Sge, id1, zero_i);
+    if kind.combiner != Sum && kind.weighted {
+        live = l.andi(live, l.cmpf(CmpfPredicate::Ogt, w, zero_f));
+    }
+    if let Some(present) = present {
+        live = l.andi(live, present);
+    }
+    let out_of_range = l.cmpi(CmpiPredicate::Sge, id1, item.rows);
+    let (id2, keep) = match kind.policy {
+        Policy::Default => (l.select(out_of_range, default_id.expect("a default id under the default policy"), id1), live),
+        Policy::Drop | Policy::Error => {
+            let in_range = l.cmpi(CmpiPredicate::Slt, id1, item.rows);
+            (id1, l.andi(live, in_range))
+        }
+    };
+    (id2, keep, live, out_of_range)
+}
+
+/// How many kept ids an unweighted bag sums in order before its blocks of
+/// 8: TensorFlow's SparseSegment* CPU kernel adds the first n % 8 rows (8
+/// when 8 divides n) one by one, then each further block of 8 rows summed on
+/// its own. n counts the kept ids, so a bag longer than 8 counts them first
+/// (one pass over its ids); a shorter one is all head (8).
+fn blocked_head<'c, 'b>(
+    e: &Emit<'c, 'b>,
+    bufs: &Buffers<'c, '_>,
+    item: &Item<'c, '_>,
+    kind: ColumnKind,
+    filter: Option<(Value<'c, '_>, Value<'c, '_>, Value<'c, '_>)>,
+    default_id: Option<Value<'c, '_>>,
+) -> Value<'c, 'b> {
+    let (context, location) = (e.context, e.location);
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let index = Type::index(context);
+    let long = e.cmpi(CmpiPredicate::Sgt, e.subi(item.end, item.start), e.index(8));
+    let count_end = e.select(long, item.end, item.start);
+    let body = Block::new(&[(index, location), (i64t, location)]);
+    {
+        let l = Emit { context, location, block: &body };
+        let j: Value = body.argument(0).unwrap().into();
+        let n: Value = body.argument(1).unwrap().into();
+        let id0 = l.load_index(bufs.ids, j);
+        let (_, keep, _, _) = kept(&l, item, kind, filter, default_id, id0, l.f32(1.0), None);
+        l.yield_(&[l.addi(n, l.bool_to_i64(keep))]);
+    }
+    let region = Region::new();
+    region.append_block(body);
+    let count = e.block.append_operation(
+        OperationBuilder::new("scf.for", location)
+            .add_operands(&[item.start, count_end, e.index(1), e.i64(0)])
+            .add_results(&[i64t])
+            .add_regions([region])
+            .build()
+            .expect("scf.for"),
+    );
+    let n: Value = count.result(0).unwrap().into();
+    let rest = e.andi(n, e.i64(7));
+    let head = e.select(e.cmpi(CmpiPredicate::Eq, rest, e.i64(0)), e.i64(8), rest);
+    e.select(long, head, e.i64(8))
 }

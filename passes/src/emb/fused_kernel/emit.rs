@@ -130,6 +130,13 @@ impl<'c, 'b> Emit<'c, 'b> {
     pub(crate) fn addi(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
         self.v("arith.addi", &[a, b])
     }
+    pub(crate) fn subi(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.subi", &[a, b])
+    }
+    /// An i1 as an i64 0 or 1.
+    pub(crate) fn bool_to_i64(&self, v: Value<'c, '_>) -> Value<'c, 'b> {
+        self.op("arith.extui", &[v], &[], Some(&[IntegerType::new(self.context, 64).into()])).unwrap()
+    }
     pub(crate) fn muli(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
         self.v("arith.muli", &[a, b])
     }
