@@ -7,9 +7,13 @@
 #   bench/out/serve/<model>.recom            recom compile ... -o (see bench/README.md)
 #   bench/out/serve/<model>-batches/batch_b{1,37,512}.npz
 # Writes serve-<model>.json, peer.json and the dump for the peer to $OUT.
+# SERVE_DIR and RECOM_BENCH move those inputs; MODELS picks the bundles
+# checked, TIMED those timed (default: all of MODELS); PEER=0 skips the peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/out}
+serve=${SERVE_DIR:-bench/out/serve}
+bench=${RECOM_BENCH:-bench/out/recom-bench}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 # cuBLASLt: recom loads libcublasLt.so (or .so.12) through cudarc; on a CUDA 13
 # machine only libcublasLt.so.13 may exist, e.g. in PyTorch's wheels.
@@ -28,17 +32,17 @@ models=${MODELS:-"medium dlrm_small"}
 for m in $models; do
   base=${m%_tf32}; base=${base%_bf16}
   for b in 1 37 512; do
-    bench/out/recom-bench serve --model "bench/out/serve/$m.recom" --input "bench/out/serve/$base-batches/batch_b$b.npz" --batch 1 --requests 1
+    $bench serve --model "$serve/$m.recom" --input "$serve/$base-batches/batch_b$b.npz" --batch 1 --requests 1
   done
 done
 dump=$(mktemp -d)
-for m in $models; do
+for m in ${TIMED:-$models}; do
   base=${m%_tf32}; base=${base%_bf16}
   extra=()
   if [ "$m" = "$base" ]; then extra=(--dump "$dump"); fi
-  bench/out/recom-bench serve --model "bench/out/serve/$m.recom" --input "bench/out/serve/$base-batches/batch_b512.npz" \
+  $bench serve --model "$serve/$m.recom" --input "$serve/$base-batches/batch_b512.npz" \
     --batch ${BATCHES:-1,32,512,2048} --concurrency ${CONCURRENCY:-1,4} --requests ${REQUESTS:-300} --out "$out/serve-$m.json" "${extra[@]}"
 done
-if [ -f bench/model_peer.py ] && python3 -c "import torch" 2>/dev/null; then
+if [ "${PEER:-1}" = 1 ] && [ -f bench/model_peer.py ] && python3 -c "import torch" 2>/dev/null; then
   PYTHONUNBUFFERED=1 python3 bench/model_peer.py --dump "$dump" --out "$out/peer.json" --requests ${REQUESTS:-300}
 fi

@@ -58,16 +58,19 @@ pub fn resize_feeds(specs: &[host::FeedSpec], feeds: &[host::Feed], rows: usize)
         if let Some((base, part)) = sparse {
             // The entries of a weights tensor follow the ids it weighs: a
             // values-only feed borrows the rows of the SparseTensor with as
-            // many entries.
+            // many entries — of those, the one whose name shares the longest
+            // prefix with its own (`x_w` weighs `x`).
             let len = feed.shape().first().copied().unwrap_or(0);
             let base = if specs.iter().any(|s| s.name == format!("{base}/indices")) {
                 base
             } else {
+                let shared = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
                 specs
                     .iter()
                     .zip(feeds)
                     .filter_map(|(s, f)| s.name.strip_suffix("/indices").map(|b| (b.to_string(), f.shape().first().copied().unwrap_or(0))))
-                    .find(|(_, n)| *n == len)
+                    .filter(|(_, n)| *n == len)
+                    .max_by_key(|(b, _)| shared(b, &base))
                     .map(|(b, _)| b)
                     .ok_or_else(|| format!("input '{}': no SparseTensor with {len} entries to take its rows from", spec.name))?
             };
@@ -127,4 +130,38 @@ pub fn resize_feeds(specs: &[host::FeedSpec], feeds: &[host::Feed], rows: usize)
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use host::{Feed, FeedSpec, FeedType};
+
+    #[test]
+    fn weights_follow_the_ids_they_weigh() {
+        // Two SparseTensors with as many entries (3) but other rows; the
+        // weights `b_w` (values only) weigh `b`'s ids.
+        let spec = |name: &str, dtype| FeedSpec { name: name.into(), dtype, shape: None };
+        let specs = [
+            spec("a/indices", FeedType::I64),
+            spec("a/values", FeedType::I64),
+            spec("a/shape", FeedType::I64),
+            spec("b/indices", FeedType::I64),
+            spec("b/values", FeedType::I64),
+            spec("b/shape", FeedType::I64),
+            spec("b_w/values", FeedType::F32),
+        ];
+        let feeds = [
+            Feed::I64 { shape: vec![3, 2], data: vec![0, 0, 0, 1, 1, 0] },
+            Feed::I64 { shape: vec![3], data: vec![1, 2, 3] },
+            Feed::I64 { shape: vec![2], data: vec![2, 2] },
+            Feed::I64 { shape: vec![3, 2], data: vec![0, 0, 1, 0, 1, 1] },
+            Feed::I64 { shape: vec![3], data: vec![4, 5, 6] },
+            Feed::I64 { shape: vec![2], data: vec![2, 2] },
+            Feed::F32 { shape: vec![3], data: vec![0.5, 0.25, 0.125] },
+        ];
+        let one = resize_feeds(&specs, &feeds, 1).unwrap();
+        assert_eq!(one[4], Feed::I64 { shape: vec![1], data: vec![4] });
+        assert_eq!(one[6], Feed::F32 { shape: vec![1], data: vec![0.5] }, "b's first row has one entry");
+    }
 }
