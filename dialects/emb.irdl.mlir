@@ -80,14 +80,16 @@ irdl.dialect @emb {
     irdl.results(result: %out_result)
   }
 
-  // Keys -> their position in `keys` (TensorFlow's HashTableV2 filled with
-  // keys[i] -> i and read by LookupTableFindV2). An absent key gives
+  // Keys -> first_id + their position in `keys` (TensorFlow's HashTableV2
+  // filled with keys[i] -> first_id + i and read by LookupTableFindV2; Keras'
+  // StringLookup numbers keys after its OOV indices). An absent key gives
   // default_id, or, with num_oov_buckets = k > 0, len(keys) +
   // Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets).
   // Keys are strings (`!tf.string` input) or i64.
   // Runs on the host (the runtime's host program).
   //   attrs: keys : array of strings or of i64, distinct; default_id : i64;
-  //          [num_oov_buckets : i64 >= 0, absent = 0]
+  //          [num_oov_buckets : i64 >= 0, absent = 0];
+  //          [first_id : i64 >= 0, absent = 0; only without OOV buckets]
   irdl.operation @vocabulary {
     %in_keys = irdl.base "!builtin.tensor"
     %out_result = irdl.base "!builtin.tensor"
@@ -135,7 +137,8 @@ irdl.dialect @emb {
   // of the entries != ignore_value in row-major order, their values, and
   // dense_shape [B, N]. Runs on the host (the runtime's host program).
   //   attrs: ignore_value : i64 (integer input) or string (!tf.string input),
-  //          or unit: keep every entry (dense inputs of a cross)
+  //          or unit: keep every entry (dense inputs of a cross, Keras lookups)
+  // An i32 input may give i64 values (integer inputs are i64 at run time).
   irdl.operation @sparse_from_dense {
     %in_dense = irdl.base "!builtin.tensor"
     %out_indices = irdl.base "!builtin.tensor"

@@ -56,3 +56,15 @@ func.func @split(%s: tensor<?x!tf.string>) -> tensor<?x!tf.string> {
   %t:3 = "emb.string_split"(%s) {sep = ";", maxsplit = -1 : i64} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?x!tf.string>, tensor<2xi64>)
   return %t#1 : tensor<?x!tf.string>
 }
+
+// Keras: a StringLookup numbers its keys after its OOV index (first_id), a
+// dense int32 input's entries become i64 ids, a [?, 1] float input is
+// bucketized.
+// CHECK-LABEL: func.func @keras_inputs
+// CHECK: "emb.vocabulary"(%{{.+}}) {default_id = 0 : i64, first_id = 1 : i64, keys = ["a", "b"]}
+// CHECK: "emb.sparse_from_dense"(%{{.+}}) {ignore_value} : (tensor<?x10xi32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+func.func @keras_inputs(%s: tensor<?x!tf.string>, %ids: tensor<?x10xi32>) -> (tensor<?xi64>, tensor<?xi64>) {
+  %v = "emb.vocabulary"(%s) {keys = ["a", "b"], default_id = 0 : i64, first_id = 1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %d:3 = "emb.sparse_from_dense"(%ids) {ignore_value} : (tensor<?x10xi32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return %v, %d#1 : tensor<?xi64>, tensor<?xi64>
+}

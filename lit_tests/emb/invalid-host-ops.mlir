@@ -118,3 +118,11 @@ func.func @split_tokens_are_strings(%s: tensor<?x!tf.string>) {
   %t:3 = "emb.string_split"(%s) {sep = ";", maxsplit = -1 : i64} : (tensor<?x!tf.string>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return
 }
+
+// -----
+
+func.func @vocab_first_id_with_oov(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.vocabulary' op attribute 'first_id' must be >= 0 (and 0 with OOV buckets), got 1}}
+  %v = "emb.vocabulary"(%s) {keys = ["a"], default_id = -1 : i64, first_id = 1 : i64, num_oov_buckets = 2 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  return
+}

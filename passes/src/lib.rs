@@ -51,7 +51,7 @@ use dense::{dense_fuse_elementwise, dense_fuse_epilogue};
 use emb::{emb_fuse_columns, emb_lower_fused_columns, emb_shape_construct};
 use gpu::recom_math_to_nvvm_intrinsics;
 use tf::{
-    tf_check_raised, tf_erase_dead, tf_host_fallback, tf_host_outputs, tf_infer_shapes, tf_raise_cross, tf_raise_dense, tf_raise_dense_inputs, tf_raise_feeds, tf_raise_id_transforms,
+    tf_check_raised, tf_erase_dead, tf_host_fallback, tf_host_outputs, tf_infer_shapes, tf_raise_cross, tf_raise_dense, tf_raise_dense_inputs, tf_raise_feeds, tf_raise_id_transforms, tf_raise_keras_lookup,
     tf_raise_input_layer, tf_raise_lookup, tf_remove_fill_empty_rows, tf_remove_identity, tf_remove_noop_reshape, tf_remove_prune,
     tf_remove_unique, tf_shape_construct,
 };
@@ -81,6 +81,7 @@ pub const PASSES: &[&PassDef] = &[
     &tf_host_outputs::PASS,
     &tf_infer_shapes::PASS,
     &tf_raise_cross::PASS,
+    &tf_raise_keras_lookup::PASS,
     &tf_raise_dense::PASS,
     &tf_raise_dense_inputs::PASS,
     &tf_raise_feeds::PASS,

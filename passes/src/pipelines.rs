@@ -65,6 +65,9 @@ pub static TF_RAISE: PipelineDef = PipelineDef {
             "func.func(tf-shape-construct)",
             "func.func(tf-erase-dead)",
             "tf-raise-dense-inputs",
+            // Keras Embedding lookups (before the id transforms: it repeats
+            // a lookup's transforms on the flattened ids).
+            "tf-raise-keras-lookup",
             "tf-raise-cross",
             "tf-remove-unique",
             "tf-raise-id-transforms",

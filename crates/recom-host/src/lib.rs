@@ -282,7 +282,7 @@ mod tests {
     }
 
     fn vocabulary(oov_buckets: u64) -> HostProgram {
-        sparse_column(HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets }, true)
+        sparse_column(HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets, first: 0 }, true)
     }
 
     #[test]
@@ -306,7 +306,7 @@ mod tests {
             steps: vec![
                 HostStep { op: HostOp::SparseFromDense { ignore: Ignore::Str(String::new()) }, operands: vec![ValueRef::Feed(0)] },
                 HostStep {
-                    op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0 },
+                    op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0, first: 0 },
                     operands: vec![step(0, 1)],
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },

@@ -49,7 +49,15 @@ pub enum HostOp {
     /// `emb.vocabulary`: (values) -> ids, the position of each key in
     /// `keys`; an absent key gives `keys.len()` + Fingerprint64 mod
     /// `oov_buckets` when there are OOV buckets, else `default`.
-    Vocabulary { keys: Keys, default: i64, oov_buckets: u64 },
+    /// Keys are numbered from `first` (Keras' StringLookup: after its OOV
+    /// indices); 0 for feature columns.
+    Vocabulary {
+        keys: Keys,
+        default: i64,
+        oov_buckets: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        first: i64,
+    },
     /// `emb.sparse_from_dense`: (dense [B, N]) -> (indices, values,
     /// dense_shape) of the entries that are not `ignore`, row-major.
     SparseFromDense { ignore: Ignore },
@@ -80,6 +88,10 @@ pub enum HostOp {
     /// by recom's TensorFlow evaluator ([`recom_tf_eval`]) on the
     /// program's graph ([`crate::HostProgram::graph`]).
     TfGraph { outputs: Vec<String> },
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 impl HostOp {
@@ -258,7 +270,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             };
             vec![Feed::vector(data.iter().map(|&id| filter.apply(id)).collect())]
         }
-        HostOp::Vocabulary { keys, default, oov_buckets } => {
+        HostOp::Vocabulary { keys, default, oov_buckets, first } => {
             arity(1)?;
             let size = keys.len() as i64;
             let absent = |bytes: &[u8]| match oov_buckets {
@@ -268,11 +280,11 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             vec![Feed::vector(match (operands[0].value, keys) {
                 (Feed::Str { data, .. }, Keys::Str(keys)) => {
                     let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
-                    data.iter().map(|s| index.get(s.as_slice()).copied().unwrap_or_else(|| absent(s))).collect()
+                    data.iter().map(|s| index.get(s.as_slice()).map(|&i| first + i).unwrap_or_else(|| absent(s))).collect()
                 }
                 (Feed::I64 { data, .. }, Keys::I64(keys)) => {
                     let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
-                    data.iter().map(|v| index.get(v).copied().unwrap_or_else(|| absent(v.to_string().as_bytes()))).collect()
+                    data.iter().map(|v| index.get(v).map(|&i| first + i).unwrap_or_else(|| absent(v.to_string().as_bytes()))).collect()
                 }
                 _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
             })]

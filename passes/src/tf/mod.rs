@@ -13,6 +13,7 @@ pub mod tf_raise_dense_inputs;
 pub mod tf_raise_feeds;
 pub mod tf_raise_id_transforms;
 pub mod tf_raise_input_layer;
+pub mod tf_raise_keras_lookup;
 pub mod tf_raise_lookup;
 pub mod tf_remove_fill_empty_rows;
 pub mod tf_remove_identity;

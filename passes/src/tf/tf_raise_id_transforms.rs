@@ -9,8 +9,9 @@
 //!   "tf.SelectV2"("tf.LogicalOr"("tf.Less"(%x, lo), "tf.GreaterEqual"(%x, hi)), "tf.Fill"(_, d), %x)
 //!   -> "emb.range_filter"(%x) {lo, hi, on_out_of_range = "default", default_id = d}
 //! [Pattern: vocabulary]   "tf.LookupTableFindV2"(%table, %keys, d) where %table = "tf.HashTableV2" is
-//!   filled only by "tf.LookupTableImportV2"(%table, K, Cast(Range(0, n, 1)))
-//!   -> "emb.vocabulary"(%keys) {keys = K, default_id = d}
+//!   filled only by "tf.LookupTableImportV2"(%table, K, Cast(Range(f, f + n, 1)))
+//!   -> "emb.vocabulary"(%keys) {keys = K, default_id = d} (first_id = f when f > 0:
+//!   Keras' StringLookup numbers its keys after the OOV indices)
 //!
 //! [Pattern: OOV buckets] (vocabulary_list with num_oov_buckets = k)
 //!   "tf.SelectV2"("tf.NotEqual"(%v, -1), %v, "tf.AddV2"(hash(%keys, k), "tf.LookupTableSizeV2"(%table)))
@@ -138,13 +139,18 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let [import] = imports[..] else { return false };
     let _ = hash_table;
     let (Some(keys), Some(values)) = (operand(import, 1), operand(import, 2)) else { return false };
-    // values = 0..n (Cast(Range(0, n, 1)) or a constant).
-    let positions = match def_named(values, "tf.Cast").and_then(|c| operand(c, 0)).and_then(|v| def_named(v, "tf.Range")) {
+    // values = first..first + n (Cast(Range(first, first + n, 1)) or a
+    // constant): feature columns number keys from 0, Keras' StringLookup
+    // after its OOV indices.
+    let (first, positions) = match def_named(values, "tf.Cast").and_then(|c| operand(c, 0)).and_then(|v| def_named(v, "tf.Range")) {
         Some(range) => match (operand(range, 0).and_then(const_int), operand(range, 1).and_then(const_int), operand(range, 2).and_then(const_int)) {
-            (Some(0), Some(n), Some(1)) => Some(n),
-            _ => None,
+            (Some(first), Some(end), Some(1)) if first >= 0 && end >= first => (first, Some(end - first)),
+            _ => (0, None),
         },
-        None => const_ints(values).filter(|v| v.iter().enumerate().all(|(i, &x)| x == i as i64)).map(|v| v.len() as i64),
+        None => match const_ints(values) {
+            Some(v) if !v.is_empty() && v[0] >= 0 && v.iter().enumerate().all(|(i, &x)| x == v[0] + i as i64) => (v[0], Some(v.len() as i64)),
+            _ => (0, None),
+        },
     };
     let keys = match ranked_vector(keys_in) {
         Some(Elem::Str) => const_strings(keys).map(Keys::Str),
@@ -160,6 +166,11 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     let new = base.insert(emb::vocabulary(context, op.location(), keys_in, &keys, default, 0, ranked(&[-1], i64_type(context))));
+    if first != 0 {
+        use melior::ir::operation::OperationMutLike;
+        let mut new_mut = unsafe { melior::ir::operation::OperationRefMut::from_raw(new.to_raw()) };
+        new_mut.set_attribute("first_id", melior::ir::attribute::IntegerAttribute::new(i64_type(context), first).into());
+    }
     base.replace_op_with_operation(op, new);
     true
 }

@@ -112,7 +112,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
 }
 
 /// `[rows, dim]` of a table constant (`value_shape` from the importer).
-fn table_shape(table: OperationRef) -> Option<Vec<i64>> {
+pub(crate) fn table_shape(table: OperationRef) -> Option<Vec<i64>> {
     shape_attr(table, "value_shape").filter(|d| d.len() == 2 && d.iter().all(|&d| d >= 0))
 }
 
@@ -292,20 +292,20 @@ fn raise_unsafe(op: OperationRef, rewriter: PatternRewriter) -> bool {
 }
 
 /// What one raised column is made of.
-struct Column<'c, 'a> {
+pub(crate) struct Column<'c, 'a> {
     /// The table's `tf.Const` (its `value_ref` names the table).
-    table: OperationRef<'c, 'a>,
-    ids: Value<'c, 'a>,
-    indices: Value<'c, 'a>,
+    pub(crate) table: OperationRef<'c, 'a>,
+    pub(crate) ids: Value<'c, 'a>,
+    pub(crate) indices: Value<'c, 'a>,
     /// `None` for the non-safe form (rows up to the largest row index).
-    dense_shape: Option<Value<'c, 'a>>,
-    weights: Option<Value<'c, 'a>>,
-    combiner: Combiner,
+    pub(crate) dense_shape: Option<Value<'c, 'a>>,
+    pub(crate) weights: Option<Value<'c, 'a>>,
+    pub(crate) combiner: Combiner,
 }
 
 /// Replaces `op` by `emb.table` + `emb.coo_rows` + `emb.lookup` of `column`;
 /// false (nothing changed) if the table is not a bound constant.
-fn replace_with_lookup(op: OperationRef, rewriter: PatternRewriter, column: Column) -> bool {
+pub(crate) fn replace_with_lookup(op: OperationRef, rewriter: PatternRewriter, column: Column) -> bool {
     let (Some(name), Some(dims)) = (string_attr(column.table, "value_ref"), table_shape(column.table)) else { return false };
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };

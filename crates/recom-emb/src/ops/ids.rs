@@ -63,14 +63,16 @@ host op reads its result (a crossed column's input).
 /// `emb.vocabulary`.
 pub const VOCABULARY: OpDef = OpDef {
     name: "emb.vocabulary",
-    doc: "Keys -> their position in `keys` (TensorFlow's HashTableV2 filled with
-keys[i] -> i and read by LookupTableFindV2). An absent key gives
+    doc: "Keys -> first_id + their position in `keys` (TensorFlow's HashTableV2
+filled with keys[i] -> first_id + i and read by LookupTableFindV2; Keras'
+StringLookup numbers keys after its OOV indices). An absent key gives
 default_id, or, with num_oov_buckets = k > 0, len(keys) +
 Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets).
 Keys are strings (`!tf.string` input) or i64.
 Runs on the host (the runtime's host program).
   attrs: keys : array of strings or of i64, distinct; default_id : i64;
-         [num_oov_buckets : i64 >= 0, absent = 0]",
+         [num_oov_buckets : i64 >= 0, absent = 0];
+         [first_id : i64 >= 0, absent = 0; only without OOV buckets]",
     operands: &[Slot::tensor("keys")],
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("keys", AttrC::Array), AttrSlot::new("default_id", AttrC::Integer)],
@@ -279,6 +281,9 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
         kit::i64_attr(&self.0, "default_id")
     }
     /// Hash buckets for absent keys (0: absent keys give `default_id`).
+    pub fn first_id(&self) -> Result<i64, AttrError> {
+        Ok(kit::opt_i64_attr(&self.0, "first_id")?.unwrap_or(0))
+    }
     pub fn num_oov_buckets(&self) -> Result<i64, AttrError> {
         Ok(kit::opt_i64_attr(&self.0, "num_oov_buckets")?.unwrap_or(0))
     }
@@ -355,6 +360,10 @@ fn check_vocabulary(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     let oov = attr(view.num_oov_buckets())?;
     if oov < 0 {
         return Err(format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"));
+    }
+    let first = attr(view.first_id())?;
+    if first < 0 || (first > 0 && oov > 0) || first.checked_add(keys.len() as i64).is_none() {
+        return Err(format!("attribute 'first_id' must be >= 0 (and 0 with OOV buckets), got {first}"));
     }
     let input = tensor(view.input(), "keys operand")?;
     let fits = match &keys {
@@ -481,7 +490,8 @@ fn range_vocabulary(op: OperationRef, _: usize) -> Option<IntBounds> {
     match vocabulary.num_oov_buckets().ok()? {
         0 => {
             let default = vocabulary.default_id().ok()?;
-            Some(IntBounds { min: Some(default.min(0)), max: Some(default.max(keys - 1)) })
+            let first = vocabulary.first_id().ok()?;
+            Some(IntBounds { min: Some(default.min(first)), max: Some(default.max(first.checked_add(keys - 1)?)) })
         }
         oov => Some(IntBounds { min: Some(0), max: keys.checked_add(oov - 1) }),
     }
@@ -518,6 +528,7 @@ fn host_vocabulary(op: OperationRef) -> Result<HostOp, String> {
         keys: attr(view.keys())?,
         default: attr(view.default_id())?,
         oov_buckets: u64::try_from(oov).map_err(|_| format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"))?,
+        first: attr(view.first_id())?,
     })
 }
 

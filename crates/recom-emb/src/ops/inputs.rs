@@ -23,7 +23,8 @@ pub const SPARSE_FROM_DENSE: OpDef = OpDef {
 of the entries != ignore_value in row-major order, their values, and
 dense_shape [B, N]. Runs on the host (the runtime's host program).
   attrs: ignore_value : i64 (integer input) or string (!tf.string input),
-         or unit: keep every entry (dense inputs of a cross)",
+         or unit: keep every entry (dense inputs of a cross, Keras lookups)
+An i32 input may give i64 values (integer inputs are i64 at run time).",
     operands: &[Slot::tensor("dense")],
     results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
     attributes: &[AttrSlot::new("ignore_value", AttrC::Any)],
@@ -352,7 +353,7 @@ fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Che
     let fits = match ignore {
         Ignore::I64(_) => matches!(dense.elem, Elem::Int(32 | 64)),
         Ignore::Str(_) => dense.elem == Elem::Str,
-        Ignore::KeepAll => matches!(dense.elem, Elem::Int(64) | Elem::Str),
+        Ignore::KeepAll => matches!(dense.elem, Elem::Int(32 | 64) | Elem::Str),
     };
     if dense.rank() != 2 || !fits {
         return Err(format!(
@@ -363,7 +364,9 @@ fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Che
     let result = |i: usize| check::result(op, i);
     coo_indices(result(0)?)?;
     let values = tensor(result(1)?, "values")?;
-    if values.rank() != 1 || values.elem != dense.elem {
+    // Integer inputs may give i64 values (every integer input is i64 at run time).
+    let widened = dense.elem == Elem::Int(32) && values.elem == Elem::Int(64);
+    if values.rank() != 1 || (values.elem != dense.elem && !widened) {
         return Err(format!("values must be a rank-1 tensor of the input's element type, got {}", result(1)?.r#type()));
     }
     int_vector(result(2)?, "dense_shape", &[64])?;
