@@ -157,6 +157,17 @@ fn print_summary(artifact: &Artifact, full: bool) {
         );
         let stages: Vec<String> = s.stages.iter().map(|(n, ms)| format!("{n} {ms:.0} ms")).collect();
         println!("stages: {}", stages.join(", "));
+        // The host program by op kind (what runs on the CPU per request).
+        let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for step in &plan.host.steps {
+            let debug = format!("{:?}", step.op);
+            let kind: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            *kinds.entry(kind).or_default() += 1;
+        }
+        if !kinds.is_empty() {
+            let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            println!("host program: {}", kinds.join(", "));
+        }
         if !s.host_fallback.is_empty() {
             println!("on the host (not raised yet, TensorFlow evaluator): {} value(s)", s.host_fallback.len());
             for node in s.host_fallback.iter().take(if full { usize::MAX } else { 5 }) {
