@@ -182,11 +182,13 @@ irdl.dialect @emb {
     irdl.results(row_offsets: %out_row_offsets)
   }
 
-  // Column j of a numeric [B, K] float input as a weighted CSR input of one
-  // id per row: ids all 0, row_offsets 0..B, weights (x[:, j] - shift) /
-  // scale computed in f32 (TensorFlow's normalizer_fn of that form; none:
-  // x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes the value
-  // through exactly (numeric_column in the fused kernel). Runs on the host.
+  // Column j of a numeric [B, K] float (or integer, cast to f32 first) input
+  // as a weighted CSR input of one id per row: ids all 0, row_offsets 0..B,
+  // weights (x[:, j] - shift) / scale computed in f32 (TensorFlow's
+  // normalizer_fn of that form, Keras' Normalization with per-feature mean and
+  // variance; none: x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes
+  // the value through exactly (numeric_column in the fused kernel). Runs on the
+  // host.
   //   attrs: column : i64 in [0, K); [shift : f64, scale : f64]
   irdl.operation @numeric_input {
     %in_dense = irdl.base "!builtin.tensor"

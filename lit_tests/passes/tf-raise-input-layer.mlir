@@ -109,3 +109,41 @@ func.func @negative_axis_0(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<
   %c = "tf.ConcatV2"(%a, %a, %axis) {N = 2 : i64} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %c : tensor<*xf32>
 }
+
+// -----
+
+// A numeric column of an int64 input (numeric_column casts it to f32), and a
+// per-feature normalizer (x - mean) / std with one constant per column
+// (Keras' Normalization): one emb.numeric_input per column, each with its
+// own shift and scale; the integer input is cast on the host.
+// CHECK-LABEL: func.func @numeric_kinds
+// CHECK: "emb.numeric_input"(%arg0) {column = 0 : i64}
+// CHECK: "emb.numeric_input"(%arg1) {column = 0 : i64, scale = 2.000000e+00 : f64, shift = 1.000000e+00 : f64}
+// CHECK: "emb.numeric_input"(%arg1) {column = 1 : i64, scale = 4.000000e+00 : f64, shift = 3.000000e+00 : f64}
+// CHECK: "emb.concat"
+func.func @numeric_kinds(%n: tensor<?x1xi64>, %x: tensor<?x2xf32>) -> tensor<*xf32> {
+  %c = "tf.Cast"(%n) {DstT = f32, SrcT = i64} : (tensor<?x1xi64>) -> tensor<?x1xf32>
+  %mean = "tf.Const"() {dtype = f32, value = dense<[1.0, 3.0]> : tensor<2xf32>} : () -> tensor<*xf32>
+  %std = "tf.Const"() {dtype = f32, value = dense<[2.0, 4.0]> : tensor<2xf32>} : () -> tensor<*xf32>
+  %sub = "tf.Sub"(%x, %mean) : (tensor<?x2xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %norm = "tf.RealDiv"(%sub, %std) : (tensor<*xf32>, tensor<*xf32>) -> tensor<?x2xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %cat = "tf.ConcatV2"(%c, %norm, %axis) {N = 2 : i64} : (tensor<?x1xf32>, tensor<?x2xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %cat : tensor<*xf32>
+}
+
+// -----
+
+/// negative_: a per-column normalizer with the wrong number of constants.
+// CHECK-LABEL: func.func @negative_normalizer_width
+// CHECK: tf.ConcatV2
+// CHECK-NOT: emb.concat
+func.func @negative_normalizer_width(%x: tensor<?x2xf32>) -> tensor<*xf32> {
+  %mean = "tf.Const"() {dtype = f32, value = dense<[1.0, 3.0, 5.0]> : tensor<3xf32>} : () -> tensor<*xf32>
+  %std = "tf.Const"() {dtype = f32, value = dense<2.0> : tensor<f32>} : () -> tensor<*xf32>
+  %sub = "tf.Sub"(%x, %mean) : (tensor<?x2xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %norm = "tf.RealDiv"(%sub, %std) : (tensor<*xf32>, tensor<*xf32>) -> tensor<?x2xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %cat = "tf.ConcatV2"(%norm, %norm, %axis) {N = 2 : i64} : (tensor<?x2xf32>, tensor<?x2xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %cat : tensor<*xf32>
+}

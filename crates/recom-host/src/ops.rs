@@ -77,6 +77,7 @@ pub enum HostOp {
     /// `emb.numeric_input`: (dense [B, K] f32) -> (ids: B zeros, row
     /// offsets 0..=B, weights: column `column`, through `(x - shift) /
     /// scale` in f32 when `normalizer` is (shift, scale)).
+    /// (an integer input is cast to f32 first)
     NumericInput { column: usize, normalizer: Option<(f32, f32)> },
     /// `emb.string_split`: (strings [B]) -> (indices, tokens, dense_shape),
     /// TensorFlow's StringSplitV2: split on `sep` (empty tokens kept, ""
@@ -370,17 +371,20 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             arity(1)?;
             let dense = &operands[0];
             let (rows, k) = dense.matrix("a numeric input")?;
-            let Feed::F32 { data, .. } = dense.value else {
-                return Err(dense.bad("a numeric input is floats"));
-            };
             if *column >= k {
-                return Err(dense.bad(format!("expected a [batch, k > {column}] float input, got [{rows}, {k}]")));
+                return Err(dense.bad(format!("expected a [batch, k > {column}] numeric input, got [{rows}, {k}]")));
             }
-            let values = data.iter().skip(*column).step_by(k);
+            // An integer input is cast to f32 first (numeric_column's
+            // transform: round to nearest, as TensorFlow's Cast).
+            let values: Vec<f32> = match dense.value {
+                Feed::F32 { data, .. } => data.iter().skip(*column).step_by(k).copied().collect(),
+                Feed::I64 { data, .. } => data.iter().skip(*column).step_by(k).map(|&x| x as f32).collect(),
+                Feed::Str { .. } => return Err(dense.bad("a numeric input is numbers, got strings")),
+            };
             let weights: Vec<f32> = match normalizer {
                 // Sub then RealDiv in f32, as TensorFlow evaluates them.
-                Some((shift, scale)) => values.map(|&x| (x - shift) / scale).collect(),
-                None => values.copied().collect(),
+                Some((shift, scale)) => values.iter().map(|&x| (x - shift) / scale).collect(),
+                None => values,
             };
             vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]
         }

@@ -186,6 +186,23 @@ pub fn dense_f32_scalar(attr: Attribute) -> Option<f32> {
     }
 }
 
+/// Every value of a dense f32 elements attribute (a splat repeated).
+pub fn dense_f32s(attr: Attribute) -> Option<Vec<f32>> {
+    let raw = attr.to_raw();
+    unsafe {
+        if !mlir_sys::mlirAttributeIsADenseElements(raw) {
+            return None;
+        }
+        let element = element_type(attribute_type(attr))?;
+        if !mlir_sys::mlirTypeIsAF32(element.to_raw()) {
+            return None;
+        }
+        let n = usize::try_from(mlir_sys::mlirElementsAttrGetNumElements(raw)).ok()?;
+        let splat = mlir_sys::mlirDenseElementsAttrIsSplat(raw);
+        Some((0..n).map(|i| mlir_sys::mlirDenseElementsAttrGetFloatValue(raw, if splat { 0 } else { i as isize })).collect())
+    }
+}
+
 /// Values of a dense elements attribute, by element type.
 pub enum DenseValues<'v> {
     F32(&'v [f32]),

@@ -5,8 +5,10 @@
 //!   and every %c_i a column:
 //!   - an emb.lookup result (embedding columns);
 //!   - a numeric column: a [?, K] f32 input %x (a model input or an
-//!     emb.tf_output, a column the host computes), or "tf.RealDiv"("tf.Sub"(%x, a), b)
-//!     (normalizer_fn (x - a) / b), possibly behind its [batch, K] Reshape: K
+//!     emb.tf_output, a column the host computes; or an integer input behind
+//!     its "tf.Cast" to f32), or "tf.RealDiv"("tf.Sub"(%x, a), b)
+//!     (normalizer_fn (x - a) / b; a and b scalars or one per column, as
+//!     Keras' Normalization), possibly behind its [batch, K] Reshape: K
 //!     lookups, one per input column, of one weighted id
 //!     ("emb.numeric_input") in the 1 x 1 table recom.identity.1;
 //!   - an indicator column: "tf.Sum"("tf.OneHot"("tf.SparseToDense"(%i, %s, %ids, -1), W, 1.0, 0.0), -2)
@@ -58,29 +60,44 @@ fn strip_batch_reshape<'c: 'a, 'a>(v: Value<'c, 'a>) -> (Value<'c, 'a>, Option<i
 }
 
 /// A numeric column: its [?, K] f32 input argument, K and the normalizer.
-pub(crate) fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<emb::Normalizer>)> {
+pub(crate) fn numeric<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, i64, Option<Vec<emb::Normalizer>>)> {
     let (inner, width) = strip_batch_reshape(v);
-    let dense_k = |x: Value| {
-        let t = TensorInfo::of(x.r#type())?;
-        // A model input, or a value the host computes (emb.tf_output).
-        let host_value = recom_ir::ext::block_argument(x).is_some() || def(x).and_then(emb::TfOutputOp::wrap).is_some();
-        if t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && host_value {
-            t.shape[1]
-        } else {
-            None
+    // A model input, or a value the host computes (emb.tf_output); an
+    // integer input behind numeric_column's Cast to f32.
+    let dense_k = |x: Value<'c, 'a>| -> Option<(Value<'c, 'a>, i64)> {
+        let host_value = |x: Value| recom_ir::ext::block_argument(x).is_some() || def(x).and_then(emb::TfOutputOp::wrap).is_some();
+        let t = TensorInfo::of(x.r#type());
+        if let Some(t) = &t {
+            if t.rank() == 2 && t.elem == recom_ir::kit::Elem::F32 && host_value(x) {
+                return Some((x, t.shape[1]?));
+            }
         }
+        let cast = crate::tf::tf_match::def_named(x, "tf.Cast")?;
+        let to_f32 = crate::tf::tf_match::type_attr(cast, "DstT").is_some_and(|t| recom_ir::kit::Elem::of(t) == recom_ir::kit::Elem::F32);
+        let y = operand(cast, 0)?;
+        let ty = TensorInfo::of(y.r#type())?;
+        (to_f32 && ty.rank() == 2 && matches!(ty.elem, recom_ir::kit::Elem::Int(32 | 64)) && recom_ir::ext::block_argument(y).is_some())
+            .then_some((y, ty.shape[1]?))
     };
-    if let Some(k) = dense_k(inner) {
-        return (width.is_none_or(|w| w == k)).then_some((inner, k, None));
+    if let Some((x, k)) = dense_k(inner) {
+        return (width.is_none_or(|w| w == k)).then_some((x, k, None));
     }
     let div = crate::tf::tf_match::def_named(inner, "tf.RealDiv")?;
     let sub = crate::tf::tf_match::def_named(operand(div, 0)?, "tf.Sub")?;
-    let x = operand(sub, 0)?;
-    let k = dense_k(x)?;
-    let shift = crate::tf::tf_match::const_f32(operand(sub, 1)?)? as f64;
-    let scale = crate::tf::tf_match::const_f32(operand(div, 1)?)? as f64;
-    (width.is_none_or(|w| w == k) && scale != 0.0 && scale.is_finite() && shift.is_finite())
-        .then_some((x, k, Some(emb::Normalizer { shift, scale })))
+    let (x, k) = dense_k(operand(sub, 0)?)?;
+    // Scalars, or one value per column (Keras' Normalization).
+    let per_column = |c: Value| -> Option<Vec<f64>> {
+        if let Some(v) = crate::tf::tf_match::const_f32(c) {
+            return Some(vec![v as f64; k as usize]);
+        }
+        let op = crate::tf::tf_match::def_named(crate::tf::tf_match::skip_identity(c), "tf.Const")?;
+        let values = recom_ir::ext::dense_f32s(op.attribute("value").ok()?)?;
+        (values.len() == k as usize).then(|| values.into_iter().map(f64::from).collect())
+    };
+    let shifts = per_column(operand(sub, 1)?)?;
+    let scales = per_column(operand(div, 1)?)?;
+    let ok = width.is_none_or(|w| w == k) && scales.iter().all(|s| *s != 0.0 && s.is_finite()) && shifts.iter().all(|s| s.is_finite());
+    ok.then(|| (x, k, Some(shifts.into_iter().zip(scales).map(|(shift, scale)| emb::Normalizer { shift, scale }).collect())))
 }
 
 /// `op` is part of a numeric column's normalizer `(x - a) / b` that an input
@@ -129,7 +146,7 @@ pub(crate) fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, 
 
 enum Column<'c, 'a> {
     Lookup(Value<'c, 'a>, i64),
-    Numeric(Value<'c, 'a>, i64, Option<emb::Normalizer>),
+    Numeric(Value<'c, 'a>, i64, Option<Vec<emb::Normalizer>>),
     Indicator(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64),
 }
 
@@ -187,7 +204,7 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
                         location,
                         x,
                         j,
-                        normalizer,
+                        normalizer.as_ref().map(|n| n[j as usize]),
                         [ranked(&[-1], i64t), ranked(&[-1], i64t), ranked(&[-1], f32t)],
                     ));
                     let r = |i: usize| -> Value { input.result(i).unwrap().into() };

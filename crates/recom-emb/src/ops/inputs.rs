@@ -71,11 +71,13 @@ indices.",
 /// `emb.numeric_input`.
 pub const NUMERIC_INPUT: OpDef = OpDef {
     name: "emb.numeric_input",
-    doc: "Column j of a numeric [B, K] float input as a weighted CSR input of one
-id per row: ids all 0, row_offsets 0..B, weights (x[:, j] - shift) /
-scale computed in f32 (TensorFlow's normalizer_fn of that form; none:
-x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes the value
-through exactly (numeric_column in the fused kernel). Runs on the host.
+    doc: "Column j of a numeric [B, K] float (or integer, cast to f32 first) input
+as a weighted CSR input of one id per row: ids all 0, row_offsets 0..B,
+weights (x[:, j] - shift) / scale computed in f32 (TensorFlow's
+normalizer_fn of that form, Keras' Normalization with per-feature mean and
+variance; none: x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes
+the value through exactly (numeric_column in the fused kernel). Runs on the
+host.
   attrs: column : i64 in [0, K); [shift : f64, scale : f64]",
     operands: &[Slot::tensor("dense")],
     results: &[Slot::tensor("ids"), Slot::tensor("row_offsets"), Slot::tensor("weights")],
@@ -390,8 +392,8 @@ fn check_bucketized_sparse(op: OperationRef, _warnings: &mut Vec<String>) -> Che
 fn check_numeric_input(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     let view = NumericInputOp::wrap(op).ok_or("was given to another op\'s verifier")?;
     let dense = tensor(view.dense(), "dense input")?;
-    if dense.rank() != 2 || dense.elem != Elem::F32 {
-        return Err(format!("dense input must be a [B, K] tensor of f32, got {}", view.dense().r#type()));
+    if dense.rank() != 2 || !matches!(dense.elem, Elem::F32 | Elem::Int(32 | 64)) {
+        return Err(format!("dense input must be a [B, K] tensor of f32 or integers, got {}", view.dense().r#type()));
     }
     let column = attr(view.column())?;
     if column < 0 || dense.shape[1].is_some_and(|k| column >= k) {
