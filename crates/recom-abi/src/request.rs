@@ -54,15 +54,27 @@ pub fn validate(column: usize, input: &ColumnInput, weighted: bool) -> Result<us
     }
 }
 
-/// Validates every column (in parallel) and returns the common batch size.
+/// The ids from which a request is validated and packed on several cores:
+/// below it, waking the thread pool costs more than the work.
+pub const PARALLEL_IDS: usize = 1 << 14;
+
+fn is_large(inputs: &[ColumnInput]) -> bool {
+    inputs.iter().map(|i| i.ids.len() + i.offsets.len()).sum::<usize>() >= PARALLEL_IDS
+}
+
+/// Validates every column (in parallel for a large request) and returns the common batch size.
 /// The error is the one of the first bad column.
 pub fn validate_all(inputs: &[ColumnInput], weighted: &[bool]) -> Result<usize, InputError> {
     use rayon::prelude::*;
     if inputs.len() != weighted.len() {
         return Err(InputError::ColumnCount { expected: weighted.len(), got: inputs.len() });
     }
-    let batches: Vec<Result<usize, InputError>> =
-        inputs.par_iter().zip(weighted).enumerate().map(|(c, (input, &w))| validate(c, input, w)).collect();
+    let check = |(c, (input, &w)): (usize, (&ColumnInput, &bool))| validate(c, input, w);
+    let batches: Vec<Result<usize, InputError>> = if is_large(inputs) {
+        inputs.par_iter().zip(weighted).enumerate().map(check).collect()
+    } else {
+        inputs.iter().zip(weighted).enumerate().map(check).collect()
+    };
     let mut batch = None;
     for (c, b) in batches.into_iter().enumerate() {
         let b = b?;
@@ -141,7 +153,7 @@ impl ByteLayout {
             pieces.push((input, i, o, w, base));
             base += input.ids.len() as i64;
         }
-        pieces.into_par_iter().for_each(|(input, i, o, w, base)| {
+        let write = |(input, i, o, w, base): (&ColumnInput, &mut [u8], &mut [u8], &mut [u8], i64)| {
             if width == 8 {
                 i.copy_from_slice(as_bytes(&input.ids));
                 for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
@@ -162,7 +174,12 @@ impl ByteLayout {
                 Some(weights) if !w.is_empty() => w.copy_from_slice(as_bytes(weights)),
                 _ => w.chunks_exact_mut(4).for_each(|chunk| chunk.copy_from_slice(&1.0f32.to_ne_bytes())),
             }
-        });
+        };
+        if is_large(inputs) {
+            pieces.into_par_iter().for_each(write);
+        } else {
+            pieces.into_iter().for_each(write);
+        }
     }
 }
 

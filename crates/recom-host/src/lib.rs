@@ -143,6 +143,10 @@ pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], l
     prepare_inner(specs, program, feeds, limits, None)
 }
 
+/// The feed elements from which a request's host program runs its steps
+/// in parallel.
+const PARALLEL_ELEMENTS: usize = 1 << 14;
+
 fn prepare_inner(
     specs: &[FeedSpec],
     program: &HostProgram,
@@ -172,19 +176,23 @@ fn prepare_inner(
             .unwrap_or(0);
     }
     let depth = level.iter().max().map_or(0, |l| l + 1);
+    // Steps run in parallel only when the request is large enough for that
+    // to pay: waking the pool's threads costs more than a small request's
+    // whole host program (at B = 1 most of its time went to scheduling).
+    let parallel = feeds.iter().map(Feed::len).sum::<usize>() >= PARALLEL_ELEMENTS;
     for l in 0..depth {
-        let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = (0..program.steps.len())
-            .into_par_iter()
-            .filter(|&i| level[i] == l)
-            .map(|i| {
-                let step = &program.steps[i];
-                let operands: Vec<(Operand, usize)> =
-                    step.operands.iter().map(|v| operand(v, specs, feeds, &results)).collect();
-                let origin = operands.first().map_or(0, |(_, o)| *o);
-                let values: Vec<Operand> = operands.into_iter().map(|(o, _)| o).collect();
-                (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
-            })
-            .collect();
+        let run = |i: usize| {
+            let step = &program.steps[i];
+            let operands: Vec<(Operand, usize)> = step.operands.iter().map(|v| operand(v, specs, feeds, &results)).collect();
+            let origin = operands.first().map_or(0, |(_, o)| *o);
+            let values: Vec<Operand> = operands.into_iter().map(|(o, _)| o).collect();
+            (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
+        };
+        let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = if parallel {
+            (0..program.steps.len()).into_par_iter().filter(|&i| level[i] == l).map(run).collect()
+        } else {
+            (0..program.steps.len()).filter(|&i| level[i] == l).map(run).collect()
+        };
         for (i, outcome) in done {
             let (values, origin) = outcome?;
             if values.len() != program.steps[i].op.result_count() {
@@ -201,33 +209,34 @@ fn prepare_inner(
             }
         }
     }
-    program
-        .columns
-        .par_iter()
-        .map(|column| {
-            let (ids, ids_origin) = operand(&column.ids, specs, feeds, &results);
-            let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, &results);
-            let ids = ids.ints("ids")?.to_vec();
-            let offsets = rows.ints("row offsets")?.to_vec();
-            let entries = *offsets.last().unwrap_or(&0);
-            if entries != ids.len() as i64 {
-                let problem = if rows_origin != ids_origin {
-                    format!("{} values but '{}' has {entries} entries", ids.len(), specs[rows_origin].name)
-                } else {
-                    format!("{} values for {entries} entries of the sparse input", ids.len())
-                };
-                return Err(bad(&specs[ids_origin], problem));
-            }
-            let weights = match column.weights {
-                None => None,
-                Some(w) => match operand(&w, specs, feeds, &results).0 {
-                    Operand { value: Feed::F32 { data, .. }, .. } => Some(data.clone()),
-                    other => return Err(other.bad("expected float weights")),
-                },
+    let column_input = |column: &ColumnSource| {
+        let (ids, ids_origin) = operand(&column.ids, specs, feeds, &results);
+        let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, &results);
+        let ids = ids.ints("ids")?.to_vec();
+        let offsets = rows.ints("row offsets")?.to_vec();
+        let entries = *offsets.last().unwrap_or(&0);
+        if entries != ids.len() as i64 {
+            let problem = if rows_origin != ids_origin {
+                format!("{} values but '{}' has {entries} entries", ids.len(), specs[rows_origin].name)
+            } else {
+                format!("{} values for {entries} entries of the sparse input", ids.len())
             };
-            Ok(ColumnInput { ids, offsets, weights })
-        })
-        .collect()
+            return Err(bad(&specs[ids_origin], problem));
+        }
+        let weights = match column.weights {
+            None => None,
+            Some(w) => match operand(&w, specs, feeds, &results).0 {
+                Operand { value: Feed::F32 { data, .. }, .. } => Some(data.clone()),
+                other => return Err(other.bad("expected float weights")),
+            },
+        };
+        Ok(ColumnInput { ids, offsets, weights })
+    };
+    if parallel {
+        program.columns.par_iter().map(column_input).collect()
+    } else {
+        program.columns.iter().map(column_input).collect()
+    }
 }
 
 /// A value of the program (checked to exist by `HostProgram::check` and

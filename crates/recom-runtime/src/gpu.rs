@@ -275,7 +275,11 @@ impl GpuModel {
         self.run_with(inputs, |result| {
             out.resize(result.len(), 0.0);
             const CHUNK: usize = 1 << 16;
-            out.par_chunks_mut(CHUNK).zip(result.par_chunks(CHUNK)).for_each(|(to, from)| to.copy_from_slice(from));
+            if result.len() <= CHUNK {
+                out.copy_from_slice(result);
+            } else {
+                out.par_chunks_mut(CHUNK).zip(result.par_chunks(CHUNK)).for_each(|(to, from)| to.copy_from_slice(from));
+            }
         })
     }
 
