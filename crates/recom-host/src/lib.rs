@@ -100,28 +100,15 @@ fn as_column(expected: &[i64], shape: &[usize]) -> bool {
 }
 
 /// The feeds with every [B] feed of a [?, 1] input seen as [B, 1].
-fn columns_of<'f>(specs: &[FeedSpec], feeds: &'f [Feed]) -> std::borrow::Cow<'f, [Feed]> {
-    let reshape = |spec: &FeedSpec, feed: &Feed| spec.shape.as_deref().is_some_and(|e| as_column(e, feed.shape()));
-    if !specs.iter().zip(feeds).any(|(s, f)| reshape(s, f)) {
-        return std::borrow::Cow::Borrowed(feeds);
-    }
-    std::borrow::Cow::Owned(
-        specs
-            .iter()
-            .zip(feeds)
-            .map(|(s, f)| {
-                if !reshape(s, f) {
-                    return f.clone();
-                }
-                let shape = vec![f.len(), 1];
-                match f {
-                    Feed::I64 { data, .. } => Feed::I64 { shape, data: data.clone() },
-                    Feed::F32 { data, .. } => Feed::F32 { shape, data: data.clone() },
-                    Feed::Str { data, .. } => Feed::Str { shape, data: data.clone() },
-                }
-            })
-            .collect(),
-    )
+fn feed_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Vec<Vec<usize>> {
+    specs
+        .iter()
+        .zip(feeds)
+        .map(|(s, f)| match s.shape.as_deref().is_some_and(|e| as_column(e, f.shape())) {
+            true => vec![f.len(), 1],
+            false => f.shape().to_vec(),
+        })
+        .collect()
 }
 
 /// Runs the host program with the default [`Limits`]: the CSR input of
@@ -156,8 +143,9 @@ fn prepare_inner(
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
     check_feeds(specs, feeds)?;
-    let feeds = columns_of(specs, feeds);
-    let feeds: &[Feed] = &feeds;
+    // A [B] input the program reads as [B, 1] keeps its data (no copy).
+    let shapes = feed_shapes(specs, feeds);
+    let shapes: &[Vec<usize>] = &shapes;
     program.check(specs.len()).map_err(HostError::Program)?;
     // Each step's results and the input each derives from (its first
     // operand's), evaluated level by level: the steps of a level read only
@@ -183,7 +171,7 @@ fn prepare_inner(
     for l in 0..depth {
         let run = |i: usize| {
             let step = &program.steps[i];
-            let operands: Vec<(Operand, usize)> = step.operands.iter().map(|v| operand(v, specs, feeds, &results)).collect();
+            let operands: Vec<(Operand, usize)> = step.operands.iter().map(|v| operand(v, specs, feeds, shapes, &results)).collect();
             let origin = operands.first().map_or(0, |(_, o)| *o);
             let values: Vec<Operand> = operands.into_iter().map(|(o, _)| o).collect();
             (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
@@ -203,53 +191,91 @@ fn prepare_inner(
     }
     if let Some(out) = values_out {
         for (k, v) in program.values.iter().enumerate() {
-            match operand(&v.value, specs, feeds, &results).0.value {
+            match operand(&v.value, specs, feeds, shapes, &results).0.value {
                 Feed::F32 { data, .. } if data.len() % v.width.max(1) == 0 => out.push(data.clone()),
                 other => return Err(HostError::Program(format!("host value {k} is not float32 of width {} ({:?})", v.width, other.dtype()))),
             }
         }
     }
-    let column_input = |column: &ColumnSource| {
-        let (ids, ids_origin) = operand(&column.ids, specs, feeds, &results);
-        let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, &results);
-        let ids = ids.ints("ids")?.to_vec();
-        let offsets = rows.ints("row offsets")?.to_vec();
-        let entries = *offsets.last().unwrap_or(&0);
-        if entries != ids.len() as i64 {
+    // The columns' inputs: a step result only one column reads moves into
+    // its ColumnInput (no copy); a model input or a shared result is copied.
+    let mut readers: std::collections::HashMap<(usize, usize), usize> = std::collections::HashMap::new();
+    for column in &program.columns {
+        for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
+            if let ValueRef::Step { step, result } = v {
+                *readers.entry((step, result)).or_default() += 1;
+            }
+        }
+    }
+    let mut results = results;
+    let mut inputs = Vec::with_capacity(program.columns.len());
+    for column in &program.columns {
+        // Checks (and errors) as the values are: through `operand`.
+        let (ids_origin, rows_origin, entries, n_ids) = {
+            let (ids, ids_origin) = operand(&column.ids, specs, feeds, shapes, &results);
+            let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, shapes, &results);
+            let n_ids = ids.ints("ids")?.len();
+            let entries = *rows.ints("row offsets")?.last().unwrap_or(&0);
+            if let Some(w) = column.weights {
+                let weights = operand(&w, specs, feeds, shapes, &results).0;
+                if !matches!(weights.value, Feed::F32 { .. }) {
+                    return Err(weights.bad("expected float weights"));
+                }
+            }
+            (ids_origin, rows_origin, entries, n_ids)
+        };
+        if entries != n_ids as i64 {
             let problem = if rows_origin != ids_origin {
-                format!("{} values but '{}' has {entries} entries", ids.len(), specs[rows_origin].name)
+                format!("{n_ids} values but '{}' has {entries} entries", specs[rows_origin].name)
             } else {
-                format!("{} values for {entries} entries of the sparse input", ids.len())
+                format!("{n_ids} values for {entries} entries of the sparse input")
             };
             return Err(bad(&specs[ids_origin], problem));
         }
-        let weights = match column.weights {
-            None => None,
-            Some(w) => match operand(&w, specs, feeds, &results).0 {
-                Operand { value: Feed::F32 { data, .. }, .. } => Some(data.clone()),
-                other => return Err(other.bad("expected float weights")),
-            },
+        let mut take = |v: ValueRef| -> Feed {
+            match v {
+                ValueRef::Step { step, result } if readers.get(&(step, result)) == Some(&1) => {
+                    let slot = &mut results[step].as_mut().expect("steps run before their users").0[result];
+                    std::mem::replace(slot, Feed::I64 { shape: vec![0], data: Vec::new() })
+                }
+                ValueRef::Step { step, result } => results[step].as_ref().expect("steps run before their users").0[result].clone(),
+                ValueRef::Feed(n) => feeds[n].clone(),
+            }
         };
-        Ok(ColumnInput { ids, offsets, weights })
-    };
-    if parallel {
-        program.columns.par_iter().map(column_input).collect()
-    } else {
-        program.columns.iter().map(column_input).collect()
+        let ids = match take(column.ids) {
+            Feed::I64 { data, .. } => data,
+            _ => unreachable!("checked to be integers above"),
+        };
+        let offsets = match take(column.row_offsets) {
+            Feed::I64 { data, .. } => data,
+            _ => unreachable!("checked to be integers above"),
+        };
+        let weights = column.weights.map(|w| match take(w) {
+            Feed::F32 { data, .. } => data,
+            _ => unreachable!("checked to be floats above"),
+        });
+        inputs.push(ColumnInput { ids, offsets, weights });
     }
+    Ok(inputs)
 }
 
 /// A value of the program (checked to exist by `HostProgram::check` and
 /// the level order) with the input it derives from.
-fn operand<'v>(value: &ValueRef, specs: &'v [FeedSpec], feeds: &'v [Feed], results: &'v [Option<(Vec<Feed>, usize)>]) -> (Operand<'v>, usize) {
-    let (value, origin) = match *value {
-        ValueRef::Feed(n) => (&feeds[n], n),
+fn operand<'v>(
+    value: &ValueRef,
+    specs: &'v [FeedSpec],
+    feeds: &'v [Feed],
+    shapes: &'v [Vec<usize>],
+    results: &'v [Option<(Vec<Feed>, usize)>],
+) -> (Operand<'v>, usize) {
+    let (value, shape, origin) = match *value {
+        ValueRef::Feed(n) => (&feeds[n], shapes[n].as_slice(), n),
         ValueRef::Step { step, result } => {
             let (values, origin) = results[step].as_ref().expect("steps run before their users");
-            (&values[result], *origin)
+            (&values[result], values[result].shape(), *origin)
         }
     };
-    (Operand { value, origin: &specs[origin] }, origin)
+    (Operand { value, origin: &specs[origin], shape }, origin)
 }
 
 #[cfg(test)]

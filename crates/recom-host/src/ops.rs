@@ -136,6 +136,9 @@ impl Default for Limits {
 pub(crate) struct Operand<'v> {
     pub(crate) value: &'v Feed,
     pub(crate) origin: &'v FeedSpec,
+    /// The value's shape as the program reads it (a [B] input read as [B, 1]
+    /// keeps its data and gets this shape).
+    pub(crate) shape: &'v [usize],
 }
 
 impl<'v> Operand<'v> {
@@ -152,7 +155,7 @@ impl<'v> Operand<'v> {
 
     /// A dense `[rows, width]` input.
     fn matrix(&self, what: &str) -> Result<(usize, usize), HostError> {
-        match *self.value.shape() {
+        match *self.shape {
             [rows, width] => Ok((rows, width)),
             ref shape => Err(self.bad(format!("{what} is [batch, n], got shape {shape:?}"))),
         }
@@ -161,7 +164,7 @@ impl<'v> Operand<'v> {
     /// A SparseTensor's `[N, 2]` indices.
     fn indices(&self) -> Result<&'v [i64], HostError> {
         let data = self.ints("indices")?;
-        match *self.value.shape() {
+        match *self.shape {
             [_, 2] => Ok(data),
             ref shape => Err(self.bad(format!("indices must be [N, 2], got {shape:?}"))),
         }
@@ -314,8 +317,8 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             // An integer input is cast to f32 first (a numeric column's
             // transform: round to nearest, as TensorFlow's Cast).
             let (shape, data): (&[usize], std::borrow::Cow<[f32]>) = match operands[0].value {
-                Feed::F32 { shape, data } => (shape, data.into()),
-                Feed::I64 { shape, data } => (shape, data.iter().map(|&v| v as f32).collect::<Vec<f32>>().into()),
+                Feed::F32 { data, .. } => (operands[0].shape, data.into()),
+                Feed::I64 { data, .. } => (operands[0].shape, data.iter().map(|&v| v as f32).collect::<Vec<f32>>().into()),
                 Feed::Str { .. } => return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input, got strings")),
             };
             let [rows, k] = shape[..] else {
@@ -345,9 +348,10 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
         HostOp::TfGraph { outputs } => tf_graph(graph, outputs, operands, limits)?,
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
-            let Feed::Str { shape, data } = operands[0].value else {
+            let Feed::Str { data, .. } = operands[0].value else {
                 return Err(operands[0].bad("a string split takes strings"));
             };
+            let shape = operands[0].shape;
             if shape.len() != 1 {
                 return Err(operands[0].bad(format!("a string split takes a [batch] input, got shape {shape:?}")));
             }
@@ -401,7 +405,7 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
     for o in operands {
         let name = &o.origin.name;
         let Some(dtype) = graph.placeholder(name) else { continue };
-        let mut shape = o.value.shape().to_vec();
+        let mut shape = o.shape.to_vec();
         // A [B] placeholder the program reads as [B, 1] gets its own shape back.
         if graph.placeholder_rank(name) == Some(1) && shape.len() == 2 && shape[1] == 1 {
             shape.pop();
