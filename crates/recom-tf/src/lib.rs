@@ -16,6 +16,7 @@ pub mod proto {
 
 pub mod ops;
 pub mod tensor;
+pub mod vocabulary_files;
 pub mod widen;
 
 pub use proto::{AttrValue, DataType, GraphDef, NodeDef, TensorProto, TensorShapeProto};

@@ -88,7 +88,11 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
 
     progress("read");
     let start = Instant::now();
-    let graph = recom_tf::read_graph(model)?;
+    let mut graph = recom_tf::read_graph(model)?;
+    // Vocabulary files (index_table_from_file) are read now, once.
+    let model_dir = model.parent().unwrap_or(Path::new("."));
+    recom_tf::vocabulary_files::inline_vocabulary_files(&mut graph, model_dir)
+        .map_err(|e| CompileError::Model(format!("{}: {e}", model.display())))?;
     timed(&mut stages, "read", start);
 
     progress("import");

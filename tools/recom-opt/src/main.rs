@@ -108,7 +108,9 @@ fn import_graphdef(path: &str, outputs: &[String]) -> Result<Option<String>, Rep
         Reported
     };
     let context = recom::create_context().map_err(|e| fail(e.to_string()))?;
-    let graph = recom_tf::read_graph(Path::new(path)).map_err(|e| fail(e.to_string()))?;
+    let mut graph = recom_tf::read_graph(Path::new(path)).map_err(|e| fail(e.to_string()))?;
+    let model_dir = Path::new(path).parent().unwrap_or(Path::new("."));
+    recom_tf::vocabulary_files::inline_vocabulary_files(&mut graph, model_dir).map_err(|e| fail(format!("{path}: {e}")))?;
     let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     let imported = match recom::import::import_graph(&context, &graph, path, "graph", &outputs) {
         Ok(imported) => imported,

@@ -234,3 +234,46 @@ fn widened_models_on_cpu() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A vocabulary-file column (categorical_column_with_vocabulary_file): tiny's
+/// vocabulary list turned into `InitializeTableFromTextFileV2` of a file
+/// whose path in the graph does not exist on this machine; the file beside
+/// the model is read at compile time and the outputs are TensorFlow's.
+#[test]
+fn vocabulary_files_are_read_beside_the_model() {
+    require_corpus!("vocabulary_files_are_read_beside_the_model");
+    use recom::tf::{proto::attr_value::Value as AttrKind, AttrValue, NodeDef};
+    let mut graph = recom::tf::read_graph(&corpus().join("tiny/model.pb")).unwrap();
+    let i = graph.node.iter().position(|n| n.op == "LookupTableImportV2").expect("tiny has a vocabulary list");
+    let import = graph.node[i].clone();
+    let keys_node = graph.node.iter().find(|n| n.name == import.input[1]).unwrap();
+    let Some(AttrKind::Tensor(keys)) = keys_node.attr["value"].value.as_ref() else { panic!("keys are a constant") };
+    let dir = scratch("vocabulary-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines: Vec<String> = keys.string_val.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect();
+    std::fs::write(dir.join("c_vocab.txt"), lines.join("\n") + "\n").unwrap();
+    let mut filename = NodeDef { name: "vocabulary_file_name".into(), op: "Const".into(), ..Default::default() };
+    let mut name = recom::tf::TensorProto { dtype: recom::tf::DataType::DtString as i32, ..Default::default() };
+    name.tensor_shape = Some(Default::default());
+    name.string_val = vec![b"/home/builder/assets/c_vocab.txt".to_vec()];
+    filename.attr.insert("dtype".into(), AttrValue { value: Some(AttrKind::Type(recom::tf::DataType::DtString as i32)) });
+    filename.attr.insert("value".into(), AttrValue { value: Some(AttrKind::Tensor(name)) });
+    let mut init = NodeDef { name: import.name.clone(), op: "InitializeTableFromTextFileV2".into(), ..Default::default() };
+    init.input = vec![import.input[0].clone(), "vocabulary_file_name".into()];
+    for (k, v) in [("key_index", -2), ("value_index", -1), ("vocab_size", -1)] {
+        init.attr.insert(k.into(), AttrValue { value: Some(AttrKind::I(v)) });
+    }
+    graph.node[i] = init;
+    graph.node.push(filename);
+    std::fs::write(dir.join("model.pb"), recom::tf::encode_binary(&graph)).unwrap();
+    let bundle = dir.join("model.recom");
+    let options = CompileOptions { outputs: outputs_of("tiny"), chips: vec![], ..Default::default() };
+    compile_model(&dir.join("model.pb"), &bundle, &options, &mut |_| {}).unwrap();
+    let loaded = Model::load(&bundle, Device::Cpu).unwrap();
+    println!("vocabulary file: {:?}", check(&loaded, "tiny"));
+    // Without the file: an error naming the node and where it looked.
+    std::fs::remove_file(dir.join("c_vocab.txt")).unwrap();
+    let e = compile_model(&dir.join("model.pb"), &bundle, &options, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("vocabulary file '/home/builder/assets/c_vocab.txt' not found") && e.contains(&import.name), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
