@@ -317,7 +317,7 @@ mod tests {
     }
 
     fn vocabulary(oov_buckets: u64) -> HostProgram {
-        sparse_column(HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets, first: 0 }, true)
+        sparse_column(HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets, first: 0, index: Default::default() }, true)
     }
 
     #[test]
@@ -341,7 +341,7 @@ mod tests {
             steps: vec![
                 HostStep { op: HostOp::SparseFromDense { ignore: Ignore::Str(String::new()) }, operands: vec![ValueRef::Feed(0)] },
                 HostStep {
-                    op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0, first: 0 },
+                    op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0, first: 0, index: Default::default() },
                     operands: vec![step(0, 1)],
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },

@@ -57,6 +57,9 @@ pub enum HostOp {
         oov_buckets: u64,
         #[serde(default, skip_serializing_if = "is_zero")]
         first: i64,
+        /// The keys' positions, built at the first request (not per request).
+        #[serde(skip)]
+        index: KeyIndex,
     },
     /// `emb.sparse_from_dense`: (dense [B, N]) -> (indices, values,
     /// dense_shape) of the entries that are not `ignore`, row-major.
@@ -89,6 +92,37 @@ pub enum HostOp {
     /// by recom's TensorFlow evaluator ([`recom_tf_eval`]) on the
     /// program's graph ([`crate::HostProgram::graph`]).
     TfGraph { outputs: Vec<String> },
+}
+
+/// A vocabulary's key → position map, built once and shared by clones: a
+/// cache, not part of the op (every index compares equal).
+#[derive(Clone, Default)]
+pub struct KeyIndex(std::sync::Arc<std::sync::OnceLock<KeyPositions>>);
+
+enum KeyPositions {
+    Str(HashMap<Vec<u8>, i64>),
+    I64(HashMap<i64, i64>),
+}
+
+impl KeyIndex {
+    fn get(&self, keys: &Keys) -> &KeyPositions {
+        self.0.get_or_init(|| match keys {
+            Keys::Str(k) => KeyPositions::Str(k.iter().enumerate().map(|(i, k)| (k.as_bytes().to_vec(), i as i64)).collect()),
+            Keys::I64(k) => KeyPositions::I64(k.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect()),
+        })
+    }
+}
+
+impl PartialEq for KeyIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for KeyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "KeyIndex(built)" } else { "KeyIndex" })
+    }
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -236,10 +270,17 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
 /// The indices `[N, 2]` and dense shape of row-major entries, `kept[i]`
 /// saying which entries of a `[rows, width]` input are in.
 fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Feed, Feed) {
-    let mut indices = Vec::new();
-    for (i, keep) in kept.enumerate() {
+    let mut indices = Vec::with_capacity(2 * rows.saturating_mul(width).min(1 << 24));
+    let width = width.max(1);
+    let (mut row, mut position) = (0i64, 0usize);
+    for keep in kept {
         if keep {
-            indices.extend([(i / width.max(1)) as i64, (i % width.max(1)) as i64]);
+            indices.extend([row, position as i64]);
+        }
+        position += 1;
+        if position == width {
+            position = 0;
+            row += 1;
         }
     }
     let n = indices.len() / 2;
@@ -263,7 +304,10 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             }
             vec![Feed::vector(match operands[0].value {
                 Feed::Str { data, .. } => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect(),
-                Feed::I64 { data, .. } => data.iter().map(|x| string_to_hash_bucket(x.to_string().as_bytes(), *buckets)).collect(),
+                Feed::I64 { data, .. } => {
+                    let mut text = itoa::Buffer::new();
+                    data.iter().map(|&x| string_to_hash_bucket(text.format(x).as_bytes(), *buckets)).collect()
+                }
                 Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string ids, got floats")),
             })]
         }
@@ -274,21 +318,20 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             };
             vec![Feed::vector(data.iter().map(|&id| filter.apply(id)).collect())]
         }
-        HostOp::Vocabulary { keys, default, oov_buckets, first } => {
+        HostOp::Vocabulary { keys, default, oov_buckets, first, index } => {
             arity(1)?;
             let size = keys.len() as i64;
             let absent = |bytes: &[u8]| match oov_buckets {
                 0 => *default,
                 &k => size + string_to_hash_bucket(bytes, k),
             };
-            vec![Feed::vector(match (operands[0].value, keys) {
-                (Feed::Str { data, .. }, Keys::Str(keys)) => {
-                    let index: HashMap<&[u8], i64> = keys.iter().enumerate().map(|(i, k)| (k.as_bytes(), i as i64)).collect();
+            vec![Feed::vector(match (operands[0].value, index.get(keys)) {
+                (Feed::Str { data, .. }, KeyPositions::Str(index)) => {
                     data.iter().map(|s| index.get(s.as_slice()).map(|&i| first + i).unwrap_or_else(|| absent(s))).collect()
                 }
-                (Feed::I64 { data, .. }, Keys::I64(keys)) => {
-                    let index: HashMap<i64, i64> = keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
-                    data.iter().map(|v| index.get(v).map(|&i| first + i).unwrap_or_else(|| absent(v.to_string().as_bytes()))).collect()
+                (Feed::I64 { data, .. }, KeyPositions::I64(index)) => {
+                    let mut text = itoa::Buffer::new();
+                    data.iter().map(|v| index.get(v).map(|&i| first + i).unwrap_or_else(|| absent(text.format(*v).as_bytes()))).collect()
                 }
                 _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
             })]

@@ -529,6 +529,7 @@ fn host_vocabulary(op: OperationRef) -> Result<HostOp, String> {
         default: attr(view.default_id())?,
         oov_buckets: u64::try_from(oov).map_err(|_| format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"))?,
         first: attr(view.first_id())?,
+        index: Default::default(),
     })
 }
 
