@@ -147,3 +147,68 @@ func.func @negative_normalizer_width(%x: tensor<?x2xf32>) -> tensor<*xf32> {
   %cat = "tf.ConcatV2"(%norm, %norm, %axis) {N = 2 : i64} : (tensor<?x2xf32>, tensor<?x2xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %cat : tensor<*xf32>
 }
+
+// -----
+
+// A weighted indicator column (sparse_merge of (row, id) entries and their
+// weights, sliced to [B, 3], summed by ScatterNd): a weighted sum lookup in
+// the 3 x 3 identity table, ids outside [0, 3) dropped.
+// CHECK-LABEL: func.func @weighted_indicator
+// CHECK: %[[R:.+]] = "emb.coo_rows"(%arg0, %arg1)
+// CHECK: %[[T:.+]] = "emb.table"() {name = "recom.identity.3"} : () -> tensor<3x3xf32>
+// CHECK: "emb.lookup"(%[[T]], %arg2, %[[R]], %arg3) {combiner = "sum", on_out_of_range = "drop"}
+// CHECK-NOT: tf.ScatterNd
+func.func @weighted_indicator(%ind: tensor<?x2xi64>, %shape: tensor<2xi64>, %ids: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<*xf32> {
+  %b0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<2xi32>} : () -> tensor<*xi32>
+  %e0 = "tf.Const"() {dtype = i32, value = dense<[0, -1]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %s1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<2xi32>} : () -> tensor<*xi32>
+  %rows = "tf.StridedSlice"(%ind, %b0, %e0, %s1) {Index = i32, T = i64, begin_mask = 3 : i64, ellipsis_mask = 0 : i64, end_mask = 1 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 0 : i64} : (tensor<?x2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %one = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %col = "tf.ExpandDims"(%ids, %one) : (tensor<?xi64>, tensor<*xi32>) -> tensor<*xi64>
+  %merged = "tf.ConcatV2"(%rows, %col, %one) {N = 2 : i64} : (tensor<*xi64>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xi64>
+  %b1 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %e1 = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %t1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %batch = "tf.StridedSlice"(%shape, %b1, %e1, %t1) {Index = i32, T = i64, begin_mask = 1 : i64, ellipsis_mask = 0 : i64, end_mask = 0 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 0 : i64} : (tensor<2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %wconst = "tf.Const"() {dtype = i64, value = dense<3> : tensor<1xi64>} : () -> tensor<*xi64>
+  %zero = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %s2 = "tf.ConcatV2"(%batch, %wconst, %zero) {N = 2 : i64} : (tensor<*xi64>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xi64>
+  %ro:2 = "tf.SparseReorder"(%merged, %w, %s2) : (tensor<*xi64>, tensor<?xf32>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xf32>)
+  %start = "tf.Const"() {dtype = i64, value = dense<0> : tensor<2xi64>} : () -> tensor<*xi64>
+  %sl:3 = "tf.SparseSlice"(%ro#0, %ro#1, %s2, %start, %s2) : (tensor<*xi64>, tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xf32>, tensor<*xi64>)
+  %dense = "tf.ScatterNd"(%sl#0, %sl#1, %sl#2) : (tensor<*xi64>, tensor<*xf32>, tensor<*xi64>) -> tensor<?x3xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %cat = "tf.ConcatV2"(%dense, %dense, %axis) {N = 2 : i64} : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %cat : tensor<*xf32>
+}
+
+// -----
+
+/// negative_: a slice that does not start at [0, 0] (it drops entries the
+/// lookup would keep) is not a weighted indicator.
+// CHECK-LABEL: func.func @negative_weighted_indicator_slice
+// CHECK: tf.ScatterNd
+// CHECK-NOT: emb.concat
+func.func @negative_weighted_indicator_slice(%ind: tensor<?x2xi64>, %shape: tensor<2xi64>, %ids: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<*xf32> {
+  %b0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<2xi32>} : () -> tensor<*xi32>
+  %e0 = "tf.Const"() {dtype = i32, value = dense<[0, -1]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %s1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<2xi32>} : () -> tensor<*xi32>
+  %rows = "tf.StridedSlice"(%ind, %b0, %e0, %s1) {Index = i32, T = i64, begin_mask = 3 : i64, ellipsis_mask = 0 : i64, end_mask = 1 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 0 : i64} : (tensor<?x2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %one = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %col = "tf.ExpandDims"(%ids, %one) : (tensor<?xi64>, tensor<*xi32>) -> tensor<*xi64>
+  %merged = "tf.ConcatV2"(%rows, %col, %one) {N = 2 : i64} : (tensor<*xi64>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xi64>
+  %b1 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %e1 = "tf.Const"() {dtype = i32, value = dense<-1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %t1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %batch = "tf.StridedSlice"(%shape, %b1, %e1, %t1) {Index = i32, T = i64, begin_mask = 1 : i64, ellipsis_mask = 0 : i64, end_mask = 0 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 0 : i64} : (tensor<2xi64>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi64>
+  %wconst = "tf.Const"() {dtype = i64, value = dense<3> : tensor<1xi64>} : () -> tensor<*xi64>
+  %zero = "tf.Const"() {dtype = i32, value = dense<0> : tensor<i32>} : () -> tensor<*xi32>
+  %s2 = "tf.ConcatV2"(%batch, %wconst, %zero) {N = 2 : i64} : (tensor<*xi64>, tensor<*xi64>, tensor<*xi32>) -> tensor<*xi64>
+  %ro:2 = "tf.SparseReorder"(%merged, %w, %s2) : (tensor<*xi64>, tensor<?xf32>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xf32>)
+  %start = "tf.Const"() {dtype = i64, value = dense<[0, 1]> : tensor<2xi64>} : () -> tensor<*xi64>
+  %sl:3 = "tf.SparseSlice"(%ro#0, %ro#1, %s2, %start, %s2) : (tensor<*xi64>, tensor<*xf32>, tensor<*xi64>, tensor<*xi64>, tensor<*xi64>) -> (tensor<*xi64>, tensor<*xf32>, tensor<*xi64>)
+  %dense = "tf.ScatterNd"(%sl#0, %sl#1, %sl#2) : (tensor<*xi64>, tensor<*xf32>, tensor<*xi64>) -> tensor<?x3xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %cat = "tf.ConcatV2"(%dense, %dense, %axis) {N = 2 : i64} : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %cat : tensor<*xf32>
+}

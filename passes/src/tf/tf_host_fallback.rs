@@ -167,7 +167,7 @@ fn fallback(op: OperationRef, rewriter: PatternRewriter) -> bool {
         }
         // A column tf-raise-input-layer takes as it is (an indicator, a
         // normalized numeric input) stays: the fused kernel computes it.
-        if input_layer::indicator(v).is_some() || input_layer::numeric(v).is_some() {
+        if input_layer::indicator(v).is_some() || input_layer::weighted_indicator(v).is_some() || input_layer::numeric(v).is_some() {
             continue;
         }
         let Some(k) = width(v).filter(|&k| k > 0) else { continue };

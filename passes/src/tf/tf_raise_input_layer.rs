@@ -14,6 +14,8 @@
 //!   - an indicator column: "tf.Sum"("tf.OneHot"("tf.SparseToDense"(%i, %s, %ids, -1), W, 1.0, 0.0), -2)
 //!     (behind its Reshape): a sum lookup of %ids in the W x W identity table
 //!     recom.identity.W (ids outside [0, W) dropped, as OneHot gives zeros);
+//!   - a weighted indicator column (see [`weighted_indicator`]): the same
+//!     lookup with the column's weights;
 //!
 //!   -> "emb.concat"(columns...) : tensor<?x(ΣD)xf32>
 //!
@@ -144,10 +146,72 @@ pub(crate) fn indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, 
         .then_some((indices, shape, ids, depth))
 }
 
+/// A weighted indicator column (indicator_column of a
+/// weighted_categorical_column): TensorFlow's sparse_merge of (row, id)
+/// entries and their weights, sliced to [B, W] (ids < 0 or >= W gone) and
+/// summed by ScatterNd:
+///   ScatterNd(SparseSlice(SparseReorder(ConcatV2(StridedSlice(%i), ExpandDims(%ids, 1), 1),
+///                                       %w, %s2), [0, 0], %s2)),
+///   %s2 = ConcatV2(StridedSlice(%shape), [W], 0)
+/// = a weighted sum lookup of %ids in the W x W identity table, ids outside
+/// [0, W) dropped: (indices, dense_shape, ids, weights, W).
+pub(crate) fn weighted_indicator<'c: 'a, 'a>(v: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64)> {
+    use crate::tf::tf_match::{const_ints, def_named, is_result};
+    let (inner, width) = strip_batch_reshape(v);
+    let scatter = def_named(inner, "tf.ScatterNd")?;
+    let slice = def_named(operand(scatter, 0)?, "tf.SparseSlice")?;
+    if !(0..3).all(|k| operand(scatter, k).is_some_and(|x| is_result(x, slice, k))) {
+        return None;
+    }
+    let reorder = def_named(operand(slice, 0)?, "tf.SparseReorder")?;
+    let merged_shape = operand(reorder, 2)?;
+    let same = |a: Value, b: Value| a.to_raw().ptr == b.to_raw().ptr;
+    let sliced_whole = operand(slice, 1).is_some_and(|x| is_result(x, reorder, 1))
+        && operand(slice, 2).is_some_and(|x| same(x, merged_shape))
+        && operand(slice, 3).and_then(const_ints) == Some(vec![0, 0])
+        && operand(slice, 4).is_some_and(|x| same(x, merged_shape));
+    if !sliced_whole {
+        return None;
+    }
+    let weights = operand(reorder, 1)?;
+    // The merged indices: the rows of %i, then the ids as the column.
+    let concat = def_named(operand(reorder, 0)?, "tf.ConcatV2")?;
+    if concat.operand_count() != 3 || operand(concat, 2).and_then(const_int) != Some(1) {
+        return None;
+    }
+    let rows = def_named(operand(concat, 0)?, "tf.StridedSlice")?;
+    let indices = operand(rows, 0)?;
+    let expand = def_named(operand(concat, 1)?, "tf.ExpandDims")?;
+    if operand(expand, 1).and_then(const_int) != Some(1) {
+        return None;
+    }
+    let ids = operand(expand, 0)?;
+    // The merged shape: the batch of %shape, then W.
+    let shape_concat = def_named(merged_shape, "tf.ConcatV2")?;
+    if shape_concat.operand_count() != 3 || operand(shape_concat, 2).and_then(const_int) != Some(0) {
+        return None;
+    }
+    let batch = def_named(operand(shape_concat, 0)?, "tf.StridedSlice")?;
+    let shape = operand(batch, 0)?;
+    let w = match const_ints(operand(shape_concat, 1)?)?[..] {
+        [w] if w > 0 => w,
+        _ => return None,
+    };
+    let typed = |x: Value, rank: usize, elem: recom_ir::kit::Elem| TensorInfo::of(x.r#type()).is_some_and(|t| t.rank() == rank && t.elem == elem);
+    use recom_ir::kit::Elem;
+    let ok = width.is_none_or(|k| k == w)
+        && typed(indices, 2, Elem::Int(64))
+        && typed(shape, 1, Elem::Int(64))
+        && typed(ids, 1, Elem::Int(64))
+        && typed(weights, 1, Elem::F32);
+    ok.then_some((indices, shape, ids, weights, w))
+}
+
 enum Column<'c, 'a> {
     Lookup(Value<'c, 'a>, i64),
     Numeric(Value<'c, 'a>, i64, Option<Vec<emb::Normalizer>>),
     Indicator(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64),
+    WeightedIndicator(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64),
 }
 
 fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
@@ -165,6 +229,8 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
             columns.push(Column::Numeric(x, k, normalizer));
         } else if let Some((indices, shape, ids, w)) = indicator(c) {
             columns.push(Column::Indicator(indices, shape, ids, w));
+        } else if let Some((indices, shape, ids, weights, w)) = weighted_indicator(c) {
+            columns.push(Column::WeightedIndicator(indices, shape, ids, weights, w));
         } else {
             return false;
         }
@@ -216,6 +282,12 @@ fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
                 let shape = crate::tf::tf_match::sparse_shape(indices, shape);
                 let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64t)));
                 operands.push(lookup(w, ids, rows.result(0).unwrap().into(), None, OutOfRange::Drop));
+                width += w;
+            }
+            Column::WeightedIndicator(indices, shape, ids, weights, w) => {
+                let shape = crate::tf::tf_match::sparse_shape(indices, shape);
+                let rows = base.insert(emb::coo_rows(location, indices, Some(shape), ranked(&[-1], i64t)));
+                operands.push(lookup(w, ids, rows.result(0).unwrap().into(), Some(weights), OutOfRange::Drop));
                 width += w;
             }
         }
