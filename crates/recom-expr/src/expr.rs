@@ -24,6 +24,14 @@ pub enum BinOp {
     Min,
 }
 
+impl BinOp {
+    /// Whether chains of this operation are folded left to right as one
+    /// sequence (see [`Expr::eval`]).
+    pub fn is_associative(self) -> bool {
+        matches!(self, BinOp::Add | BinOp::Mul | BinOp::Max | BinOp::Min)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expr {
     Const(i64),
@@ -47,8 +55,12 @@ pub enum ExprError {
 
 impl Expr {
     /// Evaluates with `symbols[k]` for `s<k>`.
+    ///
+    /// `select` evaluates only the branch it takes (a guarded division by
+    /// zero is not an error), and a chain of one associative operation
+    /// (`a + (b + c)`) folds its operands left to right, so overflow is
+    /// reported exactly where [`Program`] reports it.
     pub fn eval(&self, symbols: &[i64]) -> Result<i64, ExprError> {
-        use BinOp::*;
         Ok(match self {
             Expr::Const(c) => *c,
             Expr::Sym(k) => *symbols.get(*k).ok_or(ExprError::UnknownSymbol(*k, symbols.len()))?,
@@ -60,29 +72,25 @@ impl Expr {
                     b.eval(symbols)?
                 }
             }
-            Expr::Bin(op, a, b) => {
-                let (a, b) = (a.eval(symbols)?, b.eval(symbols)?);
-                match op {
-                    Add => a.checked_add(b).ok_or(ExprError::Overflow)?,
-                    Sub => a.checked_sub(b).ok_or(ExprError::Overflow)?,
-                    Mul => a.checked_mul(b).ok_or(ExprError::Overflow)?,
-                    Max => a.max(b),
-                    Min => a.min(b),
-                    FloorDiv | CeilDiv => {
-                        if b == 0 {
-                            return Err(ExprError::DivisionByZero);
+            Expr::Bin(op, _, _) if op.is_associative() => {
+                fn fold(op: BinOp, e: &Expr, acc: Option<i64>, symbols: &[i64]) -> Result<Option<i64>, ExprError> {
+                    match e {
+                        Expr::Bin(o, a, b) if *o == op => {
+                            let acc = fold(op, a, acc, symbols)?;
+                            fold(op, b, acc, symbols)
                         }
-                        let q = a.checked_div(b).ok_or(ExprError::Overflow)?;
-                        let inexact = a % b != 0;
-                        let negative = (a < 0) != (b < 0);
-                        match op {
-                            FloorDiv if inexact && negative => q - 1,
-                            CeilDiv if inexact && !negative => q + 1,
-                            _ => q,
+                        leaf => {
+                            let v = leaf.eval(symbols)?;
+                            Ok(Some(match acc {
+                                Some(acc) => apply(op, acc, v)?,
+                                None => v,
+                            }))
                         }
                     }
                 }
+                fold(*op, self, None, symbols)?.expect("a chain has a leaf")
             }
+            Expr::Bin(op, a, b) => apply(*op, a.eval(symbols)?, b.eval(symbols)?)?,
         })
     }
 
@@ -387,7 +395,11 @@ enum Op {
     BinSym(BinOp, u32),
     /// `top = top op c`.
     BinConst(BinOp, i64),
-    Select,
+    /// `select`'s condition: pops it (the top, into `acc`'s place comes the
+    /// next value); when it is zero, jumps to the instruction at the index.
+    JumpIfZero(u32),
+    /// Jumps to the instruction at the index (past the other branch).
+    Jump(u32),
     /// Pops the top of the stack into result `k`.
     Store(u32),
 }
@@ -454,11 +466,17 @@ impl Program {
                         }
                     }
                 }
+                // Only the branch taken runs (as in `Expr::eval`).
                 Expr::Select(c, a, b) => {
                     emit(c, code, depth, max);
-                    emit(a, code, depth + 1, max);
-                    emit(b, code, depth + 2, max);
-                    code.push(Op::Select);
+                    let branch = code.len();
+                    code.push(Op::JumpIfZero(0));
+                    emit(a, code, depth, max);
+                    let skip = code.len();
+                    code.push(Op::Jump(0));
+                    code[branch] = Op::JumpIfZero(code.len() as u32);
+                    emit(b, code, depth, max);
+                    code[skip] = Op::Jump(code.len() as u32);
                 }
             }
         }
@@ -496,7 +514,9 @@ impl Program {
         // The top of the stack lives in `acc`; `stack` holds the rest.
         let mut stack: Vec<i64> = Vec::with_capacity(self.depth);
         let mut acc = 0i64;
-        for op in &self.code {
+        let mut pc = 0;
+        while let Some(op) = self.code.get(pc) {
+            pc += 1;
             match *op {
                 Op::Const(c) => {
                     stack.push(acc);
@@ -513,11 +533,14 @@ impl Program {
                     let a = stack.pop().expect("operand");
                     acc = apply(op, a, acc)?;
                 }
-                Op::Select => {
-                    let a = stack.pop().expect("operand");
-                    let c = stack.pop().expect("operand");
-                    acc = if c != 0 { a } else { acc };
+                Op::JumpIfZero(target) => {
+                    let condition = acc;
+                    acc = stack.pop().expect("value");
+                    if condition == 0 {
+                        pc = target as usize;
+                    }
                 }
+                Op::Jump(target) => pc = target as usize,
                 Op::Store(k) => {
                     out[k as usize] = acc;
                     acc = stack.pop().expect("value");
@@ -579,5 +602,74 @@ mod program_tests {
         }
         assert_eq!(Program::new(&["s0 floordiv s1".parse().unwrap()]).eval_into(&[1, 0], &mut out), Err(ExprError::DivisionByZero));
         assert!(matches!(program.eval_into(&[1], &mut out), Err(ExprError::UnknownSymbol(2, 1))));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Values where integer arithmetic goes wrong: zero, ±1, the limits.
+    fn edge() -> impl Strategy<Value = i64> {
+        prop_oneof![Just(0i64), Just(1), Just(-1), Just(2), Just(i64::MAX), Just(i64::MIN), Just(i64::MAX / 2 + 1), -9i64..9, any::<i64>()]
+    }
+
+    /// Trees as the parser makes them (it folds `-4` into a constant, and no
+    /// constant is i64::MIN, which has no literal), over four symbols.
+    fn expr() -> impl Strategy<Value = Expr> {
+        let leaf = prop_oneof![edge().prop_map(|c| Expr::Const(c.checked_abs().unwrap_or(i64::MAX))), (0usize..4).prop_map(Expr::Sym)];
+        leaf.prop_recursive(6, 48, 3, |inner| {
+            let op = prop_oneof![
+                Just(BinOp::Add),
+                Just(BinOp::Sub),
+                Just(BinOp::Mul),
+                Just(BinOp::FloorDiv),
+                Just(BinOp::CeilDiv),
+                Just(BinOp::Max),
+                Just(BinOp::Min)
+            ];
+            prop_oneof![
+                inner.clone().prop_map(|e| match e {
+                    Expr::Const(c) => Expr::Const(-c),
+                    e => Expr::Neg(Box::new(e)),
+                }),
+                (op, inner.clone(), inner.clone()).prop_map(|(op, a, b)| Expr::Bin(op, Box::new(a), Box::new(b))),
+                (inner.clone(), inner.clone(), inner).prop_map(|(c, a, b)| Expr::Select(Box::new(c), Box::new(a), Box::new(b))),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// The compiled program (what the runtime runs per request) and the
+        /// tree evaluator (what the compiler and the tests use) agree on
+        /// every value and every error, including division by zero under a
+        /// `select` and overflow in reassociated chains.
+        #[test]
+        fn program_equals_tree(exprs in prop::collection::vec(expr(), 1..4), symbols in prop::collection::vec(edge(), 4)) {
+            let program = Program::new(&exprs);
+            let mut out = Vec::new();
+            let got = program.eval_into(&symbols, &mut out).map(|()| out.clone());
+            let want: Result<Vec<i64>, ExprError> = exprs.iter().map(|e| e.eval(&symbols)).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        /// Printing then parsing gives the same tree.
+        #[test]
+        fn display_parses_back(e in expr()) {
+            let text = e.to_string();
+            prop_assert_eq!(text.parse::<Expr>(), Ok(e), "{}", text);
+        }
+    }
+
+    #[test]
+    fn guarded_division_by_zero_is_not_an_error() {
+        let e: Expr = "select(s0, s1, s1 floordiv s2)".parse().unwrap();
+        assert_eq!(e.eval(&[1, 7, 0]), Ok(7));
+        let mut out = Vec::new();
+        assert_eq!(Program::new(&[e]).eval_into(&[1, 7, 0], &mut out), Ok(()));
+        assert_eq!(out, [7]);
     }
 }
