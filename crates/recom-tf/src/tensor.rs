@@ -29,9 +29,26 @@ pub fn element_count(tensor: &TensorProto) -> Result<usize, String> {
     })
 }
 
-fn fill<T: Clone>(mut values: Vec<T>, n: usize, what: &str) -> Result<Vec<T>, String> {
+/// The most bytes a constant may expand to in memory from fewer stored
+/// values (TensorFlow's splat: the last value repeats). Values stored in
+/// full are bounded by the file's size; a splat is not, so a 20-byte
+/// constant could otherwise ask for terabytes.
+pub const MAX_EXPANDED_BYTES: usize = 1 << 30;
+
+/// `values` padded to `n` with the last; `heap` = bytes each copy of the
+/// last value owns besides itself (a string's bytes).
+fn fill<T: Clone>(mut values: Vec<T>, n: usize, what: &str, heap: impl Fn(&T) -> usize) -> Result<Vec<T>, String> {
     if values.len() > n {
         return Err(format!("{} {what} values for {n} elements", values.len()));
+    }
+    if let Some(last) = values.last().filter(|_| values.len() < n) {
+        let per = std::mem::size_of::<T>() + heap(last);
+        if n.checked_mul(per).is_none_or(|b| b > MAX_EXPANDED_BYTES) {
+            return Err(format!(
+                "{} {what} value(s) repeated to fill {n} elements: more than the {MAX_EXPANDED_BYTES} bytes a repeated constant may expand to",
+                values.len()
+            ));
+        }
     }
     if values.len() < n {
         let last = values.last().cloned().ok_or_else(|| format!("no {what} values for {n} elements"))?;
@@ -54,16 +71,16 @@ pub fn values(tensor: &TensorProto) -> Result<Values, String> {
     let dtype = DataType::try_from(tensor.dtype).map_err(|_| format!("unknown dtype {}", tensor.dtype))?;
     Ok(match dtype {
         DataType::DtFloat if !content.is_empty() => Values::F32(raw(content, n, f32::from_le_bytes)?),
-        DataType::DtFloat => Values::F32(fill(tensor.float_val.clone(), n, "float")?),
+        DataType::DtFloat => Values::F32(fill(tensor.float_val.clone(), n, "float", |_| 0)?),
         DataType::DtDouble if !content.is_empty() => Values::F64(raw(content, n, f64::from_le_bytes)?),
-        DataType::DtDouble => Values::F64(fill(tensor.double_val.clone(), n, "double")?),
+        DataType::DtDouble => Values::F64(fill(tensor.double_val.clone(), n, "double", |_| 0)?),
         DataType::DtInt32 if !content.is_empty() => Values::I32(raw(content, n, i32::from_le_bytes)?),
-        DataType::DtInt32 => Values::I32(fill(tensor.int_val.clone(), n, "int32")?),
+        DataType::DtInt32 => Values::I32(fill(tensor.int_val.clone(), n, "int32", |_| 0)?),
         DataType::DtInt64 if !content.is_empty() => Values::I64(raw(content, n, i64::from_le_bytes)?),
-        DataType::DtInt64 => Values::I64(fill(tensor.int64_val.clone(), n, "int64")?),
+        DataType::DtInt64 => Values::I64(fill(tensor.int64_val.clone(), n, "int64", |_| 0)?),
         DataType::DtBool if !content.is_empty() => Values::Bool(raw(content, n, |b: [u8; 1]| b[0] != 0)?),
-        DataType::DtBool => Values::Bool(fill(tensor.bool_val.clone(), n, "bool")?),
-        DataType::DtString => Values::Str(fill(tensor.string_val.clone(), n, "string")?),
+        DataType::DtBool => Values::Bool(fill(tensor.bool_val.clone(), n, "bool", |_| 0)?),
+        DataType::DtString => Values::Str(fill(tensor.string_val.clone(), n, "string", Vec::len)?),
         other => return Err(format!("constants of {} are not supported", other.as_str_name())),
     })
 }
@@ -107,6 +124,10 @@ mod tests {
         assert!(values(&t).unwrap_err().contains("8 bytes for 3 elements"));
         let t = tensor(DataType::DtFloat, &[2]);
         assert!(values(&t).unwrap_err().contains("no float values"));
+        // A splat claiming 10^12 elements is refused before anything is allocated.
+        let mut t = tensor(DataType::DtFloat, &[1_000_000, 1_000_000]);
+        t.float_val = vec![0.5];
+        assert!(values(&t).unwrap_err().contains("repeated to fill 1000000000000 elements"));
         let mut t = tensor(DataType::DtInt32, &[1]);
         t.int_val = vec![1, 2];
         assert!(values(&t).unwrap_err().contains("2 int32 values for 1 elements"));

@@ -1,0 +1,72 @@
+//! Writes the fuzz targets' seed corpora: `fuzz_seeds OUT [CORPUS]`.
+//! `OUT/graphdef`: every `model.pb` under CORPUS (../shared/corpus) and the
+//! bundled example, thinned (float constants over 64 values become a
+//! one-value splat of the same shape, so a seed is its graph, not its
+//! tables), plus CORPUS's small `.pbtxt` files; `OUT/artifact`: the example
+//! bundle's three files behind their mode byte; `OUT/request`: the
+//! example's batch file (mode 1) and a few decoded-feed seeds (mode 0).
+use recom_runtime::bundle;
+use std::path::{Path, PathBuf};
+
+fn thin(path: &Path) -> Result<Vec<u8>, String> {
+    let mut graph = recom_tf::read_graph(path).map_err(|e| e.to_string())?;
+    for node in &mut graph.node {
+        if node.op != "Const" {
+            continue;
+        }
+        let Some(value) = node.attr.get_mut("value") else { continue };
+        let Some(recom_tf::proto::attr_value::Value::Tensor(tensor)) = value.value.as_mut() else { continue };
+        if tensor.dtype == recom_tf::DataType::DtFloat as i32 && tensor.tensor_content.len() > 64 * 4 {
+            let first = f32::from_le_bytes(tensor.tensor_content[..4].try_into().unwrap());
+            tensor.tensor_content.clear();
+            tensor.float_val = vec![first];
+        }
+    }
+    Ok(recom_tf::encode_binary(&graph))
+}
+
+fn main() {
+    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let Some(out) = args.first() else {
+        eprintln!("usage: fuzz_seeds OUT [CORPUS]");
+        std::process::exit(2);
+    };
+    let write = |sub: &str, name: &str, bytes: &[u8]| {
+        let dir = out.join(sub);
+        std::fs::create_dir_all(&dir).expect("seed folder");
+        std::fs::write(dir.join(name), bytes).expect("seed write");
+    };
+    let mut models = vec![("example".to_string(), recom_fuzz::example_model())];
+    if let Some(corpus) = args.get(1) {
+        let mut entries: Vec<_> = std::fs::read_dir(corpus).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        entries.sort();
+        for dir in entries {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            if dir.join("model.pb").is_file() {
+                models.push((name.clone(), dir.join("model.pb")));
+            }
+            let text = dir.join("model.pbtxt");
+            if std::fs::metadata(&text).is_ok_and(|m| m.len() < 256 << 10) {
+                write("graphdef", &format!("{name}.pbtxt"), &std::fs::read(&text).expect("read"));
+            }
+        }
+    }
+    for (name, path) in &models {
+        match thin(path) {
+            Ok(bytes) => write("graphdef", &format!("{name}.pb"), &bytes),
+            Err(e) => eprintln!("{}: skipped: {e}", path.display()),
+        }
+    }
+    let example = recom_fuzz::example_bundle();
+    for (mode, file) in [bundle::ARTIFACT_FILE, bundle::WEIGHTS_FILE, bundle::HOST_GRAPH_FILE].iter().enumerate() {
+        if let Ok(bytes) = std::fs::read(example.join(file)) {
+            write("artifact", file, &[&[mode as u8][..], &bytes].concat());
+        }
+    }
+    write("request", "batch.npz", &[&[1u8][..], &std::fs::read(recom_fuzz::example_batch()).expect("example batch")].concat());
+    for k in 0..4u8 {
+        let bytes: Vec<u8> = (0..512u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(k as u32 * 977) >> 13) as u8).collect();
+        write("request", &format!("feeds{k}"), &[&[0u8][..], &bytes].concat());
+    }
+    let _ = std::fs::remove_dir_all(recom_fuzz::scratch());
+}
