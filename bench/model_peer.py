@@ -31,7 +31,9 @@ not in the peer's time. Loading tables and weights to the GPU (once per model)
 and allocating the per-batch-file buffers are not timed either.
 
 Each variant's outputs are checked once against recom's (`out.<name>` in the
-batch file): the max abs error per output is reported, never a failure.
+batch file): the max abs error per output is reported, and the run exits 1
+(after writing every measurement) when a variant failed or any output is
+missing, NaN where recom's is not, or off by more than --tolerance.
 
   python3 bench/model_peer.py --dump DIR --out FILE.json [--requests N] [--models medium,tiny]
 
@@ -632,6 +634,7 @@ def main():
     ap.add_argument("--out", required=True, help="JSON file for the results")
     ap.add_argument("--requests", type=int, default=200, help="timed requests per variant and batch")
     ap.add_argument("--warmup", type=int, default=10, help="untimed requests before them")
+    ap.add_argument("--tolerance", type=float, default=1e-4, help="largest max abs error against recom's outputs that passes (fp32 on both sides)")
     ap.add_argument("--models", default=None, help="comma-separated model names (default: every <model>.json in --dump)")
     ap.add_argument("--variants", default=None, help=f"comma-separated subset of {','.join(VARIANTS)} (default: all on a GPU, eager on the CPU)")
     args = ap.parse_args()
@@ -700,6 +703,20 @@ def main():
         del model
         if cuda:
             torch.cuda.empty_cache()
+    # A peer that answers wrongly is not a peer: any variant that failed, or
+    # whose output is missing, NaN where recom's is not, or off by more than
+    # the tolerance, fails the run (after every measurement is written).
+    bad = []
+    for r in all_rows:
+        where = f"{r['model']} b{r['batch']} {r['variant']}"
+        if "error" in r:
+            bad.append(f"{where}: failed")
+        for out, err in r["max_abs_err"].items():
+            if err is None or not err <= args.tolerance:
+                bad.append(f"{where}: {out}: max abs err {err} > {args.tolerance:g}")
+    if bad:
+        print("model_peer: FAILED, outputs differ from recom's:\n  " + "\n  ".join(bad), file=sys.stderr)
+        return 1
     return 0
 
 

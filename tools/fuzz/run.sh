@@ -24,13 +24,18 @@ targets=("$@")
 RUSTC_WRAPPER="$PWD/tools/fuzz/rustc-sancov.sh" cargo build --locked -p recom-fuzz --profile fuzz --target-dir target/fuzz
 bin=target/fuzz/fuzz
 work=target/fuzz
+# The targets' scratch files (a bundle per input) go to a RAM disk if any.
+TMPDIR=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/recom-fuzz.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 corpus=../shared/corpus
 if [ -d "$corpus" ]; then
-  "$bin/fuzz_seeds" "$work/seeds" "$corpus"
+  "$bin/fuzz_seeds" "$work/seeds.$$" "$corpus"
 else
   echo "fuzz: ../shared/corpus is absent: seeds come from the bundled example only"
-  "$bin/fuzz_seeds" "$work/seeds"
+  "$bin/fuzz_seeds" "$work/seeds.$$"
 fi
+rm -rf "$work/seeds" && mv "$work/seeds.$$" "$work/seeds"
 
 declare -A max_len=([graphdef]=1200000 [artifact]=4000000 [request]=200000)
 status=0
@@ -61,5 +66,4 @@ for t in "${targets[@]}"; do
     status=1
   fi
 done
-rm -rf /dev/shm/recom-fuzz-* 2>/dev/null || true
 exit $status

@@ -25,6 +25,8 @@
 //! ([`check_inputs`]), written apart from the runtime's so that a bug in
 //! either shows up as a disagreement.
 pub mod synthetic;
+#[cfg(feature = "served")]
+pub mod served;
 
 pub use recom_abi::{request::ColumnInput, Combiner, Filter, OutOfRange};
 

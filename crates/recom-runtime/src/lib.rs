@@ -14,11 +14,16 @@ pub mod serve;
 pub mod shape;
 pub mod validate;
 
-/// The worst element of `got` against `want` (same length): its index, both
-/// values and the absolute difference; a NaN on one side only is an
-/// infinite difference, NaN on both sides none. `None` when empty.
-pub fn compare_outputs(got: &[f32], want: &[f32]) -> Option<(usize, f32, f32, f64)> {
-    got.iter()
+/// The worst element of `got` against `want`: its index, both values and
+/// the absolute difference; a NaN on one side only is an infinite
+/// difference, NaN on both sides none. `Ok(None)` when both are empty, an
+/// error when the lengths differ (a short output is never a match).
+pub fn compare_outputs(got: &[f32], want: &[f32]) -> Result<Option<(usize, f32, f32, f64)>, String> {
+    if got.len() != want.len() {
+        return Err(format!("{} values, expected {}", got.len(), want.len()));
+    }
+    Ok(got
+        .iter()
         .zip(want)
         .enumerate()
         .map(|(i, (&g, &w))| {
@@ -30,7 +35,7 @@ pub fn compare_outputs(got: &[f32], want: &[f32]) -> Option<(usize, f32, f32, f6
             };
             (i, g, w, err)
         })
-        .max_by(|a, b| a.3.total_cmp(&b.3))
+        .max_by(|a, b| a.3.total_cmp(&b.3)))
 }
 
 /// The request `feeds` (named by `specs`) with `rows` rows: the file's rows
@@ -134,6 +139,17 @@ pub fn resize_feeds(specs: &[host::FeedSpec], feeds: &[host::Feed], rows: usize)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compare_outputs_catches_nan_and_short_outputs() {
+        use super::compare_outputs;
+        assert_eq!(compare_outputs(&[1.0, 2.0], &[1.0, 2.5]), Ok(Some((1, 2.0, 2.5, 0.5))));
+        let (i, _, _, err) = compare_outputs(&[1.0, f32::NAN], &[1.0, 2.0]).unwrap().unwrap();
+        assert_eq!((i, err), (1, f64::INFINITY));
+        assert_eq!(compare_outputs(&[f32::NAN], &[f32::NAN]).unwrap().unwrap().3, 0.0);
+        assert!(compare_outputs(&[1.0], &[1.0, 2.0]).unwrap_err().contains("1 values, expected 2"));
+        assert_eq!(compare_outputs(&[], &[]), Ok(None));
+    }
+
     use super::*;
     use host::{Feed, FeedSpec, FeedType};
 

@@ -10,13 +10,13 @@ use recom::serve::{compile_model, CompileOptions, Device, Model};
 use recom_host::{Feed, FeedSpec, FeedType};
 use std::path::{Path, PathBuf};
 
-/// A folder of this process's own under the system's temp dir (a RAM disk
-/// where there is one), made on first use.
+/// A folder of this process's own under the temp dir (`run.sh` points
+/// TMPDIR at a RAM disk where there is one, and removes it after), made on
+/// first use.
 pub fn scratch() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
-        let dir = base.join(format!("recom-fuzz-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("recom-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch folder");
         dir
     })

@@ -9,6 +9,8 @@
 //!   download).
 //!
 //! Workloads are seeded: every system sees the same model and batch.
+mod hostile;
+
 use clap::{Parser, Subcommand};
 use recom_reference::{
     evaluate,
@@ -83,6 +85,24 @@ enum Command {
         /// (after the host program) here, for bench/model_peer.py.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// The largest absolute error against the expected outputs that
+        /// passes; a larger one, a NaN on one side or a missing element
+        /// fails the run before anything is timed.
+        #[arg(long, default_value_t = 1e-5)]
+        tolerance: f64,
+    },
+    /// Hostile requests made from each batch (one row, empty bags, 64x
+    /// longer bags, values at the edges) on the GPU, each answer — or
+    /// refusal — checked against the reference path.
+    Hostile {
+        /// Bundle folders (`recom compile -o ...`).
+        #[arg(long, required = true, num_args = 1..)]
+        model: Vec<PathBuf>,
+        /// One batch file per model (its inputs are the starting point).
+        #[arg(long, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        #[arg(long, default_value_t = 1e-5)]
+        tolerance: f64,
     },
     /// Write a wider model made from a real one (every input-layer column
     /// repeated `copies` more times, `recom_tf::widen`) and its batch (the
@@ -117,9 +137,10 @@ fn main() {
         Command::Gpu { artifacts, out, reps, device, only, l2_fetch_bytes } => {
             gpu(&artifacts, &out, reps, device, only.as_deref(), l2_fetch_bytes)
         }
-        Command::Serve { model, input, batch, concurrency, requests, out, dump } => {
-            serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref())
+        Command::Serve { model, input, batch, concurrency, requests, out, dump, tolerance } => {
+            serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref(), tolerance)
         }
+        Command::Hostile { model, input, tolerance } => hostile::hostile(&model, &input, tolerance),
         Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),
         Command::List => {
             for (name, spec) in workloads() {
@@ -387,7 +408,17 @@ fn cudarc_event_flags() -> recom_runtime::gpu::EventFlags {
 }
 
 /// `recom-bench serve`.
-fn serve(models: &[PathBuf], inputs: &[PathBuf], batches: &[usize], concurrency: &[usize], requests: usize, out: Option<&Path>, dump: Option<&Path>) -> Result<(), String> {
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    models: &[PathBuf],
+    inputs: &[PathBuf],
+    batches: &[usize],
+    concurrency: &[usize],
+    requests: usize,
+    out: Option<&Path>,
+    dump: Option<&Path>,
+    tolerance: f64,
+) -> Result<(), String> {
     use recom_runtime::{bundle::Bundle, npz::Batch, serve::GpuServer};
     if models.len() != inputs.len() {
         return Err(format!("{} models but {} inputs: give one batch file per model", models.len(), inputs.len()));
@@ -405,8 +436,12 @@ fn serve(models: &[PathBuf], inputs: &[PathBuf], batches: &[usize], concurrency:
         let mut errors = serde_json::Map::new();
         for (name, (_, got)) in &outputs {
             if let Some((_, want)) = batch.output(name).map_err(|e| e.to_string())? {
-                let (_, _, _, err) = recom_runtime::compare_outputs(got, &want).unwrap_or((0, 0.0, 0.0, 0.0));
+                let worst = recom_runtime::compare_outputs(got, &want).map_err(|e| format!("{}: {name}: {e}", input.display()))?;
+                let err = worst.map_or(0.0, |w| w.3);
                 println!("{}: {name}: max abs err {err:e} vs the expected outputs ({} values)", path.display(), got.len());
+                if let Some((i, g, w, err)) = worst.filter(|w| !(w.3 <= tolerance)) {
+                    return Err(format!("{}: {name}: max abs err {err:e} > {tolerance:e} at element {i}: got {g}, expected {w}", input.display()));
+                }
                 errors.insert(name.clone(), serde_json::json!(err));
             }
         }

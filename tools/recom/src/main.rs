@@ -310,7 +310,7 @@ fn compare(outputs: &Outputs, path: &Path, tolerance: f64) -> Result<ExitCode, S
             failed = true;
             continue;
         }
-        let diff = recom::runtime::compare_outputs(got, &want);
+        let diff = recom::runtime::compare_outputs(got, &want).map_err(|e| format!("{name}: {e}"))?;
         match diff {
             Some((i, g, w, err)) if !(err <= tolerance) => {
                 println!("{name}: MISMATCH: max abs err {err:e} > {tolerance:e} at element {i} (row {}): got {g}, expected {w}", i / (got.len() / shape[0].max(1)).max(1));

@@ -56,7 +56,7 @@ fn check(model: &Model, batches_of: &str) -> Vec<(usize, String, f64)> {
             let (shape, got) = &outputs[name];
             let (want_shape, want) = batch.output(name).unwrap().unwrap();
             assert_eq!(shape, &want_shape, "{batches_of} B = {b}: {name} shape");
-            let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
+            let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap().unwrap();
             let tolerance = match name {
                 "input_layer_output" => 1e-6,
                 "dnn_input" => 2e-6,
@@ -76,6 +76,7 @@ fn corpus_predictions_on_cpu() {
         let bundle = compile(model, batches, &[]);
         let loaded = Model::load(&bundle, Device::Cpu).unwrap();
         println!("{model} on the CPU: {:?}", check(&loaded, batches));
+        check_hostile(&loaded, &bundle, batches);
         let _ = std::fs::remove_dir_all(&bundle);
     }
 }
@@ -101,6 +102,7 @@ fn zoo_dlrm_keras_predictions_on_cpu() {
         let bundle = compile(model, batches, &[]);
         let loaded = Model::load(&bundle, Device::Cpu).unwrap();
         println!("{model} on the CPU: {:?}", check(&loaded, batches));
+        check_hostile(&loaded, &bundle, batches);
         let _ = std::fs::remove_dir_all(&bundle);
     }
 }
@@ -117,8 +119,32 @@ fn corpus_predictions_on_gpu() {
         let bundle = compile(model, batches, &["sm_80", "sm_90"]);
         let loaded = Model::load(&bundle, Device::Gpu).unwrap();
         println!("{model} on the GPU: {:?}", check(&loaded, batches));
+        check_hostile(&loaded, &bundle, batches);
         let _ = std::fs::remove_dir_all(&bundle);
     }
+}
+
+/// Hostile requests made from the model's B = 37 batch (one row, empty and
+/// 64x longer bags, values at the edges: ids out of range under every
+/// policy, NaN/±inf/−0.0, empty and non-UTF-8 strings) answer as the
+/// reference path does, or are refused by both.
+fn check_hostile(model: &Model, bundle: &Path, batches_of: &str) {
+    use recom_reference::served;
+    let read = recom::runtime::bundle::Bundle::read(bundle).unwrap();
+    let reference = served::model(&read).unwrap();
+    let specs = &model.plan().feeds;
+    let feeds = Batch::open(&corpus().join(batches_of).join("batch_b37.npz")).unwrap().feeds(specs).unwrap();
+    let mut refused = 0;
+    for (name, feeds) in served::hostile_variants(specs, &feeds).unwrap() {
+        let want = served::outputs(&read, &reference, &feeds);
+        let got = model.run(&feeds).map_err(|e| e.to_string());
+        refused += want.is_err() as usize;
+        match served::agree(&got, &want, 1e-6) {
+            Ok(how) => println!("  {name}: {how}"),
+            Err(e) => panic!("{}: {name} on the {:?}: {e}", bundle.display(), model.device),
+        }
+    }
+    println!("{}: hostile requests: all agree with the reference ({refused} refused by both)", bundle.display());
 }
 
 fn load_err(dir: &Path) -> String {
@@ -228,7 +254,7 @@ fn widened_models_on_cpu() {
         let (shape, got) = &outputs["input_layer_output"];
         let (want_shape, want) = batch.output("input_layer_output").unwrap().unwrap();
         assert_eq!(shape, &want_shape);
-        let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap();
+        let (i, g, w, err) = recom::runtime::compare_outputs(got, &want).unwrap().unwrap();
         assert!(err <= 1e-6, "{model} x{}: max abs err {err:e} at {i} (got {g}, expected {w})", copies + 1);
         println!("{model} x{}: {} columns, max abs err {err:e}", copies + 1, summary.columns);
         let _ = std::fs::remove_dir_all(&dir);
