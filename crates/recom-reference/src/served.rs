@@ -102,6 +102,12 @@ pub fn outputs(bundle: &Bundle, model: &crate::Model, feeds: &[Feed]) -> Result<
     Ok(name_outputs(plan, batch, values))
 }
 
+/// The outputs that are the embedding layer itself (no dense step after).
+pub fn embedding_outputs(bundle: &Bundle) -> Vec<String> {
+    let plan = &bundle.artifact.plan;
+    plan.outputs.iter().filter(|o| matches!(o.source, recom_abi::dense::Operand::Embedding)).map(|o| o.name.clone()).collect()
+}
+
 /// The bundle's embedding layer as the reference evaluator's model.
 pub fn model(bundle: &Bundle) -> Result<crate::Model, String> {
     let plan = &bundle.artifact.plan;
@@ -149,9 +155,12 @@ pub fn hostile_variants(specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<(&'sta
 }
 
 /// Whether a compiled path's answer agrees with the reference's: the same
-/// outputs within `tolerance` (NaN-aware, lengths checked), or both refusing
-/// the request. `Ok` says how they agree, `Err` how they differ.
-pub fn agree(got: &Result<Outputs, String>, want: &Result<Outputs, String>, tolerance: f64) -> Result<String, String> {
+/// outputs within `tolerance(output)` relative to max(1, |reference|)
+/// (NaN-aware,
+/// lengths checked: a NaN on one side or a missing element never agrees),
+/// or both refusing the request. `Ok` says how they agree, `Err` how they
+/// differ.
+pub fn agree(got: &Result<Outputs, String>, want: &Result<Outputs, String>, tolerance: impl Fn(&str) -> f64) -> Result<String, String> {
     match (got, want) {
         (Err(g), Err(w)) => Ok(format!("both refuse: '{g}'; reference '{w}'")),
         (Ok(_), Err(w)) => Err(format!("answered where the reference refused: {w}")),
@@ -160,14 +169,14 @@ pub fn agree(got: &Result<Outputs, String>, want: &Result<Outputs, String>, tole
             let mut worst = 0f64;
             for (out, (_, w)) in want {
                 let Some((_, g)) = got.get(out) else { return Err(format!("output '{out}' is missing")) };
-                match recom_runtime::compare_outputs(g, w).map_err(|e| format!("output '{out}': {e}"))? {
-                    Some((i, g, w, err)) if !(err <= tolerance) => {
-                        return Err(format!("output '{out}': max abs err {err:e} at element {i}: got {g}, reference {w}"))
-                    }
-                    d => worst = worst.max(d.map_or(0.0, |d| d.3)),
+                let diff = crate::compare(g, w).map_err(|e| format!("output '{out}': {e}"))?;
+                if !(diff.max_rel <= tolerance(out)) {
+                    let i = diff.worst;
+                    return Err(format!("output '{out}': max rel err {:e} at element {i}: got {}, reference {}", diff.max_rel, g[i], w[i]));
                 }
+                worst = worst.max(diff.max_rel);
             }
-            Ok(format!("equal (max abs err {worst:e} over {} outputs)", want.len()))
+            Ok(format!("equal (max rel err {worst:e} over {} outputs)", want.len()))
         }
     }
 }

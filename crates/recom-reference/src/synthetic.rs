@@ -110,6 +110,13 @@ pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
 /// Columns with the `Error` policy never get too-large ids, so the batch
 /// always evaluates.
 pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, Vec<ColumnInput>) {
+    random_case_with(seed, max_columns, max_batch, false)
+}
+
+/// [`random_case`], and with `hostile` also: too-large ids in `Error`
+/// columns (the batch must then be refused, by every path), weights that
+/// are NaN, ±inf or −0.0.
+pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile: bool) -> (Model, Vec<ColumnInput>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let num_tables = rng.random_range(1..=max_columns.max(1));
     let tables: Vec<Table> = (0..num_tables)
@@ -151,7 +158,7 @@ pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, V
                 let id = match rng.random_range(0..20) {
                     0 if rng.random_bool(0.3) => [i64::MIN, -(1 << 40), i64::from(i32::MIN) - 1][rng.random_range(0..3)],
                     0 => -rng.random_range(1..5),
-                    1 if on_out_of_range != OutOfRange::Error || filter.is_some_and(|f| f.default.is_none() && f.hi <= rows) => {
+                    1 if hostile || on_out_of_range != OutOfRange::Error || filter.is_some_and(|f| f.default.is_none() && f.hi <= rows) => {
                         if rng.random_bool(0.3) {
                             [i64::MAX, 1 << 40, i64::from(i32::MAX) + 1][rng.random_range(0..3)]
                         } else {
@@ -163,7 +170,13 @@ pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, V
                 };
                 input.ids.push(id);
                 if let Some(w) = &mut input.weights {
-                    w.push(if rng.random_bool(0.1) { -rng.random::<f32>() } else { rng.random_range(0.0..2.0) });
+                    w.push(if hostile && rng.random_bool(0.1) {
+                        [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0][rng.random_range(0..4)]
+                    } else if rng.random_bool(0.1) {
+                        -rng.random::<f32>()
+                    } else {
+                        rng.random_range(0.0..2.0)
+                    });
                 }
             }
             input.offsets.push(input.ids.len() as i64);

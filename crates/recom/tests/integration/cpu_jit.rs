@@ -4,7 +4,11 @@
 //! too-large ids, B = 1..=4096), compiled through recom-default and the
 //! loop kernel, JIT-compiled and run.
 use crate::model_ir::{module_for, table_name};
-use recom_reference::{evaluate, synthetic::random_case, Model};
+use recom_reference::{
+    evaluate,
+    synthetic::{random_case, random_case_with},
+    EvalError, Model,
+};
 use recom::{
     compile::compile_with,
     cpu::CpuExecutable,
@@ -51,6 +55,37 @@ fn random_models_match_the_reference() {
         elements += got.len();
     }
     println!("300 random models, {elements} output values, max rel err {worst:e}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Random models at the edges (too-large ids in `error` columns, NaN /
+    /// ±inf / −0.0 weights, besides everything `random_case` draws), with
+    /// seeds and sizes drawn by proptest (shrinking towards fewer columns
+    /// and rows): the CPU kernel answers as the reference does, bit for bit
+    /// (NaN where it has NaN), or both refuse the batch for the same id.
+    #[test]
+    fn hostile_random_models_match_the_reference(seed in proptest::prelude::any::<u64>(), columns in 1usize..10, batch in 1usize..200) {
+        let context = recom::create_context().unwrap();
+        let (model, inputs) = random_case_with(seed, columns, batch, true);
+        let executable = compile_cpu(&context, &model);
+        let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
+        match (evaluate(&model, &inputs), executable.run(&tables, &inputs)) {
+            (Ok(want), Ok(got)) => {
+                let diff = recom_reference::compare(&got, &want).map_err(proptest::test_runner::TestCaseError::fail)?;
+                proptest::prop_assert!(diff.max_rel == 0.0, "max rel err {} at {}: {} vs {}", diff.max_rel, diff.worst, got[diff.worst], want[diff.worst]);
+            }
+            // Both refuse; the kernel (threads racing) may name another
+            // offending id than the reference's first, but a real one.
+            (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { column, id, rows, .. })) => {
+                let table_rows = model.tables[model.columns[column].table].rows;
+                proptest::prop_assert!(rows == table_rows && id >= rows as i64 && inputs[column].ids.contains(&id), "column {column}: id {id} of {rows} rows");
+                proptest::prop_assert_eq!(model.columns[column].on_out_of_range, recom_reference::OutOfRange::Error);
+            }
+            (want, got) => proptest::prop_assert!(false, "reference {:?} vs CPU {:?}", want.map(|_| ()), got.map(|_| ())),
+        }
+    }
 }
 
 /// Every schedule variant computes the same function (the default one is

@@ -139,7 +139,7 @@ fn check_hostile(model: &Model, bundle: &Path, batches_of: &str) {
         let want = served::outputs(&read, &reference, &feeds);
         let got = model.run(&feeds).map_err(|e| e.to_string());
         refused += want.is_err() as usize;
-        match served::agree(&got, &want, 1e-6) {
+        match served::agree(&got, &want, |_| 1e-6) {
             Ok(how) => println!("  {name}: {how}"),
             Err(e) => panic!("{}: {name} on the {:?}: {e}", bundle.display(), model.device),
         }
