@@ -296,7 +296,13 @@ impl Model {
             Device::Cpu => {
                 let cpu = artifact.cpu.as_ref().ok_or_else(|| fail("the artifact has no CPU kernel (compile it with --device cpu or all)".into()))?;
                 let context = crate::create_context().map_err(|e| fail(e.to_string()))?;
-                let module = Module::parse(&context, &cpu.mlir).ok_or_else(|| fail("artifact.json: cpu.mlir does not parse".into()))?;
+                // The parser's diagnostics go into the error, not to stderr.
+                let capture = recom_ir::DiagnosticCapture::attach(&context);
+                let module = Module::parse(&context, &cpu.mlir).ok_or_else(|| {
+                    let why: Vec<String> = capture.take().iter().map(|d| d.to_string()).collect();
+                    fail(format!("artifact.json: cpu.mlir does not parse: {}", why.join("; ")))
+                })?;
+                drop(capture);
                 let executable = crate::cpu::CpuExecutable::new(&context, module, artifact.plan.clone()).map_err(|e| fail(format!("cpu kernel: {e}")))?;
                 let tables = bundle.packed_tables().map_err(|e| fail(e.to_string()))?;
                 Engine::Cpu { executable, tables, dense_weights: bundle.dense_weights() }

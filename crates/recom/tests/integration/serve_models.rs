@@ -191,6 +191,15 @@ fn bad_bundles_are_errors_naming_the_file() {
     std::fs::write(dir.join("artifact.json"), text).unwrap();
     let e = load_err(&dir);
     assert!(e.contains("not a file name in the folder"), "{e}");
+    // A CPU kernel that does not parse: MLIR's diagnostic is in the error
+    // (not printed on stderr by the library).
+    let dir = copy("kernel");
+    let mut artifact = recom::runtime::plan::Artifact::from_json(&std::fs::read_to_string(dir.join("artifact.json")).unwrap()).unwrap();
+    let cpu = artifact.cpu.as_mut().unwrap();
+    cpu.mlir = cpu.mlir.replacen("arith.addi", "arith.ad", 1);
+    std::fs::write(dir.join("artifact.json"), artifact.to_json()).unwrap();
+    let e = load_err(&dir);
+    assert!(e.contains("cpu.mlir does not parse") && e.contains("'arith.ad' is unknown"), "{e}");
     // No GPU kernel compiled, asked for the GPU: a clear message (with or without a GPU).
     let e = match Model::load(&good, Device::Gpu) {
         Ok(_) => panic!("loaded a CPU-only bundle on the GPU"),
