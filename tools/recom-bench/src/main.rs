@@ -91,6 +91,19 @@ enum Command {
         #[arg(long, default_value_t = 1e-5)]
         tolerance: f64,
     },
+    /// Time a bundle's host program alone (raw request -> the columns' CSR
+    /// ids and the dense program's host values) on this machine's CPU, at
+    /// each batch size: median and p99 over the requests.
+    Host {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, value_delimiter = ',', default_value = "1,32,512,2048")]
+        batch: Vec<usize>,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Hostile requests made from each batch (one row, empty bags, 64x
     /// longer bags, values at the edges) on the GPU, each answer — or
     /// refusal — checked against the reference path.
@@ -144,6 +157,7 @@ fn main() {
         Command::Serve { model, input, batch, concurrency, requests, out, dump, tolerance } => {
             serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref(), tolerance)
         }
+        Command::Host { model, input, batch, requests } => host(&model, &input, &batch, requests),
         Command::Hostile { model, input, tolerance } => hostile::hostile(&model, &input, tolerance),
         Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),
         Command::List => {
@@ -463,6 +477,30 @@ fn serve(
     }
     if let Some(out) = out {
         std::fs::write(out, serde_json::to_string_pretty(&report).expect("serializes")).map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+fn host(model: &Path, input: &Path, batches: &[usize], requests: usize) -> Result<(), String> {
+    use recom_runtime::{bundle::Bundle, npz::Batch};
+    let bundle = Bundle::read(model).map_err(|e| e.to_string())?;
+    let plan = &bundle.artifact.plan;
+    let feeds = Batch::open(input).and_then(|mut b| b.feeds(&plan.feeds)).map_err(|e| e.to_string())?;
+    println!("{}: {} host steps, {} columns", model.display(), plan.host.steps.len(), plan.columns.len());
+    println!("| batch | host p50 ms | host p99 ms |");
+    println!("|---|---|---|");
+    for &b in batches {
+        let feeds = recom_runtime::resize_feeds(&plan.feeds, &feeds, b)?;
+        plan.prepare_all(&feeds).map_err(|e| e.to_string())?;
+        let mut times: Vec<f64> = (0..requests.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(plan.prepare_all(std::hint::black_box(&feeds)).expect("prepared once already"));
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!("| {b} | {:.3} | {:.3} |", times[times.len() / 2], times[times.len() * 99 / 100]);
     }
     Ok(())
 }

@@ -58,8 +58,10 @@ fn gpu_matches_the_reference_on_random_models() {
                 }
                 // The output lent from page-locked staging is the same, and a
                 // second request reuses the staging buffers.
-                prop_assert_eq!(&gpu.run_with(&inputs, |lent| lent.to_vec()).unwrap(), &g, "run_with");
-                prop_assert_eq!(&gpu.run(&inputs).unwrap(), &g, "second run");
+                // (Compared bit for bit: NaN outputs must repeat too.)
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+                prop_assert_eq!(bits(&gpu.run_with(&inputs, |lent| lent.to_vec()).unwrap()), bits(&g), "run_with");
+                prop_assert_eq!(bits(&gpu.run(&inputs).unwrap()), bits(&g), "second run");
             }
             (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { column, id, rows, .. })) => {
                 let table = model.columns[column].table;
