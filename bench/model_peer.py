@@ -22,13 +22,20 @@ and the device-to-host copies, wall clock per request. Variants:
               into column order -- the way TorchRec/FBGEMM users batch tables;
   cuda_graph  the fused variant's device work captured once per batch file in
               a CUDA graph and replayed per request (pack, copy into the static
-              buffers, replay, copy outputs out, synchronize).
+              buffers, replay, copy outputs out, synchronize);
+  host+cuda_graph
+              the whole request, host side included: the host side
+              from the raw features, done as a PyTorch user would
+              (bench/peer_host.py: Python, numpy and FarmHash following the
+              model's feature transforms: hashing, vocabularies, bucketizing,
+              splitting, crossing), then the cuda_graph variant.
 
-What is NOT compared: the peer starts from CSR ids. The host-side work that
-produced them from the raw request (string hashing, vocabulary lookups,
-bucketizing, filters, out-of-range policies) is recom's host program and is
-not in the peer's time. Loading tables and weights to the GPU (once per model)
-and allocating the per-batch-file buffers are not timed either.
+What the first three do NOT time: they start from CSR ids. The host-side
+work that produced them from the raw request (string hashing, vocabulary
+lookups, bucketizing, filters, out-of-range policies) is recom's host program
+and is not in their time: they bound what the GPU part of a peer costs.
+host+cuda_graph pays it, in Python. Loading tables and weights to the GPU
+(once per model) and allocating the per-batch-file buffers are not timed.
 
 Each variant's outputs are checked once against recom's (`out.<name>` in the
 batch file): the max abs error per output is reported, and the run exits 1
@@ -56,7 +63,7 @@ import torch.nn.functional as F
 
 SUM, MEAN, SQRTN = 0, 1, 2
 COMBINERS = {"sum": SUM, "mean": MEAN, "sqrtn": SQRTN}
-VARIANTS = ("eager", "fused", "cuda_graph")
+VARIANTS = ("eager", "fused", "cuda_graph", "host+cuda_graph")
 
 
 # ---------------------------------------------------------------------------
@@ -412,6 +419,12 @@ class Batch:
             if m:
                 self.feeds[int(m.group(1))] = np.ascontiguousarray(npz[key], dtype=np.float32).reshape(B, -1)
         self.expected = {key[len("out."):]: np.asarray(npz[key]) for key in npz.files if key.startswith("out.")}
+        # The raw request, for the host+ variant (strings decoded to bytes once, untimed).
+        self.raw = None
+        if "feed_specs" in model.spec and any(k.startswith("raw") for k in npz.files):
+            import peer_host
+
+            self.raw = peer_host.raw_request(npz, model.spec["feed_specs"])
 
 
 def max_abs_err(got, want):
@@ -597,7 +610,32 @@ class Graphed(Fused):
         return self.host_np
 
 
-BUILDERS = {"eager": Eager, "fused": Fused, "cuda_graph": Graphed}
+class HostGraphed(Graphed):
+    """The whole request as a PyTorch user serving this TensorFlow model would
+    run it: the host side from the raw features (hashing, vocabularies,
+    bucketizing, splitting, crossing: `bench/peer_host.py`, Python + numpy +
+    FarmHash), then the cuda_graph variant's device work. Built from the batch
+    file's raw inputs (`raw<i>`); the CSR ids it makes must be recom's (the
+    outputs check catches any difference)."""
+
+    def __init__(self, model, batch, pin):
+        if batch.raw is None:
+            raise RuntimeError("the batch file has no raw inputs (dump it with a newer recom-bench)")
+        if getattr(model, "host_program", None) is None:
+            import peer_host
+
+            model.host_program = peer_host.HostProgram(model.spec)
+        super().__init__(model, batch, pin)
+
+    def run(self):
+        b = self.batch
+        b.cols = self.model.host_program.run(b.raw)
+        for f in b.feeds:
+            b.feeds[f] = b.raw[f].reshape(b.B, -1)
+        return super().run()
+
+
+BUILDERS = {"eager": Eager, "fused": Fused, "cuda_graph": Graphed, "host+cuda_graph": HostGraphed}
 
 
 def time_requests(run, warmup, requests):

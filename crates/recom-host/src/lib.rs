@@ -121,13 +121,22 @@ pub fn prepare(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed]) -> Res
 /// program ([`HostProgram::values`]), each `[B, width]` f32.
 pub fn prepare_all(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<(Vec<ColumnInput>, Vec<Vec<f32>>), HostError> {
     let mut values = Vec::new();
-    let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values))?;
+    let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values), None)?;
     Ok((columns, values))
 }
 
 /// [`prepare`] under `limits`.
 pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<Vec<ColumnInput>, HostError> {
-    prepare_inner(specs, program, feeds, limits, None)
+    prepare_inner(specs, program, feeds, limits, None, None)
+}
+
+/// The time each step of the host program takes on `feeds`, run one after
+/// another on this thread (where a request's time goes, by step; `recom
+/// bench` and `recom-bench host` sum it by [`HostOp::kind`]).
+pub fn step_times(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<Vec<std::time::Duration>, HostError> {
+    let mut times = vec![std::time::Duration::ZERO; program.steps.len()];
+    prepare_inner(specs, program, feeds, limits, None, Some(&mut times))?;
+    Ok(times)
 }
 
 /// The feed elements from which a request's host program runs its steps
@@ -140,6 +149,7 @@ fn prepare_inner(
     feeds: &[Feed],
     limits: &Limits,
     values_out: Option<&mut Vec<Vec<f32>>>,
+    mut step_times: Option<&mut [std::time::Duration]>,
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
     check_feeds(specs, feeds)?;
@@ -167,7 +177,7 @@ fn prepare_inner(
     // Steps run in parallel only when the request is large enough for that
     // to pay: waking the pool's threads costs more than a small request's
     // whole host program (at B = 1 most of its time went to scheduling).
-    let parallel = feeds.iter().map(Feed::len).sum::<usize>() >= PARALLEL_ELEMENTS;
+    let parallel = step_times.is_none() && feeds.iter().map(Feed::len).sum::<usize>() >= PARALLEL_ELEMENTS;
     for l in 0..depth {
         let run = |i: usize| {
             let step = &program.steps[i];
@@ -178,6 +188,16 @@ fn prepare_inner(
         };
         let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = if parallel {
             (0..program.steps.len()).into_par_iter().filter(|&i| level[i] == l).map(run).collect()
+        } else if let Some(times) = step_times.as_deref_mut() {
+            (0..program.steps.len())
+                .filter(|&i| level[i] == l)
+                .map(|i| {
+                    let start = std::time::Instant::now();
+                    let done = run(i);
+                    times[i] = start.elapsed();
+                    done
+                })
+                .collect()
         } else {
             (0..program.steps.len()).filter(|&i| level[i] == l).map(run).collect()
         };

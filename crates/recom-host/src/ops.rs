@@ -130,6 +130,23 @@ fn is_zero(v: &i64) -> bool {
 }
 
 impl HostOp {
+    /// The op's name, for reports (`recom inspect`, step timings).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HostOp::HashBucket { .. } => "HashBucket",
+            HostOp::RangeFilter { .. } => "RangeFilter",
+            HostOp::Vocabulary { .. } => "Vocabulary",
+            HostOp::SparseFromDense { .. } => "SparseFromDense",
+            HostOp::BucketizedSparse { .. } => "BucketizedSparse",
+            HostOp::Fingerprint => "Fingerprint",
+            HostOp::CrossHashed { .. } => "CrossHashed",
+            HostOp::CooRows => "CooRows",
+            HostOp::NumericInput { .. } => "NumericInput",
+            HostOp::StringSplit { .. } => "StringSplit",
+            HostOp::TfGraph { .. } => "TfGraph",
+        }
+    }
+
     /// The op's own parameters make sense (a plan is untrusted input).
     pub fn check(&self) -> Result<(), String> {
         match self {
@@ -398,14 +415,15 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             if shape.len() != 1 {
                 return Err(operands[0].bad(format!("a string split takes a [batch] input, got shape {shape:?}")));
             }
-            let (mut indices, mut tokens, mut width) = (Vec::new(), Vec::new(), 0usize);
+            let (mut indices, mut tokens, mut width) = (Vec::with_capacity(2 * data.len()), Vec::with_capacity(data.len()), 0usize);
             for (row, s) in data.iter().enumerate() {
-                let parts = split(s, sep.as_bytes(), *maxsplit);
-                width = width.max(parts.len());
-                for (k, part) in parts.into_iter().enumerate() {
-                    indices.extend([row as i64, k as i64]);
+                let mut k = 0i64;
+                split_each(s, sep.as_bytes(), *maxsplit, |part| {
+                    indices.extend([row as i64, k]);
                     tokens.push(part.to_vec());
-                }
+                    k += 1;
+                });
+                width = width.max(k as usize);
             }
             let n = tokens.len();
             vec![
@@ -495,10 +513,10 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
 }
 
 /// Python's `str.split(sep, maxsplit)` on bytes (TensorFlow's
-/// StringSplitV2): the tokens of `s`.
-fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
+/// StringSplitV2): the tokens of `s`, each handed to `token` in order.
+fn split_each<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64, mut token: impl FnMut(&'s [u8])) {
     let limit = usize::try_from(maxsplit).unwrap_or(usize::MAX);
-    let mut tokens = Vec::new();
+    let mut count = 0;
     if sep.is_empty() {
         let mut rest = s;
         loop {
@@ -507,27 +525,37 @@ fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
             if rest.is_empty() {
                 break;
             }
-            if tokens.len() == limit {
-                tokens.push(rest);
+            if count == limit {
+                token(rest);
                 break;
             }
             let end = rest.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(rest.len());
-            tokens.push(&rest[..end]);
+            token(&rest[..end]);
+            count += 1;
             rest = &rest[end..];
         }
     } else {
-        let mut rest = s;
-        while tokens.len() < limit {
-            match rest.windows(sep.len()).position(|w| w == sep) {
-                Some(at) => {
-                    tokens.push(&rest[..at]);
-                    rest = &rest[at + sep.len()..];
-                }
-                None => break,
+        let mut start = 0;
+        for at in memchr::memmem::find_iter(s, sep) {
+            if count == limit {
+                break;
             }
+            // Separators found inside an earlier one are not separators.
+            if at < start {
+                continue;
+            }
+            token(&s[start..at]);
+            count += 1;
+            start = at + sep.len();
         }
-        tokens.push(rest);
+        token(&s[start..]);
     }
+}
+
+#[cfg(test)]
+fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
+    let mut tokens = Vec::new();
+    split_each(s, sep, maxsplit, |t| tokens.push(t));
     tokens
 }
 
@@ -604,6 +632,34 @@ mod tests {
 
     fn tokens(s: &str, sep: &str, maxsplit: i64) -> Vec<String> {
         split(s.as_bytes(), sep.as_bytes(), maxsplit).into_iter().map(|t| String::from_utf8(t.to_vec()).unwrap()).collect()
+    }
+
+    /// The SIMD search splits where a plain scan does (overlapping
+    /// separators, maxsplit, non-UTF-8 bytes too).
+    #[test]
+    fn split_finds_what_a_plain_scan_finds() {
+        use proptest::prelude::*;
+        // Python's split as a plain left-to-right scan (the old code).
+        fn plain<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
+            let limit = usize::try_from(maxsplit).unwrap_or(usize::MAX);
+            let (mut tokens, mut rest) = (Vec::new(), s);
+            while tokens.len() < limit {
+                match rest.windows(sep.len()).position(|w| w == sep) {
+                    Some(at) => {
+                        tokens.push(&rest[..at]);
+                        rest = &rest[at + sep.len()..];
+                    }
+                    None => break,
+                }
+            }
+            tokens.push(rest);
+            tokens
+        }
+        let bytes = prop::collection::vec(prop_oneof![Just(b'a'), Just(b';'), Just(b'<'), Just(b'>'), Just(0xffu8)], 0..40);
+        let sep = prop::collection::vec(prop_oneof![Just(b'a'), Just(b';'), Just(b'<'), Just(b'>')], 1..4);
+        proptest!(ProptestConfig::with_cases(2000), |(s in bytes, sep in sep, maxsplit in -1i64..5)| {
+            prop_assert_eq!(split(&s, &sep, maxsplit), plain(&s, &sep, maxsplit));
+        });
     }
 
     /// Python's str.split, which StringSplitV2 follows.

@@ -103,6 +103,11 @@ enum Command {
         batch: Vec<usize>,
         #[arg(long, default_value_t = 200)]
         requests: usize,
+        /// Also write the model and its batches for the peers
+        /// (`bench/model_peer.py`, `bench/peer_host.py`), recom's outputs
+        /// from the reference path (no GPU needed).
+        #[arg(long)]
+        dump: Option<PathBuf>,
     },
     /// Hostile requests made from each batch (one row, empty bags, 64x
     /// longer bags, values at the edges) on the GPU, each answer — or
@@ -157,7 +162,7 @@ fn main() {
         Command::Serve { model, input, batch, concurrency, requests, out, dump, tolerance } => {
             serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref(), tolerance)
         }
-        Command::Host { model, input, batch, requests } => host(&model, &input, &batch, requests),
+        Command::Host { model, input, batch, requests, dump } => host(&model, &input, &batch, requests, dump.as_deref()),
         Command::Hostile { model, input, tolerance } => hostile::hostile(&model, &input, tolerance),
         Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),
         Command::List => {
@@ -449,7 +454,7 @@ fn serve(
         let feeds = batch.feeds(&server.plan().feeds).map_err(|e| e.to_string())?;
         let outputs = server.run(&feeds).map_err(|e| format!("{}: {e}", input.display()))?;
         if let Some(dir) = dump {
-            dump_model(dir, &bundle, &server, &feeds, batches)?;
+            dump_model(dir, &bundle, &feeds, batches, &|f: &[recom_runtime::host::Feed]| server.run(f).map_err(|e| e.to_string()))?;
         }
         let mut errors = serde_json::Map::new();
         for (name, (_, got)) in &outputs {
@@ -481,14 +486,18 @@ fn serve(
     Ok(())
 }
 
-fn host(model: &Path, input: &Path, batches: &[usize], requests: usize) -> Result<(), String> {
+fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Option<&Path>) -> Result<(), String> {
     use recom_runtime::{bundle::Bundle, npz::Batch};
     let bundle = Bundle::read(model).map_err(|e| e.to_string())?;
     let plan = &bundle.artifact.plan;
     let feeds = Batch::open(input).and_then(|mut b| b.feeds(&plan.feeds)).map_err(|e| e.to_string())?;
+    if let Some(dir) = dump {
+        let reference = recom_reference::served::model(&bundle)?;
+        dump_model(dir, &bundle, &feeds, batches, &|f: &[recom_runtime::host::Feed]| recom_reference::served::outputs(&bundle, &reference, f))?;
+    }
     println!("{}: {} host steps, {} columns", model.display(), plan.host.steps.len(), plan.columns.len());
-    println!("| batch | host p50 ms | host p99 ms |");
-    println!("|---|---|---|");
+    println!("| batch | host p50 ms | host p99 ms | one thread ms | its steps by kind, ms |");
+    println!("|---|---|---|---|---|");
     for &b in batches {
         let feeds = recom_runtime::resize_feeds(&plan.feeds, &feeds, b)?;
         plan.prepare_all(&feeds).map_err(|e| e.to_string())?;
@@ -500,7 +509,18 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize) -> Resul
             })
             .collect();
         times.sort_by(f64::total_cmp);
-        println!("| {b} | {:.3} | {:.3} |", times[times.len() / 2], times[times.len() * 99 / 100]);
+        // Where it goes: each step timed alone (one thread), summed by op kind.
+        let start = Instant::now();
+        let steps = recom_runtime::host::step_times(&plan.feeds, &plan.host, &feeds, &Default::default()).map_err(|e| e.to_string())?;
+        let sequential = start.elapsed().as_secs_f64() * 1e3;
+        let mut kinds: std::collections::BTreeMap<&str, (usize, f64)> = Default::default();
+        for (step, t) in plan.host.steps.iter().zip(&steps) {
+            let entry = kinds.entry(step.op.kind()).or_default();
+            entry.0 += 1;
+            entry.1 += t.as_secs_f64() * 1e3;
+        }
+        let kinds: Vec<String> = kinds.iter().map(|(k, (n, ms))| format!("{n} {k} {ms:.3}")).collect();
+        println!("| {b} | {:.3} | {:.3} | {sequential:.3} | {} |", times[times.len() / 2], times[times.len() * 99 / 100], kinds.join(", "));
     }
     Ok(())
 }
@@ -509,25 +529,33 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize) -> Resul
 /// dense program, outputs), `<name>_weights.npz` and `<name>_b<B>.npz` per
 /// batch size (each column's CSR ids after the host program, with filters and
 /// out-of-range policies applied, the dense f32 feeds, and recom's outputs).
+/// `run` answers a request (the GPU, or the reference path without one).
+/// Also written: the host program and the feeds' specs (`host`,
+/// `feed_specs`; the columns with their filter and out-of-range policy) and,
+/// per batch, every raw input (`raw<i>`; strings as `raw<i>.utf8` bytes,
+/// `raw<i>.offsets`, `raw<i>.shape`), so a peer can run the host side
+/// itself (`bench/peer_host.py`).
 fn dump_model(
     dir: &Path,
     bundle: &recom_runtime::bundle::Bundle,
-    server: &recom_runtime::serve::GpuServer,
     feeds: &[recom_runtime::host::Feed],
     batches: &[usize],
+    run: &dyn Fn(&[recom_runtime::host::Feed]) -> Result<recom_runtime::serve::Outputs, String>,
 ) -> Result<(), String> {
     use npyz::WriterBuilder;
     use recom_abi::OutOfRange;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let plan = server.plan();
+    let plan = &bundle.artifact.plan;
     let name = bundle.dir.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let widths = plan.feed_widths();
     let json = serde_json::json!({
         "name": name,
         "width": plan.width,
         "tables": plan.tables.iter().map(|t| serde_json::json!({"name": t.name, "rows": t.rows, "dim": t.dim})).collect::<Vec<_>>(),
-        "columns": plan.columns.iter().map(|c| serde_json::json!({"table": c.table, "combiner": c.combiner, "weighted": c.weighted})).collect::<Vec<_>>(),
+        "columns": plan.columns.iter().map(|c| serde_json::json!({"table": c.table, "combiner": c.combiner, "weighted": c.weighted, "filter": c.filter, "on_out_of_range": c.on_out_of_range})).collect::<Vec<_>>(),
         "feeds": plan.feeds.iter().zip(&widths).map(|(f, w)| serde_json::json!({"name": f.name, "width": w})).collect::<Vec<_>>(),
+        "feed_specs": plan.feeds,
+        "host": plan.host,
         "dense": plan.dense,
         "outputs": plan.outputs,
     });
@@ -536,6 +564,7 @@ fn dump_model(
     enum Data {
         F(Vec<f32>),
         I(Vec<i64>),
+        B(Vec<u8>),
     }
     type Arrays = Vec<(String, Vec<u64>, Data)>;
     let write = |path: &Path, arrays: Arrays| -> Result<(), String> {
@@ -551,6 +580,11 @@ fn dump_model(
                 Data::I(i) => {
                     let mut w = npz.array::<i64>(&key, Default::default()).map_err(err)?.default_dtype().shape(&shape).begin_nd().map_err(err)?;
                     w.extend(i).map_err(err)?;
+                    w.finish().map_err(err)?;
+                }
+                Data::B(b) => {
+                    let mut w = npz.array::<u8>(&key, Default::default()).map_err(err)?.default_dtype().shape(&shape).begin_nd().map_err(err)?;
+                    w.extend(b).map_err(err)?;
                     w.finish().map_err(err)?;
                 }
             }
@@ -573,8 +607,26 @@ fn dump_model(
     for &b in batches {
         let feeds = recom_runtime::resize_feeds(&plan.feeds, feeds, b)?;
         let inputs = plan.prepare(&feeds).map_err(|e| e.to_string())?;
-        let outputs = server.run(&feeds).map_err(|e| e.to_string())?;
+        let outputs = run(&feeds)?;
         let mut arrays: Arrays = Vec::new();
+        for (i, feed) in feeds.iter().enumerate() {
+            use recom_runtime::host::Feed;
+            let shape: Vec<u64> = feed.shape().iter().map(|&d| d as u64).collect();
+            match feed {
+                Feed::I64 { data, .. } => arrays.push((format!("raw{i}"), shape, Data::I(data.clone()))),
+                Feed::F32 { data, .. } => arrays.push((format!("raw{i}"), shape, Data::F(data.clone()))),
+                Feed::Str { data, .. } => {
+                    let mut offsets = vec![0i64];
+                    for s in data {
+                        offsets.push(offsets.last().unwrap() + s.len() as i64);
+                    }
+                    let bytes: Vec<u8> = data.concat();
+                    arrays.push((format!("raw{i}.utf8"), vec![bytes.len() as u64], Data::B(bytes)));
+                    arrays.push((format!("raw{i}.offsets"), vec![offsets.len() as u64], Data::I(offsets)));
+                    arrays.push((format!("raw{i}.shape"), vec![shape.len() as u64], Data::I(shape.iter().map(|&d| d as i64).collect())));
+                }
+            }
+        }
         for (c, (column, input)) in plan.columns.iter().zip(&inputs).enumerate() {
             let rows = plan.tables[column.table].rows as i64;
             let (mut ids, mut offsets, mut ws) = (Vec::new(), vec![0i64], Vec::new());

@@ -160,9 +160,7 @@ fn print_summary(artifact: &Artifact, full: bool) {
         // The host program by op kind (what runs on the CPU per request).
         let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
         for step in &plan.host.steps {
-            let debug = format!("{:?}", step.op);
-            let kind: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-            *kinds.entry(kind).or_default() += 1;
+            *kinds.entry(step.op.kind().to_string()).or_default() += 1;
         }
         if !kinds.is_empty() {
             let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
