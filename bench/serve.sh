@@ -45,13 +45,21 @@ for m in ${TIMED:-$models}; do
   $bench serve --model "$serve/$m.recom" --input "$serve/$base-batches/batch_b512.npz" \
     --tolerance $tol --batch ${BATCHES:-1,32,512,2048} --concurrency ${CONCURRENCY:-1,4} --requests ${REQUESTS:-300} --out "$out/serve-$m.json" "${extra[@]}"
 done
-# The host+cuda_graph peer hashes strings with FarmHash (pyfarmhash): installed
-# from a source archive carried in bench/out/pydeps where the machine has no
-# index (`pip download pyfarmhash --no-binary :all: --no-deps -d bench/out/pydeps`).
+# The host+cuda_graph peer hashes strings with FarmHash (pyfarmhash, a C++
+# extension): built here from its source archive where the machine has no
+# package index (carried in bench/out/pydeps: `pip download pyfarmhash
+# --no-binary :all: --no-deps -d bench/out/pydeps`), compiled directly.
 if ! python3 -c "import farmhash" 2>/dev/null; then
   sdist=$(ls bench/out/pydeps/pyfarmhash-*.tar.gz 2>/dev/null | head -1 || true)
   if [ -n "$sdist" ]; then
-    pip install --no-index --no-build-isolation -q "$sdist" || echo "pyfarmhash did not install: the host+cuda_graph peer will fail"
+    build=$(mktemp -d)
+    tar xzf "$sdist" -C "$build"
+    src=$(dirname "$(find "$build" -name python-farmhash.cc | head -1)")
+    include=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['include'])")
+    suffix=$(python3 -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+    g++ -O3 -shared -fPIC -I"$include" "$src/farmhash.cc" "$src/python-farmhash.cc" -o "$build/farmhash$suffix" \
+      && export PYTHONPATH="$build:${PYTHONPATH:-}" \
+      || echo "pyfarmhash did not build: the host+cuda_graph peer will fail"
   fi
 fi
 if [ "${PEER:-1}" = 1 ] && [ -f bench/model_peer.py ] && python3 -c "import torch" 2>/dev/null; then
