@@ -81,25 +81,43 @@ struct Staging {
     extra_dev: Option<CudaSlice<f32>>,
 }
 
-/// A model loaded on one GPU.
+/// How many requests a model runs at once by default ([`GpuModel::lanes`]).
+pub const DEFAULT_LANES: usize = 4;
+
+/// What one request in flight owns: a stream, its staging buffers, the
+/// dense program's per-stream state and the CUDA graphs captured on it.
+/// Requests take a free lane; with every lane busy they wait for one.
+struct Lane {
+    stream: Arc<CudaStream>,
+    staging: Staging,
+    dense: Option<crate::gpu_dense::DenseLane>,
+    /// Per batch size (and staging buffers): how the request's tail runs.
+    graphs: HashMap<ReplayKey, Replay>,
+}
+
+/// A model loaded on one GPU: the tables, kernels and dense weights once,
+/// shared by [`DEFAULT_LANES`] lanes that run requests concurrently (each
+/// on its own stream with its own buffers, so concurrent callers overlap
+/// their copies and kernels; a request never touches another's buffers).
 pub struct GpuModel {
     plan: Plan,
     kernel: GpuKernel,
     context: Arc<CudaContext>,
-    stream: Arc<CudaStream>,
+    /// Lane 0's stream: loads, and the resident-request API ([`Self::upload`],
+    /// [`Self::launch`], ...) the benchmark times the kernel with. A request
+    /// runs on its lane's stream only.
+    lane0_stream: Arc<CudaStream>,
     _module: Arc<CudaModule>,
     function: CudaFunction,
     tables: CudaSlice<f32>,
     items: CudaSlice<i64>,
     columns: CudaSlice<i64>,
-    // Serializes requests: they share the stream and the staging buffers.
-    staging: Mutex<Staging>,
+    lanes: Vec<Mutex<Lane>>,
+    next_lane: std::sync::atomic::AtomicUsize,
     /// The plan's shape program, parsed.
     shapes: Option<crate::shape::CompiledShapes>,
     /// The dense program, when the model has one ([`Self::attach_dense`]).
     dense: Option<crate::gpu_dense::GpuDense>,
-    /// Per batch size (and staging buffers): how the request's tail runs.
-    graphs: Mutex<HashMap<ReplayKey, Replay>>,
 }
 
 /// What a captured tail depends on: the batch and every device/host address it uses.
@@ -139,32 +157,59 @@ impl GpuModel {
         let context = CudaContext::new(ordinal).map_err(device_error)?;
         let (major, minor) = context.compute_capability().map_err(device_error)?;
         let kernel = select_kernel(&artifact.gpu, major, minor)?.clone();
-        // One stream of our own (graph capture is not allowed on the legacy
-        // default stream); all of the model's work is ordered on it, so
-        // cudarc's cross-stream event tracking is not needed.
+        // Streams of our own (graph capture is not allowed on the legacy
+        // default stream). Everything shared is uploaded on lane 0's stream
+        // and synchronized before any lane runs; after that each lane's work
+        // is ordered on its own stream, so cudarc's cross-stream event
+        // tracking is not needed.
         unsafe { context.disable_event_tracking() };
-        let stream = context.new_stream().map_err(device_error)?;
+        let lanes = (0..DEFAULT_LANES)
+            .map(|_| {
+                let stream = context.new_stream().map_err(device_error)?;
+                Ok(Mutex::new(Lane { stream, staging: Staging::default(), dense: None, graphs: HashMap::new() }))
+            })
+            .collect::<Result<Vec<_>, RunError>>()?;
+        let stream = lanes[0].lock().unwrap_or_else(|e| e.into_inner()).stream.clone();
         let module = context.load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(device_error)?;
         let function = module.load_function(&kernel.entry).map_err(device_error)?;
         let tables = stream.clone_htod(tables).map_err(device_error)?;
         let items = stream.clone_htod(&plan.items).map_err(device_error)?;
         let columns = stream.clone_htod(&plan.columns_meta).map_err(device_error)?;
         let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(RunError::Device)?;
+        stream.synchronize().map_err(device_error)?;
         Ok(GpuModel {
             shapes,
             plan,
             kernel,
             context,
-            stream,
+            lane0_stream: stream,
             _module: module,
             function,
             tables,
             items,
             columns,
-            staging: Mutex::new(Staging::default()),
+            lanes,
+            next_lane: Default::default(),
             dense: None,
-            graphs: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// How many requests run at once.
+    pub fn lanes(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// A free lane (the first free one from a rotating start), or, with
+    /// every lane busy, the start one once it is free.
+    fn lane(&self) -> std::sync::MutexGuard<'_, Lane> {
+        let n = self.lanes.len();
+        let start = self.next_lane.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
+        for k in 0..n {
+            if let Ok(guard) = self.lanes[(start + k) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.lanes[start].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn plan(&self) -> &Plan {
@@ -177,8 +222,8 @@ impl GpuModel {
         let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         let mut bytes = vec![0u8; layout.bytes];
         layout.write(inputs, &mut bytes);
-        let input = self.stream.clone_htod(&bytes).map_err(device_error)?;
-        let out = unsafe { self.stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
+        let input = self.lane0_stream.clone_htod(&bytes).map_err(device_error)?;
+        let out = unsafe { self.lane0_stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
         Ok(DeviceRequest { input, out, layout, sizes })
     }
 
@@ -186,20 +231,20 @@ impl GpuModel {
     /// The status word must be zero before the launch: [`Self::upload`] makes
     /// it so, and [`Self::reset_status`] does it again between launches.
     pub fn launch(&self, request: &DeviceRequest) -> Result<(), RunError> {
-        let (input, _g1) = request.input.device_ptr(&self.stream);
-        let (out, _g2) = request.out.device_ptr(&self.stream);
-        self.launch_at(input, out, &request.layout, &request.sizes)
+        let (input, _g1) = request.input.device_ptr(&self.lane0_stream);
+        let (out, _g2) = request.out.device_ptr(&self.lane0_stream);
+        self.launch_at(&self.lane0_stream, input, out, &request.layout, &request.sizes)
     }
 
     /// Launches on the request laid out at device address `input`, writing `out`.
-    fn launch_at(&self, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
+    fn launch_at(&self, stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
         let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         if batch == 0 || width == 0 {
             return Ok(());
         }
-        let (tables, _g3) = self.tables.device_ptr(&self.stream);
-        let (items, _g4) = self.items.device_ptr(&self.stream);
-        let (columns, _g5) = self.columns.device_ptr(&self.stream);
+        let (tables, _g3) = self.tables.device_ptr(stream);
+        let (items, _g4) = self.items.device_ptr(stream);
+        let (columns, _g5) = self.columns.device_ptr(stream);
         let num_items = (self.plan.items.len() / ITEM_FIELDS) as u64;
         // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
         let mut params: Vec<u64> = Vec::with_capacity(48);
@@ -229,7 +274,7 @@ impl GpuModel {
             block_dim: (1, threads as u32, 1),
             shared_mem_bytes: 0,
         };
-        let mut builder = self.stream.launch_builder(&self.function);
+        let mut builder = stream.launch_builder(&self.function);
         for p in &params {
             builder.arg(p);
         }
@@ -240,14 +285,14 @@ impl GpuModel {
     /// Zeroes a resident request's status word (between repeated launches).
     pub fn reset_status(&self, request: &mut DeviceRequest) -> Result<(), RunError> {
         let mut view = request.input.slice_mut(0..8);
-        self.stream.memcpy_htod(&[0u8; 8], &mut view).map_err(device_error)
+        self.lane0_stream.memcpy_htod(&[0u8; 8], &mut view).map_err(device_error)
     }
 
     /// Waits for the device and returns the output and the status word.
     pub fn download(&self, request: &DeviceRequest) -> Result<(Vec<f32>, i64), RunError> {
-        let mut out = self.stream.clone_dtoh(&request.out).map_err(device_error)?;
+        let mut out = self.lane0_stream.clone_dtoh(&request.out).map_err(device_error)?;
         out.truncate(request.layout.batch * self.plan.width);
-        let status = self.stream.clone_dtoh(&request.input.slice(0..8)).map_err(device_error)?;
+        let status = self.lane0_stream.clone_dtoh(&request.input.slice(0..8)).map_err(device_error)?;
         Ok((out, i64::from_le_bytes(status.try_into().expect("8 bytes"))))
     }
 
@@ -288,7 +333,13 @@ impl GpuModel {
     pub fn attach_dense(&mut self, weights: &[Vec<f32>]) -> Result<(), RunError> {
         let feed_widths = self.plan.feed_widths();
         let host_widths: Vec<usize> = self.plan.host.values.iter().map(|v| v.width).collect();
-        let dense = crate::gpu_dense::GpuDense::load(&self.stream, &self.plan.dense, weights, &self.kernel.dense, self.plan.width, &feed_widths, &host_widths)?;
+        let dense = crate::gpu_dense::GpuDense::load(&self.lane0_stream, &self.plan.dense, weights, &self.kernel.dense, self.plan.width, &feed_widths, &host_widths)?;
+        for lane in &self.lanes {
+            let mut lane = lane.lock().unwrap_or_else(|e| e.into_inner());
+            lane.dense = Some(dense.lane(&lane.stream)?);
+        }
+        // The weights reach the device before any lane reads them.
+        self.lane0_stream.synchronize().map_err(device_error)?;
         self.dense = Some(dense);
         Ok(())
     }
@@ -300,10 +351,11 @@ impl GpuModel {
     /// dense program reads it.
     pub fn run_outputs(&self, inputs: &[ColumnInput], dense_feeds: &[Option<&[f32]>], host_values: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, RunError> {
         use recom_abi::dense::Operand;
-        let mut guard = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.lane();
         let (layout, _) = self.stage_and_launch(&mut guard, inputs)?;
         let batch = layout.batch;
-        let staging = &mut *guard;
+        let Lane { stream, staging, dense: dense_lane, graphs } = &mut *guard;
+        let stream: &Arc<CudaStream> = stream;
         // The dense program's extra inputs (f32 feeds, host values) packed into
         // page-locked staging and sent in one copy to a reused device buffer.
         let widths = self.plan.feed_widths();
@@ -311,7 +363,7 @@ impl GpuModel {
         let extra_len: usize = extras.iter().map(|e| e.len()).sum();
         if extra_len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < extra_len) {
             staging.extra_host = Some(unsafe { self.context.alloc_pinned::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
-            staging.extra_dev = Some(unsafe { self.stream.alloc::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
+            staging.extra_dev = Some(unsafe { stream.alloc::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
         }
         let mut offsets = Vec::with_capacity(extras.len());
         if extra_len > 0 {
@@ -324,9 +376,9 @@ impl GpuModel {
                 at += e.len();
             }
             let dev = staging.extra_dev.as_mut().expect("allocated above");
-            self.stream.memcpy_htod(&host.as_slice().map_err(device_error)?[..extra_len], &mut dev.slice_mut(0..extra_len)).map_err(device_error)?;
+            stream.memcpy_htod(&host.as_slice().map_err(device_error)?[..extra_len], &mut dev.slice_mut(0..extra_len)).map_err(device_error)?;
         }
-        let extra_base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(&self.stream).0);
+        let extra_base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(stream).0);
         let mut next = offsets.iter();
         let feed_ptrs: Vec<Option<(u64, usize)>> = dense_feeds
             .iter()
@@ -337,7 +389,7 @@ impl GpuModel {
             self.plan.host.values.iter().map(|v| (extra_base + 4 * *next.next().unwrap_or(&0) as u64, v.width)).collect();
         let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
         let input = staging.input.as_ref().expect("allocated by stage_and_launch");
-        let embedding = (out_device.device_ptr(&self.stream).0, self.plan.width);
+        let embedding = (out_device.device_ptr(stream).0, self.plan.width);
         if !self.plan.dense.steps.is_empty() && self.dense.is_none() {
             return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into()));
         }
@@ -356,13 +408,16 @@ impl GpuModel {
             spans.push((output.source, at..at + width * batch));
             at += width * batch;
         }
-        let status_ptr = input.device_ptr(&self.stream).0;
+        let status_ptr = input.device_ptr(stream).0;
         // The dense program and the downloads: the same launches for every
         // request of a batch size, so after one eager run they are captured
         // once in a CUDA graph and replayed (one driver call).
-        let tail = |landing: &mut [f32]| -> Result<(), RunError> {
-            let results = match &self.dense {
-                Some(dense) if !self.plan.dense.steps.is_empty() => dense.run(&self.stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
+        // The step buffers exist once the batch size has run eagerly; their
+        // generation then tells whether they moved since a capture.
+        let generation = dense_lane.as_ref().map_or(0, |d| d.generation());
+        let mut tail = |landing: &mut [f32]| -> Result<(), RunError> {
+            let results = match (&self.dense, dense_lane.as_mut()) {
+                (Some(dense), Some(lane)) if !self.plan.dense.steps.is_empty() => dense.run(lane, stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
                 _ => Vec::new(),
             };
             for (source, span) in &spans {
@@ -373,25 +428,21 @@ impl GpuModel {
                     Operand::Feed(_) | Operand::Weight(_) => None,
                 };
                 if let (Some(src), false) = (src, span.is_empty()) {
-                    unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[span.clone()], src, self.stream.cu_stream()) }.map_err(device_error)?;
+                    unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[span.clone()], src, stream.cu_stream()) }.map_err(device_error)?;
                 }
             }
-            unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + 2], status_ptr, self.stream.cu_stream()) }.map_err(device_error)?;
+            unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + 2], status_ptr, stream.cu_stream()) }.map_err(device_error)?;
             Ok(())
         };
-        // The step buffers exist once the batch size has run eagerly; their
-        // generation then tells whether they moved since a capture.
-        let generation = self.dense.as_ref().map_or(0, |d| d.generation());
         let key = (batch, embedding.0, landing.as_ptr() as usize, feed_ptrs.clone(), host_ptrs.clone(), status_ptr, generation);
-        let mut graphs = self.graphs.lock().unwrap_or_else(|e| e.into_inner());
         match graphs.get(&key) {
             Some(Replay::Graph(graph)) => graph.0.launch().map_err(device_error)?,
             Some(Replay::Seen) => {
                 // Capture; on any failure, end the capture and run eagerly from now on.
                 let captured = (|| -> Result<Option<CudaGraph>, RunError> {
-                    self.stream.begin_capture(sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL).map_err(device_error)?;
+                    stream.begin_capture(sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL).map_err(device_error)?;
                     let issued = tail(landing);
-                    let graph = self.stream.end_capture(sys::CUgraphInstantiate_flags(0)).map_err(device_error);
+                    let graph = stream.end_capture(sys::CUgraphInstantiate_flags(0)).map_err(device_error);
                     issued?;
                     graph
                 })();
@@ -412,8 +463,7 @@ impl GpuModel {
                 graphs.insert(key, Replay::Seen);
             }
         }
-        drop(graphs);
-        self.stream.synchronize().map_err(device_error)?;
+        stream.synchronize().map_err(device_error)?;
         let landing = staging.host_out.as_ref().expect("allocated above").as_slice().map_err(device_error)?;
         let status = (landing[at].to_bits() as u64 | ((landing[at + 1].to_bits() as u64) << 32)) as i64;
         self.plan.check_status(status, inputs)?;
@@ -429,60 +479,64 @@ impl GpuModel {
 
     /// Validates and packs a request into page-locked staging (grown as
     /// needed), uploads it and launches the embedding kernel.
-    fn stage_and_launch(&self, staging: &mut Staging, inputs: &[ColumnInput]) -> Result<(ByteLayout, crate::shape::Sizes), RunError> {
+    fn stage_and_launch(&self, lane: &mut Lane, inputs: &[ColumnInput]) -> Result<(ByteLayout, crate::shape::Sizes), RunError> {
         let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         let n_out = sizes.output;
+        let Lane { stream, staging, .. } = lane;
         if staging.host.as_ref().is_none_or(|h| h.len() < layout.bytes) {
             staging.host = None;
             let capacity = layout.bytes + layout.bytes / 2;
             staging.host = Some(unsafe { self.context.alloc_pinned::<u8>(capacity) }.map_err(device_error)?);
-            staging.input = Some(unsafe { self.stream.alloc::<u8>(capacity) }.map_err(device_error)?);
+            staging.input = Some(unsafe { stream.alloc::<u8>(capacity) }.map_err(device_error)?);
         }
         if staging.out.as_ref().is_none_or(|o| o.len() < n_out.max(1)) {
             let capacity = n_out.max(1) + n_out / 2;
             staging.out = None;
             staging.host_out = None;
-            staging.out = Some(unsafe { self.stream.alloc::<f32>(capacity) }.map_err(device_error)?);
+            staging.out = Some(unsafe { stream.alloc::<f32>(capacity) }.map_err(device_error)?);
             staging.host_out = Some(unsafe { self.context.alloc_pinned::<f32>(capacity) }.map_err(device_error)?);
         }
         let host = staging.host.as_mut().expect("allocated above");
         let input = staging.input.as_mut().expect("allocated above");
         let out_device = staging.out.as_ref().expect("allocated above");
         layout.write(inputs, &mut host.as_mut_slice().map_err(device_error)?[..layout.bytes]);
-        self.stream
+        stream
             .memcpy_htod(&host.as_slice().map_err(device_error)?[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
             .map_err(device_error)?;
-        let (input_ptr, _g1) = input.device_ptr(&self.stream);
-        let (out_ptr, _g2) = out_device.device_ptr(&self.stream);
-        self.launch_at(input_ptr, out_ptr, &layout, &sizes)?;
+        let (input_ptr, _g1) = input.device_ptr(stream);
+        let (out_ptr, _g2) = out_device.device_ptr(stream);
+        self.launch_at(stream, input_ptr, out_ptr, &layout, &sizes)?;
         Ok((layout, sizes))
     }
 
     /// [`Self::run`] lending the `[B, ΣD]` output to `f` straight from the
-    /// model's page-locked staging buffer (no copy into pageable memory);
-    /// other requests on this model wait until `f` returns.
+    /// lane's page-locked staging buffer (no copy into pageable memory); the
+    /// lane is not lent to another request until `f` returns.
     pub fn run_with<R>(&self, inputs: &[ColumnInput], f: impl FnOnce(&[f32]) -> R) -> Result<R, RunError> {
-        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, sizes) = self.stage_and_launch(&mut staging, inputs)?;
+        let mut lane = self.lane();
+        let (_, sizes) = self.stage_and_launch(&mut lane, inputs)?;
         let n_out = sizes.output;
-        let staging = &mut *staging;
+        let Lane { stream, staging, .. } = &mut *lane;
         let input = staging.input.as_ref().expect("allocated by stage_and_launch");
         let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
         let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
         let landing = &mut host_out.as_mut_slice().map_err(device_error)?[..n_out];
         if n_out > 0 {
-            self.stream.memcpy_dtoh(&out_device.slice(0..n_out), landing).map_err(device_error)?;
+            stream.memcpy_dtoh(&out_device.slice(0..n_out), landing).map_err(device_error)?;
         }
         let mut status = [0u8; 8];
-        self.stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
-        self.stream.synchronize().map_err(device_error)?;
+        stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
+        stream.synchronize().map_err(device_error)?;
         self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
         Ok(f(&host_out.as_slice().map_err(device_error)?[..n_out]))
     }
 
-    /// Waits for all queued work.
+    /// Waits for all queued work (of every lane).
     pub fn synchronize(&self) -> Result<(), RunError> {
-        self.stream.synchronize().map_err(device_error)
+        for lane in &self.lanes {
+            lane.lock().unwrap_or_else(|e| e.into_inner()).stream.synchronize().map_err(device_error)?;
+        }
+        Ok(())
     }
 
     /// Caps how many bytes the L2 cache fetches from memory per miss
@@ -500,9 +554,10 @@ impl GpuModel {
         Ok(())
     }
 
-    /// The stream requests run on (for timing with events).
+    /// Lane 0's stream, where [`Self::upload`] and [`Self::launch`] run
+    /// (for timing the kernel with events).
     pub fn stream(&self) -> &Arc<CudaStream> {
-        &self.stream
+        &self.lane0_stream
     }
 }
 

@@ -56,11 +56,10 @@ struct View {
     batched: bool,
 }
 
-/// The dense program loaded on one GPU.
+/// The dense program loaded on one GPU: what every stream shares (weights,
+/// kernels). Each stream that runs it has a [`DenseLane`].
 pub struct GpuDense {
     program: DenseProgram,
-    handle: Handle,
-    workspace: CudaSlice<u8>,
     weights: Vec<CudaSlice<f32>>,
     /// Ones (or 1/K) vectors of the reductions, by step.
     reducers: HashMap<usize, CudaSlice<f32>>,
@@ -68,13 +67,26 @@ pub struct GpuDense {
     copy: Option<(CudaFunction, DenseKernel)>,
     _modules: Vec<Arc<CudaModule>>,
     compute: ltsys::cublasComputeType_t,
-    /// Per step: its output buffer (grown as batches grow) and its GEMM's
-    /// descriptors and algorithm for the last batch size, so a request
-    /// re-plans nothing.
-    state: std::sync::Mutex<Vec<StepState>>,
+}
+
+impl DenseLane {
+    /// Changes whenever a step's output buffer moves.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+/// What one stream running the dense program owns: a cuBLASLt handle and
+/// workspace, and per step its output buffer (grown as batches grow) and
+/// its GEMM's descriptors and algorithm for the last batch size, so a
+/// request re-plans nothing.
+pub struct DenseLane {
+    handle: Handle,
+    workspace: CudaSlice<u8>,
+    state: Vec<StepState>,
     /// Bumped whenever a step's buffer moves (a captured graph must not be
     /// replayed across it).
-    generation: std::sync::atomic::AtomicU64,
+    generation: u64,
 }
 
 #[derive(Default)]
@@ -114,8 +126,6 @@ impl GpuDense {
         host_widths: &[usize],
     ) -> Result<GpuDense, RunError> {
         cublaslt_available()?;
-        let handle = Handle(lt::create_handle().map_err(|e| err("cublasLtCreate", e))?);
-        let workspace = unsafe { stream.alloc::<u8>(WORKSPACE) }.map_err(|e| err("workspace", e))?;
         let weights = weights.iter().map(|w| stream.clone_htod(w)).collect::<Result<Vec<_>, _>>().map_err(|e| err("weights", e))?;
         let mut reducers = HashMap::new();
         let mut maps = HashMap::new();
@@ -159,35 +169,33 @@ impl GpuDense {
             Precision::Tf32 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_TF32,
             Precision::Bf16 => ltsys::cublasComputeType_t::CUBLAS_COMPUTE_32F_FAST_16BF,
         };
-        let state = std::sync::Mutex::new((0..program.steps.len()).map(|_| StepState::default()).collect());
-        Ok(GpuDense {
-            program: program.clone(),
-            handle,
-            workspace,
-            weights,
-            reducers,
-            maps,
-            copy,
-            _modules: modules,
-            compute,
-            state,
-            generation: std::sync::atomic::AtomicU64::new(0),
-        })
+        Ok(GpuDense { program: program.clone(), weights, reducers, maps, copy, _modules: modules, compute })
+    }
+
+    /// The per-stream state of a stream that will run the program.
+    pub fn lane(&self, stream: &Arc<CudaStream>) -> Result<DenseLane, RunError> {
+        let handle = Handle(lt::create_handle().map_err(|e| err("cublasLtCreate", e))?);
+        let workspace = unsafe { stream.alloc::<u8>(WORKSPACE) }.map_err(|e| err("workspace", e))?;
+        let state = (0..self.program.steps.len()).map(|_| StepState::default()).collect();
+        Ok(DenseLane { handle, workspace, state, generation: 0 })
     }
 
     /// Runs every step for a batch of `batch` rows (queued on `stream`);
     /// returns each step's `[batch, width]` result as a device address, valid
     /// until the next call. `embedding` is the kernel's output, `feeds` the
     /// dense inputs already on the device.
+    #[allow(clippy::too_many_arguments)]
     pub fn run(
         &self,
+        lane: &mut DenseLane,
         stream: &Arc<CudaStream>,
         batch: usize,
         embedding: Option<(u64, usize)>,
         feeds: &[Option<(u64, usize)>],
         host: &[(u64, usize)],
     ) -> Result<Vec<u64>, RunError> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let DenseLane { handle, workspace, state, generation } = lane;
+        let workspace = workspace.device_ptr(stream).0;
         let mut results: Vec<u64> = Vec::with_capacity(self.program.steps.len());
         if batch == 0 {
             return Ok(vec![0; self.program.steps.len()]);
@@ -197,7 +205,7 @@ impl GpuDense {
             let width = step.width();
             let slot = &mut state[s];
             if slot.out.as_ref().is_none_or(|o| o.len() < batch * width) {
-                self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                *generation += 1;
                 slot.out = None;
                 slot.out = Some(unsafe { stream.alloc::<f32>(batch * width + batch * width / 2) }.map_err(|e| err("dense output", e))?);
             }
@@ -225,13 +233,13 @@ impl GpuDense {
                     let x = view(*input, &results)?;
                     let bias = bias.map(|b| weight_ptrs[b]);
                     let shape = GemmShape { transpose_w: *transpose_weight, batch, k: x.width, n: width, bias, activation: *activation };
-                    self.gemm(stream, &mut slot.gemm, &shape, x.ptr, weight_ptrs[*weight], out_ptr)?;
+                    self.gemm(handle, workspace, stream, &mut slot.gemm, &shape, x.ptr, weight_ptrs[*weight], out_ptr)?;
                 }
                 Step::Reduce { input, .. } => {
                     let x = view(*input, &results)?;
                     let ones = self.reducers[&s].device_ptr(stream).0;
                     let shape = GemmShape { transpose_w: false, batch, k: x.width, n: 1, bias: None, activation: Activation::None };
-                    self.gemm(stream, &mut slot.gemm, &shape, x.ptr, ones, out_ptr)?;
+                    self.gemm(handle, workspace, stream, &mut slot.gemm, &shape, x.ptr, ones, out_ptr)?;
                 }
                 Step::Map { inputs, .. } => {
                     let (function, kernel) = &self.maps[&s];
@@ -257,24 +265,20 @@ impl GpuDense {
         Ok(results)
     }
 
-    /// Changes whenever a step's output buffer moves.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Relaxed)
-    }
 
     /// `out[B, N] = act(x[B, K] · W + bias)`, W `[K, N]` (`[N, K]` transposed);
     /// the descriptors and algorithm are made once per batch size.
-    fn gemm(&self, stream: &Arc<CudaStream>, cached: &mut Option<GemmPlan>, shape: &GemmShape, x: u64, w: u64, out: u64) -> Result<(), RunError> {
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(&self, handle: &Handle, workspace: u64, stream: &Arc<CudaStream>, cached: &mut Option<GemmPlan>, shape: &GemmShape, x: u64, w: u64, out: u64) -> Result<(), RunError> {
         if cached.as_ref().is_none_or(|p| p.batch != shape.batch) {
             *cached = None;
-            *cached = Some(self.plan_gemm(shape)?);
+            *cached = Some(self.plan_gemm(handle, shape)?);
         }
         let plan = cached.as_ref().expect("planned above");
         let (alpha, beta) = (1f32, 0f32);
-        let workspace = self.workspace.device_ptr(stream).0;
         unsafe {
             lt::matmul(
-                self.handle.0,
+                handle.0,
                 plan.desc,
                 (&alpha) as *const f32 as *const _,
                 (&beta) as *const f32 as *const _,
@@ -295,7 +299,7 @@ impl GpuDense {
         .map_err(|e| err("cublasLtMatmul", e))
     }
 
-    fn plan_gemm(&self, shape: &GemmShape) -> Result<GemmPlan, RunError> {
+    fn plan_gemm(&self, handle: &Handle, shape: &GemmShape) -> Result<GemmPlan, RunError> {
         use ltsys::{cublasLtEpilogue_t as Ep, cublasLtMatmulDescAttributes_t as Attr, cudaDataType_t::CUDA_R_32F};
         let (m, n_cols, k) = (shape.n as u64, shape.batch as u64, shape.k as u64);
         unsafe {
@@ -341,7 +345,19 @@ impl GpuDense {
                 std::mem::size_of::<usize>(),
             )
             .map_err(|e| err("preference", e))?;
-            let heuristic = lt::get_matmul_algo_heuristic(self.handle.0, desc, a, b, c, c, pref).map_err(|e| err("no cuBLASLt algorithm for this GEMM", e))?;
+            // No split-K reduction by atomics (CUBLASLT_REDUCTION_SCHEME_INPLACE):
+            // its summation order varies from run to run, and the same
+            // request must always get the same answer.
+            let schemes = ltsys::cublasLtReductionScheme_t::CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE as u32
+                | ltsys::cublasLtReductionScheme_t::CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE as u32;
+            lt::set_matmul_pref_attribute(
+                pref,
+                ltsys::cublasLtMatmulPreferenceAttributes_t::CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                (&schemes) as *const u32 as *const _,
+                std::mem::size_of::<u32>(),
+            )
+            .map_err(|e| err("preference", e))?;
+            let heuristic = lt::get_matmul_algo_heuristic(handle.0, desc, a, b, c, c, pref).map_err(|e| err("no cuBLASLt algorithm for this GEMM", e))?;
             plan.algo = heuristic.algo;
             Ok(plan)
         }

@@ -168,7 +168,9 @@ where
     if concurrency == 0 || requests == 0 {
         return Err(RunError::Device("concurrency and requests must be at least 1".into()));
     }
-    for _ in 0..5 {
+    // Warm every lane a model may run requests on (each captures its CUDA
+    // graphs on its second request of a batch size).
+    for _ in 0..5 + 3 * crate::gpu::DEFAULT_LANES {
         run(feeds)?;
     }
     let per_thread = requests.div_ceil(concurrency);

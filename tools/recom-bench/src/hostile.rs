@@ -22,6 +22,43 @@ pub fn hostile(models: &[PathBuf], inputs: &[PathBuf], tolerance: f64) -> Result
         let embedding = served::embedding_outputs(&bundle);
         let specs = &server.plan().feeds;
         let feeds = Batch::open(input).and_then(|mut b| b.feeds(specs)).map_err(|e| e.to_string())?;
+        // Concurrent requests (8 threads over the model's lanes) answer
+        // exactly as one request alone: no request reads another's buffers.
+        let alone = server.run(&feeds).map_err(|e| e.to_string())?;
+        let bits = |o: &recom_runtime::serve::Outputs| o.values().flat_map(|(_, v)| v.iter().map(|x| x.to_bits())).collect::<Vec<u32>>();
+        let want_bits = bits(&alone);
+        let differences: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..25)
+                            .filter_map(|_| match server.run(&feeds) {
+                                Err(e) => Some(format!("refused: {e}")),
+                                Ok(o) if bits(&o) == want_bits => None,
+                                Ok(o) => Some(
+                                    o.iter()
+                                        .filter_map(|(name, (_, got))| {
+                                            let want = &alone.get(name)?.1;
+                                            let worst = recom_runtime::compare_outputs(got, want).ok().flatten()?;
+                                            (worst.3 != 0.0 || got.iter().zip(want).any(|(a, b)| a.to_bits() != b.to_bits()))
+                                                .then(|| format!("{name}[{}] = {} vs {} alone", worst.0, worst.1, worst.2))
+                                        })
+                                        .collect::<Vec<_>>()
+                                        .join(", "),
+                                ),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec!["a request thread panicked".into()])).collect()
+        });
+        if differences.is_empty() {
+            println!("{}: 200 concurrent requests (8 threads, {} lanes): all equal to the request alone", path.display(), server.model().lanes());
+        } else {
+            println!("{}: concurrent requests: FAILED: {} of 200 differ from the request alone, first: {}", path.display(), differences.len(), differences[0]);
+            failures.push(format!("{}: concurrency", path.display()));
+        }
         for (name, feeds) in served::hostile_variants(specs, &feeds)? {
             let want = served::outputs(&bundle, &reference, &feeds);
             let got = server.run(&feeds).map_err(|e| e.to_string());
