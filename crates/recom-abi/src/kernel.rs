@@ -157,6 +157,12 @@ pub fn identity_table_size(name: &str) -> Option<usize> {
     name.strip_prefix(IDENTITY_TABLE_PREFIX)?.parse().ok()
 }
 
+/// The values of an `n`-row identity table (`[n, n]`, row-major), which
+/// indicator and numeric columns look up and no model stores.
+pub fn identity_table(n: usize) -> Vec<f32> {
+    (0..n * n).map(|i| if i / n == i % n { 1.0 } else { 0.0 }).collect()
+}
+
 /// One column of the fused kernel (an entry of `emb.fused_columns`'
 /// `columns`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -118,7 +118,7 @@ pub fn model(bundle: &Bundle) -> Result<crate::Model, String> {
             let data = match bundle.tensor(&slot.name) {
                 Some(data) => data,
                 None if recom_abi::kernel::identity_table_size(&slot.name) == Some(slot.rows) => {
-                    (0..slot.rows * slot.dim).map(|i| if i / slot.dim == i % slot.dim { 1.0 } else { 0.0 }).collect()
+                    recom_abi::kernel::identity_table(slot.rows)
                 }
                 None => return Err(format!("table '{}' has no data in the bundle", slot.name)),
             };

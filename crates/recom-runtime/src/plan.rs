@@ -114,7 +114,7 @@ impl Plan {
             let data = match tables.get(&slot.name) {
                 Some(data) => data,
                 None if identity_table_size(&slot.name) == Some(slot.rows) && slot.rows == slot.dim => {
-                    identity = (0..slot.rows * slot.dim).map(|i| if i / slot.dim == i % slot.dim { 1.0 } else { 0.0 }).collect::<Vec<f32>>();
+                    identity = recom_abi::kernel::identity_table(slot.rows);
                     &identity
                 }
                 None => {

@@ -596,7 +596,8 @@ fn dump_model(
         let values = match bundle.tensor(&slot.name) {
             Some(v) => v,
             // Synthetic identity tables (indicator, numeric columns).
-            None => (0..slot.rows * slot.dim).map(|i| if i / slot.dim == i % slot.dim { 1.0 } else { 0.0 }).collect(),
+            None if recom_abi::kernel::identity_table_size(&slot.name) == Some(slot.rows) && slot.rows == slot.dim => recom_abi::kernel::identity_table(slot.rows),
+            None => return Err(format!("table '{}' has no data in the bundle", slot.name)),
         };
         weights.push((format!("table{t}"), vec![slot.rows as u64, slot.dim as u64], Data::F(values)));
     }
