@@ -201,15 +201,19 @@ impl GpuModel {
 
     /// A free lane (the first free one from a rotating start), or, with
     /// every lane busy, the start one once it is free.
+    ///
+    /// The lane's stream is idle when it is handed out: a request that ended
+    /// in an error after queuing work (a failed launch, a missing dense
+    /// program) may have left copies in flight from the staging buffers the
+    /// next request writes (a synchronize of an idle stream costs ~1 µs).
     fn lane(&self) -> std::sync::MutexGuard<'_, Lane> {
         let n = self.lanes.len();
         let start = self.next_lane.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
-        for k in 0..n {
-            if let Ok(guard) = self.lanes[(start + k) % n].try_lock() {
-                return guard;
-            }
-        }
-        self.lanes[start].lock().unwrap_or_else(|e| e.into_inner())
+        let guard = (0..n)
+            .find_map(|k| self.lanes[(start + k) % n].try_lock().ok())
+            .unwrap_or_else(|| self.lanes[start].lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = guard.stream.synchronize();
+        guard
     }
 
     pub fn plan(&self) -> &Plan {
