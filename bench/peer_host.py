@@ -9,6 +9,7 @@ model (`host` in `recom-bench ... --dump`'s `<model>.json`) op by op:
   BucketizedSparse  np.searchsorted on the boundaries (NaN in the last bucket)
   SparseFromDense   entries that are not the "missing" marker
   StringSplit       bytes.split (Python's semantics are TensorFlow's here)
+  SplitHashBucket   StringSplit then HashBucket (recom fuses them on load)
   CrossHashed       TensorFlow's SparseCross: FingerprintCat64 over combinations
   Fingerprint, RangeFilter, CooRows, NumericInput
 
@@ -228,6 +229,10 @@ class HostProgram:
                 tokens.extend(parts)
             indices = np.array([rows_i, pos_i], np.int64).T.reshape(-1, 2)
             return [Value("i", indices.shape, indices), Value("s", (len(tokens),), tokens), vector(np.array([len(v.data), width], np.int64))]
+        if name == "SplitHashBucket":  # recom's fusion of the two: the same values
+            indices, tokens, shape = self.evaluate(k, {"StringSplit": {"sep": p["sep"], "maxsplit": p["maxsplit"]}}, xs)
+            (ids,) = self.evaluate(k, {"HashBucket": {"buckets": p["buckets"]}}, [tokens])
+            return [indices, ids, shape]
         if name == "CrossHashed":
             n = len(xs) // 3
             nb, key = p["num_buckets"], p["hash_key"]

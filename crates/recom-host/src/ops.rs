@@ -87,6 +87,11 @@ pub enum HostOp {
     /// gives [""]), or with an empty `sep` on runs of ASCII whitespace
     /// (no empty tokens); at most `maxsplit` splits when it is >= 0.
     StringSplit { sep: String, maxsplit: i64 },
+    /// A `StringSplit` whose tokens only a `HashBucket` reads, fused by
+    /// [`crate::HostProgram::fuse`] when a plan is loaded: (strings [B]) ->
+    /// (indices, the tokens' hash-bucket ids, dense_shape), hashing each
+    /// token where it lies in its string (no token is copied).
+    SplitHashBucket { sep: String, maxsplit: i64, buckets: u64 },
     /// `emb.tf_output` (host fallback): (every model input) -> the listed
     /// outputs (`node` or `node:k`) of the model's TensorFlow graph, run
     /// by recom's TensorFlow evaluator ([`recom_tf_eval`]) on the
@@ -143,6 +148,7 @@ impl HostOp {
             HostOp::CooRows => "CooRows",
             HostOp::NumericInput { .. } => "NumericInput",
             HostOp::StringSplit { .. } => "StringSplit",
+            HostOp::SplitHashBucket { .. } => "SplitHashBucket",
             HostOp::TfGraph { .. } => "TfGraph",
         }
     }
@@ -150,7 +156,9 @@ impl HostOp {
     /// The op's own parameters make sense (a plan is untrusted input).
     pub fn check(&self) -> Result<(), String> {
         match self {
-            HostOp::HashBucket { buckets: 0 } | HostOp::CrossHashed { num_buckets: 0, .. } => Err("0 hash buckets".into()),
+            HostOp::HashBucket { buckets: 0 } | HostOp::CrossHashed { num_buckets: 0, .. } | HostOp::SplitHashBucket { buckets: 0, .. } => {
+                Err("0 hash buckets".into())
+            }
             HostOp::BucketizedSparse { boundaries } if boundaries.windows(2).any(|w| !(w[0] < w[1])) => {
                 Err("bucket boundaries are not strictly increasing".into())
             }
@@ -163,7 +171,7 @@ impl HostOp {
         match self {
             HostOp::HashBucket { .. } | HostOp::RangeFilter { .. } | HostOp::Vocabulary { .. } | HostOp::Fingerprint | HostOp::CooRows => 1,
             HostOp::SparseFromDense { .. } | HostOp::BucketizedSparse { .. } | HostOp::CrossHashed { .. } => 3,
-            HostOp::NumericInput { .. } | HostOp::StringSplit { .. } => 3,
+            HostOp::NumericInput { .. } | HostOp::StringSplit { .. } | HostOp::SplitHashBucket { .. } => 3,
             HostOp::TfGraph { outputs } => outputs.len(),
         }
     }
@@ -304,6 +312,20 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
     (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, width as i64]))
 }
 
+/// How many of the sorted `boundaries` are <= `v` (std::upper_bound; NaN
+/// compares false, so it is past them all), by a binary search without
+/// data-dependent branches: the boundaries are few and the values random.
+fn upper_bound(boundaries: &[f64], v: f64) -> usize {
+    let (mut base, mut len) = (0usize, boundaries.len());
+    while len > 1 {
+        let half = len / 2;
+        // `!(v < b)`: the boundary is <= v (or v is NaN).
+        base = if !(v < boundaries[base + half - 1]) { base + half } else { base };
+        len -= half;
+    }
+    base + (len == 1 && !(v < boundaries[base])) as usize
+}
+
 /// One step's results.
 pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>) -> Result<Vec<Feed>, HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
@@ -387,10 +409,16 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             let stride = boundaries.len() as i64 + 1;
             // TensorFlow's Bucketize: the first boundary the value is below
             // (std::upper_bound), so NaN, below none, lands in the last bucket.
-            let bucket = |v: f32| boundaries.partition_point(|&b| !((v as f64) < b)) as i64;
-            let values = data.iter().enumerate().map(|(i, &v)| bucket(v) + (i % k) as i64 * stride).collect();
-            let (indices, shape) = sparse_of(rows, k, std::iter::repeat_n(true, rows * k));
-            vec![indices, Feed::vector(values), shape]
+            let bucket = |v: f32| upper_bound(boundaries, v as f64) as i64;
+            let values: Vec<i64> = if k == 1 {
+                data.iter().map(|&v| bucket(v)).collect()
+            } else {
+                data.chunks_exact(k).flat_map(|row| row.iter().enumerate().map(|(j, &v)| bucket(v) + j as i64 * stride)).collect()
+            };
+            // Every entry is kept: row r, position j.
+            let indices: Vec<i64> = (0..rows as i64).flat_map(|r| (0..k as i64).flat_map(move |j| [r, j])).collect();
+            let n = indices.len() / 2;
+            vec![Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(values), Feed::vector(vec![rows as i64, k as i64])]
         }
         HostOp::Fingerprint => {
             arity(1)?;
@@ -406,6 +434,31 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
         },
         HostOp::TfGraph { outputs } => tf_graph(graph, outputs, operands, limits)?,
+        HostOp::SplitHashBucket { sep, maxsplit, buckets } => {
+            arity(1)?;
+            if *buckets == 0 {
+                return Err(HostError::Program("a hash bucket count is 0".into()));
+            }
+            let Feed::Str { data, .. } = operands[0].value else {
+                return Err(operands[0].bad("a string split takes strings"));
+            };
+            let shape = operands[0].shape;
+            if shape.len() != 1 {
+                return Err(operands[0].bad(format!("a string split takes a [batch] input, got shape {shape:?}")));
+            }
+            let (mut indices, mut ids, mut width) = (Vec::with_capacity(2 * data.len()), Vec::with_capacity(data.len()), 0usize);
+            for (row, s) in data.iter().enumerate() {
+                let mut k = 0i64;
+                split_each(s, sep.as_bytes(), *maxsplit, |part| {
+                    indices.extend([row as i64, k]);
+                    ids.push(string_to_hash_bucket(part, *buckets));
+                    k += 1;
+                });
+                width = width.max(k as usize);
+            }
+            let n = ids.len();
+            vec![Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![data.len() as i64, width as i64])]
+        }
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
             let Feed::Str { data, .. } = operands[0].value else {
@@ -634,6 +687,17 @@ mod tests {
         split(s.as_bytes(), sep.as_bytes(), maxsplit).into_iter().map(|t| String::from_utf8(t.to_vec()).unwrap()).collect()
     }
 
+    /// The branch-free search is `partition_point`, NaN, ±inf and -0.0 too.
+    #[test]
+    fn upper_bound_is_partition_point() {
+        use proptest::prelude::*;
+        let value = prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(-0.0), Just(0.0), -50.0..50.0f64, (-10i32..10).prop_map(f64::from)];
+        let bounds = prop::collection::btree_set(-20i32..20, 0..40).prop_map(|s| s.into_iter().map(|b| b as f64 * 1.5).collect::<Vec<f64>>());
+        proptest!(ProptestConfig::with_cases(4000), |(b in bounds, v in value)| {
+            prop_assert_eq!(super::upper_bound(&b, v), b.partition_point(|&x| !(v < x)));
+        });
+    }
+
     /// The SIMD search splits where a plain scan does (overlapping
     /// separators, maxsplit, non-UTF-8 bytes too).
     #[test]
@@ -696,6 +760,21 @@ mod tests {
         let h = |s: &str| string_to_hash_bucket(s.as_bytes(), 100);
         assert_eq!(got[0].ids, vec![h("a"), h("b"), h(""), h("c"), h(""), h("a")]);
         assert_eq!(got[0].offsets, vec![0, 2, 3, 6]);
+        // Fused (what every loaded plan runs): one step fewer, the same CSR.
+        let mut fused = program.clone();
+        fused.fuse();
+        assert_eq!(fused.steps.len(), 2);
+        assert!(matches!(fused.steps[0].op, HostOp::SplitHashBucket { buckets: 100, .. }));
+        assert_eq!(fused.columns[0].ids, step(0, 1));
+        assert_eq!(fused.steps[1].operands, vec![step(0, 0), step(0, 2)]);
+        assert_eq!(fused.check(1), Ok(()));
+        assert_eq!(prepare(&specs, &fused, &feeds).unwrap(), got);
+        // Tokens read by anything else stay a StringSplit.
+        let mut shared = program.clone();
+        shared.steps.push(HostStep { op: HostOp::Fingerprint, operands: vec![step(0, 1)] });
+        shared.fuse();
+        assert_eq!(shared.steps.len(), 4);
+        assert!(matches!(shared.steps[0].op, HostOp::StringSplit { .. }));
         let wrong = [Feed::Str { shape: vec![1, 1], data: vec![b"a".to_vec()] }];
         let specs = [FeedSpec { shape: None, ..specs[0].clone() }];
         assert_eq!(

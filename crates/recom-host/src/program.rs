@@ -100,6 +100,76 @@ impl HostProgram {
 }
 
 impl HostProgram {
+    /// Fuses each `StringSplit` whose tokens only one `HashBucket` reads
+    /// into one [`HostOp::SplitHashBucket`] step (the tokens are hashed where
+    /// they lie instead of being copied out one allocation each), and drops
+    /// the `HashBucket` steps so absorbed; every reference is renumbered.
+    /// The program computes the same values. Run on every loaded plan.
+    pub fn fuse(&mut self) {
+        use std::collections::HashMap;
+        let n = self.steps.len();
+        let mut readers: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut count = |v: &ValueRef| {
+            if let ValueRef::Step { step, result } = *v {
+                *readers.entry((step, result)).or_default() += 1;
+            }
+        };
+        self.steps.iter().flat_map(|s| &s.operands).for_each(&mut count);
+        for c in &self.columns {
+            [Some(c.ids), Some(c.row_offsets), c.weights].iter().flatten().for_each(&mut count);
+        }
+        self.values.iter().for_each(|v| count(&v.value));
+        let mut removed = vec![false; n];
+        let mut alias: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+        for h in 0..n {
+            let (HostOp::HashBucket { buckets }, [ValueRef::Step { step: s, result: 1 }]) = (&self.steps[h].op, &self.steps[h].operands[..]) else { continue };
+            let (s, buckets) = (*s, *buckets);
+            let HostOp::StringSplit { sep, maxsplit } = &self.steps[s].op else { continue };
+            if readers.get(&(s, 1)) != Some(&1) {
+                continue;
+            }
+            self.steps[s].op = HostOp::SplitHashBucket { sep: sep.clone(), maxsplit: *maxsplit, buckets };
+            removed[h] = true;
+            alias.insert((h, 0), (s, 1));
+        }
+        if alias.is_empty() {
+            return;
+        }
+        let mut index = vec![usize::MAX; n];
+        let mut next = 0;
+        for (i, r) in removed.iter().enumerate() {
+            if !r {
+                index[i] = next;
+                next += 1;
+            }
+        }
+        let remap = |v: ValueRef| match v {
+            ValueRef::Step { step, result } => {
+                let (step, result) = alias.get(&(step, result)).copied().unwrap_or((step, result));
+                ValueRef::Step { step: index[step], result }
+            }
+            feed => feed,
+        };
+        let steps = std::mem::take(&mut self.steps);
+        self.steps = steps
+            .into_iter()
+            .zip(&removed)
+            .filter(|(_, r)| !**r)
+            .map(|(mut step, _)| {
+                step.operands.iter_mut().for_each(|v| *v = remap(*v));
+                step
+            })
+            .collect();
+        for c in &mut self.columns {
+            c.ids = remap(c.ids);
+            c.row_offsets = remap(c.row_offsets);
+            c.weights = c.weights.map(remap);
+        }
+        for v in &mut self.values {
+            v.value = remap(v.value);
+        }
+    }
+
     /// Checks that every operand is a model input (of `feeds`) or a result
     /// of an earlier step: the program can be evaluated in order. The error
     /// names the step or column.

@@ -313,8 +313,10 @@ impl Artifact {
                 return Err(crate::validate::ArtifactError { field: "format".into(), problem }.to_string());
             }
         }
-        let artifact: Artifact = serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))?;
+        let mut artifact: Artifact = serde_json::from_str(text).map_err(|e| format!("not a recom artifact: {e}"))?;
         artifact.validate().map_err(|e| e.to_string())?;
+        // The host program as it runs: split strings hashed in place.
+        artifact.plan.host.fuse();
         Ok(artifact)
     }
 }
