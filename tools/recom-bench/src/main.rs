@@ -9,6 +9,12 @@
 //!   download).
 //!
 //! Workloads are seeded: every system sees the same model and batch.
+
+// Requests allocate and free many short vectors from several threads (see
+// the recom command's main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod hostile;
 
 use clap::{Parser, Subcommand};

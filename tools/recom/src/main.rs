@@ -2,6 +2,13 @@
 //! it, run a batch through it and benchmark it — the user's entry point.
 //! Every failure prints one located message and exits 1 (2 for bad flags,
 //! as clap does); a mismatch found by `run --expected` exits 3.
+
+// Requests allocate and free many short vectors from several threads:
+// mimalloc's thread-local pages cost 1.3-2.8x less than glibc's malloc per
+// host program on the H200 machine (bench/results/2026-12-01-h200-run8.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use recom::{
     runtime::{bundle::Bundle, npz::Batch, plan::Artifact},
