@@ -81,8 +81,10 @@ struct Staging {
     extra_dev: Option<CudaSlice<f32>>,
 }
 
-/// How many requests a model runs at once by default ([`GpuModel::lanes`]).
-pub const DEFAULT_LANES: usize = 4;
+/// How many requests a model runs at once by default ([`GpuModel::lanes`]):
+/// with 8, B = 1 throughput at 8 concurrent callers is 4.5-5.2x one caller
+/// on an H200 (4 lanes: 3.5-4.3x; bench/results/2026-12-01-h200-run8.md).
+pub const DEFAULT_LANES: usize = 8;
 
 /// What one request in flight owns: a stream, its staging buffers, the
 /// dense program's per-stream state and the CUDA graphs captured on it.
