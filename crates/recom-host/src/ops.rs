@@ -326,6 +326,31 @@ fn upper_bound(boundaries: &[f64], v: f64) -> usize {
     base + (len == 1 && !(v < boundaries[base])) as usize
 }
 
+/// Every string of a `[B]` input split (Python's `str.split`, TensorFlow's
+/// StringSplitV2), each token mapped by `token` where it lies: the tokens'
+/// `[N, 2]` indices (row, position), the mapped tokens, and the dense shape
+/// `[B, longest row]`.
+fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMut(&[u8]) -> T) -> Result<(Feed, Vec<T>, Feed), HostError> {
+    let Feed::Str { data, .. } = input.value else {
+        return Err(input.bad("a string split takes strings"));
+    };
+    if input.shape.len() != 1 {
+        return Err(input.bad(format!("a string split takes a [batch] input, got shape {:?}", input.shape)));
+    }
+    let (mut indices, mut out, mut width) = (Vec::with_capacity(2 * data.len()), Vec::with_capacity(data.len()), 0usize);
+    for (row, s) in data.iter().enumerate() {
+        let mut k = 0i64;
+        split_each(s, sep.as_bytes(), maxsplit, |part| {
+            indices.extend([row as i64, k]);
+            out.push(token(part));
+            k += 1;
+        });
+        width = width.max(k as usize);
+    }
+    let n = out.len();
+    Ok((Feed::I64 { shape: vec![n, 2], data: indices }, out, Feed::vector(vec![data.len() as i64, width as i64])))
+}
+
 /// One step's results.
 pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>) -> Result<Vec<Feed>, HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
@@ -439,51 +464,13 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             if *buckets == 0 {
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
-            let Feed::Str { data, .. } = operands[0].value else {
-                return Err(operands[0].bad("a string split takes strings"));
-            };
-            let shape = operands[0].shape;
-            if shape.len() != 1 {
-                return Err(operands[0].bad(format!("a string split takes a [batch] input, got shape {shape:?}")));
-            }
-            let (mut indices, mut ids, mut width) = (Vec::with_capacity(2 * data.len()), Vec::with_capacity(data.len()), 0usize);
-            for (row, s) in data.iter().enumerate() {
-                let mut k = 0i64;
-                split_each(s, sep.as_bytes(), *maxsplit, |part| {
-                    indices.extend([row as i64, k]);
-                    ids.push(string_to_hash_bucket(part, *buckets));
-                    k += 1;
-                });
-                width = width.max(k as usize);
-            }
-            let n = ids.len();
-            vec![Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![data.len() as i64, width as i64])]
+            let (indices, ids, shape) = split_rows(&operands[0], sep, *maxsplit, |token| string_to_hash_bucket(token, *buckets))?;
+            vec![indices, Feed::vector(ids), shape]
         }
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
-            let Feed::Str { data, .. } = operands[0].value else {
-                return Err(operands[0].bad("a string split takes strings"));
-            };
-            let shape = operands[0].shape;
-            if shape.len() != 1 {
-                return Err(operands[0].bad(format!("a string split takes a [batch] input, got shape {shape:?}")));
-            }
-            let (mut indices, mut tokens, mut width) = (Vec::with_capacity(2 * data.len()), Vec::with_capacity(data.len()), 0usize);
-            for (row, s) in data.iter().enumerate() {
-                let mut k = 0i64;
-                split_each(s, sep.as_bytes(), *maxsplit, |part| {
-                    indices.extend([row as i64, k]);
-                    tokens.push(part.to_vec());
-                    k += 1;
-                });
-                width = width.max(k as usize);
-            }
-            let n = tokens.len();
-            vec![
-                Feed::I64 { shape: vec![n, 2], data: indices },
-                Feed::Str { shape: vec![n], data: tokens },
-                Feed::vector(vec![data.len() as i64, width as i64]),
-            ]
+            let (indices, tokens, shape) = split_rows(&operands[0], sep, *maxsplit, <[u8]>::to_vec)?;
+            vec![indices, Feed::Str { shape: vec![tokens.len()], data: tokens }, shape]
         }
         HostOp::NumericInput { column, normalizer } => {
             arity(1)?;
