@@ -184,8 +184,9 @@ irdl.dialect @emb {
 
   // Column j of a numeric [B, K] float (or integer, cast to f32 first) input
   // as a weighted CSR input of one id per row: ids all 0, row_offsets 0..B,
-  // weights (x[:, j] - shift) / scale computed in f32 (TensorFlow's
-  // normalizer_fn of that form, Keras' Normalization with per-feature mean and
+  // weights (x[:, j] - shift) * (1 / scale) computed in f32 (TensorFlow's
+  // normalizer_fn of that form, whose division by a constant TensorFlow's graph
+  // optimizer turns into a product with the reciprocal; Keras' Normalization with per-feature mean and
   // variance; none: x[:, j]). With a 1 x 1 table of 1.0, a sum lookup passes
   // the value through exactly (numeric_column in the fused kernel). Runs on the
   // host.

@@ -12,5 +12,12 @@ fn main() {
     let descriptors = prost_types::FileDescriptorSet::decode(bytes.as_slice()).expect("data/tensorflow.fds decodes");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("graph_descriptors.bin"), &bytes).expect("descriptor set written");
-    prost_build::Config::new().btree_map(["."]).compile_fds(descriptors).expect("Rust messages generated");
+    // A tensor's raw content (tables: up to gigabytes) is a `bytes::Bytes`:
+    // decoding a GraphDef from a memory-mapped file slices it instead of
+    // copying, and the importer's weights share it with the graph.
+    prost_build::Config::new()
+        .btree_map(["."])
+        .bytes([".tensorflow.TensorProto.tensor_content"])
+        .compile_fds(descriptors)
+        .expect("Rust messages generated");
 }

@@ -63,6 +63,49 @@ func.func @hashed(%s: tensor<?x1x!tf.string>) -> tensor<*xf32> {
 
 // -----
 
+// Keras' Reshape / Flatten layers build the target from the batch:
+// Pack(Shape(g)[0], D), or, once tf-shape-construct moved that, a value whose
+// symbolic content is [the gather's batch, D].
+// CHECK-LABEL: func.func @reshape_of_the_batch
+// CHECK-COUNT-2: "emb.lookup"
+// CHECK-NOT: tf.Reshape
+func.func @reshape_of_the_batch(%ids: tensor<?x1xi64>, %target: tensor<2xi32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %t = "tf.Const"() {dtype = f32, value_ref = "user/embeddings", value_shape = array<i64: 50, 4>} : () -> tensor<*xf32>
+  %axis = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %g = "tf.GatherV2"(%t, %ids, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<?x1xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %shape = "tf.Shape"(%g) {out_type = i32} : (tensor<*xf32>) -> tensor<*xi32>
+  %b0 = "tf.Const"() {dtype = i32, value = dense<0> : tensor<1xi32>} : () -> tensor<*xi32>
+  %b1 = "tf.Const"() {dtype = i32, value = dense<1> : tensor<1xi32>} : () -> tensor<*xi32>
+  %batch = "tf.StridedSlice"(%shape, %b0, %b1, %b1) {begin_mask = 0 : i64, ellipsis_mask = 0 : i64, end_mask = 0 : i64, new_axis_mask = 0 : i64, shrink_axis_mask = 1 : i64} : (tensor<*xi32>, tensor<*xi32>, tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %four = "tf.Const"() {dtype = i32, value = dense<4> : tensor<i32>} : () -> tensor<*xi32>
+  %packed = "tf.Pack"(%batch, %four) {axis = 0 : i64} : (tensor<*xi32>, tensor<*xi32>) -> tensor<*xi32>
+  %r0 = "tf.Reshape"(%g, %packed) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  %h = "tf.GatherV2"(%t, %ids, %axis) {batch_dims = 0 : i64, symshape.shapes = ["[s0, 1, 4]"]} : (tensor<*xf32>, tensor<?x1xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %sym = "tf.Identity"(%target) {symshape.values = ["[s0, 4]"]} : (tensor<2xi32>) -> tensor<*xi32>
+  %r1 = "tf.Reshape"(%h, %sym) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %r0, %r1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+/// negative_: several ids per row flattened (unpooled lookups), and a
+/// reshape to another batch, are left alone.
+// CHECK-LABEL: func.func @negative_flattened
+// CHECK-NOT: emb.lookup
+func.func @negative_flattened(%ids: tensor<?x3xi64>, %one: tensor<?x1xi64>, %target: tensor<2xi32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %t = "tf.Const"() {dtype = f32, value_ref = "user/embeddings", value_shape = array<i64: 50, 4>} : () -> tensor<*xf32>
+  %axis = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %g = "tf.GatherV2"(%t, %ids, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<?x3xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %shape = "tf.Const"() {dtype = i32, value = dense<[-1, 12]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %f = "tf.Reshape"(%g, %shape) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  %h = "tf.GatherV2"(%t, %one, %axis) {batch_dims = 0 : i64, symshape.shapes = ["[s0, 1, 4]"]} : (tensor<*xf32>, tensor<?x1xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %sym = "tf.Identity"(%target) {symshape.values = ["[s1, 4]"]} : (tensor<2xi32>) -> tensor<*xi32>
+  %r = "tf.Reshape"(%h, %sym) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %f, %r : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
 /// negative_: a computed table, a pooling along axis 2 (the embedding's),
 /// and a mask of another input are left alone.
 // CHECK-LABEL: func.func @negative_left_alone

@@ -78,8 +78,8 @@ pub enum HostOp {
     /// without a dense shape, rows up to the largest row index.
     CooRows,
     /// `emb.numeric_input`: (dense [B, K] f32) -> (ids: B zeros, row
-    /// offsets 0..=B, weights: column `column`, through `(x - shift) /
-    /// scale` in f32 when `normalizer` is (shift, scale)).
+    /// offsets 0..=B, weights: column `column`, through `(x - shift) *
+    /// (1 / scale)` in f32 (TensorFlow's optimized division) when `normalizer` is (shift, scale)).
     /// (an integer input is cast to f32 first)
     NumericInput { column: usize, normalizer: Option<(f32, f32)> },
     /// `emb.string_split`: (strings [B]) -> (indices, tokens, dense_shape),
@@ -487,8 +487,12 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 Feed::Str { .. } => return Err(dense.bad("a numeric input is numbers, got strings")),
             };
             let weights: Vec<f32> = match normalizer {
-                // Sub then RealDiv in f32, as TensorFlow evaluates them.
-                Some((shift, scale)) => values.iter().map(|&x| (x - shift) / scale).collect(),
+                // Sub, then the division by a constant as TensorFlow's graph
+                // optimizer runs it: times the reciprocal rounded to f32.
+                Some((shift, scale)) => {
+                    let reciprocal = 1.0 / scale;
+                    values.iter().map(|&x| (x - shift) * reciprocal).collect()
+                }
                 None => values,
             };
             vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]

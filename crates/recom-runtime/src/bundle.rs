@@ -12,7 +12,7 @@
 //! the plan says.
 use crate::plan::Artifact;
 use recom_abi::kernel::identity_table_size;
-use safetensors::{tensor::TensorView, Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use std::{
     collections::HashMap,
@@ -52,7 +52,14 @@ fn invalid(path: &Path, problem: impl Into<String>) -> BundleError {
 pub struct Tensor<'a> {
     pub name: &'a str,
     pub shape: Vec<usize>,
-    pub data: &'a [f32],
+    pub data: F32Data<'a>,
+}
+
+/// An f32 tensor's elements: values, or their little-endian bytes as a
+/// GraphDef stores them (written as they are, no copy).
+pub enum F32Data<'a> {
+    Values(&'a [f32]),
+    LittleEndian(&'a [u8]),
 }
 
 /// Writes `dir/artifact.json`, `dir/weights.safetensors` and, when the host
@@ -67,23 +74,71 @@ pub fn write(dir: &Path, artifact: &Artifact, tensors: &[Tensor], host_graph: Op
         std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
         host_graph_file = Some(WeightsFile { file: HOST_GRAPH_FILE.into(), bytes: bytes.len() as u64, crc32: crc32fast::hash(bytes) });
     }
-    let bytes: Vec<Vec<u8>> = tensors.iter().map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
-    let views = tensors
-        .iter()
-        .zip(&bytes)
-        .map(|(t, b)| TensorView::new(Dtype::F32, t.shape.clone(), b).map(|v| (t.name.to_string(), v)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| io(dir, format!("weights: {e:?}")))?;
+    // Streamed: one tensor's little-endian bytes at a time, never the whole
+    // file in memory (tables can be gigabytes).
+    for t in tensors {
+        if let F32Data::LittleEndian(b) = t.data {
+            let elements: usize = t.shape.iter().product();
+            if b.len() != elements * 4 {
+                return Err(io(dir, format!("weights: tensor '{}' of shape {:?} has {} bytes", t.name, t.shape, b.len())));
+            }
+        }
+    }
+    let views = tensors.iter().map(|t| (t.name.to_string(), F32View { shape: &t.shape, data: &t.data }));
     let metadata = HashMap::from([("format".to_string(), crate::plan::ARTIFACT_FORMAT.to_string())]);
-    let serialized = safetensors::serialize(views, &Some(metadata)).map_err(|e| io(dir, format!("weights: {e:?}")))?;
     let weights_path = dir.join(WEIGHTS_FILE);
-    std::fs::write(&weights_path, &serialized).map_err(|e| io(&weights_path, e))?;
+    safetensors::serialize_to_file(views, &Some(metadata), &weights_path).map_err(|e| io(&weights_path, format!("weights: {e:?}")))?;
+    let (size, crc32) = file_crc32(&weights_path).map_err(|e| io(&weights_path, e))?;
     let mut artifact = artifact.clone();
     artifact.host_graph = host_graph_file;
-    artifact.weights = Some(WeightsFile { file: WEIGHTS_FILE.into(), bytes: serialized.len() as u64, crc32: crc32fast::hash(&serialized) });
+    artifact.weights = Some(WeightsFile { file: WEIGHTS_FILE.into(), bytes: size, crc32 });
     let artifact_path = dir.join(ARTIFACT_FILE);
     std::fs::write(&artifact_path, artifact.to_json()).map_err(|e| io(&artifact_path, e))?;
     Ok(artifact)
+}
+
+/// An f32 tensor as safetensors writes it.
+struct F32View<'a> {
+    shape: &'a [usize],
+    data: &'a F32Data<'a>,
+}
+
+impl safetensors::View for F32View<'_> {
+    fn dtype(&self) -> Dtype {
+        Dtype::F32
+    }
+    fn shape(&self) -> &[usize] {
+        self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.data {
+            F32Data::Values(v) => std::borrow::Cow::Owned(v.iter().flat_map(|v| v.to_le_bytes()).collect()),
+            F32Data::LittleEndian(b) => std::borrow::Cow::Borrowed(b),
+        }
+    }
+    fn data_len(&self) -> usize {
+        match self.data {
+            F32Data::Values(v) => v.len() * 4,
+            F32Data::LittleEndian(b) => b.len(),
+        }
+    }
+}
+
+/// A file's size and CRC-32, read in blocks.
+fn file_crc32(path: &Path) -> std::io::Result<(u64, u32)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut block = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            return Ok((size, hasher.finalize()));
+        }
+        hasher.update(&block[..n]);
+        size += n as u64;
+    }
 }
 
 /// A bundle read back: the validated artifact and its memory-mapped weights.

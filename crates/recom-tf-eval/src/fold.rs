@@ -71,10 +71,10 @@ pub fn to_proto(tensor: &Tensor) -> Option<TensorProto> {
         v.iter().flat_map(|&x| le(x)).collect()
     }
     match &tensor.data {
-        Data::F32(v) => proto.tensor_content = bytes(v, f32::to_le_bytes),
-        Data::F64(v) => proto.tensor_content = bytes(v, f64::to_le_bytes),
-        Data::I32(v) => proto.tensor_content = bytes(v, i32::to_le_bytes),
-        Data::I64(v) => proto.tensor_content = bytes(v, i64::to_le_bytes),
+        Data::F32(v) => proto.tensor_content = bytes(v, f32::to_le_bytes).into(),
+        Data::F64(v) => proto.tensor_content = bytes(v, f64::to_le_bytes).into(),
+        Data::I32(v) => proto.tensor_content = bytes(v, i32::to_le_bytes).into(),
+        Data::I64(v) => proto.tensor_content = bytes(v, i64::to_le_bytes).into(),
         Data::Bool(v) => proto.bool_val = v.clone(),
         Data::Str(v) => proto.string_val = v.clone(),
         Data::Table(_) => return None,

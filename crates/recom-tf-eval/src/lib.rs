@@ -70,6 +70,10 @@ pub struct Graph {
     /// Per node: its data inputs as (node, output), resolved once (`Err`:
     /// an input that names no node, reported when the node runs).
     edges: Vec<Result<Vec<(usize, usize)>, String>>,
+    /// Float divisions by a constant, which TensorFlow's graph optimizer
+    /// (constant folding's division-to-reciprocal rewrite) runs as
+    /// `x * (1 / c)`, the reciprocal rounded in the tensor's own type.
+    reciprocal_divisions: std::collections::HashSet<usize>,
 }
 
 impl Graph {
@@ -99,7 +103,7 @@ impl Graph {
                 constants.insert(i, Arc::new(constant(tensor).map_err(fail)?));
             }
         }
-        let edges = graph
+        let edges: Vec<Result<Vec<(usize, usize)>, String>> = graph
             .node
             .iter()
             .map(|n| {
@@ -110,7 +114,18 @@ impl Graph {
                     .collect()
             })
             .collect();
-        Ok(Graph { graph, index, initializers, constants, edges })
+        let reciprocal_divisions = graph
+            .node
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| {
+                matches!(n.op.as_str(), "RealDiv" | "Div")
+                    && matches!(Attrs(&n.attr).ty("T"), Some(DataType::DtFloat | DataType::DtDouble))
+                    && edges_divisor_is_constant(&graph, &edges, *i)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        Ok(Graph { graph, index, initializers, constants, edges, reciprocal_divisions })
     }
 
     fn node(&self, i: usize) -> &NodeDef {
@@ -152,12 +167,18 @@ impl Graph {
 
     fn evaluate(&self, root: usize, feeds: &HashMap<String, Tensor>, values: &mut HashMap<usize, Vec<Arc<Tensor>>>) -> Result<(), EvalError> {
         let mut stack = vec![(root, false)];
+        // Nodes whose inputs are being computed: met again, they are on a
+        // cycle, which TensorFlow's executor refuses too.
+        let mut pending = std::collections::HashSet::new();
         while let Some((i, expanded)) = stack.pop() {
             if values.contains_key(&i) {
                 continue;
             }
             let node = self.node(i);
             let fail = |problem: String| EvalError { node: node.name.clone(), op: node.op.clone(), problem };
+            if !expanded && !pending.insert(i) {
+                return Err(fail("the graph has a cycle through this node".into()));
+            }
             let inputs: &[(usize, usize)] = self.edges[i].as_ref().map_err(|e| fail(e.clone()))?;
             let fed = matches!(node.op.as_str(), "Placeholder" | "PlaceholderWithDefault") && feeds.contains_key(&node.name);
             if !expanded && !fed {
@@ -179,6 +200,12 @@ impl Graph {
                     let &(j, k) = inputs.first().ok_or_else(|| fail(format!("{} without a data input", node.op)))?;
                     vec![arg(j, k)?]
                 }
+                _ if self.reciprocal_divisions.contains(&i) => {
+                    let args = inputs.iter().map(|&(j, k)| arg(j, k)).collect::<Result<Vec<_>, _>>()?;
+                    let [x, c] = args.as_slice() else { return Err(fail(format!("expects 2 inputs, got {}", args.len()))) };
+                    let reciprocal = ops::eval("Reciprocal", &Attrs(&node.attr), &[c.as_ref()]).map_err(fail)?;
+                    ops::eval("Mul", &Attrs(&node.attr), &[x.as_ref(), &reciprocal[0]]).map_err(fail)?.into_iter().map(Arc::new).collect()
+                }
                 op => {
                     let args = inputs.iter().map(|&(j, k)| arg(j, k)).collect::<Result<Vec<_>, _>>()?;
                     let refs: Vec<&Tensor> = args.iter().map(|a| a.as_ref()).collect();
@@ -195,6 +222,51 @@ impl Graph {
         }
         Ok(())
     }
+}
+
+/// Whether node `i`'s second input is computed from constants only (as
+/// TensorFlow's constant folding sees it: no placeholder, no stateful op, no
+/// control input) — then the optimizer has made it a `Const` before it
+/// rewrites the division.
+fn edges_divisor_is_constant(graph: &GraphDef, edges: &[Result<Vec<(usize, usize)>, String>], i: usize) -> bool {
+    let Some(&(root, _)) = edges[i].as_ref().ok().and_then(|e| e.get(1)) else { return false };
+    // Depth-first with an explicit stack (graphs are deep); `known` holds
+    // each visited node's answer; a node met again while its inputs are
+    // visited (a cycle) counts as not constant.
+    let mut known: HashMap<usize, bool> = HashMap::new();
+    let mut visiting = std::collections::HashSet::new();
+    let mut stack = vec![(root, false)];
+    while let Some((j, expanded)) = stack.pop() {
+        if known.contains_key(&j) || (!expanded && visiting.contains(&j)) {
+            continue;
+        }
+        let node = &graph.node[j];
+        let inputs = match edges[j].as_ref() {
+            Ok(e) => e,
+            Err(_) => {
+                known.insert(j, false);
+                continue;
+            }
+        };
+        let leaf = match node.op.as_str() {
+            "Const" => Some(true),
+            op if op.starts_with("Placeholder") => Some(false),
+            _ if inputs.is_empty() || node.input.iter().any(|x| x.starts_with('^')) => Some(false),
+            op if recom_tf::ops::op_def(op).is_none_or(|d| d.is_stateful) => Some(false),
+            _ => None,
+        };
+        if let Some(answer) = leaf {
+            known.insert(j, answer);
+        } else if expanded {
+            let answer = inputs.iter().all(|(k, _)| known.get(k).copied().unwrap_or(false));
+            known.insert(j, answer);
+        } else {
+            visiting.insert(j);
+            stack.push((j, true));
+            stack.extend(inputs.iter().filter(|(k, _)| !known.contains_key(k)).map(|&(k, _)| (k, false)));
+        }
+    }
+    known.get(&root).copied().unwrap_or(false)
 }
 
 /// The dtype a placeholder declares.

@@ -321,6 +321,7 @@ fn unary(op: &str, a: &Tensor) -> R<Tensor> {
             let f: fn($t) -> $t = match op {
                 "Neg" => |p: $t| -p,
                 "Abs" => |p: $t| p.abs(),
+                "Reciprocal" | "Inv" => |p: $t| 1.0 / p,
                 "Sqrt" => |p: $t| p.sqrt(),
                 "Rsqrt" => |p: $t| 1.0 / p.sqrt(),
                 "Square" => |p: $t| p * p,
@@ -1017,7 +1018,7 @@ fn arity(op: &str) -> usize {
     match op {
         "IdentityN" | "HashTableV2" | "HashTable" | "MutableHashTableV2" | "NoOp" | "Pack" | "SparseCross" | "SparseCrossHashed" => 0,
         "Identity" | "StopGradient" | "Snapshot" | "PreventGradient" | "Shape" | "Size" | "Rank" | "Squeeze" | "Where" | "Cast" | "Neg" | "Abs"
-        | "Sqrt" | "Rsqrt" | "Square" | "Exp" | "Log" | "Log1p" | "Floor" | "Ceil" | "Round" | "Sigmoid" | "Tanh" | "Relu" | "Relu6" | "Sign"
+        | "Reciprocal" | "Inv" | "Sqrt" | "Rsqrt" | "Square" | "Exp" | "Log" | "Log1p" | "Floor" | "Ceil" | "Round" | "Sigmoid" | "Tanh" | "Relu" | "Relu6" | "Sign"
         | "LogicalNot" | "Softmax" | "LeakyRelu" | "AsString" | "StringToHashBucketFast" | "LookupTableSizeV2" | "Bucketize" | "Unique"
         | "ZerosLike" | "OnesLike" => 1,
         "SparseFillEmptyRows" | "SparseSegmentSumWithNumSegments" | "SparseSegmentMeanWithNumSegments" | "SparseSegmentSqrtNWithNumSegments"
@@ -1194,8 +1195,8 @@ pub fn eval(op: &str, attrs: &Attrs, inputs: &[&Tensor]) -> R<Vec<Tensor>> {
             need(inputs, 2, op)?;
             one(binary("Add", &inputs[0], &inputs[1])?)
         }
-        "Neg" | "Abs" | "Sqrt" | "Rsqrt" | "Square" | "Exp" | "Log" | "Log1p" | "Floor" | "Ceil" | "Round" | "Sigmoid" | "Tanh" | "Relu" | "Relu6"
-        | "Sign" | "LogicalNot" => {
+        "Neg" | "Abs" | "Reciprocal" | "Inv" | "Sqrt" | "Rsqrt" | "Square" | "Exp" | "Log" | "Log1p" | "Floor" | "Ceil" | "Round" | "Sigmoid" | "Tanh"
+        | "Relu" | "Relu6" | "Sign" | "LogicalNot" => {
             need(inputs, 1, op)?;
             one(unary(op, &inputs[0])?)
         }

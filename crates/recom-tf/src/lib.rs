@@ -20,6 +20,7 @@ pub mod vocabulary_files;
 pub mod widen;
 
 pub use proto::{AttrValue, DataType, GraphDef, NodeDef, TensorProto, TensorShapeProto};
+pub use bytes::Bytes;
 
 const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graph_descriptors.bin"));
 
@@ -36,6 +37,12 @@ pub enum ReadError {
 
 /// Decodes a binary GraphDef; `file` names it in errors.
 pub fn decode_binary(bytes: &[u8], file: &str) -> Result<GraphDef, ReadError> {
+    GraphDef::decode(bytes).map_err(|e| ReadError::Binary { file: file.to_string(), message: e.to_string() })
+}
+
+/// Decodes a binary GraphDef held in `bytes` without copying the tensors'
+/// contents: they stay slices of `bytes` (a memory-mapped file, say).
+pub fn decode_shared(bytes: bytes::Bytes, file: &str) -> Result<GraphDef, ReadError> {
     GraphDef::decode(bytes).map_err(|e| ReadError::Binary { file: file.to_string(), message: e.to_string() })
 }
 
@@ -72,16 +79,30 @@ pub fn parse_text(text: &str, file: &str) -> Result<GraphDef, ReadError> {
 /// Reads `path`: text if it ends in `.pbtxt` or `.txt`, binary otherwise.
 pub fn read_graph(path: &Path) -> Result<GraphDef, ReadError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { file: file.clone(), source })?;
+    let io = |source| ReadError::Io { file: file.clone(), source };
     let text = matches!(path.extension().and_then(|e| e.to_str()), Some("pbtxt" | "txt"));
-    if text {
+    if !text {
+        // Mapped, not read: the tables' bytes are paged in from the file as
+        // the compiler reads them, and never copied into the graph. What
+        // cannot be mapped (a pipe, say) is read.
+        let handle = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: a read-only private map. As with any mapped file (the
+        // bundle's weights too), a file truncated by another process while
+        // it is compiled faults; recom does not defend against a concurrent
+        // writer of its input.
+        let bytes = match unsafe { memmap2::Mmap::map(&handle) } {
+            Ok(map) => bytes::Bytes::from_owner(map),
+            Err(_) => bytes::Bytes::from(std::fs::read(path).map_err(io)?),
+        };
+        return decode_shared(bytes, &file);
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    {
         let text = std::str::from_utf8(&bytes).map_err(|e| {
             let (line, column) = line_column(&String::from_utf8_lossy(&bytes), e.valid_up_to());
             ReadError::Text { file: file.clone(), line, column, message: "not UTF-8".into() }
         })?;
         parse_text(text, &file)
-    } else {
-        decode_binary(&bytes, &file)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The values of a `TensorProto`, decoded (raw little-endian
 //! `tensor_content`, or the typed fields; a typed field shorter than the
-//! shape is padded with its last value, as TensorFlow does).
+//! shape is padded with its last value, and an empty one means zeros, as
+//! TensorFlow reads them: a frozen TF2 function stores a zero scalar with
+//! no value at all).
 use crate::{DataType, TensorProto};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,11 +37,15 @@ pub fn element_count(tensor: &TensorProto) -> Result<usize, String> {
 /// constant could otherwise ask for terabytes.
 pub const MAX_EXPANDED_BYTES: usize = 1 << 30;
 
-/// `values` padded to `n` with the last; `heap` = bytes each copy of the
-/// last value owns besides itself (a string's bytes).
-fn fill<T: Clone>(mut values: Vec<T>, n: usize, what: &str, heap: impl Fn(&T) -> usize) -> Result<Vec<T>, String> {
+/// `values` padded to `n` with the last (no values: zeros, the empty
+/// string); `heap` = bytes each copy of the last value owns besides itself
+/// (a string's bytes).
+fn fill<T: Clone + Default>(mut values: Vec<T>, n: usize, what: &str, heap: impl Fn(&T) -> usize) -> Result<Vec<T>, String> {
     if values.len() > n {
         return Err(format!("{} {what} values for {n} elements", values.len()));
+    }
+    if values.is_empty() && n > 0 {
+        values.push(T::default());
     }
     if let Some(last) = values.last().filter(|_| values.len() < n) {
         let per = std::mem::size_of::<T>() + heap(last);
@@ -51,7 +57,7 @@ fn fill<T: Clone>(mut values: Vec<T>, n: usize, what: &str, heap: impl Fn(&T) ->
         }
     }
     if values.len() < n {
-        let last = values.last().cloned().ok_or_else(|| format!("no {what} values for {n} elements"))?;
+        let last = values.last().cloned().unwrap_or_default();
         values.resize(n, last);
     }
     Ok(values)
@@ -104,7 +110,7 @@ mod tests {
     #[test]
     fn content_fields_and_splats() {
         let mut t = tensor(DataType::DtInt64, &[2]);
-        t.tensor_content = [7i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect();
+        t.tensor_content = [7i64, -1].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().into();
         assert_eq!(values(&t), Ok(Values::I64(vec![7, -1])));
         let mut t = tensor(DataType::DtFloat, &[2, 2]);
         t.float_val = vec![0.5];
@@ -120,10 +126,15 @@ mod tests {
     #[test]
     fn malformed_constants_are_errors() {
         let mut t = tensor(DataType::DtInt64, &[3]);
-        t.tensor_content = vec![0; 8];
+        t.tensor_content = vec![0; 8].into();
         assert!(values(&t).unwrap_err().contains("8 bytes for 3 elements"));
-        let t = tensor(DataType::DtFloat, &[2]);
-        assert!(values(&t).unwrap_err().contains("no float values"));
+        // No values at all are zeros (TensorFlow's reading; a frozen TF2
+        // function's zero scalars look like this), and an empty string.
+        assert_eq!(values(&tensor(DataType::DtFloat, &[2])).unwrap(), Values::F32(vec![0.0, 0.0]));
+        assert_eq!(values(&tensor(DataType::DtInt32, &[])).unwrap(), Values::I32(vec![0]));
+        assert_eq!(values(&tensor(DataType::DtString, &[1])).unwrap(), Values::Str(vec![Vec::new()]));
+        // ... but as many zeros as a splat may expand to, no more.
+        assert!(values(&tensor(DataType::DtInt64, &[1 << 40])).unwrap_err().contains("repeated to fill"));
         // A splat claiming 10^12 elements is refused before anything is allocated.
         let mut t = tensor(DataType::DtFloat, &[1_000_000, 1_000_000]);
         t.float_val = vec![0.5];

@@ -86,6 +86,33 @@ pub fn emit_plan(module: &Module) -> Result<Plan, Diagnostic> {
             ));
         }
     }
+    if fused.is_empty() {
+        // Say what the model has instead of a layer: lookups raised but not
+        // concatenated into one, values left to the host evaluator.
+        let (mut lookups, mut host, mut first) = (0, 0, None);
+        module.as_operation().walk(WalkOrder::PreOrder, |op| {
+            let name = op_name(op);
+            if name == "emb.lookup" {
+                lookups += 1;
+                first.get_or_insert(op.to_raw());
+            } else if name == "emb.tf_output" {
+                host += 1;
+            }
+            WalkResult::Advance
+        });
+        // At the first lookup left over, or the module.
+        // SAFETY: the op was found in `module`, which outlives this call.
+        let at = first.map_or(module.as_operation(), |raw| unsafe { OperationRef::from_raw(raw) });
+        return Err(error_at(
+            at,
+            format!(
+                "no embedding layer was formed: recom fuses the columns of one concatenation the outputs read (a feature-column \
+                 input_layer, or a Keras Concatenate of pooled or flattened Embedding lookups); this model has {lookups} raised \
+                 lookup(s) outside such a concatenation and {host} value(s) for the host evaluator. Unpooled lookups whose rows \
+                 feed interaction layers (DeepCTR's DeepFM, DCN, ...) are not fused yet (docs/generality.md)"
+            ),
+        ));
+    }
     match fused[..] {
         [one] => plan_of(FusedColumnsOp::wrap(unsafe { OperationRef::from_raw(one) }).expect("found by wrap")),
         _ => Err(error_at(

@@ -85,6 +85,35 @@ pub fn const_ints(value: Value) -> Option<Vec<i64>> {
 }
 
 /// The one integer of a scalar or one-element constant.
+/// The target dims of a reshape of `x`: a constant, or a Pack whose first
+/// element is `Shape(x)[0]` and whose others are constants (-1 = the batch;
+/// Keras' Flatten and Reshape layers build theirs so), or, once
+/// tf-shape-construct has moved that computation, a value whose symbolic
+/// content is `[x's batch, d1, ...]`.
+pub fn target_dims(x: Value, target: Value) -> Option<Vec<i64>> {
+    if let Some(dims) = const_ints(target) {
+        return Some(dims);
+    }
+    if let (Some(content), Some(shape)) = (symbolic_content(target), symbolic_shape(x)) {
+        let (first, rest) = content.split_first()?;
+        if shape.first() == Some(first) {
+            let mut dims = vec![-1];
+            for d in rest {
+                dims.push(d.trim().parse().ok()?);
+            }
+            return Some(dims);
+        }
+    }
+    let pack = def_named(target, "tf.Pack")?;
+    let mut dims = Vec::new();
+    for i in 0..pack.operand_count() {
+        let v = operand(pack, i)?;
+        let batch = element_slice(v, 0).and_then(|s| def_named(s, "tf.Shape")).and_then(|s| operand(s, 0)).is_some_and(|s| s.to_raw().ptr == x.to_raw().ptr);
+        dims.push(if batch && i == 0 { -1 } else { const_int(v)? });
+    }
+    Some(dims)
+}
+
 pub fn const_int(value: Value) -> Option<i64> {
     match const_ints(value)?[..] {
         [v] => Some(v),

@@ -29,7 +29,7 @@
 //! `negative_`: a MatMul of two dense values, a transposed input, a
 //! reduction over the batch, a reshape that moves rows, a concat along
 //! the batch, an op on a non-f32 or unraised operand.
-use crate::tf::tf_match::{bool_attr, const_f32, const_int, const_ints, def, def_named, element_slice, name_of, node_name, operand, ranked, skip_identity};
+use crate::tf::tf_match::{bool_attr, const_f32, const_int, const_ints, def, def_named, name_of, node_name, operand, ranked, skip_identity};
 use melior::{
     ir::{
         attribute::DenseElementsAttribute,
@@ -286,26 +286,10 @@ fn concat(op: OperationRef, rewriter: PatternRewriter) -> bool {
     true
 }
 
-/// The target dims of a reshape of `x`: a constant, or a Pack whose first
-/// element is `Shape(x)[0]` and whose others are constants (-1 = the batch).
-fn target_dims(x: Value, target: Value) -> Option<Vec<i64>> {
-    if let Some(dims) = const_ints(target) {
-        return Some(dims);
-    }
-    let pack = def_named(target, "tf.Pack")?;
-    let mut dims = Vec::new();
-    for i in 0..pack.operand_count() {
-        let v = operand(pack, i)?;
-        let batch = element_slice(v, 0).and_then(|s| def_named(s, "tf.Shape")).and_then(|s| operand(s, 0)).is_some_and(|s| s.to_raw().ptr == x.to_raw().ptr);
-        dims.push(if batch && i == 0 { -1 } else { const_int(v)? });
-    }
-    Some(dims)
-}
-
 fn reshape(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let (Some(x), Some(target)) = (operand(op, 0), operand(op, 1)) else { return false };
     let Some(width) = dense_value(x) else { return false };
-    let Some(dims) = target_dims(x, target) else { return false };
+    let Some(dims) = crate::tf::tf_match::target_dims(x, target) else { return false };
     // [-1, d1, ...] with d1·... = width keeps the rows.
     let Some((&first, rest)) = dims.split_first() else { return false };
     if first != -1 || rest.iter().any(|&d| d < 0) || rest.iter().product::<i64>() != width {

@@ -3,7 +3,8 @@
 //! table by a dense `[B, L]` id input, pooled by the layers after it:
 //!
 //! [Pattern: flattened single id] (Embedding + Flatten / Reshape)
-//! IN:  "tf.Reshape"("tf.GatherV2"(%t, %ids : [?, 1], 0), [-1, D])
+//! IN:  "tf.Reshape"("tf.GatherV2"(%t, %ids : [?, 1], 0), [-1, D]) (the
+//!      target may be built as Pack(Shape(gather)[0], D or -1))
 //! OUT: sum lookup of the row's one id
 //!
 //! [Pattern: pooled ids] (a Lambda / GlobalPooling over the L ids)
@@ -217,9 +218,15 @@ fn lookup(op: OperationRef, rewriter: PatternRewriter, table: OperationRef, ids:
 }
 
 fn flattened(op: OperationRef, rewriter: PatternRewriter) -> bool {
-    let Some((table, ids, l, d)) = operand(op, 0).and_then(gather) else { return false };
-    if l != 1 || operand(op, 1).and_then(const_ints) != Some(vec![-1, d]) {
-        return false;
+    let Some(g) = operand(op, 0) else { return false };
+    let Some((table, ids, l, d)) = gather(g) else { return false };
+    if l != 1 {
+        return refuse(op, format!("a flattened gather of {l} ids per row is {l} unpooled lookups, not raised"));
+    }
+    // [-1, D], or [Shape(g)[0], D | -1] as Keras' Flatten / Reshape build it.
+    let dims = operand(op, 1).and_then(|t| crate::tf::tf_match::target_dims(g, t));
+    if !matches!(dims.as_deref(), Some([-1, x]) if *x == d || *x == -1) {
+        return refuse(op, format!("the reshape of the gathered rows is not to [batch, {d}]"));
     }
     lookup(op, rewriter, table, ids, false, Combiner::Sum)
 }
