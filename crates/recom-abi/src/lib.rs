@@ -13,6 +13,8 @@
 //! * [`dense`]: the dense part of a model (MLP layers and heads) as a
 //!   program of linear layers, elementwise maps, concatenations and
 //!   reductions, with its expression language.
+//! * [`shard`]: placing the tables on several GPUs (table-wise, row-wise
+//!   for a table one GPU cannot hold) and routing ids to them.
 //! * [`hash`]: TensorFlow's string hashes (FarmHash Fingerprint64,
 //!   `StringToHashBucketFast`, `FingerprintCat64`).
 pub mod dense;
@@ -20,5 +22,6 @@ pub mod hash;
 pub mod kernel;
 pub mod request;
 pub mod semantics;
+pub mod shard;
 
 pub use semantics::{Combiner, Filter, OutOfRange, OutOfRangeKind};

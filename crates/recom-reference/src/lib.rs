@@ -24,6 +24,7 @@
 //! `recom_abi`'s; the checks of a batch are this crate's own
 //! ([`check_inputs`]), written apart from the runtime's so that a bug in
 //! either shows up as a disagreement.
+pub mod sharded;
 pub mod synthetic;
 #[cfg(feature = "served")]
 pub mod served;
@@ -89,7 +90,7 @@ pub fn evaluate(model: &Model, inputs: &[ColumnInput]) -> Result<Vec<f32>, EvalE
         let table = &model.tables[column.table];
         for row in 0..batch {
             let dst = &mut out[row * width + base..row * width + base + table.dim];
-            pool_bag(c, row, column, table, input, dst)?;
+            pool_bag(c, row, column, table.rows, |id| table.row(id), input, dst)?;
         }
         base += table.dim;
     }
@@ -155,11 +156,15 @@ pub fn effective_id(column: &Column, rows: usize, id: i64) -> Result<Option<i64>
     Ok(Some(id))
 }
 
-fn pool_bag(
+/// Pools bag `row` of column `c` into `dst`; `rows` is the column's table's
+/// row count and `fetch` gives a row of it (the table itself, or the rows
+/// other shards sent, [`sharded`]).
+pub(crate) fn pool_bag<'t>(
     c: usize,
     row: usize,
     column: &Column,
-    table: &Table,
+    rows: usize,
+    fetch: impl Fn(usize) -> &'t [f32],
     input: &ColumnInput,
     dst: &mut [f32],
 ) -> Result<(), EvalError> {
@@ -175,10 +180,10 @@ fn pool_bag(
         if column.combiner != Combiner::Sum && !(w > 0.0) {
             continue;
         }
-        match effective_id(column, table.rows, input.ids[j]) {
+        match effective_id(column, rows, input.ids[j]) {
             Ok(Some(id)) => kept.push((id as usize, w)),
             Ok(None) => continue,
-            Err(id) => return Err(EvalError::IdOutOfRange { column: c, row, id, rows: table.rows }),
+            Err(id) => return Err(EvalError::IdOutOfRange { column: c, row, id, rows }),
         }
     }
     let mut sum_w = 0f32;
@@ -186,7 +191,7 @@ fn pool_bag(
     if column.weighted {
         // Weighted columns: Σ w·e in id order (TensorFlow's SegmentSum).
         for &(id, w) in &kept {
-            for (d, e) in dst.iter_mut().zip(table.row(id)) {
+            for (d, e) in dst.iter_mut().zip(fetch(id)) {
                 *d += w * e;
             }
             sum_w += w;
@@ -201,12 +206,12 @@ fn pool_bag(
         for (d, out) in dst.iter_mut().enumerate() {
             let mut acc = 0f32;
             for &(id, _) in kept.iter().take(head) {
-                acc += table.row(id)[d];
+                acc += fetch(id)[d];
             }
             for block in kept.get(head..).unwrap_or(&[]).chunks(8) {
                 let mut b = 0f32;
                 for &(id, _) in block {
-                    b += table.row(id)[d];
+                    b += fetch(id)[d];
                 }
                 acc += b;
             }

@@ -156,6 +156,19 @@ impl GpuModel {
                 problem: format!("expected {} values, got {}", plan.packed_tables_len(), tables.len()),
             });
         }
+        if let Some(sharding) = plan.sharding.as_ref().filter(|s| s.gpus > 1) {
+            let present = CudaContext::device_count().map_err(device_error)?;
+            if (present as usize) < sharding.gpus {
+                return Err(RunError::Device(format!(
+                    "the model's tables are placed on {} GPUs (recom compile --gpus {}), this machine has {present}",
+                    sharding.gpus, sharding.gpus
+                )));
+            }
+            return Err(RunError::Device(format!(
+                "the model's tables are placed on {} GPUs; serving a sharded model on several GPUs is not implemented yet (compile without --gpus to serve it on one)",
+                sharding.gpus
+            )));
+        }
         let context = CudaContext::new(ordinal).map_err(device_error)?;
         let (major, minor) = context.compute_capability().map_err(device_error)?;
         let kernel = select_kernel(&artifact.gpu, major, minor)?.clone();

@@ -72,6 +72,34 @@ pub struct Plan {
     /// The model's outputs, in the model function's result order.
     #[serde(default)]
     pub outputs: Vec<OutputSpec>,
+    /// The tables' placement on several GPUs (`recom compile --gpus N`);
+    /// none: everything on one device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<recom_abi::shard::ShardPlan>,
+}
+
+impl Plan {
+    /// What the sharding planner sees of this plan's tables: their stored
+    /// bytes (rows at the kernel's row pitch) and the bytes per request the
+    /// columns reading them gather, with `ids_per_row[c]` expected ids per
+    /// row in column c (1 where not given).
+    pub fn table_loads(&self, ids_per_row: &[f64]) -> Vec<recom_abi::shard::TableLoad> {
+        self.tables
+            .iter()
+            .enumerate()
+            .map(|(t, slot)| {
+                let row_bytes = slot.pitch as u64 * 4;
+                let traffic = self
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.table == t)
+                    .map(|(c, _)| ids_per_row.get(c).copied().unwrap_or(1.0) * row_bytes as f64)
+                    .sum();
+                recom_abi::shard::TableLoad { name: slot.name.clone(), rows: slot.rows as u64, row_bytes, traffic }
+            })
+            .collect()
+    }
 }
 
 /// Artifacts written before ids could be packed as i32 read 64-bit ids.

@@ -124,6 +124,11 @@ impl Plan {
         if width != self.width {
             return Err(bad("plan.width", format!("{} is not the sum of the column dims, {width}", self.width)));
         }
+        // The tables' placement, if sharded: every table once, rows covered,
+        // no GPU over its memory.
+        if let Some(sharding) = &self.sharding {
+            sharding.check(&self.table_loads(&[])).map_err(|e| bad("plan.sharding", e))?;
+        }
         // The kernel's column table.
         if self.columns_meta.len() != self.columns.len() * COLUMN_FIELDS {
             return Err(bad("plan.columns_meta", format!("{} entries for {} columns", self.columns_meta.len(), self.columns.len())));

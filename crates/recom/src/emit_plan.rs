@@ -344,6 +344,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         rows_per_item,
         index_bits: index_bits as u32,
         shapes: shape_program(function, &ids, &row_offsets)?,
+        sharding: None,
     })
 }
 

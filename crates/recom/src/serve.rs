@@ -39,6 +39,16 @@ pub struct CompileOptions {
     /// The GEMMs' precision on the GPU.
     pub precision: recom_abi::dense::Precision,
     pub kernel: Options,
+    /// Place the tables on several GPUs: their count and the bytes usable
+    /// on each (`recom_abi::shard`); none: one device.
+    pub shard: Option<ShardOptions>,
+}
+
+/// `recom compile --gpus N --gpu-memory GIB`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardOptions {
+    pub gpus: usize,
+    pub memory_bytes: u64,
 }
 
 /// The chips the PTX path supports.
@@ -55,6 +65,7 @@ impl Default for CompileOptions {
             chips: DEFAULT_CHIPS.iter().map(|c| c.to_string()).collect(),
             precision: Default::default(),
             kernel: Options::default(),
+            shard: None,
         }
     }
 }
@@ -75,11 +86,14 @@ pub enum CompileError {
 /// Compiles `model` (a frozen GraphDef, `.pb` or `.pbtxt`) into the bundle
 /// folder `out`. `progress` hears each stage's name as it starts.
 pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progress: &mut dyn FnMut(&str)) -> Result<Artifact, CompileError> {
-    if model.file_name().is_some_and(|n| n == "saved_model.pb") {
+    if model.file_name().is_some_and(|n| n == "saved_model.pb") || model.join("saved_model.pb").is_file() {
         return Err(CompileError::Model(format!(
-            "{}: a SavedModel, not a frozen GraphDef: freeze it first (tools/tf/freeze_saved_model.py, which needs TensorFlow)",
+            "{}: a SavedModel, not a frozen GraphDef: freeze it first (python3 tools/tf/freeze_saved_model.py SAVED_MODEL_DIR model.pb, which needs TensorFlow)",
             model.display()
         )));
+    }
+    if model.is_dir() {
+        return Err(CompileError::Model(format!("{}: a folder; give the frozen GraphDef file (.pb, or .pbtxt as text)", model.display())));
     }
     let mut stages: Vec<(String, f64)> = Vec::new();
     fn timed(stages: &mut Vec<(String, f64)>, name: &str, start: Instant) {
@@ -118,6 +132,13 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
     }
     let mut plan = compiled.plan;
     plan.dense.precision = options.precision;
+    if let Some(shard) = &options.shard {
+        // One id per row per column: the traffic estimate without a sample.
+        let loads = plan.table_loads(&[]);
+        plan.sharding = Some(
+            recom_abi::shard::plan(&loads, shard.gpus, shard.memory_bytes).map_err(|e| CompileError::Model(format!("{}: placing the tables: {e}", model.display())))?,
+        );
+    }
     if plan.columns.is_empty() {
         return Err(CompileError::Model(format!("{file}: no embedding column was fused (the outputs read no embedding layer)")));
     }
@@ -137,7 +158,13 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
 
     progress("weights");
     let start = Instant::now();
-    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+    // A table stored as raw little-endian f32 bytes goes to the bundle as
+    // those bytes (a slice of the mapped model file); others are decoded.
+    enum Stored {
+        Values(Vec<f32>),
+        Bytes(recom_tf::Bytes),
+    }
+    let mut tensors: Vec<(String, Vec<usize>, Stored)> = Vec::new();
     let mut names: Vec<&str> = plan.tables.iter().map(|t| t.name.as_str()).filter(|n| recom_abi::kernel::identity_table_size(n).is_none()).collect();
     names.extend(plan.dense.weights.iter().map(|w| w.name.as_str()));
     for name in names {
@@ -151,21 +178,39 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
             None => (name, None),
         };
         let tensor = imported.weights.get(stored).ok_or_else(|| CompileError::Model(format!("{file}: the weights have no constant '{stored}'")))?;
-        let shape = recom_tf::tensor::shape(tensor).map_err(|e| CompileError::Model(format!("{file}: constant '{stored}': {e}")))?;
-        let mut values = match recom_tf::tensor::values(tensor).map_err(|e| CompileError::Model(format!("{file}: constant '{stored}': {e}")))? {
-            recom_tf::tensor::Values::F32(v) => v,
-            _ => return Err(CompileError::Model(format!("{file}: constant '{stored}' is not float32; recom serves f32 tables and weights"))),
-        };
-        if let Some(c) = max_norm {
-            let dim = match shape[..] {
-                [_, d] if d > 0 => d as usize,
-                _ => return Err(CompileError::Model(format!("{file}: constant '{stored}' of shape {shape:?} is not a table to clip"))),
-            };
-            recom_abi::kernel::clip_rows(&mut values, dim, c);
+        let bad = |e: String| CompileError::Model(format!("{file}: constant '{stored}': {e}"));
+        let shape = recom_tf::tensor::shape(tensor).map_err(bad)?;
+        let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        if tensor.dtype != recom_tf::DataType::DtFloat as i32 {
+            return Err(CompileError::Model(format!("{file}: constant '{stored}' is not float32; recom serves f32 tables and weights")));
         }
-        tensors.push((name.to_string(), shape.iter().map(|&d| d as usize).collect(), values));
+        let elements = recom_tf::tensor::element_count(tensor).map_err(bad)?;
+        let data = match (max_norm, tensor.tensor_content.len() == elements * 4 && elements > 0) {
+            (None, true) if cfg!(target_endian = "little") => Stored::Bytes(tensor.tensor_content.clone()),
+            _ => {
+                let mut values = match recom_tf::tensor::values(tensor).map_err(bad)? {
+                    recom_tf::tensor::Values::F32(v) => v,
+                    _ => return Err(CompileError::Model(format!("{file}: constant '{stored}' is not float32; recom serves f32 tables and weights"))),
+                };
+                if let Some(c) = max_norm {
+                    let dim = match shape[..] {
+                        [_, d] if d > 0 => d,
+                        _ => return Err(CompileError::Model(format!("{file}: constant '{stored}' of shape {shape:?} is not a table to clip"))),
+                    };
+                    recom_abi::kernel::clip_rows(&mut values, dim, c);
+                }
+                Stored::Values(values)
+            }
+        };
+        tensors.push((name.to_string(), shape, data));
     }
-    let weight_bytes = tensors.iter().map(|(_, _, v)| v.len() as u64 * 4).sum();
+    let weight_bytes = tensors
+        .iter()
+        .map(|(_, _, d)| match d {
+            Stored::Values(v) => v.len() as u64 * 4,
+            Stored::Bytes(b) => b.len() as u64,
+        })
+        .sum();
     let summary = CompileSummary {
         source: file.clone(),
         tf_nodes,
@@ -209,7 +254,17 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
         s.stages = stages;
     }
     progress("write");
-    let views: Vec<Tensor> = tensors.iter().map(|(name, shape, data)| Tensor { name, shape: shape.clone(), data }).collect();
+    let views: Vec<Tensor> = tensors
+        .iter()
+        .map(|(name, shape, data)| Tensor {
+            name,
+            shape: shape.clone(),
+            data: match data {
+                Stored::Values(v) => recom_runtime::bundle::F32Data::Values(v),
+                Stored::Bytes(b) => recom_runtime::bundle::F32Data::LittleEndian(b),
+            },
+        })
+        .collect();
     let bytes = host_graph.as_ref().map(|g| recom_tf::encode_binary(g));
     Ok(recom_runtime::bundle::write(out, &artifact, &views, bytes.as_deref()).inspect(|a| artifact = a.clone())?)
 }

@@ -62,6 +62,13 @@ enum Command {
         /// GEMM precision on the GPU (the CPU computes in fp32)
         #[arg(long, default_value = "fp32", value_parser = ["fp32", "tf32", "bf16"])]
         precision: String,
+        /// Place the embedding tables on this many GPUs (table-wise; row-wise
+        /// for a table one GPU cannot hold); the plan goes in the artifact
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        gpus: Option<u32>,
+        /// Memory for tables on each GPU, in GiB (with --gpus)
+        #[arg(long, default_value_t = 80.0, requires = "gpus")]
+        gpu_memory: f64,
     },
     /// Show a model's inputs, outputs and columns (a .pb/.pbtxt or a compiled folder)
     Inspect {
@@ -112,7 +119,9 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, outputs, output, device, chips, precision } => compile(&model, outputs, &output, device, chips, &precision),
+        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory } => {
+            compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)))
+        }
         Command::Inspect { model } => inspect(&model),
         Command::Run { model, input, output, expected, tolerance, device } => run(&model, &input, output.as_deref(), expected.as_deref(), tolerance, device),
         Command::Bench { model, input, device, batch, concurrency, requests } => bench(&model, &input, device, &batch, concurrency, requests),
@@ -126,17 +135,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips: Vec<String>, precision: &str) -> Result<ExitCode, String> {
+fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips: Vec<String>, precision: &str, shard: Option<(usize, f64)>) -> Result<ExitCode, String> {
     for chip in &chips {
         if !recom::serve::SUPPORTED_CHIPS.contains(&chip.as_str()) {
             return Err(format!("--chips: '{chip}' is not one of {}", recom::serve::SUPPORTED_CHIPS.join(", ")));
         }
     }
+    let shard = match shard {
+        Some((_, gib)) if !(gib > 0.0 && gib <= 1e6) => return Err(format!("--gpu-memory: {gib} GiB is not a memory size (0 < GiB <= 1e6)")),
+        Some((gpus, gib)) => Some(recom::serve::ShardOptions { gpus, memory_bytes: (gib * (1u64 << 30) as f64) as u64 }),
+        None => None,
+    };
     let options = CompileOptions {
         outputs,
         cpu: device != Target::Gpu,
         chips: if device == Target::Cpu { Vec::new() } else { chips },
         precision: precision.parse()?,
+        shard,
         ..Default::default()
     };
     let bar = indicatif::ProgressBar::new_spinner();
@@ -212,6 +227,34 @@ fn print_summary(artifact: &Artifact, full: bool) {
     }
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     println!("columns: {} ({}), output width {}", plan.columns.len(), kinds.join(", "), plan.width);
+    if let Some(sharding) = &plan.sharding {
+        print_sharding(sharding, full);
+    }
+}
+
+/// The tables' placement: per GPU its bytes, traffic and tables.
+fn print_sharding(sharding: &recom::abi::shard::ShardPlan, full: bool) {
+    use recom::abi::shard::Placement;
+    println!("sharding: {} GPUs, {:.2} GiB each", sharding.gpus, sharding.memory_bytes as f64 / (1u64 << 30) as f64);
+    for (g, load) in sharding.loads.iter().enumerate() {
+        let mut names = Vec::new();
+        for (name, p) in &sharding.tables {
+            match p {
+                Placement::Whole { gpu } if *gpu == g => names.push(name.clone()),
+                Placement::Rows { parts } => names.extend(parts.iter().filter(|r| r.gpu == g).map(|r| format!("{name}[{}..{})", r.begin, r.end))),
+                _ => {}
+            }
+        }
+        let shown = if full { names.len() } else { names.len().min(6) };
+        let more = if shown < names.len() { format!(", ... ({} more)", names.len() - shown) } else { String::new() };
+        println!(
+            "  gpu {g}: {:.3} GiB, {:.0} B gathered per request row, {} table(s): {}{more}",
+            load.bytes as f64 / (1u64 << 30) as f64,
+            load.traffic,
+            names.len(),
+            names[..shown].join(", ")
+        );
+    }
 }
 
 fn inspect(model: &Path) -> Result<ExitCode, String> {

@@ -105,3 +105,42 @@ fn kernels_without_optional_buffers_read() {
         panic!("a sum-pooling artifact reads: {e}");
     }
 }
+
+/// A plan placed on GPUs (`recom compile --gpus`) carries its placement,
+/// checked when read: every table once, rows covered, memory respected.
+#[test]
+fn sharded_plans_are_checked_when_read() {
+    let mut original = artifact();
+    let plan: recom::runtime::plan::Plan = serde_json::from_value(original["plan"].clone()).unwrap();
+    let loads = plan.table_loads(&[]);
+    let biggest = loads.iter().map(|l| l.bytes()).max().unwrap();
+    // Memory for a bit more than half the biggest table: it is split by rows.
+    let sharding = recom::abi::shard::plan(&loads, 3, biggest / 2 + 1024).unwrap();
+    assert!(sharding.tables.iter().any(|(_, p)| matches!(p, recom::abi::shard::Placement::Rows { .. })), "{sharding:?}");
+    original["plan"]["sharding"] = serde_json::to_value(&sharding).unwrap();
+    let read_back = read(&original).unwrap_or_else(|e| panic!("the sharded artifact reads: {e}"));
+    assert_eq!(read_back.plan.sharding.as_ref(), Some(&sharding));
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        ("plan.sharding: 0 placements", Box::new(|a| a["plan"]["sharding"]["tables"] = json!([]))),
+        ("on GPU 9 of 3", Box::new(|a| a["plan"]["sharding"]["tables"][0][1] = json!({"kind": "whole", "gpu": 9}))),
+        ("plan.sharding: GPU", Box::new(|a| a["plan"]["sharding"]["memory_bytes"] = json!(1))),
+        ("plan.sharding: placement of 'nope'", Box::new(|a| a["plan"]["sharding"]["tables"][0][0] = json!("nope"))),
+        (
+            "plan.sharding: '",
+            Box::new(|a| {
+                let name = a["plan"]["tables"][0]["name"].clone();
+                a["plan"]["sharding"]["tables"][0] = json!([name, {"kind": "rows", "parts": [{"gpu": 0, "begin": 0, "end": 1}]}]);
+            }),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (expected, tamper) in cases {
+        let mut tampered = original.clone();
+        tamper(&mut tampered);
+        match read(&tampered) {
+            Err(err) if err.contains(expected) => {}
+            other => wrong.push(format!("expected an error with '{expected}', got: {other:?}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -234,7 +234,17 @@ fn no_silent_no_ops() {
     let e = compile_model(&corpus().join("tiny/model.pb"), &out, &options, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("compute nothing") || e.contains("no embedding column"), "{e}");
     let e = compile_model(Path::new("/tmp/x/saved_model.pb"), &out, &options, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("freeze it first") && e.contains("tools/tf/freeze_saved_model.py"), "{e}");
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/tf/freeze_saved_model.py").is_file(), "the script the message names exists");
+    // A SavedModel's folder, and any other folder.
+    let dir = scratch("saved_model_dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("saved_model.pb"), b"").unwrap();
+    let e = compile_model(&dir, &out, &options, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("freeze it first"), "{e}");
+    std::fs::remove_file(dir.join("saved_model.pb")).unwrap();
+    let e = compile_model(&dir, &out, &options, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("a folder"), "{e}");
 }
 
 /// Models wider than the corpus's, built from it: `recom_tf::widen` repeats
@@ -311,4 +321,29 @@ fn vocabulary_files_are_read_beside_the_model() {
     let e = compile_model(&dir.join("model.pb"), &bundle, &options, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("vocabulary file '/home/builder/assets/c_vocab.txt' not found") && e.contains(&import.name), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `recom compile --gpus N`: the tables' placement goes into the artifact,
+/// the model still answers on the CPU as before, and a table that all GPUs
+/// together cannot hold is a compile error naming it.
+#[test]
+fn sharded_compiles_place_every_table() {
+    require_corpus!("sharded_compiles_place_every_table");
+    let out = scratch("dlrm_small_sharded.recom");
+    let model = corpus().join("dlrm_small/model.pb");
+    // dlrm_small's largest table: 65,536 x 32 floats = 8 MiB; 5 MiB GPUs
+    // split it by rows.
+    let shard = recom::serve::ShardOptions { gpus: 2, memory_bytes: 5 << 20 };
+    let options = CompileOptions { outputs: outputs_of("dlrm_small"), chips: vec![], shard: Some(shard), ..Default::default() };
+    let artifact = compile_model(&model, &out, &options, &mut |_| {}).unwrap();
+    let sharding = artifact.plan.sharding.clone().expect("the plan is sharded");
+    assert_eq!(sharding.tables.len(), artifact.plan.tables.len());
+    assert!(sharding.tables.iter().any(|(_, p)| matches!(p, recom::abi::shard::Placement::Rows { parts } if parts.len() == 2)), "{sharding:?}");
+    let loaded = Model::load(&out, Device::Cpu).unwrap();
+    assert_eq!(loaded.plan().sharding.as_ref(), Some(&sharding), "read back from the bundle");
+    println!("dlrm_small sharded, on the CPU: {:?}", check(&loaded, "dlrm_small"));
+    let _ = std::fs::remove_dir_all(&out);
+    let options = CompileOptions { shard: Some(recom::serve::ShardOptions { gpus: 2, memory_bytes: 1 << 20 }), ..options };
+    let e = compile_model(&model, &out, &options, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("placing the tables") && e.contains("categ_large_hashbucket_sparse0"), "{e}");
 }
