@@ -95,6 +95,35 @@ func.func @data_dependent(%ind: tensor<?x2xi64> {recom.feed = "indices"}, %value
 
 // -----
 
+// Batched products (DeepCTR's cross layers) and Squeeze: [B, 4, 1] x [B, 1, 4]
+// -> [B, 4, 4]; adj_x transposes the left operand's last two dims; Squeeze
+// of dim 2 (or of every dim known to be 1).
+// CHECK-LABEL: func.func @batched
+// CHECK: "tf.BatchMatMulV2"(%arg0, %arg1) {{{.*}}symshape.shapes = ["[s0, 4, 4]"]}
+// CHECK: "tf.BatchMatMulV2"(%arg0, %arg0) {{{.*}}symshape.shapes = ["[s0, 1, 1]"]}
+// CHECK: "tf.Squeeze"(%arg0) {{{.*}}symshape.shapes = ["[s0, 4]"]}
+func.func @batched(%x: tensor<?x4x1xf32> {recom.feed = "x"}, %y: tensor<?x1x4xf32> {recom.feed = "y"}) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) {
+  %p = "tf.BatchMatMulV2"(%x, %y) {adj_x = false, adj_y = false} : (tensor<?x4x1xf32>, tensor<?x1x4xf32>) -> tensor<*xf32>
+  %q = "tf.BatchMatMulV2"(%x, %x) {adj_x = true, adj_y = false} : (tensor<?x4x1xf32>, tensor<?x4x1xf32>) -> tensor<*xf32>
+  %s = "tf.Squeeze"(%x) {squeeze_dims = [2]} : (tensor<?x4x1xf32>) -> tensor<*xf32>
+  return %p, %q, %s : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+/// negative_: a Squeeze of a dim not known to be 1 (or of every dim, some
+/// symbolic) stays unknown.
+// CHECK-LABEL: func.func @negative_squeeze
+// CHECK: "tf.Squeeze"(%arg0) {{{.*}}symshape.shapes = ["?"]}
+// CHECK: "tf.Squeeze"(%arg0) {{{.*}}symshape.shapes = ["?"]}
+func.func @negative_squeeze(%x: tensor<?x4x1xf32> {recom.feed = "x"}) -> (tensor<*xf32>, tensor<*xf32>) {
+  %a = "tf.Squeeze"(%x) {squeeze_dims = [1]} : (tensor<?x4x1xf32>) -> tensor<*xf32>
+  %b = "tf.Squeeze"(%x) {squeeze_dims = []} : (tensor<?x4x1xf32>) -> tensor<*xf32>
+  return %a, %b : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
 /// negative_: an op without a rule gets an unknown shape, not a guess.
 // CHECK-LABEL: func.func @negative_unknown_op
 // CHECK: "tf.FancyOp"(%arg0) {symshape.shapes = ["?"]}

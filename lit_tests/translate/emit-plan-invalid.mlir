@@ -136,7 +136,7 @@ func.func @negative_f16_table(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tens
 // lookup instead of "found 0".
 func.func @negative_no_layer(%ids: tensor<?xi64>, %offs: tensor<?xi64>) -> tensor<?x?xf32> {
   %t = "emb.table"() {name = "t"} : () -> tensor<10x4xf32>
-  // expected-error @+1 {{no embedding layer was formed: recom fuses the columns of one concatenation the outputs read}}
+  // expected-error @+1 {{no embedding layer was formed: this lookup's rows are not part of one concatenation the outputs read}}
   %l = "emb.lookup"(%t, %ids, %offs) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   %s = "tf.Square"(%l) : (tensor<?x?xf32>) -> tensor<?x?xf32>
   return %s : tensor<?x?xf32>

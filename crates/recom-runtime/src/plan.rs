@@ -79,6 +79,13 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A model with no embedding layer: no kernel, no tables; the host
+    /// program (TensorFlow's evaluator) and the dense program compute the
+    /// outputs.
+    pub fn is_host_only(&self) -> bool {
+        self.columns.is_empty()
+    }
+
     /// What the sharding planner sees of this plan's tables: their stored
     /// bytes (rows at the kernel's row pitch) and the bytes per request the
     /// columns reading them gather, with `ids_per_row[c]` expected ids per

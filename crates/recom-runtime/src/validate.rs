@@ -6,6 +6,7 @@
 //! and earlier results; sizes and counts agree across the plan.
 use crate::plan::{Artifact, GpuKernel, Plan};
 use recom_abi::kernel::{field, item, Buffer, COLUMN_FIELDS, ITEM_FIELDS};
+use recom_abi::dense::Operand;
 
 /// A field of an artifact that does not hold.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +24,9 @@ impl Artifact {
     /// Checks every field (see the module docs).
     pub fn validate(&self) -> Result<(), ArtifactError> {
         self.plan.validate()?;
+        if self.plan.is_host_only() && (!self.gpu.is_empty() || self.cpu.is_some()) {
+            return Err(bad("gpu", "kernels for a plan with no columns"));
+        }
         for gpu in &self.gpu {
             gpu.validate()?;
         }
@@ -76,8 +80,19 @@ impl Plan {
 
     /// Checks every field of the plan (see the module docs).
     pub fn validate(&self) -> Result<(), ArtifactError> {
-        if self.kernel.is_empty() {
-            return Err(bad("plan.kernel", "is empty"));
+        // A kernel exactly when there are columns (a host-only plan has
+        // neither; its outputs cannot read an embedding layer).
+        if self.kernel.is_empty() != self.columns.is_empty() {
+            return Err(bad("plan.kernel", if self.kernel.is_empty() { "is empty" } else { "names a kernel for no columns" }));
+        }
+        if self.is_host_only() {
+            let reads_layer = self.dense.steps.iter().flat_map(|s| s.operands()).chain(self.outputs.iter().map(|o| o.source)).any(|o| o == Operand::Embedding);
+            if reads_layer || !self.tables.is_empty() {
+                return Err(bad("plan.columns", "empty, but the plan has tables or reads an embedding layer"));
+            }
+            if self.outputs.is_empty() {
+                return Err(bad("plan.outputs", "a plan with no columns and no outputs computes nothing"));
+            }
         }
         if !(1..=8).contains(&self.per_item) {
             return Err(bad("plan.per_item", format!("{} is not in [1, 8]", self.per_item)));

@@ -160,6 +160,10 @@ fn finish<'c>(context: &'c Context, module: &Module<'c>) -> Result<Compiled<'c>,
     // The kernel, cloned into a module of its own.
     let start = Instant::now();
     let kernel_module = Module::new(Location::new(context, &plan.kernel, 0, 0));
+    if plan.is_host_only() {
+        // Nothing fused: the host program computes the outputs.
+        return Ok(Compiled { plan, kernel_module, stages: vec![(Stage::Plan, planned), (Stage::Kernel, start.elapsed())] });
+    }
     let mut kernel = None;
     let mut next = module.body().first_operation();
     while let Some(f) = next {

@@ -87,31 +87,28 @@ pub fn emit_plan(module: &Module) -> Result<Plan, Diagnostic> {
         }
     }
     if fused.is_empty() {
-        // Say what the model has instead of a layer: lookups raised but not
-        // concatenated into one, values left to the host evaluator.
-        let (mut lookups, mut host, mut first) = (0, 0, None);
+        // No layer formed. Lookups raised but left outside one concatenation
+        // would be lost work: say so at the first. Otherwise every output
+        // comes from the host evaluator (emb.tf_output), model inputs or
+        // dense ops on them: a plan with no kernel.
+        let mut first = None;
         module.as_operation().walk(WalkOrder::PreOrder, |op| {
-            let name = op_name(op);
-            if name == "emb.lookup" {
-                lookups += 1;
-                first.get_or_insert(op.to_raw());
-            } else if name == "emb.tf_output" {
-                host += 1;
+            if first.is_none() && op_name(op) == "emb.lookup" {
+                first = Some(op.to_raw());
             }
             WalkResult::Advance
         });
-        // At the first lookup left over, or the module.
-        // SAFETY: the op was found in `module`, which outlives this call.
-        let at = first.map_or(module.as_operation(), |raw| unsafe { OperationRef::from_raw(raw) });
-        return Err(error_at(
-            at,
-            format!(
-                "no embedding layer was formed: recom fuses the columns of one concatenation the outputs read (a feature-column \
-                 input_layer, or a Keras Concatenate of pooled or flattened Embedding lookups); this model has {lookups} raised \
-                 lookup(s) outside such a concatenation and {host} value(s) for the host evaluator. Unpooled lookups whose rows \
-                 feed interaction layers (DeepCTR's DeepFM, DCN, ...) are not fused yet (docs/generality.md)"
-            ),
-        ));
+        if let Some(raw) = first {
+            // SAFETY: the op was found in `module`, which outlives this call.
+            let op = unsafe { OperationRef::from_raw(raw) };
+            return Err(error_at(
+                op,
+                "no embedding layer was formed: this lookup's rows are not part of one concatenation the outputs read (a \
+                 feature-column input_layer, or a Keras Concatenate of pooled or flattened Embedding lookups), which is what \
+                 recom fuses (docs/generality.md)",
+            ));
+        }
+        return host_only_plan(module);
     }
     match fused[..] {
         [one] => plan_of(FusedColumnsOp::wrap(unsafe { OperationRef::from_raw(one) }).expect("found by wrap")),
@@ -120,6 +117,49 @@ pub fn emit_plan(module: &Module) -> Result<Plan, Diagnostic> {
             format!("expected one fused embedding layer (emb.fused_columns), found {}", fused.len()),
         )),
     }
+}
+
+/// The plan of a model with no embedding layer: its outputs are computed
+/// by the host program (the TensorFlow evaluator's `emb.tf_output` values)
+/// and dense ops on those and the model inputs; no kernel, no tables.
+fn host_only_plan(module: &Module) -> Result<Plan, Diagnostic> {
+    let mut found = None;
+    let mut next = module.body().first_operation();
+    while let Some(op) = next {
+        if kit::identifier_text(op.name()) == "func.func" && found.is_none() {
+            found = Some(op.to_raw());
+        }
+        next = op.next_in_block();
+    }
+    let raw = found.ok_or_else(|| error_at(module.as_operation(), "the module has no model function"))?;
+    // SAFETY: the function is an op of `module`, which outlives this call.
+    let function = unsafe { OperationRef::from_raw(raw) };
+    let feeds = feed_specs(function);
+    let mut host = HostBuilder { function, feeds: &feeds, steps: Vec::new(), made: HashMap::new(), offsets: HashMap::new() };
+    let mut host_values = Vec::new();
+    let (dense, outputs) = dense_of(function, None, &feeds, &mut host, &mut host_values)?;
+    if outputs.is_empty() {
+        return Err(error_at(function, "the model has no outputs"));
+    }
+    let host = HostProgram { steps: host.steps, columns: Vec::new(), values: host_values, graph: Default::default() };
+    Ok(Plan {
+        dense,
+        outputs,
+        function: function.attribute("sym_name").ok().and_then(kit::string_value).map(|s| s.into_owned()).unwrap_or_default(),
+        kernel: String::new(),
+        feeds,
+        host,
+        tables: Vec::new(),
+        columns: Vec::new(),
+        width: 0,
+        columns_meta: Vec::new(),
+        items: Vec::new(),
+        per_item: 1,
+        rows_per_item: 1,
+        index_bits: 32,
+        shapes: None,
+        sharding: None,
+    })
 }
 
 fn defining<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
@@ -316,7 +356,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter, combiner: column.combiner, on_out_of_range: column.on_out_of_range });
     }
     let mut host_values = Vec::new();
-    let (dense, outputs) = dense_of(function, op, &feeds, &mut host, &mut host_values)?;
+    let (dense, outputs) = dense_of(function, Some(op), &feeds, &mut host, &mut host_values)?;
     let host = HostProgram { steps: host.steps, columns: sources, values: host_values, graph: Default::default() };
     Ok(Plan {
         dense,
@@ -385,7 +425,8 @@ fn shape_program(function: OperationRef, ids: &[Value], offsets: &[Value]) -> Re
 /// to the embedding layer (`fused`), the model's f32 inputs and weights.
 struct DenseBuilder<'c, 'a, 'h> {
     function: OperationRef<'c, 'a>,
-    fused: OperationRef<'c, 'a>,
+    /// The embedding layer (none in a host-only plan).
+    fused: Option<OperationRef<'c, 'a>>,
     feeds: &'a [FeedSpec],
     program: DenseProgram,
     made: HashMap<*const std::ffi::c_void, Operand>,
@@ -436,7 +477,7 @@ impl<'c, 'a> DenseBuilder<'c, 'a, '_> {
             };
         }
         let op = defining(value).ok_or_else(|| error_at(user, "reads a value with no producer"))?;
-        if op.to_raw().ptr == self.fused.to_raw().ptr {
+        if self.fused.is_some_and(|f| op.to_raw().ptr == f.to_raw().ptr) {
             return Ok(Operand::Embedding);
         }
         if let Some(&made) = self.made.get(&op.to_raw().ptr.cast_const()) {
@@ -508,7 +549,7 @@ impl<'c, 'a> DenseBuilder<'c, 'a, '_> {
 /// The dense program and the outputs: every result of the model function.
 fn dense_of<'c, 'a>(
     function: OperationRef<'c, 'a>,
-    fused: OperationRef<'c, 'a>,
+    fused: Option<OperationRef<'c, 'a>>,
     feeds: &'a [FeedSpec],
     host: &mut HostBuilder<'c, 'a>,
     host_values: &mut Vec<recom_host::HostValue>,

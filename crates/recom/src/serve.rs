@@ -139,13 +139,13 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
             recom_abi::shard::plan(&loads, shard.gpus, shard.memory_bytes).map_err(|e| CompileError::Model(format!("{}: placing the tables: {e}", model.display())))?,
         );
     }
-    if plan.columns.is_empty() {
-        return Err(CompileError::Model(format!("{file}: no embedding column was fused (the outputs read no embedding layer)")));
-    }
+    // A model with no embedding layer has no kernel: its outputs come from
+    // the host program (and dense ops on model inputs).
+    let host_only = plan.is_host_only();
     let kernel_text = compiled.kernel_module.as_operation().to_string();
 
     let mut gpu = Vec::new();
-    for chip in &options.chips {
+    for chip in options.chips.iter().filter(|_| !host_only) {
         progress(&format!("ptx {chip}"));
         let start = Instant::now();
         let kernel_module = Module::parse(&context, &kernel_text).ok_or_else(|| CompileError::Model("the kernel module does not parse back".into()))?;
@@ -248,7 +248,8 @@ pub fn compile_model(model: &Path, out: &Path, options: &CompileOptions, progres
             )));
         }
     }
-    let mut artifact = Artifact { plan, gpu, cpu: options.cpu.then(|| CpuKernel { mlir: kernel_text }), weights: None, host_graph: None, summary: Some(summary) };
+    let mut artifact =
+        Artifact { plan, gpu, cpu: (options.cpu && !host_only).then(|| CpuKernel { mlir: kernel_text }), weights: None, host_graph: None, summary: Some(summary) };
     timed(&mut stages, "weights", start);
     if let Some(s) = artifact.summary.as_mut() {
         s.stages = stages;
@@ -322,6 +323,9 @@ fn count_ops(module: &Module, prefix: &str) -> usize {
 enum Engine {
     Cpu { executable: crate::cpu::CpuExecutable, tables: Vec<f32>, dense_weights: Vec<Vec<f32>> },
     Gpu(GpuServer),
+    /// A model with no embedding layer: the host program and the dense
+    /// program on the CPU, whichever device was asked for.
+    Host { dense_weights: Vec<Vec<f32>> },
 }
 
 /// A loaded model.
@@ -347,6 +351,10 @@ impl Model {
         let bundle = Bundle::read(path)?;
         let fail = |problem: String| LoadError::Model { path: path.display().to_string(), problem };
         let artifact = &bundle.artifact;
+        if artifact.plan.is_host_only() {
+            let engine = Engine::Host { dense_weights: bundle.dense_weights() };
+            return Ok(Model { plan: artifact.plan.clone(), engine, device: Device::Cpu, summary: artifact.summary.clone() });
+        }
         let engine = match device {
             Device::Cpu => {
                 let cpu = artifact.cpu.as_ref().ok_or_else(|| fail("the artifact has no CPU kernel (compile it with --device cpu or all)".into()))?;
@@ -380,6 +388,7 @@ impl Model {
     pub fn run_timed(&self, feeds: &[Feed]) -> Result<(Outputs, Breakdown), RunError> {
         let (executable, tables, dense_weights) = match &self.engine {
             Engine::Gpu(server) => return server.run_timed(feeds),
+            Engine::Host { dense_weights } => return self.run_on_host(feeds, dense_weights),
             Engine::Cpu { executable, tables, dense_weights } => (executable, tables, dense_weights),
         };
         let mut times = Breakdown::default();
@@ -393,6 +402,31 @@ impl Model {
         let start = Instant::now();
         let dense_feeds = recom_runtime::serve::dense_feeds(&self.plan, feeds, batch)?;
         let values = recom_runtime::serve::dense_on_cpu(&self.plan, dense_weights, &embedding, &dense_feeds, &host_values, batch);
+        times.dense = start.elapsed();
+        Ok((recom_runtime::serve::name_outputs(&self.plan, batch, values), times))
+    }
+
+    /// A host-only model's request: the host program, then the dense
+    /// program on what it computed and the model inputs.
+    fn run_on_host(&self, feeds: &[Feed], dense_weights: &[Vec<f32>]) -> Result<(Outputs, Breakdown), RunError> {
+        let mut times = Breakdown::default();
+        let start = Instant::now();
+        let (_, host_values) = self.plan.prepare_all(feeds)?;
+        times.host = start.elapsed();
+        // The batch: the rows of a value the host computed, or of an f32
+        // input the dense program reads.
+        let from_host = self.plan.host.values.iter().zip(&host_values).find(|(v, _)| v.width > 0).map(|(v, d)| d.len() / v.width);
+        let from_feeds = || {
+            let widths = self.plan.feed_widths();
+            recom_runtime::serve::dense_feeds_read(&self.plan).into_iter().find_map(|i| match (feeds.get(i), widths.get(i).copied().flatten()) {
+                (Some(Feed::F32 { shape, .. }), Some(_)) => shape.first().copied(),
+                _ => None,
+            })
+        };
+        let batch = from_host.or_else(from_feeds).ok_or_else(|| RunError::Device("the request gives no batch: the model reads no host value or f32 input".into()))?;
+        let start = Instant::now();
+        let dense_feeds = recom_runtime::serve::dense_feeds(&self.plan, feeds, batch)?;
+        let values = recom_runtime::serve::dense_on_cpu(&self.plan, dense_weights, &[], &dense_feeds, &host_values, batch);
         times.dense = start.elapsed();
         Ok((recom_runtime::serve::name_outputs(&self.plan, batch, values), times))
     }

@@ -169,14 +169,24 @@ fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips
 fn print_summary(artifact: &Artifact, full: bool) {
     let plan = &artifact.plan;
     if let Some(s) = &artifact.summary {
-        println!(
-            "{} TensorFlow nodes -> {} columns in 1 fused kernel, {} host steps, {} dense steps; {:.1} MB of weights",
-            s.tf_nodes,
-            s.columns,
-            s.host_steps,
-            s.dense_steps,
-            s.weight_bytes as f64 / 1e6
-        );
+        if plan.is_host_only() {
+            println!(
+                "{} TensorFlow nodes -> no embedding layer to fuse: the host program (TensorFlow evaluator) computes the outputs; {} host steps, {} dense steps; {:.1} MB of weights",
+                s.tf_nodes,
+                s.host_steps,
+                s.dense_steps,
+                s.weight_bytes as f64 / 1e6
+            );
+        } else {
+            println!(
+                "{} TensorFlow nodes -> {} columns in 1 fused kernel, {} host steps, {} dense steps; {:.1} MB of weights",
+                s.tf_nodes,
+                s.columns,
+                s.host_steps,
+                s.dense_steps,
+                s.weight_bytes as f64 / 1e6
+            );
+        }
         let stages: Vec<String> = s.stages.iter().map(|(n, ms)| format!("{n} {ms:.0} ms")).collect();
         println!("stages: {}", stages.join(", "));
         // The host program by op kind (what runs on the CPU per request).

@@ -55,6 +55,14 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("gpu.threads", Box::new(|a| a["gpu"][0]["threads"] = json!(100))),
         ("gpu.params", Box::new(|a| a["gpu"][0]["params"] = json!(["Ids", "Tables"]))),
         ("plan.kernel: is empty", Box::new(|a| a["plan"]["kernel"] = json!(""))),
+        ("plan.kernel: names a kernel for no columns", Box::new(|a| a["plan"]["columns"] = json!([]))),
+        (
+            "plan.columns: empty, but the plan has tables",
+            Box::new(|a| {
+                a["plan"]["columns"] = json!([]);
+                a["plan"]["kernel"] = json!("");
+            }),
+        ),
         ("format: 'recom-artifact/1' is not a format", Box::new(|a| a["format"] = json!("recom-artifact/1"))),
         (
             "plan.dense: steps[0]: weight 0 does not exist",

@@ -347,3 +347,41 @@ fn sharded_compiles_place_every_table() {
     let e = compile_model(&model, &out, &options, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("placing the tables") && e.contains("categ_large_hashbucket_sparse0"), "{e}");
 }
+
+/// A model with no embedding layer to fuse (a Keras lookup whose rows feed
+/// an interaction, as in DeepCTR's models) compiles to a host-only bundle:
+/// no kernel, the host's TensorFlow evaluator computes the output — equal,
+/// bit for bit, to that evaluator running the graph itself — on either
+/// device; bad requests are errors.
+#[test]
+fn models_with_no_layer_run_on_the_host() {
+    use recom::runtime::host::Feed;
+    let graph = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/integration/data/interaction.pbtxt");
+    let out = scratch("interaction.recom");
+    let options = CompileOptions { outputs: vec!["out".into()], ..Default::default() };
+    let artifact = compile_model(&graph, &out, &options, &mut |_| {}).unwrap();
+    assert!(artifact.plan.is_host_only() && artifact.gpu.is_empty() && artifact.cpu.is_none(), "{:?}", artifact.plan.columns);
+    let ids = vec![3i64, 0, 2, 1, 3];
+    let x = vec![0.25f32, -1.0, 0.0, 7.5, 1e-3];
+    let feeds = vec![Feed::I64 { shape: vec![5, 1], data: ids.clone() }, Feed::F32 { shape: vec![5, 1], data: x.clone() }];
+    // The evaluator on the graph, as TensorFlow would run it.
+    let g = recom_tf_eval::Graph::new(recom::tf::read_graph(&graph).unwrap()).unwrap();
+    let tf_feeds = std::collections::HashMap::from([
+        ("ids".to_string(), recom_tf_eval::Tensor::new(vec![5, 1], recom_tf_eval::tensor::Data::I64(ids))),
+        ("x".to_string(), recom_tf_eval::Tensor::new(vec![5, 1], recom_tf_eval::tensor::Data::F32(x))),
+    ]);
+    let recom_tf_eval::tensor::Data::F32(want) = g.run(&tf_feeds, &["out"]).unwrap().remove(0).data else { panic!("f32") };
+    for device in [Device::Cpu, Device::Gpu] {
+        let model = Model::load(&out, device).unwrap();
+        assert_eq!(model.device, Device::Cpu, "nothing of it runs on a GPU");
+        let outputs = model.run(&feeds).unwrap();
+        let (shape, got) = &outputs["out"];
+        assert_eq!(shape, &vec![5, 1]);
+        assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        // An id past the table: the evaluator's error, not a panic.
+        let bad = vec![Feed::I64 { shape: vec![1, 1], data: vec![4] }, Feed::F32 { shape: vec![1, 1], data: vec![0.0] }];
+        let e = model.run(&bad).unwrap_err().to_string();
+        assert!(e.contains("emb") || e.contains("GatherV2") || e.contains("4"), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -217,6 +217,31 @@ pub(super) fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
                 .collect();
             vec![Info { shape, content: x.content.clone() }]
         }
+        "Squeeze" => {
+            // The listed dims (each must be 1), or every dim known to be 1.
+            let x = input(state, 0);
+            let Some(shape) = x.shape.clone() else { return unknown };
+            let dims: Vec<i64> = op
+                .attribute("squeeze_dims")
+                .ok()
+                .and_then(|a| melior::ir::attribute::ArrayAttribute::try_from(a).ok())
+                .map(|a| (0..a.len()).filter_map(|i| a.element(i).ok()).filter_map(|e| melior::ir::attribute::IntegerAttribute::try_from(e).ok()).map(|e| e.value()).collect())
+                .unwrap_or_default();
+            let squeezed: Vec<usize> = if dims.is_empty() {
+                if shape.iter().any(|d| !matches!(d, Expr::Const(_))) {
+                    return unknown;
+                }
+                (0..shape.len()).filter(|&d| shape[d] == C(1)).collect()
+            } else {
+                let Some(axes) = dims.iter().map(|&d| axis(d, shape.len())).collect::<Option<Vec<usize>>>() else { return unknown };
+                if axes.iter().any(|&a| shape[a] != C(1)) {
+                    return unknown;
+                }
+                axes
+            };
+            let kept = shape.iter().enumerate().filter(|(d, _)| !squeezed.contains(d)).map(|(_, e)| e.clone()).collect();
+            vec![Info { shape: Some(kept), content: None }]
+        }
         "ExpandDims" => {
             let x = input(state, 0);
             let Some(ax) = operand(op, 1).and_then(const_ints).and_then(|v| v.first().copied()) else { return unknown };
@@ -370,6 +395,25 @@ pub(super) fn infer(state: &mut State, op: OperationRef) -> Vec<Info> {
             let (k2, n2) = if tb { (&sb[1], &sb[0]) } else { (&sb[0], &sb[1]) };
             state.symbols.unify(k1, k2);
             vec![Info { shape: Some(vec![m.clone(), n2.clone()]), content: None }]
+        }
+        "BatchMatMul" | "BatchMatMulV2" | "BatchMatMulV3" => {
+            // [..., n, k] x [..., k, m] (adj_x / adj_y transpose the last
+            // two dims) -> [broadcast(...), n, m].
+            let (a, b) = (input(state, 0), input(state, 1));
+            let (Some(sa), Some(sb)) = (a.shape, b.shape) else { return unknown };
+            if sa.len() < 2 || sb.len() < 2 {
+                return unknown;
+            }
+            let adj_x = crate::tf::tf_match::bool_attr(op, "adj_x").unwrap_or(false);
+            let adj_y = crate::tf::tf_match::bool_attr(op, "adj_y").unwrap_or(false);
+            let (ra, rb) = (sa.len(), sb.len());
+            let (n, k1) = if adj_x { (&sa[ra - 1], &sa[ra - 2]) } else { (&sa[ra - 2], &sa[ra - 1]) };
+            let (k2, m) = if adj_y { (&sb[rb - 1], &sb[rb - 2]) } else { (&sb[rb - 2], &sb[rb - 1]) };
+            state.symbols.unify(k1, k2);
+            let (n, m) = (n.clone(), m.clone());
+            let Some(mut shape) = broadcast(state, &Some(sa[..ra - 2].to_vec()), &Some(sb[..rb - 2].to_vec())) else { return unknown };
+            shape.extend([n, m]);
+            vec![Info { shape: Some(shape), content: None }]
         }
         "BiasAdd" => same_shape(state, op, 0),
         _ if is_elementwise(tf) => {
