@@ -245,7 +245,14 @@ fn print_summary(artifact: &Artifact, full: bool) {
 /// The tables' placement: per GPU its bytes, traffic and tables.
 fn print_sharding(sharding: &recom::abi::shard::ShardPlan, full: bool) {
     use recom::abi::shard::Placement;
-    println!("sharding: {} GPUs, {:.2} GiB each", sharding.gpus, sharding.memory_bytes as f64 / (1u64 << 30) as f64);
+    fn size(bytes: u64) -> String {
+        match bytes {
+            b if b >= 1 << 30 => format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64),
+            b if b >= 1 << 20 => format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64),
+            b => format!("{b} B"),
+        }
+    }
+    println!("sharding: {} GPUs, {} each", sharding.gpus, size(sharding.memory_bytes));
     for (g, load) in sharding.loads.iter().enumerate() {
         let mut names = Vec::new();
         for (name, p) in &sharding.tables {
@@ -258,8 +265,8 @@ fn print_sharding(sharding: &recom::abi::shard::ShardPlan, full: bool) {
         let shown = if full { names.len() } else { names.len().min(6) };
         let more = if shown < names.len() { format!(", ... ({} more)", names.len() - shown) } else { String::new() };
         println!(
-            "  gpu {g}: {:.3} GiB, {:.0} B gathered per request row, {} table(s): {}{more}",
-            load.bytes as f64 / (1u64 << 30) as f64,
+            "  gpu {g}: {}, {:.0} B gathered per request row, {} table(s): {}{more}",
+            size(load.bytes),
             load.traffic,
             names.len(),
             names[..shown].join(", ")

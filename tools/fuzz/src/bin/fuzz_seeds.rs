@@ -63,6 +63,19 @@ fn main() {
             write("artifact", file, &[&[mode as u8][..], &bytes].concat());
         }
     }
+    // The example with its tables placed on 4 GPUs (plan.sharding; the
+    // same weights), so mutations reach the placement checks.
+    let sharded = recom_fuzz::scratch().join("example-sharded.recom");
+    let options = recom::serve::CompileOptions { shard: Some(recom::serve::ShardOptions { gpus: 4, memory_bytes: 900 << 10 }), ..recom_fuzz::cpu_options() };
+    match recom::serve::compile_model(&recom_fuzz::example_model(), &sharded, &options, &mut |_| {}) {
+        Ok(_) => write("artifact", "artifact-sharded.json", &[&[0u8][..], &std::fs::read(sharded.join(bundle::ARTIFACT_FILE)).expect("read")].concat()),
+        Err(e) => eprintln!("sharded example: skipped: {e}"),
+    }
+    // A model with no embedding layer (host-only plan).
+    let interaction = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/recom/tests/integration/data/interaction.pbtxt");
+    if let Ok(text) = std::fs::read(&interaction) {
+        write("graphdef", "interaction.pbtxt", &text);
+    }
     write("request", "batch.npz", &[&[1u8][..], &std::fs::read(recom_fuzz::example_batch()).expect("example batch")].concat());
     for k in 0..4u8 {
         let bytes: Vec<u8> = (0..512u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(k as u32 * 977) >> 13) as u8).collect();
