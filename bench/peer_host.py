@@ -182,6 +182,14 @@ class HostProgram:
             v = xs[0]
             rows, width = v.shape
             ignore = p["ignore"]
+            if p.get("column") is not None:
+                # One column of the input, as a [rows, 1] input.
+                j = p["column"]
+                if v.kind == "s":
+                    v = Value("s", (rows, 1), [v.data[r * width + j] for r in range(rows)])
+                else:
+                    v = Value(v.kind, (rows, 1), v.data.reshape(rows, width)[:, j:j + 1].copy())
+                width = 1
             if v.kind == "s":
                 marker = ignore["Str"].encode() if isinstance(ignore, dict) and "Str" in ignore else None
                 keep = np.fromiter((s != marker for s in v.data), bool, len(v.data))

@@ -137,7 +137,10 @@ irdl.dialect @emb {
   // of the entries != ignore_value in row-major order, their values, and
   // dense_shape [B, N]. Runs on the host (the runtime's host program).
   //   attrs: ignore_value : i64 (integer input) or string (!tf.string input),
-  //          or unit: keep every entry (dense inputs of a cross, Keras lookups)
+  //          or unit: keep every entry (dense inputs of a cross, Keras lookups);
+  //          optional column : i64 in [0, N): column `column` alone, as a
+  //          [B, 1] input (indices [r, 0], dense_shape [B, 1]; a Keras lookup of
+  //          several ids per row, flattened, is one lookup per column)
   // An i32 input may give i64 values (integer inputs are i64 at run time).
   irdl.operation @sparse_from_dense {
     %in_dense = irdl.base "!builtin.tensor"

@@ -25,6 +25,14 @@ func.func @dense(%x: tensor<?x3xi64>) -> tensor<?xi64> {
   return %s#1 : tensor<?xi64>
 }
 
+// One column of a dense input (a flattened Keras lookup of several ids).
+// CHECK-LABEL: func.func @dense_column
+// CHECK: "emb.sparse_from_dense"(%{{.+}}) {column = 2 : i64, ignore_value} : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+func.func @dense_column(%x: tensor<?x3xi64>) -> tensor<?xi64> {
+  %s:3 = "emb.sparse_from_dense"(%x) {column = 2 : i64, ignore_value} : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return %s#1 : tensor<?xi64>
+}
+
 // CHECK-LABEL: func.func @bucketized
 // CHECK: "emb.bucketized_sparse"(%{{.+}}) {boundaries = array<f64: 1.000000e+00, 2.000000e+00>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
 func.func @bucketized(%x: tensor<?x2xf32>) -> tensor<?xi64> {

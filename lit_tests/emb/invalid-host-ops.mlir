@@ -49,6 +49,22 @@ func.func @hash_string_result(%s: tensor<?x!tf.string>) {
 
 // -----
 
+func.func @dense_column_past_the_input(%x: tensor<?x2xi64>) {
+  // expected-error@+1 {{'emb.sparse_from_dense' op column 2 is not a column of the [B, 2] input}}
+  %s:3 = "emb.sparse_from_dense"(%x) {column = 2 : i64, ignore_value} : (tensor<?x2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}
+
+// -----
+
+func.func @dense_column_negative(%x: tensor<?x2xi64>) {
+  // expected-error@+1 {{'emb.sparse_from_dense' op attribute 'column' must be >= 0, got -1}}
+  %s:3 = "emb.sparse_from_dense"(%x) {column = -1 : i64, ignore_value} : (tensor<?x2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}
+
+// -----
+
 func.func @dense_kind_mismatch(%x: tensor<?x2xi64>) {
   // expected-error@+1 {{'emb.sparse_from_dense' op dense input must be a rank-2 tensor of the ignore_value's kind (integers or !tf.string), got tensor<?x2xi64>}}
   %s:3 = "emb.sparse_from_dense"(%x) {ignore_value = ""} : (tensor<?x2xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)

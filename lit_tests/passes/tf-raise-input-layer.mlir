@@ -17,6 +17,27 @@ func.func @layer(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
 
 // -----
 
+// An operand that is itself a concatenation of lookups (tf-raise-keras-lookup's
+// flattened ids) gives its lookups as columns: one layer; the inner
+// concatenation alone is not raised into a layer of its own.
+// CHECK-LABEL: func.func @nested_lookups
+// CHECK: %[[C:.+]] = "emb.concat"(%{{.+}}, %{{.+}}, %{{.+}}) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x16xf32>
+// CHECK-NOT: emb.concat
+// CHECK: return %[[C]]
+func.func @nested_lookups(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
+  %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %t1 = "emb.table"() {name = "b"} : () -> tensor<10x8xf32>
+  %a = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %a2 = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %b = "emb.lookup"(%t1, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %inner = "tf.ConcatV2"(%a, %a2, %axis) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<?x8xf32>
+  %c = "tf.ConcatV2"(%inner, %b, %axis) {N = 2 : i64} : (tensor<?x8xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
 // A numeric column [B, 3]: three lookups of one weighted id in the 1 x 1
 // identity table (exact passthrough).
 // CHECK-LABEL: func.func @numeric_column

@@ -88,20 +88,42 @@ func.func @reshape_of_the_batch(%ids: tensor<?x1xi64>, %target: tensor<2xi32>) -
 
 // -----
 
-/// negative_: several ids per row flattened (unpooled lookups), and a
-/// reshape to another batch, are left alone.
+/// negative_: a reshape to another batch, or to another width, is left
+/// alone.
 // CHECK-LABEL: func.func @negative_flattened
 // CHECK-NOT: emb.lookup
 func.func @negative_flattened(%ids: tensor<?x3xi64>, %one: tensor<?x1xi64>, %target: tensor<2xi32>) -> (tensor<*xf32>, tensor<*xf32>) {
   %t = "tf.Const"() {dtype = f32, value_ref = "user/embeddings", value_shape = array<i64: 50, 4>} : () -> tensor<*xf32>
   %axis = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
   %g = "tf.GatherV2"(%t, %ids, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<?x3xi64>, tensor<*xi64>) -> tensor<*xf32>
-  %shape = "tf.Const"() {dtype = i32, value = dense<[-1, 12]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %shape = "tf.Const"() {dtype = i32, value = dense<[-1, 6]> : tensor<2xi32>} : () -> tensor<*xi32>
   %f = "tf.Reshape"(%g, %shape) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
   %h = "tf.GatherV2"(%t, %one, %axis) {batch_dims = 0 : i64, symshape.shapes = ["[s0, 1, 4]"]} : (tensor<*xf32>, tensor<?x1xi64>, tensor<*xi64>) -> tensor<*xf32>
   %sym = "tf.Identity"(%target) {symshape.values = ["[s1, 4]"]} : (tensor<2xi32>) -> tensor<*xi32>
   %r = "tf.Reshape"(%h, %sym) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %f, %r : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+// Several ids per row, flattened (Embedding of [B, 3] ids + Flatten): one
+// lookup per column of the ids, concatenated.
+// CHECK-LABEL: func.func @flattened_ids
+// CHECK: "emb.sparse_from_dense"(%arg0) {column = 0 : i64, ignore_value}
+// CHECK: "emb.lookup"
+// CHECK: "emb.sparse_from_dense"(%arg0) {column = 1 : i64, ignore_value}
+// CHECK: "emb.lookup"
+// CHECK: "emb.sparse_from_dense"(%arg0) {column = 2 : i64, ignore_value}
+// CHECK: %[[L2:.+]] = "emb.lookup"
+// CHECK: "tf.ConcatV2"({{.*}}%[[L2]], %{{.+}}) : ({{.*}}) -> tensor<?x12xf32>
+// CHECK-NOT: tf.Reshape
+func.func @flattened_ids(%ids: tensor<?x3xi64>) -> tensor<*xf32> {
+  %t = "tf.Const"() {dtype = f32, value_ref = "user/embeddings", value_shape = array<i64: 50, 4>} : () -> tensor<*xf32>
+  %axis = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %g = "tf.GatherV2"(%t, %ids, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<?x3xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %shape = "tf.Const"() {dtype = i32, value = dense<[-1, 12]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %f = "tf.Reshape"(%g, %shape) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %f : tensor<*xf32>
 }
 
 // -----

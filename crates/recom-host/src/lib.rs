@@ -359,7 +359,7 @@ mod tests {
         let feeds = vec![Feed::Str { shape: vec![3, 2], data: ["US", "", "", "", "CN", "XX"].map(|s| s.as_bytes().to_vec()).to_vec() }];
         let program = HostProgram {
             steps: vec![
-                HostStep { op: HostOp::SparseFromDense { ignore: Ignore::Str(String::new()) }, operands: vec![ValueRef::Feed(0)] },
+                HostStep { op: HostOp::SparseFromDense { ignore: Ignore::Str(String::new()), column: None }, operands: vec![ValueRef::Feed(0)] },
                 HostStep {
                     op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0, first: 0, index: Default::default() },
                     operands: vec![step(0, 1)],
@@ -405,8 +405,8 @@ mod tests {
         ];
         let program = HostProgram {
             steps: vec![
-                HostStep { op: HostOp::SparseFromDense { ignore: Ignore::I64(-1) }, operands: vec![ValueRef::Feed(0)] },
-                HostStep { op: HostOp::SparseFromDense { ignore: Ignore::KeepAll }, operands: vec![ValueRef::Feed(1)] },
+                HostStep { op: HostOp::SparseFromDense { ignore: Ignore::I64(-1), column: None }, operands: vec![ValueRef::Feed(0)] },
+                HostStep { op: HostOp::SparseFromDense { ignore: Ignore::KeepAll, column: None }, operands: vec![ValueRef::Feed(1)] },
                 HostStep { op: HostOp::Fingerprint, operands: vec![step(1, 1)] },
                 HostStep {
                     op: HostOp::CrossHashed { num_buckets: 1000, hash_key: 42 },

@@ -62,8 +62,13 @@ pub enum HostOp {
         index: KeyIndex,
     },
     /// `emb.sparse_from_dense`: (dense [B, N]) -> (indices, values,
-    /// dense_shape) of the entries that are not `ignore`, row-major.
-    SparseFromDense { ignore: Ignore },
+    /// dense_shape) of the entries that are not `ignore`, row-major; with
+    /// `column`, of column `column` alone (indices [r, 0], dense_shape [B, 1]).
+    SparseFromDense {
+        ignore: Ignore,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<usize>,
+    },
     /// `emb.bucketized_sparse`: (dense [B, K] floats) -> (indices, values,
     /// dense_shape) of every entry, value bucket(x) + j * (len + 1), bucket
     /// = the number of boundaries <= x (compared in f32).
@@ -400,23 +405,31 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
             })]
         }
-        HostOp::SparseFromDense { ignore } => {
+        HostOp::SparseFromDense { ignore, column } => {
             arity(1)?;
             let (rows, width) = operands[0].matrix("a dense categorical input")?;
+            // The entries read: all, or column `column` of each row.
+            let (skip, step, out_width) = match *column {
+                Some(j) if j < width => (j, width, 1),
+                Some(j) => return Err(operands[0].bad(format!("expected a [batch, n > {j}] input for its column {j}, got [{rows}, {width}]"))),
+                None => (0, 1, width),
+            };
             let (kept, values) = match operands[0].value {
                 Feed::I64 { data, .. } => {
-                    let kept: Vec<bool> = data.iter().map(|&v| is_kept(ignore, Some(v), None)).collect();
-                    let values = data.iter().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
+                    let read = || data.iter().skip(skip).step_by(step);
+                    let kept: Vec<bool> = read().map(|&v| is_kept(ignore, Some(v), None)).collect();
+                    let values = read().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
                     (kept, Feed::vector(values))
                 }
                 Feed::Str { data, .. } => {
-                    let kept: Vec<bool> = data.iter().map(|s| is_kept(ignore, None, Some(s))).collect();
-                    let values: Vec<Vec<u8>> = data.iter().zip(&kept).filter(|(_, &k)| k).map(|(s, _)| s.clone()).collect();
+                    let read = || data.iter().skip(skip).step_by(step);
+                    let kept: Vec<bool> = read().map(|s| is_kept(ignore, None, Some(s))).collect();
+                    let values: Vec<Vec<u8>> = read().zip(&kept).filter(|(_, &k)| k).map(|(s, _)| s.clone()).collect();
                     (kept, Feed::Str { shape: vec![values.len()], data: values })
                 }
                 Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string values, got floats")),
             };
-            let (indices, shape) = sparse_of(rows, width, kept.into_iter());
+            let (indices, shape) = sparse_of(rows, out_width, kept.into_iter());
             vec![indices, values, shape]
         }
         HostOp::BucketizedSparse { boundaries } => {
@@ -788,7 +801,7 @@ mod tests {
         let step = |step, result| ValueRef::Step { step, result };
         let program = HostProgram {
             steps: vec![
-                HostStep { op: HostOp::SparseFromDense { ignore: super::Ignore::KeepAll }, operands: vec![ValueRef::Feed(0)] },
+                HostStep { op: HostOp::SparseFromDense { ignore: super::Ignore::KeepAll, column: None }, operands: vec![ValueRef::Feed(0)] },
                 HostStep { op: HostOp::RangeFilter { filter: Filter { lo: 0, hi: 5, default: Some(1) } }, operands: vec![step(0, 1)] },
                 HostStep { op: HostOp::RangeFilter { filter: Filter { lo: 0, hi: 5, default: None } }, operands: vec![step(0, 1)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
@@ -808,5 +821,48 @@ mod tests {
         assert_eq!(got[1].ids, vec![-1, 2, -1]);
         // Cast to f32 first: 16,777,217 rounds to 16,777,216 (a boundary).
         assert_eq!(got[2].ids, vec![0, 1 + 3, 1, 3, 2, 2 + 3]);
+    }
+
+    #[test]
+    fn one_column_of_a_dense_input() {
+        let specs = [
+            FeedSpec { name: "ids".into(), dtype: FeedType::I64, shape: Some(vec![-1, 3]) },
+            FeedSpec { name: "tags".into(), dtype: FeedType::Str, shape: Some(vec![-1, 2]) },
+        ];
+        let feeds = [
+            Feed::I64 { shape: vec![2, 3], data: vec![10, 11, 12, 20, -1, 22] },
+            Feed::Str { shape: vec![2, 2], data: vec![b"a".to_vec(), b"".to_vec(), b"c".to_vec(), b"d".to_vec()] },
+        ];
+        let step = |step, result| ValueRef::Step { step, result };
+        let column = |ignore, column, feed| HostStep { op: HostOp::SparseFromDense { ignore, column: Some(column) }, operands: vec![ValueRef::Feed(feed)] };
+        let program = HostProgram {
+            steps: vec![
+                column(super::Ignore::KeepAll, 1, 0),
+                HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
+                column(super::Ignore::I64(-1), 1, 0),
+                HostStep { op: HostOp::CooRows, operands: vec![step(2, 0), step(2, 2)] },
+                column(super::Ignore::Str(String::new()), 1, 1),
+                HostStep { op: HostOp::HashBucket { buckets: 1000 }, operands: vec![step(4, 1)] },
+                HostStep { op: HostOp::CooRows, operands: vec![step(4, 0), step(4, 2)] },
+            ],
+            columns: vec![
+                ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None },
+                ColumnSource { ids: step(2, 1), row_offsets: step(3, 0), weights: None },
+                ColumnSource { ids: step(5, 0), row_offsets: step(6, 0), weights: None },
+            ],
+            values: Vec::new(),
+            graph: Default::default(),
+        };
+        let got = prepare(&specs, &program, &feeds).unwrap();
+        // Column 1 of each row, one id per row.
+        assert_eq!((got[0].ids.clone(), got[0].offsets.clone()), (vec![11, -1], vec![0, 1, 2]));
+        // The missing marker drops row 1's entry.
+        assert_eq!((got[1].ids.clone(), got[1].offsets.clone()), (vec![11], vec![0, 1, 1]));
+        // Row 0's column 1 is "" (dropped); row 1's is "d".
+        assert_eq!(got[2].offsets, vec![0, 0, 1]);
+        // A column past the input is an error naming it.
+        let past = HostProgram { steps: vec![column(super::Ignore::KeepAll, 3, 0)], columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(0, 0), weights: None }], ..program.clone() };
+        let e = prepare(&specs, &past, &feeds).unwrap_err().to_string();
+        assert!(e.contains("column 3") && e.contains("[2, 3]"), "{e}");
     }
 }

@@ -2,10 +2,13 @@
 //! become `emb.lookup`s. A Keras lookup is a plain `GatherV2` of a constant
 //! table by a dense `[B, L]` id input, pooled by the layers after it:
 //!
-//! [Pattern: flattened single id] (Embedding + Flatten / Reshape)
-//! IN:  "tf.Reshape"("tf.GatherV2"(%t, %ids : [?, 1], 0), [-1, D]) (the
-//!      target may be built as Pack(Shape(gather)[0], D or -1))
-//! OUT: sum lookup of the row's one id
+//! [Pattern: flattened ids] (Embedding + Flatten / Reshape)
+//! IN:  "tf.Reshape"("tf.GatherV2"(%t, %ids : [?, L], 0), [-1, L·D]) (the
+//!      target may be built as Pack(Shape(gather)[0], L·D or -1))
+//! OUT: L = 1: sum lookup of the row's one id; L > 1: "tf.ConcatV2" of L
+//!      such lookups, lookup j reading column j of the ids
+//!      (`emb.sparse_from_dense {column = j}`), which tf-raise-input-layer
+//!      takes apart into L columns
 //!
 //! [Pattern: pooled ids] (a Lambda / GlobalPooling over the L ids)
 //! IN:  "tf.Sum"(%g, [1]) | "tf.Mean"(%g, [1]), %g = "tf.GatherV2"(%t, %ids : [?, L], 0)
@@ -131,6 +134,7 @@ fn sparse_ids<'c: 'a, 'a>(
     rewriter: &PatternRewriter,
     ids: Value<'c, 'a>,
     masked: bool,
+    column: Option<i64>,
 ) -> Option<(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>)> {
     let context_ref = before.context();
     let context = unsafe { context_ref.to_ref() };
@@ -148,7 +152,7 @@ fn sparse_ids<'c: 'a, 'a>(
     if let Some(bucketize) = def_named(at, "tf.Bucketize") {
         let x = operand(bucketize, 0)?;
         let k = TensorInfo::of(x.r#type()).filter(|t| t.rank() == 2 && t.elem.is_float()).and_then(|t| t.shape[1])?;
-        if k != 1 || masked {
+        if k != 1 || masked || column.is_some() {
             return None;
         }
         let array = melior::ir::attribute::ArrayAttribute::try_from(bucketize.attribute("boundaries").ok()?).ok()?;
@@ -171,7 +175,11 @@ fn sparse_ids<'c: 'a, 'a>(
         Elem::Str => recom_ir::ext::element_type(input.r#type())?,
         _ => i64t,
     };
-    let sparse = base.insert(emb::sparse_from_dense(context, location, input, &ignore, [ranked(&[-1, 2], i64t), ranked(&[-1], values_t), ranked(&[2], i64t)]));
+    let results = [ranked(&[-1, 2], i64t), ranked(&[-1], values_t), ranked(&[2], i64t)];
+    let sparse = base.insert(match column {
+        Some(j) => emb::sparse_column_from_dense(context, location, input, &ignore, j, results),
+        None => emb::sparse_from_dense(context, location, input, &ignore, results),
+    });
     let mut values: Value = sparse.result(1).unwrap().into();
     // The transforms again, on the values (rank 1): tf-raise-id-transforms
     // raises them; an integer Cast is a no-op on the i64 values.
@@ -211,7 +219,7 @@ fn lookup(op: OperationRef, rewriter: PatternRewriter, table: OperationRef, ids:
     if !op.result(0).is_ok_and(|r| crate::tf::tf_match::has_uses(r.into())) {
         return false;
     }
-    let Some((ids, indices, shape)) = sparse_ids(op, &rewriter, ids, masked) else {
+    let Some((ids, indices, shape)) = sparse_ids(op, &rewriter, ids, masked, None) else {
         return refuse(op, "its ids are not a dense model input (through Cast, hashing, vocabulary or Discretization) that can become a SparseTensor");
     };
     replace_with_lookup(op, rewriter, Column { table, ids, indices, dense_shape: Some(shape), weights: None, combiner })
@@ -220,15 +228,44 @@ fn lookup(op: OperationRef, rewriter: PatternRewriter, table: OperationRef, ids:
 fn flattened(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let Some(g) = operand(op, 0) else { return false };
     let Some((table, ids, l, d)) = gather(g) else { return false };
-    if l != 1 {
-        return refuse(op, format!("a flattened gather of {l} ids per row is {l} unpooled lookups, not raised"));
-    }
-    // [-1, D], or [Shape(g)[0], D | -1] as Keras' Flatten / Reshape build it.
+    // [-1, L·D], or [Shape(g)[0], L·D | -1] as Keras' Flatten / Reshape build it.
     let dims = operand(op, 1).and_then(|t| crate::tf::tf_match::target_dims(g, t));
-    if !matches!(dims.as_deref(), Some([-1, x]) if *x == d || *x == -1) {
-        return refuse(op, format!("the reshape of the gathered rows is not to [batch, {d}]"));
+    if !matches!(dims.as_deref(), Some([-1, x]) if *x == l * d || *x == -1) {
+        return refuse(op, format!("the reshape of the gathered rows is not to [batch, {}]", l * d));
     }
-    lookup(op, rewriter, table, ids, false, Combiner::Sum)
+    if l == 1 {
+        return lookup(op, rewriter, table, ids, false, Combiner::Sum);
+    }
+    // Several ids per row, flattened: one lookup of each column's id, side
+    // by side (a concatenation tf-raise-input-layer takes apart).
+    if !op.result(0).is_ok_and(|r| crate::tf::tf_match::has_uses(r.into())) {
+        return false;
+    }
+    let mut lookups = Vec::with_capacity(l as usize);
+    for j in 0..l {
+        let Some((ids, indices, shape)) = sparse_ids(op, &rewriter, ids, false, Some(j)) else {
+            return refuse(op, "its ids are not a dense model input (through Cast, hashing or vocabulary) that can become a SparseTensor");
+        };
+        let column = Column { table, ids, indices, dense_shape: Some(shape), weights: None, combiner: Combiner::Sum };
+        let Some(lookup) = crate::tf::tf_raise_lookup::insert_lookup(op, &rewriter, column) else { return false };
+        lookups.push(lookup);
+    }
+    let context_ref = op.context();
+    let context = unsafe { context_ref.to_ref() };
+    let base = rewriter.as_rewriter_base();
+    base.set_insertion_point_before(op);
+    let axis = base.insert(crate::tf::tf_match::const_i32(context, op.location(), &[1], &[]));
+    lookups.push(axis.result(0).unwrap().into());
+    let Ok(concat) = OperationBuilder::new("tf.ConcatV2", op.location())
+        .add_operands(&lookups)
+        .add_results(&[ranked(&[-1, l * d], melior::ir::r#type::Type::float32(context))])
+        .build()
+    else {
+        return false;
+    };
+    let concat = base.insert(concat);
+    base.replace_op_with_operation(op, concat);
+    true
 }
 
 /// The sum over axis 1 (not keeping it) of `op`'s operand 0, or None.

@@ -306,7 +306,20 @@ pub(crate) struct Column<'c, 'a> {
 /// Replaces `op` by `emb.table` + `emb.coo_rows` + `emb.lookup` of `column`;
 /// false (nothing changed) if the table is not a bound constant.
 pub(crate) fn replace_with_lookup(op: OperationRef, rewriter: PatternRewriter, column: Column) -> bool {
-    let (Some(name), Some(dims)) = (string_attr(column.table, "value_ref"), table_shape(column.table)) else { return false };
+    match insert_lookup(op, &rewriter, column) {
+        Some(lookup) => {
+            rewriter.as_rewriter_base().replace_op_with_values(op, &[lookup]);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Inserts `emb.table` + `emb.coo_rows` + `emb.lookup` of `column` before
+/// `op` and returns the lookup's result (the caller replaces `op`); `None`
+/// (nothing inserted) if the table is not a bound constant.
+pub(crate) fn insert_lookup<'c, 'a>(op: OperationRef<'c, 'a>, rewriter: &PatternRewriter, column: Column<'c, 'a>) -> Option<Value<'c, 'a>> {
+    let (Some(name), Some(dims)) = (string_attr(column.table, "value_ref"), table_shape(column.table)) else { return None };
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };
     let location = op.location();
@@ -329,6 +342,6 @@ pub(crate) fn replace_with_lookup(op: OperationRef, rewriter: PatternRewriter, c
         OutOfRange::Error,
         ranked(&[-1, -1], f32t),
     ));
-    base.replace_op_with_operation(op, lookup);
-    true
+    // SAFETY: the lookup lives in the function being rewritten, past this rewrite.
+    Some(unsafe { recom_ir::ext::unbind(lookup.result(0).unwrap().into()) })
 }

@@ -23,7 +23,10 @@ pub const SPARSE_FROM_DENSE: OpDef = OpDef {
 of the entries != ignore_value in row-major order, their values, and
 dense_shape [B, N]. Runs on the host (the runtime's host program).
   attrs: ignore_value : i64 (integer input) or string (!tf.string input),
-         or unit: keep every entry (dense inputs of a cross, Keras lookups)
+         or unit: keep every entry (dense inputs of a cross, Keras lookups);
+         optional column : i64 in [0, N): column `column` alone, as a
+         [B, 1] input (indices [r, 0], dense_shape [B, 1]; a Keras lookup of
+         several ids per row, flattened, is one lookup per column)
 An i32 input may give i64 values (integer inputs are i64 at run time).",
     operands: &[Slot::tensor("dense")],
     results: &[Slot::tensor("indices"), Slot::tensor("values"), Slot::tensor("dense_shape")],
@@ -182,6 +185,22 @@ pub fn sparse_from_dense<'c>(
     )
 }
 
+/// `emb.sparse_from_dense` of column `column` of a dense [B, N] input alone
+/// (indices [r, 0], dense_shape [B, 1]).
+pub fn sparse_column_from_dense<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    dense: Value<'c, '_>,
+    ignore: &Ignore,
+    column: i64,
+    results: [Type<'c>; 3],
+) -> Operation<'c> {
+    use melior::ir::operation::OperationMutLike;
+    let mut op = sparse_from_dense(context, location, dense, ignore, results);
+    op.set_attribute("column", kit::i64(context, column));
+    op
+}
+
 /// `emb.bucketized_sparse`: every entry of a dense [B, K] float input as an
 /// id, bucket(x[r, j]) + j * (len(boundaries) + 1).
 pub fn bucketized_sparse<'c>(
@@ -252,6 +271,12 @@ impl<'c, 'a> SparseFromDenseOp<'c, 'a> {
         melior::ir::attribute::IntegerAttribute::try_from(attr)
             .map(|i| Ignore::I64(i.value()))
             .map_err(|_| AttrError::new("ignore_value", "must be an integer or a string"))
+    }
+    /// The one column read, if the op reads one (`column`).
+    pub fn column(&self) -> Result<Option<usize>, AttrError> {
+        let Ok(attr) = melior::ir::operation::OperationLike::attribute(&self.0, "column") else { return Ok(None) };
+        let j = melior::ir::attribute::IntegerAttribute::try_from(attr).map_err(|_| AttrError::new("column", "must be an integer"))?.value();
+        usize::try_from(j).map(Some).map_err(|_| AttrError::new("column", format!("must be >= 0, got {j}")))
     }
 }
 
@@ -373,6 +398,11 @@ fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Che
         return Err(format!("values must be a rank-1 tensor of the input's element type, got {}", result(1)?.r#type()));
     }
     int_vector(result(2)?, "dense_shape", &[64])?;
+    if let Some(j) = attr(view.column())? {
+        if dense.shape[1].is_some_and(|n| j as i64 >= n) {
+            return Err(format!("column {j} is not a column of the [B, {}] input", dense.shape[1].unwrap_or(0)));
+        }
+    }
     Ok(())
 }
 
@@ -467,7 +497,7 @@ fn range_bucketized_sparse(op: OperationRef, result: usize) -> Option<IntBounds>
 
 fn host_sparse_from_dense(op: OperationRef) -> Result<HostOp, String> {
     let view = SparseFromDenseOp::wrap(op).ok_or("is not an emb.sparse_from_dense")?;
-    Ok(HostOp::SparseFromDense { ignore: attr(view.ignore_value())? })
+    Ok(HostOp::SparseFromDense { ignore: attr(view.ignore_value())?, column: attr(view.column())? })
 }
 
 fn host_bucketized_sparse(op: OperationRef) -> Result<HostOp, String> {
