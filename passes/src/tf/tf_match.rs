@@ -396,12 +396,37 @@ pub fn is_empty_row_mask(mask: Value, fill: OperationRef) -> bool {
 /// diagnostic side table only: nothing decides by it.
 static REFUSALS: std::sync::Mutex<Vec<(usize, String, String)>> = std::sync::Mutex::new(Vec::new());
 
+/// Whether every refusal is also logged for [`take_explanations`]
+/// (`recom compile --explain`).
+static EXPLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static EXPLANATIONS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Turns the refusal log on or off (a debugging aid: `recom compile
+/// --explain`); off by default.
+pub fn set_explain(on: bool) {
+    EXPLAIN.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Every refusal logged since the last call, as "node: op: why", in the
+/// order the matchers refused.
+pub fn take_explanations() -> Vec<String> {
+    EXPLANATIONS.lock().map(|mut log| std::mem::take(&mut *log)).unwrap_or_default()
+}
+
 /// Records why a matcher did not rewrite `op` (notifyMatchFailure-style)
 /// and returns `false`, so `return refuse(op, "...")` ends a match.
 pub fn refuse(op: OperationRef, why: impl Into<String>) -> bool {
     let key = op.to_raw().ptr as usize;
     let name = name_of(op);
     let why = why.into();
+    if EXPLAIN.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Ok(mut log) = EXPLANATIONS.lock() {
+            let entry = format!("{}: {name}: {why}", node_name(op.location()).unwrap_or_else(|| "?".into()));
+            if log.len() < 100_000 && log.last() != Some(&entry) {
+                log.push(entry);
+            }
+        }
+    }
     if let Ok(mut table) = REFUSALS.lock() {
         table.retain(|(k, _, _)| *k != key);
         // Bounded: a diagnostic aid, not a log.

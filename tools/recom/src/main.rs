@@ -69,6 +69,9 @@ enum Command {
         /// Memory for tables on each GPU, in GiB (with --gpus)
         #[arg(long, default_value_t = 80.0, requires = "gpus")]
         gpu_memory: f64,
+        /// Print every refusal of the raising matchers (node: op: why), to see why a part stays on the host
+        #[arg(long)]
+        explain: bool,
     },
     /// Show a model's inputs, outputs and columns (a .pb/.pbtxt or a compiled folder)
     Inspect {
@@ -119,8 +122,17 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory } => {
-            compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)))
+        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory, explain } => {
+            recom::passes::tf::tf_match::set_explain(explain);
+            let result = compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)));
+            if explain {
+                let log = recom::passes::tf::tf_match::take_explanations();
+                println!("refusals of the raising matchers: {}", log.len());
+                for entry in log {
+                    println!("  {entry}");
+                }
+            }
+            result
         }
         Command::Inspect { model } => inspect(&model),
         Command::Run { model, input, output, expected, tolerance, device } => run(&model, &input, output.as_deref(), expected.as_deref(), tolerance, device),

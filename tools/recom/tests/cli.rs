@@ -76,3 +76,24 @@ fn compile_run_expected_on_tiny() {
     assert!(out.contains("| 64 |"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--explain` prints every refusal of the raising matchers; `--gpus`
+/// prints the tables' placement; a model with no layer says so.
+#[test]
+fn explain_gpus_and_host_only_models() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/refused_reshape.pbtxt");
+    let dir = std::env::temp_dir().join(format!("recom-cli-explain-{}.recom", std::process::id()));
+    let (code, out, err) = recom(&["compile", data.to_str().unwrap(), "--device", "cpu", "--outputs", "out,flat", "-o", dir.to_str().unwrap(), "--explain"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("refusals of the raising matchers: 1") && out.contains("flat: tf.Reshape: the reshape of the gathered rows is not to [batch, 2]"), "{out}");
+    assert!(out.contains("no embedding layer to fuse"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+    // --gpus without a model that needs it still places every table; bad values are flag errors.
+    let (code, _, err) = recom(&["compile", data.to_str().unwrap(), "-o", dir.to_str().unwrap(), "--gpus", "0"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = recom(&["compile", data.to_str().unwrap(), "-o", dir.to_str().unwrap(), "--gpus", "2", "--gpu-memory", "0"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--gpu-memory"), "{err}");
+    let (code, _, err) = recom(&["compile", data.to_str().unwrap(), "-o", dir.to_str().unwrap(), "--gpu-memory", "4"]);
+    assert_eq!(code, 2, "--gpu-memory needs --gpus: {err}");
+}
