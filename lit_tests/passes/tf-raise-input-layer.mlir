@@ -18,12 +18,11 @@ func.func @layer(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
 // -----
 
 // An operand that is itself a concatenation of lookups (tf-raise-keras-lookup's
-// flattened ids) gives its lookups as columns: one layer; the inner
-// concatenation alone is not raised into a layer of its own.
+// flattened ids, or the layer already raised from them) gives its lookups as
+// columns: the layer the function returns has all three.
 // CHECK-LABEL: func.func @nested_lookups
 // CHECK: %[[C:.+]] = "emb.concat"(%{{.+}}, %{{.+}}, %{{.+}}) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x16xf32>
-// CHECK-NOT: emb.concat
-// CHECK: return %[[C]]
+// CHECK-NEXT: return %[[C]]
 func.func @nested_lookups(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*xf32> {
   %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
   %t1 = "emb.table"() {name = "b"} : () -> tensor<10x8xf32>
@@ -31,8 +30,27 @@ func.func @nested_lookups(%ids: tensor<?xi64>, %rows: tensor<?xi64>) -> tensor<*
   %a2 = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   %b = "emb.lookup"(%t1, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
-  %inner = "tf.ConcatV2"(%a, %a2, %axis) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<?x8xf32>
+  %inner = "tf.ConcatV2"(%a, %a2, %axis) {recom.flattened} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<?x8xf32>
   %c = "tf.ConcatV2"(%inner, %b, %axis) {N = 2 : i64} : (tensor<?x8xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %c : tensor<*xf32>
+}
+
+// -----
+
+// Flattened lookups read by a concatenation that does not raise (an
+// interaction with another value, as DLRM's concat of the bottom MLP and the
+// embedding layer) are a layer of their own.
+// CHECK-LABEL: func.func @flattened_beside_a_dense_value
+// CHECK: %[[C:.+]] = "emb.concat"(%{{.+}}, %{{.+}}) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x8xf32>
+// CHECK: "tf.ConcatV2"(%{{.+}}, %[[C]], %{{.+}})
+func.func @flattened_beside_a_dense_value(%ids: tensor<?xi64>, %rows: tensor<?xi64>, %h: tensor<?x3xf32>) -> tensor<*xf32> {
+  %t0 = "emb.table"() {name = "a"} : () -> tensor<10x4xf32>
+  %a = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %a2 = "emb.lookup"(%t0, %ids, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %axis = "tf.Const"() {dtype = i32, value = dense<1> : tensor<i32>} : () -> tensor<*xi32>
+  %inner = "tf.ConcatV2"(%a, %a2, %axis) {recom.flattened} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<*xi32>) -> tensor<?x8xf32>
+  %relu = "tf.Relu"(%h) : (tensor<?x3xf32>) -> tensor<*xf32>
+  %c = "tf.ConcatV2"(%relu, %inner, %axis) {N = 2 : i64} : (tensor<*xf32>, tensor<?x8xf32>, tensor<*xi32>) -> tensor<*xf32>
   return %c : tensor<*xf32>
 }
 

@@ -115,7 +115,7 @@ func.func @negative_flattened(%ids: tensor<?x3xi64>, %one: tensor<?x1xi64>, %tar
 // CHECK: "emb.lookup"
 // CHECK: "emb.sparse_from_dense"(%arg0) {column = 2 : i64, ignore_value}
 // CHECK: %[[L2:.+]] = "emb.lookup"
-// CHECK: "tf.ConcatV2"({{.*}}%[[L2]], %{{.+}}) : ({{.*}}) -> tensor<?x12xf32>
+// CHECK: "tf.ConcatV2"({{.*}}%[[L2]], %{{.+}}) {recom.flattened} : ({{.*}}) -> tensor<?x12xf32>
 // CHECK-NOT: tf.Reshape
 func.func @flattened_ids(%ids: tensor<?x3xi64>) -> tensor<*xf32> {
   %t = "tf.Const"() {dtype = f32, value_ref = "user/embeddings", value_shape = array<i64: 50, 4>} : () -> tensor<*xf32>

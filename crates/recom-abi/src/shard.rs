@@ -40,6 +40,28 @@ impl TableLoad {
     }
 }
 
+/// The planner's view of a model's tables: `tables[t]` = (name, rows, dim)
+/// stored at the kernel's row pitch; traffic = the bytes per request row the
+/// columns reading each table gather, column c reading table
+/// `column_tables[c]` with `ids_per_row[c]` expected ids per row (1 where
+/// not given).
+pub fn table_loads(tables: &[(String, u64, u64)], column_tables: &[usize], ids_per_row: &[f64]) -> Vec<TableLoad> {
+    tables
+        .iter()
+        .enumerate()
+        .map(|(t, (name, rows, dim))| {
+            let row_bytes = crate::kernel::row_pitch(*dim as i64) as u64 * 4;
+            let traffic = column_tables
+                .iter()
+                .enumerate()
+                .filter(|(_, &table)| table == t)
+                .map(|(c, _)| ids_per_row.get(c).copied().unwrap_or(1.0) * row_bytes as f64)
+                .sum();
+            TableLoad { name: name.clone(), rows: *rows, row_bytes, traffic }
+        })
+        .collect()
+}
+
 /// Where one table lives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

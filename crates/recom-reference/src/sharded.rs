@@ -30,22 +30,9 @@ pub struct Shard {
 /// columns reading each, with `ids_per_row[c]` expected ids per row in
 /// column c (1 where unknown).
 pub fn loads(model: &Model, names: &[String], ids_per_row: &[f64]) -> Vec<TableLoad> {
-    model
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(t, table)| {
-            let row_bytes = recom_abi::kernel::row_pitch(table.dim as i64) as u64 * 4;
-            let traffic = model
-                .columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.table == t)
-                .map(|(c, _)| ids_per_row.get(c).copied().unwrap_or(1.0) * row_bytes as f64)
-                .sum();
-            TableLoad { name: names[t].clone(), rows: table.rows as u64, row_bytes, traffic }
-        })
-        .collect()
+    let tables: Vec<(String, u64, u64)> = model.tables.iter().zip(names).map(|(t, n)| (n.clone(), t.rows as u64, t.dim as u64)).collect();
+    let column_tables: Vec<usize> = model.columns.iter().map(|c| c.table).collect();
+    recom_abi::shard::table_loads(&tables, &column_tables, ids_per_row)
 }
 
 /// Cuts `model`'s tables (named `names`) as `plan` places them.

@@ -91,21 +91,9 @@ impl Plan {
     /// columns reading them gather, with `ids_per_row[c]` expected ids per
     /// row in column c (1 where not given).
     pub fn table_loads(&self, ids_per_row: &[f64]) -> Vec<recom_abi::shard::TableLoad> {
-        self.tables
-            .iter()
-            .enumerate()
-            .map(|(t, slot)| {
-                let row_bytes = slot.pitch as u64 * 4;
-                let traffic = self
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.table == t)
-                    .map(|(c, _)| ids_per_row.get(c).copied().unwrap_or(1.0) * row_bytes as f64)
-                    .sum();
-                recom_abi::shard::TableLoad { name: slot.name.clone(), rows: slot.rows as u64, row_bytes, traffic }
-            })
-            .collect()
+        let tables: Vec<(String, u64, u64)> = self.tables.iter().map(|t| (t.name.clone(), t.rows as u64, t.dim as u64)).collect();
+        let column_tables: Vec<usize> = self.columns.iter().map(|c| c.table).collect();
+        recom_abi::shard::table_loads(&tables, &column_tables, ids_per_row)
     }
 }
 

@@ -19,9 +19,11 @@
 //!
 //!   -> "emb.concat"(columns...) : tensor<?x(ΣD)xf32>
 //!
-//! An operand that is a "tf.ConcatV2" of emb.lookup results along the same
-//! axis (tf-raise-keras-lookup's flattened lookups) gives its lookups as
-//! columns, in order.
+//! An operand that is a "tf.ConcatV2" {recom.flattened} of emb.lookup
+//! results along the same axis (tf-raise-keras-lookup's flattened lookups),
+//! or an emb.concat this concatenation alone reads (those lookups raised
+//! first, into a layer of their own), gives its columns, in order: one
+//! layer, not two.
 //!
 //! A function returning the layer gets its ranked result type.
 //! `negative_`: an operand that is not a raised column (a leftover tf op, a
@@ -218,38 +220,41 @@ enum Column<'c, 'a> {
     WeightedIndicator(Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, Value<'c, 'a>, i64),
 }
 
-/// `op` is a ConcatV2 along axis 1 (or -1) of emb.lookup results only.
+/// `op` is tf-raise-keras-lookup's concatenation of flattened lookups: a
+/// ConcatV2 along axis 1 (or -1), marked `recom.flattened`, of emb.lookup
+/// results only.
 fn lookups_concat(op: OperationRef) -> bool {
     let n = op.operand_count();
-    n >= 2
+    crate::tf::tf_match::name_of(op) == "tf.ConcatV2"
+        && op.has_attribute(FLATTENED)
+        && n >= 2
         && operand(op, n - 1).and_then(const_int).is_some_and(|axis| axis == 1 || axis == -1)
         && (0..n - 1).all(|k| operand(op, k).and_then(def).and_then(emb::LookupOp::wrap).is_some())
 }
+
+/// The attribute tf-raise-keras-lookup marks its concatenations with.
+pub(crate) const FLATTENED: &str = "recom.flattened";
+
 
 fn raise(op: OperationRef, rewriter: PatternRewriter) -> bool {
     let n = op.operand_count();
     if n < 2 || !operand(op, n - 1).and_then(const_int).is_some_and(|axis| axis == 1 || axis == -1) {
         return false;
     }
-    // A concatenation of lookups inside another along the same axis is
-    // taken apart by the outer one (one layer, not two).
-    let absorbed = lookups_concat(op)
-        && op.result(0).is_ok_and(|r| {
-            crate::tf::tf_match::users(r.into()).into_iter().any(|u| {
-                crate::tf::tf_match::name_of(u) == "tf.ConcatV2" && operand(u, u.operand_count() - 1).and_then(const_int).is_some_and(|a| a == 1 || a == -1)
-            })
-        });
-    if absorbed {
-        return false;
-    }
+
     // An operand that is itself a concatenation of lookups along the same
     // axis (a Keras Flatten of several ids per row, tf-raise-keras-lookup)
     // contributes its lookups as columns.
     let mut operands = Vec::with_capacity(n - 1);
     for i in 0..n - 1 {
         let c = operand(op, i).unwrap();
-        match def(c).filter(|d| crate::tf::tf_match::name_of(*d) == "tf.ConcatV2") {
+        match def(c) {
             Some(inner) if lookups_concat(inner) => operands.extend((0..inner.operand_count() - 1).filter_map(|k| operand(inner, k))),
+            // A layer already raised from them (the inner concatenation
+            // raised first), read only here: its columns join this layer.
+            Some(inner) if emb::ConcatOp::wrap(inner).is_some() && crate::tf::tf_match::use_count(c) == 1 => {
+                operands.extend((0..inner.operand_count()).filter_map(|k| operand(inner, k)))
+            }
             _ => operands.push(c),
         }
     }

@@ -258,6 +258,7 @@ fn flattened(op: OperationRef, rewriter: PatternRewriter) -> bool {
     lookups.push(axis.result(0).unwrap().into());
     let Ok(concat) = OperationBuilder::new("tf.ConcatV2", op.location())
         .add_operands(&lookups)
+        .add_attributes(&[(melior::ir::Identifier::new(context, crate::tf::tf_raise_input_layer::FLATTENED), melior::ir::Attribute::unit(context))])
         .add_results(&[ranked(&[-1, l * d], melior::ir::r#type::Type::float32(context))])
         .build()
     else {
