@@ -42,8 +42,9 @@ pub struct ImportError(pub Vec<Diagnostic>);
 /// `Const` node values by node name.
 pub type Weights = HashMap<String, TensorProto>;
 
-/// Float vectors and scalars of at most this many elements are inlined into
-/// the IR; larger float constants (and float matrices of any size) are weights.
+/// Float vectors (and row vectors) and scalars of at most this many elements
+/// are inlined into the IR; larger float constants (and float matrices of
+/// any size) are weights.
 pub const INLINE_LIMIT: usize = 64;
 
 /// Non-float constants (vocabulary keys, bucket boundaries, shapes, indices)
@@ -52,9 +53,11 @@ pub const INLINE_LIMIT: usize = 64;
 pub const INLINE_KEYS_LIMIT: usize = 1 << 20;
 
 /// Whether a `Const` value stays out of the IR, in the [`Weights`] store.
+/// A row vector `[1, ..., 1, K]` counts as a vector (Keras' Normalization
+/// keeps its mean and variance so; the numeric-column matcher reads them).
 fn is_weight(tensor: &TensorProto) -> bool {
     let float = tensor.dtype == DataType::DtFloat as i32;
-    let matrix = tensor.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2);
+    let matrix = tensor.tensor_shape.as_ref().is_some_and(|s| s.dim.len() >= 2 && s.dim[..s.dim.len() - 1].iter().any(|d| d.size != 1));
     let limit = if float { INLINE_LIMIT } else { INLINE_KEYS_LIMIT };
     (float && matrix) || !recom_tf::tensor::element_count(tensor).is_ok_and(|n| n <= limit)
 }
@@ -454,4 +457,34 @@ pub fn import_graph<'c>(
         file_location,
     ));
     Ok(Imported { module, weights })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recom_tf::{proto::tensor_shape_proto::Dim, TensorShapeProto};
+
+    fn tensor(dtype: DataType, dims: &[i64]) -> TensorProto {
+        TensorProto {
+            dtype: dtype as i32,
+            tensor_shape: Some(TensorShapeProto { dim: dims.iter().map(|&size| Dim { size, name: String::new() }).collect(), unknown_rank: false }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn what_stays_out_of_the_ir() {
+        let f = DataType::DtFloat;
+        // Small float vectors and row vectors (Keras' Normalization keeps its
+        // mean as [1, K]) are in the IR; matrices and large values are weights.
+        assert!(!is_weight(&tensor(f, &[8])));
+        assert!(!is_weight(&tensor(f, &[1, 8])));
+        assert!(!is_weight(&tensor(f, &[1, 1, 8])));
+        assert!(is_weight(&tensor(f, &[8, 1])));
+        assert!(is_weight(&tensor(f, &[2, 8])));
+        assert!(is_weight(&tensor(f, &[1, INLINE_LIMIT as i64 + 1])));
+        // Keys and shapes: up to a million elements in the IR.
+        assert!(!is_weight(&tensor(DataType::DtInt64, &[1000, 2])));
+        assert!(is_weight(&tensor(DataType::DtInt64, &[INLINE_KEYS_LIMIT as i64 + 1])));
+    }
 }
