@@ -167,9 +167,11 @@ class HostProgram:
         if name == "Vocabulary":
             keys, v = self.vocab[k], xs[0]
             size, default, oov, first = len(keys), p["default"], p["oov_buckets"], p.get("first", 0)
+            base = p.get("oov_base")
+            base = first + size if base is None else base
 
             def absent(b):
-                return size + fp(b) % oov if oov else default
+                return base + fp(b) % oov if oov else default
 
             if v.kind == "s":
                 return [vector(np.fromiter((first + keys[s] if s in keys else absent(s) for s in v.data), np.int64, len(v.data)))]

@@ -83,13 +83,16 @@ irdl.dialect @emb {
   // Keys -> first_id + their position in `keys` (TensorFlow's HashTableV2
   // filled with keys[i] -> first_id + i and read by LookupTableFindV2; Keras'
   // StringLookup numbers keys after its OOV indices). An absent key gives
-  // default_id, or, with num_oov_buckets = k > 0, len(keys) +
-  // Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets).
+  // default_id, or, with num_oov_buckets = k > 0, oov_base +
+  // Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets: oov_base =
+  // first_id + len(keys), after the keys; Keras' lookups with k OOV indices:
+  // oov_base = 0, before keys numbered from first_id = k).
   // Keys are strings (`!tf.string` input) or i64.
   // Runs on the host (the runtime's host program).
   //   attrs: keys : array of strings or of i64, distinct; default_id : i64;
   //          [num_oov_buckets : i64 >= 0, absent = 0];
-  //          [first_id : i64 >= 0, absent = 0; only without OOV buckets]
+  //          [first_id : i64 >= 0, absent = 0];
+  //          [oov_base : i64 >= 0, absent = first_id + len(keys); only with OOV buckets]
   irdl.operation @vocabulary {
     %in_keys = irdl.base "!builtin.tensor"
     %out_result = irdl.base "!builtin.tensor"

@@ -137,8 +137,16 @@ func.func @split_tokens_are_strings(%s: tensor<?x!tf.string>) {
 
 // -----
 
-func.func @vocab_first_id_with_oov(%s: tensor<?x!tf.string>) {
-  // expected-error@+1 {{'emb.vocabulary' op attribute 'first_id' must be >= 0 (and 0 with OOV buckets), got 1}}
-  %v = "emb.vocabulary"(%s) {keys = ["a"], default_id = -1 : i64, first_id = 1 : i64, num_oov_buckets = 2 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+func.func @vocab_oov_base_without_oov(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.vocabulary' op attribute 'oov_base' must be >= 0 and come with OOV buckets, got 0 with 0 buckets}}
+  %v = "emb.vocabulary"(%s) {keys = ["a"], default_id = -1 : i64, first_id = 1 : i64, oov_base = 0 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @vocab_negative_first_id(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.vocabulary' op attribute 'first_id' must be >= 0, got -1}}
+  %v = "emb.vocabulary"(%s) {keys = ["a"], default_id = -1 : i64, first_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
   return
 }

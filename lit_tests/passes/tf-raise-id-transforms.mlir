@@ -119,10 +119,10 @@ func.func @oov_buckets(%s: tensor<?x!tf.string>) -> tensor<*xi64> {
 
 // -----
 
-/// negative_: the OOV ids are not offset by the vocabulary size.
-// CHECK-LABEL: func.func @negative_oov_without_size
+/// negative_: the OOV ids are offset by a value the request computes.
+// CHECK-LABEL: func.func @negative_oov_offset_not_constant
 // CHECK: tf.SelectV2
-func.func @negative_oov_without_size(%s: tensor<?x!tf.string>) -> tensor<*xi64> {
+func.func @negative_oov_offset_not_constant(%s: tensor<?x!tf.string>, %n: tensor<i64>) -> tensor<*xi64> {
   %t = "tf.HashTableV2"() {key_dtype = !tf.string, value_dtype = i64} : () -> tensor<*x!tf.resource>
   %keys = "tf.Const"() {dtype = !tf.string, value = ["x", "y"]} : () -> tensor<*x!tf.string>
   %v = "tf.Const"() {dtype = i64, value = dense<[0, 1]> : tensor<2xi64>} : () -> tensor<*xi64>
@@ -130,7 +130,31 @@ func.func @negative_oov_without_size(%s: tensor<?x!tf.string>) -> tensor<*xi64> 
   %d = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
   %found = "tf.LookupTableFindV2"(%t, %s, %d) : (tensor<*x!tf.resource>, tensor<?x!tf.string>, tensor<*xi64>) -> tensor<*xi64>
   %h = "tf.StringToHashBucketFast"(%s) {num_buckets = 3 : i64} : (tensor<?x!tf.string>) -> tensor<*xi64>
+  %oov = "tf.AddV2"(%h, %n) : (tensor<*xi64>, tensor<i64>) -> tensor<*xi64>
   %in = "tf.NotEqual"(%found, %d) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi1>
-  %y = "tf.SelectV2"(%in, %found, %h) : (tensor<*xi1>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %y = "tf.SelectV2"(%in, %found, %oov) : (tensor<*xi1>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  return %y : tensor<*xi64>
+}
+
+// -----
+
+// Keras' StringLookup with 2 OOV indices: keys numbered from 2 (first_id),
+// an absent key hashed into [0, 2) (oov_base 0), the select the other way
+// round (Equal).
+// CHECK-LABEL: func.func @keras_oov_indices
+// CHECK: "emb.vocabulary"(%arg0) {default_id = -1 : i64, first_id = 2 : i64, keys = ["x", "y"], num_oov_buckets = 2 : i64, oov_base = 0 : i64}
+// CHECK-NOT: tf.SelectV2
+func.func @keras_oov_indices(%s: tensor<?x!tf.string>) -> tensor<*xi64> {
+  %t = "tf.HashTableV2"() {key_dtype = !tf.string, value_dtype = i64} : () -> tensor<*x!tf.resource>
+  %keys = "tf.Const"() {dtype = !tf.string, value = ["x", "y"]} : () -> tensor<*x!tf.string>
+  %v = "tf.Const"() {dtype = i64, value = dense<[2, 3]> : tensor<2xi64>} : () -> tensor<*xi64>
+  "tf.LookupTableImportV2"(%t, %keys, %v) : (tensor<*x!tf.resource>, tensor<*x!tf.string>, tensor<*xi64>) -> ()
+  %d = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %found = "tf.LookupTableFindV2"(%t, %s, %d) : (tensor<*x!tf.resource>, tensor<?x!tf.string>, tensor<*xi64>) -> tensor<*xi64>
+  %h = "tf.StringToHashBucketFast"(%s) {num_buckets = 2 : i64} : (tensor<?x!tf.string>) -> tensor<*xi64>
+  %zero = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %oov = "tf.AddV2"(%h, %zero) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %absent = "tf.Equal"(%found, %d) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi1>
+  %y = "tf.SelectV2"(%absent, %oov, %found) : (tensor<*xi1>, tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
   return %y : tensor<*xi64>
 }

@@ -128,6 +128,36 @@ func.func @flattened_ids(%ids: tensor<?x3xi64>) -> tensor<*xf32> {
 
 // -----
 
+// A StringLookup with 2 OOV indices in front (absent keys hashed into the
+// OOV indices, SelectV2 of Equal): the whole lookup-or-hash is repeated on
+// the flattened strings, for tf-raise-id-transforms to raise.
+// CHECK-LABEL: func.func @string_lookup_oov
+// CHECK: %[[S:.+]]:3 = "emb.sparse_from_dense"(%arg0) {ignore_value}
+// CHECK: %[[F:.+]] = "tf.LookupTableFindV2"(%{{.+}}, %[[S]]#1, %{{.+}}) {{.*}}-> tensor<?xi64>
+// CHECK: %[[H:.+]] = "tf.StringToHashBucketFast"(%[[S]]#1) {num_buckets = 2 : i64}
+// CHECK: %[[A:.+]] = "tf.AddV2"(%[[H]], %{{.+}})
+// CHECK: %[[E:.+]] = "tf.Equal"(%[[F]], %{{.+}}) {{.*}}-> tensor<?xi1>
+// CHECK: %[[I:.+]] = "tf.SelectV2"(%[[E]], %[[A]], %[[F]])
+// CHECK: "emb.lookup"(%{{.+}}, %[[I]], %{{.+}}) {combiner = "sum"
+func.func @string_lookup_oov(%s: tensor<?x1x!tf.string>) -> tensor<*xf32> {
+  %t = "tf.HashTableV2"() {key_dtype = !tf.string, value_dtype = i64} : () -> tensor<*x!tf.resource>
+  %d = "tf.Const"() {dtype = i64, value = dense<-1> : tensor<i64>} : () -> tensor<*xi64>
+  %found = "tf.LookupTableFindV2"(%t, %s, %d) : (tensor<*x!tf.resource>, tensor<?x1x!tf.string>, tensor<*xi64>) -> tensor<*xi64>
+  %h = "tf.StringToHashBucketFast"(%s) {num_buckets = 2 : i64} : (tensor<?x1x!tf.string>) -> tensor<*xi64>
+  %zero = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %oov = "tf.AddV2"(%h, %zero) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi64>
+  %absent = "tf.Equal"(%found, %d) : (tensor<*xi64>, tensor<*xi64>) -> tensor<*xi1>
+  %ids = "tf.SelectV2"(%absent, %oov, %found) : (tensor<*xi1>, tensor<*xi64>, tensor<*xi64>) -> tensor<?x1xi64>
+  %table = "tf.Const"() {dtype = f32, value_ref = "city", value_shape = array<i64: 12, 2>} : () -> tensor<*xf32>
+  %axis = "tf.Const"() {dtype = i64, value = dense<0> : tensor<i64>} : () -> tensor<*xi64>
+  %g = "tf.GatherV2"(%table, %ids, %axis) {batch_dims = 0 : i64} : (tensor<*xf32>, tensor<?x1xi64>, tensor<*xi64>) -> tensor<*xf32>
+  %shape = "tf.Const"() {dtype = i32, value = dense<[-1, 2]> : tensor<2xi32>} : () -> tensor<*xi32>
+  %f = "tf.Reshape"(%g, %shape) : (tensor<*xf32>, tensor<*xi32>) -> tensor<*xf32>
+  return %f : tensor<*xf32>
+}
+
+// -----
+
 /// negative_: a computed table, a pooling along axis 2 (the embedding's),
 /// and a mask of another input are left alone.
 // CHECK-LABEL: func.func @negative_left_alone

@@ -337,7 +337,7 @@ mod tests {
     }
 
     fn vocabulary(oov_buckets: u64) -> HostProgram {
-        sparse_column(HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets, first: 0, index: Default::default() }, true)
+        sparse_column(HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets, first: 0, oov_base: None, index: Default::default() }, true)
     }
 
     #[test]
@@ -354,6 +354,15 @@ mod tests {
     }
 
     #[test]
+    fn keras_oov_indices_come_before_the_keys() {
+        // StringLookup(num_oov_indices = 3): keys numbered from 3, an absent
+        // key hashed into [0, 3).
+        let op = HostOp::Vocabulary { keys: Keys::Str(vec!["x".into(), "y".into()]), default: -1, oov_buckets: 3, first: 3, oov_base: Some(0), index: Default::default() };
+        let got = prepare(&specs(), &sparse_column(op, true), &feeds(&["y", "q"], &[0, 0, 0, 1], [1, 2])).unwrap();
+        assert_eq!(got[0].ids, vec![3 + 1, (fingerprint64(b"q") % 3) as i64]);
+    }
+
+    #[test]
     fn dense_inputs_drop_missing_entries() {
         let specs = vec![FeedSpec { name: "country".into(), dtype: FeedType::Str, shape: Some(vec![-1, 2]) }];
         let feeds = vec![Feed::Str { shape: vec![3, 2], data: ["US", "", "", "", "CN", "XX"].map(|s| s.as_bytes().to_vec()).to_vec() }];
@@ -361,7 +370,7 @@ mod tests {
             steps: vec![
                 HostStep { op: HostOp::SparseFromDense { ignore: Ignore::Str(String::new()), column: None }, operands: vec![ValueRef::Feed(0)] },
                 HostStep {
-                    op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0, first: 0, index: Default::default() },
+                    op: HostOp::Vocabulary { keys: Keys::Str(vec!["US".into(), "CN".into()]), default: -1, oov_buckets: 0, first: 0, oov_base: None, index: Default::default() },
                     operands: vec![step(0, 1)],
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },

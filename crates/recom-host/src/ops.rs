@@ -57,6 +57,11 @@ pub enum HostOp {
         oov_buckets: u64,
         #[serde(default, skip_serializing_if = "is_zero")]
         first: i64,
+        /// The first OOV bucket's id (none: `first` + the key count, after
+        /// the keys, as feature columns number them; Keras' lookups put
+        /// their OOV indices before the keys).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        oov_base: Option<i64>,
         /// The keys' positions, built at the first request (not per request).
         #[serde(skip)]
         index: KeyIndex,
@@ -387,12 +392,12 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             };
             vec![Feed::vector(data.iter().map(|&id| filter.apply(id)).collect())]
         }
-        HostOp::Vocabulary { keys, default, oov_buckets, first, index } => {
+        HostOp::Vocabulary { keys, default, oov_buckets, first, oov_base, index } => {
             arity(1)?;
-            let size = keys.len() as i64;
+            let base = oov_base.unwrap_or(first + keys.len() as i64);
             let absent = |bytes: &[u8]| match oov_buckets {
                 0 => *default,
-                &k => size + string_to_hash_bucket(bytes, k),
+                &k => base + string_to_hash_bucket(bytes, k),
             };
             vec![Feed::vector(match (operands[0].value, index.get(keys)) {
                 (Feed::Str { data, .. }, KeyPositions::Str(index)) => {

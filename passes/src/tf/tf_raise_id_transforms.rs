@@ -17,6 +17,10 @@
 //!   "tf.SelectV2"("tf.NotEqual"(%v, -1), %v, "tf.AddV2"(hash(%keys, k), "tf.LookupTableSizeV2"(%table)))
 //!   with %v = emb.vocabulary(%keys) {default_id = -1} (raised first)
 //!   -> "emb.vocabulary"(%keys) {..., num_oov_buckets = k}
+//!   Keras' StringLookup / IntegerLookup with k > 1 OOV indices:
+//!   "tf.SelectV2"("tf.Equal"(%v, -1), "tf.AddV2"(hash(%keys, k), c), %v), %v
+//!   numbering its keys from first_id = k + ...
+//!   -> "emb.vocabulary"(%keys) {..., num_oov_buckets = k, first_id, oov_base = c}
 //!
 //! Inputs must be ranked (run tf-raise-feeds first). These emb ops run on the
 //! host (the runtime's host program), see the emb dialect. `negative_`: an
@@ -176,19 +180,34 @@ fn raise_vocabulary(op: OperationRef, rewriter: PatternRewriter) -> bool {
 }
 
 /// The vocabulary's OOV buckets: absent keys (-1) replaced by
-/// size + hash(key) mod k.
+/// base + hash(key) mod k — feature columns: SelectV2(found != -1, found,
+/// hash + LookupTableSizeV2) (base = the key count, after the keys); Keras'
+/// lookups with k OOV indices: SelectV2(found == -1, hash + c, found) with
+/// c constant (base c, before the keys, which start at first_id).
 fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
-    let (Some(condition), Some(found), Some(oov)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
-    let Some(vocabulary) = crate::tf::tf_match::def(found).and_then(emb::VocabularyOp::wrap) else { return false };
-    let (Ok(keys), Ok(-1), Ok(0)) = (vocabulary.keys(), vocabulary.default_id(), vocabulary.num_oov_buckets()) else {
+    let (Some(condition), Some(a), Some(b)) = (operand(op, 0), operand(op, 1), operand(op, 2)) else { return false };
+    let (compare, found, oov) = if let Some(ne) = def_named(condition, "tf.NotEqual") {
+        (ne, a, b)
+    } else if let Some(eq) = def_named(condition, "tf.Equal") {
+        (eq, b, a)
+    } else {
         return false;
     };
-    let Some(not_equal) = def_named(condition, "tf.NotEqual") else { return false };
-    if !same(operand(not_equal, 0), found) || operand(not_equal, 1).and_then(const_int) != Some(-1) {
+    let Some(vocabulary) = crate::tf::tf_match::def(found).and_then(emb::VocabularyOp::wrap) else { return false };
+    let (Ok(keys), Ok(-1), Ok(0), Ok(first)) = (vocabulary.keys(), vocabulary.default_id(), vocabulary.num_oov_buckets(), vocabulary.first_id()) else {
+        return false;
+    };
+    if !same(operand(compare, 0), found) || operand(compare, 1).and_then(const_int) != Some(-1) {
         return false;
     }
-    let Some(add) = def_named(oov, "tf.AddV2") else { return false };
-    let (Some(hashed), Some(size)) = (operand(add, 0), operand(add, 1)) else { return false };
+    // hash(keys, k) [+ base]
+    let (hashed, base) = match def_named(oov, "tf.AddV2") {
+        Some(add) => match (operand(add, 0), operand(add, 1)) {
+            (Some(h), Some(b)) => (h, Some(b)),
+            _ => return false,
+        },
+        None => (oov, None),
+    };
     // hash(keys, k): tf.StringToHashBucketFast or its raised emb.hash_bucket, of the same keys.
     let input = vocabulary.input();
     let buckets = match crate::tf::tf_match::def(hashed) {
@@ -202,25 +221,45 @@ fn raise_oov_buckets(op: OperationRef, rewriter: PatternRewriter) -> bool {
         _ => None,
     };
     let Some(buckets) = buckets.filter(|&b| b > 0) else { return false };
-    // size = LookupTableSizeV2 of a table with exactly the vocabulary's keys:
-    // checked through the table the vocabulary was raised from.
-    let Some(size_op) = def_named(size, "tf.LookupTableSizeV2") else { return false };
-    let Some(table) = operand(size_op, 0) else { return false };
-    let imports: Vec<OperationRef> =
-        users(table).into_iter().filter(|u| crate::tf::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
-    let [import] = imports[..] else { return false };
-    let table_keys = match &keys {
-        Keys::Str(_) => operand(import, 1).and_then(const_strings).map(Keys::Str),
-        Keys::I64(_) => operand(import, 1).and_then(const_ints).map(Keys::I64),
+    let oov_base = match base {
+        None => 0,
+        Some(b) => match const_int(b) {
+            Some(c) if c >= 0 => c,
+            Some(_) => return false,
+            None => {
+                // The table's size: a table with exactly the vocabulary's
+                // keys, checked through the table it was raised from.
+                let Some(size_op) = def_named(b, "tf.LookupTableSizeV2") else { return false };
+                let Some(table) = operand(size_op, 0) else { return false };
+                let imports: Vec<OperationRef> =
+                    users(table).into_iter().filter(|u| crate::tf::tf_match::name_of(*u) == "tf.LookupTableImportV2").collect();
+                let [import] = imports[..] else { return false };
+                let table_keys = match &keys {
+                    Keys::Str(_) => operand(import, 1).and_then(const_strings).map(Keys::Str),
+                    Keys::I64(_) => operand(import, 1).and_then(const_ints).map(Keys::I64),
+                };
+                if table_keys.as_ref() != Some(&keys) {
+                    return false;
+                }
+                keys.len() as i64
+            }
+        },
     };
-    if table_keys.as_ref() != Some(&keys) {
-        return false;
-    }
     let context_ref = op.context();
     let context = unsafe { context_ref.to_ref() };
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(op);
     let new = base.insert(emb::vocabulary(context, op.location(), input, &keys, -1, buckets, ranked(&[-1], i64_type(context))));
+    {
+        use melior::ir::operation::OperationMutLike;
+        let mut new_mut = unsafe { melior::ir::operation::OperationRefMut::from_raw(new.to_raw()) };
+        if first > 0 {
+            new_mut.set_attribute("first_id", melior::ir::attribute::IntegerAttribute::new(i64_type(context), first).into());
+        }
+        if oov_base != first + keys.len() as i64 {
+            new_mut.set_attribute("oov_base", melior::ir::attribute::IntegerAttribute::new(i64_type(context), oov_base).into());
+        }
+    }
     base.replace_op_with_operation(op, new);
     true
 }

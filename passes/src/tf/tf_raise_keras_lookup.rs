@@ -113,17 +113,35 @@ fn transforms<'c: 'a, 'a>(ids: Value<'c, 'a>) -> Option<(Value<'c, 'a>, Vec<Oper
             return Some((v, chain));
         }
         let op = def(v)?;
-        let data = match name_of(op).as_str() {
-            "tf.Cast" | "tf.StringToHashBucketFast" | "tf.AsString" | "tf.Identity" => 0,
-            "tf.LookupTableFindV2" => 1,
+        let next = match name_of(op).as_str() {
+            "tf.Cast" | "tf.StringToHashBucketFast" | "tf.AsString" | "tf.Identity" => operand(op, 0)?,
+            "tf.LookupTableFindV2" => operand(op, 1)?,
+            "tf.SelectV2" => keras_oov(op)?.1,
             _ => return None,
         };
         if chain.len() > 8 {
             return None;
         }
         chain.push(op);
-        v = operand(op, data)?;
+        v = next;
     }
+}
+
+/// A Keras lookup with several OOV indices:
+/// SelectV2(Equal(find, -1), AddV2(StringToHashBucketFast(x), c), find),
+/// find = LookupTableFindV2(table, x, -1): (the find, x).
+fn keras_oov<'c: 'a, 'a>(select: OperationRef<'c, 'a>) -> Option<(OperationRef<'c, 'a>, Value<'c, 'a>)> {
+    let equal = def_named(operand(select, 0)?, "tf.Equal")?;
+    let find = def_named(operand(select, 2)?, "tf.LookupTableFindV2")?;
+    let same = |a: Value, b: Value| a.to_raw().ptr == b.to_raw().ptr;
+    if !same(operand(equal, 0)?, operand(select, 2)?) || const_int(operand(equal, 1)?) != Some(-1) {
+        return None;
+    }
+    let add = def_named(operand(select, 1)?, "tf.AddV2")?;
+    const_int(operand(add, 1)?)?;
+    let hash = def_named(operand(add, 0)?, "tf.StringToHashBucketFast")?;
+    let x = operand(find, 1)?;
+    same(operand(hash, 0)?, x).then_some((find, x))
 }
 
 /// The ids (and their rows) of a Keras lookup, as a column's sparse input:
@@ -192,6 +210,35 @@ fn sparse_ids<'c: 'a, 'a>(
                 continue;
             }
             return None;
+        }
+        if name == "tf.SelectV2" {
+            // The OOV DAG again on the values: find, hash + c, Equal, SelectV2.
+            let (find, _) = keras_oov(op)?;
+            let equal = def(operand(op, 0)?)?;
+            let add = def(operand(op, 1)?)?;
+            let hash = def(operand(add, 0)?)?;
+            let i64r = ranked(&[-1], i64t);
+            macro_rules! clone {
+                ($from:expr, $operands:expr, $result:expr) => {{
+                    let from = $from;
+                    let op = base.insert(
+                        OperationBuilder::new(&name_of(from), from.location())
+                            .add_operands($operands)
+                            .add_attributes(&crate::tf::tf_match::attributes_of(from, &[]))
+                            .add_results(&[$result])
+                            .build()
+                            .ok()?,
+                    );
+                    let v: Value = op.result(0).unwrap().into();
+                    v
+                }};
+            }
+            let found = clone!(find, &[operand(find, 0)?, values, operand(find, 2)?], i64r);
+            let hashed = clone!(hash, &[values], i64r);
+            let shifted = clone!(add, &[hashed, operand(add, 1)?], i64r);
+            let absent = clone!(equal, &[found, operand(equal, 1)?], ranked(&[-1], melior::ir::r#type::IntegerType::new(context, 1).into()));
+            values = clone!(op, &[absent, shifted, found], i64r);
+            continue;
         }
         let data = usize::from(name == "tf.LookupTableFindV2");
         let mut operands: Vec<Value> = (0..op.operand_count()).filter_map(|i| operand(op, i)).collect();

@@ -66,13 +66,16 @@ pub const VOCABULARY: OpDef = OpDef {
     doc: "Keys -> first_id + their position in `keys` (TensorFlow's HashTableV2
 filled with keys[i] -> first_id + i and read by LookupTableFindV2; Keras'
 StringLookup numbers keys after its OOV indices). An absent key gives
-default_id, or, with num_oov_buckets = k > 0, len(keys) +
-Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets).
+default_id, or, with num_oov_buckets = k > 0, oov_base +
+Fingerprint64(key as a string) mod k (TensorFlow's OOV buckets: oov_base =
+first_id + len(keys), after the keys; Keras' lookups with k OOV indices:
+oov_base = 0, before keys numbered from first_id = k).
 Keys are strings (`!tf.string` input) or i64.
 Runs on the host (the runtime's host program).
   attrs: keys : array of strings or of i64, distinct; default_id : i64;
          [num_oov_buckets : i64 >= 0, absent = 0];
-         [first_id : i64 >= 0, absent = 0; only without OOV buckets]",
+         [first_id : i64 >= 0, absent = 0];
+         [oov_base : i64 >= 0, absent = first_id + len(keys); only with OOV buckets]",
     operands: &[Slot::tensor("keys")],
     results: &[Slot::tensor("result")],
     attributes: &[AttrSlot::new("keys", AttrC::Array), AttrSlot::new("default_id", AttrC::Integer)],
@@ -287,6 +290,10 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
     pub fn num_oov_buckets(&self) -> Result<i64, AttrError> {
         Ok(kit::opt_i64_attr(&self.0, "num_oov_buckets")?.unwrap_or(0))
     }
+    /// The first OOV bucket's id, when set (else first_id + len(keys)).
+    pub fn oov_base(&self) -> Result<Option<i64>, AttrError> {
+        kit::opt_i64_attr(&self.0, "oov_base")
+    }
     /// The keys; all strings or all integers.
     pub fn keys(&self) -> Result<Keys, AttrError> {
         let array = kit::array_attr(&self.0, "keys")?;
@@ -362,8 +369,13 @@ fn check_vocabulary(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
         return Err(format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"));
     }
     let first = attr(view.first_id())?;
-    if first < 0 || (first > 0 && oov > 0) || first.checked_add(keys.len() as i64).is_none() {
-        return Err(format!("attribute 'first_id' must be >= 0 (and 0 with OOV buckets), got {first}"));
+    if first < 0 || first.checked_add(keys.len() as i64).is_none() {
+        return Err(format!("attribute 'first_id' must be >= 0, got {first}"));
+    }
+    if let Some(base) = attr(view.oov_base())? {
+        if base < 0 || oov == 0 || base.checked_add(oov).is_none() {
+            return Err(format!("attribute 'oov_base' must be >= 0 and come with OOV buckets, got {base} with {oov} buckets"));
+        }
     }
     let input = tensor(view.input(), "keys operand")?;
     let fits = match &keys {
@@ -493,7 +505,14 @@ fn range_vocabulary(op: OperationRef, _: usize) -> Option<IntBounds> {
             let first = vocabulary.first_id().ok()?;
             Some(IntBounds { min: Some(default.min(first)), max: Some(default.max(first.checked_add(keys - 1)?)) })
         }
-        oov => Some(IntBounds { min: Some(0), max: keys.checked_add(oov - 1) }),
+        oov => {
+            let first = vocabulary.first_id().ok()?;
+            let base = match vocabulary.oov_base().ok()? {
+                Some(b) => b,
+                None => first.checked_add(keys)?,
+            };
+            Some(IntBounds { min: Some(first.min(base)), max: Some(first.checked_add(keys - 1)?.max(base.checked_add(oov - 1)?)) })
+        }
     }
 }
 
@@ -529,6 +548,7 @@ fn host_vocabulary(op: OperationRef) -> Result<HostOp, String> {
         default: attr(view.default_id())?,
         oov_buckets: u64::try_from(oov).map_err(|_| format!("attribute 'num_oov_buckets' must be >= 0, got {oov}"))?,
         first: attr(view.first_id())?,
+        oov_base: attr(view.oov_base())?,
         index: Default::default(),
     })
 }
