@@ -301,8 +301,12 @@ pub struct CompileSummary {
 
 /// The artifact format this runtime reads and writes; bumped whenever a
 /// field's meaning changes, so an older runtime refuses a newer artifact
-/// instead of misreading it.
-pub const ARTIFACT_FORMAT: &str = "recom-artifact/2";
+/// instead of misreading it. /3: host ops read one column of a dense input
+/// (`SparseFromDense.column`) and number OOV buckets from `oov_base`
+/// (`Vocabulary`), plans may be host-only (no columns, no kernel) and carry
+/// a table placement (`sharding`) — fields a /2 runtime would ignore and
+/// answer wrongly.
+pub const ARTIFACT_FORMAT: &str = "recom-artifact/3";
 
 /// The file form: the format tag beside the artifact's fields.
 #[derive(Serialize)]

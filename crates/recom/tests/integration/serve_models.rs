@@ -27,7 +27,11 @@ fn outputs_of(batches_of: &str) -> Vec<String> {
 }
 
 fn compile(model: &str, batches_of: &str, chips: &[&str]) -> PathBuf {
-    let out = scratch(&format!("{model}.recom"));
+    // A folder of this call's own: tests compiling the same model run at
+    // the same time (one removing its folder while another loads it).
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = scratch(&format!("{model}-{call}.recom"));
     let options = CompileOptions {
         outputs: outputs_of(batches_of),
         chips: chips.iter().map(|s| s.to_string()).collect(),
@@ -181,7 +185,7 @@ fn bad_bundles_are_errors_naming_the_file() {
     assert!(e.contains("truncated or replaced"), "{e}");
     // Another format version.
     let dir = copy("stale");
-    let text = std::fs::read_to_string(dir.join("artifact.json")).unwrap().replace("recom-artifact/2", "recom-artifact/1");
+    let text = std::fs::read_to_string(dir.join("artifact.json")).unwrap().replace(recom::runtime::plan::ARTIFACT_FORMAT, "recom-artifact/1");
     std::fs::write(dir.join("artifact.json"), text).unwrap();
     let e = load_err(&dir);
     assert!(e.contains("artifact.json") && e.contains("'recom-artifact/1' is not a format"), "{e}");
