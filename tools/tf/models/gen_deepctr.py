@@ -7,6 +7,7 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 from deepctr.feature_column import SparseFeat, DenseFeat, VarLenSparseFeat, get_feature_names
 import deepctr.models as M
+from npz_layout import put_input, put_output
 
 out, which = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -55,16 +56,9 @@ for B in (1, 37, 512):
     y = frozen(*[tf.constant(f) for f in feeds])
     arrs = {}
     for t, f in zip(frozen.inputs, feeds):
-        k = t.name.split(":")[0]
-        if f.dtype == object:
-            flat = list(f.reshape(-1))
-            arrs[f"in.{k}"] = np.array(flat, dtype="S").reshape(f.shape)
-            arrs[f"in.{k}.utf8"] = np.frombuffer(b"".join(flat), np.uint8)
-            arrs[f"in.{k}.offsets"] = np.cumsum([0] + [len(v) for v in flat]).astype(np.int64)
-        else:
-            arrs[f"in.{k}"] = f
+        put_input(arrs, t.name.split(":")[0], f)
     ys = y if isinstance(y, (list, tuple)) else [y]
     for t, v in zip(frozen.outputs, ys):
-        arrs[f"out.{t.name.split(':')[0]}"] = v.numpy()
+        put_output(arrs, t.name.split(":")[0], v.numpy())
     np.savez(os.path.join(out, f"batch_b{B}.npz"), **arrs)
 print(out, "nodes", len(gd.node), "outputs", [t.name for t in frozen.outputs])

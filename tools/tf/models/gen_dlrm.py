@@ -5,6 +5,7 @@ import os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 import tensorflow as tf
+from npz_layout import put_input, put_output
 tf.compat.v1.disable_v2_behavior()
 fc = tf.compat.v1.feature_column
 out = sys.argv[1]
@@ -78,14 +79,9 @@ with g.as_default():
             else:
                 v = r.normal(size=(B, ndense)).astype(np.float32)
             fd[g.get_tensor_by_name(n + ":0")] = v
-            if v.dtype == object:
-                arrs[f"in.{n}"] = np.array(v.tolist(), dtype="S")
-                arrs[f"in.{n}.utf8"] = np.frombuffer(b"".join(v), np.uint8)
-                arrs[f"in.{n}.offsets"] = np.cumsum([0] + [len(x) for x in v]).astype(np.int64)
-            else:
-                arrs[f"in.{n}"] = v
+            put_input(arrs, n, v)
         res = sess.run([g.get_tensor_by_name(o + ":0") for o in outs], fd)
         for o, v in zip(outs, res):
-            arrs[f"out.{o}"] = v
+            put_output(arrs, o, v)
         np.savez(os.path.join(out, f"batch_b{B}.npz"), **arrs)
     print(out, "nodes", len(frozen.node))

@@ -4,6 +4,7 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"; os.environ["TF_USE_LEGACY_KERAS"] = "1
 import numpy as np, tensorflow as tf
 tf.compat.v1.disable_v2_behavior()
 import tf_keras as keras
+from npz_layout import put_input, put_output
 L = keras.layers
 out = sys.argv[1]; os.makedirs(out, exist_ok=True)
 keras.utils.set_random_seed(3)
@@ -30,7 +31,8 @@ for B in (1, 37, 512):
     for k in range(B): hv[k, lens[k]:] = 0
     fd = {u: r.integers(0, 1000, (B, 1)), i: r.integers(0, 5000, (B, 1)), h: hv}
     res = sess.run([g.get_tensor_by_name(o + ":0") for o in outs], fd)
-    arrs = {f"in.{x.op.name}": v for x, v in fd.items()}
-    for o, v in zip(outs, res): arrs["out." + o.replace("/", ".")] = v
+    arrs = {}
+    for x, v in fd.items(): put_input(arrs, x.op.name, v)
+    for o, v in zip(outs, res): put_output(arrs, o, v)
     np.savez(os.path.join(out, f"batch_b{B}.npz"), **arrs)
 print(out, outs)

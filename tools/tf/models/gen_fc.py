@@ -7,6 +7,7 @@ import os, sys, json
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
 import tensorflow as tf
+from npz_layout import put_input, put_output
 tf.compat.v1.disable_v2_behavior()
 fc = tf.compat.v1.feature_column
 
@@ -181,14 +182,9 @@ with g.as_default():
                         else:
                             vals = np.array([rand_int(r) for _ in range(n)], np.int64)
                 fd[p] = tf.compat.v1.SparseTensorValue(idx, vals, shape)
-                key = name.replace("/", ".")
-                arrs[f"in.{key}.indices"] = idx
-                arrs[f"in.{key}.shape"] = shape
-                arrs[f"in.{key}.values"] = vals if dt != tf.string else np.array(vals.tolist(), dtype="S")
-                if dt == tf.string:
-                    bs = [v for v in vals]
-                    arrs[f"in.{key}.values.utf8"] = np.frombuffer(b"".join(bs), np.uint8) if bs else np.zeros(0, np.uint8)
-                    arrs[f"in.{key}.values.offsets"] = np.cumsum([0] + [len(v) for v in bs]).astype(np.int64)
+                put_input(arrs, name + "/indices", idx)
+                put_input(arrs, name + "/shape", shape)
+                put_input(arrs, name + "/values", vals)
             else:
                 shape = [B] + list(spec[3] or [])
                 if kind == "split":
@@ -203,17 +199,10 @@ with g.as_default():
                     vals = r.uniform(-1100, 1100, shape).astype(np.float32)
                     if vals.size > 3 and '_bucket' in name: vals.flat[1] = np.nan; vals.flat[2] = -0.0; vals.flat[3] = np.inf
                 fd[p] = vals
-                key = name.replace("/", ".")
-                if dt == tf.string:
-                    flat = list(vals.reshape(-1))
-                    arrs[f"in.{key}"] = np.array(flat, dtype="S").reshape(shape)
-                    arrs[f"in.{key}.utf8"] = np.frombuffer(b"".join(flat), np.uint8) if flat else np.zeros(0, np.uint8)
-                    arrs[f"in.{key}.offsets"] = np.cumsum([0] + [len(v) for v in flat]).astype(np.int64)
-                else:
-                    arrs[f"in.{key}"] = vals
+                put_input(arrs, name, vals)
         res = sess.run([g.get_tensor_by_name(o + ":0") for o in outs], fd)
         for o, v in zip(outs, res):
-            arrs[f"out.{o}"] = v
+            put_output(arrs, o, v)
         names = {n.name for n in frozen.node}
         def used(k):
             base = k[3:].split(".")[0]

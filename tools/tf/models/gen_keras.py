@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 tf.compat.v1.disable_v2_behavior()
 import tf_keras as keras
+from npz_layout import put_input, put_output
 L = keras.layers
 out, seed = sys.argv[1], int(sys.argv[2])
 os.makedirs(out, exist_ok=True)
@@ -82,14 +83,8 @@ for B in (1, 37, 512):
         else: v = r.normal(size=full).astype(np.float32)
         if dtype == "int64": v = v.astype(np.int64)
         fd[x] = v
-        if v.dtype == object:
-            flat = list(v.reshape(-1))
-            arrs[f"in.{name}"] = np.array(flat, dtype="S").reshape(v.shape)
-            arrs[f"in.{name}.utf8"] = np.frombuffer(b"".join(flat), np.uint8)
-            arrs[f"in.{name}.offsets"] = np.cumsum([0] + [len(s) for s in flat]).astype(np.int64)
-        else:
-            arrs[f"in.{name}"] = v
+        put_input(arrs, name, v)
     res = sess.run([g.get_tensor_by_name(o + ":0") for o in outs], fd)
-    for o, v in zip(outs, res): arrs[f"out.{o}".replace("/", ".")] = v
+    for o, v in zip(outs, res): put_output(arrs, o, v)
     np.savez(os.path.join(out, f"batch_b{B}.npz"), **arrs)
 print(out, "nodes", len(frozen.node))
