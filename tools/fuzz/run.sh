@@ -3,10 +3,10 @@
 #
 #   tools/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Targets (tools/fuzz/src/bin/): graphdef (GraphDef bytes -> compile),
-# artifact (bundle files -> load -> run), request (request bytes -> run on
-# the CPU). Builds them instrumented (rustc-sancov.sh, profile `fuzz`,
-# target/fuzz), writes seeds from the bundled example and, when present,
+# Targets (tools/fuzz/src/targets/, all in one binary, recom-fuzz):
+# graphdef (GraphDef bytes -> compile), artifact (bundle files -> load ->
+# run), request (request bytes -> run on the CPU). Builds it instrumented
+# (rustc-sancov.sh, profile `fuzz`, target/fuzz), writes seeds from the bundled example and, when present,
 # ../shared/corpus, replays every saved regression input
 # (tools/fuzz/regressions/<target>/), then fuzzes each target for
 # SECONDS_PER_TARGET (default 60) and prints executions and coverage.
@@ -22,7 +22,7 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(graphdef artifact request)
 
 RUSTC_WRAPPER="$PWD/tools/fuzz/rustc-sancov.sh" cargo build --locked -p recom-fuzz --profile fuzz --target-dir target/fuzz
-bin=target/fuzz/fuzz
+fuzz=target/fuzz/fuzz/recom-fuzz
 work=target/fuzz
 # The targets' scratch files (a bundle per input) go to a RAM disk if any.
 TMPDIR=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/recom-fuzz.XXXXXX")
@@ -30,23 +30,22 @@ export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 corpus=../shared/corpus
 if [ -d "$corpus" ]; then
-  "$bin/fuzz_seeds" "$work/seeds.$$" "$corpus"
+  "$fuzz" seeds "$work/seeds.$$" "$corpus"
 else
   echo "fuzz: ../shared/corpus is absent: seeds come from the bundled example only"
-  "$bin/fuzz_seeds" "$work/seeds.$$"
+  "$fuzz" seeds "$work/seeds.$$"
 fi
 rm -rf "$work/seeds" && mv "$work/seeds.$$" "$work/seeds"
 
-declare -A max_len=([graphdef]=1200000 [artifact]=4000000 [request]=200000)
 status=0
 for t in "${targets[@]}"; do
-  [ -n "${max_len[$t]:-}" ] || { echo "fuzz: unknown target '$t' (graphdef, artifact, request)"; exit 2; }
+  case $t in graphdef|artifact|request) ;; *) echo "fuzz: unknown target '$t' (graphdef, artifact, request)"; exit 2 ;; esac
   mkdir -p "$work/corpus/$t" "$work/findings/$t"
-  common=(-rss_limit_mb=4096 -timeout=60 -max_len="${max_len[$t]}" -print_final_stats=1)
+  common=(-rss_limit_mb=4096 -timeout=60 -print_final_stats=1)
   # Inputs that crashed once stay fixed.
   regressions=(tools/fuzz/regressions/"$t"/*)
   if [ -e "${regressions[0]}" ]; then
-    if ! "$bin/fuzz_$t" "${common[@]}" "${regressions[@]}" >"$work/$t-regressions.log" 2>&1; then
+    if ! "$fuzz" "$t" "${common[@]}" "${regressions[@]}" >"$work/$t-regressions.log" 2>&1; then
       echo "fuzz $t: a saved regression input fails again:"
       tail -40 "$work/$t-regressions.log"
       status=1
@@ -55,7 +54,7 @@ for t in "${targets[@]}"; do
     echo "fuzz $t: ${#regressions[@]} regression inputs pass"
   fi
   log="$work/$t.log"
-  if "$bin/fuzz_$t" "${common[@]}" -max_total_time="$seconds" -artifact_prefix="$work/findings/$t/" \
+  if "$fuzz" "$t" "${common[@]}" -max_total_time="$seconds" -artifact_prefix="$work/findings/$t/" \
       "$work/corpus/$t" "$work/seeds/$t" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     cov=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|INITED)' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo '?')

@@ -1,6 +1,9 @@
-//! Shared pieces of the fuzz targets (`src/bin/fuzz_*.rs`): a scratch
-//! folder per process, the bundled example model compiled once, and a
-//! decoder that turns fuzz bytes into a request of hostile feeds.
+//! The fuzz targets (`targets/`), their seeds (`seeds.rs`) and what they
+//! share: a scratch folder per process, the bundled example model compiled
+//! once, and a decoder that turns fuzz bytes into a request of hostile
+//! feeds. One binary (`src/main.rs`) runs them all: every binary that links
+//! recom carries all of MLIR (~300 MB), so one per target filled the disk
+//! of a CI machine.
 //!
 //! Every target treats any panic as a finding (libFuzzer's panic hook
 //! aborts), even one the library would catch and turn into an error: the
@@ -9,6 +12,13 @@ use libfuzzer_sys::arbitrary::{Result as ArbResult, Unstructured};
 use recom::serve::{compile_model, CompileOptions, Device, Model};
 use recom_host::{Feed, FeedSpec, FeedType};
 use std::path::{Path, PathBuf};
+
+pub mod seeds;
+pub mod targets {
+    pub mod artifact;
+    pub mod graphdef;
+    pub mod request;
+}
 
 /// A folder of this process's own under the temp dir (`run.sh` points
 /// TMPDIR at a RAM disk where there is one, and removes it after), made on
@@ -145,23 +155,40 @@ pub fn request(u: &mut Unstructured, specs: &[FeedSpec]) -> ArbResult<Vec<Feed>>
     Ok(feeds)
 }
 
+/// A fuzz target: its name on the command line, the longest input worth
+/// trying, and the function that runs one input.
+pub struct Target {
+    pub name: &'static str,
+    pub max_len: usize,
+    pub run: fn(&[u8]),
+}
+
+/// Every fuzz target.
+pub const TARGETS: [Target; 3] = [
+    Target { name: "graphdef", max_len: 1_200_000, run: targets::graphdef::run },
+    Target { name: "artifact", max_len: 4_000_000, run: targets::artifact::run },
+    Target { name: "request", max_len: 200_000, run: targets::request::run },
+];
+
 extern "C" {
     fn LLVMFuzzerRunDriver(
         argc: *mut std::ffi::c_int,
         argv: *mut *mut *mut std::ffi::c_char,
         callback: unsafe extern "C" fn(*const u8, usize) -> std::ffi::c_int,
     ) -> std::ffi::c_int;
-    /// Defined in each target by `fuzz_target!`.
+    /// Defined by `fuzz_target!` in `main.rs`.
     fn LLVMFuzzerTestOneInput(data: *const u8, size: usize) -> std::ffi::c_int;
 }
 
-/// The target's `main`: hands the command line to libFuzzer's driver.
+/// Hands `args` (libFuzzer's flags and folders; the first is the program
+/// name) to libFuzzer's driver, which calls `fuzz_target!`'s entry point.
 ///
-/// The targets are not `#![no_main]` (libFuzzer's own `main`): the static
-/// MLIR libraries they link carry `mlir-opt`'s `main` too, and the linker
+/// The binary is not `#![no_main]` (libFuzzer's own `main`): the static
+/// MLIR libraries it links carry `mlir-opt`'s `main` too, and the linker
 /// would take whichever it meets first.
-pub fn run_driver() -> ! {
-    let args: Vec<std::ffi::CString> = std::env::args_os()
+pub fn run_driver(args: impl IntoIterator<Item = std::ffi::OsString>) -> ! {
+    let args: Vec<std::ffi::CString> = args
+        .into_iter()
         .map(|a| std::ffi::CString::new(a.into_encoded_bytes()).expect("no NUL in arguments"))
         .collect();
     let mut pointers: Vec<*mut std::ffi::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).chain([std::ptr::null_mut()]).collect();

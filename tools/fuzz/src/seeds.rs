@@ -1,4 +1,4 @@
-//! Writes the fuzz targets' seed corpora: `fuzz_seeds OUT [CORPUS]`.
+//! The fuzz targets' seed corpora (`recom-fuzz seeds OUT [CORPUS]`).
 //! `OUT/graphdef`: every `model.pb` under CORPUS (../shared/corpus) and the
 //! bundled example, thinned (float constants over 64 values become a
 //! one-value splat of the same shape, so a seed is its graph, not its
@@ -6,7 +6,7 @@
 //! bundle's three files behind their mode byte; `OUT/request`: the
 //! example's batch file (mode 1) and a few decoded-feed seeds (mode 0).
 use recom_runtime::bundle;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn thin(path: &Path) -> Result<Vec<u8>, String> {
     let mut graph = recom_tf::read_graph(path).map_err(|e| e.to_string())?;
@@ -25,19 +25,16 @@ fn thin(path: &Path) -> Result<Vec<u8>, String> {
     Ok(recom_tf::encode_binary(&graph))
 }
 
-fn main() {
-    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let Some(out) = args.first() else {
-        eprintln!("usage: fuzz_seeds OUT [CORPUS]");
-        std::process::exit(2);
-    };
+/// Writes the seeds under `out` from the bundled example and, when given,
+/// the models of `corpus`.
+pub fn write_all(out: &Path, corpus: Option<&Path>) {
     let write = |sub: &str, name: &str, bytes: &[u8]| {
         let dir = out.join(sub);
         std::fs::create_dir_all(&dir).expect("seed folder");
         std::fs::write(dir.join(name), bytes).expect("seed write");
     };
-    let mut models = vec![("example".to_string(), recom_fuzz::example_model())];
-    if let Some(corpus) = args.get(1) {
+    let mut models = vec![("example".to_string(), crate::example_model())];
+    if let Some(corpus) = corpus {
         let mut entries: Vec<_> = std::fs::read_dir(corpus).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         entries.sort();
         for dir in entries {
@@ -57,7 +54,7 @@ fn main() {
             Err(e) => eprintln!("{}: skipped: {e}", path.display()),
         }
     }
-    let example = recom_fuzz::example_bundle();
+    let example = crate::example_bundle();
     for (mode, file) in [bundle::ARTIFACT_FILE, bundle::WEIGHTS_FILE, bundle::HOST_GRAPH_FILE].iter().enumerate() {
         if let Ok(bytes) = std::fs::read(example.join(file)) {
             write("artifact", file, &[&[mode as u8][..], &bytes].concat());
@@ -65,9 +62,9 @@ fn main() {
     }
     // The example with its tables placed on 4 GPUs (plan.sharding; the
     // same weights), so mutations reach the placement checks.
-    let sharded = recom_fuzz::scratch().join("example-sharded.recom");
-    let options = recom::serve::CompileOptions { shard: Some(recom::serve::ShardOptions { gpus: 4, memory_bytes: 900 << 10 }), ..recom_fuzz::cpu_options() };
-    match recom::serve::compile_model(&recom_fuzz::example_model(), &sharded, &options, &mut |_| {}) {
+    let sharded = crate::scratch().join("example-sharded.recom");
+    let options = recom::serve::CompileOptions { shard: Some(recom::serve::ShardOptions { gpus: 4, memory_bytes: 900 << 10 }), ..crate::cpu_options() };
+    match recom::serve::compile_model(&crate::example_model(), &sharded, &options, &mut |_| {}) {
         Ok(_) => write("artifact", "artifact-sharded.json", &[&[0u8][..], &std::fs::read(sharded.join(bundle::ARTIFACT_FILE)).expect("read")].concat()),
         Err(e) => eprintln!("sharded example: skipped: {e}"),
     }
@@ -76,10 +73,10 @@ fn main() {
     if let Ok(text) = std::fs::read(&interaction) {
         write("graphdef", "interaction.pbtxt", &text);
     }
-    write("request", "batch.npz", &[&[1u8][..], &std::fs::read(recom_fuzz::example_batch()).expect("example batch")].concat());
+    write("request", "batch.npz", &[&[1u8][..], &std::fs::read(crate::example_batch()).expect("example batch")].concat());
     for k in 0..4u8 {
         let bytes: Vec<u8> = (0..512u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(k as u32 * 977) >> 13) as u8).collect();
         write("request", &format!("feeds{k}"), &[&[0u8][..], &bytes].concat());
     }
-    let _ = std::fs::remove_dir_all(recom_fuzz::scratch());
+    let _ = std::fs::remove_dir_all(crate::scratch());
 }

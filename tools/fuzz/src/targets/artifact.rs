@@ -4,14 +4,14 @@
 //! fixed up in the artifact, so the fuzzer gets past the checksum to the
 //! parsers and the cross-checks). A bundle that loads answers the example's
 //! batch on the CPU.
-use libfuzzer_sys::fuzz_target;
 use recom::serve::{Device, Model};
 use recom_runtime::{bundle, npz::Batch, plan::Artifact};
 
-fuzz_target!(|data: &[u8]| {
+/// One input.
+pub fn run(data: &[u8]) {
     let Some((&mode, body)) = data.split_first() else { return };
-    let example = recom_fuzz::example_bundle();
-    let dir = recom_fuzz::scratch().join("tampered.recom");
+    let example = crate::example_bundle();
+    let dir = crate::scratch().join("tampered.recom");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     let artifact_text = std::fs::read_to_string(example.join(bundle::ARTIFACT_FILE)).expect("example artifact");
@@ -39,12 +39,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let Ok(model) = Model::load(&dir, Device::Cpu) else { return };
-    let Ok(mut batch) = Batch::open(&recom_fuzz::example_batch()) else { return };
+    let Ok(mut batch) = Batch::open(&crate::example_batch()) else { return };
     if let Ok(feeds) = batch.feeds(&model.plan().feeds) {
         let _ = model.run(&feeds);
     }
-});
-
-fn main() {
-    recom_fuzz::run_driver()
 }
