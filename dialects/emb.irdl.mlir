@@ -39,7 +39,9 @@ irdl.dialect @emb {
   // ids -> FarmHash Fingerprint64(bytes) mod num_buckets, TensorFlow's
   // StringToHashBucketFast: string ids (`!tf.string`) are hashed as they are,
   // integer ids as their decimal string (AsString + StringToHashBucketFast).
-  // Runs on the host for now (the runtime's host program), not in the kernel.
+  // On i64 ids that feed a lookup, emb-fuse-columns absorbs it into the fused
+  // column (`transform = "int_hash_bucket"`: the kernel hashes the raw ids);
+  // otherwise it runs in the runtime's host program.
   //   attrs: num_buckets : i64 > 0
   irdl.operation @hash_bucket {
     %in_ids = irdl.base "!builtin.tensor"
@@ -312,8 +314,11 @@ irdl.dialect @emb {
   //     {table_offset : i64 (elements), rows : i64, dim : i64,
   //      combiner : "sum"|"mean"|"sqrtn", weighted : bool,
   //      on_out_of_range : "error"|"drop"|"default", [default_id : i64],
-  //      [filter_lo : i64, filter_hi : i64, [filter_default : i64]]}
-  //     (the optional filter is an absorbed emb.range_filter);
+  //      [filter_lo : i64, filter_hi : i64, [filter_default : i64]],
+  //      [transform : "int_hash_bucket", transform_buckets : i64 > 0]}
+  //     (the optional filter is an absorbed emb.range_filter; the optional
+  //     transform an absorbed emb.hash_bucket of integer ids: the column's
+  //     `ids` are then the raw values, hashed in the kernel before the filter);
   //   schedule : "element" -- one work item per output element (row, k),
   //     k over ΣDIM, so columns of any dim and bag length share one flat,
   //     balanced iteration space.

@@ -396,6 +396,30 @@ func.func @fused_column_bad_combiner(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o
 
 // -----
 
+func.func @fused_column_bad_transform(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform' 'md5' is not a transform (int_hash_bucket)}}
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "md5", transform_buckets = 4 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_column_zero_hash_buckets(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform_buckets' must be positive, got 0}}
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "int_hash_bucket", transform_buckets = 0 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_column_hash_without_buckets(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform_buckets' is missing}}
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "int_hash_bucket"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
 func.func @fused_column_zero_dim(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op column 0: rows, dim must be positive and table_offset non-negative}}
   %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 0 : i64, combiner = "sum", weighted = false, on_out_of_range = "error"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x0xf32>

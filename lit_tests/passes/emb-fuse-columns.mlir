@@ -1,6 +1,6 @@
 // emb-fuse-columns: every column feeding an emb.concat becomes part of one
 // emb.fused_columns over packed inputs.
-// RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' | FileCheck %s
+// RUN: %recom_opt %s --split-input-file --allow-unregistered-dialect --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' | FileCheck %s
 // 1,000 columns give exactly one fused op and no lookup left.
 // RUN: %python %inputs/gen_columns.py 1000 > %t.1000.mlir
 // RUN: %recom_opt %t.1000.mlir --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' > %t.1000.out
@@ -35,6 +35,53 @@ func.func @three_columns(%ids0: tensor<?xi64>, %off0: tensor<?xi64>, %ids1: tens
   %l2 = "emb.lookup"(%a2, %f2, %off2) {combiner = "sqrtn", on_out_of_range = "error"} : (tensor<10x8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   %out = "emb.concat"(%l0, %l1, %l2) : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x20xf32>
   return %out : tensor<?x20xf32>
+}
+
+// -----
+
+/// An emb.hash_bucket of i64 ids is absorbed (directly, and under a filter):
+/// the raw ids are packed and the column hashes them in the kernel.
+// CHECK-LABEL: func.func @integer_hash_absorbed
+// CHECK-SAME: (%[[IDS0:.+]]: tensor<?xi64>, %[[OFF0:.+]]: tensor<?xi64>, %[[IDS1:.+]]: tensor<?xi64>, %[[OFF1:.+]]: tensor<?xi64>)
+// CHECK-NOT: "emb.hash_bucket"
+// CHECK: "emb.pack_inputs"(%[[IDS0]], %[[IDS1]], %[[OFF0]], %[[OFF1]])
+// CHECK: "emb.fused_columns"
+// CHECK-SAME: {combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 100 : i64, table_offset = 0 : i64, transform = "int_hash_bucket", transform_buckets = 100 : i64, weighted = false}
+// CHECK-SAME: {combiner = "sum", dim = 4 : i64, filter_hi = 50 : i64, filter_lo = 0 : i64, on_out_of_range = "drop", rows = 100 : i64, table_offset = 0 : i64, transform = "int_hash_bucket", transform_buckets = 1000 : i64, weighted = false}
+// CHECK-NOT: "emb.hash_bucket"
+// CHECK-NOT: "emb.range_filter"
+func.func @integer_hash_absorbed(%ids0: tensor<?xi64>, %off0: tensor<?xi64>, %ids1: tensor<?xi64>, %off1: tensor<?xi64>) -> tensor<?x8xf32> {
+  %t = "emb.table"() {name = "t"} : () -> tensor<100x4xf32>
+  %h0 = "emb.hash_bucket"(%ids0) {num_buckets = 100 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  %l0 = "emb.lookup"(%t, %h0, %off0) {combiner = "sum", on_out_of_range = "error"} : (tensor<100x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %h1 = "emb.hash_bucket"(%ids1) {num_buckets = 1000 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  %f1 = "emb.range_filter"(%h1) {lo = 0 : i64, hi = 50 : i64, on_out_of_range = "drop"} : (tensor<?xi64>) -> tensor<?xi64>
+  %l1 = "emb.lookup"(%t, %f1, %off1) {combiner = "sum", on_out_of_range = "drop"} : (tensor<100x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l0, %l1) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x8xf32>
+  return %out : tensor<?x8xf32>
+}
+
+// -----
+
+/// A hash of strings stays on the host (the kernel hashes integers only);
+/// a hash with another user stays alive for it, while the column still
+/// hashes in the kernel.
+// CHECK-LABEL: func.func @negative_string_hash
+// CHECK: %[[HS:.+]] = "emb.hash_bucket"(%{{.+}}) {num_buckets = 10 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+// CHECK: %[[HI:.+]] = "emb.hash_bucket"(%[[INTS:.+]]) {num_buckets = 10 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+// CHECK: "emb.pack_inputs"(%[[HS]], %[[INTS]],
+// CHECK: "emb.fused_columns"
+// CHECK-SAME: {combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}
+// CHECK-SAME: transform = "int_hash_bucket", transform_buckets = 10 : i64
+// CHECK: return %{{.+}}, %[[HI]]
+func.func @negative_string_hash(%s: tensor<?x!tf.string>, %off0: tensor<?xi64>, %ints: tensor<?xi64>, %off1: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<?xi64>) {
+  %t = "emb.table"() {name = "t"} : () -> tensor<10x4xf32>
+  %h0 = "emb.hash_bucket"(%s) {num_buckets = 10 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %l0 = "emb.lookup"(%t, %h0, %off0) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %h1 = "emb.hash_bucket"(%ints) {num_buckets = 10 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  %l1 = "emb.lookup"(%t, %h1, %off1) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l0, %l1) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x8xf32>
+  return %out, %h1 : tensor<?x8xf32>, tensor<?xi64>
 }
 
 // -----

@@ -10,7 +10,7 @@
 // RUN: not %recom_opt %s --pass-pipeline='builtin.module(emb-lower-fused-columns{index-bits=16})' 2>&1 | FileCheck %s --check-prefix=BAD-BITS
 // BAD-BITS: error: option 'index-bits' of 'emb-lower-fused-columns' expects one of 0, 32, 64, got '16'
 // RUN: not %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{index-bits=32})' 2>&1 | FileCheck %s --check-prefix=BAD-32
-// BAD-32: error: emb-lower-fused-columns: index-bits=32, but a column's table rows or filter bounds do not fit in 32 bits
+// BAD-32: error: emb-lower-fused-columns: index-bits=32, but a column's table rows or filter bounds do not fit in 32 bits, or a column transforms raw 64-bit values
 // RUN: %recom_opt %s --split-input-file --pass-pipeline='builtin.module(emb-lower-fused-columns{index-bits=64})' | FileCheck %s --check-prefix=WIDE
 // With index-bits=64 the kernel reads the ids and offsets as given.
 // WIDE-LABEL: func.func @one_kind_fused_0
@@ -140,6 +140,28 @@ func.func @wide_dims(%tables: tensor<96xf32>, %ids: tensor<?xi64>, %off: tensor<
 func.func @ids_past_32_bits(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x8xf32> {
   %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
       {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "drop", filter_lo = 0 : i64, filter_hi = 5000000000 : i64}]}
+      : (tensor<32xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+
+// -----
+
+/// A column that hashes its raw integer ids in the kernel: 64-bit ids (a
+/// clamped value would hash differently), the decimal digits built in a
+/// 19-step loop, the bucket count read from the column table (field 5).
+// CHECK-LABEL: func.func @hashed_ids
+// CHECK: "emb.fused_columns"{{.*}}kernel_index_bits = 64 : i64
+// CHECK-LABEL: func.func @hashed_ids_fused_0
+// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>,
+// CHECK: arith.constant 5 : index
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: arith.remui %{{.+}}, %{{.+}} : i64
+// CHECK: arith.divui
+// CHECK: arith.remui
+// CHECK: return
+func.func @hashed_ids(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x8xf32> {
+  %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
+      {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "drop", transform = "int_hash_bucket", transform_buckets = 4 : i64}]}
       : (tensor<32xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
   return %r : tensor<?x8xf32>
 }

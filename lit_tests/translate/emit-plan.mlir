@@ -8,8 +8,8 @@
 // CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":0,"weighted":false},
 // CHECK-NEXT:   {"combiner":"mean","filter":{"default":null,"hi":3,"lo":0},"on_out_of_range":"Drop","table":1,"weighted":false},
 // CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":2,"weighted":true}
-// Kernel metadata: 5 fields per column, 8 per work item.
-// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,0,0,3,-1,1,0,-9223372036854775808,9223372036854775807,-1,2],
+// Kernel metadata: 6 fields per column (no transform: 0), 8 per work item.
+// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,0,0,0,3,-1,1,0,0,-9223372036854775808,9223372036854775807,-1,2,0],
 // The model's inputs, named by recom.feed (arg<N> without one).
 // CHECK:      "feeds": [
 // CHECK-NEXT:   {"dtype":"Str","name":"user","shape":[-1]},

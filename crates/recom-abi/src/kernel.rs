@@ -13,7 +13,7 @@
 //!
 //! so the kernel's code does not grow with the number of columns; it is
 //! specialized per [`ColumnKind`] only.
-use crate::semantics::{Combiner, Filter, OutOfRange, OutOfRangeKind};
+use crate::semantics::{Combiner, Filter, IdTransform, OutOfRange, OutOfRangeKind};
 use serde::{Deserialize, Serialize};
 
 /// The kernel's buffers.
@@ -176,6 +176,10 @@ pub struct FusedColumn {
     pub on_out_of_range: OutOfRange,
     /// An absorbed `emb.range_filter`, applied to ids before the lookup.
     pub filter: Option<Filter>,
+    /// An absorbed id transform (the ids given are raw values), applied
+    /// before the filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<IdTransform>,
 }
 
 /// What the kernel's code for a column depends on; every distinct kind
@@ -186,6 +190,23 @@ pub struct ColumnKind {
     pub weighted: bool,
     pub filtered: bool,
     pub policy: OutOfRangeKind,
+    /// The transform's kind (its parameter is data in the column table).
+    pub transform: Option<TransformKind>,
+}
+
+/// What the kernel's code for an id transform depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransformKind {
+    /// [`IdTransform::IntHashBucket`].
+    IntHashBucket,
+}
+
+impl TransformKind {
+    pub fn of(transform: &IdTransform) -> Self {
+        match transform {
+            IdTransform::IntHashBucket { .. } => TransformKind::IntHashBucket,
+        }
+    }
 }
 
 impl ColumnKind {
@@ -195,6 +216,7 @@ impl ColumnKind {
             weighted: column.weighted,
             filtered: column.filter.is_some(),
             policy: column.on_out_of_range.kind(),
+            transform: column.transform.as_ref().map(TransformKind::of),
         }
     }
 }
@@ -216,7 +238,7 @@ pub fn kinds(columns: &[FusedColumn]) -> (Vec<ColumnKind>, Vec<usize>) {
 }
 
 /// Entries per column in the column table.
-pub const COLUMN_FIELDS: usize = 5;
+pub const COLUMN_FIELDS: usize = 6;
 
 /// Field offsets within a column's entry: the data the kind-specialized
 /// code reads (everything else is either compiled into the code for the
@@ -231,6 +253,8 @@ pub mod field {
     pub const FILTER_DEFAULT: usize = 3;
     /// Index of the column's [`ColumnKind`](super::ColumnKind) in [`kinds`](super::kinds).
     pub const KIND: usize = 4;
+    /// The id transform's parameter ([`IdTransform::parameter`]; 0 without one).
+    pub const TRANSFORM: usize = 5;
 }
 
 /// The column table.
@@ -242,7 +266,8 @@ pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
             Some(f) => (f.lo, f.hi, f.default.unwrap_or(-1)),
             None => (i64::MIN, i64::MAX, -1),
         };
-        meta.extend([column.on_out_of_range.default_id().unwrap_or(0), lo, hi, fdefault, kind as i64]);
+        let transform = column.transform.as_ref().map_or(0, IdTransform::parameter);
+        meta.extend([column.on_out_of_range.default_id().unwrap_or(0), lo, hi, fdefault, kind as i64, transform]);
     }
     meta
 }
@@ -294,7 +319,7 @@ mod tests {
     use super::*;
 
     fn column(dim: i64, combiner: Combiner, filter: Option<Filter>) -> FusedColumn {
-        FusedColumn { table_offset: 0, rows: 10, dim, combiner, weighted: false, on_out_of_range: OutOfRange::Drop, filter }
+        FusedColumn { table_offset: 0, rows: 10, dim, combiner, weighted: false, on_out_of_range: OutOfRange::Drop, filter, transform: None }
     }
 
     #[test]
@@ -339,8 +364,13 @@ mod tests {
         let (kinds, index) = kinds(&columns);
         assert_eq!((kinds.len(), index), (2, vec![0, 1, 0]));
         let meta = encode_columns(&columns);
-        assert_eq!(&meta[COLUMN_FIELDS..2 * COLUMN_FIELDS], &[0, 2, 5, -1, 1]);
-        assert_eq!(&meta[..COLUMN_FIELDS], &[0, i64::MIN, i64::MAX, -1, 0]);
+        assert_eq!(&meta[COLUMN_FIELDS..2 * COLUMN_FIELDS], &[0, 2, 5, -1, 1, 0]);
+        assert_eq!(&meta[..COLUMN_FIELDS], &[0, i64::MIN, i64::MAX, -1, 0, 0]);
+        let hashed = FusedColumn { transform: Some(IdTransform::IntHashBucket { buckets: 77 }), ..columns[0].clone() };
+        let (kinds, index) = super::kinds(&[columns[0].clone(), hashed.clone()]);
+        assert_eq!((kinds.len(), index), (2, vec![0, 1]));
+        assert_eq!(kinds[1].transform, Some(TransformKind::IntHashBucket));
+        assert_eq!(encode_columns(&[hashed])[field::TRANSFORM], 77);
     }
 }
 

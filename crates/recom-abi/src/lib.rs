@@ -24,4 +24,4 @@ pub mod request;
 pub mod semantics;
 pub mod shard;
 
-pub use semantics::{Combiner, Filter, OutOfRange, OutOfRangeKind};
+pub use semantics::{Combiner, Filter, IdTransform, OutOfRange, OutOfRangeKind};

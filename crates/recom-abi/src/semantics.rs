@@ -129,9 +129,57 @@ impl Filter {
     }
 }
 
+/// How a fused column turns the raw value the host sends into the id it
+/// looks up, inside the kernel (before its filter and out-of-range policy):
+/// the host then ships each feature value once, untransformed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IdTransform {
+    /// An absorbed `emb.hash_bucket` of an integer input: TensorFlow's
+    /// `AsString` + `StringToHashBucketFast`, i.e. FarmHash Fingerprint64 of
+    /// the value's decimal form, modulo `buckets` (> 0).
+    IntHashBucket { buckets: u64 },
+}
+
+impl IdTransform {
+    /// The id for raw value `raw` (the oracle the kernel's code is tested
+    /// against).
+    pub fn apply(&self, raw: i64) -> i64 {
+        match *self {
+            IdTransform::IntHashBucket { buckets } => crate::hash::int_to_hash_bucket(raw, buckets),
+        }
+    }
+
+    /// Whether the kernel needs the raw values at full 64-bit width (an i32
+    /// clamp would change the id).
+    pub fn needs_64_bit_values(&self) -> bool {
+        match self {
+            IdTransform::IntHashBucket { .. } => true,
+        }
+    }
+
+    /// The parameter the kernel reads from the column table
+    /// ([`crate::kernel::field::TRANSFORM`]).
+    pub fn parameter(&self) -> i64 {
+        match *self {
+            IdTransform::IntHashBucket { buckets } => buckets as i64,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_hash_bucket_transform_is_tensorflows_hash_of_the_decimal_form() {
+        let t = IdTransform::IntHashBucket { buckets: 1000 };
+        for raw in [0, -1, 7, i64::MIN, i64::MAX, 1 << 40] {
+            assert_eq!(t.apply(raw), crate::hash::int_to_hash_bucket(raw, 1000));
+        }
+        assert!(t.needs_64_bit_values());
+        assert_eq!(t.parameter(), 1000);
+    }
 
     #[test]
     fn spellings_round_trip_and_name_the_choices() {

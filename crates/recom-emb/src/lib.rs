@@ -23,7 +23,7 @@ use std::str::FromStr;
 pub use recom_host::{HostOp, Ignore, Keys};
 pub use recom_abi::{
     kernel::{self as kernel_meta, identity_table_name, row_pitch, FusedColumn, PackedTable, IDENTITY_TABLE_PREFIX, ROW_ALIGN},
-    Combiner, Filter, OutOfRange, OutOfRangeKind,
+    Combiner, Filter, IdTransform, OutOfRange, OutOfRangeKind,
 };
 
 pub(crate) fn read_enum<'c, T: FromStr<Err = String>>(src: &impl AttrSource<'c>, name: &str) -> Result<T, AttrError> {

@@ -100,6 +100,13 @@ pub fn opt_i64_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Option<
     }
 }
 
+pub fn opt_str_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<Option<std::borrow::Cow<'c, str>>, AttrError> {
+    match src.get_attr(name) {
+        None => Ok(None),
+        Some(_) => str_attr(src, name).map(Some),
+    }
+}
+
 pub fn array_attr<'c>(src: &impl AttrSource<'c>, name: &str) -> Result<ArrayAttribute<'c>, AttrError> {
     let attr = required(src, name)?;
     ArrayAttribute::try_from(attr).map_err(|_| AttrError::new(name, format!("must be an array, got {attr}")))

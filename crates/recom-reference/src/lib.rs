@@ -29,7 +29,7 @@ pub mod synthetic;
 #[cfg(feature = "served")]
 pub mod served;
 
-pub use recom_abi::{request::ColumnInput, Combiner, Filter, OutOfRange};
+pub use recom_abi::{request::ColumnInput, Combiner, Filter, IdTransform, OutOfRange};
 
 /// A row-major table.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +53,9 @@ pub struct Column {
     pub weighted: bool,
     pub filter: Option<Filter>,
     pub on_out_of_range: OutOfRange,
+    /// The ids are raw values that this transform turns into ids (before
+    /// the filter).
+    pub transform: Option<IdTransform>,
 }
 
 /// The embedding part of a model: tables (possibly shared) and columns.
@@ -142,6 +145,7 @@ pub fn check_inputs(model: &Model, inputs: &[ColumnInput]) -> Result<usize, Eval
 
 /// The id actually read for entry `id`, or `None` if the entry is dropped.
 pub fn effective_id(column: &Column, rows: usize, id: i64) -> Result<Option<i64>, i64> {
+    let id = column.transform.map_or(id, |t| t.apply(id));
     let id = column.filter.map_or(id, |f| f.apply(id));
     if id < 0 {
         return Ok(None);
@@ -282,7 +286,7 @@ mod tests {
     }
 
     fn col(combiner: Combiner, weighted: bool) -> Column {
-        Column { table: 0, combiner, weighted, filter: None, on_out_of_range: OutOfRange::Error }
+        Column { table: 0, combiner, weighted, filter: None, on_out_of_range: OutOfRange::Error, transform: None }
     }
 
     fn input(ids: &[i64], offsets: &[i64], weights: Option<&[f32]>) -> ColumnInput {

@@ -1,7 +1,7 @@
 //! Seeded synthetic workloads: the benchmark's shapes and the random models
 //! the compiled paths are tested on. The same seed gives the same model and
 //! batch on every machine (ChaCha8).
-use crate::{Column, ColumnInput, Combiner, Filter, Model, OutOfRange, Table};
+use crate::{Column, ColumnInput, Combiner, Filter, IdTransform, Model, OutOfRange, Table};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Zipf};
@@ -84,6 +84,7 @@ pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
             weighted: false,
             filter: None,
             on_out_of_range: OutOfRange::Error,
+            transform: None,
         });
         let zipf = spec.zipf.map(|s| Zipf::new(rows as f64, s).expect("valid Zipf parameters"));
         let mut input = ColumnInput { offsets: vec![0], ..Default::default() };
@@ -106,7 +107,10 @@ pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
 /// A random model and batch that exercises every rule of the contract:
 /// all combiners, weights (including <= 0), dims 1..=256, shared tables,
 /// filters, every out-of-range policy, empty rows and empty columns,
-/// duplicate, negative and too-large ids (some past 32 bits), B = 1..=max_batch.
+/// duplicate, negative and too-large ids (some past 32 bits), B = 1..=max_batch,
+/// and columns whose ids are raw integers hashed into buckets
+/// ([`IdTransform::IntHashBucket`]; values at the i64 limits, around powers
+/// of ten, and of every decimal length).
 /// Columns with the `Error` policy never get too-large ids, so the batch
 /// always evaluates.
 pub fn random_case(seed: u64, max_columns: usize, max_batch: usize) -> (Model, Vec<ColumnInput>) {
@@ -147,6 +151,12 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
             let default = rng.random_bool(0.5).then(|| rng.random_range(lo..hi).clamp(0, rows - 1)).filter(|d| (lo..hi).contains(d));
             Filter { lo, hi, default }
         });
+        // Hashed columns: under the Error policy (not hostile) every bucket is
+        // a row, so the batch evaluates.
+        let transform = rng.random_bool(0.2).then(|| {
+            let most = if on_out_of_range == OutOfRange::Error && !hostile { rows } else { rows + 5 };
+            IdTransform::IntHashBucket { buckets: rng.random_range(1..=most.max(1)) as u64 }
+        });
         let empty_column = rng.random_bool(0.05);
         let mean_ids = rng.random_range(0..=6);
         let mut input = ColumnInput { offsets: vec![0], weights: weighted.then(Vec::new), ..Default::default() };
@@ -156,6 +166,7 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
                 // Some negative and too-large ids lie past 32 bits (a kernel
                 // reading i32 ids gets them clamped and must treat them alike).
                 let id = match rng.random_range(0..20) {
+                    _ if transform.is_some() => raw_integer(&mut rng),
                     0 if rng.random_bool(0.3) => [i64::MIN, -(1 << 40), i64::from(i32::MIN) - 1][rng.random_range(0..3)],
                     0 => -rng.random_range(1..5),
                     1 if hostile || on_out_of_range != OutOfRange::Error || filter.is_some_and(|f| f.default.is_none() && f.hi <= rows) => {
@@ -181,10 +192,26 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
             }
             input.offsets.push(input.ids.len() as i64);
         }
-        columns.push(Column { table, combiner, weighted, filter, on_out_of_range });
+        columns.push(Column { table, combiner, weighted, filter, on_out_of_range, transform });
         inputs.push(input);
     }
     (Model { tables, columns }, inputs)
+}
+
+/// A raw integer feature value: the i64 limits, 0 and -1, values around
+/// powers of ten (every decimal length, each side of a length change), or
+/// any 64-bit pattern.
+fn raw_integer(rng: &mut impl Rng) -> i64 {
+    match rng.random_range(0..6) {
+        0 => [i64::MIN, i64::MAX, 0, -1, i64::MIN + 1, 1][rng.random_range(0..6)],
+        1 | 2 => {
+            let power = 10i64.pow(rng.random_range(0..19));
+            let value = power + rng.random_range(-1..=1);
+            if rng.random_bool(0.3) { -value } else { value }
+        }
+        3 => rng.random_range(-1000..1000),
+        _ => rng.random(),
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub struct ColumnPlan {
     pub table: usize,
     pub weighted: bool,
     pub filter: Option<Filter>,
+    /// The column's ids are raw values the kernel turns into ids first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<recom_abi::IdTransform>,
     /// How the bag is pooled and what an id past the table does (the kernel
     /// reads them from `columns_meta`; here for tools and peers).
     pub combiner: recom_abi::Combiner,
@@ -207,7 +210,8 @@ impl Plan {
         let bag = input.offsets[row] as usize..input.offsets[row + 1] as usize;
         let id = input.ids[bag]
             .iter()
-            .map(|&id| plan.filter.map_or(id, |f| f.apply(id)))
+            .map(|&id| plan.transform.map_or(id, |t| t.apply(id)))
+            .map(|id| plan.filter.map_or(id, |f| f.apply(id)))
             .find(|&id| id >= rows as i64)
             .unwrap_or(-1);
         Err(RunError::IdOutOfRange { column, row, id, rows })
@@ -305,8 +309,9 @@ pub struct CompileSummary {
 /// (`SparseFromDense.column`) and number OOV buckets from `oov_base`
 /// (`Vocabulary`), plans may be host-only (no columns, no kernel) and carry
 /// a table placement (`sharding`) — fields a /2 runtime would ignore and
-/// answer wrongly.
-pub const ARTIFACT_FORMAT: &str = "recom-artifact/3";
+/// answer wrongly. /4: a column's ids may be raw values the kernel
+/// transforms (`columns[].transform`; the column table grew a field).
+pub const ARTIFACT_FORMAT: &str = "recom-artifact/4";
 
 /// The file form: the format tag beside the artifact's fields.
 #[derive(Serialize)]

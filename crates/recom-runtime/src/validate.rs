@@ -5,7 +5,8 @@
 //! the request buffers and the output; the host program reads only inputs
 //! and earlier results; sizes and counts agree across the plan.
 use crate::plan::{Artifact, GpuKernel, Plan};
-use recom_abi::kernel::{field, item, Buffer, COLUMN_FIELDS, ITEM_FIELDS};
+use recom_abi::kernel::{encode_columns, field, item, Buffer, FusedColumn, COLUMN_FIELDS, ITEM_FIELDS};
+use recom_abi::IdTransform;
 use recom_abi::dense::Operand;
 
 /// A field of an artifact that does not hold.
@@ -158,6 +159,41 @@ impl Plan {
             if !(0..rows).contains(&default) {
                 return Err(bad(format!("plan.columns_meta[{c}].default_id"), format!("{default} is not a row of its {rows}-row table")));
             }
+        }
+        for (c, column) in self.columns.iter().enumerate() {
+            match column.transform {
+                Some(IdTransform::IntHashBucket { buckets }) if buckets == 0 || buckets > i64::MAX as u64 => {
+                    return Err(bad(format!("plan.columns[{c}].transform"), format!("{buckets} buckets")));
+                }
+                Some(t) if t.needs_64_bit_values() && self.index_bits != 64 => {
+                    return Err(bad(format!("plan.columns[{c}].transform"), "needs 64-bit ids (plan.index_bits is 32)"));
+                }
+                _ => {}
+            }
+        }
+        // The column table is exactly what the columns say (a tampered kind
+        // index could run a transform's code on a column without one, a
+        // tampered bucket count divide by zero).
+        let fused: Vec<FusedColumn> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let t = &self.tables[c.table];
+                FusedColumn {
+                    table_offset: t.offset as i64,
+                    rows: t.rows as i64,
+                    dim: t.dim as i64,
+                    combiner: c.combiner,
+                    weighted: c.weighted,
+                    on_out_of_range: c.on_out_of_range,
+                    filter: c.filter,
+                    transform: c.transform,
+                }
+            })
+            .collect();
+        let expected = encode_columns(&fused);
+        if let Some(c) = (0..self.columns.len()).find(|&c| expected[c * COLUMN_FIELDS..(c + 1) * COLUMN_FIELDS] != self.columns_meta[c * COLUMN_FIELDS..(c + 1) * COLUMN_FIELDS]) {
+            return Err(bad(format!("plan.columns_meta[{c}]"), "does not match plan.columns"));
         }
         // Work items: each reads its column's table within a row and writes
         // its own output elements.

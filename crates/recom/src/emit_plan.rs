@@ -353,7 +353,14 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             row_offsets: host.value(pack_op, "the row offsets operand", row_offsets[c]).map_err(in_column)?,
             weights,
         });
-        plans.push(ColumnPlan { table, weighted: column.weighted, filter: column.filter, combiner: column.combiner, on_out_of_range: column.on_out_of_range });
+        plans.push(ColumnPlan {
+            table,
+            weighted: column.weighted,
+            filter: column.filter,
+            transform: column.transform,
+            combiner: column.combiner,
+            on_out_of_range: column.on_out_of_range,
+        });
     }
     let mut host_values = Vec::new();
     let (dense, outputs) = dense_of(function, Some(op), &feeds, &mut host, &mut host_values)?;

@@ -10,7 +10,10 @@
 //!
 //! Tables shared by several columns (same name) are packed once. A range
 //! filter that directly produces a lookup's ids is absorbed into the column
-//! (its `filter_*` fields). Lookups, filters and tables left without users are
+//! (its `filter_*` fields), and so is an `emb.hash_bucket` of i64 ids that
+//! produces them (directly or through that filter): the column's ids are
+//! then the raw values and the kernel hashes them (`transform`), so the
+//! host ships each value once instead of hashing it. Lookups, filters and tables left without users are
 //! erased. The pattern does not fire (`negative_` tests) when an operand of the
 //! concat is not an `emb.lookup`, or a table is not an `emb.table` of f32.
 use melior::{
@@ -51,6 +54,7 @@ fn has_uses(value: Value) -> bool {
 struct Matched<'c, 'a> {
     lookup: OperationRef<'c, 'a>,
     filter: Option<OperationRef<'c, 'a>>,
+    hash: Option<OperationRef<'c, 'a>>,
     table: OperationRef<'c, 'a>,
     name: String,
     rows: i64,
@@ -71,9 +75,17 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
         Some(f) => (f.ids(), Some(f.op()), Some(f.filter().ok()?)),
         None => (lookup.ids(), None, None),
     };
+    let (ids, hash, transform) = match defining_op(ids).and_then(emb::HashBucketOp::wrap) {
+        Some(h) if TensorInfo::of(h.ids().r#type()).is_some_and(|t| t.elem == Elem::Int(64)) => {
+            let buckets = h.num_buckets().ok().filter(|&b| b > 0)?;
+            (h.ids(), Some(h.op()), Some(emb::IdTransform::IntHashBucket { buckets: buckets as u64 }))
+        }
+        _ => (ids, None, None),
+    };
     Some(Matched {
         lookup: lookup.op(),
         filter,
+        hash,
         table: table.op(),
         name: table.name().ok()?.into_owned(),
         rows,
@@ -87,6 +99,7 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
             weighted: lookup.weights().is_some(),
             on_out_of_range: lookup.on_out_of_range().ok()?,
             filter: id_filter,
+            transform,
         },
     })
 }
@@ -175,8 +188,9 @@ fn fuse_concat(concat: OperationRef, rewriter: PatternRewriter) -> bool {
     // may share a lookup, a filter or a table).
     let lookups = unique(matched.iter().map(|m| m.lookup));
     let filters = unique(matched.iter().filter_map(|m| m.filter));
+    let hashes = unique(matched.iter().filter_map(|m| m.hash));
     let tables = unique(matched.iter().map(|m| m.table));
-    for op in lookups.into_iter().chain(filters).chain(tables) {
+    for op in lookups.into_iter().chain(filters).chain(hashes).chain(tables) {
         if !has_uses(op.result(0).unwrap().into()) {
             base.erase_op(op);
         }

@@ -8,7 +8,7 @@
 //! emb-lower-fused-columns.mlir` shows the printed form); `%columns` and
 //! `%items` are [`recom_emb::kernel_meta`]'s column and work-item
 //! tables. Ids and offsets are `iN` = i32 where every column's table rows and
-//! filter bounds fit in 32 bits (`index-bits=0`, the default; the host packs
+//! filter bounds fit in 32 bits and no column hashes its raw values (`index-bits=0`, the default; the host packs
 //! each id clamped into i32, which keeps its fate: negative, in range, at or
 //! past the table's end, inside or outside the filter), else i64; the op gets
 //! `kernel_index_bits`. The "element" schedule runs one iteration per (row r, work item):
@@ -130,7 +130,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             32 if !ids_fit_32_bits(&columns) => {
                 emit_error(
                     op.location(),
-                    "emb-lower-fused-columns: index-bits=32, but a column's table rows or filter bounds do not fit in 32 bits",
+                    "emb-lower-fused-columns: index-bits=32, but a column's table rows or filter bounds do not fit in 32 bits, or a column transforms raw 64-bit values",
                 );
                 failed = true;
                 continue;
@@ -183,8 +183,13 @@ fn auto_elements_per_item(columns: &[recom_emb::FusedColumn]) -> i64 {
 
 /// Whether every id can be packed as an i32 without changing what the kernel
 /// does with it: ids are clamped into i32 on the host, so an id past i32's
-/// range must stay past every table's end and every filter's bounds.
+/// range must stay past every table's end and every filter's bounds, and no
+/// column may transform its raw values (a hash of a clamped value differs).
 fn ids_fit_32_bits(columns: &[recom_emb::FusedColumn]) -> bool {
     let fits = |v: i64| (i64::from(i32::MIN) + 1..=i64::from(i32::MAX)).contains(&v);
-    columns.iter().all(|c| c.rows <= i64::from(i32::MAX) && c.filter.is_none_or(|f| fits(f.lo) && fits(f.hi)))
+    columns.iter().all(|c| {
+        c.rows <= i64::from(i32::MAX)
+            && c.filter.is_none_or(|f| fits(f.lo) && fits(f.hi))
+            && c.transform.is_none_or(|t| !t.needs_64_bit_values())
+    })
 }

@@ -1,6 +1,6 @@
 //! The fused layer: every column of a function in one
 //! `emb.fused_columns` over the packed inputs of `emb.pack_inputs`.
-use crate::{build, out_of_range_attrs, read_enum, read_out_of_range, row_pitch, Filter, FusedColumn, OutOfRange};
+use crate::{build, out_of_range_attrs, read_enum, read_out_of_range, row_pitch, Filter, FusedColumn, IdTransform, OutOfRange};
 use melior::{
     ir::{operation::{OperationBuilder, OperationLike, OperationRef}, Location, Operation, Type, Value, ValueLike},
     Context,
@@ -49,8 +49,11 @@ Result: [B, ΣDIM]. attrs:
     {table_offset : i64 (elements), rows : i64, dim : i64,
      combiner : \"sum\"|\"mean\"|\"sqrtn\", weighted : bool,
      on_out_of_range : \"error\"|\"drop\"|\"default\", [default_id : i64],
-     [filter_lo : i64, filter_hi : i64, [filter_default : i64]]}
-    (the optional filter is an absorbed emb.range_filter);
+     [filter_lo : i64, filter_hi : i64, [filter_default : i64]],
+     [transform : \"int_hash_bucket\", transform_buckets : i64 > 0]}
+    (the optional filter is an absorbed emb.range_filter; the optional
+    transform an absorbed emb.hash_bucket of integer ids: the column's
+    `ids` are then the raw values, hashed in the kernel before the filter);
   schedule : \"element\" -- one work item per output element (row, k),
     k over ΣDIM, so columns of any dim and bag length share one flat,
     balanced iteration space.
@@ -91,6 +94,13 @@ fn fused_column_attr<'c>(context: &'c Context, column: &FusedColumn) -> melior::
             entries.push(kit::named(context, "filter_default", kit::i64(context, d)));
         }
     }
+    match column.transform {
+        Some(IdTransform::IntHashBucket { buckets }) => {
+            entries.push(kit::named(context, "transform", kit::string(context, "int_hash_bucket")));
+            entries.push(kit::named(context, "transform_buckets", kit::i64(context, buckets as i64)));
+        }
+        None => {}
+    }
     kit::dictionary(context, &entries)
 }
 
@@ -106,6 +116,17 @@ fn fused_column_of<'c>(src: &impl AttrSource<'c>) -> Result<FusedColumn, AttrErr
             (Some(lo), Some(hi)) => Some(Filter { lo, hi, default: kit::opt_i64_attr(src, "filter_default")? }),
             (None, None) => None,
             _ => return Err(AttrError::new("filter_lo", "and filter_hi must be given together")),
+        },
+        transform: match kit::opt_str_attr(src, "transform")?.as_deref() {
+            None => None,
+            Some("int_hash_bucket") => {
+                let buckets = kit::i64_attr(src, "transform_buckets")?;
+                if buckets <= 0 {
+                    return Err(AttrError::new("transform_buckets", format!("must be positive, got {buckets}")));
+                }
+                Some(IdTransform::IntHashBucket { buckets: buckets as u64 })
+            }
+            Some(other) => return Err(AttrError::new("transform", format!("'{other}' is not a transform (int_hash_bucket)"))),
         },
     })
 }

@@ -20,7 +20,9 @@ pub const HASH_BUCKET: OpDef = OpDef {
     doc: "ids -> FarmHash Fingerprint64(bytes) mod num_buckets, TensorFlow's
 StringToHashBucketFast: string ids (`!tf.string`) are hashed as they are,
 integer ids as their decimal string (AsString + StringToHashBucketFast).
-Runs on the host for now (the runtime's host program), not in the kernel.
+On i64 ids that feed a lookup, emb-fuse-columns absorbs it into the fused
+column (`transform = \"int_hash_bucket\"`: the kernel hashes the raw ids);
+otherwise it runs in the runtime's host program.
   attrs: num_buckets : i64 > 0",
     operands: &[Slot::tensor("ids")],
     results: &[Slot::tensor("result")],

@@ -40,6 +40,38 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("plan.per_item: 64 is not in [1, 8]", Box::new(|a| a["plan"]["per_item"] = json!(64))),
         ("plan.index_bits: 16", Box::new(|a| a["plan"]["index_bits"] = json!(16))),
         ("plan.columns_meta:", Box::new(|a| a["plan"]["columns_meta"].as_array_mut().unwrap().pop().map(drop).unwrap_or(()))),
+        // A column table that says another kind or a hash the column does not have.
+        (
+            "plan.columns_meta[0]: does not match plan.columns",
+            Box::new(|a| {
+                let columns = a["plan"]["columns"].as_array().unwrap().len() as i64;
+                let kind = a["plan"]["columns_meta"][4].as_i64().unwrap();
+                a["plan"]["columns_meta"][4] = json!((kind + 1) % columns);
+            }),
+        ),
+        ("plan.columns_meta[0]: does not match plan.columns", Box::new(|a| a["plan"]["columns_meta"][5] = json!(3))),
+        (
+            "plan.columns[0].transform: 0 buckets",
+            Box::new(|a| {
+                a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 0});
+                a["plan"]["index_bits"] = json!(64);
+            }),
+        ),
+        (
+            "plan.columns_meta[0]: does not match plan.columns",
+            Box::new(|a| {
+                a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 7});
+                a["plan"]["index_bits"] = json!(64);
+            }),
+        ),
+        (
+            "plan.columns[0].transform: needs 64-bit ids",
+            Box::new(|a| {
+                a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 7});
+                a["plan"]["columns_meta"][5] = json!(7);
+                a["plan"]["index_bits"] = json!(32);
+            }),
+        ),
         ("plan.items: ", Box::new(|a| a["plan"]["items"].as_array_mut().unwrap().push(json!(0)))),
         ("plan.items[0].column", Box::new(|a| a["plan"]["items"][0] = json!(1000))),
         ("plan.items[0].table_base", Box::new(|a| a["plan"]["items"][1] = json!(1i64 << 40))),

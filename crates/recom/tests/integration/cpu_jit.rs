@@ -1,7 +1,7 @@
 //! The CPU path against the reference evaluator: hundreds of seeded random
 //! models (all combiners, weights, dims 1..=256, shared tables, filters,
 //! every out-of-range policy, empty rows and columns, duplicate, negative and
-//! too-large ids, B = 1..=4096), compiled through recom-default and the
+//! too-large ids, raw integers hashed in the kernel, B = 1..=4096), compiled through recom-default and the
 //! loop kernel, JIT-compiled and run.
 use crate::model_ir::{module_for, table_name};
 use recom_reference::{
@@ -82,7 +82,9 @@ proptest::proptest! {
             // offending id than the reference's first, but a real one.
             (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { column, id, rows, .. })) => {
                 let table_rows = model.tables[model.columns[column].table].rows;
-                proptest::prop_assert!(rows == table_rows && id >= rows as i64 && inputs[column].ids.contains(&id), "column {column}: id {id} of {rows} rows");
+                let rules = &model.columns[column];
+                let named = inputs[column].ids.iter().map(|&raw| rules.transform.map_or(raw, |t| t.apply(raw))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
+                proptest::prop_assert!(rows == table_rows && id >= rows as i64 && named.clone().any(|i| i == id), "column {column}: id {id} of {rows} rows");
                 proptest::prop_assert_eq!(model.columns[column].on_out_of_range, recom_reference::OutOfRange::Error);
             }
             (want, got) => proptest::prop_assert!(false, "reference {:?} vs CPU {:?}", want.map(|_| ()), got.map(|_| ())),
@@ -126,8 +128,8 @@ fn out_of_range_ids_are_errors_naming_column_row_and_id() {
     let model = Model {
         tables: vec![Table { rows: 4, dim: 2, data: (0..8).map(|i| i as f32).collect() }],
         columns: vec![
-            Column { table: 0, combiner: Combiner::Sum, weighted: false, filter: None, on_out_of_range: OutOfRange::Drop },
-            Column { table: 0, combiner: Combiner::Mean, weighted: false, filter: None, on_out_of_range: OutOfRange::Error },
+            Column { table: 0, combiner: Combiner::Sum, weighted: false, filter: None, on_out_of_range: OutOfRange::Drop, transform: None },
+            Column { table: 0, combiner: Combiner::Mean, weighted: false, filter: None, on_out_of_range: OutOfRange::Error, transform: None },
         ],
     };
     let executable = compile_cpu(&context, &model);
@@ -151,7 +153,7 @@ fn out_of_range_ids_are_errors_naming_column_row_and_id() {
 fn ids_past_32_bits_keep_their_fate_in_a_32_bit_kernel() {
     use recom_reference::{Column, Combiner, Filter, OutOfRange, Table};
     let context = recom::create_context().unwrap();
-    let column = |combiner, filter, on_out_of_range| Column { table: 0, combiner, weighted: false, filter, on_out_of_range };
+    let column = |combiner, filter, on_out_of_range| Column { table: 0, combiner, weighted: false, filter, on_out_of_range, transform: None };
     let model = Model {
         tables: vec![Table { rows: 6, dim: 3, data: (0..18).map(|i| i as f32 * 0.5).collect() }],
         columns: vec![
@@ -184,6 +186,69 @@ fn ids_past_32_bits_keep_their_fate_in_a_32_bit_kernel() {
     let err = narrow.run(&tables, &bad).unwrap_err();
     assert_eq!(err, RunError::IdOutOfRange { column: 4, row: 1, id: i64::from(i32::MAX) + 1, rows: 6 });
     assert!(reference.contains("2147483648"), "{reference}");
+}
+
+/// Raw integer ids hashed inside the kernel (an absorbed `emb.hash_bucket`):
+/// every decimal length 1..=20, both sides of each length change, the i64
+/// limits — each id alone in its row, so a wrong hash shows as a wrong row —
+/// bit-exact with TensorFlow's AsString + StringToHashBucketFast
+/// (`recom_abi::hash`), under a filter and every out-of-range policy.
+#[test]
+fn integer_ids_are_hashed_in_the_kernel_as_tensorflow_hashes_them() {
+    use recom_reference::{Column, Combiner, Filter, IdTransform, OutOfRange, Table};
+    let context = recom::create_context().unwrap();
+    let rows = 1000;
+    let column = |buckets, filter, on_out_of_range| Column {
+        table: 0,
+        combiner: Combiner::Sum,
+        weighted: false,
+        filter,
+        on_out_of_range,
+        transform: Some(IdTransform::IntHashBucket { buckets }),
+    };
+    let model = Model {
+        tables: vec![Table { rows, dim: 4, data: (0..4 * rows).map(|i| i as f32).collect() }],
+        columns: vec![
+            column(1000, None, OutOfRange::Error),
+            column(997, Some(Filter { lo: 100, hi: 900, default: Some(107) }), OutOfRange::Error),
+            column(5000, None, OutOfRange::Default(3)),
+            column(1, None, OutOfRange::Drop),
+        ],
+    };
+    let executable = compile_cpu(&context, &model);
+    let plan = executable.plan();
+    assert_eq!(plan.index_bits, 64, "raw values need 64-bit ids");
+    assert!(plan.host.steps.is_empty(), "the hash runs in the kernel, not on the host: {:?}", plan.host.steps);
+    assert!(plan.columns.iter().all(|c| c.transform.is_some()));
+    let mut values: Vec<i64> = vec![0, -1, 1, 9, -9, i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1];
+    for k in 1..19 {
+        let p = 10i64.pow(k);
+        values.extend([p - 1, p, p + 1, -(p - 1), -p, -(p + 1)]);
+    }
+    let offsets: Vec<i64> = (0..=values.len() as i64).collect();
+    let inputs: Vec<ColumnInput> = (0..4).map(|_| ColumnInput { ids: values.clone(), offsets: offsets.clone(), weights: None }).collect();
+    let tables = plan.bind_tables(&tables_by_name(&model)).unwrap();
+    let expected = evaluate(&model, &inputs).unwrap();
+    let got = executable.run(&tables, &inputs).unwrap();
+    assert_eq!(got, expected);
+    // Row r of column 0 is table row hash(values[r]) % 1000.
+    for (r, &v) in values.iter().enumerate() {
+        let row = recom::abi::hash::int_to_hash_bucket(v, 1000) as usize;
+        assert_eq!(got[r * 16], (4 * row) as f32, "value {v}");
+    }
+    // A hashed id past the table (5000 buckets, 1000 rows) under the error
+    // policy is named by its hashed value.
+    let mut model = model;
+    model.columns[2].on_out_of_range = OutOfRange::Error;
+    let executable = compile_cpu(&context, &model);
+    let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
+    let far = values.iter().copied().find(|&v| recom::abi::hash::int_to_hash_bucket(v, 5000) >= 1000).unwrap();
+    let mut bad = inputs.clone();
+    bad[2] = ColumnInput { ids: vec![far], offsets: vec![0; values.len()].into_iter().chain([1]).collect(), weights: None };
+    bad[2].offsets[0] = 0;
+    let err = executable.run(&tables, &bad).unwrap_err();
+    let id = recom::abi::hash::int_to_hash_bucket(far, 5000);
+    assert_eq!(err, RunError::IdOutOfRange { column: 2, row: values.len() - 1, id, rows });
 }
 
 #[test]
@@ -252,7 +317,7 @@ fn chunked_requests_match_the_reference_and_report_errors() {
 fn edge_weights_match_the_reference() {
     use recom_reference::{Column, Combiner, OutOfRange, Table};
     let context = recom::create_context().unwrap();
-    let column = |combiner| Column { table: 0, combiner, weighted: true, filter: None, on_out_of_range: OutOfRange::Drop };
+    let column = |combiner| Column { table: 0, combiner, weighted: true, filter: None, on_out_of_range: OutOfRange::Drop, transform: None };
     let model = Model {
         tables: vec![Table { rows: 4, dim: 3, data: (0..12).map(|i| i as f32 - 5.5).collect() }],
         columns: vec![column(Combiner::Sum), column(Combiner::Mean), column(Combiner::Sqrtn)],

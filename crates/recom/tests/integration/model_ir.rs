@@ -14,7 +14,7 @@ use melior::{
     },
     Context,
 };
-use recom_emb::{self as emb, LookupInputs};
+use recom_emb::{self as emb, IdTransform, LookupInputs};
 use recom_reference::Model;
 
 /// The name of table `i` in IR built by [`module_for`].
@@ -59,6 +59,13 @@ pub fn module_for<'c>(context: &'c Context, model: &Model, name: &str) -> Module
         let offsets: Value = block.argument(arg + 1).unwrap().into();
         let weights = column.weighted.then(|| block.argument(arg + 2).unwrap().into());
         arg += if column.weighted { 3 } else { 2 };
+        if let Some(IdTransform::IntHashBucket { buckets }) = column.transform {
+            ids = block
+                .append_operation(emb::hash_bucket(context, column_location, ids, buckets as i64, ids_t))
+                .result(0)
+                .unwrap()
+                .into();
+        }
         if let Some(f) = column.filter {
             ids = block
                 .append_operation(emb::range_filter(context, column_location, ids, f, ids_t))

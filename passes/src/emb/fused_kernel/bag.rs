@@ -9,7 +9,7 @@ use melior::{
         
     },
 };
-use recom_emb::kernel_meta::{field, ColumnKind};
+use recom_emb::kernel_meta::{field, ColumnKind, TransformKind};
 
 
 /// The bag loop and stores of one work item, specialized for `kind`: code
@@ -32,6 +32,8 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         )
     });
     let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
+    let transform = kind.transform.map(|t| (t, e.meta(bufs.meta, item.base, field::TRANSFORM)));
+    let rules = Rules { kind, transform, filter, default_id };
     let per_item = item.lanes.len();
     // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
     // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
@@ -51,7 +53,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     if blocked {
         carried_types.push(i64t);
     }
-    let head = blocked.then(|| blocked_head(e, bufs, item, kind, filter, default_id));
+    let head = blocked.then(|| blocked_head(e, bufs, item, &rules));
     // With prefetching, the loop also carries the raw ids (and weights) of
     // its iteration, loaded by the one before (or before the loop).
     let raw = if prefetch { unroll } else { 0 };
@@ -87,7 +89,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
             } else {
                 (l.load_index(bufs.ids, index_u), if kind.weighted { l.load(bufs.weights, &[index_u]) } else { l.f32(1.0) })
             };
-            let (id2, keep, live, out_of_range) = kept(&l, item, kind, filter, default_id, id0, w, present);
+            let (id2, keep, live, out_of_range) = kept(&l, item, &rules, id0, w, present);
             let report = (kind.policy == Policy::Error).then(|| l.andi(live, out_of_range));
             // A dropped id reads the item's element in row 0 instead (in bounds).
             let row = l.addi(item.table_base, l.muli(id2, item.pitch));
@@ -303,24 +305,36 @@ pub(crate) fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, ite
     (0..types.len()).map(|i| if_op.result(i).expect("scf.if result").into()).collect()
 }
 
-/// What becomes of one raw id (`id0`, weight `w`; `present`: inside the bag
-/// when the loop is unrolled): the id read (`id2`, default applied), whether
-/// it is kept (pooled), whether it is live (>= 0 after the filter, weight
-/// rule) and whether it is out of range — one definition for the bag loop
-/// and the count of kept ids before it.
-#[allow(clippy::too_many_arguments)]
+/// A column kind's id rules and the per-column values they read (loaded
+/// once per work item): the transform's parameter, the filter's bounds and
+/// default, the out-of-range default.
+struct Rules<'c, 'v> {
+    kind: ColumnKind,
+    transform: Option<(TransformKind, Value<'c, 'v>)>,
+    filter: Option<(Value<'c, 'v>, Value<'c, 'v>, Value<'c, 'v>)>,
+    default_id: Option<Value<'c, 'v>>,
+}
+
+/// What becomes of one raw id (`raw`, weight `w`; `present`: inside the bag
+/// when the loop is unrolled): the id read (`id2`: transformed, filtered,
+/// default applied), whether it is kept (pooled), whether it is live (>= 0
+/// after the filter, weight rule) and whether it is out of range — one
+/// definition for the bag loop and the count of kept ids before it.
 fn kept<'c, 'b>(
     l: &Emit<'c, 'b>,
     item: &Item<'c, '_>,
-    kind: ColumnKind,
-    filter: Option<(Value<'c, '_>, Value<'c, '_>, Value<'c, '_>)>,
-    default_id: Option<Value<'c, '_>>,
-    id0: Value<'c, 'b>,
+    rules: &Rules<'c, '_>,
+    raw: Value<'c, 'b>,
     w: Value<'c, '_>,
     present: Option<Value<'c, '_>>,
 ) -> (Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>) {
     use recom_emb::{Combiner::Sum, OutOfRangeKind as Policy};
+    let Rules { kind, transform, filter, default_id } = *rules;
     let (zero_i, zero_f) = (l.i64(0), l.f32(0.0));
+    let id0 = match transform {
+        Some((TransformKind::IntHashBucket, buckets)) => l.int_hash_bucket(raw, buckets),
+        None => raw,
+    };
     let id1 = match filter {
         Some((lo, hi, default)) => {
             let inside = l.andi(l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi));
@@ -351,14 +365,7 @@ fn kept<'c, 'b>(
 /// when 8 divides n) one by one, then each further block of 8 rows summed on
 /// its own. n counts the kept ids, so a bag longer than 8 counts them first
 /// (one pass over its ids); a shorter one is all head (8).
-fn blocked_head<'c, 'b>(
-    e: &Emit<'c, 'b>,
-    bufs: &Buffers<'c, '_>,
-    item: &Item<'c, '_>,
-    kind: ColumnKind,
-    filter: Option<(Value<'c, '_>, Value<'c, '_>, Value<'c, '_>)>,
-    default_id: Option<Value<'c, '_>>,
-) -> Value<'c, 'b> {
+fn blocked_head<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, rules: &Rules<'c, '_>) -> Value<'c, 'b> {
     let (context, location) = (e.context, e.location);
     let i64t: Type = IntegerType::new(context, 64).into();
     let index = Type::index(context);
@@ -370,7 +377,7 @@ fn blocked_head<'c, 'b>(
         let j: Value = body.argument(0).unwrap().into();
         let n: Value = body.argument(1).unwrap().into();
         let id0 = l.load_index(bufs.ids, j);
-        let (_, keep, _, _) = kept(&l, item, kind, filter, default_id, id0, l.f32(1.0), None);
+        let (_, keep, _, _) = kept(&l, item, rules, id0, l.f32(1.0), None);
         l.yield_(&[l.addi(n, l.bool_to_i64(keep))]);
     }
     let region = Region::new();

@@ -149,6 +149,18 @@ impl<'c, 'b> Emit<'c, 'b> {
     pub(crate) fn shli(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
         self.v("arith.shli", &[a, b])
     }
+    pub(crate) fn shrui(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.shrui", &[a, b])
+    }
+    pub(crate) fn xori(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.xori", &[a, b])
+    }
+    pub(crate) fn divui(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.divui", &[a, b])
+    }
+    pub(crate) fn remui(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.remui", &[a, b])
+    }
     pub(crate) fn divf(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
         self.v("arith.divf", &[a, b])
     }

@@ -3,6 +3,7 @@
 //! (rows, work items) (see `emb-lower-fused-columns`).
 mod bag;
 mod emit;
+mod hash;
 
 use bag::emit_bag;
 use emit::Emit;
