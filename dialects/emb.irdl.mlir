@@ -280,6 +280,18 @@ irdl.dialect @emb {
     irdl.results(result: %out_result)
   }
 
+  // A string column's raw ids as the fused kernel reads them: one i64
+  // reference per string, start << 24 | length, into the request's bytes (the
+  // runtime packs the strings' bytes once and writes the references; the
+  // kernel hashes them, `transform = "str_hash_bucket"`). Only an operand of
+  // emb.pack_inputs for such a column; the plan reads the strings through it.
+  irdl.operation @string_refs {
+    %in_strings = irdl.base "!builtin.tensor"
+    %out_refs = irdl.base "!builtin.tensor"
+    irdl.operands(strings: %in_strings)
+    irdl.results(refs: %out_refs)
+  }
+
   // Packs C columns' CSR inputs into the fused layout (done on the host):
   //   ids     = the columns' ids, column after column;
   //   offsets = per column B + 1 offsets, rebased to absolute positions in ids;
@@ -315,10 +327,12 @@ irdl.dialect @emb {
   //      combiner : "sum"|"mean"|"sqrtn", weighted : bool,
   //      on_out_of_range : "error"|"drop"|"default", [default_id : i64],
   //      [filter_lo : i64, filter_hi : i64, [filter_default : i64]],
-  //      [transform : "int_hash_bucket", transform_buckets : i64 > 0]}
+  //      [transform : "int_hash_bucket"|"str_hash_bucket", transform_buckets : i64 > 0]}
   //     (the optional filter is an absorbed emb.range_filter; the optional
-  //     transform an absorbed emb.hash_bucket of integer ids: the column's
-  //     `ids` are then the raw values, hashed in the kernel before the filter);
+  //     transform an absorbed emb.hash_bucket of integer or string ids: the
+  //     column's `ids` are then the raw values, hashed in the kernel before the
+  //     filter; a string column's packed ids are references into the request's
+  //     bytes);
   //   schedule : "element" -- one work item per output element (row, k),
   //     k over ΣDIM, so columns of any dim and bag length share one flat,
   //     balanced iteration space.

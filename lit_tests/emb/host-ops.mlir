@@ -76,3 +76,12 @@ func.func @keras_inputs(%s: tensor<?x!tf.string>, %ids: tensor<?x10xi32>) -> (te
   %d:3 = "emb.sparse_from_dense"(%ids) {ignore_value} : (tensor<?x10xi32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
   return %v, %d#1 : tensor<?xi64>, tensor<?xi64>
 }
+
+// CHECK-LABEL: func.func @string_refs
+func.func @string_refs(%s: tensor<?x!tf.string>, %o: tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) {
+  // CHECK: %[[R:.+]] = "emb.string_refs"(%{{.+}}) : (tensor<?x!tf.string>) -> tensor<?xi64>
+  // CHECK: "emb.pack_inputs"(%[[R]], %{{.+}})
+  %r = "emb.string_refs"(%s) : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %p:3 = "emb.pack_inputs"(%r, %o) {operandSegmentSizes = array<i32: 1, 1, 0>, weighted = array<i1: false>} : (tensor<?xi64>, tensor<?xi64>) -> (tensor<?xi64>, tensor<?xi64>, tensor<?xf32>)
+  return %p#0, %p#1, %p#2 : tensor<?xi64>, tensor<?xi64>, tensor<?xf32>
+}

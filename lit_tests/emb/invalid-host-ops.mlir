@@ -150,3 +150,19 @@ func.func @vocab_negative_first_id(%s: tensor<?x!tf.string>) {
   %v = "emb.vocabulary"(%s) {keys = ["a"], default_id = -1 : i64, first_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
   return
 }
+
+// -----
+
+func.func @string_refs_of_ints(%s: tensor<?xi64>) {
+  // expected-error@+1 {{'emb.string_refs' op strings must be a rank-1 tensor of !tf.string, got tensor<?xi64>}}
+  %r = "emb.string_refs"(%s) : (tensor<?xi64>) -> tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @string_refs_to_i32(%s: tensor<?x!tf.string>) {
+  // expected-error@+1 {{'emb.string_refs' op refs must be}}
+  %r = "emb.string_refs"(%s) : (tensor<?x!tf.string>) -> tensor<?xi32>
+  return
+}

@@ -397,7 +397,7 @@ func.func @fused_column_bad_combiner(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o
 // -----
 
 func.func @fused_column_bad_transform(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
-  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform' 'md5' is not a transform (int_hash_bucket)}}
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform' 'md5' is not a transform (int_hash_bucket, str_hash_bucket)}}
   %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "md5", transform_buckets = 4 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }

@@ -63,18 +63,19 @@ func.func @integer_hash_absorbed(%ids0: tensor<?xi64>, %off0: tensor<?xi64>, %id
 
 // -----
 
-/// A hash of strings stays on the host (the kernel hashes integers only);
-/// a hash with another user stays alive for it, while the column still
-/// hashes in the kernel.
-// CHECK-LABEL: func.func @negative_string_hash
-// CHECK: %[[HS:.+]] = "emb.hash_bucket"(%{{.+}}) {num_buckets = 10 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
-// CHECK: %[[HI:.+]] = "emb.hash_bucket"(%[[INTS:.+]]) {num_buckets = 10 : i64} : (tensor<?xi64>) -> tensor<?xi64>
-// CHECK: "emb.pack_inputs"(%[[HS]], %[[INTS]],
+/// A hash of strings is absorbed too: the column's packed ids are
+/// emb.string_refs of the strings. A hash with another user stays alive for
+/// it, while the column still hashes in the kernel.
+// CHECK-LABEL: func.func @string_hash_absorbed
+// CHECK-SAME: (%[[S:.+]]: tensor<?x!tf.string>, %[[OFF0:.+]]: tensor<?xi64>, %[[INTS:.+]]: tensor<?xi64>, %[[OFF1:.+]]: tensor<?xi64>)
+// CHECK: %[[HI:.+]] = "emb.hash_bucket"(%[[INTS]]) {num_buckets = 10 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+// CHECK: %[[R:.+]] = "emb.string_refs"(%[[S]]) : (tensor<?x!tf.string>) -> tensor<?xi64>
+// CHECK: "emb.pack_inputs"(%[[R]], %[[INTS]], %[[OFF0]], %[[OFF1]])
 // CHECK: "emb.fused_columns"
-// CHECK-SAME: {combiner = "sum", dim = 4 : i64, on_out_of_range = "error", rows = 10 : i64, table_offset = 0 : i64, weighted = false}
+// CHECK-SAME: transform = "str_hash_bucket", transform_buckets = 10 : i64
 // CHECK-SAME: transform = "int_hash_bucket", transform_buckets = 10 : i64
 // CHECK: return %{{.+}}, %[[HI]]
-func.func @negative_string_hash(%s: tensor<?x!tf.string>, %off0: tensor<?xi64>, %ints: tensor<?xi64>, %off1: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<?xi64>) {
+func.func @string_hash_absorbed(%s: tensor<?x!tf.string>, %off0: tensor<?xi64>, %ints: tensor<?xi64>, %off1: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<?xi64>) {
   %t = "emb.table"() {name = "t"} : () -> tensor<10x4xf32>
   %h0 = "emb.hash_bucket"(%s) {num_buckets = 10 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
   %l0 = "emb.lookup"(%t, %h0, %off0) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
@@ -82,6 +83,21 @@ func.func @negative_string_hash(%s: tensor<?x!tf.string>, %off0: tensor<?xi64>, 
   %l1 = "emb.lookup"(%t, %h1, %off1) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
   %out = "emb.concat"(%l0, %l1) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x8xf32>
   return %out, %h1 : tensor<?x8xf32>, tensor<?xi64>
+}
+
+// -----
+
+/// A hash of i32 ids stays on the host (the kernel hashes i64 and strings).
+// CHECK-LABEL: func.func @negative_i32_hash
+// CHECK: %[[H:.+]] = "emb.hash_bucket"
+// CHECK: "emb.pack_inputs"(%[[H]],
+// CHECK-NOT: transform
+func.func @negative_i32_hash(%ids: tensor<?xi32>, %off: tensor<?xi64>) -> tensor<?x4xf32> {
+  %t = "emb.table"() {name = "t"} : () -> tensor<10x4xf32>
+  %h = "emb.hash_bucket"(%ids) {num_buckets = 10 : i64} : (tensor<?xi32>) -> tensor<?xi64>
+  %l = "emb.lookup"(%t, %h, %off) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l) : (tensor<?x?xf32>) -> tensor<?x4xf32>
+  return %out : tensor<?x4xf32>
 }
 
 // -----

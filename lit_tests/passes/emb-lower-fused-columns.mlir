@@ -57,7 +57,7 @@
 // CHECK-LABEL: func.func @one_kind
 // CHECK: "emb.fused_columns"{{.*}}kernel = @one_kind_fused_0, kernel_elements_per_item = 4 : i64, kernel_index_bits = 32 : i64
 // CHECK-LABEL: func.func @one_kind_fused_0
-// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x8xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>)
+// CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xf32>, %{{.+}}: memref<?x8xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x?xf32>, %{{.+}}: memref<1xi64>, %{{.+}}: memref<?xi8>)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // CHECK: scf.parallel
 // CHECK-NOT: scf.index_switch
@@ -147,13 +147,17 @@ func.func @ids_past_32_bits(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: 
 // -----
 
 /// A column that hashes its raw integer ids in the kernel: 64-bit ids (a
-/// clamped value would hash differently), the decimal digits built in a
-/// 19-step loop, the bucket count read from the column table (field 5).
+/// clamped value would hash differently); the bucket count read from the
+/// column table (field 5) goes to the transform's function, emitted once
+/// after the kernel: the decimal digits built in a 19-step loop, then
+/// FarmHash and the remainder.
 // CHECK-LABEL: func.func @hashed_ids
 // CHECK: "emb.fused_columns"{{.*}}kernel_index_bits = 64 : i64
 // CHECK-LABEL: func.func @hashed_ids_fused_0
 // CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>,
 // CHECK: arith.constant 5 : index
+// CHECK: func.call @hashed_ids_fused_0__int_hash_bucket(%{{.+}}, %{{.+}}) : (i64, i64) -> i64
+// CHECK-LABEL: func.func private @hashed_ids_fused_0__int_hash_bucket(%{{.+}}: i64, %{{.+}}: i64) -> i64
 // CHECK: scf.for {{.+}} iter_args
 // CHECK: arith.remui %{{.+}}, %{{.+}} : i64
 // CHECK: arith.divui
@@ -162,6 +166,32 @@ func.func @ids_past_32_bits(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: 
 func.func @hashed_ids(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x8xf32> {
   %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
       {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "drop", transform = "int_hash_bucket", transform_buckets = 4 : i64}]}
+      : (tensor<32xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+
+// -----
+
+/// A column that hashes strings in the kernel: the kernel passes the raw
+/// reference and the bytes (its last argument, memref<?xi8>) to the
+/// transform's function, which decodes the reference (start = ref >> 24,
+/// length = ref & 0xffffff), reads nothing for an empty string, computes
+/// every length class up to 32 bytes and selects one, and takes the
+/// 33-64-byte mix or the 64-byte loop for longer strings.
+// CHECK-LABEL: func.func @hashed_strings_fused_0
+// CHECK-SAME: memref<1xi64>, %[[BYTES:.+]]: memref<?xi8>)
+// CHECK: func.call @hashed_strings_fused_0__str_hash_bucket(%{{.+}}, %{{.+}}, %[[BYTES]]) : (i64, i64, memref<?xi8>) -> i64
+// CHECK-LABEL: func.func private @hashed_strings_fused_0__str_hash_bucket
+// CHECK-SAME: (%{{.+}}: i64, %{{.+}}: i64, %[[B:.+]]: memref<?xi8>) -> i64
+// CHECK: arith.constant 24 : i64
+// CHECK: arith.constant 16777215 : i64
+// CHECK: scf.if
+// CHECK: memref.load %[[B]]
+// CHECK: scf.for
+// CHECK: return
+func.func @hashed_strings(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: tensor<?xi64>, %w: tensor<?xf32>) -> tensor<?x8xf32> {
+  %r = "emb.fused_columns"(%tables, %ids, %off, %w) {schedule = "element", columns = [
+      {table_offset = 0 : i64, rows = 4 : i64, dim = 8 : i64, combiner = "sum", weighted = false, on_out_of_range = "drop", transform = "str_hash_bucket", transform_buckets = 4 : i64}]}
       : (tensor<32xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x8xf32>
   return %r : tensor<?x8xf32>
 }

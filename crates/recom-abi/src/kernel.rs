@@ -14,6 +14,8 @@
 //! so the kernel's code does not grow with the number of columns; it is
 //! specialized per [`ColumnKind`] only.
 use crate::semantics::{Combiner, Filter, IdTransform, OutOfRange, OutOfRangeKind};
+/// How the kernel decodes a string column's references.
+pub use crate::request::STRING_LEN_BITS;
 use serde::{Deserialize, Serialize};
 
 /// The kernel's buffers.
@@ -37,6 +39,10 @@ pub enum Buffer {
     /// One status word: 0, or [`encode_status`] of the first out-of-range id
     /// of an `error` column (merged with an unsigned atomic max).
     Status,
+    /// The request's string bytes, all string columns after each other; a
+    /// string column's ids are references into it
+    /// ([`crate::request::string_ref`]). Empty when no column takes strings.
+    Bytes,
 }
 
 /// A buffer's element type.
@@ -44,6 +50,8 @@ pub enum Buffer {
 pub enum Elem {
     F32,
     I64,
+    /// Bytes (i8).
+    Byte,
     /// The kernel's index width: i32 or i64 (`index_bits`).
     Index,
 }
@@ -59,7 +67,7 @@ impl Buffer {
     /// The kernel's arguments, in order. Written here once: the lowering
     /// builds the loop function's signature from it, the runtimes pass
     /// their buffers in this order.
-    pub const SIGNATURE: [Buffer; 8] = [
+    pub const SIGNATURE: [Buffer; 9] = [
         Buffer::Tables,
         Buffer::Ids,
         Buffer::Offsets,
@@ -68,6 +76,7 @@ impl Buffer {
         Buffer::Columns,
         Buffer::Out,
         Buffer::Status,
+        Buffer::Bytes,
     ];
 
     /// Argument `n` of the kernel.
@@ -85,12 +94,13 @@ impl Buffer {
             Buffer::Tables | Buffer::Weights | Buffer::Out => Elem::F32,
             Buffer::Ids | Buffer::Offsets => Elem::Index,
             Buffer::Items | Buffer::Columns | Buffer::Status => Elem::I64,
+            Buffer::Bytes => Elem::Byte,
         }
     }
 
     pub fn shape(self) -> &'static [Dim] {
         match self {
-            Buffer::Tables | Buffer::Ids | Buffer::Offsets | Buffer::Weights | Buffer::Columns => &[Dim::Dynamic],
+            Buffer::Tables | Buffer::Ids | Buffer::Offsets | Buffer::Weights | Buffer::Columns | Buffer::Bytes => &[Dim::Dynamic],
             Buffer::Items => &[Dim::Dynamic, Dim::Fixed(ITEM_FIELDS)],
             Buffer::Out => &[Dim::Dynamic, Dim::Dynamic],
             Buffer::Status => &[Dim::Fixed(1)],
@@ -199,12 +209,15 @@ pub struct ColumnKind {
 pub enum TransformKind {
     /// [`IdTransform::IntHashBucket`].
     IntHashBucket,
+    /// [`IdTransform::StrHashBucket`].
+    StrHashBucket,
 }
 
 impl TransformKind {
     pub fn of(transform: &IdTransform) -> Self {
         match transform {
             IdTransform::IntHashBucket { .. } => TransformKind::IntHashBucket,
+            IdTransform::StrHashBucket { .. } => TransformKind::StrHashBucket,
         }
     }
 }

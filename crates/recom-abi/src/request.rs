@@ -10,6 +10,54 @@ pub struct ColumnInput {
     pub offsets: Vec<i64>,
     /// One weight per id for weighted columns, `None` otherwise.
     pub weights: Option<Vec<f32>>,
+    /// For a column whose raw values are strings (a string transform): the
+    /// strings' bytes, and `ids` are references into them ([`string_ref`]).
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// Bits of a string reference that hold the length: a string may have up
+/// to 16 MiB - 1 bytes.
+pub const STRING_LEN_BITS: u32 = 24;
+
+/// The most bytes a request's strings may have in all (references hold the
+/// start in the remaining 39 bits).
+pub const MAX_STRING_BYTES: usize = 1 << 39;
+
+/// The reference to `len` bytes at `start` of a column's (or, packed, the
+/// request's) bytes: `start << 24 | len`.
+pub fn string_ref(start: usize, len: usize) -> i64 {
+    ((start as i64) << STRING_LEN_BITS) | len as i64
+}
+
+/// `(start, len)` of a reference.
+pub fn string_span(raw: i64) -> (usize, usize) {
+    ((raw as u64 >> STRING_LEN_BITS) as usize, (raw & ((1 << STRING_LEN_BITS) - 1)) as usize)
+}
+
+/// The string a reference names in `bytes`, `None` if it lies outside.
+pub fn string_of(raw: i64, bytes: &[u8]) -> Option<&[u8]> {
+    let (start, len) = string_span(raw);
+    (raw >= 0).then_some(())?;
+    bytes.get(start..start.checked_add(len)?)
+}
+
+/// The references and bytes of `strings` (a string column's raw values).
+pub fn string_refs<S: AsRef<[u8]>>(strings: &[S]) -> Result<(Vec<i64>, Vec<u8>), String> {
+    let total: usize = strings.iter().map(|s| s.as_ref().len()).sum();
+    if total >= MAX_STRING_BYTES {
+        return Err(format!("the strings have {total} bytes in all, more than {MAX_STRING_BYTES}"));
+    }
+    let mut bytes = Vec::with_capacity(total);
+    let mut refs = Vec::with_capacity(strings.len());
+    for (k, s) in strings.iter().enumerate() {
+        let s = s.as_ref();
+        if s.len() >> STRING_LEN_BITS != 0 {
+            return Err(format!("string {k} has {} bytes, more than the {} a hashed string may have", s.len(), (1usize << STRING_LEN_BITS) - 1));
+        }
+        refs.push(string_ref(bytes.len(), s.len()));
+        bytes.extend_from_slice(s);
+    }
+    Ok((refs, bytes))
 }
 
 /// Why a request is rejected before anything runs.
@@ -21,6 +69,8 @@ pub enum InputError {
     BadColumn { column: usize, problem: String },
     #[error("the request has {ids} ids, more than the {max} this model's kernel can address (it reads 32-bit offsets)")]
     TooManyIds { ids: usize, max: usize },
+    #[error("the request's strings have {bytes} bytes in all, more than {max}")]
+    TooManyBytes { bytes: usize, max: usize },
 }
 
 fn bad(column: usize, problem: impl Into<String>) -> InputError {
@@ -43,6 +93,12 @@ pub fn validate(column: usize, input: &ColumnInput, weighted: bool) -> Result<us
     let last = *offsets.last().unwrap();
     if last != input.ids.len() as i64 {
         return Err(bad(column, format!("the last row offset is {last} but there are {} ids", input.ids.len())));
+    }
+    if let Some(bytes) = &input.bytes {
+        if let Some(k) = input.ids.iter().position(|&raw| string_of(raw, bytes).is_none()) {
+            let (start, len) = string_span(input.ids[k]);
+            return Err(bad(column, format!("string reference {k} ({len} bytes at {start}) lies outside the column's {} bytes", bytes.len())));
+        }
     }
     match (&input.weights, weighted) {
         (Some(w), true) if w.len() != input.ids.len() => {
@@ -101,6 +157,8 @@ pub struct ByteLayout {
     pub ids: (usize, usize),
     pub offsets: (usize, usize),
     pub weights: (usize, usize),
+    /// The string bytes of every string column.
+    pub strings: (usize, usize),
     pub bytes: usize,
 }
 
@@ -121,11 +179,19 @@ impl ByteLayout {
             return Err(InputError::TooManyIds { ids: n_ids, max: max_ids });
         }
         let n_weights = if weighted.iter().any(|&w| w) { n_ids } else { 0 };
+        let n_strings: usize = inputs.iter().filter_map(|i| i.bytes.as_ref()).map(Vec::len).sum();
+        if n_strings >= MAX_STRING_BYTES {
+            return Err(InputError::TooManyBytes { bytes: n_strings, max: MAX_STRING_BYTES });
+        }
+        if index_bytes == 4 && inputs.iter().any(|i| i.bytes.is_some()) {
+            return Err(bad(inputs.iter().position(|i| i.bytes.is_some()).unwrap_or(0), "string references need a kernel reading 64-bit ids"));
+        }
         let ids = (8, n_ids);
         let offsets = ((ids.0 + index_bytes * n_ids).next_multiple_of(8), inputs.len() * (batch + 1));
         let weights = ((offsets.0 + index_bytes * offsets.1).next_multiple_of(8), n_weights);
-        let bytes = (weights.0 + 4 * n_weights).next_multiple_of(8);
-        Ok(ByteLayout { batch, index_bytes, ids, offsets, weights, bytes })
+        let strings = ((weights.0 + 4 * n_weights).next_multiple_of(8), n_strings);
+        let bytes = (strings.0 + n_strings).next_multiple_of(8);
+        Ok(ByteLayout { batch, index_bytes, ids, offsets, weights, strings, bytes })
     }
 
     /// Writes the validated request into `out` (at least `bytes` long): the
@@ -137,10 +203,13 @@ impl ByteLayout {
         status[..8].fill(0);
         let (mut ids, rest) = rest.split_at_mut(self.offsets.0 - self.ids.0);
         let (mut offsets, rest) = rest.split_at_mut(self.weights.0 - self.offsets.0);
-        let mut weights = &mut rest[..4 * self.weights.1];
+        let (mut weights, rest) = rest.split_at_mut(self.strings.0 - self.weights.0);
+        weights = &mut weights[..4 * self.weights.1];
+        let mut strings = &mut rest[..self.strings.1];
         // Each column's three pieces, cut off the front of each section.
         let mut pieces = Vec::with_capacity(inputs.len());
         let mut base = 0i64;
+        let mut string_base = 0i64;
         let width = self.index_bytes;
         for input in inputs {
             let (i, rest) = std::mem::take(&mut ids).split_at_mut(width * input.ids.len());
@@ -150,11 +219,24 @@ impl ByteLayout {
             let n_w = if self.weights.1 > 0 { 4 * input.ids.len() } else { 0 };
             let (w, rest) = std::mem::take(&mut weights).split_at_mut(n_w);
             weights = rest;
-            pieces.push((input, i, o, w, base));
+            let n_s = input.bytes.as_ref().map_or(0, Vec::len);
+            let (s, rest) = std::mem::take(&mut strings).split_at_mut(n_s);
+            strings = rest;
+            pieces.push((input, i, o, w, s, base, string_base));
             base += input.ids.len() as i64;
+            string_base += n_s as i64;
         }
-        let write = |(input, i, o, w, base): (&ColumnInput, &mut [u8], &mut [u8], &mut [u8], i64)| {
-            if width == 8 {
+        let write = |(input, i, o, w, s, base, string_base): (&ColumnInput, &mut [u8], &mut [u8], &mut [u8], &mut [u8], i64, i64)| {
+            if let Some(bytes) = &input.bytes {
+                // References move by the bytes of the string columns before.
+                s.copy_from_slice(bytes);
+                for (chunk, &raw) in i.chunks_exact_mut(8).zip(&input.ids) {
+                    chunk.copy_from_slice(&(raw + (string_base << STRING_LEN_BITS)).to_ne_bytes());
+                }
+                for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
+                    chunk.copy_from_slice(&(offset + base).to_ne_bytes());
+                }
+            } else if width == 8 {
                 i.copy_from_slice(as_bytes(&input.ids));
                 for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
                     chunk.copy_from_slice(&(offset + base).to_ne_bytes());
@@ -194,7 +276,7 @@ mod tests {
     use super::*;
 
     fn input(ids: &[i64], offsets: &[i64], weights: Option<&[f32]>) -> ColumnInput {
-        ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: weights.map(|w| w.to_vec()) }
+        ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: weights.map(|w| w.to_vec()), bytes: None }
     }
 
     /// The sections of a written layout, read back as i64 ids and offsets and f32 weights.
@@ -235,6 +317,39 @@ mod tests {
         // 5 ids and 6 offsets: 8 + 40 + 48 + 20 bytes at 64 bits, 8 + 24 (20 aligned) + 24 + 20 at 32.
         assert_eq!(ByteLayout::of(&inputs, &weighted, 64).unwrap().bytes, 120);
         assert_eq!(ByteLayout::of(&inputs, &weighted, 32).unwrap().bytes, 80);
+    }
+
+    #[test]
+    fn string_columns_pack_their_bytes_and_rebase_their_references() {
+        let (refs0, bytes0) = string_refs(&[&b"ab"[..], b"", b"xyz"]).unwrap();
+        let (refs1, bytes1) = string_refs(&["é"]).unwrap();
+        let inputs = [
+            ColumnInput { ids: refs0, offsets: vec![0, 2, 3], weights: None, bytes: Some(bytes0) },
+            input(&[4, 5], &[0, 1, 2], None),
+            ColumnInput { ids: refs1, offsets: vec![0, 0, 1], weights: None, bytes: Some(bytes1) },
+        ];
+        let layout = ByteLayout::of(&inputs, &[false; 3], 64).unwrap();
+        assert_eq!(layout.strings.1, 7);
+        let mut bytes = vec![0xffu8; layout.bytes];
+        layout.write(&inputs, &mut bytes);
+        let (ids, offsets, _) = read_back(&layout, &bytes);
+        let strings = &bytes[layout.strings.0..layout.strings.0 + layout.strings.1];
+        assert_eq!(strings, "abxyzé".as_bytes());
+        let named: Vec<&[u8]> = [0, 1, 2, 5].iter().map(|&k| string_of(ids[k], strings).unwrap()).collect();
+        assert_eq!(named, [&b"ab"[..], b"", b"xyz", "é".as_bytes()]);
+        assert_eq!(&ids[3..5], &[4, 5]);
+        assert_eq!(offsets, vec![0, 2, 3, 3, 4, 5, 5, 5, 6]);
+        // References must lie inside the column's bytes; strings need 64-bit ids.
+        let mut bad = inputs.clone();
+        bad[2].ids[0] = string_ref(1, 2);
+        assert_eq!(
+            ByteLayout::of(&bad, &[false; 3], 64).unwrap_err().to_string(),
+            "column 2: string reference 0 (2 bytes at 1) lies outside the column's 2 bytes"
+        );
+        bad[2].ids[0] = -1;
+        assert!(ByteLayout::of(&bad, &[false; 3], 64).is_err());
+        assert_eq!(ByteLayout::of(&inputs, &[false; 3], 32).unwrap_err().to_string(), "column 0: string references need a kernel reading 64-bit ids");
+        assert!(string_refs(&[vec![0u8; 1 << 24]]).unwrap_err().contains("more than the 16777215"));
     }
 
     #[test]

@@ -139,22 +139,38 @@ pub enum IdTransform {
     /// `AsString` + `StringToHashBucketFast`, i.e. FarmHash Fingerprint64 of
     /// the value's decimal form, modulo `buckets` (> 0).
     IntHashBucket { buckets: u64 },
+    /// An absorbed `emb.hash_bucket` of string ids: TensorFlow's
+    /// `StringToHashBucketFast`, Fingerprint64 of the bytes modulo `buckets`.
+    /// The raw values are string references ([`crate::request::string_ref`])
+    /// into the request's bytes.
+    StrHashBucket { buckets: u64 },
 }
 
 impl IdTransform {
-    /// The id for raw value `raw` (the oracle the kernel's code is tested
-    /// against).
-    pub fn apply(&self, raw: i64) -> i64 {
+    /// The id for raw value `raw` of a column whose strings are `bytes`
+    /// (the oracle the kernel's code is tested against). A string reference
+    /// outside `bytes` (which validation refuses first) hashes the empty string.
+    pub fn apply(&self, raw: i64, bytes: &[u8]) -> i64 {
         match *self {
             IdTransform::IntHashBucket { buckets } => crate::hash::int_to_hash_bucket(raw, buckets),
+            IdTransform::StrHashBucket { buckets } => {
+                let text = crate::request::string_of(raw, bytes).unwrap_or_default();
+                crate::hash::string_to_hash_bucket(text, buckets)
+            }
         }
+    }
+
+    /// Whether the raw values are string references (the column's input
+    /// carries bytes).
+    pub fn takes_strings(&self) -> bool {
+        matches!(self, IdTransform::StrHashBucket { .. })
     }
 
     /// Whether the kernel needs the raw values at full 64-bit width (an i32
     /// clamp would change the id).
     pub fn needs_64_bit_values(&self) -> bool {
         match self {
-            IdTransform::IntHashBucket { .. } => true,
+            IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. } => true,
         }
     }
 
@@ -162,7 +178,14 @@ impl IdTransform {
     /// ([`crate::kernel::field::TRANSFORM`]).
     pub fn parameter(&self) -> i64 {
         match *self {
-            IdTransform::IntHashBucket { buckets } => buckets as i64,
+            IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => buckets as i64,
+        }
+    }
+
+    /// The bucket count, which must be positive (a kernel divides by it).
+    pub fn buckets(&self) -> u64 {
+        match *self {
+            IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => buckets,
         }
     }
 }
@@ -175,10 +198,15 @@ mod tests {
     fn int_hash_bucket_transform_is_tensorflows_hash_of_the_decimal_form() {
         let t = IdTransform::IntHashBucket { buckets: 1000 };
         for raw in [0, -1, 7, i64::MIN, i64::MAX, 1 << 40] {
-            assert_eq!(t.apply(raw), crate::hash::int_to_hash_bucket(raw, 1000));
+            assert_eq!(t.apply(raw, &[]), crate::hash::int_to_hash_bucket(raw, 1000));
         }
         assert!(t.needs_64_bit_values());
         assert_eq!(t.parameter(), 1000);
+        let s = IdTransform::StrHashBucket { buckets: 77 };
+        let bytes = b"xxhello";
+        assert_eq!(s.apply(crate::request::string_ref(2, 5), bytes), crate::hash::string_to_hash_bucket(b"hello", 77));
+        assert_eq!(s.apply(crate::request::string_ref(6, 5), bytes), crate::hash::string_to_hash_bucket(b"", 77));
+        assert!(s.takes_strings() && !t.takes_strings());
     }
 
     #[test]

@@ -234,7 +234,11 @@ fn prepare_inner(
         let (ids_origin, rows_origin, entries, n_ids) = {
             let (ids, ids_origin) = operand(&column.ids, specs, feeds, shapes, &results);
             let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, shapes, &results);
-            let n_ids = ids.ints("ids")?.len();
+            // Strings are a string column's raw values (the kernel hashes them).
+            let n_ids = match ids.value {
+                Feed::Str { data, .. } => data.len(),
+                _ => ids.ints("ids")?.len(),
+            };
             let entries = *rows.ints("row offsets")?.last().unwrap_or(&0);
             if let Some(w) = column.weights {
                 let weights = operand(&w, specs, feeds, shapes, &results).0;
@@ -262,9 +266,13 @@ fn prepare_inner(
                 ValueRef::Feed(n) => feeds[n].clone(),
             }
         };
-        let ids = match take(column.ids) {
-            Feed::I64 { data, .. } => data,
-            _ => unreachable!("checked to be integers above"),
+        let (ids, bytes) = match take(column.ids) {
+            Feed::I64 { data, .. } => (data, None),
+            Feed::Str { data, .. } => {
+                let (refs, bytes) = recom_abi::request::string_refs(&data).map_err(|e| bad(&specs[ids_origin], e))?;
+                (refs, Some(bytes))
+            }
+            Feed::F32 { .. } => unreachable!("checked to be integers or strings above"),
         };
         let offsets = match take(column.row_offsets) {
             Feed::I64 { data, .. } => data,
@@ -274,7 +282,7 @@ fn prepare_inner(
             Feed::F32 { data, .. } => data,
             _ => unreachable!("checked to be floats above"),
         });
-        inputs.push(ColumnInput { ids, offsets, weights });
+        inputs.push(ColumnInput { ids, offsets, weights, bytes });
     }
     Ok(inputs)
 }

@@ -134,6 +134,16 @@ pub fn check_inputs(model: &Model, inputs: &[ColumnInput]) -> Result<usize, Eval
                 return bad(format!("weighted: {weighted}, weights given: {:?}", w.as_ref().map(Vec::len)));
             }
         }
+        let strings = column.transform.is_some_and(|t| t.takes_strings());
+        match &input.bytes {
+            Some(bytes) if strings => {
+                if let Some(k) = input.ids.iter().position(|&raw| recom_abi::request::string_of(raw, bytes).is_none()) {
+                    return bad(format!("string reference {k} lies outside the column's {} bytes", bytes.len()));
+                }
+            }
+            None if !strings => {}
+            b => return bad(format!("takes strings: {strings}, bytes given: {:?}", b.as_ref().map(Vec::len))),
+        }
         let rows = rest.len();
         match batch {
             Some(b) if b != rows => return bad(format!("{rows} rows, column 0 has {b}")),
@@ -144,8 +154,8 @@ pub fn check_inputs(model: &Model, inputs: &[ColumnInput]) -> Result<usize, Eval
 }
 
 /// The id actually read for entry `id`, or `None` if the entry is dropped.
-pub fn effective_id(column: &Column, rows: usize, id: i64) -> Result<Option<i64>, i64> {
-    let id = column.transform.map_or(id, |t| t.apply(id));
+pub fn effective_id(column: &Column, rows: usize, id: i64, bytes: &[u8]) -> Result<Option<i64>, i64> {
+    let id = column.transform.map_or(id, |t| t.apply(id, bytes));
     let id = column.filter.map_or(id, |f| f.apply(id));
     if id < 0 {
         return Ok(None);
@@ -184,7 +194,7 @@ pub(crate) fn pool_bag<'t>(
         if column.combiner != Combiner::Sum && !(w > 0.0) {
             continue;
         }
-        match effective_id(column, rows, input.ids[j]) {
+        match effective_id(column, rows, input.ids[j], input.bytes.as_deref().unwrap_or_default()) {
             Ok(Some(id)) => kept.push((id as usize, w)),
             Ok(None) => continue,
             Err(id) => return Err(EvalError::IdOutOfRange { column: c, row, id, rows }),
@@ -290,7 +300,7 @@ mod tests {
     }
 
     fn input(ids: &[i64], offsets: &[i64], weights: Option<&[f32]>) -> ColumnInput {
-        ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: weights.map(|w| w.to_vec()) }
+        ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: weights.map(|w| w.to_vec()), bytes: None }
     }
 
     #[test]

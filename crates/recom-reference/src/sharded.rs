@@ -79,7 +79,7 @@ pub fn evaluate_sharded(model: &Model, names: &[String], plan: &ShardPlan, shard
                 // Split: every id the bags may read, routed to its GPU.
                 let mut wanted: Vec<Vec<(usize, usize)>> = vec![Vec::new(); plan.gpus];
                 for &raw in &input.ids {
-                    let candidate = match crate::effective_id(column, rows, raw) {
+                    let candidate = match crate::effective_id(column, rows, raw, input.bytes.as_deref().unwrap_or_default()) {
                         Ok(Some(id)) => id,
                         // Dropped, or an error pool_bag reports in order.
                         _ => continue,

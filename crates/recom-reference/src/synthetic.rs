@@ -153,10 +153,13 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
         });
         // Hashed columns: under the Error policy (not hostile) every bucket is
         // a row, so the batch evaluates.
-        let transform = rng.random_bool(0.2).then(|| {
+        let transform = rng.random_bool(0.3).then(|| {
             let most = if on_out_of_range == OutOfRange::Error && !hostile { rows } else { rows + 5 };
-            IdTransform::IntHashBucket { buckets: rng.random_range(1..=most.max(1)) as u64 }
+            let buckets = rng.random_range(1..=most.max(1)) as u64;
+            if rng.random_bool(0.5) { IdTransform::IntHashBucket { buckets } } else { IdTransform::StrHashBucket { buckets } }
         });
+        let strings = transform.is_some_and(|t| t.takes_strings());
+        let mut texts: Vec<Vec<u8>> = Vec::new();
         let empty_column = rng.random_bool(0.05);
         let mean_ids = rng.random_range(0..=6);
         let mut input = ColumnInput { offsets: vec![0], weights: weighted.then(Vec::new), ..Default::default() };
@@ -165,6 +168,9 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
             for _ in 0..n {
                 // Some negative and too-large ids lie past 32 bits (a kernel
                 // reading i32 ids gets them clamped and must treat them alike).
+                if strings {
+                    texts.push(raw_string(&mut rng));
+                }
                 let id = match rng.random_range(0..20) {
                     _ if transform.is_some() => raw_integer(&mut rng),
                     0 if rng.random_bool(0.3) => [i64::MIN, -(1 << 40), i64::from(i32::MIN) - 1][rng.random_range(0..3)],
@@ -192,10 +198,32 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
             }
             input.offsets.push(input.ids.len() as i64);
         }
+        if strings {
+            let (refs, bytes) = recom_abi::request::string_refs(&texts).expect("short strings");
+            input.ids = refs;
+            input.bytes = Some(bytes);
+        }
         columns.push(Column { table, combiner, weighted, filter, on_out_of_range, transform });
         inputs.push(input);
     }
     (Model { tables, columns }, inputs)
+}
+
+/// A raw string feature value: empty, of every FarmHash length class and
+/// both sides of each boundary (3/4, 7/8, 16/17, 32/33, 64/65, multiples of
+/// 64), ASCII, UTF-8 or any bytes.
+fn raw_string(rng: &mut impl Rng) -> Vec<u8> {
+    let len = match rng.random_range(0..4) {
+        0 => [0, 1, 3, 4, 7, 8, 16, 17, 32, 33, 64, 65, 128, 192, 200][rng.random_range(0..15)],
+        1 => rng.random_range(0..=12),
+        2 => rng.random_range(13..=70),
+        _ => rng.random_range(0..=300),
+    };
+    match rng.random_range(0..3) {
+        0 => (0..len).map(|_| rng.random_range(b'a'..=b'z')).collect(),
+        1 => "é漢ü-€".bytes().cycle().take(len).collect(),
+        _ => (0..len).map(|_| rng.random()).collect(),
+    }
 }
 
 /// A raw integer feature value: the i64 limits, 0 and -1, values around

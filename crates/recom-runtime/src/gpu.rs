@@ -277,6 +277,7 @@ impl GpuModel {
                 Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
                 Buffer::Out => (out, vec![batch, width]),
                 Buffer::Status => (input, vec![1]),
+                Buffer::Bytes => (input + layout.strings.0 as u64, vec![layout.strings.1 as u64]),
             };
             params.extend([ptr, ptr, 0]);
             params.extend(&sizes);

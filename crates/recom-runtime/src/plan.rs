@@ -177,6 +177,14 @@ impl Plan {
     /// program when it has one (`shapes`, compiled), which must agree with
     /// the layout the inputs give.
     pub fn size(&self, shapes: Option<&crate::shape::CompiledShapes>, inputs: &[ColumnInput]) -> Result<(input::ByteLayout, crate::shape::Sizes), RunError> {
+        // A string column's ids reference its bytes; any other column's are ids.
+        for (c, (column, input)) in self.columns.iter().zip(inputs).enumerate() {
+            let strings = column.transform.is_some_and(|t| t.takes_strings());
+            if input.bytes.is_some() != strings {
+                let problem = if strings { "the column hashes strings, but its input has none" } else { "the column takes ids, but its input is strings" };
+                return Err(input::InputError::BadColumn { column: c, problem: problem.into() }.into());
+            }
+        }
         let layout = input::ByteLayout::of(inputs, &self.weighted(), self.index_bits)?;
         let sizes = match shapes {
             Some(program) => program.evaluate(inputs)?,
@@ -210,7 +218,7 @@ impl Plan {
         let bag = input.offsets[row] as usize..input.offsets[row + 1] as usize;
         let id = input.ids[bag]
             .iter()
-            .map(|&id| plan.transform.map_or(id, |t| t.apply(id)))
+            .map(|&id| plan.transform.map_or(id, |t| t.apply(id, input.bytes.as_deref().unwrap_or_default())))
             .map(|id| plan.filter.map_or(id, |f| f.apply(id)))
             .find(|&id| id >= rows as i64)
             .unwrap_or(-1);

@@ -145,7 +145,7 @@ mod tests {
     }
 
     fn column(ids: usize, rows: usize) -> ColumnInput {
-        ColumnInput { ids: vec![0; ids], offsets: vec![0; rows + 1], weights: None }
+        ColumnInput { ids: vec![0; ids], offsets: vec![0; rows + 1], weights: None, bytes: None }
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! and earlier results; sizes and counts agree across the plan.
 use crate::plan::{Artifact, GpuKernel, Plan};
 use recom_abi::kernel::{encode_columns, field, item, Buffer, FusedColumn, COLUMN_FIELDS, ITEM_FIELDS};
-use recom_abi::IdTransform;
 use recom_abi::dense::Operand;
 
 /// A field of an artifact that does not hold.
@@ -162,8 +161,8 @@ impl Plan {
         }
         for (c, column) in self.columns.iter().enumerate() {
             match column.transform {
-                Some(IdTransform::IntHashBucket { buckets }) if buckets == 0 || buckets > i64::MAX as u64 => {
-                    return Err(bad(format!("plan.columns[{c}].transform"), format!("{buckets} buckets")));
+                Some(t) if t.buckets() == 0 || t.buckets() > i64::MAX as u64 => {
+                    return Err(bad(format!("plan.columns[{c}].transform"), format!("{} buckets", t.buckets())));
                 }
                 Some(t) if t.needs_64_bit_values() && self.index_bits != 64 => {
                     return Err(bad(format!("plan.columns[{c}].transform"), "needs 64-bit ids (plan.index_bits is 32)"));

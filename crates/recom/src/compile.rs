@@ -164,12 +164,17 @@ fn finish<'c>(context: &'c Context, module: &Module<'c>) -> Result<Compiled<'c>,
         // Nothing fused: the host program computes the outputs.
         return Ok(Compiled { plan, kernel_module, stages: vec![(Stage::Plan, planned), (Stage::Kernel, start.elapsed())] });
     }
+    // With it, the functions of its id transforms (`<kernel>__<transform>`).
     let mut kernel = None;
+    let mut helpers = Vec::new();
+    let prefix = format!("{}__", plan.kernel);
     let mut next = module.body().first_operation();
     while let Some(f) = next {
         let name = f.attribute("sym_name").ok().and_then(recom_ir::kit::string_value);
         if name.as_deref() == Some(plan.kernel.as_str()) {
             kernel = Some(f);
+        } else if name.as_deref().is_some_and(|n| n.starts_with(&prefix)) {
+            helpers.push(f);
         }
         next = f.next_in_block();
     }
@@ -182,5 +187,8 @@ fn finish<'c>(context: &'c Context, module: &Module<'c>) -> Result<Compiled<'c>,
     })?;
     let clone = recom_ir::ext::clone_operation(kernel);
     kernel_module.body().append_operation(clone);
+    for helper in helpers {
+        kernel_module.body().append_operation(recom_ir::ext::clone_operation(helper));
+    }
     Ok(Compiled { plan, kernel_module, stages: vec![(Stage::Plan, planned), (Stage::Kernel, start.elapsed())] })
 }

@@ -163,6 +163,7 @@ impl CpuExecutable {
             let mut ids = MemRef::<u8, 1>::section(request, layout.ids.0, layout.ids.1);
             let mut offsets = MemRef::<u8, 1>::section(request, layout.offsets.0, layout.offsets.1);
             let mut weights = MemRef::<f32, 1>::section(request, layout.weights.0, layout.weights.1);
+            let mut bytes = MemRef::<u8, 1>::section(request, layout.strings.0, layout.strings.1);
             let mut items = MemRef {
                 allocated: items,
                 aligned: items,
@@ -191,6 +192,7 @@ impl CpuExecutable {
                 Buffer::Columns => erase(&mut columns),
                 Buffer::Out => erase(&mut out),
                 Buffer::Status => erase(&mut status_ref),
+                Buffer::Bytes => erase(&mut bytes),
             });
             let mut slots = descriptors.each_mut().map(|d| d as *mut *mut c_void as *mut c_void);
             unsafe { kernel(slots.as_mut_ptr()) };

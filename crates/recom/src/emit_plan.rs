@@ -250,11 +250,21 @@ impl<'c, 'a> HostBuilder<'c, 'a> {
         Ok(ValueRef::Step { step: self.steps.len() - 1, result })
     }
 
-    /// A column's ids: never raw strings (they need a hash or a vocabulary).
-    fn ids(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>) -> Result<ValueRef, Diagnostic> {
+    /// A column's ids: raw strings only for a column that hashes them in
+    /// the kernel (others need a hash or a vocabulary first).
+    fn ids(&mut self, user: OperationRef<'c, 'a>, value: Value<'c, 'a>, strings: bool) -> Result<ValueRef, Diagnostic> {
+        // A string column's ids are emb.string_refs of its strings: the
+        // runtime makes the references from the strings themselves.
+        let refs = defining(value).and_then(recom_emb::StringRefsOp::wrap);
+        let value = match (refs, strings) {
+            (Some(refs), true) => refs.strings(),
+            (None, false) => value,
+            (Some(refs), false) => return Err(error_at(refs.op(), "string references feed a column that does not hash strings")),
+            (None, true) => return Err(error_at(user, format!("the column hashes strings, but its ids come from {}, not emb.string_refs", producer(value)))),
+        };
         let ids = self.value(user, "the ids operand", value)?;
         if let ValueRef::Feed(n) = ids {
-            if self.feeds[n].dtype == FeedType::Str {
+            if self.feeds[n].dtype == FeedType::Str && !strings {
                 return Err(error_at(
                     user,
                     format!("the ids are the strings of input '{}'; strings need an emb.hash_bucket or emb.vocabulary", self.feeds[n].name),
@@ -349,7 +359,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             false => None,
         };
         sources.push(ColumnSource {
-            ids: host.ids(pack_op, ids[c]).map_err(in_column)?,
+            ids: host.ids(pack_op, ids[c], column.transform.is_some_and(|t| t.takes_strings())).map_err(in_column)?,
             row_offsets: host.value(pack_op, "the row offsets operand", row_offsets[c]).map_err(in_column)?,
             weights,
         });

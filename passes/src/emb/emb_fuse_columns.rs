@@ -10,10 +10,11 @@
 //!
 //! Tables shared by several columns (same name) are packed once. A range
 //! filter that directly produces a lookup's ids is absorbed into the column
-//! (its `filter_*` fields), and so is an `emb.hash_bucket` of i64 ids that
-//! produces them (directly or through that filter): the column's ids are
-//! then the raw values and the kernel hashes them (`transform`), so the
-//! host ships each value once instead of hashing it. Lookups, filters and tables left without users are
+//! (its `filter_*` fields), and so is an `emb.hash_bucket` of i64 or string
+//! ids that produces them (directly or through that filter): the column's
+//! ids are then the raw values (strings: `emb.string_refs`, references into
+//! the request's bytes) and the kernel hashes them (`transform`), so the host ships each
+//! value once instead of hashing it. Lookups, filters and tables left without users are
 //! erased. The pattern does not fire (`negative_` tests) when an operand of the
 //! concat is not an `emb.lookup`, or a table is not an `emb.table` of f32.
 use melior::{
@@ -76,11 +77,15 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
         None => (lookup.ids(), None, None),
     };
     let (ids, hash, transform) = match defining_op(ids).and_then(emb::HashBucketOp::wrap) {
-        Some(h) if TensorInfo::of(h.ids().r#type()).is_some_and(|t| t.elem == Elem::Int(64)) => {
-            let buckets = h.num_buckets().ok().filter(|&b| b > 0)?;
-            (h.ids(), Some(h.op()), Some(emb::IdTransform::IntHashBucket { buckets: buckets as u64 }))
+        Some(h) => {
+            let buckets = h.num_buckets().ok().filter(|&b| b > 0)? as u64;
+            match TensorInfo::of(h.ids().r#type()).map(|t| t.elem) {
+                Some(Elem::Int(64)) => (h.ids(), Some(h.op()), Some(emb::IdTransform::IntHashBucket { buckets })),
+                Some(Elem::Str) => (h.ids(), Some(h.op()), Some(emb::IdTransform::StrHashBucket { buckets })),
+                _ => (ids, None, None),
+            }
         }
-        _ => (ids, None, None),
+        None => (ids, None, None),
     };
     Some(Matched {
         lookup: lookup.op(),
@@ -155,7 +160,14 @@ fn fuse_concat(concat: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(concat);
     let packed_tables = base.insert(emb::packed_tables(context, location, &tables, static_1d));
-    let ids: Vec<Value> = matched.iter().map(|m| m.ids).collect();
+    // A string column's packed ids are references to its strings.
+    let ids: Vec<Value> = matched
+        .iter()
+        .map(|m| match m.column.transform {
+            Some(t) if t.takes_strings() => base.insert(emb::string_refs(location, m.ids, dynamic(i64t))).result(0).unwrap().into(),
+            _ => m.ids,
+        })
+        .collect();
     let row_offsets: Vec<Value> = matched.iter().map(|m| emb::LookupOp::wrap(m.lookup).unwrap().row_offsets()).collect();
     let weights: Vec<Value> = matched.iter().filter_map(|m| emb::LookupOp::wrap(m.lookup).unwrap().weights()).collect();
     let weighted: Vec<bool> = columns.iter().map(|c| c.weighted).collect();

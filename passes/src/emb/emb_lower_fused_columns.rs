@@ -34,7 +34,7 @@ use melior::ir::{
         
     };
 use recom_emb::FusedColumnsOp;
-use super::fused_kernel::{build_kernel, Shape};
+use super::fused_kernel::{build_kernel, build_transform_functions, Shape};
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
 
 pub static PASS: PassDef = PassDef {
@@ -151,9 +151,13 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             },
             &kinds,
         );
-        // Insert the kernel right after the function that uses it.
+        // Insert the kernel right after the function that uses it, and the
+        // functions of its id transforms after the kernel.
         let block = func.block().expect("functions live in the module body");
-        block.insert_operation_after(func, kernel);
+        let mut last = block.insert_operation_after(func, kernel);
+        for helper in build_transform_functions(context, op.location(), &name, &kinds) {
+            last = block.insert_operation_after(last, helper);
+        }
         let mut op_mut = unsafe { OperationRefMut::from_raw(raw) };
         op_mut.set_attribute("kernel", FlatSymbolRefAttribute::new(context, &name).into());
         op_mut.set_attribute("kernel_elements_per_item", recom_ir::kit::i64(context, per_item));

@@ -12,7 +12,23 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const FUSED_OPS: &[OpDef] = &[PACK_INPUTS, FUSED_COLUMNS];
+pub const FUSED_OPS: &[OpDef] = &[STRING_REFS, PACK_INPUTS, FUSED_COLUMNS];
+
+/// `emb.string_refs`.
+pub const STRING_REFS: OpDef = OpDef {
+    name: "emb.string_refs",
+    doc: "A string column's raw ids as the fused kernel reads them: one i64
+reference per string, start << 24 | length, into the request's bytes (the
+runtime packs the strings' bytes once and writes the references; the
+kernel hashes them, `transform = \"str_hash_bucket\"`). Only an operand of
+emb.pack_inputs for such a column; the plan reads the strings through it.",
+    operands: &[Slot::tensor("strings")],
+    results: &[Slot::tensor("refs")],
+    attributes: &[],
+    verify: check_string_refs,
+    int_range: None,
+    host: None,
+};
 
 /// `emb.pack_inputs`.
 pub const PACK_INPUTS: OpDef = OpDef {
@@ -50,10 +66,12 @@ Result: [B, ΣDIM]. attrs:
      combiner : \"sum\"|\"mean\"|\"sqrtn\", weighted : bool,
      on_out_of_range : \"error\"|\"drop\"|\"default\", [default_id : i64],
      [filter_lo : i64, filter_hi : i64, [filter_default : i64]],
-     [transform : \"int_hash_bucket\", transform_buckets : i64 > 0]}
+     [transform : \"int_hash_bucket\"|\"str_hash_bucket\", transform_buckets : i64 > 0]}
     (the optional filter is an absorbed emb.range_filter; the optional
-    transform an absorbed emb.hash_bucket of integer ids: the column's
-    `ids` are then the raw values, hashed in the kernel before the filter);
+    transform an absorbed emb.hash_bucket of integer or string ids: the
+    column's `ids` are then the raw values, hashed in the kernel before the
+    filter; a string column's packed ids are references into the request's
+    bytes);
   schedule : \"element\" -- one work item per output element (row, k),
     k over ΣDIM, so columns of any dim and bag length share one flat,
     balanced iteration space.
@@ -95,9 +113,10 @@ fn fused_column_attr<'c>(context: &'c Context, column: &FusedColumn) -> melior::
         }
     }
     match column.transform {
-        Some(IdTransform::IntHashBucket { buckets }) => {
-            entries.push(kit::named(context, "transform", kit::string(context, "int_hash_bucket")));
-            entries.push(kit::named(context, "transform_buckets", kit::i64(context, buckets as i64)));
+        Some(t @ (IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. })) => {
+            let name = if t.takes_strings() { "str_hash_bucket" } else { "int_hash_bucket" };
+            entries.push(kit::named(context, "transform", kit::string(context, name)));
+            entries.push(kit::named(context, "transform_buckets", kit::i64(context, t.buckets() as i64)));
         }
         None => {}
     }
@@ -119,14 +138,15 @@ fn fused_column_of<'c>(src: &impl AttrSource<'c>) -> Result<FusedColumn, AttrErr
         },
         transform: match kit::opt_str_attr(src, "transform")?.as_deref() {
             None => None,
-            Some("int_hash_bucket") => {
+            Some(name @ ("int_hash_bucket" | "str_hash_bucket")) => {
                 let buckets = kit::i64_attr(src, "transform_buckets")?;
                 if buckets <= 0 {
                     return Err(AttrError::new("transform_buckets", format!("must be positive, got {buckets}")));
                 }
-                Some(IdTransform::IntHashBucket { buckets: buckets as u64 })
+                let buckets = buckets as u64;
+                Some(if name == "int_hash_bucket" { IdTransform::IntHashBucket { buckets } } else { IdTransform::StrHashBucket { buckets } })
             }
-            Some(other) => return Err(AttrError::new("transform", format!("'{other}' is not a transform (int_hash_bucket)"))),
+            Some(other) => return Err(AttrError::new("transform", format!("'{other}' is not a transform (int_hash_bucket, str_hash_bucket)"))),
         },
     })
 }
@@ -158,6 +178,11 @@ pub fn fused_columns<'c>(
             ])
             .add_results(&[result]),
     )
+}
+
+/// `emb.string_refs`: the references the kernel reads for `strings`.
+pub fn string_refs<'c>(location: Location<'c>, strings: Value<'c, '_>, result: Type<'c>) -> Operation<'c> {
+    build(OperationBuilder::new(StringRefsOp::NAME, location).add_operands(&[strings]).add_results(&[result]))
 }
 
 /// `emb.pack_inputs`: C columns' inputs (`weights` only for weighted
@@ -218,6 +243,16 @@ impl<'c, 'a> FusedColumnsOp<'c, 'a> {
                 fused_column_of(d).map_err(|e| AttrError::new("columns", format!("entry {i}: {e}")))
             })
             .collect()
+    }
+}
+
+op_view!(
+    /// `emb.string_refs`.
+    StringRefsOp, "emb.string_refs"
+);
+impl<'c, 'a> StringRefsOp<'c, 'a> {
+    pub fn strings(&self) -> Value<'c, 'a> {
+        self.operand(0)
     }
 }
 
@@ -301,6 +336,20 @@ fn check_fused_columns(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
         }
     }
     Ok(())
+}
+
+fn check_string_refs(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = StringRefsOp::wrap(op).ok_or("was given to another op's verifier")?;
+    let strings = tensor(view.strings(), "strings")?;
+    if strings.rank() != 1 || strings.elem != Elem::Str {
+        return Err(format!("strings must be a rank-1 tensor of !tf.string, got {}", view.strings().r#type()));
+    }
+    int_vector(result_tensor_value(op)?, "refs", &[64])?;
+    Ok(())
+}
+
+fn result_tensor_value<'c, 'a>(op: OperationRef<'c, 'a>) -> Result<Value<'c, 'a>, String> {
+    op.result(0).map(Into::into).map_err(|_| "has no result".to_string())
 }
 
 fn check_pack_inputs(op: OperationRef, _warnings: &mut Vec<String>) -> Check {

@@ -83,7 +83,7 @@ proptest::proptest! {
             (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { column, id, rows, .. })) => {
                 let table_rows = model.tables[model.columns[column].table].rows;
                 let rules = &model.columns[column];
-                let named = inputs[column].ids.iter().map(|&raw| rules.transform.map_or(raw, |t| t.apply(raw))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
+                let named = inputs[column].ids.iter().map(|&raw| rules.transform.map_or(raw, |t| t.apply(raw, inputs[column].bytes.as_deref().unwrap_or_default()))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
                 proptest::prop_assert!(rows == table_rows && id >= rows as i64 && named.clone().any(|i| i == id), "column {column}: id {id} of {rows} rows");
                 proptest::prop_assert_eq!(model.columns[column].on_out_of_range, recom_reference::OutOfRange::Error);
             }
@@ -134,7 +134,7 @@ fn out_of_range_ids_are_errors_naming_column_row_and_id() {
     };
     let executable = compile_cpu(&context, &model);
     let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
-    let input = |ids: &[i64], offsets: &[i64]| ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: None };
+    let input = |ids: &[i64], offsets: &[i64]| ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: None, bytes: None };
     // Column 0 drops id 9; column 1 must fail on it, at row 1.
     let ok = executable.run(&tables, &[input(&[9, 1], &[0, 1, 2]), input(&[0, 3], &[0, 1, 2])]).unwrap();
     assert_eq!(ok, vec![0., 0., 0., 1., 2., 3., 6., 7.]);
@@ -173,15 +173,15 @@ fn ids_past_32_bits_keep_their_fate_in_a_32_bit_kernel() {
     let mut ids: Vec<i64> = far.to_vec();
     ids.extend([3, 0, 5]);
     let offsets = vec![0, 3, 8, 11];
-    let mut inputs: Vec<ColumnInput> = (0..4).map(|_| ColumnInput { ids: ids.clone(), offsets: offsets.clone(), weights: None }).collect();
+    let mut inputs: Vec<ColumnInput> = (0..4).map(|_| ColumnInput { ids: ids.clone(), offsets: offsets.clone(), weights: None, bytes: None }).collect();
     // The reporting column gets only the negative ones (dropped).
-    inputs.push(ColumnInput { ids: vec![i64::MIN, 2, -(1 << 40), i64::from(i32::MIN) - 1, 5], offsets: vec![0, 2, 2, 5], weights: None });
+    inputs.push(ColumnInput { ids: vec![i64::MIN, 2, -(1 << 40), i64::from(i32::MIN) - 1, 5], offsets: vec![0, 2, 2, 5], weights: None, bytes: None });
     let expected = evaluate(&model, &inputs).unwrap();
     assert_eq!(narrow.run(&tables, &inputs).unwrap(), expected);
     assert_eq!(wide.run(&tables, &inputs).unwrap(), expected);
     // An id past 2^31 in a column that reports: named by its own value.
     let mut bad = inputs.clone();
-    bad[4] = ColumnInput { ids: vec![1, i64::from(i32::MAX) + 1], offsets: vec![0, 0, 2, 2], weights: None };
+    bad[4] = ColumnInput { ids: vec![1, i64::from(i32::MAX) + 1], offsets: vec![0, 0, 2, 2], weights: None, bytes: None };
     let reference = evaluate(&model, &bad).unwrap_err().to_string();
     let err = narrow.run(&tables, &bad).unwrap_err();
     assert_eq!(err, RunError::IdOutOfRange { column: 4, row: 1, id: i64::from(i32::MAX) + 1, rows: 6 });
@@ -226,7 +226,7 @@ fn integer_ids_are_hashed_in_the_kernel_as_tensorflow_hashes_them() {
         values.extend([p - 1, p, p + 1, -(p - 1), -p, -(p + 1)]);
     }
     let offsets: Vec<i64> = (0..=values.len() as i64).collect();
-    let inputs: Vec<ColumnInput> = (0..4).map(|_| ColumnInput { ids: values.clone(), offsets: offsets.clone(), weights: None }).collect();
+    let inputs: Vec<ColumnInput> = (0..4).map(|_| ColumnInput { ids: values.clone(), offsets: offsets.clone(), weights: None, bytes: None }).collect();
     let tables = plan.bind_tables(&tables_by_name(&model)).unwrap();
     let expected = evaluate(&model, &inputs).unwrap();
     let got = executable.run(&tables, &inputs).unwrap();
@@ -244,11 +244,57 @@ fn integer_ids_are_hashed_in_the_kernel_as_tensorflow_hashes_them() {
     let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
     let far = values.iter().copied().find(|&v| recom::abi::hash::int_to_hash_bucket(v, 5000) >= 1000).unwrap();
     let mut bad = inputs.clone();
-    bad[2] = ColumnInput { ids: vec![far], offsets: vec![0; values.len()].into_iter().chain([1]).collect(), weights: None };
+    bad[2] = ColumnInput { ids: vec![far], offsets: vec![0; values.len()].into_iter().chain([1]).collect(), weights: None, bytes: None };
     bad[2].offsets[0] = 0;
     let err = executable.run(&tables, &bad).unwrap_err();
     let id = recom::abi::hash::int_to_hash_bucket(far, 5000);
     assert_eq!(err, RunError::IdOutOfRange { column: 2, row: values.len() - 1, id, rows });
+}
+
+/// String ids hashed inside the kernel (an absorbed `emb.hash_bucket` of
+/// strings): every length 0..=200 — each FarmHash length class, both sides
+/// of each boundary, the 64-byte loop and its multiples of 64 — and UTF-8,
+/// one string per row, bit-exact with TensorFlow's StringToHashBucketFast
+/// (`recom_abi::hash`, itself checked against TensorFlow's fingerprints).
+#[test]
+fn strings_are_hashed_in_the_kernel_as_tensorflow_hashes_them() {
+    use recom_reference::{Column, Combiner, IdTransform, OutOfRange, Table};
+    let context = recom::create_context().unwrap();
+    let rows = 1009;
+    let column = |buckets, on_out_of_range| Column {
+        table: 0,
+        combiner: Combiner::Sum,
+        weighted: false,
+        filter: None,
+        on_out_of_range,
+        transform: Some(IdTransform::StrHashBucket { buckets }),
+    };
+    let model = Model {
+        tables: vec![Table { rows, dim: 4, data: (0..4 * rows).map(|i| i as f32).collect() }],
+        columns: vec![column(1009, OutOfRange::Error), column(4000, OutOfRange::Drop), column(1, OutOfRange::Error)],
+    };
+    let executable = compile_cpu(&context, &model);
+    let plan = executable.plan();
+    assert_eq!(plan.index_bits, 64);
+    assert!(plan.host.steps.is_empty(), "the hash runs in the kernel: {:?}", plan.host.steps);
+    let mut texts: Vec<Vec<u8>> = (0..=200usize).map(|n| (0..n).map(|i| ((7 * i + n) % 251) as u8).collect()).collect();
+    texts.extend(["é", "漢字", "", " ", "UNK"].map(|t| t.as_bytes().to_vec()));
+    let (refs, bytes) = recom::abi::request::string_refs(&texts).unwrap();
+    let offsets: Vec<i64> = (0..=texts.len() as i64).collect();
+    let inputs: Vec<ColumnInput> = (0..3).map(|_| ColumnInput { ids: refs.clone(), offsets: offsets.clone(), weights: None, bytes: Some(bytes.clone()) }).collect();
+    let tables = plan.bind_tables(&tables_by_name(&model)).unwrap();
+    let expected = evaluate(&model, &inputs).unwrap();
+    let got = executable.run(&tables, &inputs).unwrap();
+    assert_eq!(got, expected);
+    for (r, text) in texts.iter().enumerate() {
+        let row = recom::abi::hash::string_to_hash_bucket(text, 1009) as usize;
+        assert_eq!(got[r * 12], (4 * row) as f32, "string of {} bytes", text.len());
+    }
+    // A reference outside the column's bytes is refused before the kernel runs.
+    let mut bad = inputs.clone();
+    bad[1].ids[3] = recom::abi::request::string_ref(bytes.len() - 1, 2);
+    let err = executable.run(&tables, &bad).unwrap_err().to_string();
+    assert!(err.contains("column 1: string reference 3") && err.contains("lies outside"), "{err}");
 }
 
 #[test]
@@ -328,7 +374,7 @@ fn edge_weights_match_the_reference() {
     let ids = [0, 1, 2, 3, 1, 2, 3, 0];
     // Rows: [NaN, 0, -1.5], [2, inf], [-0.0], [0.25, NaN], [] (empty).
     let offsets = [0, 3, 5, 6, 8, 8];
-    let input = ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: Some(weights.to_vec()) };
+    let input = ColumnInput { ids: ids.to_vec(), offsets: offsets.to_vec(), weights: Some(weights.to_vec()), bytes: None };
     let inputs = vec![input.clone(), input.clone(), input];
     let expected = evaluate(&model, &inputs).unwrap();
     let got = executable.run(&tables, &inputs).unwrap();

@@ -25,7 +25,8 @@ fn ptx_for_sm_90_with_launch_metadata() {
     params.sort_by_key(|b| *b as usize);
     use Buffer::*;
     // Weights only where a column is weighted, the status word only where one
-    // reports out-of-range ids.
+    // reports out-of-range ids (the transforms' functions are device
+    // functions, not entries).
     let mut expected = vec![Tables, Ids, Offsets];
     if model.columns.iter().any(|c| c.weighted) {
         expected.push(Weights);
@@ -34,8 +35,12 @@ fn ptx_for_sm_90_with_launch_metadata() {
     if model.columns.iter().any(|c| c.on_out_of_range == recom_reference::OutOfRange::Error) {
         expected.push(Status);
     }
+    // The bytes only where a column hashes strings in the kernel.
+    if model.columns.iter().any(|c| c.transform.is_some_and(|t| t.takes_strings())) {
+        expected.push(Bytes);
+    }
     assert_eq!(params, expected);
-    assert_eq!(expected.len(), 8, "seed 6 makes a model with weights and the error policy");
+    assert_eq!(expected.len(), 9, "seed 6 makes a model with weights, the error policy and hashed strings");
     assert_eq!(kernel.threads, 64);
 }
 

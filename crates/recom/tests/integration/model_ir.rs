@@ -36,7 +36,15 @@ pub fn module_for<'c>(context: &'c Context, model: &Model, name: &str) -> Module
     let out_t = ty(context, &format!("tensor<?x{}xf32>", model.width()));
     let mut arg_types = Vec::new();
     for column in &model.columns {
-        arg_types.extend([ids_t, ids_t]);
+        // A string column's raw ids are TensorFlow strings (a type of the
+        // unregistered `tf` dialect, as the importer makes them).
+        let raw_t = if column.transform.is_some_and(|t| t.takes_strings()) {
+            context.set_allow_unregistered_dialects(true);
+            ty(context, "tensor<?x!tf.string>")
+        } else {
+            ids_t
+        };
+        arg_types.extend([raw_t, ids_t]);
         if column.weighted {
             arg_types.push(weights_t);
         }
@@ -59,7 +67,7 @@ pub fn module_for<'c>(context: &'c Context, model: &Model, name: &str) -> Module
         let offsets: Value = block.argument(arg + 1).unwrap().into();
         let weights = column.weighted.then(|| block.argument(arg + 2).unwrap().into());
         arg += if column.weighted { 3 } else { 2 };
-        if let Some(IdTransform::IntHashBucket { buckets }) = column.transform {
+        if let Some(IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets }) = column.transform {
             ids = block
                 .append_operation(emb::hash_bucket(context, column_location, ids, buckets as i64, ids_t))
                 .result(0)

@@ -33,7 +33,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     });
     let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
     let transform = kind.transform.map(|t| (t, e.meta(bufs.meta, item.base, field::TRANSFORM)));
-    let rules = Rules { kind, transform, filter, default_id };
+    let rules = Rules { kind, transform, filter, default_id, bytes: bufs.bytes, kernel: bufs.kernel.clone() };
     let per_item = item.lanes.len();
     // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
     // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
@@ -313,6 +313,10 @@ struct Rules<'c, 'v> {
     transform: Option<(TransformKind, Value<'c, 'v>)>,
     filter: Option<(Value<'c, 'v>, Value<'c, 'v>, Value<'c, 'v>)>,
     default_id: Option<Value<'c, 'v>>,
+    /// The request's string bytes (for string transforms).
+    bytes: Value<'c, 'v>,
+    /// The kernel's name (its transforms' functions are named after it).
+    kernel: String,
 }
 
 /// What becomes of one raw id (`raw`, weight `w`; `present`: inside the bag
@@ -329,10 +333,13 @@ fn kept<'c, 'b>(
     present: Option<Value<'c, '_>>,
 ) -> (Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>) {
     use recom_emb::{Combiner::Sum, OutOfRangeKind as Policy};
-    let Rules { kind, transform, filter, default_id } = *rules;
+    let Rules { kind, transform, filter, default_id, bytes, ref kernel } = *rules;
     let (zero_i, zero_f) = (l.i64(0), l.f32(0.0));
+    // A transform is a call of its function (emitted once per kernel, not
+    // at every use: the string hash alone is hundreds of ops).
     let id0 = match transform {
-        Some((TransformKind::IntHashBucket, buckets)) => l.int_hash_bucket(raw, buckets),
+        Some((t @ TransformKind::IntHashBucket, buckets)) => l.call(&super::transform_function(kernel, t), &[raw, buckets]),
+        Some((t @ TransformKind::StrHashBucket, buckets)) => l.call(&super::transform_function(kernel, t), &[raw, buckets, bytes]),
         None => raw,
     };
     let id1 = match filter {

@@ -6,7 +6,7 @@ use melior::{
         attribute::{FloatAttribute, IntegerAttribute},
         operation::{OperationBuilder},
         r#type::{IntegerType, MemRefType},
-        Attribute, Block, BlockLike, Identifier, Location, ShapedTypeLike, Type, TypeLike, Value,
+        Attribute, Block, BlockLike, Identifier, Location, RegionLike, ShapedTypeLike, Type, TypeLike, Value,
         ValueLike,
     },
     Context,
@@ -72,7 +72,11 @@ impl<'c, 'b> Emit<'c, 'b> {
         let mut operands = vec![memref];
         operands.extend_from_slice(indices);
         let element = MemRefType::try_from(memref.r#type()).expect("a memref").element();
-        let bytes = if element.is_f32() || IntegerType::try_from(element).is_ok_and(|t| t.width() == 32) { 4 } else { 8 };
+        let bytes = match IntegerType::try_from(element) {
+            Ok(t) => i64::from(t.width() / 8),
+            Err(_) if element.is_f32() => 4,
+            Err(_) => 8,
+        };
         let alignment = IntegerAttribute::new(IntegerType::new(self.context, 64).into(), bytes).into();
         self.op("memref.load", &operands, &[("alignment", alignment)], Some(&[element]))
             .expect("one result")
@@ -154,6 +158,40 @@ impl<'c, 'b> Emit<'c, 'b> {
     }
     pub(crate) fn xori(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
         self.v("arith.xori", &[a, b])
+    }
+    pub(crate) fn minsi(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.minsi", &[a, b])
+    }
+    pub(crate) fn maxsi(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
+        self.v("arith.maxsi", &[a, b])
+    }
+    /// Byte `index` of an i8 memref, zero-extended to i64.
+    pub(crate) fn load_byte(&self, memref: Value<'c, '_>, index: Value<'c, '_>) -> Value<'c, 'b> {
+        let byte = self.load(memref, &[index]);
+        self.op("arith.extui", &[byte], &[], Some(&[IntegerType::new(self.context, 64).into()])).unwrap()
+    }
+    /// `scf.if` with one i64 result: each branch ends by yielding it.
+    pub(crate) fn if_else(&self, cond: Value<'c, '_>, then: impl FnOnce(&Emit<'c, '_>), otherwise: impl FnOnce(&Emit<'c, '_>)) -> Value<'c, 'b> {
+        let (then_block, else_block) = (Block::new(&[]), Block::new(&[]));
+        then(&Emit { context: self.context, location: self.location, block: &then_block });
+        otherwise(&Emit { context: self.context, location: self.location, block: &else_block });
+        let (then_region, else_region) = (melior::ir::Region::new(), melior::ir::Region::new());
+        then_region.append_block(then_block);
+        else_region.append_block(else_block);
+        let op = self.block.append_operation(
+            OperationBuilder::new("scf.if", self.location)
+                .add_operands(&[cond])
+                .add_results(&[IntegerType::new(self.context, 64).into()])
+                .add_regions([then_region, else_region])
+                .build()
+                .expect("scf.if"),
+        );
+        op.result(0).expect("one result").into()
+    }
+    /// `func.call @callee(args) -> i64`.
+    pub(crate) fn call(&self, callee: &str, args: &[Value<'c, '_>]) -> Value<'c, 'b> {
+        let callee = melior::ir::attribute::FlatSymbolRefAttribute::new(self.context, callee).into();
+        self.op("func.call", args, &[("callee", callee)], Some(&[IntegerType::new(self.context, 64).into()])).unwrap()
     }
     pub(crate) fn divui(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'b> {
         self.v("arith.divui", &[a, b])

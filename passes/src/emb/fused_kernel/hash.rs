@@ -1,11 +1,17 @@
-//! TensorFlow's integer hashing inside the kernel: `AsString` +
-//! `StringToHashBucketFast`, i.e. FarmHash Fingerprint64 (farmhashna's
-//! `Hash64`) of the id's decimal form, modulo the bucket count — the code of
-//! an `int_hash_bucket` column transform. Branch-free arithmetic on i64
-//! registers (no memory): the decimal string, at most 20 bytes, is built in
-//! three little-endian words, and every length class of the hash is computed
-//! and the right one selected. The oracle is `recom_abi::hash`; the CPU JIT
-//! tests compare the two on edge values (`tests/integration`).
+//! TensorFlow's id hashing inside the kernel: `StringToHashBucketFast`, i.e.
+//! FarmHash Fingerprint64 (farmhashna's `Hash64`) modulo the bucket count,
+//! of a string in the request's bytes (`str_hash_bucket`) or of an integer's
+//! decimal form (`int_hash_bucket`, TensorFlow's `AsString` first).
+//!
+//! The hash reads its string through a [`Source`]: an integer's decimal
+//! form, at most 20 bytes, is built in three little-endian words (registers,
+//! no memory); a string is read byte by byte from the bytes buffer, every
+//! read clamped into the string (so the length classes that are computed and
+//! then not selected read inside it too). Strings of up to 32 bytes compute
+//! every length class branch-free and select one; longer ones branch to
+//! FarmHash's 33-64-byte mix or its 64-byte loop. The oracle is
+//! `recom_abi::hash` (itself tested against TensorFlow's fingerprints); the
+//! CPU JIT and GPU tests compare the two on edge values.
 use super::emit::Emit;
 use melior::{
     dialect::arith::CmpiPredicate,
@@ -38,6 +44,83 @@ struct Bytes<'c, 'b> {
     len: Value<'c, 'b>,
 }
 
+/// Where the hash reads its string: the length and little-endian loads at
+/// byte offsets. Offsets outside the string may give any value (they are
+/// read only by length classes that are not selected) but never read
+/// outside the string's memory.
+trait Source<'c, 'v> {
+    fn len(&self) -> Value<'c, 'v>;
+    fn fetch64<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b>;
+    fn fetch32<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        e.andi(self.fetch64(e, at), e.i64(0xffff_ffff))
+    }
+    fn byte<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        e.andi(self.fetch64(e, at), e.i64(0xff))
+    }
+}
+
+impl<'c, 'v> Source<'c, 'v> for Bytes<'c, 'v> {
+    fn len(&self) -> Value<'c, 'v> {
+        self.len
+    }
+
+    /// The 8 bytes at byte offset `at` (0 <= at <= 16); bytes past the
+    /// string are zero.
+    fn fetch64<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        let zero = e.i64(0);
+        let word = e.shrui(at, e.i64(3));
+        let shift = e.muli(e.andi(at, e.i64(7)), e.i64(8));
+        let first = e.cmpi(CmpiPredicate::Eq, word, zero);
+        let second = e.cmpi(CmpiPredicate::Eq, word, e.i64(1));
+        let lo = e.select(first, self.words[0], e.select(second, self.words[1], self.words[2]));
+        let hi = e.select(first, self.words[1], e.select(second, self.words[2], zero));
+        // At a word boundary the high word contributes nothing (and a shift
+        // by 64 would be poison): shift it by 0 and select the low word alone.
+        let aligned = e.cmpi(CmpiPredicate::Eq, shift, zero);
+        let back = e.andi(e.subi(e.i64(64), shift), e.i64(63));
+        let joined = e.ori(e.shrui(lo, shift), e.shli(hi, back));
+        e.select(aligned, lo, joined)
+    }
+}
+
+/// A string of the bytes buffer: `len` (>= 1) bytes at `start`, both i64.
+struct Span<'c, 'v> {
+    bytes: Value<'c, 'v>,
+    start: Value<'c, 'v>,
+    len: Value<'c, 'v>,
+}
+
+impl<'c, 'v> Source<'c, 'v> for Span<'c, 'v> {
+    fn len(&self) -> Value<'c, 'v> {
+        self.len
+    }
+
+    fn fetch64<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        let mut word = self.byte(e, at);
+        for k in 1..8 {
+            let byte = self.byte(e, e.addi(at, e.i64(k)));
+            word = e.ori(word, e.shli(byte, e.i64(8 * k)));
+        }
+        word
+    }
+
+    fn fetch32<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        let mut word = self.byte(e, at);
+        for k in 1..4 {
+            let byte = self.byte(e, e.addi(at, e.i64(k)));
+            word = e.ori(word, e.shli(byte, e.i64(8 * k)));
+        }
+        word
+    }
+
+    /// Byte `at`, read at `at` clamped into the string.
+    fn byte<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        let last = e.subi(self.len, e.i64(1));
+        let at = e.minsi(e.maxsi(at, e.i64(0)), last);
+        e.load_byte(self.bytes, e.to_index(e.addi(self.start, at)))
+    }
+}
+
 impl<'c, 'b> Emit<'c, 'b> {
     fn k(&self, value: u64) -> Value<'c, 'b> {
         self.i64(value as i64)
@@ -58,59 +141,33 @@ impl<'c, 'b> Emit<'c, 'b> {
         self.muli(b, mul)
     }
 
-    /// The 8 bytes at byte offset `at` (0 <= at <= 16) of `s`, little-endian;
-    /// bytes past the string are zero. Other offsets give some value (for
-    /// length classes that are computed and then not selected).
-    fn fetch64(&self, s: &Bytes<'c, '_>, at: Value<'c, '_>) -> Value<'c, 'b> {
-        let zero = self.i64(0);
-        let word = self.shrui(at, self.i64(3));
-        let shift = self.muli(self.andi(at, self.i64(7)), self.i64(8));
-        let first = self.cmpi(CmpiPredicate::Eq, word, zero);
-        let second = self.cmpi(CmpiPredicate::Eq, word, self.i64(1));
-        let lo = self.select(first, s.words[0], self.select(second, s.words[1], s.words[2]));
-        let hi = self.select(first, s.words[1], self.select(second, s.words[2], zero));
-        // At a word boundary the high word contributes nothing (and a shift
-        // by 64 would be poison): shift it by 0 and select the low word alone.
-        let aligned = self.cmpi(CmpiPredicate::Eq, shift, zero);
-        let back = self.andi(self.subi(self.i64(64), shift), self.i64(63));
-        let joined = self.ori(self.shrui(lo, shift), self.shli(hi, back));
-        self.select(aligned, lo, joined)
-    }
-
-    fn fetch32(&self, s: &Bytes<'c, '_>, at: Value<'c, '_>) -> Value<'c, 'b> {
-        self.andi(self.fetch64(s, at), self.i64(0xffff_ffff))
-    }
-
-    fn byte_at(&self, s: &Bytes<'c, '_>, at: Value<'c, '_>) -> Value<'c, 'b> {
-        self.andi(self.fetch64(s, at), self.i64(0xff))
-    }
-
-    /// FarmHash Fingerprint64 of a string of 1 to 24 bytes (lengths 0 and
-    /// over 32 take other paths in FarmHash, and never occur here).
-    fn fingerprint64_short(&self, s: &Bytes<'c, '_>) -> Value<'c, 'b> {
-        let len = s.len;
+    /// FarmHash Fingerprint64 of a string of 1 to 32 bytes (length 0 and
+    /// longer strings take other paths), every length class computed and
+    /// the right one selected.
+    fn fingerprint64_upto32<'v>(&self, s: &impl Source<'c, 'v>) -> Value<'c, 'b> {
+        let len = s.len();
         let lt = |n: i64| self.cmpi(CmpiPredicate::Slt, len, self.i64(n));
         let back = |n: i64| self.subi(len, self.i64(n));
         let mul = self.addi(self.k(K2), self.muli(len, self.i64(2)));
         // 1..=3 bytes.
-        let (a, b, c) = (self.byte_at(s, self.i64(0)), self.byte_at(s, self.shrui(len, self.i64(1))), self.byte_at(s, back(1)));
+        let (a, b, c) = (s.byte(self, self.i64(0)), s.byte(self, self.shrui(len, self.i64(1))), s.byte(self, back(1)));
         let y = self.addi(a, self.shli(b, self.i64(8)));
         let z = self.addi(len, self.shli(c, self.i64(2)));
         let h1 = self.muli(self.shift_mix(self.xori(self.muli(y, self.k(K2)), self.muli(z, self.k(K0)))), self.k(K2));
         // 4..=7 bytes.
-        let a = self.fetch32(s, self.i64(0));
-        let h4 = self.hash_len16(self.addi(len, self.shli(a, self.i64(3))), self.fetch32(s, back(4)), mul);
+        let a = s.fetch32(self, self.i64(0));
+        let h4 = self.hash_len16(self.addi(len, self.shli(a, self.i64(3))), s.fetch32(self, back(4)), mul);
         // 8..=16 bytes.
-        let a = self.addi(self.fetch64(s, self.i64(0)), self.k(K2));
-        let b = self.fetch64(s, back(8));
+        let a = self.addi(s.fetch64(self, self.i64(0)), self.k(K2));
+        let b = s.fetch64(self, back(8));
         let c = self.addi(self.muli(self.rotate(b, 37), mul), a);
         let d = self.muli(self.addi(self.rotate(a, 25), b), mul);
         let h8 = self.hash_len16(c, d, mul);
         // 17..=32 bytes.
-        let a = self.muli(self.fetch64(s, self.i64(0)), self.k(K1));
-        let b = self.fetch64(s, self.i64(8));
-        let c = self.muli(self.fetch64(s, back(8)), mul);
-        let d = self.muli(self.fetch64(s, back(16)), self.k(K2));
+        let a = self.muli(s.fetch64(self, self.i64(0)), self.k(K1));
+        let b = s.fetch64(self, self.i64(8));
+        let c = self.muli(s.fetch64(self, back(8)), mul);
+        let d = self.muli(s.fetch64(self, back(16)), self.k(K2));
         let u = self.addi(self.addi(self.rotate(self.addi(a, b), 43), self.rotate(c, 30)), d);
         let v = self.addi(self.addi(a, self.rotate(self.addi(b, self.k(K2)), 18)), c);
         let h17 = self.hash_len16(u, v, mul);
@@ -166,8 +223,128 @@ impl<'c, 'b> Emit<'c, 'b> {
 
     /// `AsString` + `StringToHashBucketFast` of the i64 `value` into
     /// `buckets` (> 0) buckets.
-    pub(crate) fn int_hash_bucket(&self, value: Value<'c, '_>, buckets: Value<'c, '_>) -> Value<'c, 'b> {
+    pub(super) fn int_hash_bucket(&self, value: Value<'c, '_>, buckets: Value<'c, '_>) -> Value<'c, 'b> {
         let text = self.decimal(value);
-        self.remui(self.fingerprint64_short(&text), buckets)
+        self.remui(self.fingerprint64_upto32(&text), buckets)
+    }
+
+    /// FarmHash's `WeakHashLen32WithSeeds` of the 32 bytes at `at`.
+    fn weak32<'v>(&self, s: &Span<'c, 'v>, at: Value<'c, '_>, a: Value<'c, '_>, b: Value<'c, '_>) -> (Value<'c, 'b>, Value<'c, 'b>) {
+        let [w, x, y, z] = [0, 8, 16, 24].map(|k| s.fetch64(self, self.addi(at, self.i64(k))));
+        let a = self.addi(a, w);
+        let b = self.rotate(self.addi(self.addi(b, a), z), 21);
+        let c = a;
+        let a = self.addi(self.addi(a, x), y);
+        let b = self.addi(b, self.rotate(a, 44));
+        (self.addi(a, z), self.addi(b, c))
+    }
+
+    /// FarmHash Fingerprint64 of a string of over 32 bytes: the 33-64-byte
+    /// mix, or (over 64) the 64-byte loop over all but the last block and
+    /// the mix of the last 64 bytes.
+    fn fingerprint64_over32<'v>(&self, s: &Span<'c, 'v>) -> Value<'c, 'b> {
+        let (context, location) = (self.context, self.location);
+        let i64t: Type = IntegerType::new(context, 64).into();
+        let len = s.len;
+        let at = |k: i64| self.i64(k);
+        let back = |k: i64| self.subi(len, self.i64(k));
+        let mul = self.addi(self.k(K2), self.muli(len, self.i64(2)));
+        let a = self.muli(s.fetch64(self, at(0)), self.k(K2));
+        let b = s.fetch64(self, at(8));
+        let c = self.muli(s.fetch64(self, back(8)), mul);
+        let d = self.muli(s.fetch64(self, back(16)), self.k(K2));
+        let y = self.addi(self.addi(self.rotate(self.addi(a, b), 43), self.rotate(c, 30)), d);
+        let z = self.hash_len16(y, self.addi(self.addi(a, self.rotate(self.addi(b, self.k(K2)), 18)), c), mul);
+        let e = self.muli(s.fetch64(self, at(16)), mul);
+        let f = s.fetch64(self, at(24));
+        let g = self.muli(self.addi(y, s.fetch64(self, back(32))), mul);
+        let h = self.muli(self.addi(z, s.fetch64(self, back(24))), mul);
+        let h33 = self.hash_len16(
+            self.addi(self.addi(self.rotate(self.addi(e, f), 43), self.rotate(g, 30)), h),
+            self.addi(self.addi(e, self.rotate(self.addi(f, a), 18)), g),
+            mul,
+        );
+        self.if_else(
+            self.cmpi(CmpiPredicate::Sle, len, self.i64(64)),
+            |t| t.yield_(&[h33]),
+            |t| {
+                // State (x, y, z, v, w) over the blocks before the last 64 bytes.
+                let seed = t.i64(81);
+                let y0 = t.addi(t.muli(seed, t.k(K1)), t.i64(113));
+                let z0 = t.muli(t.shift_mix(t.addi(t.muli(y0, t.k(K2)), t.i64(113))), t.k(K2));
+                let x0 = t.addi(t.muli(seed, t.k(K2)), s.fetch64(t, t.i64(0)));
+                let zero = t.i64(0);
+                let blocks = t.to_index(t.divui(t.subi(len, t.i64(1)), t.i64(64)));
+                let body = Block::new(&[(Type::index(context), location)].into_iter().chain([(i64t, location); 7]).collect::<Vec<_>>());
+                {
+                    let l = Emit { context, location, block: &body };
+                    let arg = |i: usize| -> Value { body.argument(i).unwrap().into() };
+                    let (k, x, y, z, v0, v1, w0, w1) = (arg(0), arg(1), arg(2), arg(3), arg(4), arg(5), arg(6), arg(7));
+                    let at = l.muli(l.to_i64(k), l.i64(64));
+                    let off = |n: i64| l.addi(at, l.i64(n));
+                    let x = l.muli(l.rotate(l.addi(l.addi(l.addi(x, y), v0), s.fetch64(&l, off(8))), 37), l.k(K1));
+                    let y = l.muli(l.rotate(l.addi(l.addi(y, v1), s.fetch64(&l, off(48))), 42), l.k(K1));
+                    let x = l.xori(x, w1);
+                    let y = l.addi(l.addi(y, v0), s.fetch64(&l, off(40)));
+                    let z = l.muli(l.rotate(l.addi(z, w0), 33), l.k(K1));
+                    let (nv0, nv1) = l.weak32(s, at, l.muli(v1, l.k(K1)), l.addi(x, w0));
+                    let (nw0, nw1) = l.weak32(s, off(32), l.addi(z, w1), l.addi(y, s.fetch64(&l, off(16))));
+                    // swap(z, x)
+                    l.yield_(&[z, y, x, nv0, nv1, nw0, nw1]);
+                }
+                let region = Region::new();
+                region.append_block(body);
+                let looped = t.block.append_operation(
+                    OperationBuilder::new("scf.for", location)
+                        .add_operands(&[t.index(0), blocks, t.index(1), x0, y0, z0, zero, zero, zero, zero])
+                        .add_results(&[i64t; 7])
+                        .add_regions([region])
+                        .build()
+                        .expect("scf.for"),
+                );
+                let r = |i: usize| -> Value { looped.result(i).unwrap().into() };
+                let (x, y, z, v0, v1, w0, w1) = (r(0), r(1), r(2), r(3), r(4), r(5), r(6));
+                // The last 64 bytes.
+                let mul = t.addi(t.k(K1), t.shli(t.andi(z, t.i64(0xff)), t.i64(1)));
+                let at = t.subi(len, t.i64(64));
+                let off = |n: i64| t.addi(at, t.i64(n));
+                let w0 = t.addi(w0, t.andi(t.subi(len, t.i64(1)), t.i64(63)));
+                let v0 = t.addi(v0, w0);
+                let w0 = t.addi(w0, v0);
+                let x = t.muli(t.rotate(t.addi(t.addi(t.addi(x, y), v0), s.fetch64(t, off(8))), 37), mul);
+                let y = t.muli(t.rotate(t.addi(t.addi(y, v1), s.fetch64(t, off(48))), 42), mul);
+                let x = t.xori(x, t.muli(w1, t.i64(9)));
+                let y = t.addi(t.addi(y, t.muli(v0, t.i64(9))), s.fetch64(t, off(40)));
+                let z = t.muli(t.rotate(t.addi(z, w0), 33), mul);
+                let (v0, v1) = t.weak32(s, at, t.muli(v1, mul), t.addi(x, w0));
+                let (w0, w1) = t.weak32(s, off(32), t.addi(z, w1), t.addi(y, s.fetch64(t, off(16))));
+                let (x, z) = (z, x);
+                t.yield_(&[t.hash_len16(
+                    t.addi(t.addi(t.hash_len16(v0, w0, mul), t.muli(t.shift_mix(y), t.k(K0))), z),
+                    t.addi(t.hash_len16(v1, w1, mul), x),
+                    mul,
+                )]);
+            },
+        )
+    }
+
+    /// `StringToHashBucketFast` of the string `raw` references in `bytes`
+    /// (`recom_abi::request::string_ref`: start << 24 | length) into
+    /// `buckets` (> 0) buckets. The request was validated: the string lies
+    /// inside `bytes`; an empty one reads nothing.
+    pub(super) fn str_hash_bucket(&self, raw: Value<'c, '_>, buckets: Value<'c, '_>, bytes: Value<'c, '_>) -> Value<'c, 'b> {
+        let start = self.shrui(raw, self.i64(recom_emb::kernel_meta::STRING_LEN_BITS.into()));
+        let len = self.andi(raw, self.i64((1 << recom_emb::kernel_meta::STRING_LEN_BITS) - 1));
+        let hash = self.if_else(
+            self.cmpi(CmpiPredicate::Eq, len, self.i64(0)),
+            |t| t.yield_(&[t.k(K2)]),
+            |t| {
+                let span = Span { bytes, start, len };
+                let short = t.cmpi(CmpiPredicate::Sle, len, t.i64(32));
+                let hash = t.if_else(short, |u| u.yield_(&[u.fingerprint64_upto32(&span)]), |u| u.yield_(&[u.fingerprint64_over32(&span)]));
+                t.yield_(&[hash]);
+            },
+        );
+        self.remui(hash, buckets)
     }
 }

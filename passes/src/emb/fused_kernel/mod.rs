@@ -18,7 +18,7 @@ use melior::{
     },
     Context,
 };
-use recom_emb::kernel_meta::{field, item as item_field_index, Buffer, ColumnKind, Dim, Elem};
+use recom_emb::kernel_meta::{field, item as item_field_index, Buffer, ColumnKind, Dim, Elem, TransformKind};
 
 
 /// The kernel's tiling: output elements and rows per work item, ids per
@@ -60,6 +60,64 @@ pub(crate) struct Buffers<'c, 'b> {
     pub(crate) meta: Value<'c, 'b>,
     pub(crate) out: Value<'c, 'b>,
     pub(crate) status: Value<'c, 'b>,
+    /// The request's string bytes (string columns' ids reference them).
+    pub(crate) bytes: Value<'c, 'b>,
+    /// The kernel's name.
+    pub(crate) kernel: String,
+}
+
+/// The function a kernel calls for an id transform: `<kernel>__<transform>`
+/// (`recom::compile` takes it along with the kernel).
+pub(crate) fn transform_function(kernel: &str, kind: TransformKind) -> String {
+    let transform = match kind {
+        TransformKind::IntHashBucket => "int_hash_bucket",
+        TransformKind::StrHashBucket => "str_hash_bucket",
+    };
+    format!("{kernel}__{transform}")
+}
+
+/// The functions of the transforms `kinds` use, each once: (raw value,
+/// bucket count[, the bytes buffer]) -> id. Private: only the kernel calls
+/// them.
+pub(crate) fn build_transform_functions<'c>(context: &'c Context, location: Location<'c>, kernel: &str, kinds: &[ColumnKind]) -> Vec<melior::ir::Operation<'c>> {
+    let i64t: Type = IntegerType::new(context, 64).into();
+    let bytes_t: Type = MemRefType::new(IntegerType::new(context, 8).into(), &[i64::MIN], None, None).into();
+    let mut used: Vec<TransformKind> = kinds.iter().filter_map(|k| k.transform).collect();
+    used.dedup();
+    let mut seen = Vec::new();
+    used.into_iter()
+        .filter(|t| {
+            let new = !seen.contains(t);
+            seen.push(*t);
+            new
+        })
+        .map(|t| {
+            let args: Vec<Type> = match t {
+                TransformKind::IntHashBucket => vec![i64t, i64t],
+                TransformKind::StrHashBucket => vec![i64t, i64t, bytes_t],
+            };
+            let entry = Block::new(&args.iter().map(|&a| (a, location)).collect::<Vec<_>>());
+            {
+                let e = Emit { context, location, block: &entry };
+                let arg = |i: usize| -> Value { entry.argument(i).unwrap().into() };
+                let id = match t {
+                    TransformKind::IntHashBucket => e.int_hash_bucket(arg(0), arg(1)),
+                    TransformKind::StrHashBucket => e.str_hash_bucket(arg(0), arg(1), arg(2)),
+                };
+                entry.append_operation(melior::dialect::func::r#return(&[id], location));
+            }
+            let region = Region::new();
+            region.append_block(entry);
+            melior::dialect::func::func(
+                context,
+                StringAttribute::new(context, &transform_function(kernel, t)),
+                TypeAttribute::new(FunctionType::new(context, &args, &[i64t]).into()),
+                region,
+                &[(Identifier::new(context, "sym_visibility"), StringAttribute::new(context, "private").into())],
+                location,
+            )
+        })
+        .collect()
 }
 
 pub(crate) fn build_kernel<'c>(
@@ -80,6 +138,7 @@ pub(crate) fn build_kernel<'c>(
             let element = match buffer.elem() {
                 Elem::F32 => f32t,
                 Elem::I64 => i64t,
+                Elem::Byte => IntegerType::new(context, 8).into(),
                 Elem::Index => index_t,
             };
             let shape: Vec<i64> = buffer
@@ -103,6 +162,8 @@ pub(crate) fn build_kernel<'c>(
         meta: arg(Buffer::Columns),
         out: arg(Buffer::Out),
         status: arg(Buffer::Status),
+        bytes: arg(Buffer::Bytes),
+        kernel: name.to_string(),
     };
     let (offsets, items) = (arg(Buffer::Offsets), arg(Buffer::Items));
     let e = Emit { context, location, block: &entry };
