@@ -256,6 +256,12 @@ fn prepare_inner(
             };
             return Err(bad(&specs[ids_origin], problem));
         }
+        // A string column's references and bytes are made from the strings
+        // where they lie (no copy of the strings themselves first).
+        let strings = match operand(&column.ids, specs, feeds, shapes, &results).0.value {
+            Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data).map_err(|e| bad(&specs[ids_origin], e))?),
+            _ => None,
+        };
         let mut take = |v: ValueRef| -> Feed {
             match v {
                 ValueRef::Step { step, result } if readers.get(&(step, result)) == Some(&1) => {
@@ -266,13 +272,12 @@ fn prepare_inner(
                 ValueRef::Feed(n) => feeds[n].clone(),
             }
         };
-        let (ids, bytes) = match take(column.ids) {
-            Feed::I64 { data, .. } => (data, None),
-            Feed::Str { data, .. } => {
-                let (refs, bytes) = recom_abi::request::string_refs(&data).map_err(|e| bad(&specs[ids_origin], e))?;
-                (refs, Some(bytes))
-            }
-            Feed::F32 { .. } => unreachable!("checked to be integers or strings above"),
+        let (ids, bytes) = match strings {
+            Some((refs, bytes)) => (refs, Some(bytes)),
+            None => match take(column.ids) {
+                Feed::I64 { data, .. } => (data, None),
+                _ => unreachable!("checked to be integers or strings above"),
+            },
         };
         let offsets = match take(column.row_offsets) {
             Feed::I64 { data, .. } => data,
