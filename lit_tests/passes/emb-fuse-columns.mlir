@@ -1,6 +1,15 @@
 // emb-fuse-columns: every column feeding an emb.concat becomes part of one
 // emb.fused_columns over packed inputs.
-// RUN: %recom_opt %s --split-input-file --allow-unregistered-dialect --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' | FileCheck %s
+// RUN: %recom_opt %s --split-input-file --allow-unregistered-dialect --pass-pipeline='builtin.module(emb-fuse-columns{id-transforms=kernel},recom-verify)' | FileCheck %s
+// By default (id-transforms=host) the hashes stay host ops:
+// RUN: %recom_opt %s --split-input-file --allow-unregistered-dialect --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' | FileCheck %s --check-prefix=HOST
+// HOST-LABEL: func.func @integer_hash_absorbed
+// HOST-COUNT-2: "emb.hash_bucket"
+// HOST-NOT: transform
+// HOST-LABEL: func.func @string_hash_absorbed
+// HOST-NOT: emb.string_refs
+// HOST-NOT: transform =
+// HOST: return
 // 1,000 columns give exactly one fused op and no lookup left.
 // RUN: %python %inputs/gen_columns.py 1000 > %t.1000.mlir
 // RUN: %recom_opt %t.1000.mlir --pass-pipeline='builtin.module(emb-fuse-columns,recom-verify)' > %t.1000.out

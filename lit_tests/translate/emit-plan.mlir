@@ -3,15 +3,13 @@
 // inputs; tables, kernel metadata and the shape program off the fused op.
 // RUN: %recom_opt %s --allow-unregistered-dialect --pass-pipeline='builtin.module(recom-default)' --emit-plan | FileCheck %s
 
-// Kernel columns: combiner, absorbed filter, out-of-range policy, table,
-// transform (the string column is hashed in the kernel), weights.
+// Kernel columns: combiner, absorbed filter, out-of-range policy, table, weights.
 // CHECK:      "columns": [
-// CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":0,"transform":{"buckets":100,"kind":"str_hash_bucket"},"weighted":false},
+// CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":0,"weighted":false},
 // CHECK-NEXT:   {"combiner":"mean","filter":{"default":null,"hi":3,"lo":0},"on_out_of_range":"Drop","table":1,"weighted":false},
 // CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":2,"weighted":true}
-// Kernel metadata: 6 fields per column (the last: the transform's bucket
-// count, 0 without one), 8 per work item.
-// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,100,0,0,3,-1,1,0,0,-9223372036854775808,9223372036854775807,-1,2,0],
+// Kernel metadata: 6 fields per column (no transform: 0), 8 per work item.
+// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,0,0,0,3,-1,1,0,0,-9223372036854775808,9223372036854775807,-1,2,0],
 // The model's inputs, named by recom.feed (arg<N> without one).
 // CHECK:      "feeds": [
 // CHECK-NEXT:   {"dtype":"Str","name":"user","shape":[-1]},
@@ -22,26 +20,25 @@
 // CHECK:      "function": "model",
 // The host program: each column's CSR input from the inputs, one step per
 // host-side op, each op once (the dense input's sparse form feeds both the
-// vocabulary and the row offsets); the hashed string column's ids are the
-// input's strings themselves.
+// vocabulary and the row offsets).
 // CHECK-NEXT: "host": {
 // CHECK-NEXT:   "columns": [
-// CHECK-NEXT:     {"ids":{"Feed":0},"row_offsets":{"Step":{"result":0,"step":0}},"weights":null},
-// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":2}},"row_offsets":{"Step":{"result":0,"step":3}},"weights":null},
-// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":4}},"row_offsets":{"Step":{"result":1,"step":4}},"weights":{"Step":{"result":2,"step":4}}}
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":0}},"row_offsets":{"Step":{"result":0,"step":1}},"weights":null},
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":3}},"row_offsets":{"Step":{"result":0,"step":4}},"weights":null},
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":5}},"row_offsets":{"Step":{"result":1,"step":5}},"weights":{"Step":{"result":2,"step":5}}}
 // CHECK-NEXT:   ],
 // CHECK-NEXT:   "steps": [
+// CHECK-NEXT:     {"op":{"HashBucket":{"buckets":100}},"operands":[{"Feed":0}]},
 // CHECK-NEXT:     {"op":"CooRows","operands":[{"Feed":1},{"Feed":2}]},
 // CHECK-NEXT:     {"op":{"SparseFromDense":{"ignore":{"I64":-1}}},"operands":[{"Feed":3}]},
-// CHECK-NEXT:     {"op":{"Vocabulary":{"default":-1,"keys":{"I64":[7,9]},"oov_buckets":2}},"operands":[{"Step":{"result":1,"step":1}}]},
-// CHECK-NEXT:     {"op":"CooRows","operands":[{"Step":{"result":0,"step":1}},{"Step":{"result":2,"step":1}}]},
+// CHECK-NEXT:     {"op":{"Vocabulary":{"default":-1,"keys":{"I64":[7,9]},"oov_buckets":2}},"operands":[{"Step":{"result":1,"step":2}}]},
+// CHECK-NEXT:     {"op":"CooRows","operands":[{"Step":{"result":0,"step":2}},{"Step":{"result":2,"step":2}}]},
 // CHECK-NEXT:     {"op":{"NumericInput":{"column":0,"normalizer":[1.5,2.0]}},"operands":[{"Feed":4}]}
 // CHECK-NEXT:   ],
 // No value of the host program feeds a dense program here.
 // CHECK-NEXT:   "values": []
 // CHECK-NEXT: },
-// The string references need 64-bit ids.
-// CHECK-NEXT: "index_bits": 64,
+// CHECK-NEXT: "index_bits": 32,
 // Work items of 4 elements: the dim-6 column in two (4 + 2 valid).
 // CHECK-NEXT: "items": [0,0,0,8,100,4,0,0,0,4,4,8,100,2,0,0,1,800,6,4,4,4,0,0,2,816,10,4,1,1,0,0],
 // CHECK-NEXT: "kernel": "model_fused_0",

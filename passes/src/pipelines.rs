@@ -2,6 +2,7 @@
 //! to. Registered under their argument, so `--pass-pipeline=
 //! 'builtin.module(recom-default{verify=false})'` works, and the snapshot
 //! harness can run them one stage at a time.
+use crate::emb::emb_fuse_columns as fuse;
 use crate::emb::emb_lower_fused_columns as lower;
 use recom_ir::{OptionDef, OptionKind, OptionValues, PipelineDef};
 
@@ -17,7 +18,7 @@ const VERIFY: OptionDef =
 pub static DEFAULT: PipelineDef = PipelineDef {
     argument: "recom-default",
     summary: "recom's default pipeline: verify, fuse columns, lower the fused op to loops, canonicalize, CSE, drop dead symbols",
-    options: &[VERIFY, lower::ELEMENTS_PER_ITEM, lower::ROWS_PER_ITEM, lower::IDS_PER_ITERATION, lower::INDEX_BITS, lower::PREFETCH_IDS],
+    options: &[VERIFY, fuse::ID_TRANSFORMS, lower::ELEMENTS_PER_ITEM, lower::ROWS_PER_ITEM, lower::IDS_PER_ITERATION, lower::INDEX_BITS, lower::PREFETCH_IDS],
     check: None,
     stages: default_stages,
 };
@@ -37,7 +38,8 @@ fn default_stages(options: &OptionValues) -> Vec<String> {
         options.bool(&lower::PREFETCH_IDS)
     );
     let shapes = format!("emb-shape-construct{{rows-per-item={}}}", options.int(&lower::ROWS_PER_ITEM));
-    stages.extend(["dense-fuse-epilogue", "dense-fuse-elementwise", "emb-fuse-columns", &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
+    let fuse = format!("emb-fuse-columns{{id-transforms={}}}", options.str(&fuse::ID_TRANSFORMS));
+    stages.extend(["dense-fuse-epilogue", "dense-fuse-elementwise", &fuse, &shapes, &lower, "canonicalize", "cse", "symbol-dce"]);
     if verify {
         stages.push("recom-verify");
     }

@@ -18,6 +18,7 @@ use melior::{
     Context,
 };
 use recom_ir::{Diagnostic, DiagnosticCapture, OptionDef, Severity, SourceLocation};
+use recom_passes::emb::emb_fuse_columns as fuse;
 use recom_passes::emb::emb_lower_fused_columns as lower;
 use recom_runtime::plan::Plan;
 use std::time::{Duration, Instant};
@@ -33,6 +34,9 @@ pub struct Options {
     /// Width of the packed ids and offsets: 32, 64, or 0 = 32 where it fits.
     pub index_bits: i64,
     pub prefetch_ids: bool,
+    /// Hashes of columns' i64 and string ids in the kernel (`id-transforms=kernel`)
+    /// instead of the host program.
+    pub kernel_id_transforms: bool,
 }
 
 impl Default for Options {
@@ -44,6 +48,7 @@ impl Default for Options {
             ids_per_iteration: int(&lower::IDS_PER_ITERATION),
             index_bits: int(&lower::INDEX_BITS),
             prefetch_ids: lower::PREFETCH_IDS.default == "true",
+            kernel_id_transforms: fuse::ID_TRANSFORMS.default == "kernel",
         }
     }
 }
@@ -52,7 +57,9 @@ impl Options {
     /// The options in MLIR's syntax, named by their definitions.
     pub fn to_pipeline_options(&self) -> String {
         format!(
-            "{}={} {}={} {}={} {}={} {}={}",
+            "{}={} {}={} {}={} {}={} {}={} {}={}",
+            fuse::ID_TRANSFORMS.name,
+            if self.kernel_id_transforms { "kernel" } else { "host" },
             lower::ELEMENTS_PER_ITEM.name,
             self.elements_per_item,
             lower::ROWS_PER_ITEM.name,

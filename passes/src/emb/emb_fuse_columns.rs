@@ -10,8 +10,8 @@
 //!
 //! Tables shared by several columns (same name) are packed once. A range
 //! filter that directly produces a lookup's ids is absorbed into the column
-//! (its `filter_*` fields), and so is an `emb.hash_bucket` of i64 or string
-//! ids that produces them (directly or through that filter): the column's
+//! (its `filter_*` fields); with `id-transforms=kernel`, so is an
+//! `emb.hash_bucket` of i64 or string ids that produces them (directly or through that filter): the column's
 //! ids are then the raw values (strings: `emb.string_refs`, references into
 //! the request's bytes) and the kernel hashes them (`transform`), so the host ships each
 //! value once instead of hashing it. Lookups, filters and tables left without users are
@@ -26,22 +26,48 @@ use melior::{
 };
 use recom_emb::{self as emb, FusedColumn, FusedInputs, PackedTable, Schedule};
 use recom_ir::rewrite::Pattern;
+use recom_ir::{registry::PassFailure, OptionDef, OptionKind, OptionValues};
 use recom_ir::kit::{Elem, TensorInfo};
 
-crate::pattern_pass! {
+pub static PASS: recom_ir::PassDef = recom_ir::PassDef {
     argument: "emb-fuse-columns",
     name: "EmbFuseColumns",
     summary: "Fuse the columns feeding each emb.concat into one emb.fused_columns over packed inputs",
     description: "Rewrites emb.concat of emb.lookup results into emb.packed_tables + emb.pack_inputs + \
-                  emb.fused_columns, absorbing range filters and packing shared tables once.",
-    apply: recom_ir::rewrite::apply,
-    patterns: vec![Pattern {
-            root: emb::ConcatOp::NAME,
-            generates: &[emb::PackedTablesOp::NAME, emb::PackInputsOp::NAME, emb::FusedColumnsOp::NAME],
-            rewrite: fuse_concat,
-        }],
+                  emb.fused_columns, absorbing range filters, packing shared tables once and, with \
+                  id-transforms=kernel, absorbing the hashes of i64 and string ids.",
+    anchor: None,
+    options: &[ID_TRANSFORMS],
+    run,
+};
+
+/// Where an `emb.hash_bucket` that produces a column's ids runs.
+pub const ID_TRANSFORMS: OptionDef = OptionDef {
+    name: "id-transforms",
+    description: "where hashes of a column's i64 or string ids run: host (the host program) or kernel (absorbed into the \
+                  column; the host ships raw values). Host by default: on an H200 with 16 host cores the kernel's \
+                  per-id hashing made medium's requests 1.2-1.5x slower (bench/results/2026-12-01-h200-id-transforms.md)",
+    kind: OptionKind::Enum(&["host", "kernel"]),
+    default: "host",
+};
+
+thread_local! {
+    /// `id-transforms=kernel` for the rewrite running on this thread (the
+    /// patterns are plain functions; the pass sets it around `apply`).
+    static ABSORB_TRANSFORMS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+fn run(options: &OptionValues, root: OperationRef) -> Result<(), PassFailure> {
+    let patterns = vec![Pattern {
+        root: emb::ConcatOp::NAME,
+        generates: &[emb::StringRefsOp::NAME, emb::PackedTablesOp::NAME, emb::PackInputsOp::NAME, emb::FusedColumnsOp::NAME],
+        rewrite: fuse_concat,
+    }];
+    ABSORB_TRANSFORMS.with(|a| a.set(options.str(&ID_TRANSFORMS) == "kernel"));
+    let result = recom_ir::rewrite::apply(PASS.argument, root, &patterns);
+    ABSORB_TRANSFORMS.with(|a| a.set(false));
+    result
+}
 
 fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
     recom_ir::ext::op_result(value).map(|r| r.owner())
@@ -76,7 +102,8 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
         Some(f) => (f.ids(), Some(f.op()), Some(f.filter().ok()?)),
         None => (lookup.ids(), None, None),
     };
-    let (ids, hash, transform) = match defining_op(ids).and_then(emb::HashBucketOp::wrap) {
+    let absorb = ABSORB_TRANSFORMS.with(|a| a.get());
+    let (ids, hash, transform) = match defining_op(ids).and_then(emb::HashBucketOp::wrap).filter(|_| absorb) {
         Some(h) => {
             let buckets = h.num_buckets().ok().filter(|&b| b > 0)? as u64;
             match TensorInfo::of(h.ids().r#type()).map(|t| t.elem) {

@@ -3,7 +3,9 @@
 //! bundled example, thinned (float constants over 64 values become a
 //! one-value splat of the same shape, so a seed is its graph, not its
 //! tables), plus CORPUS's small `.pbtxt` files; `OUT/artifact`: the example
-//! bundle's three files behind their mode byte; `OUT/request`: the
+//! bundle's three files behind their mode byte (and the artifacts of the
+//! example sharded on 4 GPUs and with its hashes in the kernel);
+//! `OUT/request`: the
 //! example's batch file (mode 1) and a few decoded-feed seeds (mode 0).
 use recom_runtime::bundle;
 use std::path::Path;
@@ -67,6 +69,15 @@ pub fn write_all(out: &Path, corpus: Option<&Path>) {
     match recom::serve::compile_model(&crate::example_model(), &sharded, &options, &mut |_| {}) {
         Ok(_) => write("artifact", "artifact-sharded.json", &[&[0u8][..], &std::fs::read(sharded.join(bundle::ARTIFACT_FILE)).expect("read")].concat()),
         Err(e) => eprintln!("sharded example: skipped: {e}"),
+    }
+    // The example with its hashes in the kernel (string references, the
+    // bytes buffer, transforms in the column table).
+    let hashed = crate::scratch().join("example-kernel-hashes.recom");
+    let mut options = crate::cpu_options();
+    options.kernel.kernel_id_transforms = true;
+    match recom::serve::compile_model(&crate::example_model(), &hashed, &options, &mut |_| {}) {
+        Ok(_) => write("artifact", "artifact-kernel-hashes.json", &[&[0u8][..], &std::fs::read(hashed.join(bundle::ARTIFACT_FILE)).expect("read")].concat()),
+        Err(e) => eprintln!("example with kernel hashes: skipped: {e}"),
     }
     // A model with no embedding layer (host-only plan).
     let interaction = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/recom/tests/integration/data/interaction.pbtxt");

@@ -35,6 +35,13 @@ enum Target {
     All,
 }
 
+/// `recom compile --id-transforms`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum IdTransforms {
+    Host,
+    Kernel,
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum RunDevice {
     Cpu,
@@ -72,6 +79,11 @@ enum Command {
         /// Print every refusal of the raising matchers (node: op: why), to see why a part stays on the host
         #[arg(long)]
         explain: bool,
+        /// Where hashes of i64 and string ids run: the host program, or the
+        /// fused kernel (the host ships raw values and strings; on an H200
+        /// with 16 host cores this was slower, see `docs/design.md`)
+        #[arg(long, value_enum, default_value = "host")]
+        id_transforms: IdTransforms,
     },
     /// Show a model's inputs, outputs and columns (a .pb/.pbtxt or a compiled folder)
     Inspect {
@@ -122,9 +134,9 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory, explain } => {
+        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory, explain, id_transforms } => {
             recom::passes::tf::tf_match::set_explain(explain);
-            let result = compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)));
+            let result = compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)), id_transforms);
             if explain {
                 let log = recom::passes::tf::tf_match::take_explanations();
                 println!("refusals of the raising matchers: {}", log.len());
@@ -147,7 +159,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips: Vec<String>, precision: &str, shard: Option<(usize, f64)>) -> Result<ExitCode, String> {
+#[allow(clippy::too_many_arguments)]
+fn compile(
+    model: &Path,
+    outputs: Vec<String>,
+    out: &Path,
+    device: Target,
+    chips: Vec<String>,
+    precision: &str,
+    shard: Option<(usize, f64)>,
+    id_transforms: IdTransforms,
+) -> Result<ExitCode, String> {
     for chip in &chips {
         if !recom::serve::SUPPORTED_CHIPS.contains(&chip.as_str()) {
             return Err(format!("--chips: '{chip}' is not one of {}", recom::serve::SUPPORTED_CHIPS.join(", ")));
@@ -164,6 +186,7 @@ fn compile(model: &Path, outputs: Vec<String>, out: &Path, device: Target, chips
         chips: if device == Target::Cpu { Vec::new() } else { chips },
         precision: precision.parse()?,
         shard,
+        kernel: recom::compile::Options { kernel_id_transforms: id_transforms == IdTransforms::Kernel, ..Default::default() },
         ..Default::default()
     };
     let bar = indicatif::ProgressBar::new_spinner();

@@ -4,7 +4,7 @@
 use crate::model_ir::module_for;
 use recom_reference::synthetic::{random_case, workload, WorkloadSpec};
 use recom::{
-    compile::compile,
+    compile::compile_with,
     gpu::{compile_ptx, GpuOptions},
     abi::kernel::Buffer,
 };
@@ -15,7 +15,7 @@ fn ptx_for_sm_90_with_launch_metadata() {
     let context = recom::create_context().unwrap();
     let (model, _) = random_case(6, 6, 16);
     let mut module = module_for(&context, &model, "model");
-    let compiled = compile(&context, &mut module).unwrap();
+    let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
     let kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
     assert!(kernel.ptx.contains(".target sm_90"), "{}", &kernel.ptx[..200]);
     assert!(kernel.ptx.contains(".version 8.0"));
@@ -54,7 +54,7 @@ fn bad_gpu_options_are_errors() {
         (GpuOptions { threads: 100, ..Default::default() }, "threads must be a multiple of 32"),
     ] {
         let mut module = module_for(&context, &model, "model");
-        let compiled = compile(&context, &mut module).unwrap();
+        let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
         let e = compile_ptx(&context, compiled.kernel_module, &options).unwrap_err().to_string();
         assert!(e.contains(message), "{e}");
     }
@@ -69,7 +69,7 @@ fn two_thousand_columns_compile() {
     let (model, _) = workload(&spec);
     let start = Instant::now();
     let mut module = module_for(&context, &model, "model");
-    let compiled = compile(&context, &mut module).unwrap();
+    let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
     let fused = start.elapsed();
     let kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
     println!(

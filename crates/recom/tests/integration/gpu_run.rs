@@ -6,7 +6,7 @@
 use crate::model_ir::{module_for, table_name};
 use recom_reference::{evaluate, synthetic::random_case_with, EvalError, OutOfRange};
 use recom::{
-    compile::compile,
+    compile::compile_with,
     cpu::CpuExecutable,
     gpu::{compile_ptx, GpuOptions},
     runtime::{
@@ -38,11 +38,11 @@ fn gpu_matches_the_reference_on_random_models() {
         let tables: HashMap<String, Vec<f32>> =
             model.tables.iter().enumerate().map(|(i, t)| (table_name(i), t.data.clone())).collect();
         let mut module = module_for(&context, &model, "model");
-        let compiled = compile(&context, &mut module).unwrap();
+        let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
         let plan = compiled.plan.clone();
         let gpu_kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
         let mut module = module_for(&context, &model, "model");
-        let cpu = compile(&context, &mut module).unwrap();
+        let cpu = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
         let cpu = CpuExecutable::new(&context, cpu.kernel_module, cpu.plan).unwrap();
         let packed = plan.bind_tables(&tables).unwrap();
         let artifact = Artifact { plan, gpu: vec![gpu_kernel], cpu: None, weights: None, host_graph: None, summary: None };

@@ -172,7 +172,7 @@ fn bad_pass_requests_are_errors() {
     assert!(e.to_string().contains("expects true or false, got 'sometimes'"), "{e}");
     let pm = PassManager::new(&context);
     let e = recom::add_pipeline(&pm, "builtin.module(recom-default{speed=11})").unwrap_err();
-    assert!(e.to_string().contains("'recom-default' has no option 'speed' (options: verify, elements-per-item, rows-per-item, ids-per-iteration, index-bits, prefetch-ids)"), "{e}");
+    assert!(e.to_string().contains("'recom-default' has no option 'speed' (options: verify, id-transforms, elements-per-item, rows-per-item, ids-per-iteration, index-bits, prefetch-ids)"), "{e}");
 }
 
 #[test]
@@ -203,12 +203,16 @@ fn every_option_default_is_valid() {
 fn compile_options_are_the_pipelines() {
     use recom::compile::{Options, Stage};
     let text = Options::default().to_pipeline_options();
-    assert_eq!(text, "elements-per-item=0 rows-per-item=1 ids-per-iteration=2 index-bits=0 prefetch-ids=true");
+    assert_eq!(text, "id-transforms=host elements-per-item=0 rows-per-item=1 ids-per-iteration=2 index-bits=0 prefetch-ids=true");
     let stages = recom::passes::pipelines::DEFAULT.stages_for(&text).unwrap();
     assert_eq!(stages, recom::passes::pipelines::DEFAULT.stages_for("").unwrap());
     let custom = Options { elements_per_item: 4, index_bits: 64, ..Options::default() };
     assert!(Stage::Fuse.pipeline(&custom).unwrap().contains("elements-per-item=4 rows-per-item=1 ids-per-iteration=2 index-bits=64"));
     assert_eq!(Stage::Plan.pipeline(&custom), None);
+    let kernel = Options { kernel_id_transforms: true, ..Options::default() };
+    assert!(Stage::Fuse.pipeline(&kernel).unwrap().contains("recom-default{id-transforms=kernel "));
+    let stages = recom::passes::pipelines::DEFAULT.stages_for(&kernel.to_pipeline_options()).unwrap();
+    assert!(stages.iter().any(|s| s == "emb-fuse-columns{id-transforms=kernel}"), "{stages:?}");
 }
 
 /// A rewrite pattern that panics does not unwind into MLIR (which would
