@@ -226,7 +226,7 @@ impl ByteLayout {
             base += input.ids.len() as i64;
             string_base += n_s as i64;
         }
-        let write = |(input, i, o, w, s, base, string_base): (&ColumnInput, &mut [u8], &mut [u8], &mut [u8], &mut [u8], i64, i64)| {
+        let write = |(input, i, o, w, s, base, string_base): Piece| {
             if let Some(bytes) = &input.bytes {
                 // References move by the bytes of the string columns before.
                 s.copy_from_slice(bytes);
@@ -264,6 +264,11 @@ impl ByteLayout {
         }
     }
 }
+
+/// One column's part of a packed request: its input, its pieces of the ids,
+/// offsets, weights and string sections, and the ids and string bytes of
+/// the columns before it.
+type Piece<'a, 'b> = (&'a ColumnInput, &'b mut [u8], &'b mut [u8], &'b mut [u8], &'b mut [u8], i64, i64);
 
 /// The bytes of a slice of plain numbers (i64, f32: no padding, no invalid
 /// byte patterns).

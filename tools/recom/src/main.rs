@@ -187,7 +187,6 @@ fn compile(
         precision: precision.parse()?,
         shard,
         kernel: recom::compile::Options { kernel_id_transforms: id_transforms == IdTransforms::Kernel, ..Default::default() },
-        ..Default::default()
     };
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"));

@@ -77,6 +77,37 @@ fn compile_run_expected_on_tiny() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--id-transforms kernel` hashes tiny's string column in the kernel: the
+/// artifact says so, and the outputs are those of the default (hashed on
+/// the host) bit for bit, and TensorFlow's within tolerance.
+#[test]
+fn id_transforms_in_the_kernel() {
+    let Some(corpus) = corpus() else { return };
+    let model = corpus.join("tiny/model.pb");
+    let batch = corpus.join("tiny/batch_b512.npz");
+    let base = std::env::temp_dir().join(format!("recom-cli-transforms-{}", std::process::id()));
+    let (host, kernel) = (base.join("host.recom"), base.join("kernel.recom"));
+    let (code, _, err) = recom(&["compile", model.to_str().unwrap(), "--device", "cpu", "--id-transforms", "gpu", "-o", kernel.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--id-transforms"), "{err}");
+    for (dir, flag) in [(&host, "host"), (&kernel, "kernel")] {
+        let (code, out, err) = recom(&["compile", model.to_str().unwrap(), "--device", "cpu", "--id-transforms", flag, "-o", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let artifact = std::fs::read_to_string(kernel.join("artifact.json")).unwrap();
+    assert!(artifact.contains("str_hash_bucket"), "the string column is hashed in the kernel");
+    assert!(!std::fs::read_to_string(host.join("artifact.json")).unwrap().contains("str_hash_bucket"));
+    let written = base.join("host-out.npz");
+    let (code, out, err) = recom(&["run", host.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--output", written.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = recom(&["run", kernel.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--expected", written.to_str().unwrap(), "--tolerance", "0"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = recom(&["run", kernel.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--expected", batch.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("logits: ok"), "{out}");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 /// `--explain` prints every refusal of the raising matchers; `--gpus`
 /// prints the tables' placement; a model with no layer says so.
 #[test]
