@@ -90,27 +90,25 @@ struct Span<'c, 'v> {
     len: Value<'c, 'v>,
 }
 
+impl<'c, 'v> Span<'c, 'v> {
+    /// The `n` bytes at `at` as a little-endian number, each read clamped
+    /// into the string.
+    fn little_endian<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>, n: i64) -> Value<'c, 'b> {
+        (1..n).fold(self.byte(e, at), |word, k| e.ori(word, e.shli(self.byte(e, e.addi(at, e.i64(k))), e.i64(8 * k))))
+    }
+}
+
 impl<'c, 'v> Source<'c, 'v> for Span<'c, 'v> {
     fn len(&self) -> Value<'c, 'v> {
         self.len
     }
 
     fn fetch64<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
-        let mut word = self.byte(e, at);
-        for k in 1..8 {
-            let byte = self.byte(e, e.addi(at, e.i64(k)));
-            word = e.ori(word, e.shli(byte, e.i64(8 * k)));
-        }
-        word
+        self.little_endian(e, at, 8)
     }
 
     fn fetch32<'b>(&self, e: &Emit<'c, 'b>, at: Value<'c, '_>) -> Value<'c, 'b> {
-        let mut word = self.byte(e, at);
-        for k in 1..4 {
-            let byte = self.byte(e, e.addi(at, e.i64(k)));
-            word = e.ori(word, e.shli(byte, e.i64(8 * k)));
-        }
-        word
+        self.little_endian(e, at, 4)
     }
 
     /// Byte `at`, read at `at` clamped into the string.

@@ -82,15 +82,13 @@ pub(crate) fn transform_function(kernel: &str, kind: TransformKind) -> String {
 pub(crate) fn build_transform_functions<'c>(context: &'c Context, location: Location<'c>, kernel: &str, kinds: &[ColumnKind]) -> Vec<melior::ir::Operation<'c>> {
     let i64t: Type = IntegerType::new(context, 64).into();
     let bytes_t: Type = MemRefType::new(IntegerType::new(context, 8).into(), &[i64::MIN], None, None).into();
-    let mut used: Vec<TransformKind> = kinds.iter().filter_map(|k| k.transform).collect();
-    used.dedup();
-    let mut seen = Vec::new();
+    let mut used: Vec<TransformKind> = Vec::new();
+    for t in kinds.iter().filter_map(|k| k.transform) {
+        if !used.contains(&t) {
+            used.push(t);
+        }
+    }
     used.into_iter()
-        .filter(|t| {
-            let new = !seen.contains(t);
-            seen.push(*t);
-            new
-        })
         .map(|t| {
             let args: Vec<Type> = match t {
                 TransformKind::IntHashBucket => vec![i64t, i64t],
