@@ -110,11 +110,11 @@ pub fn validate(column: usize, input: &ColumnInput, weighted: bool) -> Result<us
     }
 }
 
-/// The ids from which a request is validated and packed on several cores:
+/// The ids (and offsets) from which a request is validated and packed on several cores:
 /// below it, waking the thread pool costs more than the work.
 pub const PARALLEL_IDS: usize = 1 << 14;
 
-fn is_large(inputs: &[ColumnInput]) -> bool {
+pub fn is_large(inputs: &[ColumnInput]) -> bool {
     inputs.iter().map(|i| i.ids.len() + i.offsets.len()).sum::<usize>() >= PARALLEL_IDS
 }
 
@@ -173,6 +173,42 @@ impl ByteLayout {
     /// parameter (tests use a small one).
     fn with_limit(inputs: &[ColumnInput], weighted: &[bool], index_bits: u32, max_ids: usize) -> Result<ByteLayout, InputError> {
         let batch = validate_all(inputs, weighted)?;
+        Self::sized(inputs, weighted, index_bits, max_ids, batch)
+    }
+
+    /// The layout a request will have, from its lengths alone (one look at
+    /// each column, no pass over its values): what a caller needs to size
+    /// the buffer [`Unvalidated::write_validated`] then checks and fills in
+    /// one pass. Fails on what the lengths already show (column count, a
+    /// batch that differs between columns, the last offset against the ids).
+    pub fn size(inputs: &[ColumnInput], weighted: &[bool], index_bits: u32) -> Result<Unvalidated, InputError> {
+        if inputs.len() != weighted.len() {
+            return Err(InputError::ColumnCount { expected: weighted.len(), got: inputs.len() });
+        }
+        // On a fault seen in column c, a fault the full check finds in column
+        // c or before is the one reported, as `validate_all` would.
+        let first_fault = |c: usize, fault: InputError| -> InputError {
+            (0..=c).find_map(|k| validate(k, &inputs[k], weighted[k]).err()).unwrap_or(fault)
+        };
+        let mut batch = None;
+        for (c, input) in inputs.iter().enumerate() {
+            let rows = match input.offsets.last() {
+                None => return Err(first_fault(c, bad(c, "row offsets are empty (a batch of B rows needs B + 1 offsets)"))),
+                Some(&last) if last != input.ids.len() as i64 => {
+                    return Err(first_fault(c, bad(c, format!("the last row offset is {last} but there are {} ids", input.ids.len()))))
+                }
+                Some(_) => input.offsets.len() - 1,
+            };
+            match batch {
+                None => batch = Some(rows),
+                Some(b0) if b0 != rows => return Err(first_fault(c, bad(c, format!("batch of {rows} rows, but column 0 has {b0}")))),
+                _ => {}
+            }
+        }
+        Self::sized(inputs, weighted, index_bits, i32::MAX as usize, batch.unwrap_or(0)).map(Unvalidated)
+    }
+
+    fn sized(inputs: &[ColumnInput], weighted: &[bool], index_bits: u32, max_ids: usize, batch: usize) -> Result<ByteLayout, InputError> {
         let n_ids: usize = inputs.iter().map(|i| i.ids.len()).sum();
         let index_bytes = if index_bits == 32 { 4 } else { 8 };
         if index_bytes == 4 && n_ids > max_ids {
@@ -198,6 +234,14 @@ impl ByteLayout {
     /// same layout [`pack`] builds, as bytes. Columns are written in parallel
     /// (each owns disjoint parts of `out`).
     pub fn write(&self, inputs: &[ColumnInput], out: &mut [u8]) {
+        let ok: Result<(), InputError> = self.write_pieces(inputs, out, |_, _| Ok(()));
+        ok.expect("no check, no error")
+    }
+
+    /// Cuts `out` into each column's pieces and writes them, running
+    /// `check(column, input)` on each column first (in parallel for a large
+    /// request); the first failing column's error (by column order) wins.
+    fn write_pieces<E: Send>(&self, inputs: &[ColumnInput], out: &mut [u8], check: impl Fn(usize, &ColumnInput) -> Result<(), E> + Sync) -> Result<(), E> {
         use rayon::prelude::*;
         let (status, rest) = out.split_at_mut(self.ids.0);
         status[..8].fill(0);
@@ -222,53 +266,100 @@ impl ByteLayout {
             let n_s = input.bytes.as_ref().map_or(0, Vec::len);
             let (s, rest) = std::mem::take(&mut strings).split_at_mut(n_s);
             strings = rest;
-            pieces.push((input, i, o, w, s, base, string_base));
+            pieces.push((pieces.len(), input, i, o, w, s, base, string_base));
             base += input.ids.len() as i64;
             string_base += n_s as i64;
         }
-        let write = |(input, i, o, w, s, base, string_base): Piece| {
+        let write = |(column, input, i, o, w, s, base, string_base): Piece| -> Result<(), E> {
+            check(column, input)?;
             if let Some(bytes) = &input.bytes {
                 // References move by the bytes of the string columns before.
                 s.copy_from_slice(bytes);
-                for (chunk, &raw) in i.chunks_exact_mut(8).zip(&input.ids) {
-                    chunk.copy_from_slice(&(raw + (string_base << STRING_LEN_BITS)).to_ne_bytes());
-                }
-                for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
-                    chunk.copy_from_slice(&(offset + base).to_ne_bytes());
-                }
+                put(i, &input.ids, |raw| raw + (string_base << STRING_LEN_BITS));
+                put(o, &input.offsets, |offset| offset + base);
             } else if width == 8 {
                 i.copy_from_slice(as_bytes(&input.ids));
-                for (chunk, offset) in o.chunks_exact_mut(8).zip(&input.offsets) {
-                    chunk.copy_from_slice(&(offset + base).to_ne_bytes());
-                }
+                put(o, &input.offsets, |offset| offset + base);
             } else {
                 // Clamped: past i32's range an id keeps its fate (negative:
                 // dropped; too large: past every table's end and filter).
-                for (chunk, &id) in i.chunks_exact_mut(4).zip(&input.ids) {
-                    chunk.copy_from_slice(&(id.clamp(i32::MIN.into(), i32::MAX.into()) as i32).to_ne_bytes());
-                }
+                put(i, &input.ids, |id| id.clamp(i32::MIN.into(), i32::MAX.into()) as i32);
                 // Fits: the request's ids were counted against i32::MAX.
-                for (chunk, offset) in o.chunks_exact_mut(4).zip(&input.offsets) {
-                    chunk.copy_from_slice(&((offset + base) as i32).to_ne_bytes());
-                }
+                put(o, &input.offsets, |offset| (offset + base) as i32);
             }
             match &input.weights {
                 Some(weights) if !w.is_empty() => w.copy_from_slice(as_bytes(weights)),
                 _ => w.chunks_exact_mut(4).for_each(|chunk| chunk.copy_from_slice(&1.0f32.to_ne_bytes())),
             }
+            Ok(())
         };
         if is_large(inputs) {
-            pieces.into_par_iter().for_each(write);
+            // Every column is written even after one failed; the first
+            // failure by column order is the one reported.
+            let done: Vec<Result<(), E>> = pieces.into_par_iter().map(write).collect();
+            done.into_iter().collect()
         } else {
-            pieces.into_iter().for_each(write);
+            pieces.into_iter().try_for_each(write)
         }
     }
 }
 
-/// One column's part of a packed request: its input, its pieces of the ids,
+/// A request's layout from its lengths ([`ByteLayout::size`]), before its
+/// values are checked: it can size a buffer but not fill one unchecked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unvalidated(ByteLayout);
+
+impl Unvalidated {
+    /// Bytes the packed request takes.
+    pub fn bytes(&self) -> usize {
+        self.0.bytes
+    }
+
+    /// Validates every column ([`validate`]: offsets, string references,
+    /// weights) and writes it into `out` in the same pass, in parallel over
+    /// columns for a large request: each column's values are read once,
+    /// straight into `out` (e.g. page-locked staging). On an error `out`
+    /// holds a partial request that must not be used.
+    pub fn write_validated(self, inputs: &[ColumnInput], weighted: &[bool], out: &mut [u8]) -> Result<ByteLayout, InputError> {
+        let layout = self.0;
+        layout.write_pieces(inputs, out, |c, input| {
+            let rows = validate(c, input, weighted[c])?;
+            if rows != layout.batch {
+                return Err(bad(c, format!("batch of {rows} rows, but column 0 has {}", layout.batch)));
+            }
+            Ok(())
+        })?;
+        Ok(layout)
+    }
+}
+
+/// One column's part of a packed request: its index and input, its pieces of the ids,
 /// offsets, weights and string sections, and the ids and string bytes of
 /// the columns before it.
-type Piece<'a, 'b> = (&'a ColumnInput, &'b mut [u8], &'b mut [u8], &'b mut [u8], &'b mut [u8], i64, i64);
+type Piece<'a, 'b> = (usize, &'a ColumnInput, &'b mut [u8], &'b mut [u8], &'b mut [u8], &'b mut [u8], i64, i64);
+
+/// A plain number written as native-endian bytes at any alignment.
+trait Word: Copy {
+    const BYTES: usize;
+}
+impl Word for i32 {
+    const BYTES: usize = 4;
+}
+impl Word for i64 {
+    const BYTES: usize = 8;
+}
+
+/// Writes `f(v)` for every `v` of `values` into `out`, one word after
+/// another (`out` must hold exactly that many words). One unaligned store
+/// per value: the loop vectorizes, where per-value byte slices did not.
+fn put<W: Word>(out: &mut [u8], values: &[i64], f: impl Fn(i64) -> W) {
+    assert_eq!(out.len(), W::BYTES * values.len(), "a piece holds one word per value");
+    let at = out.as_mut_ptr() as *mut W;
+    for (k, &v) in values.iter().enumerate() {
+        // In bounds: checked above; `W` is a plain integer.
+        unsafe { at.add(k).write_unaligned(f(v)) };
+    }
+}
 
 /// The bytes of a slice of plain numbers (i64, f32: no padding, no invalid
 /// byte patterns).
@@ -392,5 +483,75 @@ mod tests {
         assert_eq!(pack(&[], &[false]).unwrap_err(), InputError::ColumnCount { expected: 1, got: 0 });
         let two = [input(&[0], &[0, 1], None), input(&[], &[0, 0, 0], None)];
         assert_eq!(pack(&two, &[false, false]).unwrap_err().to_string(), "column 1: batch of 2 rows, but column 0 has 1");
+    }
+
+    /// Sizing from the lengths, then checking and writing in one pass: the
+    /// same bytes as validating and writing apart, and the same errors,
+    /// the first bad column's, on small (one thread) and large (parallel)
+    /// requests alike.
+    #[test]
+    fn validating_while_writing_equals_validating_then_writing() {
+        let one_pass = |inputs: &[ColumnInput], weighted: &[bool], bits: u32| -> Result<(ByteLayout, Vec<u8>), InputError> {
+            let sized = ByteLayout::size(inputs, weighted, bits)?;
+            let mut out = vec![0u8; sized.bytes()];
+            let layout = sized.write_validated(inputs, weighted, &mut out)?;
+            Ok((layout, out))
+        };
+        let two_passes = |inputs: &[ColumnInput], weighted: &[bool], bits: u32| -> Result<(ByteLayout, Vec<u8>), InputError> {
+            let layout = ByteLayout::of(inputs, weighted, bits)?;
+            let mut out = vec![0u8; layout.bytes];
+            layout.write(inputs, &mut out);
+            Ok((layout, out))
+        };
+        // Columns of 0..7 ids per row over `batch` rows: small and large requests.
+        let column = |c: usize, batch: usize| {
+            let mut ids = Vec::new();
+            let mut offsets = vec![0i64];
+            for r in 0..batch {
+                ids.extend((0..(r + c) % 7).map(|k| (r * 31 + k * 7 + c) as i64));
+                offsets.push(ids.len() as i64);
+            }
+            let weights = (c % 2 == 1).then(|| ids.iter().map(|&i| i as f32 * 0.5).collect());
+            ColumnInput { ids, offsets, weights, bytes: None }
+        };
+        for batch in [1, 3, 2000] {
+            let inputs: Vec<ColumnInput> = (0..9).map(|c| column(c, batch)).collect();
+            let weighted: Vec<bool> = (0..9).map(|c| c % 2 == 1).collect();
+            assert_eq!(is_large(&inputs), batch == 2000);
+            for bits in [32, 64] {
+                let (one, two) = (one_pass(&inputs, &weighted, bits).unwrap(), two_passes(&inputs, &weighted, bits).unwrap());
+                assert_eq!(one.0, two.0, "batch {batch}, {bits}-bit");
+                assert!(one.1 == two.1, "batch {batch}, {bits}-bit: other bytes");
+            }
+            // Faults in columns 2 and 6: column 2's is reported, as before.
+            let mut bad = inputs.clone();
+            bad[2].offsets[0] = 1;
+            bad[6].offsets[0] = 5;
+            let expected = two_passes(&bad, &weighted, 32).unwrap_err();
+            assert!(expected.to_string().starts_with("column 2: "), "{expected}");
+            assert_eq!(one_pass(&bad, &weighted, 32).unwrap_err(), expected);
+            // Column 1's offsets decrease (and give another batch unless B = 3):
+            // that fault is named, not the batch the other columns disagree with.
+            let mut shrunk = inputs.clone();
+            shrunk[1].offsets = vec![0, 2, 1, shrunk[1].ids.len() as i64];
+            let expected = two_passes(&shrunk, &weighted, 32).unwrap_err();
+            assert!(expected.to_string().contains("decrease"), "{expected}");
+            assert_eq!(one_pass(&shrunk, &weighted, 32).unwrap_err(), expected);
+            if batch != 3 {
+                // Seen from the lengths already (a batch of 3 is not).
+                assert_eq!(ByteLayout::size(&shrunk, &weighted, 32).unwrap_err(), expected);
+            }
+            // What the lengths show is found before any buffer is asked for.
+            let mut short = inputs.clone();
+            short[4].offsets.pop();
+            let last = *short[4].offsets.last().unwrap();
+            short[4].ids.truncate(last as usize);
+            short[4].weights = None;
+            assert!(ByteLayout::size(&short, &weighted, 32).unwrap_err().to_string().starts_with("column 4: batch of"));
+            let mut unweighted = inputs.clone();
+            unweighted[3].weights = None;
+            let expected = two_passes(&unweighted, &weighted, 32).unwrap_err();
+            assert_eq!(one_pass(&unweighted, &weighted, 32).unwrap_err(), expected);
+        }
     }
 }

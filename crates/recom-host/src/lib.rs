@@ -173,13 +173,18 @@ fn prepare_inner(
             .max()
             .unwrap_or(0);
     }
+    // The steps of each level, in program order.
     let depth = level.iter().max().map_or(0, |l| l + 1);
+    let mut levels: Vec<Vec<usize>> = vec![Vec::new(); depth];
+    for (i, &l) in level.iter().enumerate() {
+        levels[l].push(i);
+    }
     // Steps run in parallel only when the request is large enough for that
     // to pay: waking the pool's threads costs more than a small request's
     // whole host program (at B = 1 most of its time went to scheduling).
     let parallel = step_times.is_none() && feeds.iter().map(Feed::len).sum::<usize>() >= PARALLEL_ELEMENTS;
-    for l in 0..depth {
-        let run = |i: usize| {
+    for steps in &levels {
+        let run = |&i: &usize| {
             let step = &program.steps[i];
             let operands: Vec<(Operand, usize)> = step.operands.iter().map(|v| operand(v, specs, feeds, shapes, &results)).collect();
             let origin = operands.first().map_or(0, |(_, o)| *o);
@@ -187,19 +192,19 @@ fn prepare_inner(
             (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
         };
         let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = if parallel {
-            (0..program.steps.len()).into_par_iter().filter(|&i| level[i] == l).map(run).collect()
+            steps.par_iter().map(run).collect()
         } else if let Some(times) = step_times.as_deref_mut() {
-            (0..program.steps.len())
-                .filter(|&i| level[i] == l)
-                .map(|i| {
+            steps
+                .iter()
+                .map(|&i| {
                     let start = std::time::Instant::now();
-                    let done = run(i);
+                    let done = run(&i);
                     times[i] = start.elapsed();
                     done
                 })
                 .collect()
         } else {
-            (0..program.steps.len()).filter(|&i| level[i] == l).map(run).collect()
+            steps.iter().map(run).collect()
         };
         for (i, outcome) in done {
             let (values, origin) = outcome?;
@@ -219,11 +224,17 @@ fn prepare_inner(
     }
     // The columns' inputs: a step result only one column reads moves into
     // its ColumnInput (no copy); a model input or a shared result is copied.
-    let mut readers: std::collections::HashMap<(usize, usize), usize> = std::collections::HashMap::new();
+    // Readers of each step result, at `first[step] + result`.
+    let mut first = Vec::with_capacity(program.steps.len() + 1);
+    first.push(0usize);
+    for step in &program.steps {
+        first.push(first.last().copied().unwrap_or(0) + step.op.result_count());
+    }
+    let mut readers = vec![0u32; first.last().copied().unwrap_or(0)];
     for column in &program.columns {
         for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
             if let ValueRef::Step { step, result } = v {
-                *readers.entry((step, result)).or_default() += 1;
+                readers[first[step] + result] += 1;
             }
         }
     }
@@ -264,7 +275,7 @@ fn prepare_inner(
         };
         let mut take = |v: ValueRef| -> Feed {
             match v {
-                ValueRef::Step { step, result } if readers.get(&(step, result)) == Some(&1) => {
+                ValueRef::Step { step, result } if readers[first[step] + result] == 1 => {
                     let slot = &mut results[step].as_mut().expect("steps run before their users").0[result];
                     std::mem::replace(slot, Feed::I64 { shape: vec![0], data: Vec::new() })
                 }

@@ -238,9 +238,11 @@ impl GpuModel {
     /// Validates, packs and uploads a request in one host-to-device copy
     /// (into buffers of its own, so it can be launched repeatedly).
     pub fn upload(&self, inputs: &[ColumnInput]) -> Result<DeviceRequest, RunError> {
-        let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
-        let mut bytes = vec![0u8; layout.bytes];
-        layout.write(inputs, &mut bytes);
+        let mut bytes = Vec::new();
+        let (layout, sizes) = self.plan.stage(self.shapes.as_ref(), inputs, |n| {
+            bytes.resize(n, 0u8);
+            Ok(&mut bytes[..])
+        })?;
         let input = self.lane0_stream.clone_htod(&bytes).map_err(device_error)?;
         let out = unsafe { self.lane0_stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
         Ok(DeviceRequest { input, out, layout, sizes })
@@ -348,6 +350,24 @@ impl GpuModel {
         })
     }
 
+    /// Copies a launched request's `n_out` output values, then its status
+    /// word, down into the lane's page-locked landing buffer (asynchronous
+    /// copies, one synchronization) and returns the status word.
+    fn land_output(&self, lane: &mut Lane, n_out: usize) -> Result<i64, RunError> {
+        let Lane { stream, staging, .. } = lane;
+        let input = staging.input.as_ref().expect("allocated by stage_and_launch");
+        let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
+        let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
+        let landing = host_out.as_mut_slice().map_err(device_error)?;
+        if n_out > 0 {
+            unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[..n_out], out_device.device_ptr(stream).0, stream.cu_stream()) }.map_err(device_error)?;
+        }
+        // The status word lands after the output (two f32 slots).
+        unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[n_out..n_out + 2], input.device_ptr(stream).0, stream.cu_stream()) }.map_err(device_error)?;
+        stream.synchronize().map_err(device_error)?;
+        Ok((landing[n_out].to_bits() as u64 | ((landing[n_out + 1].to_bits() as u64) << 32)) as i64)
+    }
+
     /// Loads the plan's dense program (its weights, in the program's order)
     /// so that [`Self::run_outputs`] computes the model's outputs on the GPU.
     pub fn attach_dense(&mut self, weights: &[Vec<f32>]) -> Result<(), RunError> {
@@ -374,7 +394,7 @@ impl GpuModel {
         let mut guard = self.lane();
         let (layout, _) = self.stage_and_launch(&mut guard, inputs)?;
         let batch = layout.batch;
-        let Lane { stream, staging, dense: dense_lane, graphs } = &mut *guard;
+        let Lane { stream, staging, dense: dense_lane, graphs, .. } = &mut *guard;
         let stream: &Arc<CudaStream> = stream;
         // The dense program's extra inputs (f32 feeds, host values) packed into
         // page-locked staging and sent in one copy to a reused device buffer.
@@ -500,26 +520,32 @@ impl GpuModel {
     /// Validates and packs a request into page-locked staging (grown as
     /// needed), uploads it and launches the embedding kernel.
     fn stage_and_launch(&self, lane: &mut Lane, inputs: &[ColumnInput]) -> Result<(ByteLayout, crate::shape::Sizes), RunError> {
-        let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
-        let n_out = sizes.output;
         let Lane { stream, staging, .. } = lane;
-        if staging.host.as_ref().is_none_or(|h| h.len() < layout.bytes) {
-            staging.host = None;
-            let capacity = layout.bytes + layout.bytes / 2;
-            staging.host = Some(unsafe { self.context.alloc_pinned::<u8>(capacity) }.map_err(device_error)?);
-            staging.input = Some(unsafe { stream.alloc::<u8>(capacity) }.map_err(device_error)?);
-        }
-        if staging.out.as_ref().is_none_or(|o| o.len() < n_out.max(1)) {
+        let context = &self.context;
+        // Validated and packed straight into the lane's page-locked staging
+        // (grown as needed, with the device buffer it is copied to).
+        let (layout, sizes) = self.plan.stage(self.shapes.as_ref(), inputs, |bytes| {
+            if staging.host.as_ref().is_none_or(|h| h.len() < bytes) {
+                staging.host = None;
+                staging.input = None;
+                let capacity = bytes + bytes / 2;
+                staging.host = Some(unsafe { context.alloc_pinned::<u8>(capacity) }.map_err(device_error)?);
+                staging.input = Some(unsafe { stream.alloc::<u8>(capacity) }.map_err(device_error)?);
+            }
+            staging.host.as_mut().expect("allocated above").as_mut_slice().map_err(device_error)
+        })?;
+        let n_out = sizes.output;
+        // The landing buffer has two more slots: the status word lands after the output.
+        if staging.out.as_ref().is_none_or(|o| o.len() < n_out.max(1)) || staging.host_out.as_ref().is_none_or(|h| h.len() < n_out + 2) {
             let capacity = n_out.max(1) + n_out / 2;
             staging.out = None;
             staging.host_out = None;
             staging.out = Some(unsafe { stream.alloc::<f32>(capacity) }.map_err(device_error)?);
-            staging.host_out = Some(unsafe { self.context.alloc_pinned::<f32>(capacity) }.map_err(device_error)?);
+            staging.host_out = Some(unsafe { self.context.alloc_pinned::<f32>(capacity + 2) }.map_err(device_error)?);
         }
-        let host = staging.host.as_mut().expect("allocated above");
-        let input = staging.input.as_mut().expect("allocated above");
+        let host = staging.host.as_ref().expect("allocated by stage");
+        let input = staging.input.as_mut().expect("allocated by stage");
         let out_device = staging.out.as_ref().expect("allocated above");
-        layout.write(inputs, &mut host.as_mut_slice().map_err(device_error)?[..layout.bytes]);
         stream
             .memcpy_htod(&host.as_slice().map_err(device_error)?[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
             .map_err(device_error)?;
@@ -536,18 +562,9 @@ impl GpuModel {
         let mut lane = self.lane();
         let (_, sizes) = self.stage_and_launch(&mut lane, inputs)?;
         let n_out = sizes.output;
-        let Lane { stream, staging, .. } = &mut *lane;
-        let input = staging.input.as_ref().expect("allocated by stage_and_launch");
-        let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
-        let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
-        let landing = &mut host_out.as_mut_slice().map_err(device_error)?[..n_out];
-        if n_out > 0 {
-            stream.memcpy_dtoh(&out_device.slice(0..n_out), landing).map_err(device_error)?;
-        }
-        let mut status = [0u8; 8];
-        stream.memcpy_dtoh(&input.slice(0..8), &mut status[..]).map_err(device_error)?;
-        stream.synchronize().map_err(device_error)?;
-        self.plan.check_status(i64::from_ne_bytes(status), inputs)?;
+        let status = self.land_output(&mut lane, n_out)?;
+        self.plan.check_status(status, inputs)?;
+        let host_out = lane.staging.host_out.as_ref().expect("allocated by stage_and_launch");
         Ok(f(&host_out.as_slice().map_err(device_error)?[..n_out]))
     }
 
@@ -581,8 +598,11 @@ impl GpuModel {
     }
 }
 
-/// CUDA event flags (re-exported for timing code that must not name cudarc).
+/// CUDA event flags, streams and driver errors (re-exported for timing code
+/// that must not name cudarc).
 pub type EventFlags = sys::CUevent_flags;
+pub type Stream = CudaStream;
+pub type DriverError = cudarc::driver::DriverError;
 
 /// The L2 fetch granularities the driver accepts.
 fn check_l2_fetch_granularity(bytes: usize) -> Result<(), RunError> {

@@ -347,17 +347,28 @@ impl GpuDense {
             .map_err(|e| err("preference", e))?;
             // No split-K reduction by atomics (CUBLASLT_REDUCTION_SCHEME_INPLACE):
             // its summation order varies from run to run, and the same
-            // request must always get the same answer.
-            let schemes = ltsys::cublasLtReductionScheme_t::CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE as u32
-                | ltsys::cublasLtReductionScheme_t::CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE as u32;
-            lt::set_matmul_pref_attribute(
-                pref,
-                ltsys::cublasLtMatmulPreferenceAttributes_t::CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
-                (&schemes) as *const u32 as *const _,
-                std::mem::size_of::<u32>(),
-            )
-            .map_err(|e| err("preference", e))?;
-            let heuristic = lt::get_matmul_algo_heuristic(handle.0, desc, a, b, c, c, pref).map_err(|e| err("no cuBLASLt algorithm for this GEMM", e))?;
+            // request must always get the same answer. For a small batch,
+            // no split-K at all where cuBLASLt has such an algorithm: the
+            // H200 at B = 1 ran medium's 393 -> 128 layer as a split-K GEMV
+            // (6 us) plus a reduction kernel (10 us, ncu).
+            use ltsys::cublasLtReductionScheme_t as Scheme;
+            let deterministic = Scheme::CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE as u32 | Scheme::CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE as u32;
+            let masks: &[u32] = if shape.batch <= NO_SPLIT_K_UP_TO_BATCH { &[Scheme::CUBLASLT_REDUCTION_SCHEME_NONE as u32, deterministic] } else { &[deterministic] };
+            let mut found = Err(RunError::Device("no cuBLASLt algorithm for this GEMM".into()));
+            for schemes in masks {
+                lt::set_matmul_pref_attribute(
+                    pref,
+                    ltsys::cublasLtMatmulPreferenceAttributes_t::CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                    schemes as *const u32 as *const _,
+                    std::mem::size_of::<u32>(),
+                )
+                .map_err(|e| err("preference", e))?;
+                found = lt::get_matmul_algo_heuristic(handle.0, desc, a, b, c, c, pref).map_err(|e| err("no cuBLASLt algorithm for this GEMM", e));
+                if found.is_ok() {
+                    break;
+                }
+            }
+            let heuristic = found?;
             plan.algo = heuristic.algo;
             Ok(plan)
         }
@@ -375,6 +386,11 @@ struct GemmShape {
 }
 
 const WORKSPACE: usize = 32 << 20;
+
+/// Batches up to this size get GEMM algorithms without split-K reductions
+/// where cuBLASLt has one (at such sizes a GEMM is a launch-latency-bound
+/// GEMV; the reduction is a second kernel on the request's critical path).
+const NO_SPLIT_K_UP_TO_BATCH: usize = 64;
 
 /// Runs a closure on drop (descriptor clean-up on every path).
 struct Guard<F: FnMut()>(F);

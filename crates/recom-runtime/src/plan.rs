@@ -173,10 +173,19 @@ impl Plan {
         host::prepare_all(&self.feeds, &self.host, feeds, &recom_host::Limits::default())
     }
 
-    /// Validates a request, lays it out and sizes it: with the plan's shape
+    /// Validates a request and packs it into the buffer `buffer(bytes)`
+    /// lends (e.g. page-locked staging), sizing it with the plan's shape
     /// program when it has one (`shapes`, compiled), which must agree with
-    /// the layout the inputs give.
-    pub fn size(&self, shapes: Option<&crate::shape::CompiledShapes>, inputs: &[ColumnInput]) -> Result<(input::ByteLayout, crate::shape::Sizes), RunError> {
+    /// the layout the inputs give. The values are checked and written in one
+    /// pass, over the columns in parallel for a large request, while the
+    /// shape program runs beside it. On an error the buffer holds a partial
+    /// request that must not be launched.
+    pub fn stage<'b>(
+        &self,
+        shapes: Option<&crate::shape::CompiledShapes>,
+        inputs: &[ColumnInput],
+        buffer: impl FnOnce(usize) -> Result<&'b mut [u8], RunError>,
+    ) -> Result<(input::ByteLayout, crate::shape::Sizes), RunError> {
         // A string column's ids reference its bytes; any other column's are ids.
         for (c, (column, input)) in self.columns.iter().zip(inputs).enumerate() {
             let strings = column.transform.is_some_and(|t| t.takes_strings());
@@ -185,18 +194,21 @@ impl Plan {
                 return Err(input::InputError::BadColumn { column: c, problem: problem.into() }.into());
             }
         }
-        let layout = input::ByteLayout::of(inputs, &self.weighted(), self.index_bits)?;
-        let sizes = match shapes {
-            Some(program) => program.evaluate(inputs)?,
-            None => crate::shape::Sizes {
-                batch: layout.batch,
-                ids: layout.ids.1,
-                offsets: layout.offsets.1,
-                weights: layout.weights.1,
-                output: layout.batch * self.width,
-                grid_x: layout.batch.div_ceil(self.rows_per_item.max(1)),
-            },
-        };
+        let weighted = self.weighted();
+        let unvalidated = input::ByteLayout::size(inputs, &weighted, self.index_bits)?;
+        let out = buffer(unvalidated.bytes())?;
+        let mut write = || unvalidated.write_validated(inputs, &weighted, &mut out[..unvalidated.bytes()]);
+        let size = || shapes.map(|program| program.evaluate(inputs)).transpose();
+        let (layout, sizes) = if input::is_large(inputs) { rayon::join(write, size) } else { (write(), size()) };
+        let layout = layout?;
+        let sizes = sizes?.unwrap_or(crate::shape::Sizes {
+            batch: layout.batch,
+            ids: layout.ids.1,
+            offsets: layout.offsets.1,
+            weights: layout.weights.1,
+            output: layout.batch * self.width,
+            grid_x: layout.batch.div_ceil(self.rows_per_item.max(1)),
+        });
         let from_layout = (layout.batch, layout.ids.1, layout.offsets.1, layout.weights.1);
         if (sizes.batch, sizes.ids, sizes.offsets, sizes.weights) != from_layout {
             return Err(RunError::Device(format!("the shape program gives {sizes:?}, the request's layout {from_layout:?}")));

@@ -127,11 +127,13 @@ impl CpuExecutable {
             aligned = Aligned::copy(tables);
             aligned.as_slice()
         };
-        let (layout, sizes) = self.plan.size(self.shapes.as_ref(), inputs)?;
         // The request packed as the GPU gets it (ids and offsets i32 or i64,
         // as the kernel was built), in 8-byte words for alignment.
-        let mut request = vec![0u64; layout.bytes / 8];
-        layout.write(inputs, unsafe { std::slice::from_raw_parts_mut(request.as_mut_ptr() as *mut u8, layout.bytes) });
+        let mut request: Vec<u64> = Vec::new();
+        let (layout, sizes) = self.plan.stage(self.shapes.as_ref(), inputs, |bytes| {
+            request.resize(bytes.div_ceil(8), 0);
+            Ok(unsafe { std::slice::from_raw_parts_mut(request.as_mut_ptr() as *mut u8, 8 * request.len()) })
+        })?;
         let request = &request;
         let batch = layout.batch;
         let width = self.plan.width;

@@ -26,7 +26,7 @@ use recom_reference::{
 use recom_abi::request::ColumnInput;
 use recom_runtime::{
     gpu::GpuModel,
-    plan::{Artifact, RunError},
+    plan::Artifact,
 };
 use serde::Serialize;
 use std::{
@@ -96,6 +96,16 @@ enum Command {
         /// fails the run before anything is timed.
         #[arg(long, default_value_t = 1e-5)]
         tolerance: f64,
+    },
+    /// Time the host side of each benchmark workload's request alone
+    /// (validation + packing into a reused buffer, with the shape program
+    /// beside it) on this machine's CPU: median and p99 over the requests.
+    Stage {
+        /// Folder with <workload>.json artifacts.
+        #[arg(long)]
+        artifacts: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
     },
     /// Time a bundle's host program alone (raw request -> the columns' CSR
     /// ids and the dense program's host values) on this machine's CPU, at
@@ -168,6 +178,7 @@ fn main() {
         Command::Serve { model, input, batch, concurrency, requests, out, dump, tolerance } => {
             serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref(), tolerance)
         }
+        Command::Stage { artifacts, requests } => stage(&artifacts, requests),
         Command::Host { model, input, batch, requests, dump } => host(&model, &input, &batch, requests, dump.as_deref()),
         Command::Hostile { model, input, tolerance } => hostile::hostile(&model, &input, tolerance),
         Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),
@@ -204,6 +215,9 @@ struct DumpMeta {
     tables: Vec<(usize, usize, usize)>,
     /// Per column: number of ids.
     ids: Vec<usize>,
+    /// Width of the ids and offsets recom's kernel reads by default: the
+    /// peers read the same width.
+    index_bits: u32,
 }
 
 fn dump(out: &Path) -> Result<(), String> {
@@ -222,7 +236,14 @@ fn dump(out: &Path) -> Result<(), String> {
         let offsets: Vec<i64> = inputs.iter().flat_map(|i| i.offsets.iter().copied()).collect();
         write_raw(&dir.join("ids.i64"), &ids)?;
         write_raw(&dir.join("offsets.i64"), &offsets)?;
-        let meta = DumpMeta { batch: spec.batch, tables: slots, ids: inputs.iter().map(|i| i.ids.len()).collect() };
+        // The reference evaluator's output, [B, ΣD] row-major in column
+        // order: every peer's output is checked against it.
+        let expected = evaluate(&model, &inputs).map_err(|e| format!("{name}: reference: {e}"))?;
+        write_raw(&dir.join("expected.f32"), &expected)?;
+        // 32-bit where every row number and id position fits, as the compiler narrows them.
+        let fits = |n: usize| n <= i32::MAX as usize;
+        let index_bits = if model.tables.iter().all(|t| fits(t.rows)) && fits(ids.len()) { 32 } else { 64 };
+        let meta = DumpMeta { batch: spec.batch, tables: slots, ids: inputs.iter().map(|i| i.ids.len()).collect(), index_bits };
         std::fs::write(dir.join("meta.json"), serde_json::to_string(&meta).unwrap()).map_err(|e| e.to_string())?;
         eprintln!("dumped {name}");
     }
@@ -244,18 +265,72 @@ struct GpuResult {
     /// The same with each distinct table row counted once (every repeat
     /// served by L2).
     distinct_bytes: usize,
+    /// Median over rounds of each round's median (warm L2), and the rounds' range.
     kernel_us: f64,
+    kernel_spread_us: (f64, f64),
+    /// The same with L2 flushed before every launch.
+    kernel_cold_us: f64,
+    kernel_cold_spread_us: (f64, f64),
+    /// Bytes of one request over PCIe: the packed input up, `[B, ΣD]` and
+    /// the status word down; at the measured page-locked copy rates.
+    input_bytes: usize,
+    output_bytes: usize,
+    h2d_gbps: f64,
+    d2h_gbps: f64,
+    /// What those bytes alone take on the link (no latency counted).
+    pcie_us: f64,
     request_us: f64,
     /// A request whose output is read in place from page-locked staging
     /// (`GpuModel::run_with`) instead of copied into the caller's vector.
     request_lent_us: f64,
-    /// Parts of a request, each alone (medians): validate + pack on the host,
-    /// upload (pack + one pageable copy), download of the output + status.
-    pack_us: f64,
-    upload_us: f64,
-    download_us: f64,
+    /// Parts of a request, each alone (medians): validate + pack + the shape
+    /// program on the host; the request's input bytes up and output bytes
+    /// down, each one page-locked copy timed with events.
+    stage_us: f64,
+    h2d_us: f64,
+    d2h_us: f64,
     max_rel_err: f64,
     max_abs_err: f64,
+}
+
+/// Rounds of timed kernel launches (their medians' spread is reported).
+const ROUNDS: usize = 5;
+/// Bytes written between cold launches: above every current GPU's L2 (H200: 60 MB).
+const FLUSH_BYTES: usize = 512 << 20;
+
+/// The smallest and largest of the rounds' medians.
+fn spread(rounds: &[f64]) -> (f64, f64) {
+    rounds.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
+/// Page-locked host <-> device copy rates in bytes/s (host-to-device,
+/// device-to-host), from copies of 64 MiB each way.
+fn link_bandwidth(stream: &std::sync::Arc<recom_runtime::gpu::Stream>) -> Result<(f64, f64), String> {
+    const BYTES: usize = 64 << 20;
+    let (up, down) = copy_us(stream, BYTES, BYTES)?;
+    Ok((BYTES as f64 / (up * 1e-6), BYTES as f64 / (down * 1e-6)))
+}
+
+/// Medians of 20 page-locked copies of `up` bytes to the device and `down`
+/// bytes back, in µs (CUDA events around each).
+fn copy_us(stream: &std::sync::Arc<recom_runtime::gpu::Stream>, up: usize, down: usize) -> Result<(f64, f64), String> {
+    let err = |e: recom_runtime::gpu::DriverError| format!("timing host <-> device copies: {e:?}");
+    let n = up.max(down).max(1);
+    let mut host = unsafe { stream.context().alloc_pinned::<u8>(n) }.map_err(err)?;
+    let mut device = stream.alloc_zeros::<u8>(n).map_err(err)?;
+    let timing = Some(cudarc_event_flags());
+    let (mut ups, mut downs) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        let start = stream.record_event(timing).map_err(err)?;
+        stream.memcpy_htod(&host.as_slice().map_err(err)?[..up], &mut device.slice_mut(0..up)).map_err(err)?;
+        let middle = stream.record_event(timing).map_err(err)?;
+        stream.memcpy_dtoh(&device.slice(0..down), &mut host.as_mut_slice().map_err(err)?[..down]).map_err(err)?;
+        let end = stream.record_event(timing).map_err(err)?;
+        end.synchronize().map_err(err)?;
+        ups.push(start.elapsed_ms(&middle).map_err(err)? as f64 * 1e3);
+        downs.push(middle.elapsed_ms(&end).map_err(err)? as f64 * 1e3);
+    }
+    Ok((median(ups), median(downs)))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -347,62 +422,88 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             ));
         }
 
-        // Kernel only, inputs resident: CUDA events around each launch.
+        // Kernel only, inputs resident: CUDA events around each launch, in
+        // ROUNDS rounds (the spread of their medians is reported). Warm: the
+        // same request again and again (c50's rows fit in L2). Cold: L2
+        // flushed by a write of FLUSH_BYTES before each launch, outside the
+        // events.
         let mut request = gpu.upload(&inputs).map_err(|e| e.to_string())?;
         let stream = gpu.stream().clone();
         let timing = Some(cudarc_event_flags());
-        let mut kernel_times = Vec::with_capacity(reps);
+        let mut flush = stream.alloc_zeros::<u8>(FLUSH_BYTES).map_err(|e| format!("{e:?}"))?;
         for _ in 0..10 {
             gpu.launch(&request).map_err(|e| e.to_string())?;
         }
-        for _ in 0..reps {
-            gpu.reset_status(&mut request).map_err(|e| e.to_string())?;
-            let start = stream.record_event(timing).map_err(|e| format!("{e:?}"))?;
-            gpu.launch(&request).map_err(|e| e.to_string())?;
-            let end = stream.record_event(timing).map_err(|e| format!("{e:?}"))?;
-            end.synchronize().map_err(|e| format!("{e:?}"))?;
-            kernel_times.push(start.elapsed_ms(&end).map_err(|e| format!("{e:?}"))? as f64 * 1000.0);
+        let mut warm_rounds = Vec::with_capacity(ROUNDS);
+        let mut cold_rounds = Vec::with_capacity(ROUNDS);
+        for _ in 0..ROUNDS {
+            for cold in [false, true] {
+                let mut times = Vec::with_capacity(reps);
+                for _ in 0..reps {
+                    gpu.reset_status(&mut request).map_err(|e| e.to_string())?;
+                    if cold {
+                        stream.memset_zeros(&mut flush).map_err(|e| format!("{e:?}"))?;
+                    }
+                    let start = stream.record_event(timing).map_err(|e| format!("{e:?}"))?;
+                    gpu.launch(&request).map_err(|e| e.to_string())?;
+                    let end = stream.record_event(timing).map_err(|e| format!("{e:?}"))?;
+                    end.synchronize().map_err(|e| format!("{e:?}"))?;
+                    times.push(start.elapsed_ms(&end).map_err(|e| format!("{e:?}"))? as f64 * 1000.0);
+                }
+                if cold { &mut cold_rounds } else { &mut warm_rounds }.push(median(times));
+            }
+        }
+        drop(flush);
+        // A launch reading the status word: the timed launches were all in range.
+        let (_, status) = gpu.download(&request).map_err(|e| e.to_string())?;
+        if status != 0 {
+            return Err(format!("{name}: the kernel reported status {status:#x} on a valid request"));
         }
         // Whole requests, wall clock: validate + pack + 1 upload + launch +
-        // download, into a reused output vector (a serving loop's steady state).
+        // download, into a reused output vector (a serving loop's steady
+        // state). Any error ends the benchmark.
         let mut request_times = Vec::with_capacity(reps);
         let mut output = Vec::new();
         for _ in 0..reps.min(100) {
             let t = Instant::now();
-            let out = gpu.run_into(&inputs, &mut output);
+            gpu.run_into(&inputs, &mut output).map_err(|e| format!("{name}: request: {e}"))?;
             request_times.push(t.elapsed().as_secs_f64() * 1e6);
-            if let Err(RunError::IdOutOfRange { .. }) = out {
-                return Err("unexpected out-of-range id".into());
-            }
+        }
+        if output != got {
+            return Err(format!("{name}: a repeated request's output differs from the first"));
         }
         let mut lent_times = Vec::with_capacity(reps);
         let mut checksum = 0f32;
         for _ in 0..reps.min(100) {
             let t = Instant::now();
-            let sum = gpu.run_with(&inputs, |out| out[out.len() / 2]).map_err(|e| e.to_string())?;
+            let sum = gpu.run_with(&inputs, |out| out[out.len() / 2]).map_err(|e| format!("{name}: request: {e}"))?;
             lent_times.push(t.elapsed().as_secs_f64() * 1e6);
             checksum += sum;
         }
         std::hint::black_box(checksum);
-        // Where a request's time goes.
-        let weighted: Vec<bool> = artifact.plan.weighted();
-        let (mut pack_times, mut upload_times, mut download_times) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..20 {
+        // Where a request's time goes: validation + packing with the shape
+        // program beside it (as a request runs them, into a reused buffer),
+        // and the request's own bytes over the link each way (CUDA events,
+        // page-locked memory).
+        let shapes = artifact.plan.shapes.as_ref().map(|p| p.compile()).transpose()?;
+        let mut staging: Vec<u8> = Vec::new();
+        let mut stage_times = Vec::with_capacity(100);
+        let mut input_bytes = 0;
+        for _ in 0..100 {
             let t = Instant::now();
-            let layout = recom_abi::request::ByteLayout::of(&inputs, &weighted, artifact.plan.index_bits).map_err(|e| e.to_string())?;
-            let mut bytes = vec![0u8; layout.bytes];
-            layout.write(&inputs, &mut bytes);
-            pack_times.push(t.elapsed().as_secs_f64() * 1e6);
-            let t = Instant::now();
-            let request = gpu.upload(&inputs).map_err(|e| e.to_string())?;
-            gpu.synchronize().map_err(|e| e.to_string())?;
-            upload_times.push(t.elapsed().as_secs_f64() * 1e6);
-            gpu.launch(&request).map_err(|e| e.to_string())?;
-            gpu.synchronize().map_err(|e| e.to_string())?;
-            let t = Instant::now();
-            gpu.download(&request).map_err(|e| e.to_string())?;
-            download_times.push(t.elapsed().as_secs_f64() * 1e6);
+            let (layout, _) = artifact
+                .plan
+                .stage(shapes.as_ref(), &inputs, |n| {
+                    staging.resize(n, 0);
+                    Ok(&mut staging[..])
+                })
+                .map_err(|e| format!("{name}: staging: {e}"))?;
+            stage_times.push(t.elapsed().as_secs_f64() * 1e6);
+            input_bytes = layout.bytes;
         }
+        let output_bytes = got.len() * 4 + 8;
+        let (h2d_us, d2h_us) = copy_us(gpu.stream(), input_bytes, output_bytes)?;
+        let link = link_bandwidth(gpu.stream())?;
         let result = GpuResult {
             workload: name.clone(),
             columns: spec.columns,
@@ -412,23 +513,81 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             index_bits: artifact.plan.index_bits,
             bytes: minimum_bytes(&model, &inputs),
             distinct_bytes: distinct_bytes(&model, &inputs),
-            kernel_us: median(kernel_times),
+            kernel_us: median(warm_rounds.clone()),
+            kernel_spread_us: spread(&warm_rounds),
+            kernel_cold_us: median(cold_rounds.clone()),
+            kernel_cold_spread_us: spread(&cold_rounds),
+            input_bytes,
+            output_bytes,
+            h2d_gbps: link.0 / 1e9,
+            d2h_gbps: link.1 / 1e9,
+            pcie_us: (input_bytes as f64 / link.0 + output_bytes as f64 / link.1) * 1e6,
             request_us: median(request_times),
             request_lent_us: median(lent_times),
-            pack_us: median(pack_times),
-            upload_us: median(upload_times),
-            download_us: median(download_times),
+            stage_us: median(stage_times),
+            h2d_us,
+            d2h_us,
             max_rel_err: max_rel,
             max_abs_err: max_abs,
         };
         eprintln!(
-            "{name}: kernel {:.1} us, request {:.1} us, output lent {:.1} us (pack {:.0}, pack+upload {:.0}, download {:.0}), max rel err {:e}",
-            result.kernel_us, result.request_us, result.request_lent_us, result.pack_us, result.upload_us, result.download_us, result.max_rel_err
+            "{name}: kernel {:.1} us (cold {:.1}), request {:.1} us, output lent {:.1} us, PCIe bytes {:.1} us (stage {:.1}, up {:.1}, down {:.1}), max rel err {:e}",
+            result.kernel_us, result.kernel_cold_us, result.request_us, result.request_lent_us, result.pcie_us, result.stage_us, result.h2d_us, result.d2h_us, result.max_rel_err
         );
         results.push(result);
     }
     let mut file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     file.write_all(serde_json::to_string_pretty(&results).unwrap().as_bytes()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn stage(artifacts: &Path, requests: usize) -> Result<(), String> {
+    for (name, spec) in workloads() {
+        let path = artifacts.join(format!("{name}.json"));
+        let artifact = Artifact::from_json(&std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?)?;
+        let (_, inputs) = workload(&spec);
+        let shapes = artifact.plan.shapes.as_ref().map(|p| p.compile()).transpose()?;
+        let mut staging: Vec<u8> = Vec::new();
+        let mut times: Vec<f64> = (0..requests.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                artifact
+                    .plan
+                    .stage(shapes.as_ref(), &inputs, |n| {
+                        staging.resize(n, 0);
+                        Ok(&mut staging[..])
+                    })
+                    .map_err(|e| format!("{name}: {e}"))?;
+                Ok(t.elapsed().as_secs_f64() * 1e6)
+            })
+            .collect::<Result<_, String>>()?;
+        times.sort_by(|a, b| a.total_cmp(b));
+        // Its two halves alone: validation + packing, and the shape program.
+        let weighted = artifact.plan.weighted();
+        let timed = |f: &mut dyn FnMut() -> Result<(), String>| -> Result<f64, String> {
+            let mut t: Vec<f64> = Vec::with_capacity(requests.max(1));
+            for _ in 0..requests.max(1) {
+                let start = Instant::now();
+                f()?;
+                t.push(start.elapsed().as_secs_f64() * 1e6);
+            }
+            Ok(median(t))
+        };
+        let write = timed(&mut || {
+            let sized = recom_abi::request::ByteLayout::size(&inputs, &weighted, artifact.plan.index_bits).map_err(|e| e.to_string())?;
+            sized.write_validated(&inputs, &weighted, &mut staging).map(|_| ()).map_err(|e| e.to_string())
+        })?;
+        let shape = match shapes.as_ref() {
+            Some(program) => timed(&mut || program.evaluate(&inputs).map(|_| ()).map_err(|e| e.to_string()))?,
+            None => 0.0,
+        };
+        println!(
+            "{name}: stage p50 {:.1} us, p99 {:.1} us ({} bytes); alone: validate + pack {write:.1} us, shape program {shape:.1} us",
+            times[times.len() / 2],
+            times[times.len() * 99 / 100],
+            staging.len()
+        );
+    }
     Ok(())
 }
 
