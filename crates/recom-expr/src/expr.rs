@@ -395,6 +395,10 @@ enum Op {
     BinSym(BinOp, u32),
     /// `top = top op c`.
     BinConst(BinOp, i64),
+    /// `top = top op s[k1] op s[k2] ...` over a run of a chain's symbol
+    /// operands, left to right: `Program::syms[start..start + len]` holds
+    /// the ks. One dispatch for the run (a sum over thousands of columns).
+    BinSyms(BinOp, u32, u32),
     /// `select`'s condition: pops it (the top, into `acc`'s place comes the
     /// next value); when it is zero, jumps to the instruction at the index.
     JumpIfZero(u32),
@@ -421,6 +425,8 @@ fn chain<'e>(op: BinOp, e: &'e Expr, out: &mut Vec<&'e Expr>) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
     code: Vec<Op>,
+    /// The symbol indices of the `BinSyms` runs.
+    syms: Vec<u32>,
     results: usize,
     symbols: usize,
     depth: usize,
@@ -429,13 +435,13 @@ pub struct Program {
 impl Program {
     /// Compiles `exprs`; result `k` is `exprs[k]`.
     pub fn new(exprs: &[Expr]) -> Self {
-        fn emit(e: &Expr, code: &mut Vec<Op>, depth: usize, max: &mut usize) {
+        fn emit(e: &Expr, code: &mut Vec<Op>, syms: &mut Vec<u32>, depth: usize, max: &mut usize) {
             *max = (*max).max(depth + 1);
             match e {
                 Expr::Const(c) => code.push(Op::Const(*c)),
                 Expr::Sym(k) => code.push(Op::Sym(*k as u32)),
                 Expr::Neg(x) => {
-                    emit(x, code, depth, max);
+                    emit(x, code, syms, depth, max);
                     code.push(Op::Neg);
                 }
                 // Associative chains (sums over thousands of columns) run left
@@ -443,51 +449,66 @@ impl Program {
                 Expr::Bin(op @ (BinOp::Add | BinOp::Mul | BinOp::Max | BinOp::Min), _, _) => {
                     let mut leaves = Vec::new();
                     chain(*op, e, &mut leaves);
-                    emit(leaves[0], code, depth, max);
-                    for leaf in &leaves[1..] {
+                    emit(leaves[0], code, syms, depth, max);
+                    let mut rest = &leaves[1..];
+                    while let Some((leaf, tail)) = rest.split_first() {
+                        // A run of symbol operands becomes one instruction.
+                        let run = rest.iter().take_while(|l| matches!(l, Expr::Sym(_))).count();
+                        if run >= 2 {
+                            let start = syms.len() as u32;
+                            syms.extend(rest[..run].iter().map(|l| match l {
+                                Expr::Sym(k) => *k as u32,
+                                _ => unreachable!("a run of symbols"),
+                            }));
+                            code.push(Op::BinSyms(*op, start, run as u32));
+                            rest = &rest[run..];
+                            continue;
+                        }
                         match leaf {
                             Expr::Sym(k) => code.push(Op::BinSym(*op, *k as u32)),
                             Expr::Const(c) => code.push(Op::BinConst(*op, *c)),
                             other => {
-                                emit(other, code, depth + 1, max);
+                                emit(other, code, syms, depth + 1, max);
                                 code.push(Op::Bin(*op));
                             }
                         }
+                        rest = tail;
                     }
                 }
                 Expr::Bin(op, a, b) => {
-                    emit(a, code, depth, max);
+                    emit(a, code, syms, depth, max);
                     match &**b {
                         Expr::Sym(k) => code.push(Op::BinSym(*op, *k as u32)),
                         Expr::Const(c) => code.push(Op::BinConst(*op, *c)),
                         _ => {
-                            emit(b, code, depth + 1, max);
+                            emit(b, code, syms, depth + 1, max);
                             code.push(Op::Bin(*op));
                         }
                     }
                 }
                 // Only the branch taken runs (as in `Expr::eval`).
                 Expr::Select(c, a, b) => {
-                    emit(c, code, depth, max);
+                    emit(c, code, syms, depth, max);
                     let branch = code.len();
                     code.push(Op::JumpIfZero(0));
-                    emit(a, code, depth, max);
+                    emit(a, code, syms, depth, max);
                     let skip = code.len();
                     code.push(Op::Jump(0));
                     code[branch] = Op::JumpIfZero(code.len() as u32);
-                    emit(b, code, depth, max);
+                    emit(b, code, syms, depth, max);
                     code[skip] = Op::Jump(code.len() as u32);
                 }
             }
         }
         let mut code = Vec::new();
+        let mut syms = Vec::new();
         let mut depth = 0;
         for (k, e) in exprs.iter().enumerate() {
-            emit(e, &mut code, 0, &mut depth);
+            emit(e, &mut code, &mut syms, 0, &mut depth);
             code.push(Op::Store(k as u32));
         }
         let symbols = exprs.iter().filter_map(Expr::max_symbol).max().map_or(0, |m| m + 1);
-        Program { code, results: exprs.len(), symbols, depth }
+        Program { code, syms, results: exprs.len(), symbols, depth }
     }
 
     /// The number of instructions.
@@ -529,6 +550,10 @@ impl Program {
                 Op::Neg => acc = acc.checked_neg().ok_or(ExprError::Overflow)?,
                 Op::BinSym(op, k) => acc = apply(op, acc, symbols[k as usize])?,
                 Op::BinConst(op, c) => acc = apply(op, acc, c)?,
+                Op::BinSyms(op, start, len) => {
+                    let ks = &self.syms[start as usize..(start + len) as usize];
+                    acc = fold_symbols(op, acc, ks, symbols)?;
+                }
                 Op::Bin(op) => {
                     let a = stack.pop().expect("operand");
                     acc = apply(op, a, acc)?;
@@ -548,6 +573,18 @@ impl Program {
             }
         }
         Ok(())
+    }
+}
+
+/// `acc op symbols[k1] op symbols[k2] ...`, left to right and checked as
+/// [`apply`] checks each step, with the operation chosen once for the run.
+fn fold_symbols(op: BinOp, acc: i64, ks: &[u32], symbols: &[i64]) -> Result<i64, ExprError> {
+    let value = |k: &u32| symbols[*k as usize];
+    match op {
+        BinOp::Add => ks.iter().try_fold(acc, |a, k| a.checked_add(value(k)).ok_or(ExprError::Overflow)),
+        BinOp::Max => Ok(ks.iter().map(value).fold(acc, i64::max)),
+        BinOp::Min => Ok(ks.iter().map(value).fold(acc, i64::min)),
+        _ => ks.iter().try_fold(acc, |a, k| apply(op, a, value(k))),
     }
 }
 
@@ -602,6 +639,37 @@ mod program_tests {
         }
         assert_eq!(Program::new(&["s0 floordiv s1".parse().unwrap()]).eval_into(&[1, 0], &mut out), Err(ExprError::DivisionByZero));
         assert!(matches!(program.eval_into(&[1], &mut out), Err(ExprError::UnknownSymbol(2, 1))));
+    }
+
+    /// A chain over many symbols (a shape program's sum, min and max over
+    /// every column) is one instruction per run of symbols, and agrees with
+    /// the tree evaluator, overflow included.
+    #[test]
+    fn symbol_runs_are_one_instruction() {
+        let n = 1000;
+        let chain = |f: &dyn Fn(Expr, Expr) -> Expr| (1..n).fold(Expr::Sym(0), |e, k| f(e, Expr::Sym(k)));
+        let bin = |op: BinOp| move |a: Expr, b: Expr| Expr::Bin(op, Box::new(a), Box::new(b));
+        let exprs = [chain(&bin(BinOp::Add)), chain(&bin(BinOp::Min)), chain(&bin(BinOp::Max)), chain(&bin(BinOp::Mul))];
+        let program = Program::new(&exprs);
+        // Per expression: its first symbol, one run, the store.
+        assert_eq!(program.len(), 4 * 3);
+        let mut out = Vec::new();
+        let mut symbols: Vec<i64> = (0..n as i64).map(|k| (k * 7919) % 1009 - 500).collect();
+        symbols[3] = 0;
+        program.eval_into(&symbols, &mut out).unwrap();
+        let want: Vec<i64> = exprs.iter().map(|e| e.eval(&symbols).unwrap()).collect();
+        assert_eq!(out, want);
+        // An overflow part way along is the tree's overflow.
+        symbols[10] = i64::MAX;
+        symbols[11] = 1;
+        assert_eq!(program.eval_into(&symbols, &mut out), Err(ExprError::Overflow));
+        assert_eq!(exprs[0].eval(&symbols), Err(ExprError::Overflow));
+        // A run broken by a constant and a sub-expression keeps its order.
+        let mixed: Expr = "s0 + s1 + 5 + s2 + s3 + (s0 * 2) + s1".parse().unwrap();
+        let program = Program::new(&[mixed.clone()]);
+        for symbols in [[1, 2, 3, 4], [i64::MAX, -1, 1, 0], [-7, 0, 9, 2]] {
+            assert_eq!(program.eval_into(&symbols, &mut out).map(|()| out[0]), mixed.eval(&symbols));
+        }
     }
 }
 

@@ -186,9 +186,20 @@ fn prepare_inner(
     for steps in &levels {
         let run = |&i: &usize| {
             let step = &program.steps[i];
-            let operands: Vec<(Operand, usize)> = step.operands.iter().map(|v| operand(v, specs, feeds, shapes, &results)).collect();
-            let origin = operands.first().map_or(0, |(_, o)| *o);
-            let values: Vec<Operand> = operands.into_iter().map(|(o, _)| o).collect();
+            // The step's origin is its first operand's.
+            let mut origin = 0;
+            let values: Vec<Operand> = step
+                .operands
+                .iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    let (value, from) = operand(v, specs, feeds, shapes, &results);
+                    if k == 0 {
+                        origin = from;
+                    }
+                    value
+                })
+                .collect();
             (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
         };
         let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = if parallel {
