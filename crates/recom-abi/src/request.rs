@@ -338,22 +338,16 @@ impl Unvalidated {
 /// the columns before it.
 type Piece<'a, 'b> = (usize, &'a ColumnInput, &'b mut [u8], &'b mut [u8], &'b mut [u8], &'b mut [u8], i64, i64);
 
-/// A plain number written as native-endian bytes at any alignment.
-trait Word: Copy {
-    const BYTES: usize;
-}
-impl Word for i32 {
-    const BYTES: usize = 4;
-}
-impl Word for i64 {
-    const BYTES: usize = 8;
-}
+/// The integer widths a packed request holds (i32 or i64 ids and offsets).
+trait Word: Copy {}
+impl Word for i32 {}
+impl Word for i64 {}
 
-/// Writes `f(v)` for every `v` of `values` into `out`, one word after
-/// another (`out` must hold exactly that many words). One unaligned store
-/// per value: the loop vectorizes, where per-value byte slices did not.
+/// Writes `f(v)` for every `v` of `values` into `out`, one native-endian
+/// word after another at any alignment (`out` must hold exactly that many
+/// words): one unaligned store per value, no byte slice per value.
 fn put<W: Word>(out: &mut [u8], values: &[i64], f: impl Fn(i64) -> W) {
-    assert_eq!(out.len(), W::BYTES * values.len(), "a piece holds one word per value");
+    assert_eq!(out.len(), std::mem::size_of::<W>() * values.len(), "a piece holds one word per value");
     let at = out.as_mut_ptr() as *mut W;
     for (k, &v) in values.iter().enumerate() {
         // In bounds: checked above; `W` is a plain integer.
