@@ -323,9 +323,31 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
 }
 
 /// How many of the sorted `boundaries` are <= `v` (std::upper_bound; NaN
-/// compares false, so it is past them all), by a binary search without
-/// data-dependent branches: the boundaries are few and the values random.
+/// compares false, so it is past them all). Evenly spaced boundaries (a
+/// range, a linspace: most bucketized columns) give the answer by
+/// arithmetic, confirmed by the boundaries on either side; anything else
+/// (uneven spacing, NaN, ±inf, rounding at an edge) takes a binary search
+/// without data-dependent branches.
 fn upper_bound(boundaries: &[f64], v: f64) -> usize {
+    let n = boundaries.len();
+    if n >= 2 {
+        let (first, step) = (boundaries[0], boundaries[1] - boundaries[0]);
+        let guess = ((v - first) / step).floor() + 1.0;
+        // False for NaN and ±inf guesses.
+        if (0.0..=n as f64).contains(&guess) {
+            let g = guess as usize;
+            // Sorted strictly increasing (checked with the op): the two
+            // neighbours decide, `!(v < b)` being "b <= v".
+            if (g == 0 || !(v < boundaries[g - 1])) && (g == n || v < boundaries[g]) {
+                return g;
+            }
+        }
+    }
+    search_upper_bound(boundaries, v)
+}
+
+/// [`upper_bound`] by a binary search without data-dependent branches.
+fn search_upper_bound(boundaries: &[f64], v: f64) -> usize {
     let (mut base, mut len) = (0usize, boundaries.len());
     while len > 1 {
         let half = len / 2;
@@ -441,25 +463,32 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             arity(1)?;
             // An integer input is cast to f32 first (a numeric column's
             // transform: round to nearest, as TensorFlow's Cast).
-            let (shape, data): (&[usize], std::borrow::Cow<[f32]>) = match operands[0].value {
-                Feed::F32 { data, .. } => (operands[0].shape, data.into()),
-                Feed::I64 { data, .. } => (operands[0].shape, data.iter().map(|&v| v as f32).collect::<Vec<f32>>().into()),
-                Feed::Str { .. } => return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input, got strings")),
-            };
-            let [rows, k] = shape[..] else {
+            let [rows, k] = operands[0].shape[..] else {
                 return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input"));
             };
             let stride = boundaries.len() as i64 + 1;
             // TensorFlow's Bucketize: the first boundary the value is below
-            // (std::upper_bound), so NaN, below none, lands in the last bucket.
-            let bucket = |v: f32| upper_bound(boundaries, v as f64) as i64;
-            let values: Vec<i64> = if k == 1 {
-                data.iter().map(|&v| bucket(v)).collect()
-            } else {
-                data.chunks_exact(k).flat_map(|row| row.iter().enumerate().map(|(j, &v)| bucket(v) + j as i64 * stride)).collect()
+            // (std::upper_bound), so NaN, below none, lands in the last bucket;
+            // entry j of a row is shifted into the j-th block of buckets.
+            fn buckets<T: Copy>(data: &[T], k: usize, stride: i64, boundaries: &[f64], to_f32: impl Fn(T) -> f32) -> Vec<i64> {
+                let mut out = Vec::with_capacity(data.len());
+                for (i, &v) in data.iter().enumerate() {
+                    out.push(upper_bound(boundaries, to_f32(v) as f64) as i64 + (i % k.max(1)) as i64 * stride);
+                }
+                out
+            }
+            let values = match operands[0].value {
+                Feed::F32 { data, .. } => buckets(data, k, stride, boundaries, |v| v),
+                Feed::I64 { data, .. } => buckets(data, k, stride, boundaries, |v| v as f32),
+                Feed::Str { .. } => return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input, got strings")),
             };
             // Every entry is kept: row r, position j.
-            let indices: Vec<i64> = (0..rows as i64).flat_map(|r| (0..k as i64).flat_map(move |j| [r, j])).collect();
+            let mut indices = Vec::with_capacity(2 * rows * k);
+            for r in 0..rows as i64 {
+                for j in 0..k as i64 {
+                    indices.extend_from_slice(&[r, j]);
+                }
+            }
             let n = indices.len() / 2;
             vec![Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(values), Feed::vector(vec![rows as i64, k as i64])]
         }
@@ -696,14 +725,32 @@ mod tests {
         split(s.as_bytes(), sep.as_bytes(), maxsplit).into_iter().map(|t| String::from_utf8(t.to_vec()).unwrap()).collect()
     }
 
-    /// The branch-free search is `partition_point`, NaN, ±inf and -0.0 too.
+    /// The search and the arithmetic on evenly spaced boundaries are
+    /// `partition_point`, NaN, ±inf, -0.0 and values on a boundary too.
     #[test]
     fn upper_bound_is_partition_point() {
         use proptest::prelude::*;
-        let value = prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(-0.0), Just(0.0), -50.0..50.0f64, (-10i32..10).prop_map(f64::from)];
-        let bounds = prop::collection::btree_set(-20i32..20, 0..40).prop_map(|s| s.into_iter().map(|b| b as f64 * 1.5).collect::<Vec<f64>>());
-        proptest!(ProptestConfig::with_cases(4000), |(b in bounds, v in value)| {
-            prop_assert_eq!(super::upper_bound(&b, v), b.partition_point(|&x| !(v < x)));
+        let value = prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(-0.0),
+            Just(0.0),
+            Just(f64::MIN_POSITIVE),
+            Just(f64::MAX),
+            -50.0..50.0f64,
+            (-10i32..10).prop_map(f64::from),
+            (-40i32..40).prop_map(|k| f64::from(k) * 0.1),
+            (-40i32..40).prop_map(|k| f64::from(k) * 1.5),
+        ];
+        let uneven = prop::collection::btree_set(-20i32..20, 0..40).prop_map(|s| s.into_iter().map(|b| b as f64 * 1.5).collect::<Vec<f64>>());
+        // A range, or a linspace whose steps round (0.1 is not exact).
+        let even = (-20i32..20, prop_oneof![Just(1.5), Just(0.1), Just(5.0), Just(1e-3)], 0usize..60)
+            .prop_map(|(first, step, n)| (0..n).map(|i| f64::from(first) + i as f64 * step).collect::<Vec<f64>>());
+        proptest!(ProptestConfig::with_cases(8000), |(b in prop_oneof![uneven, even], v in value)| {
+            let want = b.partition_point(|&x| !(v < x));
+            prop_assert_eq!(super::upper_bound(&b, v), want);
+            prop_assert_eq!(super::search_upper_bound(&b, v), want);
         });
     }
 
