@@ -114,9 +114,13 @@ pub enum HostOp {
 #[derive(Clone, Default)]
 pub struct KeyIndex(std::sync::Arc<std::sync::OnceLock<KeyPositions>>);
 
+/// Keys are the model's; request values are only looked up (the seed is
+/// random per process, so a request cannot aim at collisions either).
+type KeyMap<K> = HashMap<K, i64, foldhash::fast::RandomState>;
+
 enum KeyPositions {
-    Str(HashMap<Vec<u8>, i64>),
-    I64(HashMap<i64, i64>),
+    Str(KeyMap<Vec<u8>>),
+    I64(KeyMap<i64>),
 }
 
 impl KeyIndex {
