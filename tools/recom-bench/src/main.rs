@@ -487,20 +487,8 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
         // page-locked memory).
         let shapes = artifact.plan.shapes.as_ref().map(|p| p.compile()).transpose()?;
         let mut staging: Vec<u8> = Vec::new();
-        let mut stage_times = Vec::with_capacity(100);
-        let mut input_bytes = 0;
-        for _ in 0..100 {
-            let t = Instant::now();
-            let (layout, _) = artifact
-                .plan
-                .stage(shapes.as_ref(), &inputs, |n| {
-                    staging.resize(n, 0);
-                    Ok(&mut staging[..])
-                })
-                .map_err(|e| format!("{name}: staging: {e}"))?;
-            stage_times.push(t.elapsed().as_secs_f64() * 1e6);
-            input_bytes = layout.bytes;
-        }
+        let stage_times = time_stage(&artifact.plan, shapes.as_ref(), &inputs, &mut staging, 100).map_err(|e| format!("{name}: staging: {e}"))?;
+        let input_bytes = staging.len();
         let output_bytes = got.len() * 4 + 8;
         let (h2d_us, d2h_us) = copy_us(gpu.stream(), input_bytes, output_bytes)?;
         let link = link_bandwidth(gpu.stream())?;
@@ -541,6 +529,29 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
     Ok(())
 }
 
+/// `reps` runs of [`recom_runtime::plan::Plan::stage`] (validation and
+/// packing with the shape program beside it) into `staging`, resized to the
+/// request's bytes: each run's µs.
+fn time_stage(
+    plan: &recom_runtime::plan::Plan,
+    shapes: Option<&recom_runtime::shape::CompiledShapes>,
+    inputs: &[ColumnInput],
+    staging: &mut Vec<u8>,
+    reps: usize,
+) -> Result<Vec<f64>, String> {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            plan.stage(shapes, inputs, |n| {
+                staging.resize(n, 0);
+                Ok(&mut staging[..])
+            })
+            .map_err(|e| e.to_string())?;
+            Ok(t.elapsed().as_secs_f64() * 1e6)
+        })
+        .collect()
+}
+
 fn stage(artifacts: &Path, requests: usize) -> Result<(), String> {
     for (name, spec) in workloads() {
         let path = artifacts.join(format!("{name}.json"));
@@ -548,19 +559,7 @@ fn stage(artifacts: &Path, requests: usize) -> Result<(), String> {
         let (_, inputs) = workload(&spec);
         let shapes = artifact.plan.shapes.as_ref().map(|p| p.compile()).transpose()?;
         let mut staging: Vec<u8> = Vec::new();
-        let mut times: Vec<f64> = (0..requests.max(1))
-            .map(|_| {
-                let t = Instant::now();
-                artifact
-                    .plan
-                    .stage(shapes.as_ref(), &inputs, |n| {
-                        staging.resize(n, 0);
-                        Ok(&mut staging[..])
-                    })
-                    .map_err(|e| format!("{name}: {e}"))?;
-                Ok(t.elapsed().as_secs_f64() * 1e6)
-            })
-            .collect::<Result<_, String>>()?;
+        let mut times = time_stage(&artifact.plan, shapes.as_ref(), &inputs, &mut staging, requests.max(1)).map_err(|e| format!("{name}: {e}"))?;
         times.sort_by(|a, b| a.total_cmp(b));
         // Its two halves alone: validation + packing, and the shape program.
         let weighted = artifact.plan.weighted();
