@@ -13,7 +13,7 @@
 //!
 //! so the kernel's code does not grow with the number of columns; it is
 //! specialized per [`ColumnKind`] only.
-use crate::semantics::{Combiner, Filter, IdTransform, OutOfRange, OutOfRangeKind};
+use crate::semantics::{Combiner, Filter, IdTransform, Keys, OutOfRange, OutOfRangeKind};
 /// How the kernel decodes a string column's references.
 pub use crate::request::STRING_LEN_BITS;
 use serde::{Deserialize, Serialize};
@@ -211,6 +211,12 @@ pub enum TransformKind {
     IntHashBucket,
     /// [`IdTransform::StrHashBucket`].
     StrHashBucket,
+    /// [`IdTransform::Vocabulary`] of integer keys.
+    IntVocabulary,
+    /// [`IdTransform::Vocabulary`] of string keys.
+    StrVocabulary,
+    /// [`IdTransform::Bucketize`].
+    Bucketize,
 }
 
 impl TransformKind {
@@ -218,7 +224,21 @@ impl TransformKind {
         match transform {
             IdTransform::IntHashBucket { .. } => TransformKind::IntHashBucket,
             IdTransform::StrHashBucket { .. } => TransformKind::StrHashBucket,
+            IdTransform::Vocabulary { keys: Keys::I64(_), .. } => TransformKind::IntVocabulary,
+            IdTransform::Vocabulary { keys: Keys::Str(_), .. } => TransformKind::StrVocabulary,
+            IdTransform::Bucketize { .. } => TransformKind::Bucketize,
         }
+    }
+
+    /// Whether the transform reads a record of data after the column
+    /// entries ([`record`]; [`field::TRANSFORM`] is its offset).
+    pub fn has_record(self) -> bool {
+        !matches!(self, TransformKind::IntHashBucket | TransformKind::StrHashBucket)
+    }
+
+    /// Whether its raw values are string references.
+    pub fn takes_strings(self) -> bool {
+        matches!(self, TransformKind::StrHashBucket | TransformKind::StrVocabulary)
     }
 }
 
@@ -266,22 +286,128 @@ pub mod field {
     pub const FILTER_DEFAULT: usize = 3;
     /// Index of the column's [`ColumnKind`](super::ColumnKind) in [`kinds`](super::kinds).
     pub const KIND: usize = 4;
-    /// The id transform's parameter ([`IdTransform::parameter`]; 0 without one).
+    /// The id transform's parameter: a hash's bucket count, or the offset
+    /// of the transform's [`record`](super::record) in the column table;
+    /// 0 without a transform.
     pub const TRANSFORM: usize = 5;
 }
 
-/// The column table.
+/// A data-carrying transform's record, after every column's entry in the
+/// column table: a header of [`record::HEADER`] values, then its data.
+///
+/// * vocabulary of integer keys: the keys sorted (signed), then each
+///   sorted key's id (`first` + its position in the model's order);
+/// * vocabulary of string keys: the keys' Fingerprint64s sorted (unsigned,
+///   all distinct), each one's id, each key's offset in the column table
+///   (where its bytes start, 8 per value, little-endian) and its length;
+///   then the keys' bytes;
+/// * bucketize: the boundaries as f64 bits.
+///
+/// The kernel finds a value with a branch-free binary search of
+/// [`record::STEPS`] steps (the bit length of the count), confirming a
+/// string key's bytes after a fingerprint matched.
+pub mod record {
+    /// How many keys or boundaries.
+    pub const LEN: usize = 0;
+    /// Binary-search steps: the bit length of the count.
+    pub const STEPS: usize = 1;
+    /// A vocabulary's id for absent keys without OOV buckets; bucketize:
+    /// the block stride, len + 1.
+    pub const DEFAULT: usize = 2;
+    /// A vocabulary's OOV bucket count (0: none).
+    pub const OOV_BUCKETS: usize = 3;
+    /// A vocabulary's first OOV bucket id.
+    pub const OOV_BASE: usize = 4;
+    pub const HEADER: usize = 5;
+}
+
+/// The record of `transform` placed at `at` ([`record`]; empty for the
+/// hashes, which need none).
+fn encode_record(transform: &IdTransform, at: usize) -> Vec<i64> {
+    let steps = |n: usize| (usize::BITS - n.leading_zeros()) as i64;
+    let mut out = record_values(transform, at, steps);
+    // An empty record still has one data value, which the kernel's clamped
+    // probe reads (and never uses).
+    if out.len() == record::HEADER {
+        out.push(0);
+    }
+    out
+}
+
+fn record_values(transform: &IdTransform, at: usize, steps: impl Fn(usize) -> i64) -> Vec<i64> {
+    match transform {
+        IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. } => Vec::new(),
+        IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base } => {
+            let n = keys.len();
+            let base = oov_base.unwrap_or(first + n as i64);
+            let mut out = vec![n as i64, steps(n), *default, *oov_buckets as i64, base];
+            match keys {
+                Keys::I64(k) => {
+                    let mut order: Vec<usize> = (0..n).collect();
+                    order.sort_by_key(|&i| k[i]);
+                    out.extend(order.iter().map(|&i| k[i]));
+                    out.extend(order.iter().map(|&i| first + i as i64));
+                }
+                Keys::Str(k) => {
+                    let fps: Vec<u64> = k.iter().map(|k| crate::hash::fingerprint64(k.as_bytes())).collect();
+                    let mut order: Vec<usize> = (0..n).collect();
+                    order.sort_by_key(|&i| fps[i]);
+                    out.extend(order.iter().map(|&i| fps[i] as i64));
+                    out.extend(order.iter().map(|&i| first + i as i64));
+                    // Each key's bytes start on a value of their own.
+                    let mut word = at + record::HEADER + 4 * n;
+                    let mut starts = Vec::with_capacity(n);
+                    for &i in &order {
+                        starts.push(word as i64);
+                        word += k[i].len().div_ceil(8);
+                    }
+                    out.extend(starts);
+                    out.extend(order.iter().map(|&i| k[i].len() as i64));
+                    for &i in &order {
+                        out.extend(k[i].as_bytes().chunks(8).map(|c| {
+                            let mut w = [0u8; 8];
+                            w[..c.len()].copy_from_slice(c);
+                            i64::from_le_bytes(w)
+                        }));
+                    }
+                }
+            }
+            out
+        }
+        IdTransform::Bucketize { boundaries } => {
+            let n = boundaries.len();
+            let mut out = vec![n as i64, steps(n), n as i64 + 1, 0, 0];
+            out.extend(boundaries.iter().map(|b| b.to_bits() as i64));
+            out
+        }
+    }
+}
+
+/// The column table: [`COLUMN_FIELDS`] values per column, then the
+/// transforms' [`record`]s.
 pub fn encode_columns(columns: &[FusedColumn]) -> Vec<i64> {
     let mut meta = Vec::with_capacity(columns.len() * COLUMN_FIELDS);
+    let mut records = Vec::new();
     let (_, kind_of) = kinds(columns);
     for (column, kind) in columns.iter().zip(kind_of) {
         let (lo, hi, fdefault) = match column.filter {
             Some(f) => (f.lo, f.hi, f.default.unwrap_or(-1)),
             None => (i64::MIN, i64::MAX, -1),
         };
-        let transform = column.transform.as_ref().map_or(0, IdTransform::parameter);
+        let transform = match &column.transform {
+            None => 0,
+            Some(t) => match t.buckets() {
+                Some(buckets) => buckets as i64,
+                None => {
+                    let at = columns.len() * COLUMN_FIELDS + records.len();
+                    records.extend(encode_record(t, at));
+                    at as i64
+                }
+            },
+        };
         meta.extend([column.on_out_of_range.default_id().unwrap_or(0), lo, hi, fdefault, kind as i64, transform]);
     }
+    meta.extend(records);
     meta
 }
 

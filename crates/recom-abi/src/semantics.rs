@@ -129,10 +129,44 @@ impl Filter {
     }
 }
 
+/// Vocabulary keys: all strings or all integers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Keys {
+    Str(Vec<String>),
+    I64(Vec<i64>),
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        match self {
+            Keys::Str(k) => k.len(),
+            Keys::I64(k) => k.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// TensorFlow's `Bucketize` of one value: how many of the strictly
+/// increasing `boundaries` are <= `v` (`std::upper_bound`: NaN is below no
+/// boundary, so it lands past them all). The oracle of the host's fast
+/// path and of the kernel's search.
+pub fn bucket(boundaries: &[f64], v: f64) -> usize {
+    boundaries.partition_point(|&b| !(v < b))
+}
+
+/// A bucketized column's raw entry as the host ships it for the kernel to
+/// bucketize ([`IdTransform::Bucketize`], `emb.float_entries`): the entry's
+/// position `j` in its row in the high 32 bits, the f32's bits in the low.
+pub fn float_entry(j: usize, x: f32) -> i64 {
+    ((j as i64) << 32) | x.to_bits() as i64
+}
+
 /// How a fused column turns the raw value the host sends into the id it
 /// looks up, inside the kernel (before its filter and out-of-range policy):
 /// the host then ships each feature value once, untransformed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IdTransform {
     /// An absorbed `emb.hash_bucket` of an integer input: TensorFlow's
@@ -144,18 +178,60 @@ pub enum IdTransform {
     /// The raw values are string references ([`crate::request::string_ref`])
     /// into the request's bytes.
     StrHashBucket { buckets: u64 },
+    /// An absorbed `emb.vocabulary`: a key's id is `first` + its position
+    /// in `keys`; an absent key gets `oov_base` (default `first` + the key
+    /// count) + its hash bucket among `oov_buckets` (Fingerprint64 of the
+    /// string, or of an integer's decimal form) when there are OOV
+    /// buckets, else `default`. String keys take string references.
+    Vocabulary {
+        keys: Keys,
+        default: i64,
+        oov_buckets: u64,
+        #[serde(default)]
+        first: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        oov_base: Option<i64>,
+    },
+    /// An absorbed `emb.bucketized_sparse`: the raw value is a
+    /// [`float_entry`] (position j, f32 x) and its id is
+    /// `bucket(boundaries, x) + j * (len(boundaries) + 1)`.
+    Bucketize { boundaries: Vec<f64> },
 }
+
+// Boundaries are checked strictly increasing ([`IdTransform::check`]), so
+// never NaN: equality is reflexive.
+impl Eq for IdTransform {}
 
 impl IdTransform {
     /// The id for raw value `raw` of a column whose strings are `bytes`
     /// (the oracle the kernel's code is tested against). A string reference
-    /// outside `bytes` (which validation refuses first) hashes the empty string.
+    /// outside `bytes` (which validation refuses first) reads the empty string.
     pub fn apply(&self, raw: i64, bytes: &[u8]) -> i64 {
-        match *self {
-            IdTransform::IntHashBucket { buckets } => crate::hash::int_to_hash_bucket(raw, buckets),
-            IdTransform::StrHashBucket { buckets } => {
-                let text = crate::request::string_of(raw, bytes).unwrap_or_default();
-                crate::hash::string_to_hash_bucket(text, buckets)
+        let text = || crate::request::string_of(raw, bytes).unwrap_or_default();
+        match self {
+            IdTransform::IntHashBucket { buckets } => crate::hash::int_to_hash_bucket(raw, *buckets),
+            IdTransform::StrHashBucket { buckets } => crate::hash::string_to_hash_bucket(text(), *buckets),
+            IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base } => {
+                let position = match keys {
+                    Keys::I64(k) => k.iter().position(|&k| k == raw),
+                    Keys::Str(k) => k.iter().position(|k| k.as_bytes() == text()),
+                };
+                match (position, *oov_buckets) {
+                    (Some(p), _) => first + p as i64,
+                    (None, 0) => *default,
+                    (None, oov) => {
+                        let base = oov_base.unwrap_or(first + keys.len() as i64);
+                        base + match keys {
+                            Keys::I64(_) => crate::hash::int_to_hash_bucket(raw, oov),
+                            Keys::Str(_) => crate::hash::string_to_hash_bucket(text(), oov),
+                        }
+                    }
+                }
+            }
+            IdTransform::Bucketize { boundaries } => {
+                let x = f32::from_bits(raw as u32);
+                let j = (raw as u64 >> 32) as i64;
+                bucket(boundaries, x as f64) as i64 + j * (boundaries.len() as i64 + 1)
             }
         }
     }
@@ -163,29 +239,56 @@ impl IdTransform {
     /// Whether the raw values are string references (the column's input
     /// carries bytes).
     pub fn takes_strings(&self) -> bool {
-        matches!(self, IdTransform::StrHashBucket { .. })
+        matches!(self, IdTransform::StrHashBucket { .. } | IdTransform::Vocabulary { keys: Keys::Str(_), .. })
     }
 
     /// Whether the kernel needs the raw values at full 64-bit width (an i32
     /// clamp would change the id).
     pub fn needs_64_bit_values(&self) -> bool {
+        true
+    }
+
+    /// The transform's parameters make sense (a plan is untrusted input): a
+    /// positive bucket count that fits an i64, OOV bucket counts that fit
+    /// one, distinct keys (string keys with distinct fingerprints, which
+    /// the kernel searches), strictly increasing boundaries.
+    pub fn check(&self) -> Result<(), String> {
         match self {
-            IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. } => true,
+            IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => {
+                if *buckets == 0 || *buckets > i64::MAX as u64 {
+                    return Err(format!("{buckets} buckets"));
+                }
+            }
+            IdTransform::Vocabulary { keys, oov_buckets, .. } => {
+                if *oov_buckets > i64::MAX as u64 {
+                    return Err(format!("{oov_buckets} OOV buckets"));
+                }
+                let mut sorted: Vec<u64> = match keys {
+                    Keys::I64(k) => k.iter().map(|&k| k as u64).collect(),
+                    Keys::Str(k) => k.iter().map(|k| crate::hash::fingerprint64(k.as_bytes())).collect(),
+                };
+                sorted.sort_unstable();
+                if sorted.windows(2).any(|w| w[0] == w[1]) {
+                    return Err(if matches!(keys, Keys::Str(_)) { "two keys have the same fingerprint".into() } else { "a key appears twice".into() });
+                }
+            }
+            IdTransform::Bucketize { boundaries } => {
+                if boundaries.windows(2).any(|w| !(w[0] < w[1])) || boundaries.iter().any(|b| b.is_nan()) {
+                    return Err("bucket boundaries are not strictly increasing".into());
+                }
+                if boundaries.len() >= (1 << 31) {
+                    return Err(format!("{} bucket boundaries", boundaries.len()));
+                }
+            }
         }
+        Ok(())
     }
 
-    /// The parameter the kernel reads from the column table
-    /// ([`crate::kernel::field::TRANSFORM`]).
-    pub fn parameter(&self) -> i64 {
+    /// The hash's bucket count (for the hash transforms).
+    pub fn buckets(&self) -> Option<u64> {
         match *self {
-            IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => buckets as i64,
-        }
-    }
-
-    /// The bucket count, which must be positive (a kernel divides by it).
-    pub fn buckets(&self) -> u64 {
-        match *self {
-            IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => buckets,
+            IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => Some(buckets),
+            _ => None,
         }
     }
 }
@@ -201,7 +304,7 @@ mod tests {
             assert_eq!(t.apply(raw, &[]), crate::hash::int_to_hash_bucket(raw, 1000));
         }
         assert!(t.needs_64_bit_values());
-        assert_eq!(t.parameter(), 1000);
+        assert_eq!(t.buckets(), Some(1000));
         let s = IdTransform::StrHashBucket { buckets: 77 };
         let bytes = b"xxhello";
         assert_eq!(s.apply(crate::request::string_ref(2, 5), bytes), crate::hash::string_to_hash_bucket(b"hello", 77));

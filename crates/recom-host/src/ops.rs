@@ -6,24 +6,8 @@ use recom_abi::hash::{fingerprint64, fingerprint_cat64, string_to_hash_bucket};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Vocabulary keys.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Keys {
-    Str(Vec<String>),
-    I64(Vec<i64>),
-}
-
-impl Keys {
-    pub fn len(&self) -> usize {
-        match self {
-            Keys::Str(k) => k.len(),
-            Keys::I64(k) => k.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+/// Vocabulary keys (shared with the kernel's vocabulary transform).
+pub use recom_abi::semantics::Keys;
 
 /// The "missing" marker of a dense categorical input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +63,11 @@ pub enum HostOp {
     /// = the number of boundaries <= x (compared in f32).
     /// (integer inputs are cast to f32 first)
     BucketizedSparse { boundaries: Vec<f64> },
+    /// `emb.float_entries`: (dense [B, K] numbers) -> (indices, entries,
+    /// dense_shape) of every entry, entry (r, j) shipped as
+    /// `recom_abi::semantics::float_entry(j, x)` for the kernel to
+    /// bucketize (integer inputs are cast to f32 first).
+    FloatEntries,
     /// `emb.fingerprint`: (strings) -> their Fingerprint64 bits.
     Fingerprint,
     /// `emb.cross_hashed`: (C indices, C values, C dense shapes) -> the
@@ -157,6 +146,7 @@ impl HostOp {
             HostOp::Vocabulary { .. } => "Vocabulary",
             HostOp::SparseFromDense { .. } => "SparseFromDense",
             HostOp::BucketizedSparse { .. } => "BucketizedSparse",
+            HostOp::FloatEntries => "FloatEntries",
             HostOp::Fingerprint => "Fingerprint",
             HostOp::CrossHashed { .. } => "CrossHashed",
             HostOp::CooRows => "CooRows",
@@ -184,7 +174,7 @@ impl HostOp {
     pub fn result_count(&self) -> usize {
         match self {
             HostOp::HashBucket { .. } | HostOp::RangeFilter { .. } | HostOp::Vocabulary { .. } | HostOp::Fingerprint | HostOp::CooRows => 1,
-            HostOp::SparseFromDense { .. } | HostOp::BucketizedSparse { .. } | HostOp::CrossHashed { .. } => 3,
+            HostOp::SparseFromDense { .. } | HostOp::BucketizedSparse { .. } | HostOp::FloatEntries | HostOp::CrossHashed { .. } => 3,
             HostOp::NumericInput { .. } | HostOp::StringSplit { .. } | HostOp::SplitHashBucket { .. } => 3,
             HostOp::TfGraph { outputs } => outputs.len(),
         }
@@ -324,6 +314,31 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
     }
     let n = indices.len() / 2;
     (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, width as i64]))
+}
+
+/// `f(j, x)` of every entry x of a dense `[B, k]` numeric input, j its
+/// position in its row (integers cast to f32 first, round to nearest, as
+/// TensorFlow's Cast).
+fn each_entry(input: &Operand, k: usize, f: impl Fn(usize, f32) -> i64) -> Result<Vec<i64>, HostError> {
+    let k = k.max(1);
+    Ok(match input.value {
+        Feed::F32 { data, .. } => data.iter().enumerate().map(|(i, &x)| f(i % k, x)).collect(),
+        Feed::I64 { data, .. } => data.iter().enumerate().map(|(i, &x)| f(i % k, x as f32)).collect(),
+        Feed::Str { .. } => return Err(input.bad("a bucketized column needs a [batch, k] numeric input, got strings")),
+    })
+}
+
+/// The indices `[rows * k, 2]` of every entry of a dense `[rows, k]` input
+/// (row r, position j) and its dense shape.
+fn every_entry(rows: usize, k: usize) -> (Feed, Feed) {
+    let mut indices = Vec::with_capacity(2 * rows * k);
+    for r in 0..rows as i64 {
+        for j in 0..k as i64 {
+            indices.extend_from_slice(&[r, j]);
+        }
+    }
+    let n = indices.len() / 2;
+    (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, k as i64]))
 }
 
 /// How many of the sorted `boundaries` are <= `v` (std::upper_bound; NaN
@@ -474,27 +489,18 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             // TensorFlow's Bucketize: the first boundary the value is below
             // (std::upper_bound), so NaN, below none, lands in the last bucket;
             // entry j of a row is shifted into the j-th block of buckets.
-            fn buckets<T: Copy>(data: &[T], k: usize, stride: i64, boundaries: &[f64], to_f32: impl Fn(T) -> f32) -> Vec<i64> {
-                let mut out = Vec::with_capacity(data.len());
-                for (i, &v) in data.iter().enumerate() {
-                    out.push(upper_bound(boundaries, to_f32(v) as f64) as i64 + (i % k.max(1)) as i64 * stride);
-                }
-                out
-            }
-            let values = match operands[0].value {
-                Feed::F32 { data, .. } => buckets(data, k, stride, boundaries, |v| v),
-                Feed::I64 { data, .. } => buckets(data, k, stride, boundaries, |v| v as f32),
-                Feed::Str { .. } => return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input, got strings")),
+            let values = each_entry(&operands[0], k, |j, x| upper_bound(boundaries, x as f64) as i64 + j as i64 * stride)?;
+            let (indices, shape) = every_entry(rows, k);
+            vec![indices, Feed::vector(values), shape]
+        }
+        HostOp::FloatEntries => {
+            arity(1)?;
+            let [rows, k] = operands[0].shape[..] else {
+                return Err(operands[0].bad("a bucketized column needs a [batch, k] numeric input"));
             };
-            // Every entry is kept: row r, position j.
-            let mut indices = Vec::with_capacity(2 * rows * k);
-            for r in 0..rows as i64 {
-                for j in 0..k as i64 {
-                    indices.extend_from_slice(&[r, j]);
-                }
-            }
-            let n = indices.len() / 2;
-            vec![Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(values), Feed::vector(vec![rows as i64, k as i64])]
+            let values = each_entry(&operands[0], k, recom_abi::semantics::float_entry)?;
+            let (indices, shape) = every_entry(rows, k);
+            vec![indices, Feed::vector(values), shape]
         }
         HostOp::Fingerprint => {
             arity(1)?;

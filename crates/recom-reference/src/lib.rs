@@ -134,7 +134,7 @@ pub fn check_inputs(model: &Model, inputs: &[ColumnInput]) -> Result<usize, Eval
                 return bad(format!("weighted: {weighted}, weights given: {:?}", w.as_ref().map(Vec::len)));
             }
         }
-        let strings = column.transform.is_some_and(|t| t.takes_strings());
+        let strings = column.transform.as_ref().is_some_and(|t| t.takes_strings());
         match &input.bytes {
             Some(bytes) if strings => {
                 if let Some(k) = input.ids.iter().position(|&raw| recom_abi::request::string_of(raw, bytes).is_none()) {
@@ -155,7 +155,7 @@ pub fn check_inputs(model: &Model, inputs: &[ColumnInput]) -> Result<usize, Eval
 
 /// The id actually read for entry `id`, or `None` if the entry is dropped.
 pub fn effective_id(column: &Column, rows: usize, id: i64, bytes: &[u8]) -> Result<Option<i64>, i64> {
-    let id = column.transform.map_or(id, |t| t.apply(id, bytes));
+    let id = column.transform.as_ref().map_or(id, |t| t.apply(id, bytes));
     let id = column.filter.map_or(id, |f| f.apply(id));
     if id < 0 {
         return Ok(None);

@@ -128,7 +128,7 @@ pub fn model(bundle: &Bundle) -> Result<crate::Model, String> {
     let columns = plan
         .columns
         .iter()
-        .map(|c| crate::Column { table: c.table, combiner: c.combiner, weighted: c.weighted, filter: c.filter, on_out_of_range: c.on_out_of_range, transform: c.transform })
+        .map(|c| crate::Column { table: c.table, combiner: c.combiner, weighted: c.weighted, filter: c.filter, on_out_of_range: c.on_out_of_range, transform: c.transform.clone() })
         .collect();
     Ok(crate::Model { tables, columns })
 }

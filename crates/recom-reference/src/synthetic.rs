@@ -2,6 +2,7 @@
 //! the compiled paths are tested on. The same seed gives the same model and
 //! batch on every machine (ChaCha8).
 use crate::{Column, ColumnInput, Combiner, Filter, IdTransform, Model, OutOfRange, Table};
+use recom_abi::semantics::Keys;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Zipf};
@@ -151,14 +152,11 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
             let default = rng.random_bool(0.5).then(|| rng.random_range(lo..hi).clamp(0, rows - 1)).filter(|d| (lo..hi).contains(d));
             Filter { lo, hi, default }
         });
-        // Hashed columns: under the Error policy (not hostile) every bucket is
-        // a row, so the batch evaluates.
-        let transform = rng.random_bool(0.3).then(|| {
-            let most = if on_out_of_range == OutOfRange::Error && !hostile { rows } else { rows + 5 };
-            let buckets = rng.random_range(1..=most.max(1)) as u64;
-            if rng.random_bool(0.5) { IdTransform::IntHashBucket { buckets } } else { IdTransform::StrHashBucket { buckets } }
-        });
-        let strings = transform.is_some_and(|t| t.takes_strings());
+        // Transformed columns: under the Error policy (not hostile) every id
+        // a transform can give is a row, so the batch evaluates.
+        let safe = on_out_of_range == OutOfRange::Error && !hostile;
+        let transform = rng.random_bool(0.3).then(|| random_transform(&mut rng, rows, safe));
+        let strings = transform.as_ref().is_some_and(|t| t.takes_strings());
         let mut texts: Vec<Vec<u8>> = Vec::new();
         let empty_column = rng.random_bool(0.05);
         let mean_ids = rng.random_range(0..=6);
@@ -168,11 +166,13 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
             for _ in 0..n {
                 // Some negative and too-large ids lie past 32 bits (a kernel
                 // reading i32 ids gets them clamped and must treat them alike).
-                if strings {
-                    texts.push(raw_string(&mut rng));
-                }
                 let id = match rng.random_range(0..20) {
-                    _ if transform.is_some() => raw_integer(&mut rng),
+                    _ if transform.is_some() => {
+                        let max_id = if safe { rows - 1 } else { rows + 4 };
+                        let (raw, text) = raw_value(&mut rng, transform.as_ref().expect("a transform"), max_id);
+                        texts.extend(text);
+                        raw
+                    }
                     0 if rng.random_bool(0.3) => [i64::MIN, -(1 << 40), i64::from(i32::MIN) - 1][rng.random_range(0..3)],
                     0 => -rng.random_range(1..5),
                     1 if hostile || on_out_of_range != OutOfRange::Error || filter.is_some_and(|f| f.default.is_none() && f.hi <= rows) => {
@@ -207,6 +207,112 @@ pub fn random_case_with(seed: u64, max_columns: usize, max_batch: usize, hostile
         inputs.push(input);
     }
     (Model { tables, columns }, inputs)
+}
+
+/// A random id transform of a column whose table has `rows` rows; with
+/// `safe`, every id it gives is a row (or dropped).
+fn random_transform(rng: &mut impl Rng, rows: i64, safe: bool) -> IdTransform {
+    let most = if safe { rows } else { rows + 5 };
+    match rng.random_range(0..5) {
+        0 => IdTransform::IntHashBucket { buckets: rng.random_range(1..=most.max(1)) as u64 },
+        1 => IdTransform::StrHashBucket { buckets: rng.random_range(1..=most.max(1)) as u64 },
+        k @ (2 | 3) => {
+            // Keys first, then OOV buckets; ids past the table only when not safe.
+            let n = rng.random_range(1..=most.clamp(1, 40)) as usize;
+            let keys = if k == 2 {
+                let mut keys: Vec<i64> = Vec::new();
+                while keys.len() < n {
+                    let key = raw_integer(rng);
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                Keys::I64(keys)
+            } else {
+                let mut keys: Vec<String> = Vec::new();
+                let mut fps = Vec::new();
+                while keys.len() < n {
+                    let key = String::from_utf8_lossy(&raw_string(rng)).into_owned();
+                    let fp = recom_abi::hash::fingerprint64(key.as_bytes());
+                    if !fps.contains(&fp) {
+                        fps.push(fp);
+                        keys.push(key);
+                    }
+                }
+                Keys::Str(keys)
+            };
+            let left = most - n as i64;
+            let oov_buckets = if left > 0 && rng.random_bool(0.5) { rng.random_range(1..=left.min(5)) as u64 } else { 0 };
+            let default = if rng.random_bool(0.5) || rows == 0 { -1 } else { rng.random_range(0..most.max(1)) };
+            // Feature columns put OOV buckets after the keys; Keras' lookups
+            // before them (ids 0..oov, keys from oov).
+            let (first, oov_base) = if oov_buckets > 0 && rng.random_bool(0.3) { (oov_buckets as i64, Some(0)) } else { (0, None) };
+            IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base }
+        }
+        _ => {
+            // Evenly spaced (a linspace) or uneven f32 boundaries, bucket +
+            // j * (len + 1) < rows when safe (j below).
+            let n = rng.random_range(0..=(most - 1).clamp(0, 20)) as usize;
+            let mut boundaries: Vec<f64> = if rng.random_bool(0.5) {
+                let (start, step) = (rng.random_range(-100.0f32..100.0), rng.random_range(0.001f32..50.0));
+                (0..n).map(|i| (start + step * i as f32) as f64).collect()
+            } else {
+                (0..n).map(|_| rng.random_range(-1000.0f32..1000.0) as f64).collect()
+            };
+            boundaries.sort_by(f64::total_cmp);
+            boundaries.dedup();
+            if rng.random_bool(0.2) && boundaries.first().is_some_and(|&b| b > 0.0) {
+                boundaries.insert(0, 0.0);
+            }
+            IdTransform::Bucketize { boundaries }
+        }
+    }
+}
+
+/// A raw value for `transform` (and the string it references, for string
+/// transforms): edge values, and for vocabularies keys about half the time.
+/// A bucketized entry's position j keeps its id at most `max_id`.
+fn raw_value(rng: &mut impl Rng, transform: &IdTransform, max_id: i64) -> (i64, Option<Vec<u8>>) {
+    match transform {
+        IdTransform::IntHashBucket { .. } => (raw_integer(rng), None),
+        IdTransform::StrHashBucket { .. } => (0, Some(raw_string(rng))),
+        IdTransform::Vocabulary { keys: Keys::I64(keys), .. } => {
+            (if !keys.is_empty() && rng.random_bool(0.5) { keys[rng.random_range(0..keys.len())] } else { raw_integer(rng) }, None)
+        }
+        IdTransform::Vocabulary { keys: Keys::Str(keys), .. } => {
+            let text = if !keys.is_empty() && rng.random_bool(0.5) {
+                keys[rng.random_range(0..keys.len())].as_bytes().to_vec()
+            } else if !keys.is_empty() && rng.random_bool(0.2) {
+                // A key with its last byte changed: same length, other bytes.
+                let mut k = keys[rng.random_range(0..keys.len())].as_bytes().to_vec();
+                if let Some(b) = k.last_mut() {
+                    *b ^= 1;
+                }
+                k
+            } else {
+                raw_string(rng)
+            };
+            (0, Some(text))
+        }
+        IdTransform::Bucketize { boundaries } => {
+            let x: f32 = match rng.random_range(0..6) {
+                0 => [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, f32::MAX, f32::MIN, f32::MIN_POSITIVE][rng.random_range(0..8)],
+                1 | 2 if !boundaries.is_empty() => {
+                    // On a boundary, or one ulp either side.
+                    let b = boundaries[rng.random_range(0..boundaries.len())] as f32;
+                    match rng.random_range(0..3) {
+                        0 => b,
+                        1 => f32::from_bits(b.to_bits().wrapping_add(1)),
+                        _ => f32::from_bits(b.to_bits().wrapping_sub(1)),
+                    }
+                }
+                _ => rng.random_range(-1500.0f32..1500.0),
+            };
+            let n = boundaries.len() as i64;
+            let j = rng.random_range(0..=((max_id - n) / (n + 1)).clamp(0, 3));
+            (recom_abi::semantics::float_entry(j as usize, x), None)
+        }
+    }
 }
 
 /// A raw string feature value: empty, of every FarmHash length class and

@@ -188,7 +188,7 @@ impl Plan {
     ) -> Result<(input::ByteLayout, crate::shape::Sizes), RunError> {
         // A string column's ids reference its bytes; any other column's are ids.
         for (c, (column, input)) in self.columns.iter().zip(inputs).enumerate() {
-            let strings = column.transform.is_some_and(|t| t.takes_strings());
+            let strings = column.transform.as_ref().is_some_and(|t| t.takes_strings());
             if input.bytes.is_some() != strings {
                 let problem = if strings { "the column hashes strings, but its input has none" } else { "the column takes ids, but its input is strings" };
                 return Err(input::InputError::BadColumn { column: c, problem: problem.into() }.into());
@@ -230,7 +230,7 @@ impl Plan {
         let bag = input.offsets[row] as usize..input.offsets[row + 1] as usize;
         let id = input.ids[bag]
             .iter()
-            .map(|&id| plan.transform.map_or(id, |t| t.apply(id, input.bytes.as_deref().unwrap_or_default())))
+            .map(|&id| plan.transform.as_ref().map_or(id, |t| t.apply(id, input.bytes.as_deref().unwrap_or_default())))
             .map(|id| plan.filter.map_or(id, |f| f.apply(id)))
             .find(|&id| id >= rows as i64)
             .unwrap_or(-1);

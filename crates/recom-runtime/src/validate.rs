@@ -144,11 +144,12 @@ impl Plan {
         if let Some(sharding) = &self.sharding {
             sharding.check(&self.table_loads(&[])).map_err(|e| bad("plan.sharding", e))?;
         }
-        // The kernel's column table.
-        if self.columns_meta.len() != self.columns.len() * COLUMN_FIELDS {
+        // The kernel's column table: an entry per column, then the
+        // transforms' records.
+        if self.columns_meta.len() < self.columns.len() * COLUMN_FIELDS {
             return Err(bad("plan.columns_meta", format!("{} entries for {} columns", self.columns_meta.len(), self.columns.len())));
         }
-        for (c, meta) in self.columns_meta.chunks_exact(COLUMN_FIELDS).enumerate() {
+        for (c, meta) in self.columns_meta[..self.columns.len() * COLUMN_FIELDS].chunks_exact(COLUMN_FIELDS).enumerate() {
             let kind = meta[field::KIND];
             if !(0..self.columns.len() as i64).contains(&kind) {
                 return Err(bad(format!("plan.columns_meta[{c}].kind"), format!("{kind} names no column kind")));
@@ -160,14 +161,11 @@ impl Plan {
             }
         }
         for (c, column) in self.columns.iter().enumerate() {
-            match column.transform {
-                Some(t) if t.buckets() == 0 || t.buckets() > i64::MAX as u64 => {
-                    return Err(bad(format!("plan.columns[{c}].transform"), format!("{} buckets", t.buckets())));
-                }
-                Some(t) if t.needs_64_bit_values() && self.index_bits != 64 => {
+            if let Some(t) = &column.transform {
+                t.check().map_err(|e| bad(format!("plan.columns[{c}].transform"), e))?;
+                if t.needs_64_bit_values() && self.index_bits != 64 {
                     return Err(bad(format!("plan.columns[{c}].transform"), "needs 64-bit ids (plan.index_bits is 32)"));
                 }
-                _ => {}
             }
         }
         // The column table is exactly what the columns say (a tampered kind
@@ -186,13 +184,16 @@ impl Plan {
                     weighted: c.weighted,
                     on_out_of_range: c.on_out_of_range,
                     filter: c.filter,
-                    transform: c.transform,
+                    transform: c.transform.clone(),
                 }
             })
             .collect();
         let expected = encode_columns(&fused);
         if let Some(c) = (0..self.columns.len()).find(|&c| expected[c * COLUMN_FIELDS..(c + 1) * COLUMN_FIELDS] != self.columns_meta[c * COLUMN_FIELDS..(c + 1) * COLUMN_FIELDS]) {
             return Err(bad(format!("plan.columns_meta[{c}]"), "does not match plan.columns"));
+        }
+        if expected != self.columns_meta {
+            return Err(bad("plan.columns_meta", "the transforms' records do not match plan.columns"));
         }
         // Work items: each reads its column's table within a row and writes
         // its own output elements.

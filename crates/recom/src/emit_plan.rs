@@ -359,7 +359,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             false => None,
         };
         sources.push(ColumnSource {
-            ids: host.ids(pack_op, ids[c], column.transform.is_some_and(|t| t.takes_strings())).map_err(in_column)?,
+            ids: host.ids(pack_op, ids[c], column.transform.as_ref().is_some_and(|t| t.takes_strings())).map_err(in_column)?,
             row_offsets: host.value(pack_op, "the row offsets operand", row_offsets[c]).map_err(in_column)?,
             weights,
         });
@@ -367,7 +367,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
             table,
             weighted: column.weighted,
             filter: column.filter,
-            transform: column.transform,
+            transform: column.transform.clone(),
             combiner: column.combiner,
             on_out_of_range: column.on_out_of_range,
         });

@@ -81,7 +81,11 @@ fn has_uses(value: Value) -> bool {
 struct Matched<'c, 'a> {
     lookup: OperationRef<'c, 'a>,
     filter: Option<OperationRef<'c, 'a>>,
-    hash: Option<OperationRef<'c, 'a>>,
+    /// The absorbed `emb.hash_bucket` or `emb.vocabulary`.
+    producer: Option<OperationRef<'c, 'a>>,
+    /// The absorbed `emb.bucketized_sparse` (its lookup reads its ids):
+    /// replaced by an `emb.float_entries` whose entries the column reads.
+    bucketized: Option<OperationRef<'c, 'a>>,
     table: OperationRef<'c, 'a>,
     name: String,
     rows: i64,
@@ -103,21 +107,12 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
         None => (lookup.ids(), None, None),
     };
     let absorb = ABSORB_TRANSFORMS.with(|a| a.get());
-    let (ids, hash, transform) = match defining_op(ids).and_then(emb::HashBucketOp::wrap).filter(|_| absorb) {
-        Some(h) => {
-            let buckets = h.num_buckets().ok().filter(|&b| b > 0)? as u64;
-            match TensorInfo::of(h.ids().r#type()).map(|t| t.elem) {
-                Some(Elem::Int(64)) => (h.ids(), Some(h.op()), Some(emb::IdTransform::IntHashBucket { buckets })),
-                Some(Elem::Str) => (h.ids(), Some(h.op()), Some(emb::IdTransform::StrHashBucket { buckets })),
-                _ => (ids, None, None),
-            }
-        }
-        None => (ids, None, None),
-    };
+    let (ids, producer, bucketized, transform) = if absorb { absorbed_transform(ids) } else { None }.unwrap_or((ids, None, None, None));
     Some(Matched {
         lookup: lookup.op(),
         filter,
-        hash,
+        producer,
+        bucketized,
         table: table.op(),
         name: table.name().ok()?.into_owned(),
         rows,
@@ -134,6 +129,55 @@ fn match_column<'c, 'a>(value: Value<'c, 'a>) -> Option<Matched<'c, 'a>> {
             transform,
         },
     })
+}
+
+/// What an absorbed transform makes of a column whose ids (after its
+/// filter) are `ids`: the raw values it reads, the op producing the ids
+/// (erased when dead), the `emb.bucketized_sparse` to replace, and the
+/// transform. None: nothing to absorb (the ids stay as they are).
+#[allow(clippy::type_complexity)]
+fn absorbed_transform<'c, 'a>(
+    ids: Value<'c, 'a>,
+) -> Option<(Value<'c, 'a>, Option<OperationRef<'c, 'a>>, Option<OperationRef<'c, 'a>>, Option<emb::IdTransform>)> {
+    let producer = defining_op(ids)?;
+    let elem = |v: Value| TensorInfo::of(v.r#type()).map(|t| t.elem);
+    if let Some(h) = emb::HashBucketOp::wrap(producer) {
+        let buckets = h.num_buckets().ok().filter(|&b| b > 0)? as u64;
+        let transform = match elem(h.ids())? {
+            Elem::Int(64) => emb::IdTransform::IntHashBucket { buckets },
+            Elem::Str => emb::IdTransform::StrHashBucket { buckets },
+            _ => return None,
+        };
+        return Some((h.ids(), Some(producer), None, Some(transform)));
+    }
+    if let Some(v) = emb::VocabularyOp::wrap(producer) {
+        let keys = v.keys().ok()?;
+        let input_fits = match (&keys, elem(v.input())?) {
+            (emb::Keys::I64(_), Elem::Int(64)) | (emb::Keys::Str(_), Elem::Str) => true,
+            _ => false,
+        };
+        let transform = emb::IdTransform::Vocabulary {
+            keys,
+            default: v.default_id().ok()?,
+            oov_buckets: u64::try_from(v.num_oov_buckets().ok()?).ok()?,
+            first: v.first_id().ok()?,
+            oov_base: v.oov_base().ok()?,
+        };
+        // String keys whose fingerprints collide stay on the host.
+        if !input_fits || transform.check().is_err() {
+            return None;
+        }
+        return Some((v.input(), Some(producer), None, Some(transform)));
+    }
+    // A bucketized column's ids, read by this lookup alone.
+    let result = recom_ir::ext::op_result(ids)?;
+    let sparse = emb::BucketizedSparseOp::wrap(producer)?;
+    if result.result_number() != 1 || recom_ir::ext::use_count(ids) != 1 {
+        return None;
+    }
+    let transform = emb::IdTransform::Bucketize { boundaries: sparse.boundaries().ok()? };
+    transform.check().ok()?;
+    Some((ids, None, Some(producer), Some(transform)))
 }
 
 fn unique<'c, 'a>(ops: impl Iterator<Item = OperationRef<'c, 'a>>) -> Vec<OperationRef<'c, 'a>> {
@@ -187,11 +231,26 @@ fn fuse_concat(concat: OperationRef, rewriter: PatternRewriter) -> bool {
     let base = rewriter.as_rewriter_base();
     base.set_insertion_point_before(concat);
     let packed_tables = base.insert(emb::packed_tables(context, location, &tables, static_1d));
+    // A bucketized column reads its raw entries: emb.float_entries
+    // replaces its emb.bucketized_sparse (indices and dense shape alike).
+    let mut entries: Vec<(OperationRef, Value)> = Vec::new();
+    for sparse in unique(matched.iter().filter_map(|m| m.bucketized)) {
+        let view = emb::BucketizedSparseOp::wrap(sparse).expect("matched as one");
+        let types: Vec<Type> = (0..3).map(|i| sparse.result(i).unwrap().r#type()).collect();
+        base.set_insertion_point_after(sparse);
+        let raw = base.insert(emb::float_entries(sparse.location(), view.dense(), [types[0], types[1], types[2]]));
+        for i in [0, 2] {
+            recom_ir::ext::replace_all_uses(sparse.result(i).unwrap().into(), raw.result(i).unwrap().into());
+        }
+        entries.push((sparse, raw.result(1).unwrap().into()));
+    }
+    base.set_insertion_point_before(concat);
     // A string column's packed ids are references to its strings.
     let ids: Vec<Value> = matched
         .iter()
-        .map(|m| match m.column.transform {
-            Some(t) if t.takes_strings() => base.insert(emb::string_refs(location, m.ids, dynamic(i64t))).result(0).unwrap().into(),
+        .map(|m| match (&m.column.transform, m.bucketized) {
+            (_, Some(sparse)) => entries.iter().find(|(s, _)| s.to_raw().ptr == sparse.to_raw().ptr).expect("replaced above").1,
+            (Some(t), None) if t.takes_strings() => base.insert(emb::string_refs(location, m.ids, dynamic(i64t))).result(0).unwrap().into(),
             _ => m.ids,
         })
         .collect();
@@ -227,10 +286,11 @@ fn fuse_concat(concat: OperationRef, rewriter: PatternRewriter) -> bool {
     // may share a lookup, a filter or a table).
     let lookups = unique(matched.iter().map(|m| m.lookup));
     let filters = unique(matched.iter().filter_map(|m| m.filter));
-    let hashes = unique(matched.iter().filter_map(|m| m.hash));
+    let producers = unique(matched.iter().filter_map(|m| m.producer));
+    let bucketized = unique(matched.iter().filter_map(|m| m.bucketized));
     let tables = unique(matched.iter().map(|m| m.table));
-    for op in lookups.into_iter().chain(filters).chain(hashes).chain(tables) {
-        if !has_uses(op.result(0).unwrap().into()) {
+    for op in lookups.into_iter().chain(filters).chain(producers).chain(bucketized).chain(tables) {
+        if !op.results().any(|r| has_uses(r.into())) {
             base.erase_op(op);
         }
     }

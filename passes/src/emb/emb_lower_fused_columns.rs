@@ -194,6 +194,6 @@ fn ids_fit_32_bits(columns: &[recom_emb::FusedColumn]) -> bool {
     columns.iter().all(|c| {
         c.rows <= i64::from(i32::MAX)
             && c.filter.is_none_or(|f| fits(f.lo) && fits(f.hi))
-            && c.transform.is_none_or(|t| !t.needs_64_bit_values())
+            && c.transform.as_ref().is_none_or(|t| !t.needs_64_bit_values())
     })
 }

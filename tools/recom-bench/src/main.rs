@@ -797,7 +797,7 @@ fn dump_model(
             let (mut ids, mut offsets, mut ws) = (Vec::new(), vec![0i64], Vec::new());
             for r in 0..input.offsets.len().saturating_sub(1) {
                 for k in input.offsets[r] as usize..input.offsets[r + 1] as usize {
-                    let mut id = column.transform.map_or(input.ids[k], |t| t.apply(input.ids[k], input.bytes.as_deref().unwrap_or_default()));
+                    let mut id = column.transform.as_ref().map_or(input.ids[k], |t| t.apply(input.ids[k], input.bytes.as_deref().unwrap_or_default()));
                     if let Some(f) = column.filter {
                         id = f.apply(id);
                     }

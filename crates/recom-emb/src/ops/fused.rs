@@ -20,7 +20,8 @@ pub const STRING_REFS: OpDef = OpDef {
     doc: "A string column's raw ids as the fused kernel reads them: one i64
 reference per string, start << 24 | length, into the request's bytes (the
 runtime packs the strings' bytes once and writes the references; the
-kernel hashes them, `transform = \"str_hash_bucket\"`). Only an operand of
+kernel hashes or looks them up, `transform = \"str_hash_bucket\"` or a
+string-keyed `\"vocabulary\"`). Only an operand of
 emb.pack_inputs for such a column; the plan reads the strings through it.",
     operands: &[Slot::tensor("strings")],
     results: &[Slot::tensor("refs")],
@@ -66,12 +67,17 @@ Result: [B, ΣDIM]. attrs:
      combiner : \"sum\"|\"mean\"|\"sqrtn\", weighted : bool,
      on_out_of_range : \"error\"|\"drop\"|\"default\", [default_id : i64],
      [filter_lo : i64, filter_hi : i64, [filter_default : i64]],
-     [transform : \"int_hash_bucket\"|\"str_hash_bucket\", transform_buckets : i64 > 0]}
+     [transform : \"int_hash_bucket\"|\"str_hash_bucket\", transform_buckets : i64 > 0],
+     [transform : \"vocabulary\", transform_keys : array of strings or i64,
+      transform_default : i64, [transform_oov_buckets : i64 > 0],
+      [transform_first : i64], [transform_oov_base : i64]],
+     [transform : \"bucketize\", transform_boundaries : array<f64>]}
     (the optional filter is an absorbed emb.range_filter; the optional
-    transform an absorbed emb.hash_bucket of integer or string ids: the
-    column's `ids` are then the raw values, hashed in the kernel before the
-    filter; a string column's packed ids are references into the request's
-    bytes);
+    transform an absorbed emb.hash_bucket or emb.vocabulary of integer or
+    string ids, or an absorbed emb.bucketized_sparse: the column's `ids` are
+    then the raw values (a bucketized column's emb.float_entries), turned
+    into ids in the kernel before the filter; a string column's packed ids
+    are references into the request's bytes);
   schedule : \"element\" -- one work item per output element (row, k),
     k over ΣDIM, so columns of any dim and bag length share one flat,
     balanced iteration space.
@@ -112,11 +118,29 @@ fn fused_column_attr<'c>(context: &'c Context, column: &FusedColumn) -> melior::
             entries.push(kit::named(context, "filter_default", kit::i64(context, d)));
         }
     }
-    match column.transform {
+    match &column.transform {
         Some(t @ (IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. })) => {
             let name = if t.takes_strings() { "str_hash_bucket" } else { "int_hash_bucket" };
             entries.push(kit::named(context, "transform", kit::string(context, name)));
-            entries.push(kit::named(context, "transform_buckets", kit::i64(context, t.buckets() as i64)));
+            entries.push(kit::named(context, "transform_buckets", kit::i64(context, t.buckets().unwrap_or(0) as i64)));
+        }
+        Some(IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base }) => {
+            entries.push(kit::named(context, "transform", kit::string(context, "vocabulary")));
+            entries.push(kit::named(context, "transform_keys", super::ids::keys_attr(context, keys)));
+            entries.push(kit::named(context, "transform_default", kit::i64(context, *default)));
+            if *oov_buckets > 0 {
+                entries.push(kit::named(context, "transform_oov_buckets", kit::i64(context, *oov_buckets as i64)));
+            }
+            if *first != 0 {
+                entries.push(kit::named(context, "transform_first", kit::i64(context, *first)));
+            }
+            if let Some(base) = oov_base {
+                entries.push(kit::named(context, "transform_oov_base", kit::i64(context, *base)));
+            }
+        }
+        Some(IdTransform::Bucketize { boundaries }) => {
+            entries.push(kit::named(context, "transform", kit::string(context, "bucketize")));
+            entries.push(kit::named(context, "transform_boundaries", kit::f64_array(context, boundaries)));
         }
         None => {}
     }
@@ -146,7 +170,26 @@ fn fused_column_of<'c>(src: &impl AttrSource<'c>) -> Result<FusedColumn, AttrErr
                 let buckets = buckets as u64;
                 Some(if name == "int_hash_bucket" { IdTransform::IntHashBucket { buckets } } else { IdTransform::StrHashBucket { buckets } })
             }
-            Some(other) => return Err(AttrError::new("transform", format!("'{other}' is not a transform (int_hash_bucket, str_hash_bucket)"))),
+            Some("vocabulary") => {
+                let oov = kit::opt_i64_attr(src, "transform_oov_buckets")?.unwrap_or(0);
+                let t = IdTransform::Vocabulary {
+                    keys: super::ids::keys_of(src, "transform_keys")?,
+                    default: kit::i64_attr(src, "transform_default")?,
+                    oov_buckets: u64::try_from(oov).map_err(|_| AttrError::new("transform_oov_buckets", format!("must be >= 0, got {oov}")))?,
+                    first: kit::opt_i64_attr(src, "transform_first")?.unwrap_or(0),
+                    oov_base: kit::opt_i64_attr(src, "transform_oov_base")?,
+                };
+                t.check().map_err(|e| AttrError::new("transform_keys", e))?;
+                Some(t)
+            }
+            Some("bucketize") => {
+                let t = IdTransform::Bucketize { boundaries: kit::f64_array_attr(src, "transform_boundaries")? };
+                t.check().map_err(|e| AttrError::new("transform_boundaries", e))?;
+                Some(t)
+            }
+            Some(other) => {
+                return Err(AttrError::new("transform", format!("'{other}' is not a transform (int_hash_bucket, str_hash_bucket, vocabulary, bucketize)")))
+            }
         },
     })
 }

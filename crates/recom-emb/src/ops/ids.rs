@@ -171,15 +171,11 @@ pub fn vocabulary<'c>(
     num_oov_buckets: i64,
     result: Type<'c>,
 ) -> Operation<'c> {
-    let items: Vec<melior::ir::Attribute> = match keys {
-        Keys::Str(k) => k.iter().map(|k| kit::string(context, k)).collect(),
-        Keys::I64(k) => k.iter().map(|&k| kit::i64(context, k)).collect(),
-    };
     build(
         OperationBuilder::new(VocabularyOp::NAME, location)
             .add_operands(&[input])
             .add_attributes(&[
-                kit::named(context, "keys", melior::ir::attribute::ArrayAttribute::new(context, &items)),
+                kit::named(context, "keys", keys_attr(context, keys)),
                 kit::named(context, "default_id", kit::i64(context, default_id)),
             ])
             .add_attributes(&if num_oov_buckets > 0 {
@@ -298,24 +294,38 @@ impl<'c, 'a> VocabularyOp<'c, 'a> {
     }
     /// The keys; all strings or all integers.
     pub fn keys(&self) -> Result<Keys, AttrError> {
-        let array = kit::array_attr(&self.0, "keys")?;
-        let mut strings = Vec::new();
-        let mut ints = Vec::new();
-        for i in 0..array.len() {
-            let item = array.element(i).map_err(|e| AttrError::new("keys", e.to_string()))?;
-            if let Some(s) = kit::string_value(item) {
-                strings.push(s.into_owned());
-            } else if let Ok(v) = melior::ir::attribute::IntegerAttribute::try_from(item) {
-                ints.push(v.value());
-            } else {
-                return Err(AttrError::new("keys", format!("element {i} is neither a string nor an integer")));
-            }
+        keys_of(&self.0, "keys")
+    }
+}
+
+/// Vocabulary keys as an array attribute of strings or integers.
+pub(crate) fn keys_attr<'c>(context: &'c Context, keys: &Keys) -> melior::ir::Attribute<'c> {
+    let items: Vec<melior::ir::Attribute> = match keys {
+        Keys::Str(k) => k.iter().map(|k| kit::string(context, k)).collect(),
+        Keys::I64(k) => k.iter().map(|&k| kit::i64(context, k)).collect(),
+    };
+    melior::ir::attribute::ArrayAttribute::new(context, &items).into()
+}
+
+/// The keys of array attribute `name`: all strings or all integers.
+pub(crate) fn keys_of<'c>(src: &impl kit::AttrSource<'c>, name: &str) -> Result<Keys, AttrError> {
+    let array = kit::array_attr(src, name)?;
+    let mut strings = Vec::new();
+    let mut ints = Vec::new();
+    for i in 0..array.len() {
+        let item = array.element(i).map_err(|e| AttrError::new(name, e.to_string()))?;
+        if let Some(s) = kit::string_value(item) {
+            strings.push(s.into_owned());
+        } else if let Ok(v) = melior::ir::attribute::IntegerAttribute::try_from(item) {
+            ints.push(v.value());
+        } else {
+            return Err(AttrError::new(name, format!("element {i} is neither a string nor an integer")));
         }
-        match (strings.is_empty(), ints.is_empty()) {
-            (_, true) => Ok(Keys::Str(strings)),
-            (true, false) => Ok(Keys::I64(ints)),
-            (false, false) => Err(AttrError::new("keys", "mixes strings and integers")),
-        }
+    }
+    match (strings.is_empty(), ints.is_empty()) {
+        (_, true) => Ok(Keys::Str(strings)),
+        (true, false) => Ok(Keys::I64(ints)),
+        (false, false) => Err(AttrError::new(name, "mixes strings and integers")),
     }
 }
 

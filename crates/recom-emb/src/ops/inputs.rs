@@ -13,7 +13,7 @@ use recom_ir::{
 };
 
 /// The ops of this group, in declaration order.
-pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, COO_ROWS, NUMERIC_INPUT, STRING_SPLIT, TF_OUTPUT];
+pub const INPUT_OPS: &[OpDef] = &[SPARSE_FROM_DENSE, BUCKETIZED_SPARSE, FLOAT_ENTRIES, COO_ROWS, NUMERIC_INPUT, STRING_SPLIT, TF_OUTPUT];
 
 /// `emb.sparse_from_dense`.
 pub const SPARSE_FROM_DENSE: OpDef = OpDef {
@@ -51,6 +51,24 @@ first, round to nearest, as the numeric column does). Runs on the host.
     verify: check_bucketized_sparse,
     int_range: Some(range_bucketized_sparse),
     host: Some(host_bucketized_sparse),
+};
+
+/// `emb.float_entries`.
+pub const FLOAT_ENTRIES: OpDef = OpDef {
+    name: "emb.float_entries",
+    doc: "A dense [B, K] float or integer input of a bucketized column as a
+SparseTensor with every entry, each shipped raw for the fused kernel to
+bucketize (emb-fuse-columns with id-transforms=kernel puts it where an
+emb.bucketized_sparse read by one lookup was): entry [r, j] is
+j << 32 | the bits of x[r, j] as f32 (an integer input is cast to f32
+first, round to nearest). Indices and dense_shape are bucketized_sparse's.
+Runs on the host.",
+    operands: &[Slot::tensor("dense")],
+    results: &[Slot::tensor("indices"), Slot::tensor("entries"), Slot::tensor("dense_shape")],
+    attributes: &[],
+    verify: check_float_entries,
+    int_range: None,
+    host: Some(host_float_entries),
 };
 
 /// `emb.coo_rows`.
@@ -218,6 +236,12 @@ pub fn bucketized_sparse<'c>(
     )
 }
 
+/// `emb.float_entries`: every entry of a dense [B, K] numeric input as
+/// `j << 32 | f32 bits`, for the kernel to bucketize.
+pub fn float_entries<'c>(location: Location<'c>, dense: Value<'c, '_>, results: [Type<'c>; 3]) -> Operation<'c> {
+    build(OperationBuilder::new(FloatEntriesOp::NAME, location).add_operands(&[dense]).add_results(&results))
+}
+
 /// `emb.coo_rows`: CSR row offsets of a COO sparse tensor (rows up to the
 /// largest row index without `dense_shape`).
 pub fn coo_rows<'c>(location: Location<'c>, indices: Value<'c, '_>, dense_shape: Option<Value<'c, '_>>, result: Type<'c>) -> Operation<'c> {
@@ -290,6 +314,16 @@ impl<'c, 'a> BucketizedSparseOp<'c, 'a> {
     }
     pub fn boundaries(&self) -> Result<Vec<f64>, AttrError> {
         kit::f64_array_attr(&self.0, "boundaries")
+    }
+}
+
+op_view!(
+    /// `emb.float_entries`.
+    FloatEntriesOp, "emb.float_entries"
+);
+impl<'c, 'a> FloatEntriesOp<'c, 'a> {
+    pub fn dense(&self) -> Value<'c, 'a> {
+        self.operand(0)
     }
 }
 
@@ -409,14 +443,30 @@ fn check_sparse_from_dense(op: OperationRef, _warnings: &mut Vec<String>) -> Che
 fn check_bucketized_sparse(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
     let view = BucketizedSparseOp::wrap(op).ok_or("was given to another op\'s verifier")?;
     check_boundaries(&attr(view.boundaries())?)?;
-    let dense = tensor(view.dense(), "dense input")?;
-    if dense.rank() != 2 || !(dense.elem.is_float() || matches!(dense.elem, Elem::Int(32 | 64))) {
-        return Err(format!("dense input must be a rank-2 tensor of floats or integers, got {}", view.dense().r#type()));
-    }
+    numeric_matrix(view.dense())?;
     let result = |i: usize| check::result(op, i);
     coo_indices(result(0)?)?;
     int_vector(result(1)?, "values", &[64])?;
     int_vector(result(2)?, "dense_shape", &[64])?;
+    Ok(())
+}
+
+fn check_float_entries(op: OperationRef, _warnings: &mut Vec<String>) -> Check {
+    let view = FloatEntriesOp::wrap(op).ok_or("was given to another op's verifier")?;
+    numeric_matrix(view.dense())?;
+    let result = |i: usize| check::result(op, i);
+    coo_indices(result(0)?)?;
+    int_vector(result(1)?, "entries", &[64])?;
+    int_vector(result(2)?, "dense_shape", &[64])?;
+    Ok(())
+}
+
+/// A bucketized column's input: a rank-2 tensor of floats or integers.
+fn numeric_matrix(dense: Value) -> Check {
+    let info = tensor(dense, "dense input")?;
+    if info.rank() != 2 || !(info.elem.is_float() || matches!(info.elem, Elem::Int(32 | 64))) {
+        return Err(format!("dense input must be a rank-2 tensor of floats or integers, got {}", dense.r#type()));
+    }
     Ok(())
 }
 
@@ -503,6 +553,11 @@ fn host_sparse_from_dense(op: OperationRef) -> Result<HostOp, String> {
 fn host_bucketized_sparse(op: OperationRef) -> Result<HostOp, String> {
     let view = BucketizedSparseOp::wrap(op).ok_or("is not an emb.bucketized_sparse")?;
     Ok(HostOp::BucketizedSparse { boundaries: attr(view.boundaries())? })
+}
+
+fn host_float_entries(op: OperationRef) -> Result<HostOp, String> {
+    FloatEntriesOp::wrap(op).ok_or("is not an emb.float_entries")?;
+    Ok(HostOp::FloatEntries)
 }
 
 fn host_coo_rows(op: OperationRef) -> Result<HostOp, String> {

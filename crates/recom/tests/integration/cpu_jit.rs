@@ -47,12 +47,23 @@ fn random_models_match_the_reference() {
     let context = recom::create_context().unwrap();
     let mut worst = 0f64;
     let mut elements = 0usize;
+    // Columns per kernel transform kind (each must be exercised).
+    let mut transforms: std::collections::BTreeMap<String, usize> = Default::default();
     for seed in 0..300u64 {
         // Every tenth case gets a large batch.
         let max_batch = if seed % 10 == 0 { 4096 } else { 64 };
         let (model, inputs) = random_case(seed, 12, max_batch);
         let expected = evaluate(&model, &inputs).unwrap();
         let executable = compile_cpu(&context, &model);
+        // Every transform runs in the kernel; the host only lays a bucketized
+        // column's dense input out as raw entries.
+        let steps: Vec<&str> = executable.plan().host.steps.iter().map(|s| s.op.kind()).collect();
+        assert!(steps.iter().all(|&k| k == "FloatEntries"), "seed {seed}: host steps {steps:?}");
+        for c in &executable.plan().columns {
+            if let Some(t) = &c.transform {
+                *transforms.entry(format!("{:?}", recom::abi::kernel::TransformKind::of(t))).or_default() += 1;
+            }
+        }
         let tables = executable.plan().bind_tables(&tables_by_name(&model)).unwrap();
         let got = executable.run(&tables, &inputs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         // The CPU JIT sums in the reference's order: bit for bit, as the
@@ -62,7 +73,8 @@ fn random_models_match_the_reference() {
         worst = worst.max(err);
         elements += got.len();
     }
-    println!("300 random models, {elements} output values, max rel err {worst:e}");
+    println!("300 random models, {elements} output values, max rel err {worst:e}; transformed columns {transforms:?}");
+    assert_eq!(transforms.len(), 5, "every transform kind is exercised: {transforms:?}");
 }
 
 proptest::proptest! {
@@ -89,7 +101,7 @@ proptest::proptest! {
             (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { column, id, rows, .. })) => {
                 let table_rows = model.tables[model.columns[column].table].rows;
                 let rules = &model.columns[column];
-                let named = inputs[column].ids.iter().map(|&raw| rules.transform.map_or(raw, |t| t.apply(raw, inputs[column].bytes.as_deref().unwrap_or_default()))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
+                let named = inputs[column].ids.iter().map(|&raw| rules.transform.as_ref().map_or(raw, |t| t.apply(raw, inputs[column].bytes.as_deref().unwrap_or_default()))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
                 proptest::prop_assert!(rows == table_rows && id >= rows as i64 && named.clone().any(|i| i == id), "column {column}: id {id} of {rows} rows");
                 proptest::prop_assert_eq!(model.columns[column].on_out_of_range, recom_reference::OutOfRange::Error);
             }

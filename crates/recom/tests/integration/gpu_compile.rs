@@ -36,7 +36,7 @@ fn ptx_for_sm_90_with_launch_metadata() {
         expected.push(Status);
     }
     // The bytes only where a column hashes strings in the kernel.
-    if model.columns.iter().any(|c| c.transform.is_some_and(|t| t.takes_strings())) {
+    if model.columns.iter().any(|c| c.transform.as_ref().is_some_and(|t| t.takes_strings())) {
         expected.push(Bytes);
     }
     assert_eq!(params, expected);

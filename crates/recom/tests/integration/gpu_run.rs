@@ -67,7 +67,7 @@ fn gpu_matches_the_reference_on_random_models() {
                 let table = model.columns[column].table;
                 // The id named is the one the kernel read: transformed, then filtered.
                 let rules = &model.columns[column];
-                let named = inputs[column].ids.iter().map(|&raw| rules.transform.map_or(raw, |t| t.apply(raw, inputs[column].bytes.as_deref().unwrap_or_default()))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
+                let named = inputs[column].ids.iter().map(|&raw| rules.transform.as_ref().map_or(raw, |t| t.apply(raw, inputs[column].bytes.as_deref().unwrap_or_default()))).map(|i| rules.filter.map_or(i, |f| f.apply(i)));
                 prop_assert!(rows == model.tables[table].rows && id >= rows as i64 && named.clone().any(|i| i == id), "GPU: column {} id {} of {} rows", column, id, rows);
                 prop_assert_eq!(model.columns[column].on_out_of_range, OutOfRange::Error);
             }

@@ -38,11 +38,15 @@ pub fn module_for<'c>(context: &'c Context, model: &Model, name: &str) -> Module
     for column in &model.columns {
         // A string column's raw ids are TensorFlow strings (a type of the
         // unregistered `tf` dialect, as the importer makes them).
-        let raw_t = if column.transform.is_some_and(|t| t.takes_strings()) {
-            context.set_allow_unregistered_dialects(true);
-            ty(context, "tensor<?x!tf.string>")
-        } else {
-            ids_t
+        let raw_t = match &column.transform {
+            Some(t) if t.takes_strings() => {
+                context.set_allow_unregistered_dialects(true);
+                ty(context, "tensor<?x!tf.string>")
+            }
+            // A bucketized column's dense input (the test feeds the column's
+            // raw entries, as emb.float_entries makes them).
+            Some(IdTransform::Bucketize { .. }) => ty(context, "tensor<?x1xf32>"),
+            _ => ids_t,
         };
         arg_types.extend([raw_t, ids_t]);
         if column.weighted {
@@ -67,12 +71,30 @@ pub fn module_for<'c>(context: &'c Context, model: &Model, name: &str) -> Module
         let offsets: Value = block.argument(arg + 1).unwrap().into();
         let weights = column.weighted.then(|| block.argument(arg + 2).unwrap().into());
         arg += if column.weighted { 3 } else { 2 };
-        if let Some(IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets }) = column.transform {
-            ids = block
-                .append_operation(emb::hash_bucket(context, column_location, ids, buckets as i64, ids_t))
-                .result(0)
-                .unwrap()
-                .into();
+        match &column.transform {
+            Some(IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets }) => {
+                ids = block
+                    .append_operation(emb::hash_bucket(context, column_location, ids, *buckets as i64, ids_t))
+                    .result(0)
+                    .unwrap()
+                    .into();
+            }
+            Some(IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base }) => {
+                use melior::ir::operation::OperationMutLike;
+                let mut op = emb::vocabulary(context, column_location, ids, keys, *default, *oov_buckets as i64, ids_t);
+                if *first != 0 {
+                    op.set_attribute("first_id", melior::ir::attribute::IntegerAttribute::new(ty(context, "i64"), *first).into());
+                }
+                if let Some(base) = oov_base {
+                    op.set_attribute("oov_base", melior::ir::attribute::IntegerAttribute::new(ty(context, "i64"), *base).into());
+                }
+                ids = block.append_operation(op).result(0).unwrap().into();
+            }
+            Some(IdTransform::Bucketize { boundaries }) => {
+                let results = [ty(context, "tensor<?x2xi64>"), ids_t, ty(context, "tensor<2xi64>")];
+                ids = block.append_operation(emb::bucketized_sparse(context, column_location, ids, boundaries, results)).result(1).unwrap().into();
+            }
+            None => {}
         }
         if let Some(f) = column.filter {
             ids = block

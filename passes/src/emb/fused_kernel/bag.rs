@@ -33,7 +33,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     });
     let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
     let transform = kind.transform.map(|t| (t, e.meta(bufs.meta, item.base, field::TRANSFORM)));
-    let rules = Rules { kind, transform, filter, default_id, bytes: bufs.bytes, kernel: bufs.kernel.clone() };
+    let rules = Rules { kind, transform, filter, default_id, bytes: bufs.bytes, meta: bufs.meta, kernel: bufs.kernel.clone() };
     let per_item = item.lanes.len();
     // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
     // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
@@ -315,6 +315,8 @@ struct Rules<'c, 'v> {
     default_id: Option<Value<'c, 'v>>,
     /// The request's string bytes (for string transforms).
     bytes: Value<'c, 'v>,
+    /// The column table (for the transforms' records).
+    meta: Value<'c, 'v>,
     /// The kernel's name (its transforms' functions are named after it).
     kernel: String,
 }
@@ -333,13 +335,12 @@ fn kept<'c, 'b>(
     present: Option<Value<'c, '_>>,
 ) -> (Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>) {
     use recom_emb::{Combiner::Sum, OutOfRangeKind as Policy};
-    let Rules { kind, transform, filter, default_id, bytes, ref kernel } = *rules;
+    let Rules { kind, transform, filter, default_id, bytes, meta, ref kernel } = *rules;
     let (zero_i, zero_f) = (l.i64(0), l.f32(0.0));
     // A transform is a call of its function (emitted once per kernel, not
     // at every use: the string hash alone is hundreds of ops).
     let id0 = match transform {
-        Some((t @ TransformKind::IntHashBucket, buckets)) => l.call(&super::transform_function(kernel, t), &[raw, buckets]),
-        Some((t @ TransformKind::StrHashBucket, buckets)) => l.call(&super::transform_function(kernel, t), &[raw, buckets, bytes]),
+        Some((t, parameter)) => l.call(&super::transform_function(kernel, t), &super::transform_arguments(t, raw, parameter, meta, bytes)),
         None => raw,
     };
     let id1 = match filter {

@@ -228,6 +228,49 @@ impl<'c, 'b> Emit<'c, 'b> {
         operands.extend_from_slice(indices);
         self.op("memref.atomic_rmw", &operands, &[("kind", kind)], Some(&[value.r#type()]));
     }
+    /// `name` (a cast: arith.bitcast, arith.trunci, arith.extf, ...) of `v` to `to`.
+    pub(crate) fn cast(&self, name: &str, v: Value<'c, '_>, to: Type<'c>) -> Value<'c, 'b> {
+        self.op(name, &[v], &[], Some(&[to])).unwrap()
+    }
+    /// Element `at` (an i64) of the i64 memref `meta`.
+    pub(crate) fn word(&self, meta: Value<'c, '_>, at: Value<'c, '_>) -> Value<'c, 'b> {
+        self.load(meta, &[self.to_index(at)])
+    }
+    /// `scf.for` from `lower` to `upper` (index values, step 1) carrying
+    /// `inits`: `body` gets the induction variable and the carried values
+    /// and returns the next ones; the loop's results are the last.
+    pub(crate) fn for_loop(
+        &self,
+        lower: Value<'c, '_>,
+        upper: Value<'c, '_>,
+        inits: &[Value<'c, '_>],
+        body: impl for<'x> FnOnce(&Emit<'c, 'x>, Value<'c, 'x>, &[Value<'c, 'x>]) -> Vec<Value<'c, 'x>>,
+    ) -> Vec<Value<'c, 'b>> {
+        let types: Vec<Type> = inits.iter().map(|v| v.r#type()).collect();
+        let mut args = vec![(Type::index(self.context), self.location)];
+        args.extend(types.iter().map(|&t| (t, self.location)));
+        let block = Block::new(&args);
+        {
+            let l = Emit { context: self.context, location: self.location, block: &block };
+            let iv: Value = block.argument(0).unwrap().into();
+            let carried: Vec<Value> = (1..block.argument_count()).map(|i| block.argument(i).unwrap().into()).collect();
+            let next = body(&l, iv, &carried);
+            l.yield_(&next);
+        }
+        let region = melior::ir::Region::new();
+        region.append_block(block);
+        let mut operands = vec![lower, upper, self.index(1)];
+        operands.extend_from_slice(inits);
+        let op = self.block.append_operation(
+            OperationBuilder::new("scf.for", self.location)
+                .add_operands(&operands)
+                .add_results(&types)
+                .add_regions([region])
+                .build()
+                .expect("scf.for"),
+        );
+        (0..types.len()).map(|i| op.result(i).expect("a loop result").into()).collect()
+    }
     /// `affine.apply` of `map` (an affine map attribute) to `operands`.
     pub(crate) fn apply(&self, map: Attribute<'c>, operands: &[Value<'c, '_>]) -> Value<'c, 'b> {
         self.op("affine.apply", operands, &[("map", map)], Some(&[Type::index(self.context)])).unwrap()

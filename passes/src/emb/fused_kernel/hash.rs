@@ -222,8 +222,13 @@ impl<'c, 'b> Emit<'c, 'b> {
     /// `AsString` + `StringToHashBucketFast` of the i64 `value` into
     /// `buckets` (> 0) buckets.
     pub(super) fn int_hash_bucket(&self, value: Value<'c, '_>, buckets: Value<'c, '_>) -> Value<'c, 'b> {
+        self.remui(self.int_fingerprint(value), buckets)
+    }
+
+    /// Fingerprint64 of the i64 `value`'s decimal form.
+    pub(super) fn int_fingerprint(&self, value: Value<'c, '_>) -> Value<'c, 'b> {
         let text = self.decimal(value);
-        self.remui(self.fingerprint64_upto32(&text), buckets)
+        self.fingerprint64_upto32(&text)
     }
 
     /// FarmHash's `WeakHashLen32WithSeeds` of the 32 bytes at `at`.
@@ -331,6 +336,12 @@ impl<'c, 'b> Emit<'c, 'b> {
     /// `buckets` (> 0) buckets. The request was validated: the string lies
     /// inside `bytes`; an empty one reads nothing.
     pub(super) fn str_hash_bucket(&self, raw: Value<'c, '_>, buckets: Value<'c, '_>, bytes: Value<'c, '_>) -> Value<'c, 'b> {
+        self.remui(self.str_fingerprint(raw, bytes), buckets)
+    }
+
+    /// Fingerprint64 of the string `raw` references in `bytes` (see
+    /// [`Self::str_hash_bucket`]).
+    pub(super) fn str_fingerprint(&self, raw: Value<'c, '_>, bytes: Value<'c, '_>) -> Value<'c, 'b> {
         let start = self.shrui(raw, self.i64(recom_emb::kernel_meta::STRING_LEN_BITS.into()));
         let len = self.andi(raw, self.i64((1 << recom_emb::kernel_meta::STRING_LEN_BITS) - 1));
         let hash = self.if_else(
@@ -343,6 +354,6 @@ impl<'c, 'b> Emit<'c, 'b> {
                 t.yield_(&[hash]);
             },
         );
-        self.remui(hash, buckets)
+        hash
     }
 }

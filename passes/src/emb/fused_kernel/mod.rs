@@ -4,6 +4,7 @@
 mod bag;
 mod emit;
 mod hash;
+mod search;
 
 use bag::emit_bag;
 use emit::Emit;
@@ -72,13 +73,29 @@ pub(crate) fn transform_function(kernel: &str, kind: TransformKind) -> String {
     let transform = match kind {
         TransformKind::IntHashBucket => "int_hash_bucket",
         TransformKind::StrHashBucket => "str_hash_bucket",
+        TransformKind::IntVocabulary => "int_vocabulary",
+        TransformKind::StrVocabulary => "str_vocabulary",
+        TransformKind::Bucketize => "bucketize",
     };
     format!("{kernel}__{transform}")
 }
 
 /// The functions of the transforms `kinds` use, each once: (raw value,
-/// bucket count[, the bytes buffer]) -> id. Private: only the kernel calls
-/// them.
+/// the column's `TRANSFORM` field (a bucket count or a record's offset)[,
+/// the column table][, the bytes buffer]) -> id
+/// ([`transform_arguments`]). Private: only the kernel calls them.
+/// The arguments of a call of `kind`'s function, in its order.
+pub(crate) fn transform_arguments<'c, 'v>(kind: TransformKind, raw: Value<'c, 'v>, parameter: Value<'c, 'v>, meta: Value<'c, 'v>, bytes: Value<'c, 'v>) -> Vec<Value<'c, 'v>> {
+    let mut args = vec![raw, parameter];
+    if kind.has_record() {
+        args.push(meta);
+    }
+    if kind.takes_strings() {
+        args.push(bytes);
+    }
+    args
+}
+
 pub(crate) fn build_transform_functions<'c>(context: &'c Context, location: Location<'c>, kernel: &str, kinds: &[ColumnKind]) -> Vec<melior::ir::Operation<'c>> {
     let i64t: Type = IntegerType::new(context, 64).into();
     let bytes_t: Type = MemRefType::new(IntegerType::new(context, 8).into(), &[i64::MIN], None, None).into();
@@ -90,10 +107,14 @@ pub(crate) fn build_transform_functions<'c>(context: &'c Context, location: Loca
     }
     used.into_iter()
         .map(|t| {
-            let args: Vec<Type> = match t {
-                TransformKind::IntHashBucket => vec![i64t, i64t],
-                TransformKind::StrHashBucket => vec![i64t, i64t, bytes_t],
-            };
+            let meta_t: Type = MemRefType::new(i64t, &[i64::MIN], None, None).into();
+            let mut args: Vec<Type> = vec![i64t, i64t];
+            if t.has_record() {
+                args.push(meta_t);
+            }
+            if t.takes_strings() {
+                args.push(bytes_t);
+            }
             let entry = Block::new(&args.iter().map(|&a| (a, location)).collect::<Vec<_>>());
             {
                 let e = Emit { context, location, block: &entry };
@@ -101,6 +122,9 @@ pub(crate) fn build_transform_functions<'c>(context: &'c Context, location: Loca
                 let id = match t {
                     TransformKind::IntHashBucket => e.int_hash_bucket(arg(0), arg(1)),
                     TransformKind::StrHashBucket => e.str_hash_bucket(arg(0), arg(1), arg(2)),
+                    TransformKind::IntVocabulary => e.int_vocabulary(arg(0), arg(1), arg(2)),
+                    TransformKind::StrVocabulary => e.str_vocabulary(arg(0), arg(1), arg(2), arg(3)),
+                    TransformKind::Bucketize => e.bucketize(arg(0), arg(1), arg(2)),
                 };
                 entry.append_operation(melior::dialect::func::r#return(&[id], location));
             }
