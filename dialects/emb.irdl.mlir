@@ -175,6 +175,22 @@ irdl.dialect @emb {
     irdl.results(indices: %out_indices, values: %out_values, dense_shape: %out_dense_shape)
   }
 
+  // A dense [B, K] float or integer input of a bucketized column as a
+  // SparseTensor with every entry, each shipped raw for the fused kernel to
+  // bucketize (emb-fuse-columns with id-transforms=kernel puts it where an
+  // emb.bucketized_sparse read by one lookup was): entry [r, j] is
+  // j << 32 | the bits of x[r, j] as f32 (an integer input is cast to f32
+  // first, round to nearest). Indices and dense_shape are bucketized_sparse's.
+  // Runs on the host.
+  irdl.operation @float_entries {
+    %in_dense = irdl.base "!builtin.tensor"
+    %out_indices = irdl.base "!builtin.tensor"
+    %out_entries = irdl.base "!builtin.tensor"
+    %out_dense_shape = irdl.base "!builtin.tensor"
+    irdl.operands(dense: %in_dense)
+    irdl.results(indices: %out_indices, entries: %out_entries, dense_shape: %out_dense_shape)
+  }
+
   // CSR row offsets of a TensorFlow SparseTensor in COO form: indices
   // [N, 2] (row, position) in canonical row-major order and dense_shape [2].
   // Result: dense_shape[0] + 1 offsets, offsets[r] = entries in rows < r.
@@ -283,7 +299,8 @@ irdl.dialect @emb {
   // A string column's raw ids as the fused kernel reads them: one i64
   // reference per string, start << 24 | length, into the request's bytes (the
   // runtime packs the strings' bytes once and writes the references; the
-  // kernel hashes them, `transform = "str_hash_bucket"`). Only an operand of
+  // kernel hashes or looks them up, `transform = "str_hash_bucket"` or a
+  // string-keyed `"vocabulary"`). Only an operand of
   // emb.pack_inputs for such a column; the plan reads the strings through it.
   irdl.operation @string_refs {
     %in_strings = irdl.base "!builtin.tensor"
@@ -327,12 +344,17 @@ irdl.dialect @emb {
   //      combiner : "sum"|"mean"|"sqrtn", weighted : bool,
   //      on_out_of_range : "error"|"drop"|"default", [default_id : i64],
   //      [filter_lo : i64, filter_hi : i64, [filter_default : i64]],
-  //      [transform : "int_hash_bucket"|"str_hash_bucket", transform_buckets : i64 > 0]}
+  //      [transform : "int_hash_bucket"|"str_hash_bucket", transform_buckets : i64 > 0],
+  //      [transform : "vocabulary", transform_keys : array of strings or i64,
+  //       transform_default : i64, [transform_oov_buckets : i64 > 0],
+  //       [transform_first : i64], [transform_oov_base : i64]],
+  //      [transform : "bucketize", transform_boundaries : array<f64>]}
   //     (the optional filter is an absorbed emb.range_filter; the optional
-  //     transform an absorbed emb.hash_bucket of integer or string ids: the
-  //     column's `ids` are then the raw values, hashed in the kernel before the
-  //     filter; a string column's packed ids are references into the request's
-  //     bytes);
+  //     transform an absorbed emb.hash_bucket or emb.vocabulary of integer or
+  //     string ids, or an absorbed emb.bucketized_sparse: the column's `ids` are
+  //     then the raw values (a bucketized column's emb.float_entries), turned
+  //     into ids in the kernel before the filter; a string column's packed ids
+  //     are references into the request's bytes);
   //   schedule : "element" -- one work item per output element (row, k),
   //     k over ΣDIM, so columns of any dim and bag length share one flat,
   //     balanced iteration space.

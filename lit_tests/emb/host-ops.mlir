@@ -33,6 +33,13 @@ func.func @dense_column(%x: tensor<?x3xi64>) -> tensor<?xi64> {
   return %s#1 : tensor<?xi64>
 }
 
+// CHECK-LABEL: func.func @float_entries
+// CHECK: "emb.float_entries"(%{{.+}}) : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+func.func @float_entries(%x: tensor<?x3xi64>) -> tensor<?xi64> {
+  %s:3 = "emb.float_entries"(%x) : (tensor<?x3xi64>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return %s#1 : tensor<?xi64>
+}
+
 // CHECK-LABEL: func.func @bucketized
 // CHECK: "emb.bucketized_sparse"(%{{.+}}) {boundaries = array<f64: 1.000000e+00, 2.000000e+00>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
 func.func @bucketized(%x: tensor<?x2xf32>) -> tensor<?xi64> {

@@ -166,3 +166,11 @@ func.func @string_refs_to_i32(%s: tensor<?x!tf.string>) {
   %r = "emb.string_refs"(%s) : (tensor<?x!tf.string>) -> tensor<?xi32>
   return
 }
+
+// -----
+
+func.func @float_entries_of_strings(%x: tensor<?x2x!tf.string>) {
+  // expected-error@+1 {{'emb.float_entries' op dense input must be a rank-2 tensor of floats or integers, got tensor<?x2x!tf.string>}}
+  %s:3 = "emb.float_entries"(%x) : (tensor<?x2x!tf.string>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  return
+}

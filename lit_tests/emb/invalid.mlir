@@ -397,7 +397,7 @@ func.func @fused_column_bad_combiner(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o
 // -----
 
 func.func @fused_column_bad_transform(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
-  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform' 'md5' is not a transform (int_hash_bucket, str_hash_bucket)}}
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform' 'md5' is not a transform (int_hash_bucket, str_hash_bucket, vocabulary, bucketize)}}
   %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "md5", transform_buckets = 4 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
@@ -415,6 +415,30 @@ func.func @fused_column_zero_hash_buckets(%t: tensor<16xf32>, %ids: tensor<?xi64
 func.func @fused_column_hash_without_buckets(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
   // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform_buckets' is missing}}
   %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "int_hash_bucket"}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_column_vocabulary_repeated_key(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform_keys' a key appears twice}}
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "vocabulary", transform_keys = [3, 5, 3], transform_default = -1 : i64}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_column_vocabulary_without_default(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform_default' is missing}}
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "vocabulary", transform_keys = ["a"]}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_column_bucketize_unsorted(%t: tensor<16xf32>, %ids: tensor<?xi64>, %o: tensor<?xi64>, %w: tensor<?xf32>) {
+  // expected-error@+1 {{'emb.fused_columns' op attribute 'columns' entry 0: attribute 'transform_boundaries' bucket boundaries are not strictly increasing}}
+  %r = "emb.fused_columns"(%t, %ids, %o, %w) {schedule = "element", columns = [{table_offset = 0 : i64, rows = 4 : i64, dim = 4 : i64, combiner = "sum", weighted = false, on_out_of_range = "error", transform = "bucketize", transform_boundaries = array<f64: 1.0, 1.0>}]} : (tensor<16xf32>, tensor<?xi64>, tensor<?xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
 }
 

@@ -96,6 +96,70 @@ func.func @string_hash_absorbed(%s: tensor<?x!tf.string>, %off0: tensor<?xi64>, 
 
 // -----
 
+/// Vocabularies of i64 and of string keys are absorbed: the kernel
+/// searches their keys; the string column's packed ids are references.
+// CHECK-LABEL: func.func @vocabularies_absorbed
+// CHECK-SAME: (%[[S:.+]]: tensor<?x!tf.string>, %[[OFF0:.+]]: tensor<?xi64>, %[[INTS:.+]]: tensor<?xi64>, %[[OFF1:.+]]: tensor<?xi64>)
+// CHECK-NOT: "emb.vocabulary"
+// CHECK: %[[R:.+]] = "emb.string_refs"(%[[S]])
+// CHECK: "emb.pack_inputs"(%[[R]], %[[INTS]], %[[OFF0]], %[[OFF1]])
+// CHECK: "emb.fused_columns"
+// CHECK-SAME: transform = "vocabulary", transform_default = -1 : i64, transform_keys = ["x", "y", ""]
+// CHECK-SAME: transform = "vocabulary", transform_default = 0 : i64, transform_first = 2 : i64, transform_keys = [7, -3, 9223372036854775807], transform_oov_base = 0 : i64, transform_oov_buckets = 2 : i64
+// CHECK-NOT: "emb.vocabulary"
+func.func @vocabularies_absorbed(%s: tensor<?x!tf.string>, %off0: tensor<?xi64>, %ints: tensor<?xi64>, %off1: tensor<?xi64>) -> tensor<?x8xf32> {
+  %t = "emb.table"() {name = "t"} : () -> tensor<10x4xf32>
+  %v0 = "emb.vocabulary"(%s) {keys = ["x", "y", ""], default_id = -1 : i64} : (tensor<?x!tf.string>) -> tensor<?xi64>
+  %l0 = "emb.lookup"(%t, %v0, %off0) {combiner = "sum", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %v1 = "emb.vocabulary"(%ints) {keys = [7, -3, 9223372036854775807], default_id = 0 : i64, num_oov_buckets = 2 : i64, first_id = 2 : i64, oov_base = 0 : i64} : (tensor<?xi64>) -> tensor<?xi64>
+  %l1 = "emb.lookup"(%t, %v1, %off1) {combiner = "mean", on_out_of_range = "error"} : (tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l0, %l1) : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x8xf32>
+  return %out : tensor<?x8xf32>
+}
+
+// -----
+
+/// A bucketized column read by one lookup is absorbed: emb.float_entries
+/// ships its dense input's entries raw (indices and dense shape as before)
+/// and the kernel bucketizes them.
+// CHECK-LABEL: func.func @bucketized_absorbed
+// CHECK-SAME: (%[[X:.+]]: tensor<?x2xf32>)
+// CHECK-NOT: "emb.bucketized_sparse"
+// CHECK: %[[E:.+]]:3 = "emb.float_entries"(%[[X]]) : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+// CHECK: %[[ROWS:.+]] = "emb.coo_rows"(%[[E]]#0, %[[E]]#2)
+// CHECK: "emb.pack_inputs"(%[[E]]#1, %[[ROWS]])
+// CHECK: "emb.fused_columns"
+// CHECK-SAME: transform = "bucketize", transform_boundaries = array<f64: 0.000000e+00, 1.000000e+01>
+// CHECK-NOT: "emb.bucketized_sparse"
+func.func @bucketized_absorbed(%x: tensor<?x2xf32>) -> tensor<?x4xf32> {
+  %t = "emb.table"() {name = "t"} : () -> tensor<6x4xf32>
+  %b:3 = "emb.bucketized_sparse"(%x) {boundaries = array<f64: 0.0, 10.0>} : (tensor<?x2xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  %rows = "emb.coo_rows"(%b#0, %b#2) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
+  %l = "emb.lookup"(%t, %b#1, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<6x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l) : (tensor<?x?xf32>) -> tensor<?x4xf32>
+  return %out : tensor<?x4xf32>
+}
+
+// -----
+
+/// Bucketized ids another op also reads (a crossed column) stay on the host.
+// CHECK-LABEL: func.func @negative_bucketized_shared
+// CHECK: %[[B:.+]]:3 = "emb.bucketized_sparse"
+// CHECK-NOT: "emb.float_entries"
+// CHECK: "emb.fused_columns"
+// CHECK-NOT: transform =
+// CHECK: return %{{.+}}, %[[B]]#1
+func.func @negative_bucketized_shared(%x: tensor<?x1xf32>) -> (tensor<?x4xf32>, tensor<?xi64>) {
+  %t = "emb.table"() {name = "t"} : () -> tensor<3x4xf32>
+  %b:3 = "emb.bucketized_sparse"(%x) {boundaries = array<f64: 0.0, 10.0>} : (tensor<?x1xf32>) -> (tensor<?x2xi64>, tensor<?xi64>, tensor<2xi64>)
+  %rows = "emb.coo_rows"(%b#0, %b#2) : (tensor<?x2xi64>, tensor<2xi64>) -> tensor<?xi64>
+  %l = "emb.lookup"(%t, %b#1, %rows) {combiner = "sum", on_out_of_range = "error"} : (tensor<3x4xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?x?xf32>
+  %out = "emb.concat"(%l) : (tensor<?x?xf32>) -> tensor<?x4xf32>
+  return %out, %b#1 : tensor<?x4xf32>, tensor<?xi64>
+}
+
+// -----
+
 /// A hash of i32 ids stays on the host (the kernel hashes i64 and strings).
 // CHECK-LABEL: func.func @negative_i32_hash
 // CHECK: %[[H:.+]] = "emb.hash_bucket"

@@ -1,19 +1,23 @@
-// --emit-plan with id-transforms=kernel: the string column's hash is
-// absorbed into the fused column (transform, bucket count in the column
-// table, 64-bit ids), and its ids in the host program are the input's
-// strings themselves (emit-plan.mlir has the same model with the hash on the
-// host).
+// --emit-plan with id-transforms=kernel: the string column's hash and the
+// integer column's vocabulary are absorbed into the fused columns
+// (transform; the bucket count, or the vocabulary's record, in the column
+// table; 64-bit ids), and their ids in the host program are the input's
+// strings and the dense input's kept values themselves (emit-plan.mlir has
+// the same model with both on the host).
 // RUN: %recom_opt %s --allow-unregistered-dialect --pass-pipeline='builtin.module(recom-default{id-transforms=kernel})' --emit-plan | FileCheck %s
 
 // Kernel columns: combiner, absorbed filter, out-of-range policy, table,
-// transform (the string column is hashed in the kernel), weights.
+// transform (the string column is hashed in the kernel, the integer one
+// looked up in its vocabulary), weights.
 // CHECK:      "columns": [
 // CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":0,"transform":{"buckets":100,"kind":"str_hash_bucket"},"weighted":false},
-// CHECK-NEXT:   {"combiner":"mean","filter":{"default":null,"hi":3,"lo":0},"on_out_of_range":"Drop","table":1,"weighted":false},
+// CHECK-NEXT:   {"combiner":"mean","filter":{"default":null,"hi":3,"lo":0},"on_out_of_range":"Drop","table":1,"transform":{"default":-1,"keys":{"I64":[7,9]},"kind":"vocabulary","oov_buckets":2},"weighted":false},
 // CHECK-NEXT:   {"combiner":"sum","filter":null,"on_out_of_range":"Error","table":2,"weighted":true}
-// Kernel metadata: 6 fields per column (the last: the transform's bucket
-// count, 0 without one), 8 per work item.
-// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,100,0,0,3,-1,1,0,0,-9223372036854775808,9223372036854775807,-1,2,0],
+// Kernel metadata: 6 fields per column (the last: the hash's bucket count,
+// the vocabulary's record offset, 0 without a transform), then the
+// vocabulary's record: 2 keys, 2 search steps, default -1, 2 OOV buckets
+// from id 2, the keys sorted, their ids; 8 per work item.
+// CHECK:      "columns_meta": [0,-9223372036854775808,9223372036854775807,-1,0,100,0,0,3,-1,1,18,0,-9223372036854775808,9223372036854775807,-1,2,0,2,2,-1,2,2,7,9,0,1],
 // The model's inputs, named by recom.feed (arg<N> without one).
 // CHECK:      "feeds": [
 // CHECK-NEXT:   {"dtype":"Str","name":"user","shape":[-1]},
@@ -23,26 +27,25 @@
 // CHECK-NEXT:   {"dtype":"F32","name":"price","shape":[-1,1]}
 // CHECK:      "function": "model",
 // The host program: each column's CSR input from the inputs, one step per
-// host-side op, each op once (the dense input's sparse form feeds both the
-// vocabulary and the row offsets); the hashed string column's ids are the
-// input's strings themselves.
+// host-side op, each op once (the dense input's sparse form gives the
+// vocabulary column's values and row offsets); the hashed string column's ids
+// are the input's strings themselves.
 // CHECK-NEXT: "host": {
 // CHECK-NEXT:   "columns": [
 // CHECK-NEXT:     {"ids":{"Feed":0},"row_offsets":{"Step":{"result":0,"step":0}},"weights":null},
-// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":2}},"row_offsets":{"Step":{"result":0,"step":3}},"weights":null},
-// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":4}},"row_offsets":{"Step":{"result":1,"step":4}},"weights":{"Step":{"result":2,"step":4}}}
+// CHECK-NEXT:     {"ids":{"Step":{"result":1,"step":1}},"row_offsets":{"Step":{"result":0,"step":2}},"weights":null},
+// CHECK-NEXT:     {"ids":{"Step":{"result":0,"step":3}},"row_offsets":{"Step":{"result":1,"step":3}},"weights":{"Step":{"result":2,"step":3}}}
 // CHECK-NEXT:   ],
 // CHECK-NEXT:   "steps": [
 // CHECK-NEXT:     {"op":"CooRows","operands":[{"Feed":1},{"Feed":2}]},
 // CHECK-NEXT:     {"op":{"SparseFromDense":{"ignore":{"I64":-1}}},"operands":[{"Feed":3}]},
-// CHECK-NEXT:     {"op":{"Vocabulary":{"default":-1,"keys":{"I64":[7,9]},"oov_buckets":2}},"operands":[{"Step":{"result":1,"step":1}}]},
 // CHECK-NEXT:     {"op":"CooRows","operands":[{"Step":{"result":0,"step":1}},{"Step":{"result":2,"step":1}}]},
 // CHECK-NEXT:     {"op":{"NumericInput":{"column":0,"normalizer":[1.5,2.0]}},"operands":[{"Feed":4}]}
 // CHECK-NEXT:   ],
 // No value of the host program feeds a dense program here.
 // CHECK-NEXT:   "values": []
 // CHECK-NEXT: },
-// The string references need 64-bit ids.
+// The string references and raw values need 64-bit ids.
 // CHECK-NEXT: "index_bits": 64,
 // Work items of 4 elements: the dim-6 column in two (4 + 2 valid).
 // CHECK-NEXT: "items": [0,0,0,8,100,4,0,0,0,4,4,8,100,2,0,0,1,800,6,4,4,4,0,0,2,816,10,4,1,1,0,0],

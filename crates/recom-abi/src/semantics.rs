@@ -187,7 +187,7 @@ pub enum IdTransform {
         keys: Keys,
         default: i64,
         oov_buckets: u64,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_zero")]
         first: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         oov_base: Option<i64>,
@@ -196,6 +196,10 @@ pub enum IdTransform {
     /// [`float_entry`] (position j, f32 x) and its id is
     /// `bucket(boundaries, x) + j * (len(boundaries) + 1)`.
     Bucketize { boundaries: Vec<f64> },
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 // Boundaries are checked strictly increasing ([`IdTransform::check`]), so

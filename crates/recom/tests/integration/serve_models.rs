@@ -27,6 +27,30 @@ fn outputs_of(batches_of: &str) -> Vec<String> {
 }
 
 fn compile(model: &str, batches_of: &str, chips: &[&str]) -> PathBuf {
+    compile_with(model, batches_of, chips, false)
+}
+
+/// Every corpus model, with the batches it is checked on.
+const ALL_MODELS: [(&str, &str); 14] = [
+    ("tiny", "tiny"),
+    ("tiny_legacy", "tiny"),
+    ("medium", "medium"),
+    ("medium_legacy", "medium"),
+    ("zoo_1", "zoo_1"),
+    ("zoo_2", "zoo_2"),
+    ("zoo_2_legacy", "zoo_2"),
+    ("zoo_3", "zoo_3"),
+    ("zoo_4", "zoo_4"),
+    ("zoo_5", "zoo_5"),
+    ("zoo_5_legacy", "zoo_5"),
+    ("zoo_6", "zoo_6"),
+    ("dlrm_small", "dlrm_small"),
+    ("keras_wide_deep", "keras_wide_deep"),
+];
+
+/// With `kernel_transforms`, hashes, vocabularies and bucketize run in the
+/// fused kernel (`--id-transforms kernel`).
+fn compile_with(model: &str, batches_of: &str, chips: &[&str], kernel_transforms: bool) -> PathBuf {
     // A folder of this call's own: tests compiling the same model run at
     // the same time (one removing its folder while another loads it).
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -35,6 +59,7 @@ fn compile(model: &str, batches_of: &str, chips: &[&str]) -> PathBuf {
     let options = CompileOptions {
         outputs: outputs_of(batches_of),
         chips: chips.iter().map(|s| s.to_string()).collect(),
+        kernel: recom::compile::Options { kernel_id_transforms: kernel_transforms, ..Default::default() },
         ..Default::default()
     };
     compile_model(&corpus().join(model).join("model.pb"), &out, &options, &mut |_| {}).unwrap_or_else(|e| panic!("{model}: {e}"));
@@ -126,6 +151,49 @@ fn corpus_predictions_on_gpu() {
         check_hostile(&loaded, &bundle, batches);
         let _ = std::fs::remove_dir_all(&bundle);
     }
+}
+
+/// Every corpus model with its id transforms (hashes, vocabularies,
+/// bucketize) in the fused kernel: TensorFlow's outputs, and hostile
+/// requests answered as the reference path answers them. Returns, per
+/// model, the transforms absorbed.
+fn kernel_transforms_reproduce_tensorflow(device: Device, chips: &[&str]) {
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    for (model, batches) in ALL_MODELS {
+        let bundle = compile_with(model, batches, chips, true);
+        let loaded = Model::load(&bundle, device).unwrap();
+        let mut mine: std::collections::BTreeMap<String, usize> = Default::default();
+        for c in &loaded.plan().columns {
+            if let Some(t) = &c.transform {
+                *mine.entry(format!("{:?}", recom::abi::kernel::TransformKind::of(t))).or_default() += 1;
+            }
+        }
+        println!("{model} on the {device:?}, transforms in the kernel {mine:?}: {:?}", check(&loaded, batches));
+        check_hostile(&loaded, &bundle, batches);
+        for (k, n) in mine {
+            *kinds.entry(k).or_default() += n;
+        }
+        let _ = std::fs::remove_dir_all(&bundle);
+    }
+    // The corpus has every kind of transform the kernel runs.
+    assert_eq!(kinds.len(), 5, "transforms absorbed over the corpus: {kinds:?}");
+}
+
+#[test]
+fn corpus_kernel_transforms_on_cpu() {
+    require_corpus!("corpus_kernel_transforms_on_cpu");
+    kernel_transforms_reproduce_tensorflow(Device::Cpu, &[]);
+}
+
+#[test]
+fn corpus_kernel_transforms_on_gpu() {
+    require_corpus!("corpus_kernel_transforms_on_gpu");
+    if let Err(reason) = recom::runtime::gpu::driver_available() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED corpus_kernel_transforms_on_gpu: {reason}");
+        return;
+    }
+    kernel_transforms_reproduce_tensorflow(Device::Gpu, &["sm_80", "sm_90"]);
 }
 
 /// Hostile requests made from the model's B = 37 batch (one row, empty and
