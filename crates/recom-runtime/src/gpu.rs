@@ -91,6 +91,8 @@ pub const DEFAULT_LANES: usize = 8;
 /// Requests take a free lane; with every lane busy they wait for one.
 struct Lane {
     stream: Arc<CudaStream>,
+    /// One more stream per further part of a sharded kernel.
+    side: Vec<Arc<CudaStream>>,
     staging: Staging,
     dense: Option<crate::gpu_dense::DenseLane>,
     /// Per batch size (and staging buffers): how the request's tail runs.
@@ -109,10 +111,13 @@ pub struct GpuModel {
     /// [`Self::launch`], ...) the benchmark times the kernel with. A request
     /// runs on its lane's stream only.
     lane0_stream: Arc<CudaStream>,
+    /// Lane 0's side streams (its parts after the first).
+    lane0_side: Vec<Arc<CudaStream>>,
     _module: Arc<CudaModule>,
     function: CudaFunction,
-    tables: CudaSlice<f32>,
-    items: CudaSlice<i64>,
+    /// The kernel's parts (`crate::shard`): one, the whole kernel, unless
+    /// the plan places its tables on several GPUs.
+    parts: Vec<DevicePart>,
     columns: CudaSlice<i64>,
     lanes: Vec<Mutex<Lane>>,
     next_lane: std::sync::atomic::AtomicUsize,
@@ -120,6 +125,14 @@ pub struct GpuModel {
     shapes: Option<crate::shape::CompiledShapes>,
     /// The dense program, when the model has one ([`Self::attach_dense`]).
     dense: Option<crate::gpu_dense::GpuDense>,
+}
+
+/// One part of the kernel on the device: its tables and work items.
+struct DevicePart {
+    tables: CudaSlice<f32>,
+    tables_len: usize,
+    items: CudaSlice<i64>,
+    num_items: u64,
 }
 
 /// What a captured tail depends on: the batch and every device/host address it uses.
@@ -142,8 +155,33 @@ enum Replay {
 
 impl GpuModel {
     /// Loads the artifact's PTX on GPU `ordinal` and uploads the packed
-    /// tables ([`Plan::bind_tables`]).
+    /// tables ([`Plan::bind_tables`]). A model whose tables are placed on
+    /// N GPUs (`recom compile --gpus N`) needs N GPUs ([`Self::load_on`]
+    /// says where each part runs).
     pub fn load(artifact: &Artifact, tables: &[f32], ordinal: usize) -> Result<Self, RunError> {
+        match artifact.plan.sharding.as_ref().filter(|s| s.gpus > 1) {
+            None => Self::load_on(artifact, tables, &[ordinal]),
+            Some(sharding) => {
+                driver_available()?;
+                let present = CudaContext::device_count().map_err(device_error)?;
+                if (present as usize) < sharding.gpus {
+                    return Err(RunError::Device(format!(
+                        "the model's tables are placed on {} GPUs (recom compile --gpus {}), this machine has {present}",
+                        sharding.gpus, sharding.gpus
+                    )));
+                }
+                Self::load_on(artifact, tables, &(0..sharding.gpus).collect::<Vec<_>>())
+            }
+        }
+    }
+
+    /// [`Self::load`] with part g of the kernel (the tables the plan places
+    /// on its GPU g, `crate::shard`) on device `devices[g]`. Every part on
+    /// one device runs each part on a stream of its own (the parts of a
+    /// request run concurrently and write disjoint output columns): the
+    /// sharded path on one GPU. Parts on different devices (exchanging the
+    /// pooled columns with NCCL) are not served yet.
+    pub fn load_on(artifact: &Artifact, tables: &[f32], devices: &[usize]) -> Result<Self, RunError> {
         artifact.validate().map_err(|e| RunError::Device(e.to_string()))?;
         driver_available()?;
         if artifact.gpu.is_empty() {
@@ -156,18 +194,19 @@ impl GpuModel {
                 problem: format!("expected {} values, got {}", plan.packed_tables_len(), tables.len()),
             });
         }
-        if let Some(sharding) = plan.sharding.as_ref().filter(|s| s.gpus > 1) {
-            let present = CudaContext::device_count().map_err(device_error)?;
-            if (present as usize) < sharding.gpus {
-                return Err(RunError::Device(format!(
-                    "the model's tables are placed on {} GPUs (recom compile --gpus {}), this machine has {present}",
-                    sharding.gpus, sharding.gpus
-                )));
-            }
+        let shards = plan.kernel_shards()?;
+        if devices.len() != shards.len() {
+            return Err(RunError::Device(format!("the kernel has {} part(s) (one per GPU of the model's placement), {} device(s) were given", shards.len(), devices.len())));
+        }
+        let ordinal = devices[0];
+        if devices.iter().any(|&d| d != ordinal) {
             return Err(RunError::Device(format!(
-                "the model's tables are placed on {} GPUs; serving a sharded model on several GPUs is not implemented yet (compile without --gpus to serve it on one)",
-                sharding.gpus
+                "parts of the kernel on different GPUs ({devices:?}) exchange their columns over NCCL, which is not served yet: run every part on one GPU (GpuModel::load_on with one device repeated)"
             )));
+        }
+        let present = CudaContext::device_count().map_err(device_error)? as usize;
+        if ordinal >= present {
+            return Err(RunError::Device(format!("GPU {ordinal} does not exist: this machine has {present}")));
         }
         let context = CudaContext::new(ordinal).map_err(device_error)?;
         let (major, minor) = context.compute_capability().map_err(device_error)?;
@@ -175,20 +214,40 @@ impl GpuModel {
         // Streams of our own (graph capture is not allowed on the legacy
         // default stream). Everything shared is uploaded on lane 0's stream
         // and synchronized before any lane runs; after that each lane's work
-        // is ordered on its own stream, so cudarc's cross-stream event
+        // is ordered on its own stream (its parts' side streams wait for it
+        // and it for them, by events), so cudarc's cross-stream event
         // tracking is not needed.
         unsafe { context.disable_event_tracking() };
         let lanes = (0..DEFAULT_LANES)
             .map(|_| {
                 let stream = context.new_stream().map_err(device_error)?;
-                Ok(Mutex::new(Lane { stream, staging: Staging::default(), dense: None, graphs: HashMap::new() }))
+                let side = (1..shards.len()).map(|_| context.new_stream().map_err(device_error)).collect::<Result<Vec<_>, _>>()?;
+                Ok(Mutex::new(Lane { stream, side, staging: Staging::default(), dense: None, graphs: HashMap::new() }))
             })
             .collect::<Result<Vec<_>, RunError>>()?;
-        let stream = lanes[0].lock().unwrap_or_else(|e| e.into_inner()).stream.clone();
+        let (stream, lane0_side) = {
+            let lane0 = lanes[0].lock().unwrap_or_else(|e| e.into_inner());
+            (lane0.stream.clone(), lane0.side.clone())
+        };
         let module = context.load_module(cudarc::nvrtc::Ptx::from_src(kernel.ptx.clone())).map_err(device_error)?;
         let function = module.load_function(&kernel.entry).map_err(device_error)?;
-        let tables = stream.clone_htod(tables).map_err(device_error)?;
-        let items = stream.clone_htod(&plan.items).map_err(device_error)?;
+        let parts = shards
+            .iter()
+            .map(|shard| {
+                // One part's tables cut from the whole buffer (the whole kernel: the buffer itself).
+                let own;
+                let data: &[f32] = if plan.sharding.is_some() {
+                    own = shard.tables_of(&plan, tables)?;
+                    &own
+                } else {
+                    tables
+                };
+                // Empty parts still get a buffer (a zero-byte allocation is an error).
+                let tables = stream.clone_htod(if data.is_empty() { &[0f32][..] } else { data }).map_err(device_error)?;
+                let items = stream.clone_htod(if shard.items.is_empty() { &[0i64][..] } else { &shard.items[..] }).map_err(device_error)?;
+                Ok(DevicePart { tables, tables_len: data.len(), items, num_items: shard.num_items() as u64 })
+            })
+            .collect::<Result<Vec<_>, RunError>>()?;
         let columns = stream.clone_htod(&plan.columns_meta).map_err(device_error)?;
         let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(RunError::Device)?;
         stream.synchronize().map_err(device_error)?;
@@ -198,15 +257,21 @@ impl GpuModel {
             kernel,
             context,
             lane0_stream: stream,
+            lane0_side,
             _module: module,
             function,
-            tables,
-            items,
+            parts,
             columns,
             lanes,
             next_lane: Default::default(),
             dense: None,
         })
+    }
+
+    /// How many parts the kernel runs as (one per GPU of the model's table
+    /// placement; 1 without one).
+    pub fn parts(&self) -> usize {
+        self.parts.len()
     }
 
     /// How many requests run at once.
@@ -254,24 +319,48 @@ impl GpuModel {
     pub fn launch(&self, request: &DeviceRequest) -> Result<(), RunError> {
         let (input, _g1) = request.input.device_ptr(&self.lane0_stream);
         let (out, _g2) = request.out.device_ptr(&self.lane0_stream);
-        self.launch_at(&self.lane0_stream, input, out, &request.layout, &request.sizes)
+        self.launch_at(&self.lane0_stream, &self.lane0_side, input, out, &request.layout, &request.sizes)
     }
 
-    /// Launches on the request laid out at device address `input`, writing `out`.
-    fn launch_at(&self, stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
+    /// Launches every part of the kernel on the request laid out at device
+    /// address `input`, writing `out`: part 0 on `stream`, part k on
+    /// `side[k - 1]`, which waits for `stream`'s work so far; `stream` then
+    /// waits for every side stream.
+    fn launch_at(&self, stream: &Arc<CudaStream>, side: &[Arc<CudaStream>], input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
         let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         if batch == 0 || width == 0 {
             return Ok(());
         }
-        let (tables, _g3) = self.tables.device_ptr(stream);
-        let (items, _g4) = self.items.device_ptr(stream);
+        if self.parts.len() == 1 {
+            return self.launch_part(&self.parts[0], stream, input, out, layout, sizes);
+        }
+        let uploaded = stream.record_event(None).map_err(device_error)?;
+        for (part, s) in self.parts[1..].iter().zip(side) {
+            s.wait(&uploaded).map_err(device_error)?;
+            self.launch_part(part, s, input, out, layout, sizes)?;
+        }
+        self.launch_part(&self.parts[0], stream, input, out, layout, sizes)?;
+        for s in &side[..self.parts.len() - 1] {
+            stream.join(s).map_err(device_error)?;
+        }
+        Ok(())
+    }
+
+    /// Launches one part of the kernel on `stream`.
+    fn launch_part(&self, part: &DevicePart, stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
+        let (batch, width) = (layout.batch as u64, self.plan.width as u64);
+        let num_items = part.num_items;
+        if num_items == 0 {
+            return Ok(());
+        }
+        let (tables, _g3) = part.tables.device_ptr(stream);
+        let (items, _g4) = part.items.device_ptr(stream);
         let (columns, _g5) = self.columns.device_ptr(stream);
-        let num_items = (self.plan.items.len() / ITEM_FIELDS) as u64;
         // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
         let mut params: Vec<u64> = Vec::with_capacity(48);
         for buffer in &self.kernel.params {
             let (ptr, sizes): (u64, Vec<u64>) = match buffer {
-                Buffer::Tables => (tables, vec![self.plan.packed_tables_len() as u64]),
+                Buffer::Tables => (tables, vec![part.tables_len as u64]),
                 Buffer::Ids => (input + layout.ids.0 as u64, vec![layout.ids.1 as u64]),
                 Buffer::Offsets => (input + layout.offsets.0 as u64, vec![layout.offsets.1 as u64]),
                 Buffer::Weights => (input + layout.weights.0 as u64, vec![layout.weights.1 as u64]),
@@ -520,7 +609,7 @@ impl GpuModel {
     /// Validates and packs a request into page-locked staging (grown as
     /// needed), uploads it and launches the embedding kernel.
     fn stage_and_launch(&self, lane: &mut Lane, inputs: &[ColumnInput]) -> Result<(ByteLayout, crate::shape::Sizes), RunError> {
-        let Lane { stream, staging, .. } = lane;
+        let Lane { stream, side, staging, .. } = lane;
         let context = &self.context;
         // Validated and packed straight into the lane's page-locked staging
         // (grown as needed, with the device buffer it is copied to).
@@ -551,7 +640,7 @@ impl GpuModel {
             .map_err(device_error)?;
         let (input_ptr, _g1) = input.device_ptr(stream);
         let (out_ptr, _g2) = out_device.device_ptr(stream);
-        self.launch_at(stream, input_ptr, out_ptr, &layout, &sizes)?;
+        self.launch_at(stream, side, input_ptr, out_ptr, &layout, &sizes)?;
         Ok((layout, sizes))
     }
 

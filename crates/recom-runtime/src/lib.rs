@@ -12,6 +12,7 @@ pub mod npz;
 pub mod plan;
 pub mod serve;
 pub mod shape;
+pub mod shard;
 pub mod validate;
 
 /// The worst element of `got` against `want`: its index, both values and

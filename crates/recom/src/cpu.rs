@@ -92,7 +92,7 @@ impl CpuExecutable {
             return Err(Error::Pipeline(format!("the JIT has no symbol for kernel @{}", plan.kernel)));
         }
         let kernel: Kernel = unsafe { std::mem::transmute(symbol) };
-        let items = plan.items.chunks(2).map(|p| (p[0] as u64 as u128) | ((p.get(1).copied().unwrap_or(0) as u64 as u128) << 64)).collect();
+        let items = aligned_items(&plan.items);
         let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(Error::Pipeline)?;
         Ok(CpuExecutable { plan, _engine: engine, kernel, items, shapes })
     }
@@ -119,14 +119,26 @@ impl CpuExecutable {
                 problem: format!("expected {} values, got {}", self.plan.packed_tables_len(), tables.len()),
             });
         }
-        // The kernel reads rows with 16-byte vector loads.
-        let aligned;
-        let tables = if (tables.as_ptr() as usize).is_multiple_of(16) {
-            tables
-        } else {
-            aligned = Aligned::copy(tables);
-            aligned.as_slice()
-        };
+        self.run_parts(&[(tables, &self.items)], inputs)
+    }
+
+    /// [`Self::run`] the way a sharded runtime runs it: the kernel once per
+    /// part of the plan's table placement (`recom_runtime::shard`), each
+    /// over its own tables (cut from `tables`, the whole packed buffer) and
+    /// work items, into one output. Equals [`Self::run`] bit for bit.
+    pub fn run_sharded(&self, tables: &[f32], inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
+        let shards = self.plan.kernel_shards()?;
+        let mut parts = Vec::with_capacity(shards.len());
+        for shard in &shards {
+            parts.push((shard.tables_of(&self.plan, tables)?, aligned_items(&shard.items)));
+        }
+        let parts: Vec<(&[f32], &[u128])> = parts.iter().map(|(t, i)| (t.as_slice(), i.as_slice())).collect();
+        self.run_parts(&parts, inputs)
+    }
+
+    /// The kernel over each `(tables, work items)` part in turn, into one
+    /// output; the parts' items write disjoint output elements.
+    fn run_parts(&self, parts: &[(&[f32], &[u128])], inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
         // The request packed as the GPU gets it (ids and offsets i32 or i64,
         // as the kernel was built), in 8-byte words for alignment.
         let mut request: Vec<u64> = Vec::new();
@@ -135,14 +147,34 @@ impl CpuExecutable {
             Ok(unsafe { std::slice::from_raw_parts_mut(request.as_mut_ptr() as *mut u8, 8 * request.len()) })
         })?;
         let request = &request;
+        let mut out = vec![0f32; sizes.output];
+        let mut status = 0i64;
+        for &(tables, all_items) in parts {
+            // The kernel reads rows with 16-byte vector loads.
+            let aligned;
+            let tables = if (tables.as_ptr() as usize).is_multiple_of(16) {
+                tables
+            } else {
+                aligned = Aligned::copy(tables);
+                aligned.as_slice()
+            };
+            let part = self.run_items(tables, all_items, request, &layout, &mut out);
+            status = (status as u64).max(part as u64) as i64;
+        }
+        self.plan.check_status(status, inputs)?;
+        Ok(out)
+    }
+
+    /// One part's work items (`all_items`, 16-byte aligned records) over
+    /// `tables`, writing their elements of `out`; the merged status word.
+    fn run_items(&self, tables: &[f32], all_items: &[u128], request: &[u64], layout: &recom_abi::request::ByteLayout, out: &mut [f32]) -> i64 {
         let batch = layout.batch;
         let width = self.plan.width;
-        let mut out = vec![0f32; sizes.output];
+        let num_items = all_items.len() * 2 / ITEM_FIELDS;
         // Work items write disjoint output elements and carry everything they
         // need in their own records, so the item table is cut into chunks run
         // on all cores; each chunk reports into its own status word, merged
         // as the kernel's atomic unsigned max would.
-        let num_items = self.plan.items.len() / ITEM_FIELDS;
         // Slices of at most 16 items also keep each call's tables in cache:
         // the kernel's loops run rows outside, items inside, so one call over
         // all items touches every table for every row (2 cores here: c500
@@ -152,9 +184,12 @@ impl CpuExecutable {
         } else {
             CHUNK_ITEMS.min(num_items.div_ceil(rayon::current_num_threads() * 4)).max(1)
         };
+        if num_items == 0 {
+            return 0;
+        }
         let out_ptr = SharedOut(out.as_mut_ptr());
         // Only what the calls need (the engine itself is not shared).
-        let (kernel, all_items, columns_meta) = (self.kernel, &self.items, &self.plan.columns_meta);
+        let (kernel, columns_meta) = (self.kernel, &self.plan.columns_meta);
         let run_chunk = |first: usize| -> i64 {
             let count = per_chunk.min(num_items - first);
             // Records are 64 bytes (4 u128): a chunk starts 16-byte aligned.
@@ -200,7 +235,7 @@ impl CpuExecutable {
             unsafe { kernel(slots.as_mut_ptr()) };
             status[0]
         };
-        let status = if per_chunk >= num_items {
+        if per_chunk >= num_items {
             run_chunk(0)
         } else {
             use rayon::prelude::*;
@@ -209,10 +244,14 @@ impl CpuExecutable {
                 .step_by(per_chunk)
                 .map(run_chunk)
                 .reduce(|| 0, |a, b| (a as u64).max(b as u64) as i64)
-        };
-        self.plan.check_status(status, inputs)?;
-        Ok(out)
+        }
     }
+}
+
+/// A work-item table as 16-byte aligned records (the kernel reads them in
+/// 16-byte loads).
+fn aligned_items(items: &[i64]) -> Vec<u128> {
+    items.chunks(2).map(|p| (p[0] as u64 as u128) | ((p.get(1).copied().unwrap_or(0) as u64 as u128) << 64)).collect()
 }
 
 /// Below this many (row, work item) pairs a request runs as one call.

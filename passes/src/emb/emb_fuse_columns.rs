@@ -10,12 +10,15 @@
 //!
 //! Tables shared by several columns (same name) are packed once. A range
 //! filter that directly produces a lookup's ids is absorbed into the column
-//! (its `filter_*` fields); with `id-transforms=kernel`, so is an
-//! `emb.hash_bucket` of i64 or string ids that produces them (directly or through that filter): the column's
-//! ids are then the raw values (strings: `emb.string_refs`, references into
-//! the request's bytes) and the kernel hashes them (`transform`), so the host ships each
-//! value once instead of hashing it. Lookups, filters and tables left without users are
-//! erased. The pattern does not fire (`negative_` tests) when an operand of the
+//! (its `filter_*` fields); with `id-transforms=kernel`, so is the
+//! `emb.hash_bucket` or `emb.vocabulary` of i64 or string ids that produces
+//! them (directly or through that filter), and an `emb.bucketized_sparse`
+//! whose ids only this lookup reads (replaced by `emb.float_entries`, the
+//! dense entries raw): the column's ids are then the raw values (strings:
+//! `emb.string_refs`, references into the request's bytes) and the kernel
+//! transforms them (`transform`), so the host ships each value once instead
+//! of transforming it. Lookups, filters, transforms and tables left without
+//! users are erased. The pattern does not fire (`negative_` tests) when an operand of the
 //! concat is not an `emb.lookup`, or a table is not an `emb.table` of f32.
 use melior::{
     ir::{
@@ -35,7 +38,8 @@ pub static PASS: recom_ir::PassDef = recom_ir::PassDef {
     summary: "Fuse the columns feeding each emb.concat into one emb.fused_columns over packed inputs",
     description: "Rewrites emb.concat of emb.lookup results into emb.packed_tables + emb.pack_inputs + \
                   emb.fused_columns, absorbing range filters, packing shared tables once and, with \
-                  id-transforms=kernel, absorbing the hashes of i64 and string ids.",
+                  id-transforms=kernel, absorbing the hashes and vocabularies of i64 and string ids and \
+                  bucketized columns.",
     anchor: None,
     options: &[ID_TRANSFORMS],
     run,
@@ -44,7 +48,7 @@ pub static PASS: recom_ir::PassDef = recom_ir::PassDef {
 /// Where an `emb.hash_bucket` that produces a column's ids runs.
 pub const ID_TRANSFORMS: OptionDef = OptionDef {
     name: "id-transforms",
-    description: "where hashes of a column's i64 or string ids run: host (the host program) or kernel (absorbed into the \
+    description: "where hashes, vocabularies and bucketize of a column's ids run: host (the host program) or kernel (absorbed into the \
                   column; the host ships raw values). Host by default: on an H200 with 16 host cores the kernel's \
                   per-id hashing made medium's requests 1.2-1.5x slower (bench/results/2026-12-01-h200-id-transforms.md)",
     kind: OptionKind::Enum(&["host", "kernel"]),

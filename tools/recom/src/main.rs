@@ -79,9 +79,10 @@ enum Command {
         /// Print every refusal of the raising matchers (node: op: why), to see why a part stays on the host
         #[arg(long)]
         explain: bool,
-        /// Where hashes of i64 and string ids run: the host program, or the
-        /// fused kernel (the host ships raw values and strings; on an H200
-        /// with 16 host cores this was slower, see `docs/design.md`)
+        /// Where hashes, vocabularies and bucketize of the columns' ids run:
+        /// the host program, or the fused kernel (the host ships raw values
+        /// and strings; on an H200 with 16 host cores hashing there was
+        /// slower, see `docs/design.md`)
         #[arg(long, value_enum, default_value = "host")]
         id_transforms: IdTransforms,
     },

@@ -23,4 +23,5 @@ mod gpu_run;
 mod library_use;
 pub mod model_ir;
 mod pipeline_snapshots;
+mod sharded;
 mod tf_import;
