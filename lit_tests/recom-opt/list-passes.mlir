@@ -8,7 +8,7 @@
 // CHECK-NEXT: dense-fuse-elementwise  -  Merge chains of dense.map ops into one
 // CHECK-NEXT: dense-fuse-epilogue  -  Fold a bias add and a ReLU
 // CHECK-NEXT: emb-fuse-columns  -  Fuse the columns
-// CHECK-NEXT: id-transforms=host|kernel (default host)  -  where hashes of a column's i64 or string ids run
+// CHECK-NEXT: id-transforms=host|kernel (default host)  -  where hashes, vocabularies and bucketize of a column's ids run
 // CHECK-NEXT: emb-lower-fused-columns  -  Lower each emb.fused_columns
 // CHECK-NEXT: elements-per-item=int in [0, 8] (default 0)  -  consecutive output elements one iteration computes (1-8; 0 = 8 where every column's dim is a multiple of 8, else 4)
 // CHECK-NEXT: rows-per-item=int in [1, 16] (default 1)

@@ -249,6 +249,22 @@ fn prepare_inner(
             }
         }
     }
+    // String columns' references and bytes (the kernel transforms them),
+    // made from the strings where they lie, all columns at once.
+    let strings: Vec<Option<Result<(Vec<i64>, Vec<u8>), String>>> = {
+        use rayon::prelude::*;
+        let make = |column: &program::ColumnSource| match operand(&column.ids, specs, feeds, shapes, &results).0.value {
+            Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data)),
+            _ => None,
+        };
+        let total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
+        if total >= PARALLEL_STRINGS {
+            program.columns.par_iter().map(make).collect()
+        } else {
+            program.columns.iter().map(make).collect()
+        }
+    };
+    let mut strings = strings.into_iter();
     let mut results = results;
     let mut inputs = Vec::with_capacity(program.columns.len());
     for column in &program.columns {
@@ -278,12 +294,7 @@ fn prepare_inner(
             };
             return Err(bad(&specs[ids_origin], problem));
         }
-        // A string column's references and bytes are made from the strings
-        // where they lie (no copy of the strings themselves first).
-        let strings = match operand(&column.ids, specs, feeds, shapes, &results).0.value {
-            Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data).map_err(|e| bad(&specs[ids_origin], e))?),
-            _ => None,
-        };
+        let strings = strings.next().flatten().transpose().map_err(|e| bad(&specs[ids_origin], e))?;
         let mut take = |v: ValueRef| -> Feed {
             match v {
                 ValueRef::Step { step, result } if readers[first[step] + result] == 1 => {
@@ -313,6 +324,10 @@ fn prepare_inner(
     }
     Ok(inputs)
 }
+
+/// Strings in a request's feeds from which the string columns' references
+/// are made on all cores.
+const PARALLEL_STRINGS: usize = 4096;
 
 /// A value of the program (checked to exist by `HostProgram::check` and
 /// the level order) with the input it derives from.
