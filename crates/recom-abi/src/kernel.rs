@@ -339,21 +339,21 @@ fn record_values(transform: &IdTransform, at: usize, steps: impl Fn(usize) -> i6
         IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. } => Vec::new(),
         IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base } => {
             let n = keys.len();
-            let base = oov_base.unwrap_or(first + n as i64);
+            let base = oov_base.unwrap_or(first.wrapping_add(n as i64));
             let mut out = vec![n as i64, steps(n), *default, *oov_buckets as i64, base];
             match keys {
                 Keys::I64(k) => {
                     let mut order: Vec<usize> = (0..n).collect();
                     order.sort_by_key(|&i| k[i]);
                     out.extend(order.iter().map(|&i| k[i]));
-                    out.extend(order.iter().map(|&i| first + i as i64));
+                    out.extend(order.iter().map(|&i| first.wrapping_add(i as i64)));
                 }
                 Keys::Str(k) => {
                     let fps: Vec<u64> = k.iter().map(|k| crate::hash::fingerprint64(k.as_bytes())).collect();
                     let mut order: Vec<usize> = (0..n).collect();
                     order.sort_by_key(|&i| fps[i]);
                     out.extend(order.iter().map(|&i| fps[i] as i64));
-                    out.extend(order.iter().map(|&i| first + i as i64));
+                    out.extend(order.iter().map(|&i| first.wrapping_add(i as i64)));
                     // Each key's bytes start on a value of their own.
                     let mut word = at + record::HEADER + 4 * n;
                     let mut starts = Vec::with_capacity(n);

@@ -220,22 +220,24 @@ impl IdTransform {
                     Keys::I64(k) => k.iter().position(|&k| k == raw),
                     Keys::Str(k) => k.iter().position(|k| k.as_bytes() == text()),
                 };
+                // Ids wrap as the kernel's i64 arithmetic does (a plan's
+                // numbering is untrusted; a wrapped id is out of range).
                 match (position, *oov_buckets) {
-                    (Some(p), _) => first + p as i64,
+                    (Some(p), _) => first.wrapping_add(p as i64),
                     (None, 0) => *default,
                     (None, oov) => {
-                        let base = oov_base.unwrap_or(first + keys.len() as i64);
-                        base + match keys {
+                        let base = oov_base.unwrap_or(first.wrapping_add(keys.len() as i64));
+                        base.wrapping_add(match keys {
                             Keys::I64(_) => crate::hash::int_to_hash_bucket(raw, oov),
                             Keys::Str(_) => crate::hash::string_to_hash_bucket(text(), oov),
-                        }
+                        })
                     }
                 }
             }
             IdTransform::Bucketize { boundaries } => {
                 let x = f32::from_bits(raw as u32);
                 let j = (raw as u64 >> 32) as i64;
-                bucket(boundaries, x as f64) as i64 + j * (boundaries.len() as i64 + 1)
+                (bucket(boundaries, x as f64) as i64).wrapping_add(j.wrapping_mul(boundaries.len() as i64 + 1))
             }
         }
     }

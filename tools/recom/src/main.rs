@@ -272,6 +272,25 @@ fn print_summary(artifact: &Artifact, full: bool) {
     }
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     println!("columns: {} ({}), output width {}", plan.columns.len(), kinds.join(", "), plan.width);
+    // What the kernel turns raw values into ids with (--id-transforms kernel).
+    let mut transforms = std::collections::BTreeMap::<&str, usize>::new();
+    for c in &plan.columns {
+        use recom::abi::kernel::TransformKind::*;
+        if let Some(t) = &c.transform {
+            let name = match recom::abi::kernel::TransformKind::of(t) {
+                IntHashBucket => "integer hash",
+                StrHashBucket => "string hash",
+                IntVocabulary => "integer vocabulary",
+                StrVocabulary => "string vocabulary",
+                Bucketize => "bucketize",
+            };
+            *transforms.entry(name).or_default() += 1;
+        }
+    }
+    if !transforms.is_empty() {
+        let list: Vec<String> = transforms.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        println!("id transforms in the kernel: {}", list.join(", "));
+    }
     if let Some(sharding) = &plan.sharding {
         print_sharding(sharding, full);
     }

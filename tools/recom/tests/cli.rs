@@ -77,9 +77,10 @@ fn compile_run_expected_on_tiny() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `--id-transforms kernel` hashes tiny's string column in the kernel: the
-/// artifact says so, and the outputs are those of the default (hashed on
-/// the host) bit for bit, and TensorFlow's within tolerance.
+/// `--id-transforms kernel` hashes tiny's string column and looks up its
+/// vocabulary column in the kernel: the artifact and `inspect` say so, and
+/// the outputs are those of the default (on the host) bit for bit, and
+/// TensorFlow's within tolerance.
 #[test]
 fn id_transforms_in_the_kernel() {
     let Some(corpus) = corpus() else { return };
@@ -97,6 +98,9 @@ fn id_transforms_in_the_kernel() {
     let artifact = std::fs::read_to_string(kernel.join("artifact.json")).unwrap();
     assert!(artifact.contains("str_hash_bucket"), "the string column is hashed in the kernel");
     assert!(!std::fs::read_to_string(host.join("artifact.json")).unwrap().contains("str_hash_bucket"));
+    let (code, out, err) = recom(&["inspect", kernel.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("id transforms in the kernel: 1 string hash, 1 string vocabulary"), "{out}");
     let written = base.join("host-out.npz");
     let (code, out, err) = recom(&["run", host.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--output", written.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
