@@ -152,6 +152,7 @@ impl Keys {
 /// increasing `boundaries` are <= `v` (`std::upper_bound`: NaN is below no
 /// boundary, so it lands past them all). The oracle of the host's fast
 /// path and of the kernel's search.
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(v < b)` is true for NaN, as TensorFlow's is
 pub fn bucket(boundaries: &[f64], v: f64) -> usize {
     boundaries.partition_point(|&b| !(v < b))
 }
@@ -258,6 +259,7 @@ impl IdTransform {
     /// positive bucket count that fits an i64, OOV bucket counts that fit
     /// one, distinct keys (string keys with distinct fingerprints, which
     /// the kernel searches), strictly increasing boundaries.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN boundary is refused too
     pub fn check(&self) -> Result<(), String> {
         match self {
             IdTransform::IntHashBucket { buckets } | IdTransform::StrHashBucket { buckets } => {

@@ -251,7 +251,8 @@ fn prepare_inner(
     }
     // String columns' references and bytes (the kernel transforms them),
     // made from the strings where they lie, all columns at once.
-    let strings: Vec<Option<Result<(Vec<i64>, Vec<u8>), String>>> = {
+    type Refs = Result<(Vec<i64>, Vec<u8>), String>;
+    let strings: Vec<Option<Refs>> = {
         use rayon::prelude::*;
         let make = |column: &program::ColumnSource| match operand(&column.ids, specs, feeds, shapes, &results).0.value {
             Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data)),
@@ -265,7 +266,6 @@ fn prepare_inner(
         }
     };
     let mut strings = strings.into_iter();
-    let mut results = results;
     let mut inputs = Vec::with_capacity(program.columns.len());
     for column in &program.columns {
         // Checks (and errors) as the values are: through `operand`.
