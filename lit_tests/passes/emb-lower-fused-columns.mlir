@@ -146,17 +146,33 @@ func.func @ids_past_32_bits(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: 
 
 // -----
 
-/// A column that hashes its raw integer ids in the kernel: 64-bit ids (a
-/// clamped value would hash differently); the bucket count read from the
-/// column table (field 5) goes to the transform's function, emitted once
-/// after the kernel: the decimal digits built in a 19-step loop, then
-/// FarmHash and the remainder.
+/// A column that hashes its raw integer ids: 64-bit ids (a clamped value
+/// would hash differently). The kernel reads ids only; a transform pass over
+/// the same buffers (`kernel_transform`) runs first: the first work item of
+/// each column (scf.parallel over items x 64 lanes) switches on the column's
+/// kind and rewrites its ids in place, lane l taking every 64th from the
+/// l-th; the bucket count read from the column table (field 5) goes to the
+/// transform's function, emitted once: the decimal digits built in a
+/// 19-step loop, then FarmHash and the remainder.
 // CHECK-LABEL: func.func @hashed_ids
 // CHECK: "emb.fused_columns"{{.*}}kernel_index_bits = 64 : i64
+// CHECK-SAME: kernel_transform = @hashed_ids_fused_0__transform_ids
 // CHECK-LABEL: func.func @hashed_ids_fused_0
 // CHECK-SAME: (%{{.+}}: memref<?xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>,
+// CHECK-NOT: func.call
+// CHECK: return
+// CHECK-LABEL: func.func @hashed_ids_fused_0__transform_ids
+// CHECK-SAME: %[[IDS:[^:]+]]: memref<?xi64>
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: scf.parallel
 // CHECK: arith.constant 5 : index
-// CHECK: func.call @hashed_ids_fused_0__int_hash_bucket(%{{.+}}, %{{.+}}) : (i64, i64) -> i64
+// CHECK: scf.index_switch
+// CHECK: case 0 {
+// CHECK: scf.for {{.+}} step %c64
+// CHECK: %[[RAW:.+]] = memref.load %[[IDS]]
+// CHECK: %[[ID:.+]] = func.call @hashed_ids_fused_0__int_hash_bucket(%[[RAW]], %{{.+}}) : (i64, i64) -> i64
+// CHECK: memref.store %[[ID]], %[[IDS]]
+// CHECK: default {
 // CHECK-LABEL: func.func private @hashed_ids_fused_0__int_hash_bucket(%{{.+}}: i64, %{{.+}}: i64) -> i64
 // CHECK: scf.for {{.+}} iter_args
 // CHECK: arith.remui %{{.+}}, %{{.+}} : i64
@@ -172,13 +188,13 @@ func.func @hashed_ids(%tables: tensor<32xf32>, %ids: tensor<?xi64>, %off: tensor
 
 // -----
 
-/// A column that hashes strings in the kernel: the kernel passes the raw
+/// A column that hashes strings: the transform pass passes the raw
 /// reference and the bytes (its last argument, memref<?xi8>) to the
 /// transform's function, which decodes the reference (start = ref >> 24,
 /// length = ref & 0xffffff), reads nothing for an empty string, computes
 /// every length class up to 32 bytes and selects one, and takes the
 /// 33-64-byte mix or the 64-byte loop for longer strings.
-// CHECK-LABEL: func.func @hashed_strings_fused_0
+// CHECK-LABEL: func.func @hashed_strings_fused_0__transform_ids
 // CHECK-SAME: memref<1xi64>, %[[BYTES:.+]]: memref<?xi8>)
 // CHECK: func.call @hashed_strings_fused_0__str_hash_bucket(%{{.+}}, %{{.+}}, %[[BYTES]]) : (i64, i64, memref<?xi8>) -> i64
 // CHECK-LABEL: func.func private @hashed_strings_fused_0__str_hash_bucket

@@ -67,6 +67,8 @@
 // CHECK-NEXT:   {"dim":4,"name":"items","offset":800,"pitch":4,"rows":4},
 // CHECK-NEXT:   {"dim":1,"name":"recom.identity.1","offset":816,"pitch":4,"rows":1}
 // CHECK-NEXT: ],
+// The pass that turns the raw values into ids before the kernel runs.
+// CHECK-NEXT: "transform_kernel": "model_fused_0__transform_ids",
 // CHECK-NEXT: "width": 11
 func.func @model(%user: tensor<?x!tf.string> {recom.feed = "user"}, %ui: tensor<?x2xi64> {recom.feed = "user_indices"},
                  %us: tensor<2xi64> {recom.feed = "user_shape"}, %items: tensor<?x3xi64>,

@@ -54,6 +54,8 @@ pub fn select_kernel(kernels: &[GpuKernel], major: i32, minor: i32) -> Result<&G
 
 /// A request resident on the device: the packed input buffer and its layout.
 pub struct DeviceRequest {
+    /// Whether the id-transform pass ran on it (its raw values are ids now).
+    transformed: std::cell::Cell<bool>,
     input: CudaSlice<u8>,
     out: CudaSlice<f32>,
     layout: ByteLayout,
@@ -118,6 +120,9 @@ pub struct GpuModel {
     /// The kernel's parts (`crate::shard`): one, the whole kernel, unless
     /// the plan places its tables on several GPUs.
     parts: Vec<DevicePart>,
+    /// Where columns' ids are raw values: the pass that turns them into ids
+    /// in place before the kernel runs.
+    transform: Option<TransformPass>,
     columns: CudaSlice<i64>,
     lanes: Vec<Mutex<Lane>>,
     next_lane: std::sync::atomic::AtomicUsize,
@@ -125,6 +130,16 @@ pub struct GpuModel {
     shapes: Option<crate::shape::CompiledShapes>,
     /// The dense program, when the model has one ([`Self::attach_dense`]).
     dense: Option<crate::gpu_dense::GpuDense>,
+}
+
+/// The id-transform pass on the device ([`Plan::transform_kernel`]).
+struct TransformPass {
+    _module: Arc<CudaModule>,
+    function: CudaFunction,
+    params: Vec<Buffer>,
+    /// Every column's work items (the pass takes each column's first).
+    items: CudaSlice<i64>,
+    num_items: u64,
 }
 
 /// One part of the kernel on the device: its tables and work items.
@@ -248,6 +263,18 @@ impl GpuModel {
                 Ok(DevicePart { tables, tables_len: data.len(), items, num_items: shard.num_items() as u64 })
             })
             .collect::<Result<Vec<_>, RunError>>()?;
+        let transform = match (&plan.transform_kernel, &kernel.transform) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(RunError::Device(format!("the plan transforms raw values before the kernel, but the {} kernel has no transform pass", kernel.chip)))
+            }
+            (Some(_), Some(entry)) => {
+                let module = context.load_module(cudarc::nvrtc::Ptx::from_src(entry.ptx.clone())).map_err(device_error)?;
+                let function = module.load_function(&entry.entry).map_err(device_error)?;
+                let items = stream.clone_htod(if plan.items.is_empty() { &[0i64][..] } else { &plan.items[..] }).map_err(device_error)?;
+                Some(TransformPass { _module: module, function, params: entry.params.clone(), items, num_items: (plan.items.len() / ITEM_FIELDS) as u64 })
+            }
+        };
         let columns = stream.clone_htod(&plan.columns_meta).map_err(device_error)?;
         let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(RunError::Device)?;
         stream.synchronize().map_err(device_error)?;
@@ -261,6 +288,7 @@ impl GpuModel {
             _module: module,
             function,
             parts,
+            transform,
             columns,
             lanes,
             next_lane: Default::default(),
@@ -310,7 +338,7 @@ impl GpuModel {
         })?;
         let input = self.lane0_stream.clone_htod(&bytes).map_err(device_error)?;
         let out = unsafe { self.lane0_stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
-        Ok(DeviceRequest { input, out, layout, sizes })
+        Ok(DeviceRequest { transformed: std::cell::Cell::new(false), input, out, layout, sizes })
     }
 
     /// Launches the fused kernel once on a resident request (asynchronous).
@@ -319,17 +347,32 @@ impl GpuModel {
     pub fn launch(&self, request: &DeviceRequest) -> Result<(), RunError> {
         let (input, _g1) = request.input.device_ptr(&self.lane0_stream);
         let (out, _g2) = request.out.device_ptr(&self.lane0_stream);
-        self.launch_at(&self.lane0_stream, &self.lane0_side, input, out, &request.layout, &request.sizes)
+        // The transform pass rewrites the request's raw values in place: once.
+        let transform = !request.transformed.replace(true);
+        self.launch_at(&self.lane0_stream, &self.lane0_side, input, out, &request.layout, &request.sizes, transform)
     }
 
     /// Launches every part of the kernel on the request laid out at device
     /// address `input`, writing `out`: part 0 on `stream`, part k on
     /// `side[k - 1]`, which waits for `stream`'s work so far; `stream` then
     /// waits for every side stream.
-    fn launch_at(&self, stream: &Arc<CudaStream>, side: &[Arc<CudaStream>], input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
+    #[allow(clippy::too_many_arguments)]
+    fn launch_at(&self, stream: &Arc<CudaStream>, side: &[Arc<CudaStream>], input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes, transform: bool) -> Result<(), RunError> {
         let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         if batch == 0 || width == 0 {
             return Ok(());
+        }
+        // Raw values become ids first, in place, on the lane's stream.
+        if let (Some(pass), true) = (&self.transform, transform) {
+            let (tables, _g1) = self.parts[0].tables.device_ptr(stream);
+            let (items, _g2) = pass.items.device_ptr(stream);
+            let params = self.parameters(&pass.params, (tables, self.parts[0].tables_len), (items, pass.num_items), stream, input, out, layout);
+            let config = LaunchConfig { grid_dim: (pass.num_items.max(1) as u32, 1, 1), block_dim: (1, self.kernel.threads, 1), shared_mem_bytes: 0 };
+            let mut builder = stream.launch_builder(&pass.function);
+            for p in &params {
+                builder.arg(p);
+            }
+            unsafe { builder.launch(config) }.map_err(device_error)?;
         }
         if self.parts.len() == 1 {
             return self.launch_part(&self.parts[0], stream, input, out, layout, sizes);
@@ -348,36 +391,13 @@ impl GpuModel {
 
     /// Launches one part of the kernel on `stream`.
     fn launch_part(&self, part: &DevicePart, stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
-        let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         let num_items = part.num_items;
         if num_items == 0 {
             return Ok(());
         }
         let (tables, _g3) = part.tables.device_ptr(stream);
         let (items, _g4) = part.items.device_ptr(stream);
-        let (columns, _g5) = self.columns.device_ptr(stream);
-        // Each memref parameter is (allocated, aligned, offset, sizes.., strides..).
-        let mut params: Vec<u64> = Vec::with_capacity(48);
-        for buffer in &self.kernel.params {
-            let (ptr, sizes): (u64, Vec<u64>) = match buffer {
-                Buffer::Tables => (tables, vec![part.tables_len as u64]),
-                Buffer::Ids => (input + layout.ids.0 as u64, vec![layout.ids.1 as u64]),
-                Buffer::Offsets => (input + layout.offsets.0 as u64, vec![layout.offsets.1 as u64]),
-                Buffer::Weights => (input + layout.weights.0 as u64, vec![layout.weights.1 as u64]),
-                Buffer::Items => (items, vec![num_items, ITEM_FIELDS as u64]),
-                Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
-                Buffer::Out => (out, vec![batch, width]),
-                Buffer::Status => (input, vec![1]),
-                Buffer::Bytes => (input + layout.strings.0 as u64, vec![layout.strings.1 as u64]),
-            };
-            params.extend([ptr, ptr, 0]);
-            params.extend(&sizes);
-            if sizes.len() == 2 {
-                params.extend([sizes[1], 1]);
-            } else {
-                params.push(1);
-            }
-        }
+        let params = self.parameters(&self.kernel.params, (tables, part.tables_len), (items, num_items), stream, input, out, layout);
         let threads = self.kernel.threads as u64;
         let config = LaunchConfig {
             // Rows from the shape program; items are static.
@@ -391,6 +411,37 @@ impl GpuModel {
         }
         unsafe { builder.launch(config) }.map_err(device_error)?;
         Ok(())
+    }
+
+    /// The kernel parameters for `buffers`: each memref is (allocated,
+    /// aligned, offset, sizes.., strides..); `tables` and `items` are
+    /// (device address, elements or records).
+    #[allow(clippy::too_many_arguments)]
+    fn parameters(&self, buffers: &[Buffer], tables: (u64, usize), items: (u64, u64), stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout) -> Vec<u64> {
+        let (batch, width) = (layout.batch as u64, self.plan.width as u64);
+        let (columns, _g) = self.columns.device_ptr(stream);
+        let mut params: Vec<u64> = Vec::with_capacity(48);
+        for buffer in buffers {
+            let (ptr, sizes): (u64, Vec<u64>) = match buffer {
+                Buffer::Tables => (tables.0, vec![tables.1 as u64]),
+                Buffer::Ids => (input + layout.ids.0 as u64, vec![layout.ids.1 as u64]),
+                Buffer::Offsets => (input + layout.offsets.0 as u64, vec![layout.offsets.1 as u64]),
+                Buffer::Weights => (input + layout.weights.0 as u64, vec![layout.weights.1 as u64]),
+                Buffer::Items => (items.0, vec![items.1, ITEM_FIELDS as u64]),
+                Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
+                Buffer::Out => (out, vec![batch, width]),
+                Buffer::Status => (input, vec![1]),
+                Buffer::Bytes => (input + layout.strings.0 as u64, vec![layout.strings.1 as u64]),
+            };
+            params.extend([ptr, ptr, 0]);
+            params.extend(&sizes);
+            if sizes.len() == 2 {
+                params.extend([sizes[1], 1]);
+            } else {
+                params.push(1);
+            }
+        }
+        params
     }
 
     /// Zeroes a resident request's status word (between repeated launches).
@@ -640,7 +691,7 @@ impl GpuModel {
             .map_err(device_error)?;
         let (input_ptr, _g1) = input.device_ptr(stream);
         let (out_ptr, _g2) = out_device.device_ptr(stream);
-        self.launch_at(stream, side, input_ptr, out_ptr, &layout, &sizes)?;
+        self.launch_at(stream, side, input_ptr, out_ptr, &layout, &sizes, true)?;
         Ok((layout, sizes))
     }
 
@@ -707,7 +758,7 @@ mod tests {
     use super::*;
 
     fn kernel(chip: &str) -> GpuKernel {
-        GpuKernel { ptx: String::new(), entry: "k".into(), chip: chip.into(), params: vec![], threads: 64, dense: vec![] }
+        GpuKernel { ptx: String::new(), entry: "k".into(), chip: chip.into(), params: vec![], threads: 64, dense: vec![], transform: None }
     }
 
     #[test]

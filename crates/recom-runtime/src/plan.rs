@@ -47,6 +47,11 @@ pub struct Plan {
     pub function: String,
     /// The kernel (loop function or GPU kernel) name.
     pub kernel: String,
+    /// The id-transform pass run before the kernel (same buffers), where a
+    /// column's ids are raw values (`columns[].transform`): it writes each
+    /// value's id in place, and the kernel reads ids only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform_kernel: Option<String>,
     /// The model function's inputs, in argument order.
     pub feeds: Vec<FeedSpec>,
     /// The host program: every column's CSR input from the inputs.
@@ -254,6 +259,20 @@ pub struct GpuKernel {
     /// The dense program's elementwise kernels for this chip.
     #[serde(default)]
     pub dense: Vec<DenseKernel>,
+    /// The id-transform pass ([`Plan::transform_kernel`]) for this chip.
+    /// Launch: grid (items, 1, 1), block (1, threads, 1) — the first item of
+    /// each column transforms the column's ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<GpuEntry>,
+}
+
+/// A kernel of a module of its own: PTX, entry, memref parameters (the
+/// kernel's buffers, in order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpuEntry {
+    pub ptx: String,
+    pub entry: String,
+    pub params: Vec<Buffer>,
 }
 
 /// An elementwise kernel of the dense program: `out[r, c] = expr(in_i[r, c])`
@@ -330,8 +349,11 @@ pub struct CompileSummary {
 /// (`Vocabulary`), plans may be host-only (no columns, no kernel) and carry
 /// a table placement (`sharding`) — fields a /2 runtime would ignore and
 /// answer wrongly. /4: a column's ids may be raw values the kernel
-/// transforms (`columns[].transform`; the column table grew a field).
-pub const ARTIFACT_FORMAT: &str = "recom-artifact/4";
+/// transforms (`columns[].transform`; the column table grew a field). /5:
+/// vocabulary and bucketize transforms (records after the column table),
+/// and transforms run in a pass of their own before the kernel
+/// (`transform_kernel`, `gpu[].transform`), which a /4 runtime would skip.
+pub const ARTIFACT_FORMAT: &str = "recom-artifact/5";
 
 /// The file form: the format tag beside the artifact's fields.
 #[derive(Serialize)]

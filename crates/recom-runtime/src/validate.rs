@@ -29,6 +29,36 @@ impl Artifact {
         }
         for gpu in &self.gpu {
             gpu.validate()?;
+            // The transform pass exactly where the plan has one.
+            match (&self.plan.transform_kernel, &gpu.transform) {
+                (Some(_), None) => return Err(bad("gpu.transform", format!("missing for {}: the plan transforms raw values before the kernel", gpu.chip))),
+                (None, Some(_)) => return Err(bad("gpu.transform", "present, but the plan has no transform pass")),
+                (Some(_), Some(pass)) => pass.validate()?,
+                (None, None) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl crate::plan::GpuEntry {
+    fn validate(&self) -> Result<(), ArtifactError> {
+        if self.entry.is_empty() || !self.entry.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(bad("gpu.transform.entry", format!("'{}' is not a kernel name", self.entry)));
+        }
+        if !self.ptx.contains(&format!(".entry {}(", self.entry)) {
+            return Err(bad("gpu.transform.ptx", format!("has no .entry {}", self.entry)));
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            if self.params[..i].contains(p) {
+                return Err(bad(format!("gpu.transform.params[{i}]"), format!("{p:?} is repeated")));
+            }
+        }
+        // The pass reads each column's first item, its offsets and ids.
+        for needed in [Buffer::Ids, Buffer::Offsets, Buffer::Items, Buffer::Columns] {
+            if !self.params.contains(&needed) {
+                return Err(bad("gpu.transform.params", format!("lacks {needed:?}")));
+            }
         }
         Ok(())
     }
@@ -159,6 +189,14 @@ impl Plan {
             if !(0..rows).contains(&default) {
                 return Err(bad(format!("plan.columns_meta[{c}].default_id"), format!("{default} is not a row of its {rows}-row table")));
             }
+        }
+        // A kernel built for raw values runs after their transform pass.
+        let transforms = self.columns.iter().any(|c| c.transform.is_some());
+        match &self.transform_kernel {
+            Some(_) if !transforms => return Err(bad("plan.transform_kernel", "no column transforms its raw values")),
+            None if transforms => return Err(bad("plan.transform_kernel", "missing: a column transforms its raw values")),
+            Some(name) if name.is_empty() => return Err(bad("plan.transform_kernel", "is empty")),
+            _ => {}
         }
         for (c, column) in self.columns.iter().enumerate() {
             if let Some(t) = &column.transform {

@@ -30,11 +30,10 @@ impl<T> MemRef<T, 1> {
         let ptr = data.as_ptr() as *mut T;
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [data.len() as i64], strides: [1] }
     }
-    /// `len` elements at `at` bytes into `buffer` (the packed request; a
+    /// `len` elements at `at` bytes past `base` (the packed request; a
     /// section of a [`recom_abi::request::ByteLayout`], so in bounds).
-    fn section(buffer: &[u64], at: usize, len: usize) -> Self {
-        debug_assert!(at <= 8 * buffer.len());
-        let ptr = unsafe { (buffer.as_ptr() as *mut u8).add(at) } as *mut T;
+    fn at(base: *mut u8, at: usize, len: usize) -> Self {
+        let ptr = unsafe { base.add(at) } as *mut T;
         MemRef { allocated: ptr, aligned: ptr, offset: 0, sizes: [len as i64], strides: [1] }
     }
     fn output(data: &mut [T]) -> Self {
@@ -59,6 +58,8 @@ pub struct CpuExecutable {
     // Keeps the compiled code alive for `kernel`.
     _engine: Engine,
     kernel: Kernel,
+    /// The id-transform pass ([`Plan::transform_kernel`]), run before the kernel.
+    transform: Option<Kernel>,
     /// The work-item table, 16-byte aligned (the kernel reads it in 16-byte loads).
     items: Vec<u128>,
     /// The plan's shape program, parsed.
@@ -92,9 +93,19 @@ impl CpuExecutable {
             return Err(Error::Pipeline(format!("the JIT has no symbol for kernel @{}", plan.kernel)));
         }
         let kernel: Kernel = unsafe { std::mem::transmute(symbol) };
+        let transform = match &plan.transform_kernel {
+            Some(name) => {
+                let symbol = engine.lookup(&format!("_mlir__mlir_ciface_{name}"));
+                if symbol.is_null() {
+                    return Err(Error::Pipeline(format!("the JIT has no symbol for the transform pass @{name}")));
+                }
+                Some(unsafe { std::mem::transmute::<*mut c_void, Kernel>(symbol) })
+            }
+            None => None,
+        };
         let items = aligned_items(&plan.items);
         let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(Error::Pipeline)?;
-        Ok(CpuExecutable { plan, _engine: engine, kernel, items, shapes })
+        Ok(CpuExecutable { plan, _engine: engine, kernel, transform, items, shapes })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -146,8 +157,14 @@ impl CpuExecutable {
             request.resize(bytes.div_ceil(8), 0);
             Ok(unsafe { std::slice::from_raw_parts_mut(request.as_mut_ptr() as *mut u8, 8 * request.len()) })
         })?;
-        let request = &request;
         let mut out = vec![0f32; sizes.output];
+        // Raw values become ids in place first, over every column's items.
+        if let (Some(transform), Some(&(tables, _))) = (self.transform, parts.first()) {
+            let items = self.items.as_ptr() as *mut i64;
+            let count = self.items.len() * 2 / ITEM_FIELDS;
+            unsafe { call(transform, tables, items, count, request.as_mut_ptr() as *mut u8, &layout, &self.plan.columns_meta, out.as_mut_ptr(), self.plan.width) };
+        }
+        let request = &request;
         let mut status = 0i64;
         for &(tables, all_items) in parts {
             // The kernel reads rows with 16-byte vector loads.
@@ -188,52 +205,15 @@ impl CpuExecutable {
             return 0;
         }
         let out_ptr = SharedOut(out.as_mut_ptr());
+        let request_ptr = SharedOut(request.as_ptr() as *mut f32);
         // Only what the calls need (the engine itself is not shared).
         let (kernel, columns_meta) = (self.kernel, &self.plan.columns_meta);
         let run_chunk = |first: usize| -> i64 {
             let count = per_chunk.min(num_items - first);
             // Records are 64 bytes (4 u128): a chunk starts 16-byte aligned.
             let items = all_items[first * ITEM_FIELDS / 2..].as_ptr() as *mut i64;
-            let mut status = [0i64];
-            let out = out_ptr.get();
-            let mut tables = MemRef::input(tables);
-            let mut ids = MemRef::<u8, 1>::section(request, layout.ids.0, layout.ids.1);
-            let mut offsets = MemRef::<u8, 1>::section(request, layout.offsets.0, layout.offsets.1);
-            let mut weights = MemRef::<f32, 1>::section(request, layout.weights.0, layout.weights.1);
-            let mut bytes = MemRef::<u8, 1>::section(request, layout.strings.0, layout.strings.1);
-            let mut items = MemRef {
-                allocated: items,
-                aligned: items,
-                offset: 0,
-                sizes: [count as i64, ITEM_FIELDS as i64],
-                strides: [ITEM_FIELDS as i64, 1],
-            };
-            let mut columns = MemRef::input(columns_meta);
-            let mut out = MemRef::<f32, 2> {
-                allocated: out,
-                aligned: out,
-                offset: 0,
-                sizes: [batch as i64, width as i64],
-                strides: [width as i64, 1],
-            };
-            let mut status_ref = MemRef::output(&mut status[..]);
-            fn erase<T>(descriptor: &mut T) -> *mut c_void {
-                descriptor as *mut T as *mut c_void
-            }
-            let mut descriptors = Buffer::SIGNATURE.map(|buffer| match buffer {
-                Buffer::Tables => erase(&mut tables),
-                Buffer::Ids => erase(&mut ids),
-                Buffer::Offsets => erase(&mut offsets),
-                Buffer::Weights => erase(&mut weights),
-                Buffer::Items => erase(&mut items),
-                Buffer::Columns => erase(&mut columns),
-                Buffer::Out => erase(&mut out),
-                Buffer::Status => erase(&mut status_ref),
-                Buffer::Bytes => erase(&mut bytes),
-            });
-            let mut slots = descriptors.each_mut().map(|d| d as *mut *mut c_void as *mut c_void);
-            unsafe { kernel(slots.as_mut_ptr()) };
-            status[0]
+            // The kernel only reads the request (its transform pass ran before).
+            unsafe { call(kernel, tables, items, count, request_ptr.get() as *mut u8, layout, columns_meta, out_ptr.get(), width) }
         };
         if per_chunk >= num_items {
             run_chunk(0)
@@ -252,6 +232,47 @@ impl CpuExecutable {
 /// 16-byte loads).
 fn aligned_items(items: &[i64]) -> Vec<u128> {
     items.chunks(2).map(|p| (p[0] as u64 as u128) | ((p.get(1).copied().unwrap_or(0) as u64 as u128) << 64)).collect()
+}
+
+/// One call of a loop function over the kernel's buffers: `tables`, the
+/// `count` work-item records at `items`, the packed request at `request`
+/// (laid out as `layout`), the column table and the `[B, width]` output at
+/// `out`. Returns the call's status word.
+///
+/// # Safety
+/// Every pointer must be valid for the layout's extents; the function
+/// writes only the output elements of its items (and, for the transform
+/// pass, the request's ids).
+#[allow(clippy::too_many_arguments)]
+unsafe fn call(kernel: Kernel, tables: &[f32], items: *mut i64, count: usize, request: *mut u8, layout: &recom_abi::request::ByteLayout, columns_meta: &[i64], out: *mut f32, width: usize) -> i64 {
+    let batch = layout.batch;
+    let mut status = [0i64];
+    let mut tables = MemRef::input(tables);
+    let mut ids = MemRef::<u8, 1>::at(request, layout.ids.0, layout.ids.1);
+    let mut offsets = MemRef::<u8, 1>::at(request, layout.offsets.0, layout.offsets.1);
+    let mut weights = MemRef::<f32, 1>::at(request, layout.weights.0, layout.weights.1);
+    let mut bytes = MemRef::<u8, 1>::at(request, layout.strings.0, layout.strings.1);
+    let mut items = MemRef { allocated: items, aligned: items, offset: 0, sizes: [count as i64, ITEM_FIELDS as i64], strides: [ITEM_FIELDS as i64, 1] };
+    let mut columns = MemRef::input(columns_meta);
+    let mut out = MemRef::<f32, 2> { allocated: out, aligned: out, offset: 0, sizes: [batch as i64, width as i64], strides: [width as i64, 1] };
+    let mut status_ref = MemRef::output(&mut status[..]);
+    fn erase<T>(descriptor: &mut T) -> *mut c_void {
+        descriptor as *mut T as *mut c_void
+    }
+    let mut descriptors = Buffer::SIGNATURE.map(|buffer| match buffer {
+        Buffer::Tables => erase(&mut tables),
+        Buffer::Ids => erase(&mut ids),
+        Buffer::Offsets => erase(&mut offsets),
+        Buffer::Weights => erase(&mut weights),
+        Buffer::Items => erase(&mut items),
+        Buffer::Columns => erase(&mut columns),
+        Buffer::Out => erase(&mut out),
+        Buffer::Status => erase(&mut status_ref),
+        Buffer::Bytes => erase(&mut bytes),
+    });
+    let mut slots = descriptors.each_mut().map(|d| d as *mut *mut c_void as *mut c_void);
+    unsafe { kernel(slots.as_mut_ptr()) };
+    status[0]
 }
 
 /// Below this many (row, work item) pairs a request runs as one call.

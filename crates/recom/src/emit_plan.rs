@@ -159,6 +159,7 @@ fn host_only_plan(module: &Module) -> Result<Plan, Diagnostic> {
         index_bits: 32,
         shapes: None,
         sharding: None,
+        transform_kernel: None,
     })
 }
 
@@ -296,6 +297,13 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
     let kernel = fused.kernel().ok_or_else(|| {
         error_at(op, "'emb.fused_columns' op attribute 'kernel' is missing (was emb-lower-fused-columns run?)")
     })?;
+    let transform_kernel = match op.attribute("kernel_transform") {
+        Ok(a) => Some(recom_ir::ext::flat_symbol(a).ok_or_else(|| error_at(op, "'emb.fused_columns' op attribute 'kernel_transform' is not a symbol"))?),
+        Err(_) => None,
+    };
+    if transform_kernel.is_none() && columns.iter().any(|c| c.transform.is_some()) {
+        return Err(error_at(op, "'emb.fused_columns' op a column transforms its raw values, but attribute 'kernel_transform' is missing (was emb-lower-fused-columns run?)"));
+    }
     let per_item = kernel_attr(op, "kernel_elements_per_item", 1..=8)? as usize;
     let rows_per_item = kernel_attr(op, "kernel_rows_per_item", 1..=16)? as usize;
     let index_bits = kernel_attr(op, "kernel_index_bits", 32..=64)?;
@@ -380,6 +388,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
         outputs,
         function: function.attribute("sym_name").ok().and_then(kit::string_value).map(|s| s.into_owned()).unwrap_or_default(),
         kernel,
+        transform_kernel,
         feeds,
         host,
         tables: tables

@@ -6,6 +6,7 @@ use melior::{
     ir::{
         attribute::ArrayAttribute,
         block::BlockArgument,
+        BlockLike,
         operation::{OperationLike, OperationRef, WalkOrder, WalkResult},
         Module,
     },
@@ -14,7 +15,7 @@ use melior::{
 };
 use recom_ir::DiagnosticCapture;
 use recom_abi::kernel::Buffer;
-use recom_runtime::plan::{DenseKernel, GpuKernel};
+use recom_runtime::plan::{DenseKernel, GpuEntry, GpuKernel};
 
 /// Options of the GPU compilation (see `recom-gpu-outline` and `recom-gpu-to-ptx`).
 #[derive(Clone, Debug)]
@@ -50,14 +51,45 @@ fn find_all<'c, 'a>(module: &'a Module<'c>, name: &str) -> Vec<OperationRef<'c, 
 }
 
 /// Compiles the kernel module (from [`crate::compile::compile`]) to PTX.
+/// With an id-transform pass (`<kernel>__transform_ids`), that loop function
+/// and the transforms' functions become a PTX module of their own
+/// ([`GpuKernel::transform`]); the kernel's has the kernel alone.
 pub fn compile_ptx(context: &Context, kernel_module: Module, options: &GpuOptions) -> Result<GpuKernel, Error> {
+    let buffers = |params: &[usize]| {
+        params
+            .iter()
+            .map(|&a| Buffer::from_argument(a).ok_or_else(|| Error::Pipeline(format!("kernel operand {a} is not one of the kernel's buffers"))))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    // The module's functions by name: the kernel, its transform pass, the
+    // transforms' functions (`<kernel>__<...>`).
+    let mut functions = Vec::new();
+    let mut next = kernel_module.body().first_operation();
+    while let Some(f) = next {
+        let name = f.attribute("sym_name").ok().and_then(recom_ir::kit::string_value).map(|n| n.into_owned()).unwrap_or_default();
+        functions.push((name, f));
+        next = f.next_in_block();
+    }
+    let split = functions.iter().any(|(n, _)| n.ends_with("__transform_ids"));
+    let (kernel_module, transform) = if split {
+        let location = kernel_module.as_operation().location();
+        let (gather, pass) = (Module::new(location), Module::new(location));
+        for (name, f) in &functions {
+            if !name.contains("__") {
+                gather.body().append_operation(recom_ir::ext::clone_operation(*f));
+            } else {
+                pass.body().append_operation(recom_ir::ext::clone_operation(*f));
+            }
+        }
+        let lowered = loops_to_ptx(context, pass, options)?;
+        let params = buffers(&lowered.params)?;
+        (gather, Some(GpuEntry { ptx: lowered.ptx, entry: lowered.entry, params }))
+    } else {
+        (kernel_module, None)
+    };
     let lowered = loops_to_ptx(context, kernel_module, options)?;
-    let params = lowered
-        .params
-        .iter()
-        .map(|&a| Buffer::from_argument(a).ok_or_else(|| Error::Pipeline(format!("kernel operand {a} is not one of the kernel's buffers"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(GpuKernel { ptx: lowered.ptx, entry: lowered.entry, chip: options.chip.clone(), params, threads: options.threads, dense: Vec::new() })
+    let params = buffers(&lowered.params)?;
+    Ok(GpuKernel { ptx: lowered.ptx, entry: lowered.entry, chip: options.chip.clone(), params, threads: options.threads, dense: Vec::new(), transform })
 }
 
 /// A loop function lowered to PTX: its entry and, in launch order, which

@@ -26,6 +26,11 @@
 //! an atomic max of `(column << 32 | row) + 1` into `%status[0]` (0 = no error).
 //! The caller must have validated the offsets (monotone, within `%ids`).
 //!
+//! Columns that transform their raw values (hashes, vocabularies, bucketize)
+//! get a second loop function, `@<name>__transform_ids` over the same
+//! buffers, that turns every raw value into its id in place; the kernel runs
+//! after it and reads ids only (`kernel_transform = @<name>__transform_ids`).
+//!
 //! The op gets `kernel = @<name>` and `kernel_elements_per_item`; the host part
 //! (packing, table binding) stays in the original function.
 use melior::ir::{
@@ -34,7 +39,7 @@ use melior::ir::{
         
     };
 use recom_emb::FusedColumnsOp;
-use super::fused_kernel::{build_kernel, build_transform_functions, Shape};
+use super::fused_kernel::{build_kernel, build_transform_functions, build_transform_kernel, transform_kernel_name, Shape};
 use recom_ir::{diagnostics::emit_error, registry::PassFailure, OptionDef, OptionKind, OptionValues, PassDef};
 
 pub static PASS: PassDef = PassDef {
@@ -138,6 +143,12 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
             bits => bits,
         };
         let (kinds, _) = recom_emb::kernel_meta::kinds(&columns);
+        // Raw values become ids in a pass of their own before the kernel
+        // (each once, not once per work item): the kernel's code for every
+        // kind reads ids (the kinds' numbering, data in the column table, stays).
+        let transforms = kinds.iter().any(|k| k.transform.is_some());
+        let gather_kinds: Vec<recom_emb::kernel_meta::ColumnKind> =
+            kinds.iter().map(|k| recom_emb::kernel_meta::ColumnKind { transform: None, ..*k }).collect();
         let kernel = build_kernel(
             context,
             op.location(),
@@ -149,16 +160,22 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
                 prefetch: options.bool(&PREFETCH_IDS),
                 index_bits: index_bits as u32,
             },
-            &kinds,
+            &gather_kinds,
         );
-        // Insert the kernel right after the function that uses it, and the
-        // functions of its id transforms after the kernel.
+        // Insert the kernel right after the function that uses it, then its
+        // transform pass and the functions of its id transforms.
         let block = func.block().expect("functions live in the module body");
         let mut last = block.insert_operation_after(func, kernel);
+        if transforms {
+            last = block.insert_operation_after(last, build_transform_kernel(context, op.location(), &name, index_bits as u32, &kinds));
+        }
         for helper in build_transform_functions(context, op.location(), &name, &kinds) {
             last = block.insert_operation_after(last, helper);
         }
         let mut op_mut = unsafe { OperationRefMut::from_raw(raw) };
+        if transforms {
+            op_mut.set_attribute("kernel_transform", FlatSymbolRefAttribute::new(context, &transform_kernel_name(&name)).into());
+        }
         op_mut.set_attribute("kernel", FlatSymbolRefAttribute::new(context, &name).into());
         op_mut.set_attribute("kernel_elements_per_item", recom_ir::kit::i64(context, per_item));
         op_mut.set_attribute("kernel_rows_per_item", recom_ir::kit::i64(context, rows_per_item));

@@ -44,12 +44,15 @@ fn ptx_for_sm_90_with_launch_metadata() {
     if model.columns.iter().any(|c| c.on_out_of_range == recom_reference::OutOfRange::Error) {
         expected.push(Status);
     }
-    // The bytes only where a column hashes strings in the kernel.
-    if model.columns.iter().any(|c| c.transform.as_ref().is_some_and(|t| t.takes_strings())) {
-        expected.push(Bytes);
-    }
+    // The kernel reads ids only: raw values (and the strings' bytes) are
+    // the transform pass's, a PTX module of its own.
     assert_eq!(params, expected);
-    assert_eq!(expected.len(), 9, "a model with weights, the error policy and string transforms");
+    assert_eq!(expected.len(), 8, "a model with weights and the error policy");
+    let pass = kernel.transform.as_ref().expect("string transforms run in a pass of their own");
+    assert_eq!(pass.ptx.matches(".entry ").count(), 1);
+    let mut pass_params = pass.params.clone();
+    pass_params.sort_by_key(|b| *b as usize);
+    assert_eq!(pass_params, vec![Ids, Offsets, Items, Columns, Out, Bytes]);
     assert_eq!(kernel.threads, 64);
 }
 

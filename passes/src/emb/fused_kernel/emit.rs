@@ -246,6 +246,17 @@ impl<'c, 'b> Emit<'c, 'b> {
         inits: &[Value<'c, '_>],
         body: impl for<'x> FnOnce(&Emit<'c, 'x>, Value<'c, 'x>, &[Value<'c, 'x>]) -> Vec<Value<'c, 'x>>,
     ) -> Vec<Value<'c, 'b>> {
+        self.for_loop_by(lower, upper, self.index(1), inits, body)
+    }
+    /// [`Self::for_loop`] with step `step` (an index value).
+    pub(crate) fn for_loop_by(
+        &self,
+        lower: Value<'c, '_>,
+        upper: Value<'c, '_>,
+        step: Value<'c, '_>,
+        inits: &[Value<'c, '_>],
+        body: impl for<'x> FnOnce(&Emit<'c, 'x>, Value<'c, 'x>, &[Value<'c, 'x>]) -> Vec<Value<'c, 'x>>,
+    ) -> Vec<Value<'c, 'b>> {
         let types: Vec<Type> = inits.iter().map(|v| v.r#type()).collect();
         let mut args = vec![(Type::index(self.context), self.location)];
         args.extend(types.iter().map(|&t| (t, self.location)));
@@ -259,7 +270,7 @@ impl<'c, 'b> Emit<'c, 'b> {
         }
         let region = melior::ir::Region::new();
         region.append_block(block);
-        let mut operands = vec![lower, upper, self.index(1)];
+        let mut operands = vec![lower, upper, step];
         operands.extend_from_slice(inits);
         let op = self.block.append_operation(
             OperationBuilder::new("scf.for", self.location)

@@ -142,19 +142,13 @@ pub(crate) fn build_transform_functions<'c>(context: &'c Context, location: Loca
         .collect()
 }
 
-pub(crate) fn build_kernel<'c>(
-    context: &'c Context,
-    location: Location<'c>,
-    name: &str,
-    shape: Shape,
-    kinds: &[ColumnKind],
-) -> melior::ir::Operation<'c> {
-    let Shape { per_item, rows_per_item, unroll, prefetch, index_bits } = shape;
+/// The loop function's argument types: one memref per buffer of
+/// [`Buffer::SIGNATURE`], ids and offsets of `index_bits`.
+fn signature(context: &Context, index_bits: u32) -> Vec<Type<'_>> {
     let f32t = Type::float32(context);
     let i64t: Type = IntegerType::new(context, 64).into();
-    let index = Type::index(context);
     let index_t: Type = IntegerType::new(context, index_bits).into();
-    let arg_types: Vec<Type> = Buffer::SIGNATURE
+    Buffer::SIGNATURE
         .iter()
         .map(|buffer| {
             let element = match buffer.elem() {
@@ -173,7 +167,19 @@ pub(crate) fn build_kernel<'c>(
                 .collect();
             MemRefType::new(element, &shape, None, None).into()
         })
-        .collect();
+        .collect()
+}
+
+pub(crate) fn build_kernel<'c>(
+    context: &'c Context,
+    location: Location<'c>,
+    name: &str,
+    shape: Shape,
+    kinds: &[ColumnKind],
+) -> melior::ir::Operation<'c> {
+    let Shape { per_item, rows_per_item, unroll, prefetch, index_bits } = shape;
+    let index = Type::index(context);
+    let arg_types = signature(context, index_bits);
 
     let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
     let arg = |b: Buffer| -> Value { entry.argument(b.argument()).unwrap().into() };
@@ -327,6 +333,121 @@ pub(crate) fn build_kernel<'c>(
     melior::dialect::func::func(
         context,
         StringAttribute::new(context, name),
+        TypeAttribute::new(FunctionType::new(context, &arg_types, &[]).into()),
+        region,
+        &[(Identifier::new(context, "llvm.emit_c_interface"), Attribute::unit(context))],
+        location,
+    )
+}
+
+/// Threads that share one column's ids in the transform kernel (each takes
+/// every `TRANSFORM_LANES`-th id).
+const TRANSFORM_LANES: i64 = 64;
+
+/// The name of the transform kernel of kernel `kernel`: a helper's prefix
+/// (`<kernel>__`), so it travels with the kernel's module.
+pub(crate) fn transform_kernel_name(kernel: &str) -> String {
+    format!("{kernel}__transform_ids")
+}
+
+/// The id-transform pass that runs before the kernel when a column
+/// transforms its raw values (`<kernel>__transform_ids`, same buffers as
+/// the kernel): each raw value becomes its id once, in place in the ids
+/// buffer, instead of once per work item inside the gather loop.
+///
+/// `scf.parallel (%item, %lane) = (0, 0) to (items, TRANSFORM_LANES)`: the
+/// first work item of each column takes the column's ids
+/// `offsets[c * (B + 1)] .. offsets[c * (B + 1) + B]`, lane `l` every
+/// `TRANSFORM_LANES`-th from the `l`-th, and calls the column kind's
+/// transform function on each; other items and columns without a transform
+/// do nothing. (Items, not columns, span the loop: their count is a
+/// dimension of a buffer, which the GPU outlining takes into the kernel.)
+pub(crate) fn build_transform_kernel<'c>(context: &'c Context, location: Location<'c>, kernel: &str, index_bits: u32, kinds: &[ColumnKind]) -> melior::ir::Operation<'c> {
+    let index = Type::index(context);
+    let arg_types = signature(context, index_bits);
+    let entry = Block::new(&arg_types.iter().map(|&t| (t, location)).collect::<Vec<_>>());
+    let arg = |b: Buffer| -> Value { entry.argument(b.argument()).unwrap().into() };
+    let (ids, offsets, items, meta, out, bytes) = (arg(Buffer::Ids), arg(Buffer::Offsets), arg(Buffer::Items), arg(Buffer::Columns), arg(Buffer::Out), arg(Buffer::Bytes));
+    let e = Emit { context, location, block: &entry };
+    let (c0, c1) = (e.index(0), e.index(1));
+    let num_items = e.dim(items, c0);
+    let lanes = e.index(TRANSFORM_LANES);
+    let body = Block::new(&[(index, location), (index, location)]);
+    {
+        let b = Emit { context, location, block: &body };
+        let item: Value = body.argument(0).unwrap().into();
+        let lane: Value = body.argument(1).unwrap().into();
+        let column = b.load(items, &[item, b.index(item_field_index::COLUMN as i64)]);
+        // The first item of its column: item 0, or one after another column's.
+        let before = b.load(items, &[b.select(b.cmpi(CmpiPredicate::Eq, item, c0), c0, b.subi(item, c1)), b.index(item_field_index::COLUMN as i64)]);
+        let first = b.ori(b.cmpi(CmpiPredicate::Eq, item, c0), b.cmpi(CmpiPredicate::Ne, before, column));
+        let work = Block::new(&[]);
+        {
+            let w = Emit { context, location, block: &work };
+            let col = w.to_index(column);
+            let base = w.muli(col, w.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64));
+            let batch = w.dim(out, c0);
+            let slot = w.muli(col, w.addi(batch, c1));
+            let start = w.to_index(w.load_index(offsets, slot));
+            let end = w.to_index(w.load_index(offsets, w.addi(slot, batch)));
+            let parameter = w.meta(meta, base, field::TRANSFORM);
+            // One case per kind with a transform; the rest (the default) do nothing.
+            let cases: Vec<(usize, TransformKind)> = kinds.iter().enumerate().filter_map(|(k, kind)| kind.transform.map(|t| (k, t))).collect();
+            let mut regions = vec![{
+                let block = Block::new(&[]);
+                Emit { context, location, block: &block }.yield_(&[]);
+                let region = Region::new();
+                region.append_block(block);
+                region
+            }];
+            for &(_, t) in &cases {
+                let block = Block::new(&[]);
+                {
+                    let cb = Emit { context, location, block: &block };
+                    cb.for_loop_by(cb.addi(start, lane), end, lanes, &[], |l, i, _| {
+                        let raw = l.load(ids, &[i]);
+                        let id = l.call(&transform_function(kernel, t), &transform_arguments(t, raw, parameter, meta, bytes));
+                        l.store(id, ids, &[i]);
+                        Vec::new()
+                    });
+                    cb.yield_(&[]);
+                }
+                let region = Region::new();
+                region.append_block(block);
+                regions.push(region);
+            }
+            let labels: Vec<i64> = cases.iter().map(|&(k, _)| k as i64).collect();
+            w.block.append_operation(melior::dialect::scf::index_switch(
+                context,
+                w.to_index(w.meta(meta, base, field::KIND)),
+                &[],
+                melior::ir::attribute::DenseI64ArrayAttribute::new(context, &labels),
+                regions,
+                location,
+            ));
+            w.yield_(&[]);
+        }
+        let region = Region::new();
+        region.append_block(work);
+        body.append_operation(melior::dialect::scf::r#if(first, &[], region, Region::new(), location));
+        b.reduce();
+    }
+    let body_region = Region::new();
+    body_region.append_block(body);
+    entry.append_operation(
+        OperationBuilder::new("scf.parallel", location)
+            .add_operands(&[c0, c0, num_items, lanes, c1, c1])
+            .add_attributes(&[(Identifier::new(context, "operandSegmentSizes"), recom_ir::kit::i32_array(context, &[2, 2, 2, 0]))])
+            .add_regions([body_region])
+            .build()
+            .expect("scf.parallel"),
+    );
+    entry.append_operation(melior::dialect::func::r#return(&[], location));
+    let region = Region::new();
+    region.append_block(entry);
+    melior::dialect::func::func(
+        context,
+        StringAttribute::new(context, &transform_kernel_name(kernel)),
         TypeAttribute::new(FunctionType::new(context, &arg_types, &[]).into()),
         region,
         &[(Identifier::new(context, "llvm.emit_c_interface"), Attribute::unit(context))],
