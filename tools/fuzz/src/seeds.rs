@@ -70,8 +70,9 @@ pub fn write_all(out: &Path, corpus: Option<&Path>) {
         Ok(_) => write("artifact", "artifact-sharded.json", &[&[0u8][..], &std::fs::read(sharded.join(bundle::ARTIFACT_FILE)).expect("read")].concat()),
         Err(e) => eprintln!("sharded example: skipped: {e}"),
     }
-    // The example with its hashes in the kernel (string references, the
-    // bytes buffer, transforms in the column table).
+    // The example with its id transforms in the kernel (string references,
+    // the bytes buffer, hashes, vocabularies and bucketize in the column
+    // table and its records, the transform pass).
     let hashed = crate::scratch().join("example-kernel-hashes.recom");
     let mut options = crate::cpu_options();
     options.kernel.kernel_id_transforms = true;

@@ -54,6 +54,7 @@ fn tampered_artifacts_are_errors_naming_the_field() {
             "plan.columns[0].transform: 0 buckets",
             Box::new(|a| {
                 a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 0});
+                a["plan"]["transform_kernel"] = json!("k__transform_ids");
                 a["plan"]["index_bits"] = json!(64);
             }),
         ),
@@ -61,6 +62,33 @@ fn tampered_artifacts_are_errors_naming_the_field() {
             "plan.columns_meta[0]: does not match plan.columns",
             Box::new(|a| {
                 a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 7});
+                a["plan"]["transform_kernel"] = json!("k__transform_ids");
+                a["plan"]["index_bits"] = json!(64);
+            }),
+        ),
+        // Raw values without the pass that transforms them, or the pass without any.
+        (
+            "plan.transform_kernel: missing: a column transforms its raw values",
+            Box::new(|a| {
+                a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 7});
+                a["plan"]["index_bits"] = json!(64);
+            }),
+        ),
+        ("plan.transform_kernel: no column transforms its raw values", Box::new(|a| a["plan"]["transform_kernel"] = json!("k__transform_ids"))),
+        // A vocabulary whose keys repeat, boundaries out of order.
+        (
+            "plan.columns[0].transform: a key appears twice",
+            Box::new(|a| {
+                a["plan"]["columns"][0]["transform"] = json!({"kind": "vocabulary", "keys": {"I64": [3, 3]}, "default": -1, "oov_buckets": 0});
+                a["plan"]["transform_kernel"] = json!("k__transform_ids");
+                a["plan"]["index_bits"] = json!(64);
+            }),
+        ),
+        (
+            "plan.columns[0].transform: bucket boundaries are not strictly increasing",
+            Box::new(|a| {
+                a["plan"]["columns"][0]["transform"] = json!({"kind": "bucketize", "boundaries": [1.0, 0.5]});
+                a["plan"]["transform_kernel"] = json!("k__transform_ids");
                 a["plan"]["index_bits"] = json!(64);
             }),
         ),
@@ -69,6 +97,7 @@ fn tampered_artifacts_are_errors_naming_the_field() {
             Box::new(|a| {
                 a["plan"]["columns"][0]["transform"] = json!({"kind": "int_hash_bucket", "buckets": 7});
                 a["plan"]["columns_meta"][5] = json!(7);
+                a["plan"]["transform_kernel"] = json!("k__transform_ids");
                 a["plan"]["index_bits"] = json!(32);
             }),
         ),
@@ -85,6 +114,10 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("plan.shapes.symbols[0]", Box::new(|a| a["plan"]["shapes"]["symbols"][0] = json!({"IdsLen": 77}))),
         ("gpu.ptx: has no .entry", Box::new(|a| a["gpu"][0]["ptx"] = json!(".version 8.0"))),
         ("gpu.threads", Box::new(|a| a["gpu"][0]["threads"] = json!(100))),
+        (
+            "gpu.transform: present, but the plan has no transform pass",
+            Box::new(|a| a["gpu"][0]["transform"] = json!({"ptx": ".entry t(", "entry": "t", "params": ["Ids", "Offsets", "Items", "Columns"]})),
+        ),
         ("gpu.params", Box::new(|a| a["gpu"][0]["params"] = json!(["Ids", "Tables"]))),
         ("plan.kernel: is empty", Box::new(|a| a["plan"]["kernel"] = json!(""))),
         ("plan.kernel: names a kernel for no columns", Box::new(|a| a["plan"]["columns"] = json!([]))),
