@@ -147,8 +147,6 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
         // (each once, not once per work item): the kernel's code for every
         // kind reads ids (the kinds' numbering, data in the column table, stays).
         let transforms = kinds.iter().any(|k| k.transform.is_some());
-        let gather_kinds: Vec<recom_emb::kernel_meta::ColumnKind> =
-            kinds.iter().map(|k| recom_emb::kernel_meta::ColumnKind { transform: None, ..*k }).collect();
         let kernel = build_kernel(
             context,
             op.location(),
@@ -160,7 +158,7 @@ fn run(options: &OptionValues, module: OperationRef) -> Result<(), PassFailure> 
                 prefetch: options.bool(&PREFETCH_IDS),
                 index_bits: index_bits as u32,
             },
-            &gather_kinds,
+            &kinds,
         );
         // Insert the kernel right after the function that uses it, then its
         // transform pass and the functions of its id transforms.

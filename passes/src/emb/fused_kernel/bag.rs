@@ -9,7 +9,7 @@ use melior::{
         
     },
 };
-use recom_emb::kernel_meta::{field, ColumnKind, TransformKind};
+use recom_emb::kernel_meta::{field, ColumnKind};
 
 
 /// The bag loop and stores of one work item, specialized for `kind`: code
@@ -32,8 +32,9 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         )
     });
     let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
-    let transform = kind.transform.map(|t| (t, e.meta(bufs.meta, item.base, field::TRANSFORM)));
-    let rules = Rules { kind, transform, filter, default_id, bytes: bufs.bytes, meta: bufs.meta, kernel: bufs.kernel.clone() };
+    // A kind's transform (if any) ran in the transform pass before the
+    // kernel: the bag loop reads ids.
+    let rules = Rules { kind, filter, default_id };
     let per_item = item.lanes.len();
     // With a multiple of 4 elements per item, one vector<4xf32> accumulator and
     // one 16-byte load per id and 4 elements; otherwise one f32 accumulator and load per element.
@@ -306,43 +307,30 @@ pub(crate) fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, ite
 }
 
 /// A column kind's id rules and the per-column values they read (loaded
-/// once per work item): the transform's parameter, the filter's bounds and
-/// default, the out-of-range default.
+/// once per work item): the filter's bounds and default, the out-of-range
+/// default.
 struct Rules<'c, 'v> {
     kind: ColumnKind,
-    transform: Option<(TransformKind, Value<'c, 'v>)>,
     filter: Option<(Value<'c, 'v>, Value<'c, 'v>, Value<'c, 'v>)>,
     default_id: Option<Value<'c, 'v>>,
-    /// The request's string bytes (for string transforms).
-    bytes: Value<'c, 'v>,
-    /// The column table (for the transforms' records).
-    meta: Value<'c, 'v>,
-    /// The kernel's name (its transforms' functions are named after it).
-    kernel: String,
 }
 
-/// What becomes of one raw id (`raw`, weight `w`; `present`: inside the bag
-/// when the loop is unrolled): the id read (`id2`: transformed, filtered,
-/// default applied), whether it is kept (pooled), whether it is live (>= 0
-/// after the filter, weight rule) and whether it is out of range — one
-/// definition for the bag loop and the count of kept ids before it.
+/// What becomes of one id (`id0`, weight `w`; `present`: inside the bag
+/// when the loop is unrolled): the id read (`id2`: filtered, default
+/// applied), whether it is kept (pooled), whether it is live (>= 0 after the
+/// filter, weight rule) and whether it is out of range — one definition for
+/// the bag loop and the count of kept ids before it.
 fn kept<'c, 'b>(
     l: &Emit<'c, 'b>,
     item: &Item<'c, '_>,
     rules: &Rules<'c, '_>,
-    raw: Value<'c, 'b>,
+    id0: Value<'c, 'b>,
     w: Value<'c, '_>,
     present: Option<Value<'c, '_>>,
 ) -> (Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>) {
     use recom_emb::{Combiner::Sum, OutOfRangeKind as Policy};
-    let Rules { kind, transform, filter, default_id, bytes, meta, ref kernel } = *rules;
+    let Rules { kind, filter, default_id } = *rules;
     let (zero_i, zero_f) = (l.i64(0), l.f32(0.0));
-    // A transform is a call of its function (emitted once per kernel, not
-    // at every use: the string hash alone is hundreds of ops).
-    let id0 = match transform {
-        Some((t, parameter)) => l.call(&super::transform_function(kernel, t), &super::transform_arguments(t, raw, parameter, meta, bytes)),
-        None => raw,
-    };
     let id1 = match filter {
         Some((lo, hi, default)) => {
             let inside = l.andi(l.cmpi(CmpiPredicate::Sge, id0, lo), l.cmpi(CmpiPredicate::Slt, id0, hi));

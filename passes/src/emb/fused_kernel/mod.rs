@@ -61,10 +61,6 @@ pub(crate) struct Buffers<'c, 'b> {
     pub(crate) meta: Value<'c, 'b>,
     pub(crate) out: Value<'c, 'b>,
     pub(crate) status: Value<'c, 'b>,
-    /// The request's string bytes (string columns' ids reference them).
-    pub(crate) bytes: Value<'c, 'b>,
-    /// The kernel's name.
-    pub(crate) kernel: String,
 }
 
 /// The function a kernel calls for an id transform: `<kernel>__<transform>`
@@ -190,8 +186,6 @@ pub(crate) fn build_kernel<'c>(
         meta: arg(Buffer::Columns),
         out: arg(Buffer::Out),
         status: arg(Buffer::Status),
-        bytes: arg(Buffer::Bytes),
-        kernel: name.to_string(),
     };
     let (offsets, items) = (arg(Buffer::Offsets), arg(Buffer::Items));
     let e = Emit { context, location, block: &entry };
