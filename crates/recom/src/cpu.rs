@@ -204,8 +204,8 @@ impl CpuExecutable {
         if num_items == 0 {
             return 0;
         }
-        let out_ptr = SharedOut(out.as_mut_ptr());
-        let request_ptr = SharedOut(request.as_ptr() as *mut f32);
+        let out_ptr = Shared(out.as_mut_ptr());
+        let request_ptr = Shared(request.as_ptr() as *mut u8);
         // Only what the calls need (the engine itself is not shared).
         let (kernel, columns_meta) = (self.kernel, &self.plan.columns_meta);
         let run_chunk = |first: usize| -> i64 {
@@ -213,7 +213,7 @@ impl CpuExecutable {
             // Records are 64 bytes (4 u128): a chunk starts 16-byte aligned.
             let items = all_items[first * ITEM_FIELDS / 2..].as_ptr() as *mut i64;
             // The kernel only reads the request (its transform pass ran before).
-            unsafe { call(kernel, tables, items, count, request_ptr.get() as *mut u8, layout, columns_meta, out_ptr.get(), width) }
+            unsafe { call(kernel, tables, items, count, request_ptr.get(), layout, columns_meta, out_ptr.get(), width) }
         };
         if per_chunk >= num_items {
             run_chunk(0)
@@ -280,14 +280,15 @@ const PARALLEL_MIN_WORK: usize = 1 << 14;
 /// Work items per call, at most, when a request is cut up.
 const CHUNK_ITEMS: usize = 16;
 
-/// The output buffer, written by several kernel calls at once: each writes
-/// only the elements of its own work items.
+/// A buffer several kernel calls use at once: the output (each call writes
+/// only the elements of its own work items) or the packed request (which
+/// they only read).
 #[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
-unsafe impl Send for SharedOut {}
-unsafe impl Sync for SharedOut {}
-impl SharedOut {
-    fn get(self) -> *mut f32 {
+struct Shared<T>(*mut T);
+unsafe impl<T> Send for Shared<T> {}
+unsafe impl<T> Sync for Shared<T> {}
+impl<T> Shared<T> {
+    fn get(self) -> *mut T {
         self.0
     }
 }
