@@ -339,7 +339,7 @@ fn record_values(transform: &IdTransform, at: usize, steps: impl Fn(usize) -> i6
         IdTransform::IntHashBucket { .. } | IdTransform::StrHashBucket { .. } => Vec::new(),
         IdTransform::Vocabulary { keys, default, oov_buckets, first, oov_base } => {
             let n = keys.len();
-            let base = oov_base.unwrap_or(first.wrapping_add(n as i64));
+            let base = crate::semantics::first_oov_id(*first, n, *oov_base);
             let mut out = vec![n as i64, steps(n), *default, *oov_buckets as i64, base];
             match keys {
                 Keys::I64(k) => {

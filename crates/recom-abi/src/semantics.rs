@@ -148,6 +148,25 @@ impl Keys {
     }
 }
 
+/// A vocabulary's id for a key at `position` among `len` keys (`None`:
+/// absent): `first` + the position; an absent key gets `oov_base` (default
+/// `first + len`, after the keys) + `hash(oov_buckets)` (its hash bucket)
+/// with OOV buckets, else `default`. Ids wrap as the kernel's i64
+/// arithmetic does (a plan's numbering is untrusted; a wrapped id is out of
+/// range). The rule the host op, the kernel's record and the oracle share.
+pub fn vocabulary_id(position: Option<usize>, len: usize, first: i64, default: i64, oov_buckets: u64, oov_base: Option<i64>, hash: impl FnOnce(u64) -> i64) -> i64 {
+    match (position, oov_buckets) {
+        (Some(p), _) => first.wrapping_add(p as i64),
+        (None, 0) => default,
+        (None, oov) => first_oov_id(first, len, oov_base).wrapping_add(hash(oov)),
+    }
+}
+
+/// A vocabulary's first OOV bucket id: `oov_base`, or after the `len` keys.
+pub fn first_oov_id(first: i64, len: usize, oov_base: Option<i64>) -> i64 {
+    oov_base.unwrap_or(first.wrapping_add(len as i64))
+}
+
 /// TensorFlow's `Bucketize` of one value: how many of the strictly
 /// increasing `boundaries` are <= `v` (`std::upper_bound`: NaN is below no
 /// boundary, so it lands past them all). The oracle of the host's fast
@@ -221,19 +240,10 @@ impl IdTransform {
                     Keys::I64(k) => k.iter().position(|&k| k == raw),
                     Keys::Str(k) => k.iter().position(|k| k.as_bytes() == text()),
                 };
-                // Ids wrap as the kernel's i64 arithmetic does (a plan's
-                // numbering is untrusted; a wrapped id is out of range).
-                match (position, *oov_buckets) {
-                    (Some(p), _) => first.wrapping_add(p as i64),
-                    (None, 0) => *default,
-                    (None, oov) => {
-                        let base = oov_base.unwrap_or(first.wrapping_add(keys.len() as i64));
-                        base.wrapping_add(match keys {
-                            Keys::I64(_) => crate::hash::int_to_hash_bucket(raw, oov),
-                            Keys::Str(_) => crate::hash::string_to_hash_bucket(text(), oov),
-                        })
-                    }
-                }
+                vocabulary_id(position, keys.len(), *first, *default, *oov_buckets, *oov_base, |oov| match keys {
+                    Keys::I64(_) => crate::hash::int_to_hash_bucket(raw, oov),
+                    Keys::Str(_) => crate::hash::string_to_hash_bucket(text(), oov),
+                })
             }
             IdTransform::Bucketize { boundaries } => {
                 let x = f32::from_bits(raw as u32);

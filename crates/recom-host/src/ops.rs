@@ -435,18 +435,19 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
         }
         HostOp::Vocabulary { keys, default, oov_buckets, first, oov_base, index } => {
             arity(1)?;
-            let base = oov_base.unwrap_or(first.wrapping_add(keys.len() as i64));
-            let absent = |bytes: &[u8]| match oov_buckets {
-                0 => *default,
-                &k => base.wrapping_add(string_to_hash_bucket(bytes, k)),
+            let id = |position: Option<i64>, bytes: &[u8]| {
+                recom_abi::semantics::vocabulary_id(position.map(|p| p as usize), keys.len(), *first, *default, *oov_buckets, *oov_base, |k| string_to_hash_bucket(bytes, k))
             };
             vec![Feed::vector(match (operands[0].value, index.get(keys)) {
-                (Feed::Str { data, .. }, KeyPositions::Str(index)) => {
-                    data.iter().map(|s| index.get(s.as_slice()).map(|&i| first.wrapping_add(i)).unwrap_or_else(|| absent(s))).collect()
-                }
+                (Feed::Str { data, .. }, KeyPositions::Str(index)) => data.iter().map(|s| id(index.get(s.as_slice()).copied(), s)).collect(),
                 (Feed::I64 { data, .. }, KeyPositions::I64(index)) => {
                     let mut text = itoa::Buffer::new();
-                    data.iter().map(|v| index.get(v).map(|&i| first.wrapping_add(i)).unwrap_or_else(|| absent(text.format(*v).as_bytes()))).collect()
+                    data.iter()
+                        .map(|v| match index.get(v) {
+                            Some(&p) => id(Some(p), &[]),
+                            None => id(None, text.format(*v).as_bytes()),
+                        })
+                        .collect()
                 }
                 _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
             })]

@@ -136,7 +136,9 @@ impl CpuExecutable {
     /// [`Self::run`] the way a sharded runtime runs it: the kernel once per
     /// part of the plan's table placement (`recom_runtime::shard`), each
     /// over its own tables (cut from `tables`, the whole packed buffer) and
-    /// work items, into one output. Equals [`Self::run`] bit for bit.
+    /// work items, into one output. Equals [`Self::run`] bit for bit. The
+    /// parts' tables are cut from `tables` at each call: this is the sharded
+    /// runtime's contract on the CPU (tests), not a serving path.
     pub fn run_sharded(&self, tables: &[f32], inputs: &[ColumnInput]) -> Result<Vec<f32>, RunError> {
         let shards = self.plan.kernel_shards()?;
         let mut parts = Vec::with_capacity(shards.len());

@@ -115,19 +115,9 @@ fn corpus_predictions_on_cpu() {
 #[test]
 fn zoo_dlrm_keras_predictions_on_cpu() {
     require_corpus!("zoo_dlrm_keras_predictions_on_cpu");
-    let models = [
-        ("zoo_1", "zoo_1"),
-        ("zoo_2", "zoo_2"),
-        ("zoo_2_legacy", "zoo_2"),
-        ("zoo_3", "zoo_3"),
-        ("zoo_4", "zoo_4"),
-        ("zoo_5", "zoo_5"),
-        ("zoo_5_legacy", "zoo_5"),
-        ("zoo_6", "zoo_6"),
-        ("dlrm_small", "dlrm_small"),
-        ("keras_wide_deep", "keras_wide_deep"),
-    ];
-    for (model, batches) in models {
+    // Every corpus model after tiny and medium (both lowerings).
+    let models = &ALL_MODELS[4..];
+    for &(model, batches) in models {
         let bundle = compile(model, batches, &[]);
         let loaded = Model::load(&bundle, Device::Cpu).unwrap();
         println!("{model} on the CPU: {:?}", check(&loaded, batches));

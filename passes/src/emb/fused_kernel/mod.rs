@@ -309,25 +309,32 @@ pub(crate) fn build_kernel<'c>(
     }
     let body_region = Region::new();
     body_region.append_block(body);
-    entry.append_operation(
-        OperationBuilder::new("scf.parallel", location)
-            .add_operands(&[c0, c0, row_blocks, num_items, c1, c1])
-            .add_attributes(&[(
-                Identifier::new(context, "operandSegmentSizes"),
-                recom_ir::kit::i32_array(context, &[2, 2, 2, 0]),
-            )])
-            .add_regions([body_region])
-            .build()
-            .expect("scf.parallel"),
-    );
+    entry.append_operation(parallel_2d(context, location, [c0, c0], [row_blocks, num_items], c1, body_region));
     entry.append_operation(melior::dialect::func::r#return(&[], location));
 
+    loop_function(context, location, name, entry, &arg_types)
+}
+
+/// `scf.parallel` over two dimensions, `lower` to `upper` by `step`, with
+/// the body `body` (which ends in `scf.reduce`).
+fn parallel_2d<'c>(context: &'c Context, location: Location<'c>, lower: [Value<'c, '_>; 2], upper: [Value<'c, '_>; 2], step: Value<'c, '_>, body: Region<'c>) -> melior::ir::Operation<'c> {
+    OperationBuilder::new("scf.parallel", location)
+        .add_operands(&[lower[0], lower[1], upper[0], upper[1], step, step])
+        .add_attributes(&[(Identifier::new(context, "operandSegmentSizes"), recom_ir::kit::i32_array(context, &[2, 2, 2, 0]))])
+        .add_regions([body])
+        .build()
+        .expect("scf.parallel")
+}
+
+/// `func.func @name` with the C interface over the kernel's buffers
+/// (`arg_types`), its body `entry`.
+fn loop_function<'c>(context: &'c Context, location: Location<'c>, name: &str, entry: Block<'c>, arg_types: &[Type<'c>]) -> melior::ir::Operation<'c> {
     let region = Region::new();
     region.append_block(entry);
     melior::dialect::func::func(
         context,
         StringAttribute::new(context, name),
-        TypeAttribute::new(FunctionType::new(context, &arg_types, &[]).into()),
+        TypeAttribute::new(FunctionType::new(context, arg_types, &[]).into()),
         region,
         &[(Identifier::new(context, "llvm.emit_c_interface"), Attribute::unit(context))],
         location,
@@ -428,23 +435,7 @@ pub(crate) fn build_transform_kernel<'c>(context: &'c Context, location: Locatio
     }
     let body_region = Region::new();
     body_region.append_block(body);
-    entry.append_operation(
-        OperationBuilder::new("scf.parallel", location)
-            .add_operands(&[c0, c0, num_items, lanes, c1, c1])
-            .add_attributes(&[(Identifier::new(context, "operandSegmentSizes"), recom_ir::kit::i32_array(context, &[2, 2, 2, 0]))])
-            .add_regions([body_region])
-            .build()
-            .expect("scf.parallel"),
-    );
+    entry.append_operation(parallel_2d(context, location, [c0, c0], [num_items, lanes], c1, body_region));
     entry.append_operation(melior::dialect::func::r#return(&[], location));
-    let region = Region::new();
-    region.append_block(entry);
-    melior::dialect::func::func(
-        context,
-        StringAttribute::new(context, &transform_kernel_name(kernel)),
-        TypeAttribute::new(FunctionType::new(context, &arg_types, &[]).into()),
-        region,
-        &[(Identifier::new(context, "llvm.emit_c_interface"), Attribute::unit(context))],
-        location,
-    )
+    loop_function(context, location, &transform_kernel_name(kernel), entry, &arg_types)
 }
