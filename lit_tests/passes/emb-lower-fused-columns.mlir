@@ -88,10 +88,19 @@ func.func @one_kind(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<?
 // -----
 
 /// Two kinds: a switch on the column's kind, one specialized loop per case.
+/// What every kind reads is loaded before the switch (a warp of several
+/// kinds runs the cases one after another): the kind, the bag's offsets,
+/// the column's filter (3 fields) and default row, the bag's first ids.
 // CHECK-LABEL: func.func @two_kinds_fused_0
 // CHECK: scf.parallel
+// CHECK: memref.load {{.*}} : memref<?xi64>
+// CHECK-COUNT-2: memref.load {{.*}} : memref<?xi32>
+// CHECK-COUNT-4: memref.load {{.*}} : memref<?xi64>
+// CHECK: scf.if
+// CHECK-COUNT-2: memref.load {{.*}} : memref<?xi32>
 // CHECK: scf.index_switch
 // CHECK: case 0 {
+// CHECK-NOT: memref<?xi64>
 // Weighted mean: loads weights, divides by their sum.
 // CHECK: memref.load {{.*}} : memref<?xf32>
 // CHECK: vector.load

@@ -431,11 +431,28 @@ pub mod item {
 
 /// The work-item table, [`ITEM_FIELDS`] entries per item: each item is
 /// `per_item` consecutive output elements of one column.
+///
+/// The items are grouped by the columns' kinds (kinds in first-appearance
+/// order, columns in model order within a kind, a column's items in
+/// element order). Consecutive items share a warp, and the kernel's code is
+/// specialized per kind: a warp whose items are of k kinds runs k code paths
+/// one after another, each a chain of dependent loads (medium's warps went
+/// from 7 kinds to at most 4). The id-transform pass also relies on a
+/// column's items being consecutive, its first item doing the column's ids.
 pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
     let per_item = per_item.max(1) as i64;
-    let mut items = Vec::new();
+    let mut out_offsets = Vec::with_capacity(columns.len());
     let mut out_offset = 0;
-    for (c, column) in columns.iter().enumerate() {
+    for column in columns {
+        out_offsets.push(out_offset);
+        out_offset += column.dim;
+    }
+    let (_, kind_of) = kinds(columns);
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&c| kind_of[c]);
+    let mut items = Vec::new();
+    for c in order {
+        let (column, out_offset) = (&columns[c], out_offsets[c]);
         let mut d0 = 0;
         while d0 < column.dim {
             let mut record = [0i64; ITEM_FIELDS];
@@ -448,7 +465,6 @@ pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
             items.extend(record);
             d0 += per_item;
         }
-        out_offset += column.dim;
     }
     items
 }
@@ -494,6 +510,17 @@ mod tests {
         assert_eq!(covered, vec![(0, 4), (4, 2), (6, 3)]);
         assert_eq!(records[1][item::TABLE_BASE], 4);
         assert_eq!(records[2][item::COLUMN], 1);
+    }
+
+    #[test]
+    fn items_are_grouped_by_kind() {
+        let mean = column(3, Combiner::Mean, None);
+        let columns = [column(6, Combiner::Sum, None), mean.clone(), column(2, Combiner::Sum, None), mean];
+        let items = encode_items(&columns, 4);
+        let order: Vec<(i64, i64)> = items.chunks(ITEM_FIELDS).map(|r| (r[item::COLUMN], r[item::OUT_BASE])).collect();
+        // Sum columns 0 and 2 first (column 0's two items in order), then the mean ones; each
+        // keeps its own output columns.
+        assert_eq!(order, vec![(0, 0), (0, 4), (2, 9), (1, 6), (3, 11)]);
     }
 
     #[test]

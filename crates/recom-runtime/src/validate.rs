@@ -266,6 +266,12 @@ impl Plan {
                 return Err(bad(at("out_base"), format!("{out} writes outside column {column}'s output")));
             }
         }
+        // And they are the canonical table (grouped by kind, a column's items
+        // consecutive: the transform pass takes a column's ids once, from its
+        // first item).
+        if self.items != recom_abi::kernel::encode_items(&fused, self.per_item) {
+            return Err(bad("plan.items", "the work items are not those plan.columns and plan.per_item give"));
+        }
         // The host program: reads only inputs and earlier results, one
         // source per column, weights exactly for weighted columns.
         self.host.check(self.feeds.len()).map_err(|e| bad("plan.host", e))?;

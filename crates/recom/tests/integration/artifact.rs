@@ -107,6 +107,16 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("plan.items[0].valid", Box::new(|a| a["plan"]["items"][5] = json!(0))),
         ("plan.items[0].pitch", Box::new(|a| a["plan"]["items"][3] = json!(1i64 << 20))),
         ("plan.items[0].out_base", Box::new(|a| a["plan"]["items"][2] = json!(1i64 << 30))),
+        // Two valid records swapped: every record passes alone, the order does not.
+        (
+            "plan.items: the work items are not those",
+            Box::new(|a| {
+                let items = a["plan"]["items"].as_array_mut().unwrap();
+                for k in 0..8 {
+                    items.swap(k, 8 + k);
+                }
+            }),
+        ),
         ("plan.host: host step 0", Box::new(|a| a["plan"]["host"]["steps"] = json!([{"op": {"HashBucket": {"buckets": 0}}, "operands": [{"Feed": 0}]}]))),
         ("plan.host: column 0 reads", Box::new(|a| a["plan"]["host"]["columns"][0]["ids"] = json!({"Feed": 999}))),
         ("plan.host.columns: ", Box::new(|a| a["plan"]["host"]["columns"].as_array_mut().unwrap().pop().map(drop).unwrap_or(()))),

@@ -9,7 +9,7 @@ use melior::{
         
     },
 };
-use recom_emb::kernel_meta::{field, ColumnKind};
+use recom_emb::kernel_meta::ColumnKind;
 
 
 /// The bag loop and stores of one work item, specialized for `kind`: code
@@ -24,14 +24,9 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     let c0 = e.index(0);
     let zero_i = e.i64(0);
     let zero_f = e.f32(0.0);
-    let filter = kind.filtered.then(|| {
-        (
-            e.meta(bufs.meta, item.base, field::FILTER_LO),
-            e.meta(bufs.meta, item.base, field::FILTER_HI),
-            e.meta(bufs.meta, item.base, field::FILTER_DEFAULT),
-        )
-    });
-    let default_id = (kind.policy == Policy::Default).then(|| e.meta(bufs.meta, item.base, field::DEFAULT_ID));
+    // Loaded by the caller before the dispatch on kinds.
+    let filter = if kind.filtered { Some(item.filter.expect("the caller loads the filter when a kind filters")) } else { None };
+    let default_id = if kind.policy == Policy::Default { Some(item.default_id.expect("the caller loads the default row when a kind replaces")) } else { None };
     // A kind's transform (if any) ran in the transform pass before the
     // kernel: the bag loop reads ids.
     let rules = Rules { kind, filter, default_id };
@@ -122,7 +117,7 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         // j + unroll + u when inside the bag, else at j (in bounds, unused).
         let next_raw: Vec<Value> = if prefetch {
             let jn = l.addi(j, l.index(unroll as i64));
-            raw_ids(&l, bufs, jn, j, item.end, kind.weighted, unroll)
+            raw_ids(&l, bufs, jn, j, item.end, Loads { ids: true, weights: kind.weighted }, unroll)
         } else {
             Vec::new()
         };
@@ -195,7 +190,10 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
         for_operands.push(zero_i);
     }
     if prefetch {
-        for_operands.extend(prologue_ids(e, bufs, item, kind, unroll));
+        for_operands.extend(item.first_ids.clone().expect("the caller loads the first ids when prefetching"));
+        if kind.weighted {
+            for_operands.extend(first_weights(e, bufs, item, unroll));
+        }
     }
     let for_op = e.block.append_operation(
         OperationBuilder::new("scf.for", location)
@@ -236,7 +234,14 @@ pub(crate) fn emit_bag<'c>(e: &Emit<'c, '_>, bufs: &Buffers<'c, '_>, item: &Item
     }
 }
 
-/// `unroll` raw ids at first + u (then as many weights when `weighted`),
+/// What [`raw_ids`] loads: the ids, the weights, or both (ids first).
+#[derive(Clone, Copy)]
+pub(crate) struct Loads {
+    pub(crate) ids: bool,
+    pub(crate) weights: bool,
+}
+
+/// `unroll` raw ids at first + u (then as many weights), as `loads` says,
 /// each read at `fallback` instead once first + u reaches `end`: in bounds,
 /// and masked out by the iteration that uses them.
 pub(crate) fn raw_ids<'c, 'b>(
@@ -245,7 +250,7 @@ pub(crate) fn raw_ids<'c, 'b>(
     first: Value<'c, '_>,
     fallback: Value<'c, '_>,
     end: Value<'c, '_>,
-    weighted: bool,
+    loads: Loads,
     unroll: usize,
 ) -> Vec<Value<'c, 'b>> {
     let mut ids = Vec::with_capacity(2 * unroll);
@@ -257,8 +262,10 @@ pub(crate) fn raw_ids<'c, 'b>(
             let at = e.addi(first, e.index(u as i64));
             e.select(e.cmpi(CmpiPredicate::Slt, at, end), at, fallback)
         };
-        ids.push(e.load_index(bufs.ids, safe));
-        if weighted {
+        if loads.ids {
+            ids.push(e.load_index(bufs.ids, safe));
+        }
+        if loads.weights {
             weights.push(e.load(bufs.weights, &[safe]));
         }
     }
@@ -266,39 +273,44 @@ pub(crate) fn raw_ids<'c, 'b>(
     ids
 }
 
-/// The first iteration's ids (and weights) for a prefetching bag loop,
-/// loaded only when the bag is not empty (an empty bag may sit at the end of
-/// the ids buffer): `unroll` ids at start + u, clamped into the bag.
-pub(crate) fn prologue_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, kind: ColumnKind, unroll: usize) -> Vec<Value<'c, 'b>> {
+/// The first iteration's raw ids for a prefetching bag loop (`unroll` ids
+/// at start + u, clamped into the bag), loaded before the dispatch on the
+/// column's kind: every kind's loop starts from them.
+pub(crate) fn first_ids<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, start: Value<'c, '_>, end: Value<'c, '_>, unroll: usize) -> Vec<Value<'c, 'b>> {
+    let i64t: Type = IntegerType::new(e.context, 64).into();
+    guarded_first(e, bufs, start, end, unroll, Loads { ids: true, weights: false }, &vec![i64t; unroll])
+}
+
+/// A weighted kind's first weights (as [`first_ids`]), loaded in the kind's
+/// code: only weighted columns have weights.
+fn first_weights<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, item: &Item<'c, '_>, unroll: usize) -> Vec<Value<'c, 'b>> {
+    let f32t = Type::float32(e.context);
+    guarded_first(e, bufs, item.start, item.end, unroll, Loads { ids: false, weights: true }, &vec![f32t; unroll])
+}
+
+/// [`raw_ids`] at the bag's start, loaded only when the bag is not empty (an
+/// empty bag may sit at the end of the ids buffer); zeros otherwise.
+fn guarded_first<'c, 'b>(e: &Emit<'c, 'b>, bufs: &Buffers<'c, '_>, start: Value<'c, '_>, end: Value<'c, '_>, unroll: usize, loads: Loads, types: &[Type<'c>]) -> Vec<Value<'c, 'b>> {
     let (context, location) = (e.context, e.location);
-    let i64t: Type = IntegerType::new(context, 64).into();
-    let f32t = Type::float32(context);
-    let mut types: Vec<Type> = vec![i64t; unroll];
-    if kind.weighted {
-        types.extend(vec![f32t; unroll]);
-    }
     let then_block = Block::new(&[]);
     {
         let t = Emit { context, location, block: &then_block };
-        t.yield_(&raw_ids(&t, bufs, item.start, item.start, item.end, kind.weighted, unroll));
+        t.yield_(&raw_ids(&t, bufs, start, start, end, loads, unroll));
     }
     let else_block = Block::new(&[]);
     {
         let f = Emit { context, location, block: &else_block };
-        let mut zeros: Vec<Value> = (0..unroll).map(|_| f.i64(0)).collect();
-        if kind.weighted {
-            zeros.extend((0..unroll).map(|_| f.f32(0.0)));
-        }
+        let zeros: Vec<Value> = types.iter().map(|&t| if t == Type::float32(context) { f.f32(0.0) } else { f.i64(0) }).collect();
         f.yield_(&zeros);
     }
     let (then_region, else_region) = (Region::new(), Region::new());
     then_region.append_block(then_block);
     else_region.append_block(else_block);
-    let not_empty = e.cmpi(CmpiPredicate::Slt, item.start, item.end);
+    let not_empty = e.cmpi(CmpiPredicate::Slt, start, end);
     let if_op = e.block.append_operation(
         OperationBuilder::new("scf.if", location)
             .add_operands(&[not_empty])
-            .add_results(&types)
+            .add_results(types)
             .add_regions([then_region, else_region])
             .build()
             .expect("scf.if"),

@@ -39,7 +39,6 @@ pub(crate) struct Shape {
 pub(crate) struct Item<'c, 'b> {
     pub(crate) r: Value<'c, 'b>,
     pub(crate) col: Value<'c, 'b>,
-    pub(crate) base: Value<'c, 'b>,
     /// Packed-tables index of the item's first element in row 0.
     pub(crate) table_base: Value<'c, 'b>,
     /// Elements between table rows (dim rounded up to 4).
@@ -51,6 +50,15 @@ pub(crate) struct Item<'c, 'b> {
     pub(crate) lanes: Vec<(Value<'c, 'b>, Value<'c, 'b>)>,
     pub(crate) start: Value<'c, 'b>,
     pub(crate) end: Value<'c, 'b>,
+    /// Loaded before the dispatch on the column's kind, so that the
+    /// kind-specialized code (divergent where a warp's items are of several
+    /// kinds) starts at the gathers instead of a chain of dependent loads:
+    /// the column's filter bounds and default (when some kind filters), its
+    /// out-of-range default row (when some kind replaces), and the bag's
+    /// first ids (with prefetching).
+    pub(crate) filter: Option<(Value<'c, 'b>, Value<'c, 'b>, Value<'c, 'b>)>,
+    pub(crate) default_id: Option<Value<'c, 'b>>,
+    pub(crate) first_ids: Option<Vec<Value<'c, 'b>>>,
 }
 
 /// The buffers of the kernel.
@@ -233,18 +241,14 @@ pub(crate) fn build_kernel<'c>(
         let emit_row = |rb: &Emit<'c, '_>, r: Value<'c, '_>| {
             // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
             let slot = rb.addi(rb.muli(col, stride), r);
-            let item = Item {
-                r,
-                col,
-                base,
-                table_base,
-                pitch,
-                rows,
-                out_base,
-                lanes: lanes.clone(),
-                start: rb.to_index(rb.load_index(offsets, slot)),
-                end: rb.to_index(rb.load_index(offsets, rb.addi(slot, c1))),
-            };
+            let start = rb.to_index(rb.load_index(offsets, slot));
+            let end = rb.to_index(rb.load_index(offsets, rb.addi(slot, c1)));
+            let filter = kinds.iter().any(|k| k.filtered).then(|| {
+                (rb.meta(bufs.meta, base, field::FILTER_LO), rb.meta(bufs.meta, base, field::FILTER_HI), rb.meta(bufs.meta, base, field::FILTER_DEFAULT))
+            });
+            let default_id = kinds.iter().any(|k| k.policy == recom_emb::OutOfRangeKind::Default).then(|| rb.meta(bufs.meta, base, field::DEFAULT_ID));
+            let first_ids = prefetch.then(|| bag::first_ids(rb, &bufs, start, end, unroll));
+            let item = Item { r, col, table_base, pitch, rows, out_base, lanes: lanes.clone(), start, end, filter, default_id, first_ids };
             match (kinds, kind_index) {
                 ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
                 (_, Some(kind_index)) => {
