@@ -93,6 +93,11 @@ func.func @one_kind(%tables: tensor<48xf32>, %ids: tensor<?xi64>, %off: tensor<?
 /// the column's filter (3 fields) and default row, the bag's first ids.
 // CHECK-LABEL: func.func @two_kinds_fused_0
 // CHECK: scf.parallel
+// A padding item (valid = 0) does nothing.
+// CHECK-COUNT-3: vector.load {{.*}} : memref<?x8xi64>, vector<2xi64>
+// CHECK-NOT: memref.load
+// CHECK: %[[ACTIVE:.+]] = arith.cmpi sgt, %{{.+}}, %c0_i64 : i64
+// CHECK-NEXT: scf.if %[[ACTIVE]] {
 // CHECK: memref.load {{.*}} : memref<?xi64>
 // CHECK-COUNT-2: memref.load {{.*}} : memref<?xi32>
 // CHECK-COUNT-4: memref.load {{.*}} : memref<?xi64>

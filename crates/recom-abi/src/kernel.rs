@@ -429,16 +429,21 @@ pub mod item {
     pub const VALID: usize = 5;
 }
 
+/// Work items a GPU warp runs together (consecutive items of one row).
+pub const WARP_ITEMS: usize = 32;
+
 /// The work-item table, [`ITEM_FIELDS`] entries per item: each item is
 /// `per_item` consecutive output elements of one column.
 ///
 /// The items are grouped by the columns' kinds (kinds in first-appearance
 /// order, columns in model order within a kind, a column's items in
-/// element order). Consecutive items share a warp, and the kernel's code is
-/// specialized per kind: a warp whose items are of k kinds runs k code paths
-/// one after another, each a chain of dependent loads (medium's warps went
-/// from 7 kinds to at most 4). The id-transform pass also relies on a
-/// column's items being consecutive, its first item doing the column's ids.
+/// element order), and every kind's group but the last is padded to a
+/// multiple of [`WARP_ITEMS`] with **padding items** (`VALID` = 0, the
+/// group's last item otherwise, which the kernel skips). The kernel's code
+/// is specialized per kind: a warp whose items are of k kinds runs k code
+/// paths one after another, each a chain of dependent loads; so each warp
+/// runs one. The id-transform pass also relies on a column's items being
+/// consecutive, its first item doing the column's ids.
 pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
     let per_item = per_item.max(1) as i64;
     let mut out_offsets = Vec::with_capacity(columns.len());
@@ -451,7 +456,10 @@ pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
     let mut order: Vec<usize> = (0..columns.len()).collect();
     order.sort_by_key(|&c| kind_of[c]);
     let mut items = Vec::new();
-    for c in order {
+    for (n, &c) in order.iter().enumerate() {
+        if n > 0 && kind_of[c] != kind_of[order[n - 1]] {
+            pad_to_warp(&mut items);
+        }
         let (column, out_offset) = (&columns[c], out_offsets[c]);
         let mut d0 = 0;
         while d0 < column.dim {
@@ -467,6 +475,16 @@ pub fn encode_items(columns: &[FusedColumn], per_item: usize) -> Vec<i64> {
         }
     }
     items
+}
+
+/// Padding items after the last one until a warp boundary.
+fn pad_to_warp(items: &mut Vec<i64>) {
+    let Some(last) = items.len().checked_sub(ITEM_FIELDS) else { return };
+    let mut padding: [i64; ITEM_FIELDS] = items[last..].try_into().expect("whole records");
+    padding[item::VALID] = 0;
+    while (items.len() / ITEM_FIELDS) % WARP_ITEMS != 0 {
+        items.extend(padding);
+    }
 }
 
 #[cfg(test)]
@@ -505,7 +523,7 @@ mod tests {
     fn items_cover_every_output_element_once() {
         let columns = [column(6, Combiner::Sum, None), column(3, Combiner::Mean, None)];
         let items = encode_items(&columns, 4);
-        let records: Vec<&[i64]> = items.chunks(ITEM_FIELDS).collect();
+        let records: Vec<&[i64]> = items.chunks(ITEM_FIELDS).filter(|r| r[item::VALID] > 0).collect();
         let covered: Vec<(i64, i64)> = records.iter().map(|r| (r[item::OUT_BASE], r[item::VALID])).collect();
         assert_eq!(covered, vec![(0, 4), (4, 2), (6, 3)]);
         assert_eq!(records[1][item::TABLE_BASE], 4);
@@ -517,10 +535,15 @@ mod tests {
         let mean = column(3, Combiner::Mean, None);
         let columns = [column(6, Combiner::Sum, None), mean.clone(), column(2, Combiner::Sum, None), mean];
         let items = encode_items(&columns, 4);
-        let order: Vec<(i64, i64)> = items.chunks(ITEM_FIELDS).map(|r| (r[item::COLUMN], r[item::OUT_BASE])).collect();
-        // Sum columns 0 and 2 first (column 0's two items in order), then the mean ones; each
-        // keeps its own output columns.
-        assert_eq!(order, vec![(0, 0), (0, 4), (2, 9), (1, 6), (3, 11)]);
+        let order: Vec<(i64, i64, i64)> = items.chunks(ITEM_FIELDS).map(|r| (r[item::COLUMN], r[item::OUT_BASE], r[item::VALID])).collect();
+        // Sum columns 0 and 2 first (column 0's two items in order), padded to a warp, then the
+        // mean ones; each keeps its own output columns.
+        assert_eq!(order.len(), WARP_ITEMS + 2);
+        assert_eq!(order[..3], [(0, 0, 4), (0, 4, 2), (2, 9, 2)]);
+        assert!(order[3..WARP_ITEMS].iter().all(|&p| p == (2, 9, 0)), "{order:?}");
+        assert_eq!(order[WARP_ITEMS..], [(1, 6, 3), (3, 11, 3)]);
+        // One kind: no padding.
+        assert_eq!(encode_items(&columns[..1], 4).len(), 2 * ITEM_FIELDS);
     }
 
     #[test]

@@ -250,8 +250,9 @@ impl Plan {
                 .ok_or_else(|| bad(at("column"), format!("{} is not a column", record[item::COLUMN])))?;
             let table = &self.tables[self.columns[column].table];
             let valid = record[item::VALID];
-            if !(1..=self.per_item as i64).contains(&valid) {
-                return Err(bad(at("valid"), format!("{valid} is not in [1, {}]", self.per_item)));
+            // 0: a padding item, which the kernel skips.
+            if !(0..=self.per_item as i64).contains(&valid) {
+                return Err(bad(at("valid"), format!("{valid} is not in [0, {}]", self.per_item)));
             }
             if record[item::PITCH] != table.pitch as i64 || record[item::ROWS] != table.rows as i64 {
                 return Err(bad(at("pitch"), "pitch and rows are not those of the column's table"));

@@ -104,7 +104,7 @@ fn tampered_artifacts_are_errors_naming_the_field() {
         ("plan.items: ", Box::new(|a| a["plan"]["items"].as_array_mut().unwrap().push(json!(0)))),
         ("plan.items[0].column", Box::new(|a| a["plan"]["items"][0] = json!(1000))),
         ("plan.items[0].table_base", Box::new(|a| a["plan"]["items"][1] = json!(1i64 << 40))),
-        ("plan.items[0].valid", Box::new(|a| a["plan"]["items"][5] = json!(0))),
+        ("plan.items[0].valid", Box::new(|a| a["plan"]["items"][5] = json!(99))),
         ("plan.items[0].pitch", Box::new(|a| a["plan"]["items"][3] = json!(1i64 << 20))),
         ("plan.items[0].out_base", Box::new(|a| a["plan"]["items"][2] = json!(1i64 << 30))),
         // Two valid records swapped: every record passes alone, the order does not.

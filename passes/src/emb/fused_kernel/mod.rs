@@ -225,90 +225,100 @@ pub(crate) fn build_kernel<'c>(
         let pitch = item_field(item_field_index::PITCH);
         let rows = item_field(item_field_index::ROWS);
         let valid = item_field(item_field_index::VALID);
-        let base = b.muli(col, b.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64));
-        // Element j of the item is stored if j < valid; past it, element 0 is
-        // re-read (in bounds) and not stored.
-        let lanes: Vec<(Value, Value)> = (0..per_item as i64)
-            .map(|j| {
-                let stored = b.cmpi(CmpiPredicate::Slt, b.i64(j), valid);
-                (stored, b.select(stored, b.i64(j), b.i64(0)))
-            })
-            .collect();
-        let kind_index = (kinds.len() > 1).then(|| b.to_index(b.meta(bufs.meta, base, field::KIND)));
-        let stride = b.addi(batch, c1);
+        // A padding item (valid = 0, see `encode_items`) does nothing: it only
+        // makes the next kind's items start a warp of their own.
+        let active = Block::new(&[]);
+        {
+            let b = Emit { context, location, block: &active };
+            let base = b.muli(col, b.index(recom_emb::kernel_meta::COLUMN_FIELDS as i64));
+            // Element j of the item is stored if j < valid; past it, element 0 is
+            // re-read (in bounds) and not stored.
+            let lanes: Vec<(Value, Value)> = (0..per_item as i64)
+                .map(|j| {
+                    let stored = b.cmpi(CmpiPredicate::Slt, b.i64(j), valid);
+                    (stored, b.select(stored, b.i64(j), b.i64(0)))
+                })
+                .collect();
+            let kind_index = (kinds.len() > 1).then(|| b.to_index(b.meta(bufs.meta, base, field::KIND)));
+            let stride = b.addi(batch, c1);
 
-        // The work of one row r: its bag, dispatched on the column's kind.
-        let emit_row = |rb: &Emit<'c, '_>, r: Value<'c, '_>| {
-            // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
-            let slot = rb.addi(rb.muli(col, stride), r);
-            let start = rb.to_index(rb.load_index(offsets, slot));
-            let end = rb.to_index(rb.load_index(offsets, rb.addi(slot, c1)));
-            let filter = kinds.iter().any(|k| k.filtered).then(|| {
-                (rb.meta(bufs.meta, base, field::FILTER_LO), rb.meta(bufs.meta, base, field::FILTER_HI), rb.meta(bufs.meta, base, field::FILTER_DEFAULT))
-            });
-            let default_id = kinds.iter().any(|k| k.policy == recom_emb::OutOfRangeKind::Default).then(|| rb.meta(bufs.meta, base, field::DEFAULT_ID));
-            let first_ids = prefetch.then(|| bag::first_ids(rb, &bufs, start, end, unroll));
-            let item = Item { r, col, table_base, pitch, rows, out_base, lanes: lanes.clone(), start, end, filter, default_id, first_ids };
-            match (kinds, kind_index) {
-                ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
-                (_, Some(kind_index)) => {
-                    // One specialized region per kind; the last kind is the default.
-                    let mut regions = Vec::with_capacity(kinds.len());
-                    for kind in kinds.iter().rev().take(1).chain(&kinds[..kinds.len() - 1]) {
-                        let block = Block::new(&[]);
-                        {
-                            let kb = Emit { context, location, block: &block };
-                            emit_bag(&kb, &bufs, &item, *kind, unroll, prefetch);
-                            kb.yield_(&[]);
+            // The work of one row r: its bag, dispatched on the column's kind.
+            let emit_row = |rb: &Emit<'c, '_>, r: Value<'c, '_>| {
+                // This row's bag: offsets[col * (B + 1) + r] .. offsets[... + 1].
+                let slot = rb.addi(rb.muli(col, stride), r);
+                let start = rb.to_index(rb.load_index(offsets, slot));
+                let end = rb.to_index(rb.load_index(offsets, rb.addi(slot, c1)));
+                let filter = kinds.iter().any(|k| k.filtered).then(|| {
+                    (rb.meta(bufs.meta, base, field::FILTER_LO), rb.meta(bufs.meta, base, field::FILTER_HI), rb.meta(bufs.meta, base, field::FILTER_DEFAULT))
+                });
+                let default_id = kinds.iter().any(|k| k.policy == recom_emb::OutOfRangeKind::Default).then(|| rb.meta(bufs.meta, base, field::DEFAULT_ID));
+                let first_ids = prefetch.then(|| bag::first_ids(rb, &bufs, start, end, unroll));
+                let item = Item { r, col, table_base, pitch, rows, out_base, lanes: lanes.clone(), start, end, filter, default_id, first_ids };
+                match (kinds, kind_index) {
+                    ([kind], _) => emit_bag(rb, &bufs, &item, *kind, unroll, prefetch),
+                    (_, Some(kind_index)) => {
+                        // One specialized region per kind; the last kind is the default.
+                        let mut regions = Vec::with_capacity(kinds.len());
+                        for kind in kinds.iter().rev().take(1).chain(&kinds[..kinds.len() - 1]) {
+                            let block = Block::new(&[]);
+                            {
+                                let kb = Emit { context, location, block: &block };
+                                emit_bag(&kb, &bufs, &item, *kind, unroll, prefetch);
+                                kb.yield_(&[]);
+                            }
+                            let region = Region::new();
+                            region.append_block(block);
+                            regions.push(region);
                         }
-                        let region = Region::new();
-                        region.append_block(block);
-                        regions.push(region);
+                        let cases: Vec<i64> = (0..kinds.len() as i64 - 1).collect();
+                        rb.block.append_operation(melior::dialect::scf::index_switch(
+                            context,
+                            kind_index,
+                            &[],
+                            melior::ir::attribute::DenseI64ArrayAttribute::new(context, &cases),
+                            regions,
+                            location,
+                        ));
                     }
-                    let cases: Vec<i64> = (0..kinds.len() as i64 - 1).collect();
-                    rb.block.append_operation(melior::dialect::scf::index_switch(
-                        context,
-                        kind_index,
-                        &[],
-                        melior::ir::attribute::DenseI64ArrayAttribute::new(context, &cases),
-                        regions,
-                        location,
-                    ));
+                    _ => unreachable!("kinds is never empty"),
                 }
-                _ => unreachable!("kinds is never empty"),
-            }
-        };
-        if rows_per_item == 1 {
-            emit_row(&b, row_block);
-        } else {
-            // for rr in 0..R: r = rb * R + rr; if r < B { row r }
-            let rows_body = Block::new(&[(index, location)]);
-            {
-                let lb = Emit { context, location, block: &rows_body };
-                let rr: Value = rows_body.argument(0).unwrap().into();
-                let r = lb.addi(lb.muli(row_block, lb.index(rows_per_item as i64)), rr);
-                let in_batch = lb.cmpi(CmpiPredicate::Ult, r, batch);
-                let row_block_ = Block::new(&[]);
+            };
+            if rows_per_item == 1 {
+                emit_row(&b, row_block);
+            } else {
+                // for rr in 0..R: r = rb * R + rr; if r < B { row r }
+                let rows_body = Block::new(&[(index, location)]);
                 {
-                    let ib = Emit { context, location, block: &row_block_ };
-                    emit_row(&ib, r);
-                    ib.yield_(&[]);
+                    let lb = Emit { context, location, block: &rows_body };
+                    let rr: Value = rows_body.argument(0).unwrap().into();
+                    let r = lb.addi(lb.muli(row_block, lb.index(rows_per_item as i64)), rr);
+                    let in_batch = lb.cmpi(CmpiPredicate::Ult, r, batch);
+                    let row_block_ = Block::new(&[]);
+                    {
+                        let ib = Emit { context, location, block: &row_block_ };
+                        emit_row(&ib, r);
+                        ib.yield_(&[]);
+                    }
+                    let row_region = Region::new();
+                    row_region.append_block(row_block_);
+                    rows_body.append_operation(melior::dialect::scf::r#if(in_batch, &[], row_region, Region::new(), location));
+                    lb.yield_(&[]);
                 }
-                let row_region = Region::new();
-                row_region.append_block(row_block_);
-                rows_body.append_operation(melior::dialect::scf::r#if(in_batch, &[], row_region, Region::new(), location));
-                lb.yield_(&[]);
+                let rows_region = Region::new();
+                rows_region.append_block(rows_body);
+                active.append_operation(
+                    OperationBuilder::new("scf.for", location)
+                        .add_operands(&[c0, b.index(rows_per_item as i64), c1])
+                        .add_regions([rows_region])
+                        .build()
+                        .expect("scf.for"),
+                );
             }
-            let rows_region = Region::new();
-            rows_region.append_block(rows_body);
-            body.append_operation(
-                OperationBuilder::new("scf.for", location)
-                    .add_operands(&[c0, b.index(rows_per_item as i64), c1])
-                    .add_regions([rows_region])
-                    .build()
-                    .expect("scf.for"),
-            );
+            b.yield_(&[]);
         }
+        let active_region = Region::new();
+        active_region.append_block(active);
+        body.append_operation(melior::dialect::scf::r#if(b.cmpi(CmpiPredicate::Sgt, valid, b.i64(0)), &[], active_region, Region::new(), location));
         b.reduce();
     }
     let body_region = Region::new();
