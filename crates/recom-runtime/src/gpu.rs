@@ -11,13 +11,15 @@ use recom_abi::{
     request::{ByteLayout, ColumnInput},
 };
 use cudarc::driver::{
-    sys, CudaContext, CudaFunction, CudaGraph, CudaModule, CudaSlice, CudaStream, DevicePtr, LaunchConfig, PinnedHostSlice,
-    PushKernelArg,
+    sys, CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, PinnedHostSlice,
 };
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
+
+mod request;
+use request::{Launch, Role};
 
 fn device_error(e: impl std::fmt::Debug) -> RunError {
     RunError::Device(format!("{e:?}"))
@@ -81,6 +83,10 @@ struct Staging {
     /// The dense program's f32 feeds and host values, staged and on the device.
     extra_host: Option<PinnedHostSlice<f32>>,
     extra_dev: Option<CudaSlice<f32>>,
+    /// The whole-model path's device buffer ([`request::Regions`]) and its
+    /// page-locked landing copy (the outputs, then the status word).
+    device: Option<CudaSlice<u8>>,
+    landing: Option<PinnedHostSlice<u8>>,
 }
 
 /// How many requests a model runs at once by default ([`GpuModel::lanes`]):
@@ -97,8 +103,9 @@ struct Lane {
     side: Vec<Arc<CudaStream>>,
     staging: Staging,
     dense: Option<crate::gpu_dense::DenseLane>,
-    /// Per batch size (and staging buffers): how the request's tail runs.
-    graphs: HashMap<ReplayKey, Replay>,
+    /// How a whole-model request runs, per batch size and buffers
+    /// (`request::ReplayKey`): eagerly once, then as a captured graph.
+    graphs: HashMap<request::ReplayKey, request::Replay>,
 }
 
 /// A model loaded on one GPU: the tables, kernels and dense weights once,
@@ -130,6 +137,9 @@ pub struct GpuModel {
     shapes: Option<crate::shape::CompiledShapes>,
     /// The dense program, when the model has one ([`Self::attach_dense`]).
     dense: Option<crate::gpu_dense::GpuDense>,
+    /// The artifact's copy kernel: small requests move through page-locked
+    /// memory with it (`request`); without one (older artifacts), by copies.
+    copy: Option<request::CopyKernel>,
 }
 
 /// The id-transform pass on the device ([`Plan::transform_kernel`]).
@@ -148,24 +158,6 @@ struct DevicePart {
     tables_len: usize,
     items: CudaSlice<i64>,
     num_items: u64,
-}
-
-/// What a captured tail depends on: the batch and every device/host address it uses.
-/// A captured graph. The driver's graph handles may be launched from any
-/// thread with the context current (cudarc binds it); the model only touches
-/// them under its `graphs` lock.
-struct SendGraph(CudaGraph);
-unsafe impl Send for SendGraph {}
-
-type ReplayKey = (usize, u64, usize, Vec<Option<(u64, usize)>>, Vec<(u64, usize)>, u64, u64);
-
-/// A request tail's replay state.
-enum Replay {
-    /// Ran once eagerly (buffers and GEMM plans made): capture next time.
-    Seen,
-    Graph(SendGraph),
-    /// Capture failed: always eager.
-    Eager,
 }
 
 impl GpuModel {
@@ -275,6 +267,14 @@ impl GpuModel {
                 Some(TransformPass { _module: module, function, params: entry.params.clone(), items, num_items: (plan.items.len() / ITEM_FIELDS) as u64 })
             }
         };
+        let copy = match kernel.dense.iter().find(|k| k.step.is_none()) {
+            Some(k) => {
+                let module = context.load_module(cudarc::nvrtc::Ptx::from_src(k.ptx.clone())).map_err(device_error)?;
+                let function = module.load_function(&k.entry).map_err(device_error)?;
+                Some(request::CopyKernel { _module: module, function, params: k.params.clone(), threads: k.threads })
+            }
+            None => None,
+        };
         let columns = stream.clone_htod(&plan.columns_meta).map_err(device_error)?;
         let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose().map_err(RunError::Device)?;
         stream.synchronize().map_err(device_error)?;
@@ -293,6 +293,7 @@ impl GpuModel {
             lanes,
             next_lane: Default::default(),
             dense: None,
+            copy,
         })
     }
 
@@ -349,68 +350,82 @@ impl GpuModel {
         let (out, _g2) = request.out.device_ptr(&self.lane0_stream);
         // The transform pass rewrites the request's raw values in place: once.
         let transform = !request.transformed.replace(true);
-        self.launch_at(&self.lane0_stream, &self.lane0_side, input, out, &request.layout, &request.sizes, transform)
+        self.launch_at(&self.lane0_stream, &self.lane0_side, input, out, &request.layout, &request.sizes, transform, None)
     }
 
     /// Launches every part of the kernel on the request laid out at device
     /// address `input`, writing `out`: part 0 on `stream`, part k on
     /// `side[k - 1]`, which waits for `stream`'s work so far; `stream` then
-    /// waits for every side stream.
+    /// waits for every side stream. Under stream capture, `nodes` collects
+    /// each launch's graph node (to update its parameters per request).
     #[allow(clippy::too_many_arguments)]
-    fn launch_at(&self, stream: &Arc<CudaStream>, side: &[Arc<CudaStream>], input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes, transform: bool) -> Result<(), RunError> {
-        let (batch, width) = (layout.batch as u64, self.plan.width as u64);
-        if batch == 0 || width == 0 {
+    fn launch_at(
+        &self,
+        stream: &Arc<CudaStream>,
+        side: &[Arc<CudaStream>],
+        input: u64,
+        out: u64,
+        layout: &ByteLayout,
+        sizes: &crate::shape::Sizes,
+        transform: bool,
+        mut nodes: Option<&mut Vec<(request::Node, sys::CUgraphNode)>>,
+    ) -> Result<(), RunError> {
+        if layout.batch == 0 || self.plan.width == 0 {
             return Ok(());
         }
-        // Raw values become ids first, in place, on the lane's stream.
-        if let (Some(pass), true) = (&self.transform, transform) {
-            let (tables, _g1) = self.parts[0].tables.device_ptr(stream);
-            let (items, _g2) = pass.items.device_ptr(stream);
-            let params = self.parameters(&pass.params, (tables, self.parts[0].tables_len), (items, pass.num_items), stream, input, out, layout);
-            let config = LaunchConfig { grid_dim: (pass.num_items.max(1) as u32, 1, 1), block_dim: (1, self.kernel.threads, 1), shared_mem_bytes: 0 };
-            let mut builder = stream.launch_builder(&pass.function);
-            for p in &params {
-                builder.arg(p);
+        let mut issue = |role: Role, on: &Arc<CudaStream>| -> Result<(), RunError> {
+            if let Some(mut launch) = self.launch_of(role, on, input, out, layout, sizes) {
+                launch.issue(on)?;
+                if let Some(nodes) = nodes.as_deref_mut() {
+                    nodes.push((request::Node::Kernel(role), request::captured_node(on)?));
+                }
             }
-            unsafe { builder.launch(config) }.map_err(device_error)?;
+            Ok(())
+        };
+        // Raw values become ids first, in place, on the lane's stream.
+        if transform {
+            issue(Role::Transform, stream)?;
         }
         if self.parts.len() == 1 {
-            return self.launch_part(&self.parts[0], stream, input, out, layout, sizes);
+            return issue(Role::Part(0), stream);
         }
         let uploaded = stream.record_event(None).map_err(device_error)?;
-        for (part, s) in self.parts[1..].iter().zip(side) {
+        for (k, s) in side[..self.parts.len() - 1].iter().enumerate() {
             s.wait(&uploaded).map_err(device_error)?;
-            self.launch_part(part, s, input, out, layout, sizes)?;
+            issue(Role::Part(k + 1), s)?;
         }
-        self.launch_part(&self.parts[0], stream, input, out, layout, sizes)?;
+        issue(Role::Part(0), stream)?;
         for s in &side[..self.parts.len() - 1] {
             stream.join(s).map_err(device_error)?;
         }
         Ok(())
     }
 
-    /// Launches one part of the kernel on `stream`.
-    fn launch_part(&self, part: &DevicePart, stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Result<(), RunError> {
-        let num_items = part.num_items;
-        if num_items == 0 {
-            return Ok(());
+    /// The launch of one kernel of a request (`None`: nothing to run, a
+    /// part without items or a model without a transform pass).
+    fn launch_of(&self, role: Role, stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout, sizes: &crate::shape::Sizes) -> Option<Launch> {
+        let threads = self.kernel.threads;
+        match role {
+            Role::Transform => {
+                let pass = self.transform.as_ref()?;
+                let (tables, _g1) = self.parts[0].tables.device_ptr(stream);
+                let (items, _g2) = pass.items.device_ptr(stream);
+                let params = self.parameters(&pass.params, (tables, self.parts[0].tables_len), (items, pass.num_items), stream, input, out, layout);
+                Some(Launch { function: pass.function.cu_function(), grid: (pass.num_items.max(1) as u32, 1, 1), block: (1, threads, 1), params })
+            }
+            Role::Part(k) => {
+                let part = &self.parts[k];
+                if part.num_items == 0 {
+                    return None;
+                }
+                let (tables, _g1) = part.tables.device_ptr(stream);
+                let (items, _g2) = part.items.device_ptr(stream);
+                let params = self.parameters(&self.kernel.params, (tables, part.tables_len), (items, part.num_items), stream, input, out, layout);
+                // Rows from the shape program; items are static.
+                let grid = (sizes.grid_x as u32, part.num_items.div_ceil(threads as u64) as u32, 1);
+                Some(Launch { function: self.function.cu_function(), grid, block: (1, threads, 1), params })
+            }
         }
-        let (tables, _g3) = part.tables.device_ptr(stream);
-        let (items, _g4) = part.items.device_ptr(stream);
-        let params = self.parameters(&self.kernel.params, (tables, part.tables_len), (items, num_items), stream, input, out, layout);
-        let threads = self.kernel.threads as u64;
-        let config = LaunchConfig {
-            // Rows from the shape program; items are static.
-            grid_dim: (sizes.grid_x as u32, num_items.div_ceil(threads) as u32, 1),
-            block_dim: (1, threads as u32, 1),
-            shared_mem_bytes: 0,
-        };
-        let mut builder = stream.launch_builder(&self.function);
-        for p in &params {
-            builder.arg(p);
-        }
-        unsafe { builder.launch(config) }.map_err(device_error)?;
-        Ok(())
     }
 
     /// The kernel parameters for `buffers`: each memref is (allocated,
@@ -524,139 +539,6 @@ impl GpuModel {
         Ok(())
     }
 
-    /// One request to the model's outputs ([`Plan::outputs`], in order): one
-    /// upload of the packed request (and one per dense f32 input), the
-    /// embedding kernel, the dense program on the device, one download per
-    /// output. `dense_feeds[i]` is feed i's `[B, width]` values where the
-    /// dense program reads it.
-    pub fn run_outputs(&self, inputs: &[ColumnInput], dense_feeds: &[Option<&[f32]>], host_values: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, RunError> {
-        use recom_abi::dense::Operand;
-        let mut guard = self.lane();
-        let (layout, _) = self.stage_and_launch(&mut guard, inputs)?;
-        let batch = layout.batch;
-        let Lane { stream, staging, dense: dense_lane, graphs, .. } = &mut *guard;
-        let stream: &Arc<CudaStream> = stream;
-        // The dense program's extra inputs (f32 feeds, host values) packed into
-        // page-locked staging and sent in one copy to a reused device buffer.
-        let widths = self.plan.feed_widths();
-        let extras: Vec<&[f32]> = dense_feeds.iter().flatten().copied().chain(host_values.iter().map(Vec::as_slice)).collect();
-        let extra_len: usize = extras.iter().map(|e| e.len()).sum();
-        if extra_len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < extra_len) {
-            staging.extra_host = Some(unsafe { self.context.alloc_pinned::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
-            staging.extra_dev = Some(unsafe { stream.alloc::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
-        }
-        let mut offsets = Vec::with_capacity(extras.len());
-        if extra_len > 0 {
-            let host = staging.extra_host.as_mut().expect("allocated above");
-            let slice = host.as_mut_slice().map_err(device_error)?;
-            let mut at = 0;
-            for e in &extras {
-                slice[at..at + e.len()].copy_from_slice(e);
-                offsets.push(at);
-                at += e.len();
-            }
-            let dev = staging.extra_dev.as_mut().expect("allocated above");
-            stream.memcpy_htod(&host.as_slice().map_err(device_error)?[..extra_len], &mut dev.slice_mut(0..extra_len)).map_err(device_error)?;
-        }
-        let extra_base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(stream).0);
-        let mut next = offsets.iter();
-        let feed_ptrs: Vec<Option<(u64, usize)>> = dense_feeds
-            .iter()
-            .zip(&widths)
-            .map(|(f, w)| f.and_then(|_| next.next().copied()).zip(*w).map(|(o, w)| (extra_base + 4 * o as u64, w)))
-            .collect();
-        let host_ptrs: Vec<(u64, usize)> =
-            self.plan.host.values.iter().map(|v| (extra_base + 4 * *next.next().unwrap_or(&0) as u64, v.width)).collect();
-        let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
-        let input = staging.input.as_ref().expect("allocated by stage_and_launch");
-        let embedding = (out_device.device_ptr(stream).0, self.plan.width);
-        if !self.plan.dense.steps.is_empty() && self.dense.is_none() {
-            return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into()));
-        }
-        // Every output lands in page-locked memory; one synchronization.
-        let widths: Vec<usize> = self.plan.outputs.iter().map(|o| o.shape.iter().skip(1).map(|&d| d.max(0) as usize).product()).collect();
-        let total: usize = widths.iter().map(|w| w * batch).sum();
-        let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
-        // Two more slots: the status word lands after the outputs.
-        if host_out.len() < total + 2 {
-            *host_out = unsafe { self.context.alloc_pinned::<f32>(total + 2 + total / 2) }.map_err(device_error)?;
-        }
-        let landing = host_out.as_mut_slice().map_err(device_error)?;
-        let mut spans = Vec::with_capacity(self.plan.outputs.len());
-        let mut at = 0usize;
-        for (output, width) in self.plan.outputs.iter().zip(&widths) {
-            spans.push((output.source, at..at + width * batch));
-            at += width * batch;
-        }
-        let status_ptr = input.device_ptr(stream).0;
-        // The dense program and the downloads: the same launches for every
-        // request of a batch size, so after one eager run they are captured
-        // once in a CUDA graph and replayed (one driver call).
-        // The step buffers exist once the batch size has run eagerly; their
-        // generation then tells whether they moved since a capture.
-        let generation = dense_lane.as_ref().map_or(0, |d| d.generation());
-        let mut tail = |landing: &mut [f32]| -> Result<(), RunError> {
-            let results = match (&self.dense, dense_lane.as_mut()) {
-                (Some(dense), Some(lane)) if !self.plan.dense.steps.is_empty() => dense.run(lane, stream, batch, Some(embedding), &feed_ptrs, &host_ptrs)?,
-                _ => Vec::new(),
-            };
-            for (source, span) in &spans {
-                let src = match *source {
-                    Operand::Embedding => Some(embedding.0),
-                    Operand::Step(s) => results.get(s).copied(),
-                    Operand::Host(h) => host_ptrs.get(h).map(|p| p.0),
-                    Operand::Feed(_) | Operand::Weight(_) => None,
-                };
-                if let (Some(src), false) = (src, span.is_empty()) {
-                    unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[span.clone()], src, stream.cu_stream()) }.map_err(device_error)?;
-                }
-            }
-            unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[at..at + 2], status_ptr, stream.cu_stream()) }.map_err(device_error)?;
-            Ok(())
-        };
-        let key = (batch, embedding.0, landing.as_ptr() as usize, feed_ptrs.clone(), host_ptrs.clone(), status_ptr, generation);
-        match graphs.get(&key) {
-            Some(Replay::Graph(graph)) => graph.0.launch().map_err(device_error)?,
-            Some(Replay::Seen) => {
-                // Capture; on any failure, end the capture and run eagerly from now on.
-                let captured = (|| -> Result<Option<CudaGraph>, RunError> {
-                    stream.begin_capture(sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL).map_err(device_error)?;
-                    let issued = tail(landing);
-                    let graph = stream.end_capture(sys::CUgraphInstantiate_flags(0)).map_err(device_error);
-                    issued?;
-                    graph
-                })();
-                match captured {
-                    Ok(Some(graph)) => {
-                        graph.launch().map_err(device_error)?;
-                        graphs.insert(key, Replay::Graph(SendGraph(graph)));
-                    }
-                    _ => {
-                        graphs.insert(key, Replay::Eager);
-                        tail(landing)?;
-                    }
-                }
-            }
-            Some(Replay::Eager) => tail(landing)?,
-            None => {
-                tail(landing)?;
-                graphs.insert(key, Replay::Seen);
-            }
-        }
-        stream.synchronize().map_err(device_error)?;
-        let landing = staging.host_out.as_ref().expect("allocated above").as_slice().map_err(device_error)?;
-        let status = (landing[at].to_bits() as u64 | ((landing[at + 1].to_bits() as u64) << 32)) as i64;
-        self.plan.check_status(status, inputs)?;
-        let outputs = spans
-            .into_iter()
-            .map(|(source, span)| match source {
-                Operand::Feed(f) => dense_feeds.get(f).copied().flatten().map(<[f32]>::to_vec).unwrap_or_default(),
-                _ => landing[span].to_vec(),
-            })
-            .collect();
-        Ok(outputs)
-    }
-
     /// Validates and packs a request into page-locked staging (grown as
     /// needed), uploads it and launches the embedding kernel.
     fn stage_and_launch(&self, lane: &mut Lane, inputs: &[ColumnInput]) -> Result<(ByteLayout, crate::shape::Sizes), RunError> {
@@ -691,7 +573,7 @@ impl GpuModel {
             .map_err(device_error)?;
         let (input_ptr, _g1) = input.device_ptr(stream);
         let (out_ptr, _g2) = out_device.device_ptr(stream);
-        self.launch_at(stream, side, input_ptr, out_ptr, &layout, &sizes, true)?;
+        self.launch_at(stream, side, input_ptr, out_ptr, &layout, &sizes, true, None)?;
         Ok((layout, sizes))
     }
 

@@ -183,7 +183,10 @@ impl GpuDense {
     /// Runs every step for a batch of `batch` rows (queued on `stream`);
     /// returns each step's `[batch, width]` result as a device address, valid
     /// until the next call. `embedding` is the kernel's output, `feeds` the
-    /// dense inputs already on the device.
+    /// dense inputs already on the device. A step with a destination
+    /// (`destinations[s]`, `[batch, width]` floats, 16-byte aligned) writes
+    /// its result there instead of a buffer of the lane's (a model output
+    /// landing next to the others, for one download).
     #[allow(clippy::too_many_arguments)]
     pub fn run(
         &self,
@@ -193,6 +196,7 @@ impl GpuDense {
         embedding: Option<(u64, usize)>,
         feeds: &[Option<(u64, usize)>],
         host: &[(u64, usize)],
+        destinations: &[Option<u64>],
     ) -> Result<Vec<u64>, RunError> {
         let DenseLane { handle, workspace, state, generation } = lane;
         let workspace = workspace.device_ptr(stream).0;
@@ -204,12 +208,17 @@ impl GpuDense {
         for (s, step) in self.program.steps.iter().enumerate() {
             let width = step.width();
             let slot = &mut state[s];
-            if slot.out.as_ref().is_none_or(|o| o.len() < batch * width) {
-                *generation += 1;
-                slot.out = None;
-                slot.out = Some(unsafe { stream.alloc::<f32>(batch * width + batch * width / 2) }.map_err(|e| err("dense output", e))?);
-            }
-            let out_ptr = slot.out.as_ref().expect("allocated above").device_ptr(stream).0;
+            let out_ptr = match destinations.get(s).copied().flatten() {
+                Some(ptr) => ptr,
+                None => {
+                    if slot.out.as_ref().is_none_or(|o| o.len() < batch * width) {
+                        *generation += 1;
+                        slot.out = None;
+                        slot.out = Some(unsafe { stream.alloc::<f32>(batch * width + batch * width / 2) }.map_err(|e| err("dense output", e))?);
+                    }
+                    slot.out.as_ref().expect("allocated above").device_ptr(stream).0
+                }
+            };
             let view = |o: Operand, results: &[u64]| -> Result<View, RunError> {
                 Ok(match o {
                     Operand::Embedding => {

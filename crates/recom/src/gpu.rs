@@ -158,7 +158,8 @@ fn map_threads(width: usize) -> u32 {
 }
 
 /// The dense program's elementwise kernels for one chip: one per `Map`
-/// step, plus the strided copy `Concat` steps use. Each is a loop function
+/// step, plus the strided copy (`Concat` steps and the runtime's small
+/// transfers use it). Each is a loop function
 /// generated as MLIR (`scf.parallel` over rows x columns, arith ops and NVVM
 /// intrinsics: no libdevice) and lowered like the embedding kernel.
 pub fn compile_dense_ptx(context: &Context, program: &recom_abi::dense::DenseProgram, options: &GpuOptions) -> Result<Vec<DenseKernel>, Error> {
@@ -178,10 +179,12 @@ pub fn compile_dense_ptx(context: &Context, program: &recom_abi::dense::DensePro
             lower(format!("dense_map_{s}"), &expr, inputs.len(), *width, Some(s))?;
         }
     }
-    if program.steps.iter().any(|s| matches!(s, Step::Concat { .. })) {
-        let widest = program.steps.iter().map(|s| s.width()).max().unwrap_or(1);
-        lower("dense_copy".into(), &Expr::Input(0), 1, widest, None)?;
-    }
+    // The copy: the dense program's concatenations, and the runtime's
+    // transfers of small requests through page-locked memory (a kernel
+    // reading or writing it over the bus, where a copy engine's transfer
+    // costs more in waiting for the engines to hand over than in moving bytes).
+    let widest = program.steps.iter().map(|s| s.width()).max().unwrap_or(1);
+    lower("dense_copy".into(), &Expr::Input(0), 1, widest.max(256), None)?;
     Ok(kernels)
 }
 

@@ -79,3 +79,71 @@ fn gpu_matches_the_reference_on_random_models() {
         panic!("{e}");
     }
 }
+
+/// Each row's bag repeated `times` times (0: emptied), weights with it.
+fn bags_times(inputs: &[recom::abi::request::ColumnInput], times: usize) -> Vec<recom::abi::request::ColumnInput> {
+    inputs
+        .iter()
+        .map(|c| {
+            let mut out = recom::abi::request::ColumnInput { ids: Vec::new(), offsets: vec![0], weights: c.weights.as_ref().map(|_| Vec::new()), bytes: c.bytes.clone() };
+            for r in 0..c.offsets.len() - 1 {
+                let bag = c.offsets[r] as usize..c.offsets[r + 1] as usize;
+                for _ in 0..times {
+                    out.ids.extend_from_slice(&c.ids[bag.clone()]);
+                    if let (Some(to), Some(from)) = (out.weights.as_mut(), c.weights.as_ref()) {
+                        to.extend_from_slice(&from[bag.clone()]);
+                    }
+                }
+                out.offsets.push(out.ids.len() as i64);
+            }
+            out
+        })
+        .collect()
+}
+
+/// The whole-model request (`GpuModel::run_outputs`) runs eagerly once,
+/// is captured as a CUDA graph the second time, and from then on updates
+/// the graph's upload length and kernel parameters per request: requests of
+/// one batch size whose layouts differ (bags emptied, doubled, tripled;
+/// refusals between them, some past the size up to which requests move
+/// through page-locked memory) each get their own answer, as the reference
+/// evaluator gives it.
+#[test]
+fn request_graphs_follow_each_requests_layout() {
+    if let Err(reason) = driver_available() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED request_graphs_follow_each_requests_layout: {reason}");
+        return;
+    }
+    let context = recom::create_context().unwrap();
+    for seed in 0..12u64 {
+        let (model, inputs) = random_case_with(seed, 1 + seed as usize % 7, 1 + (seed as usize * 37) % 200, seed % 3 == 0);
+        let tables: HashMap<String, Vec<f32>> = model.tables.iter().enumerate().map(|(i, t)| (table_name(i), t.data.clone())).collect();
+        let mut module = module_for(&context, &model, "model");
+        let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
+        let plan = compiled.plan.clone();
+        let mut gpu_kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+        // Odd seeds: with the copy kernel (small requests through page-locked
+        // memory); even: without (an older artifact: copies).
+        if seed % 2 == 1 {
+            gpu_kernel.dense = recom::gpu::compile_dense_ptx(&context, &plan.dense, &GpuOptions::default()).unwrap();
+        }
+        let packed = plan.bind_tables(&tables).unwrap();
+        let artifact = Artifact { plan, gpu: vec![gpu_kernel], cpu: None, weights: None, host_graph: None, summary: None };
+        let gpu = GpuModel::load(&artifact, &packed, 0).unwrap();
+        assert_eq!(artifact.plan.outputs.len(), 1, "the embedding layer is the model's output");
+        // Bags x64 pass the page-locked path's size limit: the same batch with copies.
+        for (n, times) in [1, 2, 1, 0, 3, 1, 64, 2, 64, 0, 1].into_iter().enumerate() {
+            let request = bags_times(&inputs, times);
+            let got = gpu.run_outputs(&request, &[], &[]);
+            match (evaluate(&model, &request), got) {
+                (Ok(want), Ok(got)) => {
+                    let diff = recom_reference::compare(&got[0], &want).unwrap_or_else(|m| panic!("seed {seed}, request {n}: {m}"));
+                    assert!(diff.max_rel <= 1e-5, "seed {seed}, request {n} (bags x{times}): max rel err {} at {}", diff.max_rel, diff.worst);
+                }
+                (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { .. })) => {}
+                (want, got) => panic!("seed {seed}, request {n} (bags x{times}): reference {:?}, GPU {:?}", want.map(|_| ()), got.map(|_| ())),
+            }
+        }
+    }
+}

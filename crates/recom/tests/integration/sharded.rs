@@ -89,7 +89,9 @@ fn sharded_gpu_streams_equal_the_whole_kernel() {
         let mut module = module_for(&context, &model, "model");
         let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
         let whole_plan = compiled.plan.clone();
-        let kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+        let mut kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+        // The copy kernel: small requests move through page-locked memory.
+        kernel.dense = recom::gpu::compile_dense_ptx(&context, &whole_plan.dense, &GpuOptions::default()).unwrap();
         let packed = whole_plan.bind_tables(&tables).unwrap();
         let whole = Artifact { plan: whole_plan.clone(), gpu: vec![kernel.clone()], cpu: None, weights: None, host_graph: None, summary: None };
         let whole = GpuModel::load(&whole, &packed, 0).unwrap();
@@ -113,6 +115,18 @@ fn sharded_gpu_streams_equal_the_whole_kernel() {
                 }
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "seed {seed}"),
                 (a, b) => panic!("seed {seed}: whole {:?} vs sharded {:?}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
+        // The whole-model request: eager, captured with the parts' streams
+        // forked and joined, then replayed.
+        for n in 0..4 {
+            match (whole.run_outputs(&inputs, &[], &[]), sharded.run_outputs(&inputs, &[], &[])) {
+                (Ok(a), Ok(b)) => {
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+                    assert_eq!(bits(&a[0]), bits(&b[0]), "seed {seed}, request {n}: sharded differs");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "seed {seed}"),
+                (a, b) => panic!("seed {seed}, request {n}: whole {:?} vs sharded {:?}", a.map(|_| ()), b.map(|_| ())),
             }
         }
     }
