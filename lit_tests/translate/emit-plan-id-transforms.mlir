@@ -47,8 +47,11 @@
 // CHECK-NEXT: },
 // The string references and raw values need 64-bit ids.
 // CHECK-NEXT: "index_bits": 64,
-// Work items of 4 elements: the dim-6 column in two (4 + 2 valid).
-// CHECK-NEXT: "items": [0,0,0,8,100,4,0,0,0,4,4,8,100,2,0,0,1,800,6,4,4,4,0,0,2,816,10,4,1,1,0,0],
+// Work items of 4 elements, grouped by the columns' kinds, each kind's group
+// but the last padded to a warp (32) with padding items (valid = 0): the
+// dim-6 column in two (4 + 2 valid) and 30 padding items, the mean column's
+// item and 31, the weighted column's item.
+// CHECK-NEXT: "items": [0,0,0,8,100,4,0,0,0,4,4,8,100,2,0,0,{{(0,4,4,8,100,0,0,0,){30}1}},800,6,4,4,4,0,0,{{(1,800,6,4,4,0,0,0,){31}2}},816,10,4,1,1,0,0],
 // CHECK-NEXT: "kernel": "model_fused_0",
 // The outputs: the function's one result is the embedding layer (named
 // output<N> without a recom.output).

@@ -435,25 +435,25 @@ impl GpuModel {
     fn parameters(&self, buffers: &[Buffer], tables: (u64, usize), items: (u64, u64), stream: &Arc<CudaStream>, input: u64, out: u64, layout: &ByteLayout) -> Vec<u64> {
         let (batch, width) = (layout.batch as u64, self.plan.width as u64);
         let (columns, _g) = self.columns.device_ptr(stream);
-        let mut params: Vec<u64> = Vec::with_capacity(48);
+        let mut params: Vec<u64> = Vec::with_capacity(7 * buffers.len());
         for buffer in buffers {
-            let (ptr, sizes): (u64, Vec<u64>) = match buffer {
-                Buffer::Tables => (tables.0, vec![tables.1 as u64]),
-                Buffer::Ids => (input + layout.ids.0 as u64, vec![layout.ids.1 as u64]),
-                Buffer::Offsets => (input + layout.offsets.0 as u64, vec![layout.offsets.1 as u64]),
-                Buffer::Weights => (input + layout.weights.0 as u64, vec![layout.weights.1 as u64]),
-                Buffer::Items => (items.0, vec![items.1, ITEM_FIELDS as u64]),
-                Buffer::Columns => (columns, vec![self.plan.columns_meta.len() as u64]),
-                Buffer::Out => (out, vec![batch, width]),
-                Buffer::Status => (input, vec![1]),
-                Buffer::Bytes => (input + layout.strings.0 as u64, vec![layout.strings.1 as u64]),
+            // (pointer, size) of a 1-D memref; (pointer, rows, columns) of a 2-D one.
+            let (ptr, size, cols): (u64, u64, Option<u64>) = match buffer {
+                Buffer::Tables => (tables.0, tables.1 as u64, None),
+                Buffer::Ids => (input + layout.ids.0 as u64, layout.ids.1 as u64, None),
+                Buffer::Offsets => (input + layout.offsets.0 as u64, layout.offsets.1 as u64, None),
+                Buffer::Weights => (input + layout.weights.0 as u64, layout.weights.1 as u64, None),
+                Buffer::Items => (items.0, items.1, Some(ITEM_FIELDS as u64)),
+                Buffer::Columns => (columns, self.plan.columns_meta.len() as u64, None),
+                Buffer::Out => (out, batch, Some(width)),
+                Buffer::Status => (input, 1, None),
+                Buffer::Bytes => (input + layout.strings.0 as u64, layout.strings.1 as u64, None),
             };
-            params.extend([ptr, ptr, 0]);
-            params.extend(&sizes);
-            if sizes.len() == 2 {
-                params.extend([sizes[1], 1]);
-            } else {
-                params.push(1);
+            // allocated, aligned, offset, sizes..., strides... (row-major).
+            params.extend([ptr, ptr, 0, size]);
+            match cols {
+                Some(c) => params.extend([c, c, 1]),
+                None => params.push(1),
             }
         }
         params
