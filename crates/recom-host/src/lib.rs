@@ -99,16 +99,10 @@ fn as_column(expected: &[i64], shape: &[usize]) -> bool {
     expected == [-1, 1] && shape.len() == 1
 }
 
-/// The feeds with every [B] feed of a [?, 1] input seen as [B, 1].
-fn feed_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Vec<Vec<usize>> {
-    specs
-        .iter()
-        .zip(feeds)
-        .map(|(s, f)| match s.shape.as_deref().is_some_and(|e| as_column(e, f.shape())) {
-            true => vec![f.len(), 1],
-            false => f.shape().to_vec(),
-        })
-        .collect()
+/// The shape each feed is read as where it is not its own: a [B] feed given
+/// for a [?, 1] input is read as [B, 1] (and keeps its data: no copy).
+fn column_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Vec<Option<[usize; 2]>> {
+    specs.iter().zip(feeds).map(|(s, f)| s.shape.as_deref().is_some_and(|e| as_column(e, f.shape())).then(|| [f.len(), 1])).collect()
 }
 
 /// Runs the host program with the default [`Limits`]: the CSR input of
@@ -143,6 +137,166 @@ pub fn step_times(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], lim
 /// in parallel.
 const PARALLEL_ELEMENTS: usize = 1 << 14;
 
+/// How a (checked) program is evaluated, from its structure alone: the
+/// order its steps run in, where their results are kept and the input each
+/// derives from. Made per request in one pass over the steps (a small
+/// request's host program is a few microseconds: nothing here allocates
+/// per step).
+struct Schedule {
+    /// The steps level by level, each level in program order: a step reads
+    /// only inputs and results of steps of lower levels, so a level's steps
+    /// can run in parallel, and a request's error is the first one in this
+    /// order however its steps ran.
+    order: Vec<usize>,
+    /// Where each level starts in `order`, then `order.len()`.
+    levels: Vec<usize>,
+    /// Result `r` of step `i` is kept in slot `first[i] + r`; the slots'
+    /// count last.
+    first: Vec<usize>,
+    /// The input each step derives from (its first operand's): the one an
+    /// error about its results names.
+    origin: Vec<usize>,
+}
+
+impl Schedule {
+    /// The schedule of a program `HostProgram::check` accepted (every
+    /// operand an input or an earlier step's result).
+    fn new(program: &HostProgram) -> Schedule {
+        let n = program.steps.len();
+        let (mut level, mut first, mut origin) = (Vec::with_capacity(n), Vec::with_capacity(n + 1), Vec::with_capacity(n));
+        first.push(0);
+        for step in &program.steps {
+            let mut deepest = 0;
+            for v in &step.operands {
+                if let ValueRef::Step { step, .. } = *v {
+                    deepest = deepest.max(level[step] + 1);
+                }
+            }
+            level.push(deepest);
+            origin.push(match step.operands.first() {
+                Some(&ValueRef::Feed(n)) => n,
+                Some(&ValueRef::Step { step, .. }) => origin[step],
+                None => 0,
+            });
+            first.push(first[first.len() - 1] + step.op.result_count());
+        }
+        // A counting sort by level (stable: program order within a level).
+        let depth = level.iter().max().map_or(0, |l| l + 1);
+        let mut levels = vec![0usize; depth + 1];
+        for &l in &level {
+            levels[l + 1] += 1;
+        }
+        for l in 0..depth {
+            levels[l + 1] += levels[l];
+        }
+        let mut next = levels.clone();
+        let mut order = vec![0; n];
+        for (i, &l) in level.iter().enumerate() {
+            order[next[l]] = i;
+            next[l] += 1;
+        }
+        Schedule { order, levels, first, origin }
+    }
+
+    fn slot(&self, step: usize, result: usize) -> usize {
+        self.first[step] + result
+    }
+
+    fn slots(&self) -> usize {
+        self.first[self.first.len() - 1]
+    }
+}
+
+/// Every value a request's host program reads: its inputs and its steps'
+/// results so far.
+#[derive(Clone, Copy)]
+struct Values<'v> {
+    specs: &'v [FeedSpec],
+    feeds: &'v [Feed],
+    /// [`column_shapes`].
+    columns: &'v [Option<[usize; 2]>],
+    schedule: &'v Schedule,
+    /// The steps' results so far, each in its slot. A step reads only
+    /// results of earlier steps, which lie in the slots before its own:
+    /// run alone, a step is shown those (its own come after them).
+    slots: &'v [Option<Feed>],
+}
+
+impl<'v> Values<'v> {
+    /// These values with the steps' results in `slots`.
+    fn with<'s>(self, slots: &'s [Option<Feed>]) -> Values<'s>
+    where
+        'v: 's,
+    {
+        Values { slots, ..self }
+    }
+
+    /// A value of the program (checked to exist by `HostProgram::check`
+    /// and, for a step's result, made before its readers run by the level
+    /// order) with the input it derives from.
+    fn operand(&self, value: ValueRef) -> (Operand<'v>, usize) {
+        let (value, shape, origin) = match value {
+            ValueRef::Feed(n) => {
+                let feed = &self.feeds[n];
+                (feed, self.columns[n].as_ref().map_or(feed.shape(), |s| s.as_slice()), n)
+            }
+            ValueRef::Step { step, result } => {
+                let value = self.slots[self.schedule.slot(step, result)].as_ref().expect("steps run before their users");
+                (value, value.shape(), self.schedule.origin[step])
+            }
+        };
+        (Operand { value, origin: &self.specs[origin], shape }, origin)
+    }
+
+    /// Step `i`'s results, pushed onto `out` (emptied first).
+    fn run(&self, program: &HostProgram, i: usize, limits: &Limits, out: &mut Vec<Feed>) -> Result<(), HostError> {
+        let step = &program.steps[i];
+        out.clear();
+        with_operands(&step.operands, |v| self.operand(v).0, |operands| evaluate(&step.op, operands, limits, program.graph.0.as_deref(), out))?;
+        if out.len() != step.op.result_count() {
+            return Err(HostError::Program(format!("host step {i} made {} results", out.len())));
+        }
+        Ok(())
+    }
+}
+
+/// Keeps step `i`'s results (`HostOp::result_count` of them) in its slots.
+fn keep(slots: &mut [Option<Feed>], schedule: &Schedule, i: usize, results: impl Iterator<Item = Feed>) {
+    for (slot, value) in slots[schedule.first[i]..].iter_mut().zip(results) {
+        *slot = Some(value);
+    }
+}
+
+/// `f` of a step's operands, gathered on the stack when there are up to
+/// [`INLINE_OPERANDS`] of them (every op but a cross of more than five
+/// inputs and a TensorFlow fallback step): a small request's step is a few
+/// hundred nanoseconds, to which an allocation per step added a good part.
+fn with_operands<'v, R>(refs: &[ValueRef], operand: impl Fn(ValueRef) -> Operand<'v>, f: impl FnOnce(&[Operand<'v>]) -> R) -> R {
+    match refs.split_first() {
+        None => f(&[]),
+        Some((&head, rest)) if refs.len() <= INLINE_OPERANDS => {
+            let mut inline = [operand(head); INLINE_OPERANDS];
+            for (o, &v) in inline[1..].iter_mut().zip(rest) {
+                *o = operand(v);
+            }
+            f(&inline[..refs.len()])
+        }
+        Some(_) => f(&refs.iter().map(|&v| operand(v)).collect::<Vec<_>>()),
+    }
+}
+
+const INLINE_OPERANDS: usize = 16;
+
+/// The data of a value a column reads, copied: a column keeps no shape
+/// (copying it would be an allocation thrown away).
+fn data_of(value: &Feed) -> Feed {
+    match value {
+        Feed::I64 { data, .. } => Feed::I64 { shape: Vec::new(), data: data.clone() },
+        Feed::F32 { data, .. } => Feed::F32 { shape: Vec::new(), data: data.clone() },
+        Feed::Str { data, .. } => Feed::Str { shape: Vec::new(), data: data.clone() },
+    }
+}
+
 fn prepare_inner(
     specs: &[FeedSpec],
     program: &HostProgram,
@@ -153,81 +307,54 @@ fn prepare_inner(
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
     check_feeds(specs, feeds)?;
-    // A [B] input the program reads as [B, 1] keeps its data (no copy).
-    let shapes = feed_shapes(specs, feeds);
-    let shapes: &[Vec<usize>] = &shapes;
+    let columns = column_shapes(specs, feeds);
     program.check(specs.len()).map_err(HostError::Program)?;
-    // Each step's results and the input each derives from (its first
-    // operand's), evaluated level by level: the steps of a level read only
-    // inputs and results of earlier levels, and run in parallel.
-    let mut results: Vec<Option<(Vec<Feed>, usize)>> = vec![None; program.steps.len()];
-    let mut level = vec![0usize; program.steps.len()];
-    for (i, step) in program.steps.iter().enumerate() {
-        level[i] = step
-            .operands
-            .iter()
-            .map(|v| match *v {
-                ValueRef::Feed(_) => 0,
-                ValueRef::Step { step, .. } => level[step] + 1,
-            })
-            .max()
-            .unwrap_or(0);
-    }
-    // The steps of each level, in program order.
-    let depth = level.iter().max().map_or(0, |l| l + 1);
-    let mut levels: Vec<Vec<usize>> = vec![Vec::new(); depth];
-    for (i, &l) in level.iter().enumerate() {
-        levels[l].push(i);
-    }
+    let schedule = Schedule::new(program);
+    let mut slots: Vec<Option<Feed>> = Vec::new();
+    slots.resize_with(schedule.slots(), || None);
+    let values = Values { specs, feeds, columns: &columns, schedule: &schedule, slots: &[] };
     // Steps run in parallel only when the request is large enough for that
     // to pay: waking the pool's threads costs more than a small request's
     // whole host program (at B = 1 most of its time went to scheduling).
     let parallel = step_times.is_none() && feeds.iter().map(Feed::len).sum::<usize>() >= PARALLEL_ELEMENTS;
-    for steps in &levels {
-        let run = |&i: &usize| {
-            let step = &program.steps[i];
-            // The step's origin is its first operand's.
-            let mut origin = 0;
-            let values: Vec<Operand> = step
-                .operands
-                .iter()
-                .enumerate()
-                .map(|(k, v)| {
-                    let (value, from) = operand(v, specs, feeds, shapes, &results);
-                    if k == 0 {
-                        origin = from;
-                    }
-                    value
-                })
-                .collect();
-            (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
-        };
-        let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = if parallel {
-            steps.par_iter().map(run).collect()
-        } else if let Some(times) = step_times.as_deref_mut() {
-            steps
-                .iter()
-                .map(|&i| {
-                    let start = std::time::Instant::now();
-                    let done = run(&i);
-                    times[i] = start.elapsed();
-                    done
-                })
-                .collect()
-        } else {
-            steps.iter().map(run).collect()
-        };
-        for (i, outcome) in done {
-            let (values, origin) = outcome?;
-            if values.len() != program.steps[i].op.result_count() {
-                return Err(HostError::Program(format!("host step {i} made {} results", values.len())));
+    if parallel {
+        for level in schedule.levels.windows(2) {
+            let steps = &schedule.order[level[0]..level[1]];
+            let done: Vec<Result<Vec<Feed>, HostError>> = {
+                let values = values.with(&slots);
+                steps
+                    .par_iter()
+                    .map(|&i| {
+                        let mut out = Vec::new();
+                        values.run(program, i, limits, &mut out).map(|()| out)
+                    })
+                    .collect()
+            };
+            // The level's first error in program order.
+            for (&i, results) in steps.iter().zip(done) {
+                keep(&mut slots, &schedule, i, results?.into_iter());
             }
-            results[i] = Some((values, origin));
+        }
+    } else {
+        let mut out = Vec::new();
+        for &i in &schedule.order {
+            // The step reads the slots before its own.
+            let (before, _) = slots.split_at(schedule.first[i]);
+            let values = values.with(before);
+            match step_times.as_deref_mut() {
+                Some(times) => {
+                    let start = std::time::Instant::now();
+                    values.run(program, i, limits, &mut out)?;
+                    times[i] = start.elapsed();
+                }
+                None => values.run(program, i, limits, &mut out)?,
+            }
+            keep(&mut slots, &schedule, i, out.drain(..));
         }
     }
     if let Some(out) = values_out {
         for (k, v) in program.values.iter().enumerate() {
-            match operand(&v.value, specs, feeds, shapes, &results).0.value {
+            match values.with(&slots).operand(v.value).0.value {
                 Feed::F32 { data, .. } if data.len() % v.width.max(1) == 0 => out.push(data.clone()),
                 other => return Err(HostError::Program(format!("host value {k} is not float32 of width {} ({:?})", v.width, other.dtype()))),
             }
@@ -235,17 +362,12 @@ fn prepare_inner(
     }
     // The columns' inputs: a step result only one column reads moves into
     // its ColumnInput (no copy); a model input or a shared result is copied.
-    // Readers of each step result, at `first[step] + result`.
-    let mut first = Vec::with_capacity(program.steps.len() + 1);
-    first.push(0usize);
-    for step in &program.steps {
-        first.push(first.last().copied().unwrap_or(0) + step.op.result_count());
-    }
-    let mut readers = vec![0u32; first.last().copied().unwrap_or(0)];
+    // Readers of each step result, by slot.
+    let mut readers = vec![0u32; schedule.slots()];
     for column in &program.columns {
         for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
             if let ValueRef::Step { step, result } = v {
-                readers[first[step] + result] += 1;
+                readers[schedule.slot(step, result)] += 1;
             }
         }
     }
@@ -253,8 +375,8 @@ fn prepare_inner(
     // made from the strings where they lie, all columns at once.
     type Refs = Result<(Vec<i64>, Vec<u8>), String>;
     let strings: Vec<Option<Refs>> = {
-        use rayon::prelude::*;
-        let make = |column: &program::ColumnSource| match operand(&column.ids, specs, feeds, shapes, &results).0.value {
+        let values = values.with(&slots);
+        let make = |column: &program::ColumnSource| match values.operand(column.ids).0.value {
             Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data)),
             _ => None,
         };
@@ -269,9 +391,10 @@ fn prepare_inner(
     let mut inputs = Vec::with_capacity(program.columns.len());
     for column in &program.columns {
         // Checks (and errors) as the values are: through `operand`.
+        let values = values.with(&slots);
         let (ids_origin, rows_origin, entries, n_ids) = {
-            let (ids, ids_origin) = operand(&column.ids, specs, feeds, shapes, &results);
-            let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, shapes, &results);
+            let (ids, ids_origin) = values.operand(column.ids);
+            let (rows, rows_origin) = values.operand(column.row_offsets);
             // Strings are a string column's raw values (the kernel hashes them).
             let n_ids = match ids.value {
                 Feed::Str { data, .. } => data.len(),
@@ -279,7 +402,7 @@ fn prepare_inner(
             };
             let entries = *rows.ints("row offsets")?.last().unwrap_or(&0);
             if let Some(w) = column.weights {
-                let weights = operand(&w, specs, feeds, shapes, &results).0;
+                let weights = values.operand(w).0;
                 if !matches!(weights.value, Feed::F32 { .. }) {
                     return Err(weights.bad("expected float weights"));
                 }
@@ -297,12 +420,11 @@ fn prepare_inner(
         let strings = strings.next().flatten().transpose().map_err(|e| bad(&specs[ids_origin], e))?;
         let mut take = |v: ValueRef| -> Feed {
             match v {
-                ValueRef::Step { step, result } if readers[first[step] + result] == 1 => {
-                    let slot = &mut results[step].as_mut().expect("steps run before their users").0[result];
-                    std::mem::replace(slot, Feed::I64 { shape: vec![0], data: Vec::new() })
+                ValueRef::Step { step, result } if readers[schedule.slot(step, result)] == 1 => {
+                    slots[schedule.slot(step, result)].take().expect("steps run before their users")
                 }
-                ValueRef::Step { step, result } => results[step].as_ref().expect("steps run before their users").0[result].clone(),
-                ValueRef::Feed(n) => feeds[n].clone(),
+                ValueRef::Step { step, result } => data_of(slots[schedule.slot(step, result)].as_ref().expect("steps run before their users")),
+                ValueRef::Feed(n) => data_of(&feeds[n]),
             }
         };
         let (ids, bytes) = match strings {
@@ -328,25 +450,6 @@ fn prepare_inner(
 /// Strings in a request's feeds from which the string columns' references
 /// are made on all cores.
 const PARALLEL_STRINGS: usize = 4096;
-
-/// A value of the program (checked to exist by `HostProgram::check` and
-/// the level order) with the input it derives from.
-fn operand<'v>(
-    value: &ValueRef,
-    specs: &'v [FeedSpec],
-    feeds: &'v [Feed],
-    shapes: &'v [Vec<usize>],
-    results: &'v [Option<(Vec<Feed>, usize)>],
-) -> (Operand<'v>, usize) {
-    let (value, shape, origin) = match *value {
-        ValueRef::Feed(n) => (&feeds[n], shapes[n].as_slice(), n),
-        ValueRef::Step { step, result } => {
-            let (values, origin) = results[step].as_ref().expect("steps run before their users");
-            (&values[result], values[result].shape(), *origin)
-        }
-    };
-    (Operand { value, origin: &specs[origin], shape }, origin)
-}
 
 #[cfg(test)]
 mod tests {

@@ -402,8 +402,9 @@ fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMu
     Ok((Feed::I64 { shape: vec![n, 2], data: indices }, out, Feed::vector(vec![data.len() as i64, width as i64])))
 }
 
-/// One step's results.
-pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>) -> Result<Vec<Feed>, HostError> {
+/// One step's results, pushed onto `out` (a buffer the caller reuses: no
+/// allocation per step for the list of results).
+pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>, out: &mut Vec<Feed>) -> Result<(), HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
         if operands.len() == n {
             Ok(())
@@ -411,34 +412,34 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             Err(HostError::Program(format!("{op:?} takes {n} operands, got {}", operands.len())))
         }
     };
-    Ok(match op {
+    match op {
         HostOp::HashBucket { buckets } => {
             arity(1)?;
             if *buckets == 0 {
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
-            vec![Feed::vector(match operands[0].value {
+            out.push(Feed::vector(match operands[0].value {
                 Feed::Str { data, .. } => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect(),
                 Feed::I64 { data, .. } => {
                     let mut text = itoa::Buffer::new();
                     data.iter().map(|&x| string_to_hash_bucket(text.format(x).as_bytes(), *buckets)).collect()
                 }
                 Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string ids, got floats")),
-            })]
+            }));
         }
         HostOp::RangeFilter { filter } => {
             arity(1)?;
             let Feed::I64 { data, .. } = operands[0].value else {
                 return Err(operands[0].bad("a range filter takes integer ids"));
             };
-            vec![Feed::vector(data.iter().map(|&id| filter.apply(id)).collect())]
+            out.push(Feed::vector(data.iter().map(|&id| filter.apply(id)).collect()));
         }
         HostOp::Vocabulary { keys, default, oov_buckets, first, oov_base, index } => {
             arity(1)?;
             let id = |position: Option<i64>, bytes: &[u8]| {
                 recom_abi::semantics::vocabulary_id(position.map(|p| p as usize), keys.len(), *first, *default, *oov_buckets, *oov_base, |k| string_to_hash_bucket(bytes, k))
             };
-            vec![Feed::vector(match (operands[0].value, index.get(keys)) {
+            out.push(Feed::vector(match (operands[0].value, index.get(keys)) {
                 (Feed::Str { data, .. }, KeyPositions::Str(index)) => data.iter().map(|s| id(index.get(s.as_slice()).copied(), s)).collect(),
                 (Feed::I64 { data, .. }, KeyPositions::I64(index)) => {
                     let mut text = itoa::Buffer::new();
@@ -450,7 +451,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                         .collect()
                 }
                 _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
-            })]
+            }));
         }
         HostOp::SparseFromDense { ignore, column } => {
             arity(1)?;
@@ -477,7 +478,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string values, got floats")),
             };
             let (indices, shape) = sparse_of(rows, out_width, kept.into_iter());
-            vec![indices, values, shape]
+            out.extend([indices, values, shape]);
         }
         HostOp::BucketizedSparse { boundaries } => {
             arity(1)?;
@@ -492,7 +493,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             // entry j of a row is shifted into the j-th block of buckets.
             let values = each_entry(&operands[0], k, |j, x| upper_bound(boundaries, x as f64) as i64 + j as i64 * stride)?;
             let (indices, shape) = every_entry(rows, k);
-            vec![indices, Feed::vector(values), shape]
+            out.extend([indices, Feed::vector(values), shape]);
         }
         HostOp::FloatEntries => {
             arity(1)?;
@@ -501,34 +502,34 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             };
             let values = each_entry(&operands[0], k, recom_abi::semantics::float_entry)?;
             let (indices, shape) = every_entry(rows, k);
-            vec![indices, Feed::vector(values), shape]
+            out.extend([indices, Feed::vector(values), shape]);
         }
         HostOp::Fingerprint => {
             arity(1)?;
             match operands[0].value {
-                Feed::Str { data, .. } => vec![Feed::vector(data.iter().map(|s| fingerprint64(s) as i64).collect())],
+                Feed::Str { data, .. } => out.push(Feed::vector(data.iter().map(|s| fingerprint64(s) as i64).collect())),
                 _ => return Err(operands[0].bad("a fingerprint takes strings")),
             }
         }
-        HostOp::CrossHashed { num_buckets, hash_key } => cross(operands, *num_buckets, *hash_key, limits)?,
-        HostOp::CooRows => match operands {
-            [indices] => vec![Feed::vector(coo_rows(indices, None, limits)?)],
-            [indices, shape] => vec![Feed::vector(coo_rows(indices, Some(shape), limits)?)],
+        HostOp::CrossHashed { num_buckets, hash_key } => out.extend(cross(operands, *num_buckets, *hash_key, limits)?),
+        HostOp::CooRows => out.push(Feed::vector(match operands {
+            [indices] => coo_rows(indices, None, limits)?,
+            [indices, shape] => coo_rows(indices, Some(shape), limits)?,
             _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
-        },
-        HostOp::TfGraph { outputs } => tf_graph(graph, outputs, operands, limits)?,
+        })),
+        HostOp::TfGraph { outputs } => out.extend(tf_graph(graph, outputs, operands, limits)?),
         HostOp::SplitHashBucket { sep, maxsplit, buckets } => {
             arity(1)?;
             if *buckets == 0 {
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
             let (indices, ids, shape) = split_rows(&operands[0], sep, *maxsplit, |token| string_to_hash_bucket(token, *buckets))?;
-            vec![indices, Feed::vector(ids), shape]
+            out.extend([indices, Feed::vector(ids), shape]);
         }
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
             let (indices, tokens, shape) = split_rows(&operands[0], sep, *maxsplit, <[u8]>::to_vec)?;
-            vec![indices, Feed::Str { shape: vec![tokens.len()], data: tokens }, shape]
+            out.extend([indices, Feed::Str { shape: vec![tokens.len()], data: tokens }, shape]);
         }
         HostOp::NumericInput { column, normalizer } => {
             arity(1)?;
@@ -553,9 +554,10 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 }
                 None => values,
             };
-            vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]
+            out.extend([Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]);
         }
-    })
+    }
+    Ok(())
 }
 
 /// The model's inputs as the graph's placeholders want them, the graph run,
@@ -664,7 +666,7 @@ fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
 /// The hashed cross of C SparseTensors (C indices, C values, C dense
 /// shapes): every combination of one entry per input in each row (last
 /// input fastest), hashed like TensorFlow's SparseCross.
-fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<Vec<Feed>, HostError> {
+fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<[Feed; 3], HostError> {
     let n = operands.len() / 3;
     if n == 0 || operands.len() != 3 * n || num_buckets == 0 {
         return Err(HostError::Program(format!("a cross takes 3 operands per input and buckets > 0, got {} operands", operands.len())));
@@ -722,7 +724,7 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
         width = width.max((ids.len() - start) as i64);
     }
     let entries = ids.len();
-    Ok(vec![Feed::I64 { shape: vec![entries, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![batch as i64, width])])
+    Ok([Feed::I64 { shape: vec![entries, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![batch as i64, width])])
 }
 
 
