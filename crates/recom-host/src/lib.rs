@@ -11,10 +11,12 @@
 //! allocated for it.
 mod ops;
 mod program;
+mod value;
 
 pub use ops::{HostOp, Ignore, Keys, Limits};
 pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, HostValue, ValueRef};
 use ops::{evaluate, Operand};
+use value::{Data, Elements, Sink, Value};
 use recom_abi::request::ColumnInput;
 
 /// A value given for one input, or made by a host step.
@@ -47,9 +49,6 @@ impl Feed {
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-    fn vector(data: Vec<i64>) -> Feed {
-        Feed::I64 { shape: vec![data.len()], data }
     }
 }
 
@@ -219,12 +218,12 @@ struct Values<'v> {
     /// The steps' results so far, each in its slot. A step reads only
     /// results of earlier steps, which lie in the slots before its own:
     /// run alone, a step is shown those (its own come after them).
-    slots: &'v [Option<Feed>],
+    slots: &'v [Option<Value>],
 }
 
 impl<'v> Values<'v> {
     /// These values with the steps' results in `slots`.
-    fn with<'s>(self, slots: &'s [Option<Feed>]) -> Values<'s>
+    fn with<'s>(self, slots: &'s [Option<Value>]) -> Values<'s>
     where
         'v: 's,
     {
@@ -235,65 +234,40 @@ impl<'v> Values<'v> {
     /// and, for a step's result, made before its readers run by the level
     /// order) with the input it derives from.
     fn operand(&self, value: ValueRef) -> (Operand<'v>, usize) {
-        let (value, shape, origin) = match value {
+        let (data, shape, origin) = match value {
             ValueRef::Feed(n) => {
                 let feed = &self.feeds[n];
-                (feed, self.columns[n].as_ref().map_or(feed.shape(), |s| s.as_slice()), n)
+                (feed.elements(), self.columns[n].as_ref().map_or(feed.shape(), |s| s.as_slice()), n)
             }
             ValueRef::Step { step, result } => {
                 let value = self.slots[self.schedule.slot(step, result)].as_ref().expect("steps run before their users");
-                (value, value.shape(), self.schedule.origin[step])
+                (value.data.elements(), value.shape.dims(), self.schedule.origin[step])
             }
         };
-        (Operand { value, origin: &self.specs[origin], shape }, origin)
+        (Operand { data, origin: &self.specs[origin], shape }, origin)
     }
 
-    /// Step `i`'s results, pushed onto `out` (emptied first).
-    fn run(&self, program: &HostProgram, i: usize, limits: &Limits, out: &mut Vec<Feed>) -> Result<(), HostError> {
+    /// Runs step `i`, its results put in `own` (its slots).
+    fn run(&self, program: &HostProgram, i: usize, limits: &Limits, own: &mut [Option<Value>]) -> Result<(), HostError> {
         let step = &program.steps[i];
-        out.clear();
-        with_operands(&step.operands, |v| self.operand(v).0, |operands| evaluate(&step.op, operands, limits, program.graph.0.as_deref(), out))?;
-        if out.len() != step.op.result_count() {
-            return Err(HostError::Program(format!("host step {i} made {} results", out.len())));
+        let mut out = Sink::new(own);
+        with_operands(&step.operands, |v| self.operand(v).0, |operands| evaluate(&step.op, operands, limits, program.graph.0.as_deref(), &mut out))?;
+        if out.count != step.op.result_count() {
+            return Err(HostError::Program(format!("host step {i} made {} results", out.count)));
         }
         Ok(())
     }
 }
 
-/// Keeps step `i`'s results (`HostOp::result_count` of them) in its slots.
-fn keep(slots: &mut [Option<Feed>], schedule: &Schedule, i: usize, results: impl Iterator<Item = Feed>) {
-    for (slot, value) in slots[schedule.first[i]..].iter_mut().zip(results) {
-        *slot = Some(value);
-    }
-}
-
-/// `f` of a step's operands, gathered on the stack when there are up to
-/// [`INLINE_OPERANDS`] of them (every op but a cross of more than five
-/// inputs and a TensorFlow fallback step): a small request's step is a few
-/// hundred nanoseconds, to which an allocation per step added a good part.
+/// `f` of a step's operands: on the stack for the one or two nearly every op
+/// takes (a small request's step is a few hundred instructions, to which
+/// an allocation added a good part), in a vector for a cross or a
+/// TensorFlow fallback step.
 fn with_operands<'v, R>(refs: &[ValueRef], operand: impl Fn(ValueRef) -> Operand<'v>, f: impl FnOnce(&[Operand<'v>]) -> R) -> R {
-    match refs.split_first() {
-        None => f(&[]),
-        Some((&head, rest)) if refs.len() <= INLINE_OPERANDS => {
-            let mut inline = [operand(head); INLINE_OPERANDS];
-            for (o, &v) in inline[1..].iter_mut().zip(rest) {
-                *o = operand(v);
-            }
-            f(&inline[..refs.len()])
-        }
-        Some(_) => f(&refs.iter().map(|&v| operand(v)).collect::<Vec<_>>()),
-    }
-}
-
-const INLINE_OPERANDS: usize = 16;
-
-/// The data of a value a column reads, copied: a column keeps no shape
-/// (copying it would be an allocation thrown away).
-fn data_of(value: &Feed) -> Feed {
-    match value {
-        Feed::I64 { data, .. } => Feed::I64 { shape: Vec::new(), data: data.clone() },
-        Feed::F32 { data, .. } => Feed::F32 { shape: Vec::new(), data: data.clone() },
-        Feed::Str { data, .. } => Feed::Str { shape: Vec::new(), data: data.clone() },
+    match *refs {
+        [a] => f(&[operand(a)]),
+        [a, b] => f(&[operand(a), operand(b)]),
+        _ => f(&refs.iter().map(|&v| operand(v)).collect::<Vec<_>>()),
     }
 }
 
@@ -310,7 +284,7 @@ fn prepare_inner(
     let columns = column_shapes(specs, feeds);
     program.check(specs.len()).map_err(HostError::Program)?;
     let schedule = Schedule::new(program);
-    let mut slots: Vec<Option<Feed>> = Vec::new();
+    let mut slots: Vec<Option<Value>> = Vec::new();
     slots.resize_with(schedule.slots(), || None);
     let values = Values { specs, feeds, columns: &columns, schedule: &schedule, slots: &[] };
     // Steps run in parallel only when the request is large enough for that
@@ -320,42 +294,41 @@ fn prepare_inner(
     if parallel {
         for level in schedule.levels.windows(2) {
             let steps = &schedule.order[level[0]..level[1]];
-            let done: Vec<Result<Vec<Feed>, HostError>> = {
+            // Each step's results made apart, then moved into its slots.
+            let done: Vec<Result<Vec<Option<Value>>, HostError>> = {
                 let values = values.with(&slots);
                 steps
                     .par_iter()
                     .map(|&i| {
-                        let mut out = Vec::new();
-                        values.run(program, i, limits, &mut out).map(|()| out)
+                        let mut own: Vec<Option<Value>> = (0..program.steps[i].op.result_count()).map(|_| None).collect();
+                        values.run(program, i, limits, &mut own).map(|()| own)
                     })
                     .collect()
             };
             // The level's first error in program order.
-            for (&i, results) in steps.iter().zip(done) {
-                keep(&mut slots, &schedule, i, results?.into_iter());
+            for (&i, own) in steps.iter().zip(done) {
+                slots[schedule.first[i]..].iter_mut().zip(own?).for_each(|(slot, value)| *slot = value);
             }
         }
     } else {
-        let mut out = Vec::new();
         for &i in &schedule.order {
             // The step reads the slots before its own.
-            let (before, _) = slots.split_at(schedule.first[i]);
-            let values = values.with(before);
+            let (before, own) = slots.split_at_mut(schedule.first[i]);
+            let (values, own) = (values.with(before), &mut own[..program.steps[i].op.result_count()]);
             match step_times.as_deref_mut() {
                 Some(times) => {
                     let start = std::time::Instant::now();
-                    values.run(program, i, limits, &mut out)?;
+                    values.run(program, i, limits, own)?;
                     times[i] = start.elapsed();
                 }
-                None => values.run(program, i, limits, &mut out)?,
+                None => values.run(program, i, limits, own)?,
             }
-            keep(&mut slots, &schedule, i, out.drain(..));
         }
     }
     if let Some(out) = values_out {
         for (k, v) in program.values.iter().enumerate() {
-            match values.with(&slots).operand(v.value).0.value {
-                Feed::F32 { data, .. } if data.len() % v.width.max(1) == 0 => out.push(data.clone()),
+            match values.with(&slots).operand(v.value).0.data {
+                Elements::F32(data) if data.len() % v.width.max(1) == 0 => out.push(data.to_vec()),
                 other => return Err(HostError::Program(format!("host value {k} is not float32 of width {} ({:?})", v.width, other.dtype()))),
             }
         }
@@ -376,8 +349,8 @@ fn prepare_inner(
     type Refs = Result<(Vec<i64>, Vec<u8>), String>;
     let strings: Vec<Option<Refs>> = {
         let values = values.with(&slots);
-        let make = |column: &program::ColumnSource| match values.operand(column.ids).0.value {
-            Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data)),
+        let make = |column: &program::ColumnSource| match values.operand(column.ids).0.data {
+            Elements::Str(data) => Some(recom_abi::request::string_refs(data)),
             _ => None,
         };
         let total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
@@ -396,14 +369,14 @@ fn prepare_inner(
             let (ids, ids_origin) = values.operand(column.ids);
             let (rows, rows_origin) = values.operand(column.row_offsets);
             // Strings are a string column's raw values (the kernel hashes them).
-            let n_ids = match ids.value {
-                Feed::Str { data, .. } => data.len(),
+            let n_ids = match ids.data {
+                Elements::Str(data) => data.len(),
                 _ => ids.ints("ids")?.len(),
             };
             let entries = *rows.ints("row offsets")?.last().unwrap_or(&0);
             if let Some(w) = column.weights {
                 let weights = values.operand(w).0;
-                if !matches!(weights.value, Feed::F32 { .. }) {
+                if !matches!(weights.data, Elements::F32(_)) {
                     return Err(weights.bad("expected float weights"));
                 }
             }
@@ -418,28 +391,31 @@ fn prepare_inner(
             return Err(bad(&specs[ids_origin], problem));
         }
         let strings = strings.next().flatten().transpose().map_err(|e| bad(&specs[ids_origin], e))?;
-        let mut take = |v: ValueRef| -> Feed {
+        let mut take = |v: ValueRef| -> Data {
             match v {
-                ValueRef::Step { step, result } if readers[schedule.slot(step, result)] == 1 => {
-                    slots[schedule.slot(step, result)].take().expect("steps run before their users")
+                ValueRef::Step { step, result } => {
+                    let slot = &mut slots[schedule.slot(step, result)];
+                    match readers[schedule.slot(step, result)] {
+                        1 => slot.take().expect("steps run before their users").data,
+                        _ => slot.as_ref().expect("steps run before their users").data.clone(),
+                    }
                 }
-                ValueRef::Step { step, result } => data_of(slots[schedule.slot(step, result)].as_ref().expect("steps run before their users")),
-                ValueRef::Feed(n) => data_of(&feeds[n]),
+                ValueRef::Feed(n) => feeds[n].elements().to_data(),
             }
         };
         let (ids, bytes) = match strings {
             Some((refs, bytes)) => (refs, Some(bytes)),
             None => match take(column.ids) {
-                Feed::I64 { data, .. } => (data, None),
+                Data::I64(data) => (data, None),
                 _ => unreachable!("checked to be integers or strings above"),
             },
         };
         let offsets = match take(column.row_offsets) {
-            Feed::I64 { data, .. } => data,
+            Data::I64(data) => data,
             _ => unreachable!("checked to be integers above"),
         };
         let weights = column.weights.map(|w| match take(w) {
-            Feed::F32 { data, .. } => data,
+            Data::F32(data) => data,
             _ => unreachable!("checked to be floats above"),
         });
         inputs.push(ColumnInput { ids, offsets, weights, bytes });

@@ -1,7 +1,8 @@
 //! The host-side ops and what each does to its operands. Adding a host op
 //! is a variant of [`HostOp`] and its arm in [`evaluate`], here, plus the
 //! `emb` op's declaration that names it (`OpDef::host`).
-use crate::{bad, Feed, FeedSpec, HostError};
+use crate::value::{Elements, Sink, Value};
+use crate::{bad, FeedSpec, HostError};
 use recom_abi::hash::{fingerprint64, fingerprint_cat64, string_to_hash_bucket};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -163,7 +164,9 @@ impl HostOp {
             HostOp::HashBucket { buckets: 0 } | HostOp::CrossHashed { num_buckets: 0, .. } | HostOp::SplitHashBucket { buckets: 0, .. } => {
                 Err("0 hash buckets".into())
             }
-            HostOp::BucketizedSparse { boundaries } if boundaries.windows(2).any(|w| !(w[0] < w[1])) => {
+            // Checked with the program on every request: a fold over all
+            // pairs vectorizes, where `any` (an early exit) would not.
+            HostOp::BucketizedSparse { boundaries } if !boundaries.windows(2).fold(true, |increasing, w| increasing & (w[0] < w[1])) => {
                 Err("bucket boundaries are not strictly increasing".into())
             }
             _ => Ok(()),
@@ -197,7 +200,7 @@ impl Default for Limits {
 /// One operand: its value and the input it derives from (named in errors).
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'v> {
-    pub(crate) value: &'v Feed,
+    pub(crate) data: Elements<'v>,
     pub(crate) origin: &'v FeedSpec,
     /// The value's shape as the program reads it (a [B] input read as [B, 1]
     /// keeps its data and gets this shape).
@@ -210,8 +213,8 @@ impl<'v> Operand<'v> {
     }
 
     pub(crate) fn ints(&self, what: &str) -> Result<&'v [i64], HostError> {
-        match self.value {
-            Feed::I64 { data, .. } => Ok(data),
+        match self.data {
+            Elements::I64(data) => Ok(data),
             other => Err(self.bad(format!("{what} must be integers, got {:?}", other.dtype()))),
         }
     }
@@ -277,7 +280,10 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
             (check_batch(last.saturating_add(1), limits, indices, "a sparse input")?, i64::MAX)
         }
     };
-    let mut offsets = vec![0i64; rows + 1];
+    // Made as the entries are read, in row order: the offsets up to an
+    // entry's row are the entries before it (one pass, no zeroed buffer).
+    let mut offsets = Vec::with_capacity(rows + 1);
+    offsets.push(0i64);
     let mut previous = 0;
     for (k, entry) in entries.chunks_exact(2).enumerate() {
         let (row, position) = (entry[0], entry[1]);
@@ -288,17 +294,17 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
             return Err(indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order")));
         }
         previous = row;
-        offsets[row as usize + 1] += 1;
+        while offsets.len() <= row as usize {
+            offsets.push(k as i64);
+        }
     }
-    for r in 0..rows {
-        offsets[r + 1] += offsets[r];
-    }
+    offsets.resize(rows + 1, (entries.len() / 2) as i64);
     Ok(offsets)
 }
 
 /// The indices `[N, 2]` and dense shape of row-major entries, `kept[i]`
 /// saying which entries of a `[rows, width]` input are in.
-fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Feed, Feed) {
+fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Value, Value) {
     let mut indices = Vec::with_capacity(2 * rows.saturating_mul(width).min(1 << 24));
     let width = width.max(1);
     let (mut row, mut position) = (0i64, 0usize);
@@ -313,7 +319,7 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
         }
     }
     let n = indices.len() / 2;
-    (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, width as i64]))
+    (Value::new(indices, &[n, 2]), Value::vector(vec![rows as i64, width as i64]))
 }
 
 /// `f(j, x)` of every entry x of a dense `[B, k]` numeric input, j its
@@ -321,16 +327,16 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
 /// TensorFlow's Cast).
 fn each_entry(input: &Operand, k: usize, f: impl Fn(usize, f32) -> i64) -> Result<Vec<i64>, HostError> {
     let k = k.max(1);
-    Ok(match input.value {
-        Feed::F32 { data, .. } => data.iter().enumerate().map(|(i, &x)| f(i % k, x)).collect(),
-        Feed::I64 { data, .. } => data.iter().enumerate().map(|(i, &x)| f(i % k, x as f32)).collect(),
-        Feed::Str { .. } => return Err(input.bad("a bucketized column needs a [batch, k] numeric input, got strings")),
+    Ok(match input.data {
+        Elements::F32(data) => data.iter().enumerate().map(|(i, &x)| f(i % k, x)).collect(),
+        Elements::I64(data) => data.iter().enumerate().map(|(i, &x)| f(i % k, x as f32)).collect(),
+        Elements::Str(_) => return Err(input.bad("a bucketized column needs a [batch, k] numeric input, got strings")),
     })
 }
 
 /// The indices `[rows * k, 2]` of every entry of a dense `[rows, k]` input
 /// (row r, position j) and its dense shape.
-fn every_entry(rows: usize, k: usize) -> (Feed, Feed) {
+fn every_entry(rows: usize, k: usize) -> (Value, Value) {
     let mut indices = Vec::with_capacity(2 * rows * k);
     for r in 0..rows as i64 {
         for j in 0..k as i64 {
@@ -338,7 +344,7 @@ fn every_entry(rows: usize, k: usize) -> (Feed, Feed) {
         }
     }
     let n = indices.len() / 2;
-    (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, k as i64]))
+    (Value::new(indices, &[n, 2]), Value::vector(vec![rows as i64, k as i64]))
 }
 
 /// How many of the sorted `boundaries` are <= `v` (std::upper_bound; NaN
@@ -381,8 +387,8 @@ fn search_upper_bound(boundaries: &[f64], v: f64) -> usize {
 /// StringSplitV2), each token mapped by `token` where it lies: the tokens'
 /// `[N, 2]` indices (row, position), the mapped tokens, and the dense shape
 /// `[B, longest row]`.
-fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMut(&[u8]) -> T) -> Result<(Feed, Vec<T>, Feed), HostError> {
-    let Feed::Str { data, .. } = input.value else {
+fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMut(&[u8]) -> T) -> Result<(Value, Vec<T>, Value), HostError> {
+    let Elements::Str(data) = input.data else {
         return Err(input.bad("a string split takes strings"));
     };
     if input.shape.len() != 1 {
@@ -399,12 +405,11 @@ fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMu
         width = width.max(k as usize);
     }
     let n = out.len();
-    Ok((Feed::I64 { shape: vec![n, 2], data: indices }, out, Feed::vector(vec![data.len() as i64, width as i64])))
+    Ok((Value::new(indices, &[n, 2]), out, Value::vector(vec![data.len() as i64, width as i64])))
 }
 
-/// One step's results, pushed onto `out` (a buffer the caller reuses: no
-/// allocation per step for the list of results).
-pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>, out: &mut Vec<Feed>) -> Result<(), HostError> {
+/// One step's results, put where they are kept.
+pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>, out: &mut Sink) -> Result<(), HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
         if operands.len() == n {
             Ok(())
@@ -418,30 +423,30 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             if *buckets == 0 {
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
-            out.push(Feed::vector(match operands[0].value {
-                Feed::Str { data, .. } => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect(),
-                Feed::I64 { data, .. } => {
+            out.push(Value::vector(match operands[0].data {
+                Elements::Str(data) => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect::<Vec<_>>(),
+                Elements::I64(data) => {
                     let mut text = itoa::Buffer::new();
                     data.iter().map(|&x| string_to_hash_bucket(text.format(x).as_bytes(), *buckets)).collect()
                 }
-                Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string ids, got floats")),
+                Elements::F32(_) => return Err(operands[0].bad("expected integer or string ids, got floats")),
             }));
         }
         HostOp::RangeFilter { filter } => {
             arity(1)?;
-            let Feed::I64 { data, .. } = operands[0].value else {
+            let Elements::I64(data) = operands[0].data else {
                 return Err(operands[0].bad("a range filter takes integer ids"));
             };
-            out.push(Feed::vector(data.iter().map(|&id| filter.apply(id)).collect()));
+            out.push(Value::vector(data.iter().map(|&id| filter.apply(id)).collect::<Vec<_>>()));
         }
         HostOp::Vocabulary { keys, default, oov_buckets, first, oov_base, index } => {
             arity(1)?;
             let id = |position: Option<i64>, bytes: &[u8]| {
                 recom_abi::semantics::vocabulary_id(position.map(|p| p as usize), keys.len(), *first, *default, *oov_buckets, *oov_base, |k| string_to_hash_bucket(bytes, k))
             };
-            out.push(Feed::vector(match (operands[0].value, index.get(keys)) {
-                (Feed::Str { data, .. }, KeyPositions::Str(index)) => data.iter().map(|s| id(index.get(s.as_slice()).copied(), s)).collect(),
-                (Feed::I64 { data, .. }, KeyPositions::I64(index)) => {
+            out.push(Value::vector(match (operands[0].data, index.get(keys)) {
+                (Elements::Str(data), KeyPositions::Str(index)) => data.iter().map(|s| id(index.get(s.as_slice()).copied(), s)).collect::<Vec<_>>(),
+                (Elements::I64(data), KeyPositions::I64(index)) => {
                     let mut text = itoa::Buffer::new();
                     data.iter()
                         .map(|v| match index.get(v) {
@@ -462,20 +467,20 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 Some(j) => return Err(operands[0].bad(format!("expected a [batch, n > {j}] input for its column {j}, got [{rows}, {width}]"))),
                 None => (0, 1, width),
             };
-            let (kept, values) = match operands[0].value {
-                Feed::I64 { data, .. } => {
+            let (kept, values) = match operands[0].data {
+                Elements::I64(data) => {
                     let read = || data.iter().skip(skip).step_by(step);
                     let kept: Vec<bool> = read().map(|&v| is_kept(ignore, Some(v), None)).collect();
-                    let values = read().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
-                    (kept, Feed::vector(values))
+                    let values: Vec<i64> = read().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
+                    (kept, Value::vector(values))
                 }
-                Feed::Str { data, .. } => {
+                Elements::Str(data) => {
                     let read = || data.iter().skip(skip).step_by(step);
                     let kept: Vec<bool> = read().map(|s| is_kept(ignore, None, Some(s))).collect();
                     let values: Vec<Vec<u8>> = read().zip(&kept).filter(|(_, &k)| k).map(|(s, _)| s.clone()).collect();
-                    (kept, Feed::Str { shape: vec![values.len()], data: values })
+                    (kept, Value::vector(values))
                 }
-                Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string values, got floats")),
+                Elements::F32(_) => return Err(operands[0].bad("expected integer or string values, got floats")),
             };
             let (indices, shape) = sparse_of(rows, out_width, kept.into_iter());
             out.extend([indices, values, shape]);
@@ -493,7 +498,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             // entry j of a row is shifted into the j-th block of buckets.
             let values = each_entry(&operands[0], k, |j, x| upper_bound(boundaries, x as f64) as i64 + j as i64 * stride)?;
             let (indices, shape) = every_entry(rows, k);
-            out.extend([indices, Feed::vector(values), shape]);
+            out.extend([indices, Value::vector(values), shape]);
         }
         HostOp::FloatEntries => {
             arity(1)?;
@@ -502,17 +507,17 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             };
             let values = each_entry(&operands[0], k, recom_abi::semantics::float_entry)?;
             let (indices, shape) = every_entry(rows, k);
-            out.extend([indices, Feed::vector(values), shape]);
+            out.extend([indices, Value::vector(values), shape]);
         }
         HostOp::Fingerprint => {
             arity(1)?;
-            match operands[0].value {
-                Feed::Str { data, .. } => out.push(Feed::vector(data.iter().map(|s| fingerprint64(s) as i64).collect())),
+            match operands[0].data {
+                Elements::Str(data) => out.push(Value::vector(data.iter().map(|s| fingerprint64(s) as i64).collect::<Vec<_>>())),
                 _ => return Err(operands[0].bad("a fingerprint takes strings")),
             }
         }
         HostOp::CrossHashed { num_buckets, hash_key } => out.extend(cross(operands, *num_buckets, *hash_key, limits)?),
-        HostOp::CooRows => out.push(Feed::vector(match operands {
+        HostOp::CooRows => out.push(Value::vector(match operands {
             [indices] => coo_rows(indices, None, limits)?,
             [indices, shape] => coo_rows(indices, Some(shape), limits)?,
             _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
@@ -524,12 +529,12 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
             let (indices, ids, shape) = split_rows(&operands[0], sep, *maxsplit, |token| string_to_hash_bucket(token, *buckets))?;
-            out.extend([indices, Feed::vector(ids), shape]);
+            out.extend([indices, Value::vector(ids), shape]);
         }
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
             let (indices, tokens, shape) = split_rows(&operands[0], sep, *maxsplit, <[u8]>::to_vec)?;
-            out.extend([indices, Feed::Str { shape: vec![tokens.len()], data: tokens }, shape]);
+            out.extend([indices, Value::vector(tokens), shape]);
         }
         HostOp::NumericInput { column, normalizer } => {
             arity(1)?;
@@ -540,10 +545,10 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             }
             // An integer input is cast to f32 first (numeric_column's
             // transform: round to nearest, as TensorFlow's Cast).
-            let values: Vec<f32> = match dense.value {
-                Feed::F32 { data, .. } => data.iter().skip(*column).step_by(k).copied().collect(),
-                Feed::I64 { data, .. } => data.iter().skip(*column).step_by(k).map(|&x| x as f32).collect(),
-                Feed::Str { .. } => return Err(dense.bad("a numeric input is numbers, got strings")),
+            let values: Vec<f32> = match dense.data {
+                Elements::F32(data) => data.iter().skip(*column).step_by(k).copied().collect(),
+                Elements::I64(data) => data.iter().skip(*column).step_by(k).map(|&x| x as f32).collect(),
+                Elements::Str(_) => return Err(dense.bad("a numeric input is numbers, got strings")),
             };
             let weights: Vec<f32> = match normalizer {
                 // Sub, then the division by a constant as TensorFlow's graph
@@ -554,7 +559,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 }
                 None => values,
             };
-            out.extend([Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]);
+            out.extend([Value::vector(vec![0i64; rows]), Value::vector((0..=rows as i64).collect::<Vec<_>>()), Value::vector(weights)]);
         }
     }
     Ok(())
@@ -562,7 +567,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
 
 /// The model's inputs as the graph's placeholders want them, the graph run,
 /// its outputs back as host values.
-fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: &[Operand], limits: &Limits) -> Result<Vec<Feed>, HostError> {
+fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: &[Operand], limits: &Limits) -> Result<Vec<Value>, HostError> {
     use recom_tf::DataType;
     use recom_tf_eval::{Data, Tensor};
     let graph = graph.ok_or_else(|| HostError::Program("a TensorFlow fallback step without the model's graph (the bundle's host_graph.pb)".into()))?;
@@ -578,13 +583,13 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
         if shape.first().is_some_and(|&b| b > limits.max_batch) {
             return Err(o.bad(format!("{} rows, more than the limit of {}", shape[0], limits.max_batch)));
         }
-        let data = match (o.value, dtype) {
-            (Feed::I64 { data, .. }, DataType::DtInt64) => Data::I64(data.clone()),
-            (Feed::I64 { data, .. }, DataType::DtInt32) => Data::I32(
+        let data = match (o.data, dtype) {
+            (Elements::I64(data), DataType::DtInt64) => Data::I64(data.to_vec()),
+            (Elements::I64(data), DataType::DtInt32) => Data::I32(
                 data.iter().map(|&x| i32::try_from(x).map_err(|_| o.bad(format!("{x} does not fit the model's int32 input")))).collect::<Result<_, _>>()?,
             ),
-            (Feed::F32 { data, .. }, DataType::DtFloat) => Data::F32(data.clone()),
-            (Feed::Str { data, .. }, DataType::DtString) => Data::Str(data.clone()),
+            (Elements::F32(data), DataType::DtFloat) => Data::F32(data.to_vec()),
+            (Elements::Str(data), DataType::DtString) => Data::Str(data.to_vec()),
             (v, t) => return Err(o.bad(format!("the graph's placeholder is {t:?}, got {:?} values", v.dtype()))),
         };
         feeds.insert(name.clone(), Tensor::new(shape, data));
@@ -605,11 +610,11 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
         .zip(outputs)
         .map(|(t, name)| {
             Ok(match t.data {
-                Data::F32(data) => Feed::F32 { shape: t.shape, data },
-                Data::I64(data) => Feed::I64 { shape: t.shape, data },
-                Data::I32(data) => Feed::I64 { shape: t.shape, data: data.into_iter().map(i64::from).collect() },
-                Data::Bool(data) => Feed::I64 { shape: t.shape, data: data.into_iter().map(i64::from).collect() },
-                Data::Str(data) => Feed::Str { shape: t.shape, data },
+                Data::F32(data) => Value::new(data, &t.shape),
+                Data::I64(data) => Value::new(data, &t.shape),
+                Data::I32(data) => Value::new(data.into_iter().map(i64::from).collect::<Vec<_>>(), &t.shape),
+                Data::Bool(data) => Value::new(data.into_iter().map(i64::from).collect::<Vec<_>>(), &t.shape),
+                Data::Str(data) => Value::new(data, &t.shape),
                 d => return Err(HostError::Program(format!("TensorFlow fallback: output '{name}' is {}", d.dtype()))),
             })
         })
@@ -666,7 +671,7 @@ fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
 /// The hashed cross of C SparseTensors (C indices, C values, C dense
 /// shapes): every combination of one entry per input in each row (last
 /// input fastest), hashed like TensorFlow's SparseCross.
-fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<[Feed; 3], HostError> {
+fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<[Value; 3], HostError> {
     let n = operands.len() / 3;
     if n == 0 || operands.len() != 3 * n || num_buckets == 0 {
         return Err(HostError::Program(format!("a cross takes 3 operands per input and buckets > 0, got {} operands", operands.len())));
@@ -724,7 +729,7 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
         width = width.max((ids.len() - start) as i64);
     }
     let entries = ids.len();
-    Ok([Feed::I64 { shape: vec![entries, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![batch as i64, width])])
+    Ok([Value::new(indices, &[entries, 2]), Value::vector(ids), Value::vector(vec![batch as i64, width])])
 }
 
 
