@@ -15,6 +15,7 @@ mod value;
 
 pub use ops::{HostOp, Ignore, Keys, Limits};
 pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, HostValue, ValueRef};
+use program::Schedule;
 use ops::{evaluate, Operand};
 use value::{Data, Elements, Sink, Value};
 use recom_abi::request::ColumnInput;
@@ -69,10 +70,18 @@ pub(crate) fn bad(spec: &FeedSpec, problem: impl Into<String>) -> HostError {
 
 /// Checks every feed against its spec (element type, rank, static dims).
 pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> {
+    checked_shapes(specs, feeds).map(drop)
+}
+
+/// [`check_feeds`], and the shape each feed is read as where it is not its
+/// own: a [B] feed given for a [?, 1] input is read as [B, 1] (and keeps its
+/// data: no copy).
+fn checked_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<Option<[usize; 2]>>, HostError> {
     if specs.len() != feeds.len() {
         let names = specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
         return Err(HostError::FeedCount { expected: specs.len(), got: feeds.len(), names });
     }
+    let mut columns = Vec::with_capacity(feeds.len());
     for (spec, feed) in specs.iter().zip(feeds) {
         if spec.dtype != feed.dtype() {
             return Err(bad(spec, format!("expected {:?} values, got {:?}", spec.dtype, feed.dtype())));
@@ -82,26 +91,22 @@ pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> 
         if elements != Some(feed.len()) {
             return Err(bad(spec, format!("shape {shape:?} does not hold its {} values", feed.len())));
         }
+        let mut column = false;
         if let Some(expected) = &spec.shape {
-            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s)
-                || as_column(expected, shape);
+            column = as_column(expected, shape);
+            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s) || column;
             if !fits {
                 return Err(bad(spec, format!("expected shape {expected:?} (-1 = any), got {shape:?}")));
             }
         }
+        columns.push(column.then(|| [feed.len(), 1]));
     }
-    Ok(())
+    Ok(columns)
 }
 
 /// A [B] feed given for a [?, 1] input (the same values).
 fn as_column(expected: &[i64], shape: &[usize]) -> bool {
     expected == [-1, 1] && shape.len() == 1
-}
-
-/// The shape each feed is read as where it is not its own: a [B] feed given
-/// for a [?, 1] input is read as [B, 1] (and keeps its data: no copy).
-fn column_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Vec<Option<[usize; 2]>> {
-    specs.iter().zip(feeds).map(|(s, f)| s.shape.as_deref().is_some_and(|e| as_column(e, f.shape())).then(|| [f.len(), 1])).collect()
 }
 
 /// Runs the host program with the default [`Limits`]: the CSR input of
@@ -136,83 +141,13 @@ pub fn step_times(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], lim
 /// in parallel.
 const PARALLEL_ELEMENTS: usize = 1 << 14;
 
-/// How a (checked) program is evaluated, from its structure alone: the
-/// order its steps run in, where their results are kept and the input each
-/// derives from. Made per request in one pass over the steps (a small
-/// request's host program is a few microseconds: nothing here allocates
-/// per step).
-struct Schedule {
-    /// The steps level by level, each level in program order: a step reads
-    /// only inputs and results of steps of lower levels, so a level's steps
-    /// can run in parallel, and a request's error is the first one in this
-    /// order however its steps ran.
-    order: Vec<usize>,
-    /// Where each level starts in `order`, then `order.len()`.
-    levels: Vec<usize>,
-    /// Result `r` of step `i` is kept in slot `first[i] + r`; the slots'
-    /// count last.
-    first: Vec<usize>,
-    /// The input each step derives from (its first operand's): the one an
-    /// error about its results names.
-    origin: Vec<usize>,
-}
-
-impl Schedule {
-    /// The schedule of a program `HostProgram::check` accepted (every
-    /// operand an input or an earlier step's result).
-    fn new(program: &HostProgram) -> Schedule {
-        let n = program.steps.len();
-        let (mut level, mut first, mut origin) = (Vec::with_capacity(n), Vec::with_capacity(n + 1), Vec::with_capacity(n));
-        first.push(0);
-        for step in &program.steps {
-            let mut deepest = 0;
-            for v in &step.operands {
-                if let ValueRef::Step { step, .. } = *v {
-                    deepest = deepest.max(level[step] + 1);
-                }
-            }
-            level.push(deepest);
-            origin.push(match step.operands.first() {
-                Some(&ValueRef::Feed(n)) => n,
-                Some(&ValueRef::Step { step, .. }) => origin[step],
-                None => 0,
-            });
-            first.push(first[first.len() - 1] + step.op.result_count());
-        }
-        // A counting sort by level (stable: program order within a level).
-        let depth = level.iter().max().map_or(0, |l| l + 1);
-        let mut levels = vec![0usize; depth + 1];
-        for &l in &level {
-            levels[l + 1] += 1;
-        }
-        for l in 0..depth {
-            levels[l + 1] += levels[l];
-        }
-        let mut next = levels.clone();
-        let mut order = vec![0; n];
-        for (i, &l) in level.iter().enumerate() {
-            order[next[l]] = i;
-            next[l] += 1;
-        }
-        Schedule { order, levels, first, origin }
-    }
-
-    fn slot(&self, step: usize, result: usize) -> usize {
-        self.first[step] + result
-    }
-
-    fn slots(&self) -> usize {
-        self.first[self.first.len() - 1]
-    }
-}
-
 /// Every value a request's host program reads: its inputs and its steps'
 /// results so far.
 #[derive(Clone, Copy)]
 struct Values<'v> {
     specs: &'v [FeedSpec],
     feeds: &'v [Feed],
-    /// [`column_shapes`].
+    /// [`checked_shapes`].
     columns: &'v [Option<[usize; 2]>],
     schedule: &'v Schedule,
     /// The steps' results so far, each in its slot. A step reads only
@@ -280,10 +215,8 @@ fn prepare_inner(
     mut step_times: Option<&mut [std::time::Duration]>,
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
-    check_feeds(specs, feeds)?;
-    let columns = column_shapes(specs, feeds);
-    program.check(specs.len()).map_err(HostError::Program)?;
-    let schedule = Schedule::new(program);
+    let columns = checked_shapes(specs, feeds)?;
+    let schedule = program.schedule(specs.len()).map_err(HostError::Program)?;
     let mut slots: Vec<Option<Value>> = Vec::new();
     slots.resize_with(schedule.slots(), || None);
     let values = Values { specs, feeds, columns: &columns, schedule: &schedule, slots: &[] };
@@ -335,37 +268,24 @@ fn prepare_inner(
     }
     // The columns' inputs: a step result only one column reads moves into
     // its ColumnInput (no copy); a model input or a shared result is copied.
-    // Readers of each step result, by slot.
-    let mut readers = vec![0u32; schedule.slots()];
-    for column in &program.columns {
-        for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
-            if let ValueRef::Step { step, result } = v {
-                readers[schedule.slot(step, result)] += 1;
-            }
-        }
-    }
-    // String columns' references and bytes (the kernel transforms them),
-    // made from the strings where they lie, all columns at once.
+    // String columns' references and bytes (the kernel transforms them) are
+    // made from the strings where they lie, for a large request all columns'
+    // at once beforehand, else each column's in its turn.
     type Refs = Result<(Vec<i64>, Vec<u8>), String>;
-    let strings: Vec<Option<Refs>> = {
-        let values = values.with(&slots);
-        let make = |column: &program::ColumnSource| match values.operand(column.ids).0.data {
-            Elements::Str(data) => Some(recom_abi::request::string_refs(data)),
-            _ => None,
-        };
-        let total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
-        if total >= PARALLEL_STRINGS {
-            program.columns.par_iter().map(make).collect()
-        } else {
-            program.columns.iter().map(make).collect()
-        }
+    let refs = |ids: &Operand| match ids.data {
+        Elements::Str(data) => Some(recom_abi::request::string_refs(data)),
+        _ => None,
     };
-    let mut strings = strings.into_iter();
+    let strings_total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
+    let mut made: Option<std::vec::IntoIter<Option<Refs>>> = (strings_total >= PARALLEL_STRINGS).then(|| {
+        let values = values.with(&slots);
+        program.columns.par_iter().map(|column| refs(&values.operand(column.ids).0)).collect::<Vec<_>>().into_iter()
+    });
     let mut inputs = Vec::with_capacity(program.columns.len());
     for column in &program.columns {
         // Checks (and errors) as the values are: through `operand`.
         let values = values.with(&slots);
-        let (ids_origin, rows_origin, entries, n_ids) = {
+        let (ids_origin, strings) = {
             let (ids, ids_origin) = values.operand(column.ids);
             let (rows, rows_origin) = values.operand(column.row_offsets);
             // Strings are a string column's raw values (the kernel hashes them).
@@ -380,22 +300,26 @@ fn prepare_inner(
                     return Err(weights.bad("expected float weights"));
                 }
             }
-            (ids_origin, rows_origin, entries, n_ids)
-        };
-        if entries != n_ids as i64 {
-            let problem = if rows_origin != ids_origin {
-                format!("{n_ids} values but '{}' has {entries} entries", specs[rows_origin].name)
-            } else {
-                format!("{n_ids} values for {entries} entries of the sparse input")
+            if entries != n_ids as i64 {
+                let problem = if rows_origin != ids_origin {
+                    format!("{n_ids} values but '{}' has {entries} entries", specs[rows_origin].name)
+                } else {
+                    format!("{n_ids} values for {entries} entries of the sparse input")
+                };
+                return Err(bad(&specs[ids_origin], problem));
+            }
+            let strings = match made.as_mut() {
+                Some(made) => made.next().flatten(),
+                None => refs(&ids),
             };
-            return Err(bad(&specs[ids_origin], problem));
-        }
-        let strings = strings.next().flatten().transpose().map_err(|e| bad(&specs[ids_origin], e))?;
+            (ids_origin, strings)
+        };
+        let strings = strings.transpose().map_err(|e| bad(&specs[ids_origin], e))?;
         let mut take = |v: ValueRef| -> Data {
             match v {
                 ValueRef::Step { step, result } => {
                     let slot = &mut slots[schedule.slot(step, result)];
-                    match readers[schedule.slot(step, result)] {
+                    match schedule.readers[schedule.slot(step, result)] {
                         1 => slot.take().expect("steps run before their users").data,
                         _ => slot.as_ref().expect("steps run before their users").data.clone(),
                     }
