@@ -280,10 +280,10 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
             (check_batch(last.saturating_add(1), limits, indices, "a sparse input")?, i64::MAX)
         }
     };
-    // Made as the entries are read, in row order: the offsets up to an
-    // entry's row are the entries before it (one pass, no zeroed buffer).
+    // Not `vec![0; rows + 1]`: the allocator's zeroing path costs more
+    // than writing the zeros for the few rows of most requests.
     let mut offsets = Vec::with_capacity(rows + 1);
-    offsets.push(0i64);
+    offsets.resize(rows + 1, 0i64);
     let mut previous = 0;
     for (k, entry) in entries.chunks_exact(2).enumerate() {
         let (row, position) = (entry[0], entry[1]);
@@ -294,11 +294,15 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
             return Err(indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order")));
         }
         previous = row;
-        while offsets.len() <= row as usize {
-            offsets.push(k as i64);
-        }
+        offsets[row as usize + 1] += 1;
     }
-    offsets.resize(rows + 1, (entries.len() / 2) as i64);
+    // The running sum, kept in a register (not read back from the offset
+    // just written).
+    let mut end = 0;
+    for offset in &mut offsets {
+        end += *offset;
+        *offset = end;
+    }
     Ok(offsets)
 }
 
