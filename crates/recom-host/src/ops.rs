@@ -306,15 +306,18 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
     Ok(offsets)
 }
 
-/// The indices `[N, 2]` and dense shape of row-major entries, `kept[i]`
-/// saying which entries of a `[rows, width]` input are in.
-fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Value, Value) {
-    let mut indices = Vec::with_capacity(2 * rows.saturating_mul(width).min(1 << 24));
+/// The entries of a dense `[rows, width]` input that `keep` keeps
+/// (`entries`: its entries, row-major), in one pass: their `[N, 2]`
+/// indices, their values and the dense shape.
+fn sparse_of<'e, T: Clone + 'e>(rows: usize, width: usize, entries: impl Iterator<Item = &'e T>, keep: impl Fn(&T) -> bool) -> (Value, Vec<T>, Value) {
+    let capacity = rows.saturating_mul(width).min(1 << 24);
+    let (mut indices, mut values) = (Vec::with_capacity(2 * capacity), Vec::with_capacity(capacity));
     let width = width.max(1);
     let (mut row, mut position) = (0i64, 0usize);
-    for keep in kept {
-        if keep {
+    for entry in entries {
+        if keep(entry) {
             indices.extend([row, position as i64]);
+            values.push(entry.clone());
         }
         position += 1;
         if position == width {
@@ -322,8 +325,8 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Va
             row += 1;
         }
     }
-    let n = indices.len() / 2;
-    (Value::new(indices, &[n, 2]), Value::vector(vec![rows as i64, width as i64]))
+    let n = values.len();
+    (Value::new(indices, &[n, 2]), values, Value::vector(vec![rows as i64, width as i64]))
 }
 
 /// `f(j, x)` of every entry x of a dense `[B, k]` numeric input, j its
@@ -471,22 +474,17 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 Some(j) => return Err(operands[0].bad(format!("expected a [batch, n > {j}] input for its column {j}, got [{rows}, {width}]"))),
                 None => (0, 1, width),
             };
-            let (kept, values) = match operands[0].data {
+            let [indices, values, shape] = match operands[0].data {
                 Elements::I64(data) => {
-                    let read = || data.iter().skip(skip).step_by(step);
-                    let kept: Vec<bool> = read().map(|&v| is_kept(ignore, Some(v), None)).collect();
-                    let values: Vec<i64> = read().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
-                    (kept, Value::vector(values))
+                    let (indices, values, shape) = sparse_of(rows, out_width, data.iter().skip(skip).step_by(step), |&v| is_kept(ignore, Some(v), None));
+                    [indices, Value::vector(values), shape]
                 }
                 Elements::Str(data) => {
-                    let read = || data.iter().skip(skip).step_by(step);
-                    let kept: Vec<bool> = read().map(|s| is_kept(ignore, None, Some(s))).collect();
-                    let values: Vec<Vec<u8>> = read().zip(&kept).filter(|(_, &k)| k).map(|(s, _)| s.clone()).collect();
-                    (kept, Value::vector(values))
+                    let (indices, values, shape) = sparse_of(rows, out_width, data.iter().skip(skip).step_by(step), |s| is_kept(ignore, None, Some(s)));
+                    [indices, Value::vector(values), shape]
                 }
                 Elements::F32(_) => return Err(operands[0].bad("expected integer or string values, got floats")),
             };
-            let (indices, shape) = sparse_of(rows, out_width, kept.into_iter());
             out.extend([indices, values, shape]);
         }
         HostOp::BucketizedSparse { boundaries } => {
@@ -699,12 +697,16 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
             operands[n].origin.name
         )));
     }
-    let mut ids = Vec::new();
-    let mut indices = Vec::new();
+    // Room for a combination per row (a row of single-valued inputs has
+    // one), grown as needed; the per-row buffers are made once.
+    let mut ids = Vec::with_capacity(batch);
+    let mut indices = Vec::with_capacity(2 * batch);
     let mut width = 0i64;
-    let mut position = vec![0usize; n];
+    let (mut counts, mut position) = (vec![0usize; n], vec![0usize; n]);
     for r in 0..batch {
-        let counts: Vec<usize> = columns.iter().map(|(_, o)| (o[r + 1] - o[r]) as usize).collect();
+        for (count, (_, o)) in counts.iter_mut().zip(&columns) {
+            *count = (o[r + 1] - o[r]) as usize;
+        }
         let start = ids.len();
         if counts.iter().all(|&c| c > 0) {
             position.iter_mut().for_each(|p| *p = 0);
