@@ -212,11 +212,10 @@ impl HostProgram {
         }
         let mut readers = vec![0u32; first[n]];
         for (c, column) in self.columns.iter().enumerate() {
-            let values = [Some(column.ids), Some(column.row_offsets), column.weights];
-            if let Some(bad) = values.iter().flatten().find(|v| !valid(v)) {
-                return Err(format!("column {c} reads {bad:?}, which is not an input or a step's result"));
-            }
-            for v in values.into_iter().flatten() {
+            for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
+                if !valid(&v) {
+                    return Err(format!("column {c} reads {v:?}, which is not an input or a step's result"));
+                }
                 if let ValueRef::Step { step, result } = v {
                     readers[first[step] + result] += 1;
                 }
