@@ -285,13 +285,13 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
     let mut offsets = Vec::with_capacity(rows + 1);
     offsets.resize(rows + 1, 0i64);
     let mut previous = 0;
-    for (k, entry) in entries.chunks_exact(2).enumerate() {
+    for entry in entries.chunks_exact(2) {
         let (row, position) = (entry[0], entry[1]);
-        if row < 0 || row as u64 >= rows as u64 || position < 0 || position >= width {
-            return Err(indices.bad(format!("entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]")));
-        }
-        if row < previous {
-            return Err(indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order")));
+        // Outside the dense shape (as unsigned, a negative value is too) or
+        // before the entry it follows. The error is made apart: formatting
+        // it here kept the loop's values in memory, not registers.
+        if row as u64 >= rows as u64 || position as u64 >= width as u64 || row < previous {
+            return Err(coo_error(indices, entries, rows, width));
         }
         previous = row;
         offsets[row as usize + 1] += 1;
@@ -304,6 +304,23 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
         *offset = end;
     }
     Ok(offsets)
+}
+
+/// The error that names the first entry [`coo_rows`] refuses.
+#[cold]
+fn coo_error(indices: &Operand, entries: &[i64], rows: usize, width: i64) -> HostError {
+    let mut previous = 0;
+    for (k, entry) in entries.chunks_exact(2).enumerate() {
+        let (row, position) = (entry[0], entry[1]);
+        if row < 0 || row as u64 >= rows as u64 || position < 0 || position >= width {
+            return indices.bad(format!("entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]"));
+        }
+        if row < previous {
+            return indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order"));
+        }
+        previous = row;
+    }
+    unreachable!("coo_rows refuses only entries this refuses")
 }
 
 /// The entries of a dense `[rows, width]` input that `keep` keeps
