@@ -11,10 +11,13 @@
 //! allocated for it.
 mod ops;
 mod program;
+mod value;
 
 pub use ops::{HostOp, Ignore, Keys, Limits};
 pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, HostValue, ValueRef};
+use program::Schedule;
 use ops::{evaluate, Operand};
+use value::{Data, Elements, Sink, Value};
 use recom_abi::request::ColumnInput;
 
 /// A value given for one input, or made by a host step.
@@ -48,9 +51,6 @@ impl Feed {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    fn vector(data: Vec<i64>) -> Feed {
-        Feed::I64 { shape: vec![data.len()], data }
-    }
 }
 
 /// Why a request's inputs are rejected.
@@ -70,10 +70,18 @@ pub(crate) fn bad(spec: &FeedSpec, problem: impl Into<String>) -> HostError {
 
 /// Checks every feed against its spec (element type, rank, static dims).
 pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> {
+    checked_shapes(specs, feeds).map(drop)
+}
+
+/// [`check_feeds`], and the shape each feed is read as where it is not its
+/// own: a [B] feed given for a [?, 1] input is read as [B, 1] (and keeps its
+/// data: no copy).
+fn checked_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Result<Vec<Option<[usize; 2]>>, HostError> {
     if specs.len() != feeds.len() {
         let names = specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
         return Err(HostError::FeedCount { expected: specs.len(), got: feeds.len(), names });
     }
+    let mut columns = Vec::with_capacity(feeds.len());
     for (spec, feed) in specs.iter().zip(feeds) {
         if spec.dtype != feed.dtype() {
             return Err(bad(spec, format!("expected {:?} values, got {:?}", spec.dtype, feed.dtype())));
@@ -83,32 +91,22 @@ pub fn check_feeds(specs: &[FeedSpec], feeds: &[Feed]) -> Result<(), HostError> 
         if elements != Some(feed.len()) {
             return Err(bad(spec, format!("shape {shape:?} does not hold its {} values", feed.len())));
         }
+        let mut column = false;
         if let Some(expected) = &spec.shape {
-            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s)
-                || as_column(expected, shape);
+            column = as_column(expected, shape);
+            let fits = expected.len() == shape.len() && expected.iter().zip(shape).all(|(&e, &s)| e < 0 || e as usize == s) || column;
             if !fits {
                 return Err(bad(spec, format!("expected shape {expected:?} (-1 = any), got {shape:?}")));
             }
         }
+        columns.push(column.then(|| [feed.len(), 1]));
     }
-    Ok(())
+    Ok(columns)
 }
 
 /// A [B] feed given for a [?, 1] input (the same values).
 fn as_column(expected: &[i64], shape: &[usize]) -> bool {
     expected == [-1, 1] && shape.len() == 1
-}
-
-/// The feeds with every [B] feed of a [?, 1] input seen as [B, 1].
-fn feed_shapes(specs: &[FeedSpec], feeds: &[Feed]) -> Vec<Vec<usize>> {
-    specs
-        .iter()
-        .zip(feeds)
-        .map(|(s, f)| match s.shape.as_deref().is_some_and(|e| as_column(e, f.shape())) {
-            true => vec![f.len(), 1],
-            false => f.shape().to_vec(),
-        })
-        .collect()
 }
 
 /// Runs the host program with the default [`Limits`]: the CSR input of
@@ -143,6 +141,71 @@ pub fn step_times(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], lim
 /// in parallel.
 const PARALLEL_ELEMENTS: usize = 1 << 14;
 
+/// Every value a request's host program reads: its inputs and its steps'
+/// results so far.
+#[derive(Clone, Copy)]
+struct Values<'v> {
+    specs: &'v [FeedSpec],
+    feeds: &'v [Feed],
+    /// [`checked_shapes`].
+    columns: &'v [Option<[usize; 2]>],
+    schedule: &'v Schedule,
+    /// The steps' results so far, each in its slot. A step reads only
+    /// results of earlier steps, which lie in the slots before its own:
+    /// run alone, a step is shown those (its own come after them).
+    slots: &'v [Option<Value>],
+}
+
+impl<'v> Values<'v> {
+    /// These values with the steps' results in `slots`.
+    fn with<'s>(self, slots: &'s [Option<Value>]) -> Values<'s>
+    where
+        'v: 's,
+    {
+        Values { slots, ..self }
+    }
+
+    /// A value of the program (checked to exist by `HostProgram::check`
+    /// and, for a step's result, made before its readers run by the level
+    /// order) with the input it derives from.
+    fn operand(&self, value: ValueRef) -> (Operand<'v>, usize) {
+        let (data, shape, origin) = match value {
+            ValueRef::Feed(n) => {
+                let feed = &self.feeds[n];
+                (feed.elements(), self.columns[n].as_ref().map_or(feed.shape(), |s| s.as_slice()), n)
+            }
+            ValueRef::Step { step, result } => {
+                let value = self.slots[self.schedule.slot(step, result)].as_ref().expect("steps run before their users");
+                (value.data.elements(), value.shape.dims(), self.schedule.origin[step])
+            }
+        };
+        (Operand { data, origin: &self.specs[origin], shape }, origin)
+    }
+
+    /// Runs step `i`, its results put in `own` (its slots).
+    fn run(&self, program: &HostProgram, i: usize, limits: &Limits, own: &mut [Option<Value>]) -> Result<(), HostError> {
+        let step = &program.steps[i];
+        let mut out = Sink::new(own);
+        with_operands(&step.operands, |v| self.operand(v).0, |operands| evaluate(&step.op, operands, limits, program.graph.0.as_deref(), &mut out))?;
+        if out.count != step.op.result_count() {
+            return Err(HostError::Program(format!("host step {i} made {} results", out.count)));
+        }
+        Ok(())
+    }
+}
+
+/// `f` of a step's operands: on the stack for the one or two nearly every op
+/// takes (a small request's step is a few hundred instructions, to which
+/// an allocation added a good part), in a vector for a cross or a
+/// TensorFlow fallback step.
+fn with_operands<'v, R>(refs: &[ValueRef], operand: impl Fn(ValueRef) -> Operand<'v>, f: impl FnOnce(&[Operand<'v>]) -> R) -> R {
+    match *refs {
+        [a] => f(&[operand(a)]),
+        [a, b] => f(&[operand(a), operand(b)]),
+        _ => f(&refs.iter().map(|&v| operand(v)).collect::<Vec<_>>()),
+    }
+}
+
 fn prepare_inner(
     specs: &[FeedSpec],
     program: &HostProgram,
@@ -152,172 +215,131 @@ fn prepare_inner(
     mut step_times: Option<&mut [std::time::Duration]>,
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
-    check_feeds(specs, feeds)?;
-    // A [B] input the program reads as [B, 1] keeps its data (no copy).
-    let shapes = feed_shapes(specs, feeds);
-    let shapes: &[Vec<usize>] = &shapes;
-    program.check(specs.len()).map_err(HostError::Program)?;
-    // Each step's results and the input each derives from (its first
-    // operand's), evaluated level by level: the steps of a level read only
-    // inputs and results of earlier levels, and run in parallel.
-    let mut results: Vec<Option<(Vec<Feed>, usize)>> = vec![None; program.steps.len()];
-    let mut level = vec![0usize; program.steps.len()];
-    for (i, step) in program.steps.iter().enumerate() {
-        level[i] = step
-            .operands
-            .iter()
-            .map(|v| match *v {
-                ValueRef::Feed(_) => 0,
-                ValueRef::Step { step, .. } => level[step] + 1,
-            })
-            .max()
-            .unwrap_or(0);
-    }
-    // The steps of each level, in program order.
-    let depth = level.iter().max().map_or(0, |l| l + 1);
-    let mut levels: Vec<Vec<usize>> = vec![Vec::new(); depth];
-    for (i, &l) in level.iter().enumerate() {
-        levels[l].push(i);
-    }
+    let columns = checked_shapes(specs, feeds)?;
+    let schedule = program.schedule(specs.len()).map_err(HostError::Program)?;
+    let mut slots: Vec<Option<Value>> = Vec::new();
+    slots.resize_with(schedule.slots(), || None);
+    let values = Values { specs, feeds, columns: &columns, schedule: &schedule, slots: &[] };
     // Steps run in parallel only when the request is large enough for that
     // to pay: waking the pool's threads costs more than a small request's
     // whole host program (at B = 1 most of its time went to scheduling).
     let parallel = step_times.is_none() && feeds.iter().map(Feed::len).sum::<usize>() >= PARALLEL_ELEMENTS;
-    for steps in &levels {
-        let run = |&i: &usize| {
-            let step = &program.steps[i];
-            // The step's origin is its first operand's.
-            let mut origin = 0;
-            let values: Vec<Operand> = step
-                .operands
-                .iter()
-                .enumerate()
-                .map(|(k, v)| {
-                    let (value, from) = operand(v, specs, feeds, shapes, &results);
-                    if k == 0 {
-                        origin = from;
-                    }
-                    value
-                })
-                .collect();
-            (i, evaluate(&step.op, &values, limits, program.graph.0.as_deref()).map(|r| (r, origin)))
-        };
-        let done: Vec<(usize, Result<(Vec<Feed>, usize), HostError>)> = if parallel {
-            steps.par_iter().map(run).collect()
-        } else if let Some(times) = step_times.as_deref_mut() {
-            steps
-                .iter()
-                .map(|&i| {
-                    let start = std::time::Instant::now();
-                    let done = run(&i);
-                    times[i] = start.elapsed();
-                    done
-                })
-                .collect()
-        } else {
-            steps.iter().map(run).collect()
-        };
-        for (i, outcome) in done {
-            let (values, origin) = outcome?;
-            if values.len() != program.steps[i].op.result_count() {
-                return Err(HostError::Program(format!("host step {i} made {} results", values.len())));
+    if parallel {
+        for level in schedule.levels.windows(2) {
+            let steps = &schedule.order[level[0]..level[1]];
+            // Each step's results made apart, then moved into its slots.
+            let done: Vec<Result<Vec<Option<Value>>, HostError>> = {
+                let values = values.with(&slots);
+                steps
+                    .par_iter()
+                    .map(|&i| {
+                        let mut own: Vec<Option<Value>> = (0..program.steps[i].op.result_count()).map(|_| None).collect();
+                        values.run(program, i, limits, &mut own).map(|()| own)
+                    })
+                    .collect()
+            };
+            // The level's first error in program order.
+            for (&i, own) in steps.iter().zip(done) {
+                slots[schedule.first[i]..].iter_mut().zip(own?).for_each(|(slot, value)| *slot = value);
             }
-            results[i] = Some((values, origin));
+        }
+    } else {
+        for &i in &schedule.order {
+            // The step reads the slots before its own.
+            let (before, own) = slots.split_at_mut(schedule.first[i]);
+            let (values, own) = (values.with(before), &mut own[..program.steps[i].op.result_count()]);
+            match step_times.as_deref_mut() {
+                Some(times) => {
+                    let start = std::time::Instant::now();
+                    values.run(program, i, limits, own)?;
+                    times[i] = start.elapsed();
+                }
+                None => values.run(program, i, limits, own)?,
+            }
         }
     }
     if let Some(out) = values_out {
         for (k, v) in program.values.iter().enumerate() {
-            match operand(&v.value, specs, feeds, shapes, &results).0.value {
-                Feed::F32 { data, .. } if data.len() % v.width.max(1) == 0 => out.push(data.clone()),
+            match values.with(&slots).operand(v.value).0.data {
+                Elements::F32(data) if data.len() % v.width.max(1) == 0 => out.push(data.to_vec()),
                 other => return Err(HostError::Program(format!("host value {k} is not float32 of width {} ({:?})", v.width, other.dtype()))),
             }
         }
     }
     // The columns' inputs: a step result only one column reads moves into
     // its ColumnInput (no copy); a model input or a shared result is copied.
-    // Readers of each step result, at `first[step] + result`.
-    let mut first = Vec::with_capacity(program.steps.len() + 1);
-    first.push(0usize);
-    for step in &program.steps {
-        first.push(first.last().copied().unwrap_or(0) + step.op.result_count());
-    }
-    let mut readers = vec![0u32; first.last().copied().unwrap_or(0)];
-    for column in &program.columns {
-        for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
-            if let ValueRef::Step { step, result } = v {
-                readers[first[step] + result] += 1;
-            }
-        }
-    }
-    // String columns' references and bytes (the kernel transforms them),
-    // made from the strings where they lie, all columns at once.
+    // String columns' references and bytes (the kernel transforms them) are
+    // made from the strings where they lie, for a large request all columns'
+    // at once beforehand, else each column's in its turn.
     type Refs = Result<(Vec<i64>, Vec<u8>), String>;
-    let strings: Vec<Option<Refs>> = {
-        use rayon::prelude::*;
-        let make = |column: &program::ColumnSource| match operand(&column.ids, specs, feeds, shapes, &results).0.value {
-            Feed::Str { data, .. } => Some(recom_abi::request::string_refs(data)),
-            _ => None,
-        };
-        let total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
-        if total >= PARALLEL_STRINGS {
-            program.columns.par_iter().map(make).collect()
-        } else {
-            program.columns.iter().map(make).collect()
-        }
+    let refs = |ids: &Operand| match ids.data {
+        Elements::Str(data) => Some(recom_abi::request::string_refs(data)),
+        _ => None,
     };
-    let mut strings = strings.into_iter();
+    let strings_total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
+    let mut made: Option<std::vec::IntoIter<Option<Refs>>> = (strings_total >= PARALLEL_STRINGS).then(|| {
+        let values = values.with(&slots);
+        program.columns.par_iter().map(|column| refs(&values.operand(column.ids).0)).collect::<Vec<_>>().into_iter()
+    });
     let mut inputs = Vec::with_capacity(program.columns.len());
     for column in &program.columns {
         // Checks (and errors) as the values are: through `operand`.
-        let (ids_origin, rows_origin, entries, n_ids) = {
-            let (ids, ids_origin) = operand(&column.ids, specs, feeds, shapes, &results);
-            let (rows, rows_origin) = operand(&column.row_offsets, specs, feeds, shapes, &results);
+        let values = values.with(&slots);
+        let (ids_origin, strings) = {
+            let (ids, ids_origin) = values.operand(column.ids);
+            let (rows, rows_origin) = values.operand(column.row_offsets);
             // Strings are a string column's raw values (the kernel hashes them).
-            let n_ids = match ids.value {
-                Feed::Str { data, .. } => data.len(),
+            let n_ids = match ids.data {
+                Elements::Str(data) => data.len(),
                 _ => ids.ints("ids")?.len(),
             };
             let entries = *rows.ints("row offsets")?.last().unwrap_or(&0);
             if let Some(w) = column.weights {
-                let weights = operand(&w, specs, feeds, shapes, &results).0;
-                if !matches!(weights.value, Feed::F32 { .. }) {
+                let weights = values.operand(w).0;
+                if !matches!(weights.data, Elements::F32(_)) {
                     return Err(weights.bad("expected float weights"));
                 }
             }
-            (ids_origin, rows_origin, entries, n_ids)
-        };
-        if entries != n_ids as i64 {
-            let problem = if rows_origin != ids_origin {
-                format!("{n_ids} values but '{}' has {entries} entries", specs[rows_origin].name)
-            } else {
-                format!("{n_ids} values for {entries} entries of the sparse input")
+            if entries != n_ids as i64 {
+                let problem = if rows_origin != ids_origin {
+                    format!("{n_ids} values but '{}' has {entries} entries", specs[rows_origin].name)
+                } else {
+                    format!("{n_ids} values for {entries} entries of the sparse input")
+                };
+                return Err(bad(&specs[ids_origin], problem));
+            }
+            let strings = match made.as_mut() {
+                Some(made) => made.next().flatten(),
+                None => refs(&ids),
             };
-            return Err(bad(&specs[ids_origin], problem));
-        }
-        let strings = strings.next().flatten().transpose().map_err(|e| bad(&specs[ids_origin], e))?;
-        let mut take = |v: ValueRef| -> Feed {
+            (ids_origin, strings)
+        };
+        let strings = strings.transpose().map_err(|e| bad(&specs[ids_origin], e))?;
+        let mut take = |v: ValueRef| -> Data {
             match v {
-                ValueRef::Step { step, result } if readers[first[step] + result] == 1 => {
-                    let slot = &mut results[step].as_mut().expect("steps run before their users").0[result];
-                    std::mem::replace(slot, Feed::I64 { shape: vec![0], data: Vec::new() })
+                ValueRef::Step { step, result } => {
+                    let slot = &mut slots[schedule.slot(step, result)];
+                    match schedule.readers[schedule.slot(step, result)] {
+                        1 => slot.take().expect("steps run before their users").data,
+                        _ => slot.as_ref().expect("steps run before their users").data.clone(),
+                    }
                 }
-                ValueRef::Step { step, result } => results[step].as_ref().expect("steps run before their users").0[result].clone(),
-                ValueRef::Feed(n) => feeds[n].clone(),
+                ValueRef::Feed(n) => feeds[n].elements().to_data(),
             }
         };
         let (ids, bytes) = match strings {
             Some((refs, bytes)) => (refs, Some(bytes)),
             None => match take(column.ids) {
-                Feed::I64 { data, .. } => (data, None),
+                Data::I64(data) => (data, None),
                 _ => unreachable!("checked to be integers or strings above"),
             },
         };
         let offsets = match take(column.row_offsets) {
-            Feed::I64 { data, .. } => data,
+            Data::I64(data) => data,
             _ => unreachable!("checked to be integers above"),
         };
         let weights = column.weights.map(|w| match take(w) {
-            Feed::F32 { data, .. } => data,
+            Data::F32(data) => data,
             _ => unreachable!("checked to be floats above"),
         });
         inputs.push(ColumnInput { ids, offsets, weights, bytes });
@@ -328,25 +350,6 @@ fn prepare_inner(
 /// Strings in a request's feeds from which the string columns' references
 /// are made on all cores.
 const PARALLEL_STRINGS: usize = 4096;
-
-/// A value of the program (checked to exist by `HostProgram::check` and
-/// the level order) with the input it derives from.
-fn operand<'v>(
-    value: &ValueRef,
-    specs: &'v [FeedSpec],
-    feeds: &'v [Feed],
-    shapes: &'v [Vec<usize>],
-    results: &'v [Option<(Vec<Feed>, usize)>],
-) -> (Operand<'v>, usize) {
-    let (value, shape, origin) = match *value {
-        ValueRef::Feed(n) => (&feeds[n], shapes[n].as_slice(), n),
-        ValueRef::Step { step, result } => {
-            let (values, origin) = results[step].as_ref().expect("steps run before their users");
-            (&values[result], values[result].shape(), *origin)
-        }
-    };
-    (Operand { value, origin: &specs[origin], shape }, origin)
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! The host-side ops and what each does to its operands. Adding a host op
 //! is a variant of [`HostOp`] and its arm in [`evaluate`], here, plus the
 //! `emb` op's declaration that names it (`OpDef::host`).
-use crate::{bad, Feed, FeedSpec, HostError};
+use crate::value::{Elements, Sink, Value};
+use crate::{bad, FeedSpec, HostError};
 use recom_abi::hash::{fingerprint64, fingerprint_cat64, string_to_hash_bucket};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -163,7 +164,9 @@ impl HostOp {
             HostOp::HashBucket { buckets: 0 } | HostOp::CrossHashed { num_buckets: 0, .. } | HostOp::SplitHashBucket { buckets: 0, .. } => {
                 Err("0 hash buckets".into())
             }
-            HostOp::BucketizedSparse { boundaries } if boundaries.windows(2).any(|w| !(w[0] < w[1])) => {
+            // Checked with the program on every request: a fold over all
+            // pairs vectorizes, where `any` (an early exit) would not.
+            HostOp::BucketizedSparse { boundaries } if !boundaries.windows(2).fold(true, |increasing, w| increasing & (w[0] < w[1])) => {
                 Err("bucket boundaries are not strictly increasing".into())
             }
             _ => Ok(()),
@@ -197,7 +200,7 @@ impl Default for Limits {
 /// One operand: its value and the input it derives from (named in errors).
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'v> {
-    pub(crate) value: &'v Feed,
+    pub(crate) data: Elements<'v>,
     pub(crate) origin: &'v FeedSpec,
     /// The value's shape as the program reads it (a [B] input read as [B, 1]
     /// keeps its data and gets this shape).
@@ -210,8 +213,8 @@ impl<'v> Operand<'v> {
     }
 
     pub(crate) fn ints(&self, what: &str) -> Result<&'v [i64], HostError> {
-        match self.value {
-            Feed::I64 { data, .. } => Ok(data),
+        match self.data {
+            Elements::I64(data) => Ok(data),
             other => Err(self.bad(format!("{what} must be integers, got {:?}", other.dtype()))),
         }
     }
@@ -277,34 +280,61 @@ fn coo_rows(indices: &Operand, shape: Option<&Operand>, limits: &Limits) -> Resu
             (check_batch(last.saturating_add(1), limits, indices, "a sparse input")?, i64::MAX)
         }
     };
-    let mut offsets = vec![0i64; rows + 1];
+    // Not `vec![0; rows + 1]`: the allocator's zeroing path costs more
+    // than writing the zeros for the few rows of most requests.
+    let mut offsets = Vec::with_capacity(rows + 1);
+    offsets.resize(rows + 1, 0i64);
     let mut previous = 0;
-    for (k, entry) in entries.chunks_exact(2).enumerate() {
+    for entry in entries.chunks_exact(2) {
         let (row, position) = (entry[0], entry[1]);
-        if row < 0 || row as u64 >= rows as u64 || position < 0 || position >= width {
-            return Err(indices.bad(format!("entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]")));
-        }
-        if row < previous {
-            return Err(indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order")));
+        // Outside the dense shape (as unsigned, a negative value is too) or
+        // before the entry it follows. The error is made apart: formatting
+        // it here kept the loop's values in memory, not registers.
+        if row as u64 >= rows as u64 || position as u64 >= width as u64 || row < previous {
+            return Err(coo_error(indices, entries, rows, width));
         }
         previous = row;
         offsets[row as usize + 1] += 1;
     }
-    for r in 0..rows {
-        offsets[r + 1] += offsets[r];
+    // The running sum, kept in a register (not read back from the offset
+    // just written).
+    let mut end = 0;
+    for offset in &mut offsets {
+        end += *offset;
+        *offset = end;
     }
     Ok(offsets)
 }
 
-/// The indices `[N, 2]` and dense shape of row-major entries, `kept[i]`
-/// saying which entries of a `[rows, width]` input are in.
-fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Feed, Feed) {
-    let mut indices = Vec::with_capacity(2 * rows.saturating_mul(width).min(1 << 24));
+/// The error that names the first entry [`coo_rows`] refuses.
+#[cold]
+fn coo_error(indices: &Operand, entries: &[i64], rows: usize, width: i64) -> HostError {
+    let mut previous = 0;
+    for (k, entry) in entries.chunks_exact(2).enumerate() {
+        let (row, position) = (entry[0], entry[1]);
+        if row < 0 || row as u64 >= rows as u64 || position < 0 || position >= width {
+            return indices.bad(format!("entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]"));
+        }
+        if row < previous {
+            return indices.bad(format!("entry {k} is in row {row} after row {previous}: indices must be in row-major order"));
+        }
+        previous = row;
+    }
+    unreachable!("coo_rows refuses only entries this refuses")
+}
+
+/// The entries of a dense `[rows, width]` input that `keep` keeps
+/// (`entries`: its entries, row-major), in one pass: their `[N, 2]`
+/// indices, their values and the dense shape.
+fn sparse_of<'e, T: Clone + 'e>(rows: usize, width: usize, entries: impl Iterator<Item = &'e T>, keep: impl Fn(&T) -> bool) -> (Value, Vec<T>, Value) {
+    let capacity = rows.saturating_mul(width).min(1 << 24);
+    let (mut indices, mut values) = (Vec::with_capacity(2 * capacity), Vec::with_capacity(capacity));
     let width = width.max(1);
     let (mut row, mut position) = (0i64, 0usize);
-    for keep in kept {
-        if keep {
+    for entry in entries {
+        if keep(entry) {
             indices.extend([row, position as i64]);
+            values.push(entry.clone());
         }
         position += 1;
         if position == width {
@@ -312,8 +342,8 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
             row += 1;
         }
     }
-    let n = indices.len() / 2;
-    (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, width as i64]))
+    let n = values.len();
+    (Value::new(indices, &[n, 2]), values, Value::vector(vec![rows as i64, width as i64]))
 }
 
 /// `f(j, x)` of every entry x of a dense `[B, k]` numeric input, j its
@@ -321,16 +351,16 @@ fn sparse_of(rows: usize, width: usize, kept: impl Iterator<Item = bool>) -> (Fe
 /// TensorFlow's Cast).
 fn each_entry(input: &Operand, k: usize, f: impl Fn(usize, f32) -> i64) -> Result<Vec<i64>, HostError> {
     let k = k.max(1);
-    Ok(match input.value {
-        Feed::F32 { data, .. } => data.iter().enumerate().map(|(i, &x)| f(i % k, x)).collect(),
-        Feed::I64 { data, .. } => data.iter().enumerate().map(|(i, &x)| f(i % k, x as f32)).collect(),
-        Feed::Str { .. } => return Err(input.bad("a bucketized column needs a [batch, k] numeric input, got strings")),
+    Ok(match input.data {
+        Elements::F32(data) => data.iter().enumerate().map(|(i, &x)| f(i % k, x)).collect(),
+        Elements::I64(data) => data.iter().enumerate().map(|(i, &x)| f(i % k, x as f32)).collect(),
+        Elements::Str(_) => return Err(input.bad("a bucketized column needs a [batch, k] numeric input, got strings")),
     })
 }
 
 /// The indices `[rows * k, 2]` of every entry of a dense `[rows, k]` input
 /// (row r, position j) and its dense shape.
-fn every_entry(rows: usize, k: usize) -> (Feed, Feed) {
+fn every_entry(rows: usize, k: usize) -> (Value, Value) {
     let mut indices = Vec::with_capacity(2 * rows * k);
     for r in 0..rows as i64 {
         for j in 0..k as i64 {
@@ -338,7 +368,7 @@ fn every_entry(rows: usize, k: usize) -> (Feed, Feed) {
         }
     }
     let n = indices.len() / 2;
-    (Feed::I64 { shape: vec![n, 2], data: indices }, Feed::vector(vec![rows as i64, k as i64]))
+    (Value::new(indices, &[n, 2]), Value::vector(vec![rows as i64, k as i64]))
 }
 
 /// How many of the sorted `boundaries` are <= `v` (std::upper_bound; NaN
@@ -381,8 +411,8 @@ fn search_upper_bound(boundaries: &[f64], v: f64) -> usize {
 /// StringSplitV2), each token mapped by `token` where it lies: the tokens'
 /// `[N, 2]` indices (row, position), the mapped tokens, and the dense shape
 /// `[B, longest row]`.
-fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMut(&[u8]) -> T) -> Result<(Feed, Vec<T>, Feed), HostError> {
-    let Feed::Str { data, .. } = input.value else {
+fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMut(&[u8]) -> T) -> Result<(Value, Vec<T>, Value), HostError> {
+    let Elements::Str(data) = input.data else {
         return Err(input.bad("a string split takes strings"));
     };
     if input.shape.len() != 1 {
@@ -399,11 +429,11 @@ fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMu
         width = width.max(k as usize);
     }
     let n = out.len();
-    Ok((Feed::I64 { shape: vec![n, 2], data: indices }, out, Feed::vector(vec![data.len() as i64, width as i64])))
+    Ok((Value::new(indices, &[n, 2]), out, Value::vector(vec![data.len() as i64, width as i64])))
 }
 
-/// One step's results.
-pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>) -> Result<Vec<Feed>, HostError> {
+/// One step's results, put where they are kept.
+pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>, out: &mut Sink) -> Result<(), HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
         if operands.len() == n {
             Ok(())
@@ -411,36 +441,36 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             Err(HostError::Program(format!("{op:?} takes {n} operands, got {}", operands.len())))
         }
     };
-    Ok(match op {
+    match op {
         HostOp::HashBucket { buckets } => {
             arity(1)?;
             if *buckets == 0 {
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
-            vec![Feed::vector(match operands[0].value {
-                Feed::Str { data, .. } => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect(),
-                Feed::I64 { data, .. } => {
+            out.push(Value::vector(match operands[0].data {
+                Elements::Str(data) => data.iter().map(|s| string_to_hash_bucket(s, *buckets)).collect::<Vec<_>>(),
+                Elements::I64(data) => {
                     let mut text = itoa::Buffer::new();
                     data.iter().map(|&x| string_to_hash_bucket(text.format(x).as_bytes(), *buckets)).collect()
                 }
-                Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string ids, got floats")),
-            })]
+                Elements::F32(_) => return Err(operands[0].bad("expected integer or string ids, got floats")),
+            }));
         }
         HostOp::RangeFilter { filter } => {
             arity(1)?;
-            let Feed::I64 { data, .. } = operands[0].value else {
+            let Elements::I64(data) = operands[0].data else {
                 return Err(operands[0].bad("a range filter takes integer ids"));
             };
-            vec![Feed::vector(data.iter().map(|&id| filter.apply(id)).collect())]
+            out.push(Value::vector(data.iter().map(|&id| filter.apply(id)).collect::<Vec<_>>()));
         }
         HostOp::Vocabulary { keys, default, oov_buckets, first, oov_base, index } => {
             arity(1)?;
             let id = |position: Option<i64>, bytes: &[u8]| {
                 recom_abi::semantics::vocabulary_id(position.map(|p| p as usize), keys.len(), *first, *default, *oov_buckets, *oov_base, |k| string_to_hash_bucket(bytes, k))
             };
-            vec![Feed::vector(match (operands[0].value, index.get(keys)) {
-                (Feed::Str { data, .. }, KeyPositions::Str(index)) => data.iter().map(|s| id(index.get(s.as_slice()).copied(), s)).collect(),
-                (Feed::I64 { data, .. }, KeyPositions::I64(index)) => {
+            out.push(Value::vector(match (operands[0].data, index.get(keys)) {
+                (Elements::Str(data), KeyPositions::Str(index)) => data.iter().map(|s| id(index.get(s.as_slice()).copied(), s)).collect::<Vec<_>>(),
+                (Elements::I64(data), KeyPositions::I64(index)) => {
                     let mut text = itoa::Buffer::new();
                     data.iter()
                         .map(|v| match index.get(v) {
@@ -450,7 +480,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                         .collect()
                 }
                 _ => return Err(operands[0].bad("the values do not have the vocabulary's key type")),
-            })]
+            }));
         }
         HostOp::SparseFromDense { ignore, column } => {
             arity(1)?;
@@ -461,23 +491,18 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 Some(j) => return Err(operands[0].bad(format!("expected a [batch, n > {j}] input for its column {j}, got [{rows}, {width}]"))),
                 None => (0, 1, width),
             };
-            let (kept, values) = match operands[0].value {
-                Feed::I64 { data, .. } => {
-                    let read = || data.iter().skip(skip).step_by(step);
-                    let kept: Vec<bool> = read().map(|&v| is_kept(ignore, Some(v), None)).collect();
-                    let values = read().zip(&kept).filter(|(_, &k)| k).map(|(&v, _)| v).collect();
-                    (kept, Feed::vector(values))
+            let [indices, values, shape] = match operands[0].data {
+                Elements::I64(data) => {
+                    let (indices, values, shape) = sparse_of(rows, out_width, data.iter().skip(skip).step_by(step), |&v| is_kept(ignore, Some(v), None));
+                    [indices, Value::vector(values), shape]
                 }
-                Feed::Str { data, .. } => {
-                    let read = || data.iter().skip(skip).step_by(step);
-                    let kept: Vec<bool> = read().map(|s| is_kept(ignore, None, Some(s))).collect();
-                    let values: Vec<Vec<u8>> = read().zip(&kept).filter(|(_, &k)| k).map(|(s, _)| s.clone()).collect();
-                    (kept, Feed::Str { shape: vec![values.len()], data: values })
+                Elements::Str(data) => {
+                    let (indices, values, shape) = sparse_of(rows, out_width, data.iter().skip(skip).step_by(step), |s| is_kept(ignore, None, Some(s)));
+                    [indices, Value::vector(values), shape]
                 }
-                Feed::F32 { .. } => return Err(operands[0].bad("expected integer or string values, got floats")),
+                Elements::F32(_) => return Err(operands[0].bad("expected integer or string values, got floats")),
             };
-            let (indices, shape) = sparse_of(rows, out_width, kept.into_iter());
-            vec![indices, values, shape]
+            out.extend([indices, values, shape]);
         }
         HostOp::BucketizedSparse { boundaries } => {
             arity(1)?;
@@ -492,7 +517,7 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             // entry j of a row is shifted into the j-th block of buckets.
             let values = each_entry(&operands[0], k, |j, x| upper_bound(boundaries, x as f64) as i64 + j as i64 * stride)?;
             let (indices, shape) = every_entry(rows, k);
-            vec![indices, Feed::vector(values), shape]
+            out.extend([indices, Value::vector(values), shape]);
         }
         HostOp::FloatEntries => {
             arity(1)?;
@@ -501,34 +526,34 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             };
             let values = each_entry(&operands[0], k, recom_abi::semantics::float_entry)?;
             let (indices, shape) = every_entry(rows, k);
-            vec![indices, Feed::vector(values), shape]
+            out.extend([indices, Value::vector(values), shape]);
         }
         HostOp::Fingerprint => {
             arity(1)?;
-            match operands[0].value {
-                Feed::Str { data, .. } => vec![Feed::vector(data.iter().map(|s| fingerprint64(s) as i64).collect())],
+            match operands[0].data {
+                Elements::Str(data) => out.push(Value::vector(data.iter().map(|s| fingerprint64(s) as i64).collect::<Vec<_>>())),
                 _ => return Err(operands[0].bad("a fingerprint takes strings")),
             }
         }
-        HostOp::CrossHashed { num_buckets, hash_key } => cross(operands, *num_buckets, *hash_key, limits)?,
-        HostOp::CooRows => match operands {
-            [indices] => vec![Feed::vector(coo_rows(indices, None, limits)?)],
-            [indices, shape] => vec![Feed::vector(coo_rows(indices, Some(shape), limits)?)],
+        HostOp::CrossHashed { num_buckets, hash_key } => out.extend(cross(operands, *num_buckets, *hash_key, limits)?),
+        HostOp::CooRows => out.push(Value::vector(match operands {
+            [indices] => coo_rows(indices, None, limits)?,
+            [indices, shape] => coo_rows(indices, Some(shape), limits)?,
             _ => return Err(HostError::Program(format!("CooRows takes 1 or 2 operands, got {}", operands.len()))),
-        },
-        HostOp::TfGraph { outputs } => tf_graph(graph, outputs, operands, limits)?,
+        })),
+        HostOp::TfGraph { outputs } => out.extend(tf_graph(graph, outputs, operands, limits)?),
         HostOp::SplitHashBucket { sep, maxsplit, buckets } => {
             arity(1)?;
             if *buckets == 0 {
                 return Err(HostError::Program("a hash bucket count is 0".into()));
             }
             let (indices, ids, shape) = split_rows(&operands[0], sep, *maxsplit, |token| string_to_hash_bucket(token, *buckets))?;
-            vec![indices, Feed::vector(ids), shape]
+            out.extend([indices, Value::vector(ids), shape]);
         }
         HostOp::StringSplit { sep, maxsplit } => {
             arity(1)?;
             let (indices, tokens, shape) = split_rows(&operands[0], sep, *maxsplit, <[u8]>::to_vec)?;
-            vec![indices, Feed::Str { shape: vec![tokens.len()], data: tokens }, shape]
+            out.extend([indices, Value::vector(tokens), shape]);
         }
         HostOp::NumericInput { column, normalizer } => {
             arity(1)?;
@@ -539,10 +564,10 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
             }
             // An integer input is cast to f32 first (numeric_column's
             // transform: round to nearest, as TensorFlow's Cast).
-            let values: Vec<f32> = match dense.value {
-                Feed::F32 { data, .. } => data.iter().skip(*column).step_by(k).copied().collect(),
-                Feed::I64 { data, .. } => data.iter().skip(*column).step_by(k).map(|&x| x as f32).collect(),
-                Feed::Str { .. } => return Err(dense.bad("a numeric input is numbers, got strings")),
+            let values: Vec<f32> = match dense.data {
+                Elements::F32(data) => data.iter().skip(*column).step_by(k).copied().collect(),
+                Elements::I64(data) => data.iter().skip(*column).step_by(k).map(|&x| x as f32).collect(),
+                Elements::Str(_) => return Err(dense.bad("a numeric input is numbers, got strings")),
             };
             let weights: Vec<f32> = match normalizer {
                 // Sub, then the division by a constant as TensorFlow's graph
@@ -553,14 +578,15 @@ pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph
                 }
                 None => values,
             };
-            vec![Feed::vector(vec![0; rows]), Feed::vector((0..=rows as i64).collect()), Feed::F32 { shape: vec![rows], data: weights }]
+            out.extend([Value::vector(vec![0i64; rows]), Value::vector((0..=rows as i64).collect::<Vec<_>>()), Value::vector(weights)]);
         }
-    })
+    }
+    Ok(())
 }
 
 /// The model's inputs as the graph's placeholders want them, the graph run,
 /// its outputs back as host values.
-fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: &[Operand], limits: &Limits) -> Result<Vec<Feed>, HostError> {
+fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: &[Operand], limits: &Limits) -> Result<Vec<Value>, HostError> {
     use recom_tf::DataType;
     use recom_tf_eval::{Data, Tensor};
     let graph = graph.ok_or_else(|| HostError::Program("a TensorFlow fallback step without the model's graph (the bundle's host_graph.pb)".into()))?;
@@ -576,13 +602,13 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
         if shape.first().is_some_and(|&b| b > limits.max_batch) {
             return Err(o.bad(format!("{} rows, more than the limit of {}", shape[0], limits.max_batch)));
         }
-        let data = match (o.value, dtype) {
-            (Feed::I64 { data, .. }, DataType::DtInt64) => Data::I64(data.clone()),
-            (Feed::I64 { data, .. }, DataType::DtInt32) => Data::I32(
+        let data = match (o.data, dtype) {
+            (Elements::I64(data), DataType::DtInt64) => Data::I64(data.to_vec()),
+            (Elements::I64(data), DataType::DtInt32) => Data::I32(
                 data.iter().map(|&x| i32::try_from(x).map_err(|_| o.bad(format!("{x} does not fit the model's int32 input")))).collect::<Result<_, _>>()?,
             ),
-            (Feed::F32 { data, .. }, DataType::DtFloat) => Data::F32(data.clone()),
-            (Feed::Str { data, .. }, DataType::DtString) => Data::Str(data.clone()),
+            (Elements::F32(data), DataType::DtFloat) => Data::F32(data.to_vec()),
+            (Elements::Str(data), DataType::DtString) => Data::Str(data.to_vec()),
             (v, t) => return Err(o.bad(format!("the graph's placeholder is {t:?}, got {:?} values", v.dtype()))),
         };
         feeds.insert(name.clone(), Tensor::new(shape, data));
@@ -603,11 +629,11 @@ fn tf_graph(graph: Option<&recom_tf_eval::Graph>, outputs: &[String], operands: 
         .zip(outputs)
         .map(|(t, name)| {
             Ok(match t.data {
-                Data::F32(data) => Feed::F32 { shape: t.shape, data },
-                Data::I64(data) => Feed::I64 { shape: t.shape, data },
-                Data::I32(data) => Feed::I64 { shape: t.shape, data: data.into_iter().map(i64::from).collect() },
-                Data::Bool(data) => Feed::I64 { shape: t.shape, data: data.into_iter().map(i64::from).collect() },
-                Data::Str(data) => Feed::Str { shape: t.shape, data },
+                Data::F32(data) => Value::new(data, &t.shape),
+                Data::I64(data) => Value::new(data, &t.shape),
+                Data::I32(data) => Value::new(data.into_iter().map(i64::from).collect::<Vec<_>>(), &t.shape),
+                Data::Bool(data) => Value::new(data.into_iter().map(i64::from).collect::<Vec<_>>(), &t.shape),
+                Data::Str(data) => Value::new(data, &t.shape),
                 d => return Err(HostError::Program(format!("TensorFlow fallback: output '{name}' is {}", d.dtype()))),
             })
         })
@@ -664,7 +690,7 @@ fn split<'s>(s: &'s [u8], sep: &[u8], maxsplit: i64) -> Vec<&'s [u8]> {
 /// The hashed cross of C SparseTensors (C indices, C values, C dense
 /// shapes): every combination of one entry per input in each row (last
 /// input fastest), hashed like TensorFlow's SparseCross.
-fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<Vec<Feed>, HostError> {
+fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits) -> Result<[Value; 3], HostError> {
     let n = operands.len() / 3;
     if n == 0 || operands.len() != 3 * n || num_buckets == 0 {
         return Err(HostError::Program(format!("a cross takes 3 operands per input and buckets > 0, got {} operands", operands.len())));
@@ -688,12 +714,16 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
             operands[n].origin.name
         )));
     }
-    let mut ids = Vec::new();
-    let mut indices = Vec::new();
+    // Room for a combination per row (a row of single-valued inputs has
+    // one), grown as needed; the per-row buffers are made once.
+    let mut ids = Vec::with_capacity(batch);
+    let mut indices = Vec::with_capacity(2 * batch);
     let mut width = 0i64;
-    let mut position = vec![0usize; n];
+    let (mut counts, mut position) = (vec![0usize; n], vec![0usize; n]);
     for r in 0..batch {
-        let counts: Vec<usize> = columns.iter().map(|(_, o)| (o[r + 1] - o[r]) as usize).collect();
+        for (count, (_, o)) in counts.iter_mut().zip(&columns) {
+            *count = (o[r + 1] - o[r]) as usize;
+        }
         let start = ids.len();
         if counts.iter().all(|&c| c > 0) {
             position.iter_mut().for_each(|p| *p = 0);
@@ -722,7 +752,7 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
         width = width.max((ids.len() - start) as i64);
     }
     let entries = ids.len();
-    Ok(vec![Feed::I64 { shape: vec![entries, 2], data: indices }, Feed::vector(ids), Feed::vector(vec![batch as i64, width])])
+    Ok([Value::new(indices, &[entries, 2]), Value::vector(ids), Value::vector(vec![batch as i64, width])])
 }
 
 

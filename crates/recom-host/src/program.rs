@@ -174,28 +174,101 @@ impl HostProgram {
     /// of an earlier step: the program can be evaluated in order. The error
     /// names the step or column.
     pub fn check(&self, feeds: usize) -> Result<(), String> {
-        let valid = |value: &ValueRef, before: usize| match *value {
-            ValueRef::Feed(n) => n < feeds,
-            ValueRef::Step { step, result } => step < before && result < self.steps[step].op.result_count(),
-        };
+        self.schedule(feeds).map(drop)
+    }
+
+    /// Checks the program ([`HostProgram::check`]) and schedules it, in one
+    /// pass over its steps: both run on every request.
+    pub(crate) fn schedule(&self, feeds: usize) -> Result<Schedule, String> {
+        let n = self.steps.len();
+        let (mut level, mut first, mut origin) = (Vec::with_capacity(n), Vec::with_capacity(n + 1), Vec::with_capacity(n));
+        first.push(0);
         for (i, step) in self.steps.iter().enumerate() {
             step.op.check().map_err(|e| format!("host step {i} ({:?}): {e}", step.op))?;
-            if let Some(bad) = step.operands.iter().find(|v| !valid(v, i)) {
-                return Err(format!("host step {i} ({:?}) reads {bad:?}, which is not an input or an earlier result", step.op));
+            let mut deepest = 0;
+            for &v in &step.operands {
+                match v {
+                    ValueRef::Feed(n) if n < feeds => {}
+                    ValueRef::Step { step, result } if step < i && result < first[step + 1] - first[step] => deepest = deepest.max(level[step] + 1),
+                    bad => return Err(format!("host step {i} ({:?}) reads {bad:?}, which is not an input or an earlier result", step.op)),
+                }
             }
+            level.push(deepest);
+            origin.push(match step.operands.first() {
+                Some(&ValueRef::Feed(n)) => n,
+                Some(&ValueRef::Step { step, .. }) => origin[step],
+                None => 0,
+            });
+            first.push(first[i] + step.op.result_count());
         }
+        let valid = |value: &ValueRef| match *value {
+            ValueRef::Feed(n) => n < feeds,
+            ValueRef::Step { step, result } => step < n && result < first[step + 1] - first[step],
+        };
         for (k, v) in self.values.iter().enumerate() {
-            if !valid(&v.value, self.steps.len()) || v.width == 0 {
+            if !valid(&v.value) || v.width == 0 {
                 return Err(format!("host value {k} reads {:?} (width {}), which is not an input or a step's result", v.value, v.width));
             }
         }
+        let mut readers = vec![0u32; first[n]];
         for (c, column) in self.columns.iter().enumerate() {
-            let values = [Some(column.ids), Some(column.row_offsets), column.weights];
-            if let Some(bad) = values.iter().flatten().find(|v| !valid(v, self.steps.len())) {
-                return Err(format!("column {c} reads {bad:?}, which is not an input or a step's result"));
+            for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
+                if !valid(&v) {
+                    return Err(format!("column {c} reads {v:?}, which is not an input or a step's result"));
+                }
+                if let ValueRef::Step { step, result } = v {
+                    readers[first[step] + result] += 1;
+                }
             }
         }
-        Ok(())
+        // A counting sort by level (stable: program order within a level).
+        let depth = level.iter().max().map_or(0, |l| l + 1);
+        let mut levels = vec![0usize; depth + 1];
+        for &l in &level {
+            levels[l + 1] += 1;
+        }
+        for l in 0..depth {
+            levels[l + 1] += levels[l];
+        }
+        let mut next = levels.clone();
+        let mut order = vec![0; n];
+        for (i, &l) in level.iter().enumerate() {
+            order[next[l]] = i;
+            next[l] += 1;
+        }
+        Ok(Schedule { order, levels, first, origin, readers })
+    }
+}
+
+/// How a checked program runs, from its structure alone (the same for
+/// every request): the order of its steps, where their results are kept
+/// and the input each derives from.
+pub(crate) struct Schedule {
+    /// The steps level by level, each level in program order: a step reads
+    /// only inputs and results of steps of lower levels, so a level's steps
+    /// can run in parallel, and a request's error is the first one in this
+    /// order however its steps ran.
+    pub(crate) order: Vec<usize>,
+    /// Where each level starts in `order`, then `order.len()`.
+    pub(crate) levels: Vec<usize>,
+    /// Result `r` of step `i` is kept in slot `first[i] + r`; the slots'
+    /// count last.
+    pub(crate) first: Vec<usize>,
+    /// The input each step derives from (its first operand's): the one an
+    /// error about its results names.
+    pub(crate) origin: Vec<usize>,
+    /// How many columns read each slot (one reader's result moves into its
+    /// column).
+    pub(crate) readers: Vec<u32>,
+}
+
+impl Schedule {
+    pub(crate) fn slot(&self, step: usize, result: usize) -> usize {
+        self.first[step] + result
+    }
+
+    pub(crate) fn slots(&self) -> usize {
+        self.first[self.first.len() - 1]
     }
 }
 
