@@ -168,6 +168,9 @@ impl<'v> Values<'v> {
     /// A value of the program (checked to exist by `HostProgram::check`
     /// and, for a step's result, made before its readers run by the level
     /// order) with the input it derives from.
+    // Inlined: returned through memory, an operand was read back before
+    // its stores had landed (a stall per operand).
+    #[inline(always)]
     fn operand(&self, value: ValueRef) -> (Operand<'v>, usize) {
         let (data, shape, origin) = match value {
             ValueRef::Feed(n) => {

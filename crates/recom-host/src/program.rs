@@ -212,14 +212,19 @@ impl HostProgram {
         }
         let mut readers = vec![0u32; first[n]];
         for (c, column) in self.columns.iter().enumerate() {
-            for v in [Some(column.ids), Some(column.row_offsets), column.weights].into_iter().flatten() {
-                if !valid(&v) {
-                    return Err(format!("column {c} reads {v:?}, which is not an input or a step's result"));
-                }
-                if let ValueRef::Step { step, result } = v {
+            // Each value in turn (an array of the three, flattened, was
+            // copied through the stack: a stall per column).
+            let mut read = |v: ValueRef| match v {
+                _ if !valid(&v) => Err(format!("column {c} reads {v:?}, which is not an input or a step's result")),
+                ValueRef::Step { step, result } => {
                     readers[first[step] + result] += 1;
+                    Ok(())
                 }
-            }
+                ValueRef::Feed(_) => Ok(()),
+            };
+            read(column.ids)?;
+            read(column.row_offsets)?;
+            column.weights.map(read).transpose()?;
         }
         // A counting sort by level (stable: program order within a level).
         let depth = level.iter().max().map_or(0, |l| l + 1);

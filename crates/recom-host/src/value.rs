@@ -61,6 +61,9 @@ impl<'s> Sink<'s> {
 
     /// Keeps the next result; one past the op's results is counted (the
     /// step is an error), not kept.
+    // Inlined: a value passed to it through memory was read back before its
+    // stores had landed (a stall per result).
+    #[inline(always)]
     pub(crate) fn push(&mut self, value: Value) {
         if let Some(slot) = self.slots.get_mut(self.count) {
             *slot = Some(value);
@@ -68,6 +71,7 @@ impl<'s> Sink<'s> {
         self.count += 1;
     }
 
+    #[inline(always)]
     pub(crate) fn extend(&mut self, values: impl IntoIterator<Item = Value>) {
         values.into_iter().for_each(|value| self.push(value));
     }
