@@ -588,4 +588,54 @@ mod tests {
         let got = prepare(&specs(), &program, &feeds(&["x"], &[0, 0], [1, 1])).unwrap_err().to_string();
         assert!(got.starts_with("the host program is malformed: host step 1"), "{got}");
     }
+
+    /// The steps run level by level, however they are listed: a request's
+    /// error is the first one in that order (here a level-0 step listed
+    /// after a failing level-1 step), run in parallel or one by one.
+    #[test]
+    fn errors_come_in_level_order() {
+        let program = HostProgram {
+            steps: vec![
+                HostStep { op: HostOp::HashBucket { buckets: 10 }, operands: vec![ValueRef::Feed(0)] },
+                // Level 1: ids are not [N, 2] indices.
+                HostStep { op: HostOp::CooRows, operands: vec![step(0, 0)] },
+                // Level 0: a negative dense shape.
+                HostStep { op: HostOp::CooRows, operands: vec![ValueRef::Feed(1), ValueRef::Feed(2)] },
+            ],
+            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(2, 0), weights: None }],
+            values: Vec::new(),
+            graph: Default::default(),
+        };
+        let expected = "input 'a/shape': dense_shape [-1, 1] has a negative size";
+        let small = feeds(&["x"], &[0, 0], [-1, 1]);
+        assert_eq!(prepare(&specs(), &program, &small).unwrap_err().to_string(), expected);
+        assert_eq!(step_times(&specs(), &program, &small, &Limits::default()).unwrap_err().to_string(), expected);
+        // Enough elements for the parallel run.
+        let n = PARALLEL_ELEMENTS;
+        let values: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let indices: Vec<i64> = (0..n as i64).flat_map(|r| [r, 0]).collect();
+        let large = feeds(&values, &indices, [-1, 1]);
+        assert_eq!(prepare(&specs(), &program, &large).unwrap_err().to_string(), expected);
+    }
+
+    /// A large request (its steps run in parallel, a level at a time) and
+    /// the same steps run one by one in program order give the same columns.
+    #[test]
+    fn parallel_and_sequential_runs_agree() {
+        let n = PARALLEL_ELEMENTS;
+        let values: Vec<String> = (0..n).map(|i| format!("v{}", i % 7)).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        // Rows with 0, 1 or 2 entries.
+        let indices: Vec<i64> = (0..n as i64).flat_map(|k| [k / 2 + k / 6, k % 2]).collect();
+        let rows = indices[indices.len() - 2] + 1;
+        let feeds = feeds(&values, &indices, [rows, 2]);
+        for program in [vocabulary(2), sparse_column(HostOp::HashBucket { buckets: 100 }, true), sparse_column(HostOp::HashBucket { buckets: 100 }, false)] {
+            let parallel = prepare(&specs(), &program, &feeds).unwrap();
+            let mut times = vec![std::time::Duration::ZERO; program.steps.len()];
+            let one_by_one = prepare_inner(&specs(), &program, &feeds, &Limits::default(), None, Some(&mut times)).unwrap();
+            assert_eq!(parallel, one_by_one);
+            assert_eq!(parallel[0].offsets.len() as i64, rows + 1);
+        }
+    }
 }

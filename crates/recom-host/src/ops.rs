@@ -795,6 +795,55 @@ mod tests {
         });
     }
 
+    /// CooRows (one compare per bound, its error made apart) accepts what
+    /// the plain checks accept, gives the same offsets as a count per row,
+    /// and names the first entry they refuse: negative, past the dense
+    /// shape, or out of row order.
+    #[test]
+    fn coo_rows_is_the_plain_checks_and_count() {
+        use super::{coo_rows, Limits, Operand};
+        use crate::value::Elements;
+        use proptest::prelude::*;
+        // The checks and count as first written, entry by entry.
+        fn plain(entries: &[i64], rows: usize, width: i64) -> Result<Vec<i64>, String> {
+            let mut offsets = vec![0i64; rows + 1];
+            let mut previous = 0;
+            for (k, entry) in entries.chunks_exact(2).enumerate() {
+                let (row, position) = (entry[0], entry[1]);
+                if row < 0 || row as u64 >= rows as u64 || position < 0 || position >= width {
+                    return Err(format!("input 'i': entry {k} = [{row}, {position}] is outside the dense_shape [{rows}, {width}]"));
+                }
+                if row < previous {
+                    return Err(format!("input 'i': entry {k} is in row {row} after row {previous}: indices must be in row-major order"));
+                }
+                previous = row;
+                offsets[row as usize + 1] += 1;
+            }
+            for r in 0..rows {
+                offsets[r + 1] += offsets[r];
+            }
+            Ok(offsets)
+        }
+        let spec = FeedSpec { name: "i".into(), dtype: FeedType::I64, shape: None };
+        let entry = (prop_oneof![Just(-1i64), 0..6i64, Just(i64::MAX)], prop_oneof![Just(-1i64), 0..4i64, Just(i64::MAX)]);
+        // Mostly sorted rows (an unsorted draw is an error case too).
+        let entries = prop::collection::vec(entry, 0..12).prop_map(|mut e| {
+            if e.len() % 3 != 0 {
+                e.sort_by_key(|&(r, _)| r);
+            }
+            e.into_iter().flat_map(|(r, p)| [r, p]).collect::<Vec<i64>>()
+        });
+        proptest!(ProptestConfig::with_cases(4000), |(entries in entries, rows in 0usize..7, width in 0i64..4)| {
+            let shape = [entries.len() / 2, 2];
+            let indices = Operand { data: Elements::I64(&entries), origin: &spec, shape: &shape };
+            let dense = [rows as i64, width];
+            let dense_shape = [2];
+            let dims = Operand { data: Elements::I64(&dense), origin: &spec, shape: &dense_shape };
+            let got = coo_rows(&indices, Some(&dims), &Limits::default()).map_err(|e| e.to_string());
+            prop_assert_eq!(got, plain(&entries, rows, width));
+        });
+    }
+
     /// The SIMD search splits where a plain scan does (overlapping
     /// separators, maxsplit, non-UTF-8 bytes too).
     #[test]

@@ -189,14 +189,14 @@ impl HostProgram {
             for &v in &step.operands {
                 match v {
                     ValueRef::Feed(n) if n < feeds => {}
-                    ValueRef::Step { step, result } if step < i && result < first[step + 1] - first[step] => deepest = deepest.max(level[step] + 1),
+                    ValueRef::Step { step: s, result } if s < i && result < first[s + 1] - first[s] => deepest = deepest.max(level[s] + 1),
                     bad => return Err(format!("host step {i} ({:?}) reads {bad:?}, which is not an input or an earlier result", step.op)),
                 }
             }
             level.push(deepest);
             origin.push(match step.operands.first() {
                 Some(&ValueRef::Feed(n)) => n,
-                Some(&ValueRef::Step { step, .. }) => origin[step],
+                Some(&ValueRef::Step { step: s, .. }) => origin[s],
                 None => 0,
             });
             first.push(first[i] + step.op.result_count());
