@@ -278,7 +278,10 @@ impl GpuModel {
         let context = &self.context;
         // Validated and packed straight into page-locked staging.
         // Page-locked and mapped (the copy kernel reads it); write-combined:
-        // the host only writes it.
+        // the host only writes it. (The embedding-only path, `run`, shares this
+        // buffer and allocates it without DEVICEMAP: under unified addressing,
+        // which the 64-bit driver always uses, every page-locked allocation is
+        // device-accessible at its host address whatever its flags.)
         let upload_flags = sys::CU_MEMHOSTALLOC_DEVICEMAP | sys::CU_MEMHOSTALLOC_WRITECOMBINED;
         let (layout, sizes) = self.plan.stage(self.shapes.as_ref(), inputs, |bytes| {
             // Room for a copy rounded up to whole words.
