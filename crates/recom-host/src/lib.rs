@@ -14,7 +14,7 @@ mod program;
 mod value;
 
 pub use ops::{HostOp, Ignore, Keys, Limits};
-pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, HostValue, ValueRef};
+pub use program::{ColumnSource, FeedSpec, FeedType, HostGraph, HostProgram, HostStep, HostValue, ScheduleCache, ValueRef};
 use program::Schedule;
 use ops::{evaluate, Operand};
 use value::{Data, Elements, Sink, Value};
@@ -388,7 +388,7 @@ mod tests {
         HostProgram {
             steps: vec![HostStep { op: ids_op, operands: vec![ValueRef::Feed(0)] }, HostStep { op: HostOp::CooRows, operands: rows }],
             columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(1, 0), weights: None }],
-            values: Vec::new(), graph: Default::default(),
+            values: Vec::new(), graph: Default::default(), schedule: Default::default(),
         }
     }
 
@@ -431,7 +431,7 @@ mod tests {
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], values: Vec::new(), graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 1, -1]);
         assert_eq!(got[0].offsets, vec![0, 1, 1, 3]);
@@ -446,7 +446,7 @@ mod tests {
                 HostStep { op: HostOp::BucketizedSparse { boundaries: vec![0.0, 0.5] }, operands: vec![ValueRef::Feed(0)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None }], values: Vec::new(), graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(0, 1), row_offsets: step(1, 0), weights: None }], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         // buckets: -2 -> 0, 0 -> 1 (on the boundary), 0.5 -> 2, 9 -> 2; + j * 3
         assert_eq!(got[0].ids, vec![0, 1 + 3, 2, 2 + 3]);
@@ -479,7 +479,7 @@ mod tests {
                 },
                 HostStep { op: HostOp::CooRows, operands: vec![step(3, 0), step(3, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(3, 1), row_offsets: step(4, 0), weights: None }], values: Vec::new(), graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(3, 1), row_offsets: step(4, 0), weights: None }], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         let x = fingerprint64(b"x");
         let expect = |v: u64| (fingerprint_cat64(fingerprint_cat64(42, v), x) % 1000) as i64;
@@ -504,7 +504,7 @@ mod tests {
                 op: HostOp::NumericInput { column: 0, normalizer: Some((10.0, 20.0)) },
                 operands: vec![ValueRef::Feed(0)],
             }],
-            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(0, 1), weights: Some(step(0, 2)) }], values: Vec::new(), graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(0, 1), weights: Some(step(0, 2)) }], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![0, 0]);
         assert_eq!(got[0].offsets, vec![0, 1, 2]);
@@ -604,7 +604,7 @@ mod tests {
             ],
             columns: vec![ColumnSource { ids: step(0, 0), row_offsets: step(2, 0), weights: None }],
             values: Vec::new(),
-            graph: Default::default(),
+            graph: Default::default(), schedule: Default::default(),
         };
         let expected = "input 'a/shape': dense_shape [-1, 1] has a negative size";
         let small = feeds(&["x"], &[0, 0], [-1, 1]);

@@ -901,7 +901,7 @@ mod tests {
                 HostStep { op: HostOp::HashBucket { buckets: 100 }, operands: vec![step(0, 1)] },
                 HostStep { op: HostOp::CooRows, operands: vec![step(0, 0), step(0, 2)] },
             ],
-            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], values: Vec::new(), graph: Default::default() };
+            columns: vec![ColumnSource { ids: step(1, 0), row_offsets: step(2, 0), weights: None }], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         let got = prepare(&specs, &program, &feeds).unwrap();
         let h = |s: &str| string_to_hash_bucket(s.as_bytes(), 100);
         assert_eq!(got[0].ids, vec![h("a"), h("b"), h(""), h("c"), h(""), h("a")]);
@@ -956,7 +956,7 @@ mod tests {
                 ColumnSource { ids: step(4, 1), row_offsets: step(5, 0), weights: None },
             ],
             values: Vec::new(),
-            graph: Default::default(),
+            graph: Default::default(), schedule: Default::default(),
         };
         let got = prepare(&specs, &program, &feeds).unwrap();
         assert_eq!(got[0].ids, vec![1, 2, 1]);
@@ -993,7 +993,7 @@ mod tests {
                 ColumnSource { ids: step(5, 0), row_offsets: step(6, 0), weights: None },
             ],
             values: Vec::new(),
-            graph: Default::default(),
+            graph: Default::default(), schedule: Default::default(),
         };
         let got = prepare(&specs, &program, &feeds).unwrap();
         // Column 1 of each row, one id per row.

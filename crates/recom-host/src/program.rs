@@ -61,6 +61,41 @@ pub struct HostProgram {
     /// beside it and attaches it on load).
     #[serde(skip)]
     pub graph: HostGraph,
+    /// The program's schedule, made (and the program checked) on its first
+    /// run rather than on every request.
+    #[serde(skip)]
+    pub schedule: ScheduleCache,
+}
+
+/// [`HostProgram::schedule`]: the schedule of the program as it was on its
+/// first run, with the counts it was made for. A program is not changed
+/// after it runs (the runtime changes it only in [`HostProgram::fuse`],
+/// before, which starts a new cache; so does a clone); a program whose
+/// counts no longer match is scheduled afresh on each run, never run by a
+/// stale schedule's slots.
+#[derive(Default)]
+pub struct ScheduleCache(std::sync::OnceLock<(ScheduleKey, Result<std::sync::Arc<Schedule>, String>)>);
+
+/// What a schedule was made for: the feeds' count and the program's steps,
+/// columns and values.
+type ScheduleKey = [usize; 4];
+
+impl Clone for ScheduleCache {
+    fn clone(&self) -> Self {
+        ScheduleCache::default()
+    }
+}
+
+impl PartialEq for ScheduleCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ScheduleCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "ScheduleCache(made)" } else { "ScheduleCache(empty)" })
+    }
 }
 
 /// A value of the host program the dense program reads.
@@ -135,6 +170,7 @@ impl HostProgram {
         if alias.is_empty() {
             return;
         }
+        self.schedule = ScheduleCache::default();
         let mut index = vec![usize::MAX; n];
         let mut next = 0;
         for (i, r) in removed.iter().enumerate() {
@@ -177,9 +213,21 @@ impl HostProgram {
         self.schedule(feeds).map(drop)
     }
 
+    /// The program checked and scheduled for `feeds` inputs: made once
+    /// ([`ScheduleCache`]), then shared by every request.
+    pub(crate) fn schedule(&self, feeds: usize) -> Result<std::sync::Arc<Schedule>, String> {
+        let key = [feeds, self.steps.len(), self.columns.len(), self.values.len()];
+        let (made_for, schedule) = self.schedule.0.get_or_init(|| (key, self.make_schedule(feeds).map(std::sync::Arc::new)));
+        if *made_for == key {
+            schedule.clone()
+        } else {
+            self.make_schedule(feeds).map(std::sync::Arc::new)
+        }
+    }
+
     /// Checks the program ([`HostProgram::check`]) and schedules it, in one
-    /// pass over its steps: both run on every request.
-    pub(crate) fn schedule(&self, feeds: usize) -> Result<Schedule, String> {
+    /// pass over its steps.
+    fn make_schedule(&self, feeds: usize) -> Result<Schedule, String> {
         let n = self.steps.len();
         let (mut level, mut first, mut origin) = (Vec::with_capacity(n), Vec::with_capacity(n + 1), Vec::with_capacity(n));
         first.push(0);
@@ -285,14 +333,36 @@ mod tests {
     fn programs_read_only_inputs_and_earlier_results() {
         let step = |operands| HostStep { op: HostOp::CooRows, operands };
         let column = |ids| ColumnSource { ids, row_offsets: ValueRef::Step { step: 0, result: 0 }, weights: None };
-        let ok = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))], values: Vec::new(), graph: Default::default() };
+        let ok = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         assert_eq!(ok.check(2), Ok(()));
         assert!(ok.check(1).unwrap_err().contains("host step 0"));
-        let forward = HostProgram { steps: vec![step(vec![ValueRef::Step { step: 0, result: 0 }])], columns: vec![], values: Vec::new(), graph: Default::default() };
+        let forward = HostProgram { steps: vec![step(vec![ValueRef::Step { step: 0, result: 0 }])], columns: vec![], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         assert!(forward.check(2).is_err());
         let no_result = HostProgram {
             steps: vec![step(vec![ValueRef::Feed(1)])],
-            columns: vec![column(ValueRef::Step { step: 0, result: 1 })], values: Vec::new(), graph: Default::default() };
+            columns: vec![column(ValueRef::Step { step: 0, result: 1 })], values: Vec::new(), graph: Default::default(), schedule: Default::default() };
         assert!(no_result.check(2).unwrap_err().starts_with("column 0"));
+    }
+
+    #[test]
+    fn schedules_are_made_once_and_never_stale() {
+        use std::sync::Arc;
+        let step = |operands| HostStep { op: HostOp::CooRows, operands };
+        let column = |ids| ColumnSource { ids, row_offsets: ValueRef::Step { step: 0, result: 0 }, weights: None };
+        let mut program = HostProgram { steps: vec![step(vec![ValueRef::Feed(1)])], columns: vec![column(ValueRef::Feed(0))], ..Default::default() };
+        let first = program.schedule(2).unwrap();
+        assert!(Arc::ptr_eq(&first, &program.schedule(2).unwrap()), "made once");
+        // Other counts than it was made for: checked and scheduled afresh.
+        assert!(matches!(program.schedule(1), Err(e) if e.contains("host step 0")));
+        program.steps.push(step(vec![ValueRef::Step { step: 0, result: 0 }]));
+        let grown = program.schedule(2).unwrap();
+        assert_eq!((grown.order.len(), first.order.len()), (2, 1));
+        program.steps[1].operands = vec![ValueRef::Step { step: 1, result: 0 }];
+        assert!(matches!(program.schedule(2), Err(e) if e.contains("host step 1")), "a grown program is checked on each run");
+        // A clone (and a fused program) starts a cache of its own.
+        program.steps.pop();
+        let clone = program.clone();
+        assert_eq!(format!("{:?}", clone.schedule), "ScheduleCache(empty)");
+        assert!(!Arc::ptr_eq(&first, &clone.schedule(2).unwrap()));
     }
 }

@@ -70,23 +70,69 @@ impl DeviceRequest {
     }
 }
 
+/// Page-locked host memory of a lane, read and written through the address
+/// it got when allocated. (cudarc's accessors synchronize an event on every
+/// access, a driver call each: four per request on the whole-model path.) A
+/// lane's buffers need no such call: the host touches them only while the
+/// lane's stream is idle — [`GpuModel::lane`] hands out an idle stream, and a
+/// request reads what landed after synchronizing it — and only the request
+/// holding the lane does.
+struct Pinned<T> {
+    _memory: PinnedHostSlice<T>,
+    ptr: *mut T,
+    len: usize,
+}
+
+// The memory is owned (freed with `_memory`) and reached only through `&self`
+// / `&mut self`, as a `Vec` would be.
+unsafe impl<T: Send> Send for Pinned<T> {}
+
+impl<T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits> Pinned<T> {
+    /// `len` elements allocated with `flags` (`CU_MEMHOSTALLOC_*`);
+    /// uninitialized: callers write before they read.
+    fn new(context: &Arc<CudaContext>, len: usize, flags: u32) -> Result<Self, RunError> {
+        let mut memory = unsafe { context.alloc_pinned_with_flags::<T>(len, flags) }.map_err(device_error)?;
+        let ptr = memory.as_mut_ptr().map_err(device_error)?;
+        Ok(Pinned { _memory: memory, ptr, len })
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The host address (also the device address: mapped, or under unified addressing).
+    fn ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    fn as_slice(&self) -> &[T] {
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
 /// Buffers reused across requests (grown as needed): page-locked host
 /// staging for the upload, and the device input and output.
 #[derive(Default)]
 struct Staging {
-    host: Option<PinnedHostSlice<u8>>,
+    /// Write-combined: the host only writes it.
+    host: Option<Pinned<u8>>,
     input: Option<CudaSlice<u8>>,
     out: Option<CudaSlice<f32>>,
-    /// Page-locked landing buffer for the output: copies from the device
-    /// into pageable memory run at a fraction of the link's speed.
-    host_out: Option<PinnedHostSlice<f32>>,
+    /// Page-locked landing buffer for the output (copies from the device
+    /// into pageable memory run at a fraction of the link's speed); cached,
+    /// not write-combined: the host reads it.
+    host_out: Option<Pinned<f32>>,
     /// The dense program's f32 feeds and host values, staged and on the device.
-    extra_host: Option<PinnedHostSlice<f32>>,
+    extra_host: Option<Pinned<f32>>,
     extra_dev: Option<CudaSlice<f32>>,
     /// The whole-model path's device buffer ([`request::Regions`]) and its
     /// page-locked landing copy (the outputs, then the status word).
     device: Option<CudaSlice<u8>>,
-    landing: Option<PinnedHostSlice<u8>>,
+    landing: Option<Pinned<u8>>,
 }
 
 /// How many requests a model runs at once by default ([`GpuModel::lanes`]):
@@ -106,6 +152,9 @@ struct Lane {
     /// How a whole-model request runs, per batch size and buffers
     /// (`request::ReplayKey`): eagerly once, then as a captured graph.
     graphs: HashMap<request::ReplayKey, request::Replay>,
+    /// No work of a request is in flight on the stream: the last request
+    /// on the lane ended with the stream synchronized.
+    idle: bool,
 }
 
 /// A model loaded on one GPU: the tables, kernels and dense weights once,
@@ -140,6 +189,20 @@ pub struct GpuModel {
     /// The artifact's copy kernel: small requests move through page-locked
     /// memory with it (`request`); without one (older artifacts), by copies.
     copy: Option<request::CopyKernel>,
+    /// Where the embedding-only path ([`Self::run_with`]) writes its output.
+    output_path: OutputPath,
+}
+
+/// Where the embedding-only path's kernel ([`GpuModel::run_with`],
+/// [`GpuModel::run`]) writes the `[B, ΣD]` output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputPath {
+    /// To device memory, then one copy into the lane's page-locked landing buffer.
+    #[default]
+    Copy,
+    /// Straight into the page-locked landing buffer (mapped) over the bus
+    /// while the kernel runs: no copy after it.
+    Mapped,
 }
 
 /// The id-transform pass on the device ([`Plan::transform_kernel`]).
@@ -229,7 +292,7 @@ impl GpuModel {
             .map(|_| {
                 let stream = context.new_stream().map_err(device_error)?;
                 let side = (1..shards.len()).map(|_| context.new_stream().map_err(device_error)).collect::<Result<Vec<_>, _>>()?;
-                Ok(Mutex::new(Lane { stream, side, staging: Staging::default(), dense: None, graphs: HashMap::new() }))
+                Ok(Mutex::new(Lane { stream, side, staging: Staging::default(), dense: None, graphs: HashMap::new(), idle: false }))
             })
             .collect::<Result<Vec<_>, RunError>>()?;
         let (stream, lane0_side) = {
@@ -294,6 +357,7 @@ impl GpuModel {
             next_lane: Default::default(),
             dense: None,
             copy,
+            output_path: OutputPath::default(),
         })
     }
 
@@ -314,14 +378,19 @@ impl GpuModel {
     /// The lane's stream is idle when it is handed out: a request that ended
     /// in an error after queuing work (a failed launch, a missing dense
     /// program) may have left copies in flight from the staging buffers the
-    /// next request writes (a synchronize of an idle stream costs ~1 µs).
+    /// next request writes. A lane whose last request ended synchronized is
+    /// not synchronized again (that costs ~1 µs a request); the lane is
+    /// handed out marked busy until its request ends synchronized.
     fn lane(&self) -> std::sync::MutexGuard<'_, Lane> {
         let n = self.lanes.len();
         let start = self.next_lane.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
-        let guard = (0..n)
+        let mut guard = (0..n)
             .find_map(|k| self.lanes[(start + k) % n].try_lock().ok())
             .unwrap_or_else(|| self.lanes[start].lock().unwrap_or_else(|e| e.into_inner()));
-        let _ = guard.stream.synchronize();
+        if !guard.idle {
+            let _ = guard.stream.synchronize();
+        }
+        guard.idle = false;
         guard
     }
 
@@ -509,17 +578,18 @@ impl GpuModel {
     /// word, down into the lane's page-locked landing buffer (asynchronous
     /// copies, one synchronization) and returns the status word.
     fn land_output(&self, lane: &mut Lane, n_out: usize) -> Result<i64, RunError> {
-        let Lane { stream, staging, .. } = lane;
+        let Lane { stream, staging, idle, .. } = lane;
         let input = staging.input.as_ref().expect("allocated by stage_and_launch");
         let out_device = staging.out.as_ref().expect("allocated by stage_and_launch");
         let host_out = staging.host_out.as_mut().expect("allocated by stage_and_launch");
-        let landing = host_out.as_mut_slice().map_err(device_error)?;
-        if n_out > 0 {
+        let landing = host_out.as_mut_slice();
+        if n_out > 0 && self.output_path == OutputPath::Copy {
             unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[..n_out], out_device.device_ptr(stream).0, stream.cu_stream()) }.map_err(device_error)?;
         }
         // The status word lands after the output (two f32 slots).
         unsafe { cudarc::driver::result::memcpy_dtoh_async(&mut landing[n_out..n_out + 2], input.device_ptr(stream).0, stream.cu_stream()) }.map_err(device_error)?;
         stream.synchronize().map_err(device_error)?;
+        *idle = true;
         Ok((landing[n_out].to_bits() as u64 | ((landing[n_out + 1].to_bits() as u64) << 32)) as i64)
     }
 
@@ -551,10 +621,10 @@ impl GpuModel {
                 staging.host = None;
                 staging.input = None;
                 let capacity = bytes + bytes / 2;
-                staging.host = Some(unsafe { context.alloc_pinned::<u8>(capacity) }.map_err(device_error)?);
+                staging.host = Some(Pinned::new(context, capacity, sys::CU_MEMHOSTALLOC_WRITECOMBINED)?);
                 staging.input = Some(unsafe { stream.alloc::<u8>(capacity) }.map_err(device_error)?);
             }
-            staging.host.as_mut().expect("allocated above").as_mut_slice().map_err(device_error)
+            Ok(staging.host.as_mut().expect("allocated above").as_mut_slice())
         })?;
         let n_out = sizes.output;
         // The landing buffer has two more slots: the status word lands after the output.
@@ -563,16 +633,22 @@ impl GpuModel {
             staging.out = None;
             staging.host_out = None;
             staging.out = Some(unsafe { stream.alloc::<f32>(capacity) }.map_err(device_error)?);
-            staging.host_out = Some(unsafe { self.context.alloc_pinned::<f32>(capacity + 2) }.map_err(device_error)?);
+            // Mapped: with `OutputPath::Mapped` the kernel writes it.
+            staging.host_out = Some(Pinned::new(&self.context, capacity + 2, sys::CU_MEMHOSTALLOC_DEVICEMAP)?);
         }
         let host = staging.host.as_ref().expect("allocated by stage");
         let input = staging.input.as_mut().expect("allocated by stage");
         let out_device = staging.out.as_ref().expect("allocated above");
         stream
-            .memcpy_htod(&host.as_slice().map_err(device_error)?[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
+            .memcpy_htod(&host.as_slice()[..layout.bytes], &mut input.slice_mut(0..layout.bytes))
             .map_err(device_error)?;
         let (input_ptr, _g1) = input.device_ptr(stream);
         let (out_ptr, _g2) = out_device.device_ptr(stream);
+        // A mapped page-locked allocation's host address is its device address.
+        let out_ptr = match self.output_path {
+            OutputPath::Copy => out_ptr,
+            OutputPath::Mapped => staging.host_out.as_ref().expect("allocated above").ptr() as u64,
+        };
         self.launch_at(stream, side, input_ptr, out_ptr, &layout, &sizes, true, None)?;
         Ok((layout, sizes))
     }
@@ -587,7 +663,12 @@ impl GpuModel {
         let status = self.land_output(&mut lane, n_out)?;
         self.plan.check_status(status, inputs)?;
         let host_out = lane.staging.host_out.as_ref().expect("allocated by stage_and_launch");
-        Ok(f(&host_out.as_slice().map_err(device_error)?[..n_out]))
+        Ok(f(&host_out.as_slice()[..n_out]))
+    }
+
+    /// Where [`Self::run_with`] has the kernel write its output from now on.
+    pub fn set_output_path(&mut self, path: OutputPath) {
+        self.output_path = path;
     }
 
     /// Waits for all queued work (of every lane).

@@ -28,6 +28,22 @@ pub struct Breakdown {
     pub device: Duration,
     /// CPU only: the dense program.
     pub dense: Duration,
+    /// GPU, the parts of `device`: validation and packing into page-locked
+    /// staging (`Plan::stage`), ...
+    pub stage: Duration,
+    /// ... queuing the request's work (a captured graph: updating its nodes
+    /// and launching it), ...
+    pub launch: Duration,
+    /// ... and waiting for it to finish (the outputs landed).
+    pub wait: Duration,
+}
+
+/// Where a request's time on the GPU path went ([`Breakdown`]'s parts).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Phases {
+    pub stage: Duration,
+    pub launch: Duration,
+    pub wait: Duration,
 }
 
 /// The feeds the dense program (or an output) reads.
@@ -134,8 +150,10 @@ impl GpuServer {
         let batch = inputs.first().map_or(0, |c| c.offsets.len().saturating_sub(1));
         let start = Instant::now();
         let dense_feeds = dense_feeds(plan, feeds, batch)?;
-        let values = self.gpu.run_outputs(&inputs, &dense_feeds, &host_values)?;
+        let mut phases = Phases::default();
+        let values = self.gpu.run_outputs_timed(&inputs, &dense_feeds, &host_values, &mut phases)?;
         times.device = start.elapsed();
+        (times.stage, times.launch, times.wait) = (phases.stage, phases.launch, phases.wait);
         Ok((name_outputs(plan, batch, values), times))
     }
 
@@ -157,6 +175,10 @@ pub struct BenchRow {
     pub host_ms: f64,
     pub device_ms: f64,
     pub dense_ms: f64,
+    /// The parts of `device_ms` (GPU path).
+    pub stage_ms: f64,
+    pub launch_ms: f64,
+    pub wait_ms: f64,
 }
 
 /// Times `requests` whole requests (after 5 warm-up ones) of `feeds` from
@@ -211,15 +233,29 @@ where
         host_ms: mean(&|b| b.host),
         device_ms: mean(&|b| b.device),
         dense_ms: mean(&|b| b.dense),
+        stage_ms: mean(&|b| b.stage),
+        launch_ms: mean(&|b| b.launch),
+        wait_ms: mean(&|b| b.wait),
     })
 }
 
 impl BenchRow {
-    pub const HEADER: &'static str = "| batch | concurrency | p50 ms | p99 ms | requests/s | rows/s | host ms | device ms | dense ms |\n|---|---|---|---|---|---|---|---|---|";
+    pub const HEADER: &'static str = "| batch | concurrency | p50 ms | p99 ms | requests/s | rows/s | host ms | device ms | dense ms | stage ms | launch ms | wait ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
     pub fn markdown(&self) -> String {
         format!(
-            "| {} | {} | {:.3} | {:.3} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} |",
-            self.batch, self.concurrency, self.p50_ms, self.p99_ms, self.requests_per_s, self.rows_per_s, self.host_ms, self.device_ms, self.dense_ms
+            "| {} | {} | {:.3} | {:.3} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.4} | {:.4} | {:.4} |",
+            self.batch,
+            self.concurrency,
+            self.p50_ms,
+            self.p99_ms,
+            self.requests_per_s,
+            self.rows_per_s,
+            self.host_ms,
+            self.device_ms,
+            self.dense_ms,
+            self.stage_ms,
+            self.launch_ms,
+            self.wait_ms
         )
     }
 }

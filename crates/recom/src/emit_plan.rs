@@ -141,7 +141,7 @@ fn host_only_plan(module: &Module) -> Result<Plan, Diagnostic> {
     if outputs.is_empty() {
         return Err(error_at(function, "the model has no outputs"));
     }
-    let host = HostProgram { steps: host.steps, columns: Vec::new(), values: host_values, graph: Default::default() };
+    let host = HostProgram { steps: host.steps, columns: Vec::new(), values: host_values, graph: Default::default(), schedule: Default::default() };
     Ok(Plan {
         dense,
         outputs,
@@ -382,7 +382,7 @@ fn plan_of(fused: FusedColumnsOp) -> Result<Plan, Diagnostic> {
     }
     let mut host_values = Vec::new();
     let (dense, outputs) = dense_of(function, Some(op), &feeds, &mut host, &mut host_values)?;
-    let host = HostProgram { steps: host.steps, columns: sources, values: host_values, graph: Default::default() };
+    let host = HostProgram { steps: host.steps, columns: sources, values: host_values, graph: Default::default(), schedule: Default::default() };
     Ok(Plan {
         dense,
         outputs,

@@ -283,6 +283,10 @@ struct GpuResult {
     /// A request whose output is read in place from page-locked staging
     /// (`GpuModel::run_with`) instead of copied into the caller's vector.
     request_lent_us: f64,
+    /// The same two with the kernel writing the output straight into the
+    /// page-locked landing buffer (`OutputPath::Mapped`).
+    request_mapped_us: f64,
+    request_lent_mapped_us: f64,
     /// Parts of a request, each alone (medians): validate + pack + the shape
     /// program on the host; the request's input bytes up and output bytes
     /// down, each one page-locked copy timed with events.
@@ -396,7 +400,7 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
         let expected = evaluate(&model, &inputs).map_err(|e| e.to_string())?;
         let tables = artifact.plan.bind_tables(&table_map(&model, &artifact)).map_err(|e| e.to_string())?;
         eprintln!("{name}: workload + reference in {:.1} s", t0.elapsed().as_secs_f64());
-        let gpu = GpuModel::load(&artifact, &tables, device).map_err(|e| e.to_string())?;
+        let mut gpu = GpuModel::load(&artifact, &tables, device).map_err(|e| e.to_string())?;
         if let Some(bytes) = l2_fetch_bytes {
             gpu.set_l2_fetch_granularity(bytes).map_err(|e| e.to_string())?;
         }
@@ -480,6 +484,21 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             lent_times.push(t.elapsed().as_secs_f64() * 1e6);
             checksum += sum;
         }
+        // Both again with the output written by the kernel over the bus.
+        gpu.set_output_path(recom_runtime::gpu::OutputPath::Mapped);
+        let (mut mapped_times, mut lent_mapped_times) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+        for _ in 0..reps.min(100) {
+            let t = Instant::now();
+            gpu.run_into(&inputs, &mut output).map_err(|e| format!("{name}: request (mapped output): {e}"))?;
+            mapped_times.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            checksum += gpu.run_with(&inputs, |out| out[out.len() / 2]).map_err(|e| format!("{name}: request (mapped output): {e}"))?;
+            lent_mapped_times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        if output != got {
+            return Err(format!("{name}: the output written over the bus differs from the copied one"));
+        }
+        gpu.set_output_path(recom_runtime::gpu::OutputPath::Copy);
         std::hint::black_box(checksum);
         // Where a request's time goes: validation + packing with the shape
         // program beside it (as a request runs them, into a reused buffer),
@@ -512,6 +531,8 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             pcie_us: (input_bytes as f64 / link.0 + output_bytes as f64 / link.1) * 1e6,
             request_us: median(request_times),
             request_lent_us: median(lent_times),
+            request_mapped_us: median(mapped_times),
+            request_lent_mapped_us: median(lent_mapped_times),
             stage_us: median(stage_times),
             h2d_us,
             d2h_us,
@@ -519,8 +540,8 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             max_abs_err: max_abs,
         };
         eprintln!(
-            "{name}: kernel {:.1} us (cold {:.1}), request {:.1} us, output lent {:.1} us, PCIe bytes {:.1} us (stage {:.1}, up {:.1}, down {:.1}), max rel err {:e}",
-            result.kernel_us, result.kernel_cold_us, result.request_us, result.request_lent_us, result.pcie_us, result.stage_us, result.h2d_us, result.d2h_us, result.max_rel_err
+            "{name}: kernel {:.1} us (cold {:.1}), request {:.1} us, output lent {:.1} us, mapped output: request {:.1} us, lent {:.1} us; PCIe bytes {:.1} us (stage {:.1}, up {:.1}, down {:.1}), max rel err {:e}",
+            result.kernel_us, result.kernel_cold_us, result.request_us, result.request_lent_us, result.request_mapped_us, result.request_lent_mapped_us, result.pcie_us, result.stage_us, result.h2d_us, result.d2h_us, result.max_rel_err
         );
         results.push(result);
     }
@@ -660,8 +681,10 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
         dump_model(dir, &bundle, &feeds, batches, &|f: &[recom_runtime::host::Feed]| recom_reference::served::outputs(&bundle, &reference, f))?;
     }
     println!("{}: {} host steps, {} columns", model.display(), plan.host.steps.len(), plan.columns.len());
-    println!("| batch | host p50 ms | host p99 ms | one thread ms | its steps by kind, ms |");
-    println!("|---|---|---|---|---|");
+    println!("| batch | host p50 ms | host p99 ms | stage p50 ms | one thread ms | its steps by kind, ms |");
+    println!("|---|---|---|---|---|---|");
+    let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose()?;
+    let mut staging: Vec<u8> = Vec::new();
     for &b in batches {
         let feeds = recom_runtime::resize_feeds(&plan.feeds, &feeds, b)?;
         plan.prepare_all(&feeds).map_err(|e| e.to_string())?;
@@ -673,6 +696,10 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
             })
             .collect();
         times.sort_by(f64::total_cmp);
+        // What the runtime does next with the columns' inputs: validation and
+        // packing with the shape program beside it (`Plan::stage`).
+        let (inputs, _) = plan.prepare_all(&feeds).map_err(|e| e.to_string())?;
+        let stage = if plan.columns.is_empty() { 0.0 } else { median(time_stage(plan, shapes.as_ref(), &inputs, &mut staging, requests.max(1))?) / 1e3 };
         // Where it goes: each step timed alone (one thread), summed by op kind.
         let start = Instant::now();
         let steps = recom_runtime::host::step_times(&plan.feeds, &plan.host, &feeds, &Default::default()).map_err(|e| e.to_string())?;
@@ -684,7 +711,7 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
             entry.1 += t.as_secs_f64() * 1e3;
         }
         let kinds: Vec<String> = kinds.iter().map(|(k, (n, ms))| format!("{n} {k} {ms:.3}")).collect();
-        println!("| {b} | {:.3} | {:.3} | {sequential:.3} | {} |", times[times.len() / 2], times[times.len() * 99 / 100], kinds.join(", "));
+        println!("| {b} | {:.3} | {:.3} | {stage:.3} | {sequential:.3} | {} |", times[times.len() / 2], times[times.len() * 99 / 100], kinds.join(", "));
     }
     Ok(())
 }

@@ -20,11 +20,12 @@
 //! engines: in a graph, handing work between a copy engine and the SMs
 //! left the GPU idle 6-11 µs per hand-over (H200, B = 1), longer than the
 //! kernel takes to read a few KiB over the bus.
-use super::{device_error, GpuModel, Lane};
+use super::{device_error, GpuModel, Lane, Pinned};
 use crate::plan::{Plan, RunError};
 use cudarc::driver::{result, sys, CudaGraph, CudaStream, DevicePtr};
 use recom_abi::dense::Operand;
-use std::{ffi::c_void, sync::Arc};
+use crate::serve::Phases;
+use std::{ffi::c_void, sync::Arc, time::Instant};
 
 /// Which kernel of a request a launch (and its captured node) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +74,7 @@ impl CopyKernel {
 
 /// One kernel launch: the function, grid, block and parameters (each
 /// parameter one 64-bit value: the memref descriptors' pointers and sizes).
+#[derive(PartialEq, Eq)]
 pub(super) struct Launch {
     pub(super) function: sys::CUfunction,
     pub(super) grid: (u32, u32, u32),
@@ -125,6 +127,15 @@ pub(super) fn captured_node(stream: &CudaStream) -> Result<sys::CUgraphNode, Run
         return Err(RunError::Device(format!("stream capture: expected the one node just queued, found {count} ({status:?})")));
     }
     Ok(unsafe { *dependencies })
+}
+
+/// What a per-request node of a captured graph is set to: the upload's
+/// length, or a kernel's launch.
+#[derive(PartialEq, Eq)]
+enum Setting {
+    /// Source, destination and length.
+    Upload(usize, u64, usize),
+    Kernel(Launch),
 }
 
 /// A one-dimensional copy of `bytes` from page-locked host memory to the device.
@@ -243,12 +254,14 @@ pub(super) struct ReplayKey {
     zero_copy: bool,
 }
 
-/// A captured graph and its per-request nodes. The driver's graph handles
-/// may be used from any thread with the context current (cudarc binds it);
-/// only the lane that owns it touches it, under the lane's lock.
+/// A captured graph and its per-request nodes, each with what it is set to
+/// now (a request whose layout equals the last one's, as requests of one
+/// shape do, sets nothing). The driver's graph handles may be used from any
+/// thread with the context current (cudarc binds it); only the lane that
+/// owns it touches it, under the lane's lock.
 pub(super) struct SendGraph {
     graph: CudaGraph,
-    nodes: Vec<(Node, sys::CUgraphNode)>,
+    nodes: Vec<(Node, sys::CUgraphNode, Setting)>,
 }
 unsafe impl Send for SendGraph {}
 
@@ -270,11 +283,23 @@ impl GpuModel {
     /// `dense_feeds[i]` is feed i's `[B, width]` values where the dense
     /// program reads it.
     pub fn run_outputs(&self, inputs: &[recom_abi::request::ColumnInput], dense_feeds: &[Option<&[f32]>], host_values: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, RunError> {
+        self.run_outputs_timed(inputs, dense_feeds, host_values, &mut Phases::default())
+    }
+
+    /// [`Self::run_outputs`], with where its time went.
+    pub fn run_outputs_timed(
+        &self,
+        inputs: &[recom_abi::request::ColumnInput],
+        dense_feeds: &[Option<&[f32]>],
+        host_values: &[Vec<f32>],
+        phases: &mut Phases,
+    ) -> Result<Vec<Vec<f32>>, RunError> {
+        let start = Instant::now();
         if !self.plan.dense.steps.is_empty() && self.dense.is_none() {
             return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into()));
         }
         let mut guard = self.lane();
-        let Lane { stream, side, staging, dense: dense_lane, graphs } = &mut *guard;
+        let Lane { stream, side, staging, dense: dense_lane, graphs, idle } = &mut *guard;
         let context = &self.context;
         // Validated and packed straight into page-locked staging.
         // Page-locked and mapped (the copy kernel reads it); write-combined:
@@ -287,9 +312,9 @@ impl GpuModel {
             // Room for a copy rounded up to whole words.
             if staging.host.as_ref().is_none_or(|h| h.len() < bytes + 4) {
                 staging.host = None;
-                staging.host = Some(unsafe { context.alloc_pinned_with_flags::<u8>(bytes + 4 + bytes / 2, upload_flags) }.map_err(device_error)?);
+                staging.host = Some(Pinned::new(context, bytes + 4 + bytes / 2, upload_flags)?);
             }
-            staging.host.as_mut().expect("allocated above").as_mut_slice().map_err(device_error)
+            Ok(staging.host.as_mut().expect("allocated above").as_mut_slice())
         })?;
         let batch = layout.batch;
         let regions = Regions::new(&self.plan, batch, layout.bytes);
@@ -301,7 +326,7 @@ impl GpuModel {
         if staging.landing.as_ref().is_none_or(|l| l.len() < download.len()) {
             staging.landing = None;
             // Mapped (the copy kernel writes it) and cached: the host reads it.
-            staging.landing = Some(unsafe { context.alloc_pinned_with_flags::<u8>(download.len() + download.len() / 2, sys::CU_MEMHOSTALLOC_DEVICEMAP) }.map_err(device_error)?);
+            staging.landing = Some(Pinned::new(context, download.len() + download.len() / 2, sys::CU_MEMHOSTALLOC_DEVICEMAP)?);
         }
         // The dense program's extra inputs (f32 feeds, host values) packed into
         // page-locked staging, uploaded in one copy to a reused device buffer.
@@ -311,12 +336,12 @@ impl GpuModel {
         if extra_len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < extra_len) {
             staging.extra_host = None;
             staging.extra_dev = None;
-            staging.extra_host = Some(unsafe { context.alloc_pinned_with_flags::<f32>(extra_len + extra_len / 2, upload_flags) }.map_err(device_error)?);
+            staging.extra_host = Some(Pinned::new(context, extra_len + extra_len / 2, upload_flags)?);
             staging.extra_dev = Some(unsafe { stream.alloc::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
         }
         let mut offsets = Vec::with_capacity(extras.len());
         if extra_len > 0 {
-            let slice = staging.extra_host.as_mut().expect("allocated above").as_mut_slice().map_err(device_error)?;
+            let slice = staging.extra_host.as_mut().expect("allocated above").as_mut_slice();
             let mut at = 0;
             for e in &extras {
                 slice[at..at + e.len()].copy_from_slice(e);
@@ -325,7 +350,7 @@ impl GpuModel {
             }
         }
         let extra_host = match &staging.extra_host {
-            Some(h) if extra_len > 0 => h.as_ptr().map_err(device_error)? as usize,
+            Some(h) if extra_len > 0 => h.ptr() as usize,
             _ => 0,
         };
         let extra_base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(stream).0);
@@ -335,8 +360,8 @@ impl GpuModel {
         let host_ptrs: Vec<(u64, usize)> = self.plan.host.values.iter().map(|v| (extra_base + 4 * *next.next().unwrap_or(&0) as u64, v.width)).collect();
 
         let base = staging.device.as_ref().expect("allocated above").device_ptr(stream).0;
-        let staged = staging.host.as_ref().expect("allocated by stage").as_ptr().map_err(device_error)?;
-        let landing = staging.landing.as_mut().expect("allocated above").as_mut_ptr().map_err(device_error)?;
+        let staged = staging.host.as_ref().expect("allocated by stage").ptr() as *const u8;
+        let landing = staging.landing.as_ref().expect("allocated above").ptr();
         let (input, embedding) = (base + regions.request as u64, base + regions.embedding as u64);
         let destinations: Vec<Option<u64>> = regions.steps.iter().map(|s| s.map(|o| base + o as u64)).collect();
         let key = ReplayKey {
@@ -381,26 +406,38 @@ impl GpuModel {
                 None => unsafe { sys::cuMemcpyDtoHAsync_v2(landing as *mut c_void, base + download.start as u64, download.len(), s) }.result().map_err(device_error),
             }
         };
+        let staged_at = Instant::now();
+        phases.stage = staged_at - start;
+        // What a per-request node is set to for this request.
+        let setting = |node: Node| -> Result<Setting, RunError> {
+            Ok(match node {
+                Node::Upload => Setting::Upload(staged as usize, input, layout.bytes),
+                Node::CopyIn => {
+                    let copy = zero_copy.ok_or_else(|| RunError::Device("a captured request graph copies by kernel, this request does not".into()))?;
+                    Setting::Kernel(copy.launch(input, staged as u64, layout.bytes))
+                }
+                Node::Kernel(role) => Setting::Kernel(
+                    self.launch_of(role, stream, input, embedding, &layout, &sizes)
+                        .ok_or_else(|| RunError::Device(format!("a captured request graph launches {role:?}, which this request does not")))?,
+                ),
+            })
+        };
         match graphs.get_mut(&key) {
             Some(Replay::Graph(captured)) => {
                 let exec = captured.graph.cu_graph_exec();
-                for &(node, handle) in &captured.nodes {
-                    match node {
-                        Node::Upload => {
-                            let copy = upload_params(staged as *const c_void, input, layout.bytes);
-                            unsafe { sys::cuGraphExecMemcpyNodeSetParams(exec, handle, &copy, context.cu_ctx()) }.result().map_err(device_error)?;
-                        }
-                        Node::CopyIn => {
-                            let copy = zero_copy.ok_or_else(|| RunError::Device("a captured request graph copies by kernel, this request does not".into()))?;
-                            copy.launch(input, staged as u64, layout.bytes).update(exec, handle)?;
-                        }
-                        Node::Kernel(role) => {
-                            let mut launch = self
-                                .launch_of(role, stream, input, embedding, &layout, &sizes)
-                                .ok_or_else(|| RunError::Device(format!("a captured request graph launches {role:?}, which this request does not")))?;
-                            launch.update(exec, handle)?;
-                        }
+                for (node, handle, now) in &mut captured.nodes {
+                    let mut wanted = setting(*node)?;
+                    if wanted == *now {
+                        continue;
                     }
+                    match &mut wanted {
+                        &mut Setting::Upload(src, dst, bytes) => {
+                            let copy = upload_params(src as *const c_void, dst, bytes);
+                            unsafe { sys::cuGraphExecMemcpyNodeSetParams(exec, *handle, &copy, context.cu_ctx()) }.result().map_err(device_error)?;
+                        }
+                        Setting::Kernel(launch) => launch.update(exec, *handle)?,
+                    }
+                    *now = wanted;
                 }
                 captured.graph.launch().map_err(device_error)?;
             }
@@ -414,8 +451,10 @@ impl GpuModel {
                     issued?;
                     graph
                 })();
-                match captured {
-                    Ok(Some(graph)) => {
+                // The captured nodes are set to this request's launches.
+                let nodes = nodes.into_iter().map(|(node, handle)| setting(node).map(|now| (node, handle, now))).collect::<Result<Vec<_>, _>>();
+                match (captured, nodes) {
+                    (Ok(Some(graph)), Ok(nodes)) => {
                         graph.launch().map_err(device_error)?;
                         graphs.insert(key, Replay::Graph(SendGraph { graph, nodes }));
                     }
@@ -431,8 +470,12 @@ impl GpuModel {
                 graphs.insert(key, Replay::Seen);
             }
         }
+        let launched_at = Instant::now();
+        phases.launch = launched_at - staged_at;
         stream.synchronize().map_err(device_error)?;
-        let landed = staging.landing.as_ref().expect("allocated above").as_slice().map_err(device_error)?;
+        *idle = true;
+        phases.wait = launched_at.elapsed();
+        let landed = staging.landing.as_ref().expect("allocated above").as_slice();
         let at = regions.request - regions.landing;
         let status = i64::from_le_bytes(landed[at..at + 8].try_into().expect("8 bytes"));
         self.plan.check_status(status, inputs)?;
