@@ -85,6 +85,10 @@ enum Command {
         /// slower, see `docs/design.md`)
         #[arg(long, value_enum, default_value = "host")]
         id_transforms: IdTransforms,
+        /// The fused kernel's shape (the options of `emb-lower-fused-columns`;
+        /// the defaults are its own)
+        #[command(flatten)]
+        shape: KernelShape,
     },
     /// Show a model's inputs, outputs and columns (a .pb/.pbtxt or a compiled folder)
     Inspect {
@@ -135,9 +139,9 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory, explain, id_transforms } => {
+        Command::Compile { model, outputs, output, device, chips, precision, gpus, gpu_memory, explain, id_transforms, shape } => {
             recom::passes::tf::tf_match::set_explain(explain);
-            let result = compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)), id_transforms);
+            let result = compile(&model, outputs, &output, device, chips, &precision, gpus.map(|g| (g as usize, gpu_memory)), id_transforms, &shape);
             if explain {
                 let log = recom::passes::tf::tf_match::take_explanations();
                 println!("refusals of the raising matchers: {}", log.len());
@@ -160,6 +164,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// `recom compile`'s kernel-shape flags: each unset one keeps the pass's
+/// default (`recom::compile::Options::default`).
+#[derive(clap::Args, Debug)]
+struct KernelShape {
+    /// Output elements one work item computes per iteration (1-8; 0: 8
+    /// where every column's dim is a multiple of 8, else 4)
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=8))]
+    elements_per_item: Option<i64>,
+    /// Rows one work item computes (1-16)
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=16))]
+    rows_per_item: Option<i64>,
+    /// Ids of a bag gathered per iteration of the bag loop, every load
+    /// issued before any is used (1-16)
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=16))]
+    ids_per_iteration: Option<i64>,
+}
+
+impl KernelShape {
+    fn options(&self, kernel_id_transforms: bool) -> recom::compile::Options {
+        let default = recom::compile::Options::default();
+        recom::compile::Options {
+            elements_per_item: self.elements_per_item.unwrap_or(default.elements_per_item),
+            rows_per_item: self.rows_per_item.unwrap_or(default.rows_per_item),
+            ids_per_iteration: self.ids_per_iteration.unwrap_or(default.ids_per_iteration),
+            kernel_id_transforms,
+            ..default
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compile(
     model: &Path,
@@ -170,6 +204,7 @@ fn compile(
     precision: &str,
     shard: Option<(usize, f64)>,
     id_transforms: IdTransforms,
+    shape: &KernelShape,
 ) -> Result<ExitCode, String> {
     for chip in &chips {
         if !recom::serve::SUPPORTED_CHIPS.contains(&chip.as_str()) {
@@ -187,7 +222,7 @@ fn compile(
         chips: if device == Target::Cpu { Vec::new() } else { chips },
         precision: precision.parse()?,
         shard,
-        kernel: recom::compile::Options { kernel_id_transforms: id_transforms == IdTransforms::Kernel, ..Default::default() },
+        kernel: shape.options(id_transforms == IdTransforms::Kernel),
     };
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"));

@@ -112,6 +112,30 @@ fn id_transforms_in_the_kernel() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// The kernel-shape flags reach the kernel (its items compute the elements
+/// asked for) and keep the outputs TensorFlow's; out of range, a clear error.
+#[test]
+fn kernel_shape_flags() {
+    let Some(corpus) = corpus() else { return };
+    let model = corpus.join("tiny/model.pb");
+    let batch = corpus.join("tiny/batch_b512.npz");
+    let dir = std::env::temp_dir().join(format!("recom-cli-shape-{}.recom", std::process::id()));
+    for bad in [["--ids-per-iteration", "17"], ["--elements-per-item", "9"], ["--rows-per-item", "0"]] {
+        let (code, _, err) = recom(&["compile", model.to_str().unwrap(), "--device", "cpu", bad[0], bad[1], "-o", dir.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(bad[0]), "{err}");
+    }
+    let (code, out, err) =
+        recom(&["compile", model.to_str().unwrap(), "--device", "cpu", "--elements-per-item", "2", "--ids-per-iteration", "5", "--rows-per-item", "2", "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let artifact = std::fs::read_to_string(dir.join("artifact.json")).unwrap();
+    assert!(artifact.contains("\"per_item\":2") && artifact.contains("\"rows_per_item\":2"), "the plan records the kernel's shape");
+    let (code, out, err) = recom(&["run", dir.to_str().unwrap(), "--device", "cpu", "--input", batch.to_str().unwrap(), "--expected", batch.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("logits: ok"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--explain` prints every refusal of the raising matchers; `--gpus`
 /// prints the tables' placement; a model with no layer says so.
 #[test]

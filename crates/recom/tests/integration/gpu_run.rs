@@ -46,7 +46,7 @@ fn gpu_matches_the_reference_on_random_models() {
         let cpu = CpuExecutable::new(&context, cpu.kernel_module, cpu.plan).unwrap();
         let packed = plan.bind_tables(&tables).unwrap();
         let artifact = Artifact { plan, gpu: vec![gpu_kernel], cpu: None, weights: None, host_graph: None, summary: None };
-        let gpu = GpuModel::load(&artifact, &packed, 0).unwrap();
+        let mut gpu = GpuModel::load(&artifact, &packed, 0).unwrap();
         let reference = evaluate(&model, &inputs);
         match (reference, cpu.run(&packed, &inputs), gpu.run(&inputs)) {
             (Ok(want), Ok(c), Ok(g)) => {
@@ -62,6 +62,10 @@ fn gpu_matches_the_reference_on_random_models() {
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
                 prop_assert_eq!(bits(&gpu.run_with(&inputs, |lent| lent.to_vec()).unwrap()), bits(&g), "run_with");
                 prop_assert_eq!(bits(&gpu.run(&inputs).unwrap()), bits(&g), "second run");
+                // The kernel writing the output over the bus into the landing buffer.
+                gpu.set_output_path(recom::runtime::gpu::OutputPath::Mapped);
+                prop_assert_eq!(bits(&gpu.run_with(&inputs, |lent| lent.to_vec()).unwrap()), bits(&g), "mapped output");
+                prop_assert_eq!(bits(&gpu.run(&inputs).unwrap()), bits(&g), "mapped output, copied out");
             }
             (Err(EvalError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { .. }), Err(RunError::IdOutOfRange { column, id, rows, .. })) => {
                 let table = model.columns[column].table;
