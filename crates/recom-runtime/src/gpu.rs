@@ -18,6 +18,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+pub mod multi;
 mod request;
 use request::{Launch, Role};
 
@@ -33,6 +34,12 @@ pub fn driver_available() -> Result<(), RunError> {
     } else {
         Err(RunError::Device("no CUDA driver (libcuda.so) found on this machine".into()))
     }
+}
+
+/// How many GPUs the driver sees.
+pub fn device_count() -> Result<usize, RunError> {
+    driver_available()?;
+    Ok(CudaContext::device_count().map_err(device_error)? as usize)
 }
 
 /// The kernel to load on a device of compute capability `major.minor`: the
@@ -68,6 +75,13 @@ impl DeviceRequest {
     pub fn batch(&self) -> usize {
         self.layout.batch
     }
+}
+
+/// A request validated and packed on the host ([`GpuModel::stage`]).
+pub(crate) struct Staged {
+    bytes: Vec<u8>,
+    layout: ByteLayout,
+    sizes: crate::shape::Sizes,
 }
 
 /// Page-locked host memory of a lane, read and written through the address
@@ -249,9 +263,20 @@ impl GpuModel {
     /// on its GPU g, `crate::shard`) on device `devices[g]`. Every part on
     /// one device runs each part on a stream of its own (the parts of a
     /// request run concurrently and write disjoint output columns): the
-    /// sharded path on one GPU. Parts on different devices (exchanging the
-    /// pooled columns with NCCL) are not served yet.
+    /// sharded path on one GPU. Parts on different devices exchange their
+    /// pooled columns with NCCL: [`multi::MultiGpuModel`].
     pub fn load_on(artifact: &Artifact, tables: &[f32], devices: &[usize]) -> Result<Self, RunError> {
+        Self::load_parts(artifact, tables, devices, None)
+    }
+
+    /// Part `part` of the kernel alone on GPU `device` (its tables and work
+    /// items; the other parts' output elements are not written): one GPU of
+    /// a model served on several ([`multi::MultiGpuModel`]).
+    pub(crate) fn load_part(artifact: &Artifact, tables: &[f32], part: usize, device: usize) -> Result<Self, RunError> {
+        Self::load_parts(artifact, tables, &[device], Some(part))
+    }
+
+    fn load_parts(artifact: &Artifact, tables: &[f32], devices: &[usize], only: Option<usize>) -> Result<Self, RunError> {
         artifact.validate().map_err(|e| RunError::Device(e.to_string()))?;
         driver_available()?;
         if artifact.gpu.is_empty() {
@@ -264,14 +289,20 @@ impl GpuModel {
                 problem: format!("expected {} values, got {}", plan.packed_tables_len(), tables.len()),
             });
         }
-        let shards = plan.kernel_shards()?;
+        let mut shards = plan.kernel_shards()?;
+        if let Some(part) = only {
+            if part >= shards.len() {
+                return Err(RunError::Device(format!("the kernel has {} part(s), there is no part {part}", shards.len())));
+            }
+            shards = vec![shards.swap_remove(part)];
+        }
         if devices.len() != shards.len() {
             return Err(RunError::Device(format!("the kernel has {} part(s) (one per GPU of the model's placement), {} device(s) were given", shards.len(), devices.len())));
         }
         let ordinal = devices[0];
         if devices.iter().any(|&d| d != ordinal) {
             return Err(RunError::Device(format!(
-                "parts of the kernel on different GPUs ({devices:?}) exchange their columns over NCCL, which is not served yet: run every part on one GPU (GpuModel::load_on with one device repeated)"
+                "parts of the kernel on different GPUs ({devices:?}) exchange their columns over NCCL: serve them with MultiGpuModel (or every part on one GPU: GpuModel::load_on with one device repeated)"
             )));
         }
         let present = CudaContext::device_count().map_err(device_error)? as usize;
@@ -401,14 +432,26 @@ impl GpuModel {
     /// Validates, packs and uploads a request in one host-to-device copy
     /// (into buffers of its own, so it can be launched repeatedly).
     pub fn upload(&self, inputs: &[ColumnInput]) -> Result<DeviceRequest, RunError> {
+        let staged = self.stage(inputs)?;
+        self.upload_staged(&staged)
+    }
+
+    /// A request validated and packed on the host (into memory of its own).
+    pub(crate) fn stage(&self, inputs: &[ColumnInput]) -> Result<Staged, RunError> {
         let mut bytes = Vec::new();
         let (layout, sizes) = self.plan.stage(self.shapes.as_ref(), inputs, |n| {
             bytes.resize(n, 0u8);
             Ok(&mut bytes[..])
         })?;
-        let input = self.lane0_stream.clone_htod(&bytes).map_err(device_error)?;
-        let out = unsafe { self.lane0_stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
-        Ok(DeviceRequest { transformed: std::cell::Cell::new(false), input, out, layout, sizes })
+        Ok(Staged { bytes, layout, sizes })
+    }
+
+    /// A staged request copied to the device, with an output buffer of its
+    /// own (queued on lane 0's stream).
+    pub(crate) fn upload_staged(&self, staged: &Staged) -> Result<DeviceRequest, RunError> {
+        let input = self.lane0_stream.clone_htod(&staged.bytes).map_err(device_error)?;
+        let out = unsafe { self.lane0_stream.alloc::<f32>(staged.sizes.output.max(1)) }.map_err(device_error)?;
+        Ok(DeviceRequest { transformed: std::cell::Cell::new(false), input, out, layout: staged.layout, sizes: staged.sizes })
     }
 
     /// Launches the fused kernel once on a resident request (asynchronous).

@@ -97,6 +97,24 @@ enum Command {
         #[arg(long, default_value_t = 1e-5)]
         tolerance: f64,
     },
+    /// Serve a bundle compiled with `--gpus N` on N GPUs (`MultiGpuModel`:
+    /// each GPU its part, NCCL gathering the columns onto GPU 0) and, for
+    /// comparison, every part on GPU 0 (one stream each): embedding layers
+    /// checked equal bit for bit, then timed per batch size with the
+    /// breakdown (stage; copies, kernels and NCCL; download).
+    Multi {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        /// The GPUs, one per part of the model's placement.
+        #[arg(long, value_delimiter = ',', required = true)]
+        devices: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_value = "32,512,4096")]
+        batch: Vec<usize>,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Time the host side of each benchmark workload's request alone
     /// (validation + packing into a reused buffer, with the shape program
     /// beside it) on this machine's CPU: median and p99 over the requests.
@@ -179,6 +197,7 @@ fn main() {
             serve(&model, &input, &batch, &concurrency, requests, out.as_deref(), dump.as_deref(), tolerance)
         }
         Command::Stage { artifacts, requests } => stage(&artifacts, requests),
+        Command::Multi { model, input, devices, batch, requests } => multi(&model, &input, &devices, &batch, requests),
         Command::Host { model, input, batch, requests, dump } => host(&model, &input, &batch, requests, dump.as_deref()),
         Command::Hostile { model, input, tolerance } => hostile::hostile(&model, &input, tolerance),
         Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),
@@ -606,6 +625,57 @@ fn stage(artifacts: &Path, requests: usize) -> Result<(), String> {
             times[times.len() / 2],
             times[times.len() * 99 / 100],
             staging.len()
+        );
+    }
+    Ok(())
+}
+
+/// `recom-bench multi`.
+fn multi(model: &Path, input: &Path, devices: &[usize], batches: &[usize], requests: usize) -> Result<(), String> {
+    use recom_runtime::{bundle::Bundle, gpu::multi::MultiGpuModel, npz::Batch};
+    let bundle = Bundle::read(model).map_err(|e| e.to_string())?;
+    let plan = &bundle.artifact.plan;
+    let tables = bundle.packed_tables().map_err(|e| e.to_string())?;
+    let spread = MultiGpuModel::load(&bundle.artifact, &tables, devices).map_err(|e| e.to_string())?;
+    let one = GpuModel::load_on(&bundle.artifact, &tables, &vec![devices[0]; devices.len()]).map_err(|e| e.to_string())?;
+    let feeds = Batch::open(input).and_then(|mut b| b.feeds(&plan.feeds)).map_err(|e| e.to_string())?;
+    println!("{}: {} part(s) on GPUs {devices:?} (NCCL onto GPU {}), against every part on GPU {}", model.display(), devices.len(), devices[0], devices[0]);
+    println!("| batch | {} GPUs p50 ms | p99 ms | stage ms | copies + kernels + NCCL ms | download ms | one GPU p50 ms | one GPU p99 ms |", devices.len());
+    println!("|---|---|---|---|---|---|---|---|");
+    for &b in batches {
+        let feeds = recom_runtime::resize_feeds(&plan.feeds, &feeds, b)?;
+        let inputs = plan.prepare(&feeds).map_err(|e| e.to_string())?;
+        let (got, _) = spread.run_timed(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
+        let want = one.run(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
+        if got.iter().map(|x| x.to_bits()).ne(want.iter().map(|x| x.to_bits())) {
+            return Err(format!("B = {b}: the embedding layer on {} GPUs differs from every part on one", devices.len()));
+        }
+        let (mut spread_ms, mut one_ms) = (Vec::with_capacity(requests), Vec::with_capacity(requests));
+        let mut parts = [0f64; 3];
+        for _ in 0..requests.max(1) {
+            let t = Instant::now();
+            let (_, times) = spread.run_timed(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
+            spread_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            for (sum, d) in parts.iter_mut().zip([times.stage, times.kernels_and_exchange, times.download]) {
+                *sum += d.as_secs_f64() * 1e3 / requests.max(1) as f64;
+            }
+            let t = Instant::now();
+            one.run(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
+            one_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let pct = |v: &mut Vec<f64>, p: f64| {
+            v.sort_by(f64::total_cmp);
+            v[((v.len() - 1) as f64 * p).round() as usize]
+        };
+        println!(
+            "| {b} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            pct(&mut spread_ms, 0.5),
+            pct(&mut spread_ms, 0.99),
+            parts[0],
+            parts[1],
+            parts[2],
+            pct(&mut one_ms, 0.5),
+            pct(&mut one_ms, 0.99)
         );
     }
     Ok(())

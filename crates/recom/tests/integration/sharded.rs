@@ -132,3 +132,66 @@ fn sharded_gpu_streams_equal_the_whole_kernel() {
     }
     println!("24 random models on 2-4 parts, {parts_seen} parts with work, one stream each: equal bit for bit");
 }
+
+/// Parts on GPUs of their own (`MultiGpuModel`), their columns gathered onto
+/// GPU 0 by NCCL: bit for bit the unsharded GPU result, on as many GPUs as
+/// the machine has (up to 4; one GPU: one part, NCCL with one rank). Bad
+/// device lists are refused first, with or without a GPU.
+#[test]
+fn sharded_gpus_over_nccl_equal_the_whole_kernel() {
+    use recom::{
+        gpu::{compile_ptx, GpuOptions},
+        runtime::{
+            gpu::{driver_available, multi::{nccl_available, MultiGpuModel}, GpuModel},
+            plan::Artifact,
+        },
+    };
+    let context = recom::create_context().unwrap();
+    let compile = |seed: u64, gpus: usize| {
+        let (model, inputs) = random_case_with(seed, 10, 200, seed % 2 == 1);
+        let tables: HashMap<String, Vec<f32>> = model.tables.iter().enumerate().map(|(i, t)| (table_name(i), t.data.clone())).collect();
+        let mut module = module_for(&context, &model, "model");
+        let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
+        let kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+        let packed = compiled.plan.bind_tables(&tables).unwrap();
+        let whole = Artifact { plan: compiled.plan.clone(), gpu: vec![kernel.clone()], cpu: None, weights: None, host_graph: None, summary: None };
+        let mut plan = compiled.plan;
+        place(&mut plan, gpus);
+        let sharded = Artifact { plan, gpu: vec![kernel], cpu: None, weights: None, host_graph: None, summary: None };
+        (inputs, packed, whole, sharded)
+    };
+    // Refusals: a device list of the wrong length, or a GPU twice.
+    let (_, packed, _, two) = compile(0, 2);
+    let err = |devices: &[usize]| MultiGpuModel::load(&two, &packed, devices).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err(&[0]).contains("placed on 2 GPU(s), 1 device(s) were given"), "{}", err(&[0]));
+    assert!(err(&[0, 0]).contains("each part needs a GPU of its own"), "{}", err(&[0, 0]));
+    if let Err(reason) = driver_available().and_then(|()| nccl_available()) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED sharded_gpus_over_nccl_equal_the_whole_kernel (the refusals ran): {reason}");
+        return;
+    }
+    let present = cudarc_device_count();
+    assert!(err(&[0, present]).contains(&format!("GPU {present} does not exist")), "{}", err(&[0, present]));
+    let gpus = present.min(4);
+    for seed in 0..12u64 {
+        let (inputs, packed, whole, sharded) = compile(seed, gpus);
+        let whole = GpuModel::load(&whole, &packed, 0).unwrap();
+        let sharded = MultiGpuModel::load(&sharded, &packed, &(0..gpus).collect::<Vec<_>>()).unwrap();
+        for _ in 0..2 {
+            match (whole.run(&inputs), sharded.run(&inputs)) {
+                (Ok(a), Ok(b)) => {
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+                    assert_eq!(bits(&a), bits(&b), "seed {seed}: {gpus} GPUs over NCCL differ");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "seed {seed}"),
+                (a, b) => panic!("seed {seed}: whole {:?} vs {gpus} GPUs {:?}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
+    }
+    println!("12 random models on {gpus} GPU(s) over NCCL: equal bit for bit");
+}
+
+/// The GPUs this machine has (the driver is present).
+fn cudarc_device_count() -> usize {
+    recom::runtime::gpu::device_count().unwrap()
+}

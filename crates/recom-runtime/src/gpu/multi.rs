@@ -1,0 +1,200 @@
+//! A model whose tables are placed on several GPUs (`recom compile --gpus
+//! N`), served on them: GPU g holds part g of the kernel (the tables the
+//! plan places on it and the work items of the columns reading them,
+//! `crate::shard`), every GPU runs its part over the same packed request,
+//! and NCCL brings the pooled columns together on GPU 0.
+//!
+//! The exchange is one `ncclReduce` onto GPU 0 of each GPU's `[B, ΣD]`
+//! output, summed as 32-bit integers: a part writes the elements of its own
+//! columns and its buffer is zero elsewhere, so every element of the sum is
+//! one part's bits plus zeros — the unsharded output bit for bit (a float
+//! sum would turn a -0.0 into +0.0). It moves N - 1 whole outputs over
+//! NVLink; sends of each part's own columns would move less, and an
+//! all-to-all of a batch split across the GPUs (the dense layers then
+//! data-parallel) is the other design `docs/sharding.md` lays out — both to
+//! be measured on a machine with several GPUs.
+//!
+//! `libnccl` is loaded at run time: where it is absent, loading such a
+//! model is an error that says so ([`nccl_available`]).
+use super::{device_error, driver_available, DeviceRequest, GpuModel};
+use crate::plan::{Artifact, RunError};
+use cudarc::{
+    driver::{CudaContext, DevicePtr},
+    nccl::{result as nccl, sys as nccl_sys},
+};
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+/// Whether NCCL can be loaded, as a clear error where it cannot.
+pub fn nccl_available() -> Result<(), RunError> {
+    if unsafe { nccl_sys::is_culib_present() } {
+        Ok(())
+    } else {
+        Err(RunError::Device(
+            "serving a model on several GPUs exchanges its pooled columns with NCCL, and no libnccl was found \
+             (looked for libnccl.so and its versioned names on the library path): install NCCL, or put a link \
+             named libnccl.so to libnccl.so.2 on LD_LIBRARY_PATH"
+                .into(),
+        ))
+    }
+}
+
+/// One NCCL communicator per GPU (`ncclCommInitAll`), destroyed on drop.
+struct Communicators(Vec<nccl_sys::ncclComm_t>);
+
+// NCCL communicators may be used from any thread; every use here is under
+// the model's lock.
+unsafe impl Send for Communicators {}
+unsafe impl Sync for Communicators {}
+
+impl Communicators {
+    fn new(devices: &[usize]) -> Result<Self, RunError> {
+        nccl_available()?;
+        let ordinals: Vec<i32> = devices.iter().map(|&d| d as i32).collect();
+        let mut comms = vec![std::ptr::null_mut(); devices.len()];
+        unsafe { nccl::comm_init_all(comms.as_mut_ptr(), ordinals.len() as i32, ordinals.as_ptr()) }
+            .map_err(|e| RunError::Device(format!("NCCL: making communicators for GPUs {devices:?}: {e:?}")))?;
+        Ok(Communicators(comms))
+    }
+}
+
+impl Drop for Communicators {
+    fn drop(&mut self) {
+        for &comm in &self.0 {
+            // Nothing is in flight: every request waits for its exchange.
+            let _ = unsafe { nccl::comm_destroy(comm) };
+        }
+    }
+}
+
+/// Where one request's time went on several GPUs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MultiTimes {
+    /// Validation and packing on the host (once for every GPU).
+    pub stage: Duration,
+    /// The request copied to every GPU, every part's kernel, and NCCL's
+    /// exchange onto GPU 0, until GPU 0 has the whole output.
+    pub kernels_and_exchange: Duration,
+    /// The output and every part's status word down to the host.
+    pub download: Duration,
+}
+
+/// A model served on several GPUs: part g of its kernel on `devices[g]`.
+pub struct MultiGpuModel {
+    parts: Vec<GpuModel>,
+    devices: Vec<usize>,
+    comms: Communicators,
+    /// NCCL's collectives must be issued in the same order on every GPU: one
+    /// request at a time.
+    lock: Mutex<()>,
+}
+
+impl MultiGpuModel {
+    /// Loads part g of the artifact's kernel on `devices[g]`: as many
+    /// distinct GPUs as the plan places its tables on (`tables`: the packed
+    /// tables of the whole model, [`crate::plan::Plan::bind_tables`]).
+    pub fn load(artifact: &Artifact, tables: &[f32], devices: &[usize]) -> Result<Self, RunError> {
+        let placed = artifact.plan.sharding.as_ref().map_or(1, |s| s.gpus);
+        if devices.len() != placed {
+            return Err(RunError::Device(format!("the model's tables are placed on {placed} GPU(s), {} device(s) were given", devices.len())));
+        }
+        let mut seen = devices.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.len() != devices.len() {
+            return Err(RunError::Device(format!("devices {devices:?}: each part needs a GPU of its own (NCCL runs one rank per GPU)")));
+        }
+        driver_available()?;
+        let present = CudaContext::device_count().map_err(device_error)? as usize;
+        if let Some(&missing) = devices.iter().find(|&&d| d >= present) {
+            return Err(RunError::Device(format!("GPU {missing} does not exist: this machine has {present}")));
+        }
+        nccl_available()?;
+        let parts = devices.iter().enumerate().map(|(g, &device)| GpuModel::load_part(artifact, tables, g, device)).collect::<Result<Vec<_>, _>>()?;
+        let comms = Communicators::new(devices)?;
+        Ok(MultiGpuModel { parts, devices: devices.to_vec(), comms, lock: Mutex::new(()) })
+    }
+
+    pub fn devices(&self) -> &[usize] {
+        &self.devices
+    }
+
+    /// One request's `[B, ΣD]` embedding layer (validated, computed on every
+    /// GPU, gathered onto GPU 0 and checked as [`GpuModel::run`] does).
+    pub fn run(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<Vec<f32>, RunError> {
+        self.run_timed(inputs).map(|(out, _)| out)
+    }
+
+    /// [`Self::run`] with where its time went.
+    pub fn run_timed(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<(Vec<f32>, MultiTimes), RunError> {
+        let _one_at_a_time = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut times = MultiTimes::default();
+        let start = Instant::now();
+        let staged = self.parts[0].stage(inputs)?;
+        times.stage = start.elapsed();
+        let start = Instant::now();
+        let mut requests: Vec<DeviceRequest> = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let mut request = part.upload_staged(&staged)?;
+            // Zero where other parts' columns lie: the exchange sums the bits.
+            part.lane0_stream.memset_zeros(&mut request.out).map_err(device_error)?;
+            part.launch(&request)?;
+            requests.push(request);
+        }
+        let count = staged.sizes.output;
+        if count > 0 {
+            nccl::group_start().map_err(|e| RunError::Device(format!("NCCL: {e:?}")))?;
+            let issued = self.parts.iter().zip(&requests).zip(&self.comms.0).try_for_each(|((part, request), &comm)| {
+                let stream = &part.lane0_stream;
+                let (out, _guard) = request.out.device_ptr(stream);
+                let out = out as *mut std::ffi::c_void;
+                unsafe { nccl::reduce(out, out, count, nccl_sys::ncclDataType_t::ncclInt32, nccl_sys::ncclRedOp_t::ncclSum, 0, comm, stream.cu_stream() as _) }
+                    .map(drop)
+                    .map_err(|e| RunError::Device(format!("NCCL: reducing the output onto GPU {}: {e:?}", self.devices[0])))
+            });
+            // The group is always closed, even after a failed call.
+            let closed = nccl::group_end().map_err(|e| RunError::Device(format!("NCCL: {e:?}")));
+            issued?;
+            closed?;
+        }
+        for part in &self.parts {
+            part.lane0_stream.synchronize().map_err(device_error)?;
+        }
+        times.kernels_and_exchange = start.elapsed();
+        let start = Instant::now();
+        let mut out = Vec::new();
+        for (g, (part, request)) in self.parts.iter().zip(&requests).enumerate() {
+            let (values, status) = part.download(request)?;
+            if g == 0 {
+                out = values;
+            }
+            // Every part reports out-of-range ids of its own columns.
+            part.plan().check_status(status, inputs)?;
+        }
+        times.download = start.elapsed();
+        Ok((out, times))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where libnccl is missing, the error says what to install; where it
+    /// is present, there is nothing to check.
+    #[test]
+    fn a_missing_nccl_is_a_clear_error() {
+        match nccl_available() {
+            Ok(()) => {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "SKIPPED a_missing_nccl_is_a_clear_error: libnccl is present on this machine");
+            }
+            Err(e) => {
+                let message = e.to_string();
+                assert!(message.contains("NCCL") && message.contains("libnccl.so"), "{message}");
+            }
+        }
+    }
+}
