@@ -119,13 +119,32 @@ pub fn prepare(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed]) -> Res
 /// program ([`HostProgram::values`]), each `[B, width]` f32.
 pub fn prepare_all(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<(Vec<ColumnInput>, Vec<Vec<f32>>), HostError> {
     let mut values = Vec::new();
-    let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values), None)?;
+    let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values), None, None)?;
     Ok((columns, values))
+}
+
+/// Where a request's host program spent its time (wall clock, as it ran).
+#[derive(Clone, Debug, Default)]
+pub struct HostPhases {
+    /// The feeds checked against their specs, the schedule fetched.
+    pub check: std::time::Duration,
+    /// Each level of steps (in parallel on a large request).
+    pub levels: Vec<std::time::Duration>,
+    /// The columns' inputs assembled from the results (and the dense
+    /// program's host values copied out).
+    pub columns: std::time::Duration,
+}
+
+/// [`prepare_all`], with where its time went.
+pub fn prepare_all_timed(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<(Vec<ColumnInput>, Vec<Vec<f32>>, HostPhases), HostError> {
+    let (mut values, mut phases) = (Vec::new(), HostPhases::default());
+    let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values), None, Some(&mut phases))?;
+    Ok((columns, values, phases))
 }
 
 /// [`prepare`] under `limits`.
 pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<Vec<ColumnInput>, HostError> {
-    prepare_inner(specs, program, feeds, limits, None, None)
+    prepare_inner(specs, program, feeds, limits, None, None, None)
 }
 
 /// The time each step of the host program takes on `feeds`, run one after
@@ -133,7 +152,7 @@ pub fn prepare_with(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], l
 /// bench` and `recom-bench host` sum it by [`HostOp::kind`]).
 pub fn step_times(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<Vec<std::time::Duration>, HostError> {
     let mut times = vec![std::time::Duration::ZERO; program.steps.len()];
-    prepare_inner(specs, program, feeds, limits, None, Some(&mut times))?;
+    prepare_inner(specs, program, feeds, limits, None, Some(&mut times), None)?;
     Ok(times)
 }
 
@@ -216,10 +235,21 @@ fn prepare_inner(
     limits: &Limits,
     values_out: Option<&mut Vec<Vec<f32>>>,
     mut step_times: Option<&mut [std::time::Duration]>,
+    mut phases: Option<&mut HostPhases>,
 ) -> Result<Vec<ColumnInput>, HostError> {
     use rayon::prelude::*;
+    let mut clock = std::time::Instant::now();
+    // The time since the last mark, into `phases` when it is kept.
+    let mut mark = |phases: &mut Option<&mut HostPhases>, put: fn(&mut HostPhases, std::time::Duration)| {
+        if let Some(p) = phases.as_deref_mut() {
+            let now = std::time::Instant::now();
+            put(p, now - clock);
+            clock = now;
+        }
+    };
     let columns = checked_shapes(specs, feeds)?;
     let schedule = program.schedule(specs.len()).map_err(HostError::Program)?;
+    mark(&mut phases, |p, d| p.check = d);
     let mut slots: Vec<Option<Value>> = Vec::new();
     slots.resize_with(schedule.slots(), || None);
     let values = Values { specs, feeds, columns: &columns, schedule: &schedule, slots: &[] };
@@ -230,21 +260,25 @@ fn prepare_inner(
     if parallel {
         for level in schedule.levels.windows(2) {
             let steps = &schedule.order[level[0]..level[1]];
-            // Each step's results made apart, then moved into its slots.
+            // Each step's results made apart, then moved into its slots (a
+            // level of one step runs on this thread: no pool to wake).
             let done: Vec<Result<Vec<Option<Value>>, HostError>> = {
                 let values = values.with(&slots);
-                steps
-                    .par_iter()
-                    .map(|&i| {
-                        let mut own: Vec<Option<Value>> = (0..program.steps[i].op.result_count()).map(|_| None).collect();
-                        values.run(program, i, limits, &mut own).map(|()| own)
-                    })
-                    .collect()
+                let run = |&i: &usize| {
+                    let mut own: Vec<Option<Value>> = (0..program.steps[i].op.result_count()).map(|_| None).collect();
+                    values.run(program, i, limits, &mut own).map(|()| own)
+                };
+                if steps.len() == 1 {
+                    steps.iter().map(run).collect()
+                } else {
+                    steps.par_iter().map(run).collect()
+                }
             };
             // The level's first error in program order.
             for (&i, own) in steps.iter().zip(done) {
                 slots[schedule.first[i]..].iter_mut().zip(own?).for_each(|(slot, value)| *slot = value);
             }
+            mark(&mut phases, |p, d| p.levels.push(d));
         }
     } else {
         for &i in &schedule.order {
@@ -260,6 +294,7 @@ fn prepare_inner(
                 None => values.run(program, i, limits, own)?,
             }
         }
+        mark(&mut phases, |p, d| p.levels.push(d));
     }
     if let Some(out) = values_out {
         for (k, v) in program.values.iter().enumerate() {
@@ -279,8 +314,15 @@ fn prepare_inner(
         Elements::Str(data) => Some(recom_abi::request::string_refs(data)),
         _ => None,
     };
+    // (Only where a column's ids are strings: a parallel pass over the
+    // columns costs tens of µs in waking the pool's threads even when it
+    // has nothing to do.)
     let strings_total: usize = feeds.iter().map(|f| if let Feed::Str { data, .. } = f { data.len() } else { 0 }).sum();
-    let mut made: Option<std::vec::IntoIter<Option<Refs>>> = (strings_total >= PARALLEL_STRINGS).then(|| {
+    let string_ids = || {
+        let values = values.with(&slots);
+        program.columns.iter().any(|column| matches!(values.operand(column.ids).0.data, Elements::Str(_)))
+    };
+    let mut made: Option<std::vec::IntoIter<Option<Refs>>> = (strings_total >= PARALLEL_STRINGS && string_ids()).then(|| {
         let values = values.with(&slots);
         program.columns.par_iter().map(|column| refs(&values.operand(column.ids).0)).collect::<Vec<_>>().into_iter()
     });
@@ -347,6 +389,7 @@ fn prepare_inner(
         });
         inputs.push(ColumnInput { ids, offsets, weights, bytes });
     }
+    mark(&mut phases, |p, d| p.columns = d);
     Ok(inputs)
 }
 
@@ -493,6 +536,21 @@ mod tests {
             prepare(&specs, &program, &short).unwrap_err().to_string(),
             "input 'b': batch of 3 rows, but 'a', crossed with it, has 2"
         );
+        // A cross of many rows is made in row ranges on all cores: the same
+        // combinations, in the same order, as row by row.
+        let rows = 1000usize;
+        let a: Vec<i64> = (0..2 * rows as i64).map(|k| if k % 7 == 3 { -1 } else { k % 13 }).collect();
+        let b: Vec<Vec<u8>> = (0..rows).map(|r| format!("s{}", r % 5).into_bytes()).collect();
+        let feeds = vec![Feed::I64 { shape: vec![rows, 2], data: a.clone() }, Feed::Str { shape: vec![rows, 1], data: b.clone() }];
+        let got = prepare(&specs, &program, &feeds).unwrap();
+        let (mut ids, mut offsets) = (Vec::new(), vec![0i64]);
+        for r in 0..rows {
+            for &v in a[2 * r..2 * r + 2].iter().filter(|&&v| v != -1) {
+                ids.push((fingerprint_cat64(fingerprint_cat64(42, v as u64), fingerprint64(&b[r])) % 1000) as i64);
+            }
+            offsets.push(ids.len() as i64);
+        }
+        assert_eq!((&got[0].ids, &got[0].offsets), (&ids, &offsets));
     }
 
     #[test]
@@ -633,7 +691,7 @@ mod tests {
         for program in [vocabulary(2), sparse_column(HostOp::HashBucket { buckets: 100 }, true), sparse_column(HostOp::HashBucket { buckets: 100 }, false)] {
             let parallel = prepare(&specs(), &program, &feeds).unwrap();
             let mut times = vec![std::time::Duration::ZERO; program.steps.len()];
-            let one_by_one = prepare_inner(&specs(), &program, &feeds, &Limits::default(), None, Some(&mut times)).unwrap();
+            let one_by_one = prepare_inner(&specs(), &program, &feeds, &Limits::default(), None, Some(&mut times), None).unwrap();
             assert_eq!(parallel, one_by_one);
             assert_eq!(parallel[0].offsets.len() as i64, rows + 1);
         }

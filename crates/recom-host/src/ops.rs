@@ -433,6 +433,13 @@ fn split_rows<T>(input: &Operand, sep: &str, maxsplit: i64, mut token: impl FnMu
 }
 
 /// One step's results, put where they are kept.
+/// Rows from which a cross makes its combinations on all cores. (Crosses
+/// read other steps' results, so they run in the later levels of a
+/// schedule, beside few other steps; splitting the element-wise steps of
+/// the first level as well was measured slower: that level already keeps
+/// every core busy.)
+const PARALLEL_CROSS_ROWS: usize = 256;
+
 pub(crate) fn evaluate(op: &HostOp, operands: &[Operand], limits: &Limits, graph: Option<&recom_tf_eval::Graph>, out: &mut Sink) -> Result<(), HostError> {
     let arity = |n: usize| -> Result<(), HostError> {
         if operands.len() == n {
@@ -714,14 +721,43 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
             operands[n].origin.name
         )));
     }
+    // A large cross in row ranges on all cores, each range's combinations
+    // made in row order and the ranges joined in order: the same values as
+    // one pass (an entry's position is counted within its row).
+    // (A combination costs a hash per input, ~50-100 ns a row on one core:
+    // a few hundred rows already pay for the pool.)
+    if batch >= PARALLEL_CROSS_ROWS {
+        use rayon::prelude::*;
+        let pieces = rayon::current_num_threads().clamp(1, batch);
+        let ranges: Vec<std::ops::Range<usize>> = (0..pieces).map(|p| batch * p / pieces..batch * (p + 1) / pieces).collect();
+        let parts: Vec<(Vec<i64>, Vec<i64>, i64)> = ranges.into_par_iter().map(|rows| cross_rows(&columns, rows, num_buckets, hash_key)).collect();
+        let entries = parts.iter().map(|p| p.0.len()).sum();
+        let (mut ids, mut indices, mut width) = (Vec::with_capacity(entries), Vec::with_capacity(2 * entries), 0);
+        for (i, x, w) in parts {
+            ids.extend(i);
+            indices.extend(x);
+            width = width.max(w);
+        }
+        return Ok([Value::new(indices, &[entries, 2]), Value::vector(ids), Value::vector(vec![batch as i64, width])]);
+    }
+    let (ids, indices, width) = cross_rows(&columns, 0..batch, num_buckets, hash_key);
+    let entries = ids.len();
+    Ok([Value::new(indices, &[entries, 2]), Value::vector(ids), Value::vector(vec![batch as i64, width])])
+}
+
+/// The crossed ids of rows `rows` (each input's hashed values and row
+/// offsets in `columns`), their `[row, position]` indices and the widest
+/// row's count.
+fn cross_rows(columns: &[(&[i64], Vec<i64>)], rows: std::ops::Range<usize>, num_buckets: u64, hash_key: u64) -> (Vec<i64>, Vec<i64>, i64) {
+    let n = columns.len();
     // Room for a combination per row (a row of single-valued inputs has
     // one), grown as needed; the per-row buffers are made once.
-    let mut ids = Vec::with_capacity(batch);
-    let mut indices = Vec::with_capacity(2 * batch);
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut indices = Vec::with_capacity(2 * rows.len());
     let mut width = 0i64;
     let (mut counts, mut position) = (vec![0usize; n], vec![0usize; n]);
-    for r in 0..batch {
-        for (count, (_, o)) in counts.iter_mut().zip(&columns) {
+    for r in rows {
+        for (count, (_, o)) in counts.iter_mut().zip(columns) {
             *count = (o[r + 1] - o[r]) as usize;
         }
         let start = ids.len();
@@ -751,8 +787,7 @@ fn cross(operands: &[Operand], num_buckets: u64, hash_key: u64, limits: &Limits)
         }
         width = width.max((ids.len() - start) as i64);
     }
-    let entries = ids.len();
-    Ok([Value::new(indices, &[entries, 2]), Value::vector(ids), Value::vector(vec![batch as i64, width])])
+    (ids, indices, width)
 }
 
 

@@ -213,6 +213,20 @@ impl HostProgram {
         self.schedule(feeds).map(drop)
     }
 
+    /// Each step's level (0: reads only inputs; else one more than the
+    /// deepest step it reads): the steps of a level run in parallel on a
+    /// large request, one level after another.
+    pub fn step_levels(&self, feeds: usize) -> Result<Vec<usize>, String> {
+        let schedule = self.schedule(feeds)?;
+        let mut level = vec![0; self.steps.len()];
+        for (l, bounds) in schedule.levels.windows(2).enumerate() {
+            for &i in &schedule.order[bounds[0]..bounds[1]] {
+                level[i] = l;
+            }
+        }
+        Ok(level)
+    }
+
     /// The program checked and scheduled for `feeds` inputs: made once
     /// ([`ScheduleCache`]), then shared by every request.
     pub(crate) fn schedule(&self, feeds: usize) -> Result<std::sync::Arc<Schedule>, String> {

@@ -751,8 +751,8 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
         dump_model(dir, &bundle, &feeds, batches, &|f: &[recom_runtime::host::Feed]| recom_reference::served::outputs(&bundle, &reference, f))?;
     }
     println!("{}: {} host steps, {} columns", model.display(), plan.host.steps.len(), plan.columns.len());
-    println!("| batch | host p50 ms | host p99 ms | stage p50 ms | one thread ms | its steps by kind, ms |");
-    println!("|---|---|---|---|---|---|");
+    println!("| batch | host p50 ms | host p99 ms | its phases as it ran (p50), ms | stage p50 ms | one thread ms | longest step per level, ms | its steps by kind, ms |");
+    println!("|---|---|---|---|---|---|---|---|");
     let shapes = plan.shapes.as_ref().map(|p| p.compile()).transpose()?;
     let mut staging: Vec<u8> = Vec::new();
     for &b in batches {
@@ -766,6 +766,20 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
             })
             .collect();
         times.sort_by(f64::total_cmp);
+        // The same requests' phases as they ran (medians).
+        let mut phase_runs = Vec::with_capacity(requests.max(1));
+        for _ in 0..requests.max(1) {
+            let (_, _, phases) = recom_runtime::host::prepare_all_timed(&plan.feeds, &plan.host, &feeds, &Default::default()).map_err(|e| e.to_string())?;
+            phase_runs.push(phases);
+        }
+        let median_of = |f: &dyn Fn(&recom_runtime::host::HostPhases) -> f64| median(phase_runs.iter().map(f).collect());
+        let level_count = phase_runs.iter().map(|p| p.levels.len()).max().unwrap_or(0);
+        let as_ran = format!(
+            "check {:.3} + levels {} + columns {:.3}",
+            median_of(&|p| p.check.as_secs_f64() * 1e3),
+            (0..level_count).map(|l| format!("{:.3}", median_of(&|p| p.levels.get(l).map_or(0.0, |d| d.as_secs_f64() * 1e3)))).collect::<Vec<_>>().join(" + "),
+            median_of(&|p| p.columns.as_secs_f64() * 1e3)
+        );
         // What the runtime does next with the columns' inputs: validation and
         // packing with the shape program beside it (`Plan::stage`).
         let (inputs, _) = plan.prepare_all(&feeds).map_err(|e| e.to_string())?;
@@ -781,7 +795,21 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
             entry.1 += t.as_secs_f64() * 1e3;
         }
         let kinds: Vec<String> = kinds.iter().map(|(k, (n, ms))| format!("{n} {k} {ms:.3}")).collect();
-        println!("| {b} | {:.3} | {:.3} | {stage:.3} | {sequential:.3} | {} |", times[times.len() / 2], times[times.len() * 99 / 100], kinds.join(", "));
+        // The longest step of each level, one level after another: the
+        // host program's time on unlimited cores (levels run in turn).
+        let levels = plan.host.step_levels(plan.feeds.len())?;
+        let mut longest = vec![0f64; levels.iter().max().map_or(0, |l| l + 1)];
+        for (&l, t) in levels.iter().zip(&steps) {
+            longest[l] = longest[l].max(t.as_secs_f64() * 1e3);
+        }
+        let critical: Vec<String> = longest.iter().map(|ms| format!("{ms:.3}")).collect();
+        println!(
+            "| {b} | {:.3} | {:.3} | {as_ran} | {stage:.3} | {sequential:.3} | {} | {} |",
+            times[times.len() / 2],
+            times[times.len() * 99 / 100],
+            critical.join(" + "),
+            kinds.join(", ")
+        );
     }
     Ok(())
 }
