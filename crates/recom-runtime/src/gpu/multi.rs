@@ -16,10 +16,10 @@
 //!
 //! `libnccl` is loaded at run time: where it is absent, loading such a
 //! model is an error that says so ([`nccl_available`]).
-use super::{device_error, driver_available, DeviceRequest, GpuModel};
+use super::{device_error, driver_available, GpuModel, Pinned};
 use crate::plan::{Artifact, RunError};
 use cudarc::{
-    driver::{CudaContext, DevicePtr},
+    driver::{sys, CudaContext, CudaSlice, DevicePtr},
     nccl::{result as nccl, sys as nccl_sys},
 };
 use std::{
@@ -77,7 +77,7 @@ pub struct MultiTimes {
     /// The request copied to every GPU, every part's kernel, and NCCL's
     /// exchange onto GPU 0, until GPU 0 has the whole output.
     pub kernels_and_exchange: Duration,
-    /// The output and every part's status word down to the host.
+    /// The output (landed with the exchange's wait) checked and copied out.
     pub download: Duration,
 }
 
@@ -86,9 +86,25 @@ pub struct MultiGpuModel {
     parts: Vec<GpuModel>,
     devices: Vec<usize>,
     comms: Communicators,
-    /// NCCL's collectives must be issued in the same order on every GPU: one
-    /// request at a time.
-    lock: Mutex<()>,
+    /// The buffers every request reuses. NCCL's collectives must be issued
+    /// in the same order on every GPU: one request at a time, under this lock.
+    buffers: Mutex<Buffers>,
+}
+
+/// Reused across requests, grown as needed: the packed request and the
+/// landing buffers in page-locked memory every GPU's context may copy from
+/// and to (portable), and each GPU's request and output.
+#[derive(Default)]
+struct Buffers {
+    staging: Option<Pinned<u8>>,
+    landing: Option<Pinned<f32>>,
+    /// Every part's status word, side by side.
+    status: Option<Pinned<i64>>,
+    inputs: Vec<Option<CudaSlice<u8>>>,
+    outputs: Vec<Option<CudaSlice<f32>>>,
+    /// A request queued work and did not see it finish (it failed on the
+    /// way): the next synchronizes every GPU before reusing the buffers.
+    in_flight: bool,
 }
 
 impl MultiGpuModel {
@@ -114,7 +130,8 @@ impl MultiGpuModel {
         nccl_available()?;
         let parts = devices.iter().enumerate().map(|(g, &device)| GpuModel::load_part(artifact, tables, g, device)).collect::<Result<Vec<_>, _>>()?;
         let comms = Communicators::new(devices)?;
-        Ok(MultiGpuModel { parts, devices: devices.to_vec(), comms, lock: Mutex::new(()) })
+        let buffers = Buffers { inputs: devices.iter().map(|_| None).collect(), outputs: devices.iter().map(|_| None).collect(), ..Default::default() };
+        Ok(MultiGpuModel { parts, devices: devices.to_vec(), comms, buffers: Mutex::new(buffers) })
     }
 
     pub fn devices(&self) -> &[usize] {
@@ -129,28 +146,66 @@ impl MultiGpuModel {
 
     /// [`Self::run`] with where its time went.
     pub fn run_timed(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<(Vec<f32>, MultiTimes), RunError> {
-        let _one_at_a_time = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        let buffers = &mut *guard;
+        let first = &self.parts[0];
+        // Nothing of an earlier request may be in flight when the staging
+        // buffers are written.
+        if buffers.in_flight {
+            for part in &self.parts {
+                let _ = part.lane0_stream.synchronize();
+            }
+            buffers.in_flight = false;
+        }
+        let portable = sys::CU_MEMHOSTALLOC_PORTABLE;
         let mut times = MultiTimes::default();
         let start = Instant::now();
-        let staged = self.parts[0].stage(inputs)?;
+        let (layout, sizes) = first.plan.stage(first.shapes.as_ref(), inputs, |bytes| {
+            if buffers.staging.as_ref().is_none_or(|s| s.len() < bytes) {
+                buffers.staging = None;
+                buffers.staging = Some(Pinned::new(&first.context, bytes + bytes / 2, portable | sys::CU_MEMHOSTALLOC_WRITECOMBINED)?);
+            }
+            Ok(buffers.staging.as_mut().expect("allocated above").as_mut_slice())
+        })?;
         times.stage = start.elapsed();
         let start = Instant::now();
-        let mut requests: Vec<DeviceRequest> = Vec::with_capacity(self.parts.len());
-        for part in &self.parts {
-            let mut request = part.upload_staged(&staged)?;
-            // Zero where other parts' columns lie: the exchange sums the bits.
-            part.lane0_stream.memset_zeros(&mut request.out).map_err(device_error)?;
-            part.launch(&request)?;
-            requests.push(request);
+        let count = sizes.output;
+        if buffers.landing.as_ref().is_none_or(|l| l.len() < count.max(1)) {
+            buffers.landing = None;
+            buffers.landing = Some(Pinned::new(&first.context, count.max(1) + count / 2, portable)?);
         }
-        let count = staged.sizes.output;
+        if buffers.status.is_none() {
+            buffers.status = Some(Pinned::new(&first.context, self.parts.len(), portable)?);
+        }
+        let staged = buffers.staging.as_ref().expect("allocated by stage").ptr() as *const std::ffi::c_void;
+        let mut outs = Vec::with_capacity(self.parts.len());
+        buffers.in_flight = true;
+        for (g, part) in self.parts.iter().enumerate() {
+            let stream = &part.lane0_stream;
+            // The driver calls below act in the current context: this GPU's.
+            part.context.bind_to_thread().map_err(device_error)?;
+            if buffers.inputs[g].as_ref().is_none_or(|b| b.len() < layout.bytes) {
+                buffers.inputs[g] = None;
+                buffers.inputs[g] = Some(unsafe { stream.alloc::<u8>(layout.bytes + layout.bytes / 2) }.map_err(device_error)?);
+            }
+            if buffers.outputs[g].as_ref().is_none_or(|b| b.len() < count.max(1)) {
+                buffers.outputs[g] = None;
+                buffers.outputs[g] = Some(unsafe { stream.alloc::<f32>(count.max(1) + count / 2) }.map_err(device_error)?);
+            }
+            let input = buffers.inputs[g].as_ref().expect("allocated above").device_ptr(stream).0;
+            let out = buffers.outputs[g].as_ref().expect("allocated above").device_ptr(stream).0;
+            let s = stream.cu_stream();
+            unsafe { sys::cuMemcpyHtoDAsync_v2(input, staged, layout.bytes, s) }.result().map_err(device_error)?;
+            // Zero where other parts' columns lie: the exchange sums the bits.
+            unsafe { sys::cuMemsetD32Async(out, 0, count, s) }.result().map_err(device_error)?;
+            part.launch_at(stream, &[], input, out, &layout, &sizes, true, None)?;
+            outs.push((input, out));
+        }
         if count > 0 {
             nccl::group_start().map_err(|e| RunError::Device(format!("NCCL: {e:?}")))?;
-            let issued = self.parts.iter().zip(&requests).zip(&self.comms.0).try_for_each(|((part, request), &comm)| {
-                let stream = &part.lane0_stream;
-                let (out, _guard) = request.out.device_ptr(stream);
+            let issued = self.parts.iter().zip(&outs).zip(&self.comms.0).try_for_each(|((part, &(_, out)), &comm)| {
                 let out = out as *mut std::ffi::c_void;
-                unsafe { nccl::reduce(out, out, count, nccl_sys::ncclDataType_t::ncclInt32, nccl_sys::ncclRedOp_t::ncclSum, 0, comm, stream.cu_stream() as _) }
+                unsafe { nccl::reduce(out, out, count, nccl_sys::ncclDataType_t::ncclInt32, nccl_sys::ncclRedOp_t::ncclSum, 0, comm, part.lane0_stream.cu_stream() as _) }
                     .map(drop)
                     .map_err(|e| RunError::Device(format!("NCCL: reducing the output onto GPU {}: {e:?}", self.devices[0])))
             });
@@ -159,20 +214,28 @@ impl MultiGpuModel {
             issued?;
             closed?;
         }
+        // GPU 0's output, then every part's status word.
+        let landing = buffers.landing.as_ref().expect("allocated above").ptr();
+        let status = buffers.status.as_ref().expect("allocated above").ptr();
+        first.context.bind_to_thread().map_err(device_error)?;
+        let s0 = first.lane0_stream.cu_stream();
+        unsafe { sys::cuMemcpyDtoHAsync_v2(landing as *mut std::ffi::c_void, outs[0].1, 4 * count, s0) }.result().map_err(device_error)?;
+        for (g, (part, &(input, _))) in self.parts.iter().zip(&outs).enumerate() {
+            part.context.bind_to_thread().map_err(device_error)?;
+            let s = part.lane0_stream.cu_stream();
+            unsafe { sys::cuMemcpyDtoHAsync_v2(status.wrapping_add(g) as *mut std::ffi::c_void, input, 8, s) }.result().map_err(device_error)?;
+        }
         for part in &self.parts {
             part.lane0_stream.synchronize().map_err(device_error)?;
         }
+        buffers.in_flight = false;
         times.kernels_and_exchange = start.elapsed();
         let start = Instant::now();
-        let mut out = Vec::new();
-        for (g, (part, request)) in self.parts.iter().zip(&requests).enumerate() {
-            let (values, status) = part.download(request)?;
-            if g == 0 {
-                out = values;
-            }
-            // Every part reports out-of-range ids of its own columns.
-            part.plan().check_status(status, inputs)?;
+        // Every part reports out-of-range ids of its own columns.
+        for &word in buffers.status.as_ref().expect("allocated above").as_slice() {
+            first.plan.check_status(word, inputs)?;
         }
+        let out = buffers.landing.as_ref().expect("allocated above").as_slice()[..count].to_vec();
         times.download = start.elapsed();
         Ok((out, times))
     }
