@@ -135,11 +135,15 @@ pub struct HostPhases {
     pub columns: std::time::Duration,
 }
 
+/// A request's columns' inputs and the dense program's host values
+/// ([`prepare_all`]).
+pub type Prepared = (Vec<ColumnInput>, Vec<Vec<f32>>);
+
 /// [`prepare_all`], with where its time went.
-pub fn prepare_all_timed(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<(Vec<ColumnInput>, Vec<Vec<f32>>, HostPhases), HostError> {
+pub fn prepare_all_timed(specs: &[FeedSpec], program: &HostProgram, feeds: &[Feed], limits: &Limits) -> Result<(Prepared, HostPhases), HostError> {
     let (mut values, mut phases) = (Vec::new(), HostPhases::default());
     let columns = prepare_inner(specs, program, feeds, limits, Some(&mut values), None, Some(&mut phases))?;
-    Ok((columns, values, phases))
+    Ok(((columns, values), phases))
 }
 
 /// [`prepare`] under `limits`.

@@ -769,7 +769,7 @@ fn host(model: &Path, input: &Path, batches: &[usize], requests: usize, dump: Op
         // The same requests' phases as they ran (medians).
         let mut phase_runs = Vec::with_capacity(requests.max(1));
         for _ in 0..requests.max(1) {
-            let (_, _, phases) = recom_runtime::host::prepare_all_timed(&plan.feeds, &plan.host, &feeds, &Default::default()).map_err(|e| e.to_string())?;
+            let (_, phases) = recom_runtime::host::prepare_all_timed(&plan.feeds, &plan.host, &feeds, &Default::default()).map_err(|e| e.to_string())?;
             phase_runs.push(phases);
         }
         let median_of = |f: &dyn Fn(&recom_runtime::host::HostPhases) -> f64| median(phase_runs.iter().map(f).collect());
