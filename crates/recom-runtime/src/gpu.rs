@@ -77,13 +77,6 @@ impl DeviceRequest {
     }
 }
 
-/// A request validated and packed on the host ([`GpuModel::stage`]).
-pub(crate) struct Staged {
-    bytes: Vec<u8>,
-    layout: ByteLayout,
-    sizes: crate::shape::Sizes,
-}
-
 /// Page-locked host memory of a lane, read and written through the address
 /// it got when allocated. (cudarc's accessors synchronize an event on every
 /// access, a driver call each: four per request on the whole-model path.) A
@@ -432,26 +425,14 @@ impl GpuModel {
     /// Validates, packs and uploads a request in one host-to-device copy
     /// (into buffers of its own, so it can be launched repeatedly).
     pub fn upload(&self, inputs: &[ColumnInput]) -> Result<DeviceRequest, RunError> {
-        let staged = self.stage(inputs)?;
-        self.upload_staged(&staged)
-    }
-
-    /// A request validated and packed on the host (into memory of its own).
-    pub(crate) fn stage(&self, inputs: &[ColumnInput]) -> Result<Staged, RunError> {
         let mut bytes = Vec::new();
         let (layout, sizes) = self.plan.stage(self.shapes.as_ref(), inputs, |n| {
             bytes.resize(n, 0u8);
             Ok(&mut bytes[..])
         })?;
-        Ok(Staged { bytes, layout, sizes })
-    }
-
-    /// A staged request copied to the device, with an output buffer of its
-    /// own (queued on lane 0's stream).
-    pub(crate) fn upload_staged(&self, staged: &Staged) -> Result<DeviceRequest, RunError> {
-        let input = self.lane0_stream.clone_htod(&staged.bytes).map_err(device_error)?;
-        let out = unsafe { self.lane0_stream.alloc::<f32>(staged.sizes.output.max(1)) }.map_err(device_error)?;
-        Ok(DeviceRequest { transformed: std::cell::Cell::new(false), input, out, layout: staged.layout, sizes: staged.sizes })
+        let input = self.lane0_stream.clone_htod(&bytes).map_err(device_error)?;
+        let out = unsafe { self.lane0_stream.alloc::<f32>(sizes.output.max(1)) }.map_err(device_error)?;
+        Ok(DeviceRequest { transformed: std::cell::Cell::new(false), input, out, layout, sizes })
     }
 
     /// Launches the fused kernel once on a resident request (asynchronous).

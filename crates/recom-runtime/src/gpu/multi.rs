@@ -16,10 +16,10 @@
 //!
 //! `libnccl` is loaded at run time: where it is absent, loading such a
 //! model is an error that says so ([`nccl_available`]).
-use super::{device_error, driver_available, GpuModel, Pinned};
+use super::{device_count, device_error, GpuModel, Pinned};
 use crate::plan::{Artifact, RunError};
 use cudarc::{
-    driver::{sys, CudaContext, CudaSlice, DevicePtr},
+    driver::{sys, CudaSlice, DevicePtr},
     nccl::{result as nccl, sys as nccl_sys},
 };
 use std::{
@@ -122,8 +122,7 @@ impl MultiGpuModel {
         if seen.len() != devices.len() {
             return Err(RunError::Device(format!("devices {devices:?}: each part needs a GPU of its own (NCCL runs one rank per GPU)")));
         }
-        driver_available()?;
-        let present = CudaContext::device_count().map_err(device_error)? as usize;
+        let present = device_count()?;
         if let Some(&missing) = devices.iter().find(|&&d| d >= present) {
             return Err(RunError::Device(format!("GPU {missing} does not exist: this machine has {present}")));
         }

@@ -170,7 +170,7 @@ fn sharded_gpus_over_nccl_equal_the_whole_kernel() {
         let _ = writeln!(std::io::stderr(), "SKIPPED sharded_gpus_over_nccl_equal_the_whole_kernel (the refusals ran): {reason}");
         return;
     }
-    let present = cudarc_device_count();
+    let present = recom::runtime::gpu::device_count().unwrap();
     assert!(err(&[0, present]).contains(&format!("GPU {present} does not exist")), "{}", err(&[0, present]));
     let gpus = present.min(4);
     for seed in 0..12u64 {
@@ -189,9 +189,4 @@ fn sharded_gpus_over_nccl_equal_the_whole_kernel() {
         }
     }
     println!("12 random models on {gpus} GPU(s) over NCCL: equal bit for bit");
-}
-
-/// The GPUs this machine has (the driver is present).
-fn cudarc_device_count() -> usize {
-    recom::runtime::gpu::device_count().unwrap()
 }
