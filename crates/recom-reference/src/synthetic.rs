@@ -69,8 +69,28 @@ fn log_uniform(rng: &mut impl Rng, lo: usize, hi: usize) -> usize {
     (rng.random_range(a..=b).exp().round() as usize).clamp(lo, hi)
 }
 
+/// The model of the benchmark of tables beyond one GPU (`recom-bench
+/// sharded`): 16 columns of dim 64, one table each, ~5 ids a row, the
+/// tables `total_bytes` together (rows of 256 bytes), a batch of `batch`.
+pub fn beyond_one_gpu(total_bytes: u64, batch: usize, seed: u64) -> WorkloadSpec {
+    const COLUMNS: usize = 16;
+    let rows = (total_bytes / (COLUMNS as u64 * 256)).max(1) as usize;
+    WorkloadSpec { columns: COLUMNS, batch, mean_ids: 5, dims: vec![64], rows: (rows, rows), empty_fraction: 0.05, zipf: None, seed }
+}
+
 /// The model and one batch of a benchmark workload.
 pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
+    workload_with(spec, true)
+}
+
+/// [`workload`] with the tables' values left empty (`data` of length 0):
+/// the shapes of a model too large for the host's memory, whose tables are
+/// made where they are served.
+pub fn workload_shapes(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
+    workload_with(spec, false)
+}
+
+fn workload_with(spec: &WorkloadSpec, values: bool) -> (Model, Vec<ColumnInput>) {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut tables = Vec::with_capacity(spec.columns);
     let mut columns = Vec::with_capacity(spec.columns);
@@ -78,7 +98,7 @@ pub fn workload(spec: &WorkloadSpec) -> (Model, Vec<ColumnInput>) {
     for c in 0..spec.columns {
         let dim = spec.dims[rng.random_range(0..spec.dims.len())];
         let rows = log_uniform(&mut rng, spec.rows.0, spec.rows.1);
-        tables.push(Table { rows, dim, data: table_data(rows, dim, spec.seed ^ c as u64) });
+        tables.push(Table { rows, dim, data: if values { table_data(rows, dim, spec.seed ^ c as u64) } else { Vec::new() } });
         columns.push(Column {
             table: c,
             combiner: Combiner::Sum,

@@ -6,6 +6,7 @@
 //! transfer, launch the fused kernel once, copy `[B, ΣD]` back and check the
 //! status word. Tables and the kernel metadata are uploaded once at load.
 use crate::plan::{Artifact, GpuKernel, Plan, RunError};
+pub use crate::tables::{GeneratedTables, Tables};
 use recom_abi::{
     kernel::{Buffer, ITEM_FIELDS},
     request::{ByteLayout, ColumnInput},
@@ -222,6 +223,40 @@ struct TransformPass {
     num_items: u64,
 }
 
+/// A part's packed tables made on the device ([`Tables::Generated`]): per
+/// table one block of rows uploaded at its offset, then repeated by
+/// device-to-device copies of the filled range (every copy a whole number
+/// of blocks, so row r is block row r mod the block's rows).
+fn generate_tables(stream: &Arc<CudaStream>, plan: &Plan, shard: &crate::shard::KernelShard, generated: GeneratedTables) -> Result<CudaSlice<f32>, RunError> {
+    let out = unsafe { stream.alloc::<f32>(shard.packed_len.max(1)) }.map_err(|e| {
+        RunError::Device(format!("allocating {} bytes of generated tables on GPU part {}: {e:?}", 4 * shard.packed_len, shard.gpu))
+    })?;
+    let base = out.device_ptr(stream).0;
+    let s = stream.cu_stream();
+    // The blocks stay alive until the stream has copied them.
+    let mut blocks = Vec::with_capacity(shard.tables.len());
+    for (&t, &at) in shard.tables.iter().zip(&shard.offsets) {
+        let slot = &plan.tables[t];
+        let total = slot.rows * slot.pitch;
+        if total == 0 {
+            continue;
+        }
+        let block = generated.period_block(&slot.name, slot.rows, slot.dim, slot.pitch);
+        let start = base + 4 * at as u64;
+        unsafe { sys::cuMemcpyHtoDAsync_v2(start, block.as_ptr() as *const std::ffi::c_void, 4 * block.len(), s) }.result().map_err(device_error)?;
+        let mut filled = block.len();
+        while filled < total {
+            let n = filled.min(total - filled);
+            unsafe { sys::cuMemcpyDtoDAsync_v2(start + 4 * filled as u64, start, 4 * n, s) }.result().map_err(device_error)?;
+            filled += n;
+        }
+        blocks.push(block);
+    }
+    stream.synchronize().map_err(device_error)?;
+    drop(blocks);
+    Ok(out)
+}
+
 /// One part of the kernel on the device: its tables and work items.
 struct DevicePart {
     tables: CudaSlice<f32>,
@@ -259,28 +294,37 @@ impl GpuModel {
     /// sharded path on one GPU. Parts on different devices exchange their
     /// pooled columns with NCCL: [`multi::MultiGpuModel`].
     pub fn load_on(artifact: &Artifact, tables: &[f32], devices: &[usize]) -> Result<Self, RunError> {
+        Self::load_parts(artifact, Tables::Packed(tables), devices, None)
+    }
+
+    /// [`Self::load_on`] with the tables from `tables`: the packed buffer,
+    /// or made on the device ([`Tables::Generated`]: tables larger than the
+    /// host's memory never cross the bus).
+    pub fn load_tables(artifact: &Artifact, tables: Tables<'_>, devices: &[usize]) -> Result<Self, RunError> {
         Self::load_parts(artifact, tables, devices, None)
     }
 
     /// Part `part` of the kernel alone on GPU `device` (its tables and work
     /// items; the other parts' output elements are not written): one GPU of
     /// a model served on several ([`multi::MultiGpuModel`]).
-    pub(crate) fn load_part(artifact: &Artifact, tables: &[f32], part: usize, device: usize) -> Result<Self, RunError> {
+    pub(crate) fn load_part(artifact: &Artifact, tables: Tables<'_>, part: usize, device: usize) -> Result<Self, RunError> {
         Self::load_parts(artifact, tables, &[device], Some(part))
     }
 
-    fn load_parts(artifact: &Artifact, tables: &[f32], devices: &[usize], only: Option<usize>) -> Result<Self, RunError> {
+    fn load_parts(artifact: &Artifact, tables: Tables<'_>, devices: &[usize], only: Option<usize>) -> Result<Self, RunError> {
         artifact.validate().map_err(|e| RunError::Device(e.to_string()))?;
         driver_available()?;
         if artifact.gpu.is_empty() {
             return Err(RunError::Device("the artifact has no GPU kernel (compile it with --device gpu or all)".into()));
         }
         let plan = artifact.plan.clone();
-        if tables.len() != plan.packed_tables_len() {
-            return Err(RunError::Table {
-                name: "<packed>".into(),
-                problem: format!("expected {} values, got {}", plan.packed_tables_len(), tables.len()),
-            });
+        if let Tables::Packed(tables) = tables {
+            if tables.len() != plan.packed_tables_len() {
+                return Err(RunError::Table {
+                    name: "<packed>".into(),
+                    problem: format!("expected {} values, got {}", plan.packed_tables_len(), tables.len()),
+                });
+            }
         }
         let mut shards = plan.kernel_shards()?;
         if let Some(part) = only {
@@ -328,18 +372,23 @@ impl GpuModel {
         let parts = shards
             .iter()
             .map(|shard| {
-                // One part's tables cut from the whole buffer (the whole kernel: the buffer itself).
-                let own;
-                let data: &[f32] = if plan.sharding.is_some() {
-                    own = shard.tables_of(&plan, tables)?;
-                    &own
-                } else {
-                    tables
+                let tables = match tables {
+                    Tables::Packed(tables) => {
+                        // One part's tables cut from the whole buffer (the whole kernel: the buffer itself).
+                        let own;
+                        let data: &[f32] = if plan.sharding.is_some() {
+                            own = shard.tables_of(&plan, tables)?;
+                            &own
+                        } else {
+                            tables
+                        };
+                        // Empty parts still get a buffer (a zero-byte allocation is an error).
+                        stream.clone_htod(if data.is_empty() { &[0f32][..] } else { data }).map_err(device_error)?
+                    }
+                    Tables::Generated(generated) => generate_tables(&stream, &plan, shard, generated)?,
                 };
-                // Empty parts still get a buffer (a zero-byte allocation is an error).
-                let tables = stream.clone_htod(if data.is_empty() { &[0f32][..] } else { data }).map_err(device_error)?;
                 let items = stream.clone_htod(if shard.items.is_empty() { &[0i64][..] } else { &shard.items[..] }).map_err(device_error)?;
-                Ok(DevicePart { tables, tables_len: data.len(), items, num_items: shard.num_items() as u64 })
+                Ok(DevicePart { tables, tables_len: shard.packed_len, items, num_items: shard.num_items() as u64 })
             })
             .collect::<Result<Vec<_>, RunError>>()?;
         let transform = match (&plan.transform_kernel, &kernel.transform) {

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod serve;
 pub mod shape;
 pub mod shard;
+pub mod tables;
 pub mod validate;
 
 /// The worst element of `got` against `want`: its index, both values and

@@ -6,6 +6,14 @@
 //!
 //!   cargo run --release -p recom --example bench_artifacts -- <out> [--skip-cpu-check] [VARIANT ...]
 //!
+//!   cargo run --release -p recom --example bench_artifacts -- <out> --beyond GIB:GPUS[:GPU_MEMORY_GIB[:SEED]]
+//!
+//! `--beyond` writes only the model of the benchmark of tables beyond one GPU
+//! (`recom_reference::synthetic::beyond_one_gpu`, GIB GiB of tables, no
+//! values: `recom-bench sharded` makes them on the GPUs), its tables placed on
+//! GPUS GPUs of GPU_MEMORY_GIB (default 139) each, to
+//! `<out>/beyond_<GIB>gib_<GPUS>gpu.json`.
+//!
 //! A VARIANT `name:elements-per-item:threads[:rows-per-item[:ids-per-iteration[:prefetch-ids[:index-bits]]]]`
 //! (prefetch-ids 0 or 1; elements-per-item and index-bits 0 = chosen from the model) writes
 //! `<out>/<name>/`; the default is `default:0:64`.
@@ -28,6 +36,10 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let out = std::path::PathBuf::from(args.remove(0));
     let check_cpu = !args.iter().any(|a| a == "--skip-cpu-check");
+    let beyond = args.iter().position(|a| a == "--beyond").map(|at| {
+        args.remove(at);
+        args.remove(at)
+    });
     let mut variants: Vec<(String, usize, u32, usize, usize, bool, u32)> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
@@ -48,6 +60,24 @@ fn main() {
         variants.push(("default".into(), 0, 64, 1, 2, true, 0));
     }
     let context = recom::create_context().expect("context");
+    if let Some(beyond) = beyond {
+        let fields: Vec<u64> = beyond.split(':').map(|f| f.parse().expect("--beyond GIB:GPUS[:GPU_MEMORY_GIB[:SEED]]")).collect();
+        let (gib, gpus, memory, seed) = (fields[0], fields[1], fields.get(2).copied().unwrap_or(139), fields.get(3).copied().unwrap_or(42));
+        let spec = recom_reference::synthetic::beyond_one_gpu(gib << 30, 1, seed);
+        let (model, _) = recom_reference::synthetic::workload_shapes(&spec);
+        let mut module = module_for(&context, &model, "embedding_layer");
+        let compiled = compile(&context, &mut module).expect("compile");
+        let mut plan = compiled.plan;
+        let loads = plan.table_loads(&[]);
+        plan.sharding = Some(recom::abi::shard::plan(&loads, gpus as usize, memory << 30).expect("placing the tables"));
+        let gpu = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).expect("PTX");
+        std::fs::create_dir_all(&out).expect("output folder");
+        let path = out.join(format!("beyond_{gib}gib_{gpus}gpu.json"));
+        let artifact = Artifact { plan, gpu: vec![gpu], cpu: None, weights: None, host_graph: None, summary: None };
+        std::fs::write(&path, artifact.to_json()).expect("write artifact");
+        eprintln!("{}: {} tables, {} bytes, on {gpus} GPU(s)", path.display(), model.tables.len(), 4 * artifact.plan.packed_tables_len());
+        return;
+    }
     for (name, spec) in benchmark_workloads() {
         let (model, inputs) = workload(&spec);
         let start = Instant::now();

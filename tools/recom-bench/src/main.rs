@@ -16,6 +16,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod hostile;
+mod sharded;
 
 use clap::{Parser, Subcommand};
 use recom_reference::{
@@ -115,6 +116,30 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// The benchmark of tables beyond one GPU: a model of `bench_artifacts
+    /// --beyond` served with its tables made on the GPUs that hold them
+    /// (never on the host), on its placement's GPUs (NCCL gathering the
+    /// columns onto the first) or on one; a small and a large batch checked
+    /// against the reference, then requests timed per batch size with the
+    /// breakdown (stage; copy + kernel on the slowest GPU; NCCL; download).
+    Sharded {
+        /// The artifact (`<out>/beyond_<GIB>gib_<GPUS>gpu.json`).
+        #[arg(long)]
+        artifact: PathBuf,
+        /// The seed of the tables' values.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The GPUs, one per part of the placement (default 0, 1, ...).
+        #[arg(long, value_delimiter = ',')]
+        devices: Option<Vec<usize>>,
+        #[arg(long, value_delimiter = ',', default_value = "32,128,512,1024,2048,4096")]
+        batch: Vec<usize>,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Write the rows as JSON here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Time the host side of each benchmark workload's request alone
     /// (validation + packing into a reused buffer, with the shape program
     /// beside it) on this machine's CPU: median and p99 over the requests.
@@ -198,6 +223,9 @@ fn main() {
         }
         Command::Stage { artifacts, requests } => stage(&artifacts, requests),
         Command::Multi { model, input, devices, batch, requests } => multi(&model, &input, &devices, &batch, requests),
+        Command::Sharded { artifact, seed, devices, batch, requests, out } => {
+            sharded::sharded(&artifact, seed, devices.as_deref(), &batch, requests, out.as_deref())
+        }
         Command::Host { model, input, batch, requests, dump } => host(&model, &input, &batch, requests, dump.as_deref()),
         Command::Hostile { model, input, tolerance } => hostile::hostile(&model, &input, tolerance),
         Command::Widen { model, input, output, copies, out } => widen(&model, input.as_deref(), &output, copies, &out),

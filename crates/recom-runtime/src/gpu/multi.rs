@@ -16,10 +16,10 @@
 //!
 //! `libnccl` is loaded at run time: where it is absent, loading such a
 //! model is an error that says so ([`nccl_available`]).
-use super::{device_count, device_error, GpuModel, Pinned};
+use super::{device_count, device_error, GpuModel, Pinned, Tables};
 use crate::plan::{Artifact, RunError};
 use cudarc::{
-    driver::{sys, CudaSlice, DevicePtr},
+    driver::{sys, CudaEvent, CudaSlice, DevicePtr},
     nccl::{result as nccl, sys as nccl_sys},
 };
 use std::{
@@ -79,6 +79,13 @@ pub struct MultiTimes {
     pub kernels_and_exchange: Duration,
     /// The output (landed with the exchange's wait) checked and copied out.
     pub download: Duration,
+    /// Timed by events on the GPUs ([`MultiGpuModel::run_timed`] only): the
+    /// request's copy to the GPU and its part's kernel, on the slowest GPU.
+    pub gpu_kernels: Option<Duration>,
+    /// Timed by events: NCCL's exchange, from the end of the last GPU's
+    /// kernel to the end of its share of the reduce (the GPUs that finished
+    /// their kernels earlier wait for it inside NCCL).
+    pub nccl: Option<Duration>,
 }
 
 /// A model served on several GPUs: part g of its kernel on `devices[g]`.
@@ -105,6 +112,9 @@ struct Buffers {
     /// A request queued work and did not see it finish (it failed on the
     /// way): the next synchronizes every GPU before reusing the buffers.
     in_flight: bool,
+    /// Per GPU: timing events at the request's start, its kernel's end and
+    /// the exchange's end (made by the first timed request).
+    events: Vec<[CudaEvent; 3]>,
 }
 
 impl MultiGpuModel {
@@ -112,6 +122,12 @@ impl MultiGpuModel {
     /// distinct GPUs as the plan places its tables on (`tables`: the packed
     /// tables of the whole model, [`crate::plan::Plan::bind_tables`]).
     pub fn load(artifact: &Artifact, tables: &[f32], devices: &[usize]) -> Result<Self, RunError> {
+        Self::load_tables(artifact, Tables::Packed(tables), devices)
+    }
+
+    /// [`Self::load`] with the tables from `tables` (made on each GPU with
+    /// [`Tables::Generated`]: a model larger than the host's memory).
+    pub fn load_tables(artifact: &Artifact, tables: Tables<'_>, devices: &[usize]) -> Result<Self, RunError> {
         let placed = artifact.plan.sharding.as_ref().map_or(1, |s| s.gpus);
         if devices.len() != placed {
             return Err(RunError::Device(format!("the model's tables are placed on {placed} GPU(s), {} device(s) were given", devices.len())));
@@ -140,13 +156,41 @@ impl MultiGpuModel {
     /// One request's `[B, ΣD]` embedding layer (validated, computed on every
     /// GPU, gathered onto GPU 0 and checked as [`GpuModel::run`] does).
     pub fn run(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<Vec<f32>, RunError> {
-        self.run_timed(inputs).map(|(out, _)| out)
+        let mut out = Vec::new();
+        self.run_inner(inputs, &mut out, false)?;
+        Ok(out)
     }
 
-    /// [`Self::run`] with where its time went.
+    /// [`Self::run`] into a caller's vector (resized to `[B, ΣD]`), so a
+    /// serving loop reuses its output memory.
+    pub fn run_into(&self, inputs: &[recom_abi::request::ColumnInput], out: &mut Vec<f32>) -> Result<(), RunError> {
+        self.run_inner(inputs, out, false).map(drop)
+    }
+
+    /// [`Self::run`] with where its time went, the GPUs' share timed by
+    /// events (which cost a few microseconds a request).
     pub fn run_timed(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<(Vec<f32>, MultiTimes), RunError> {
+        let mut out = Vec::new();
+        let times = self.run_inner(inputs, &mut out, true)?;
+        Ok((out, times))
+    }
+
+    /// [`Self::run_timed`] into a caller's vector.
+    pub fn run_into_timed(&self, inputs: &[recom_abi::request::ColumnInput], out: &mut Vec<f32>) -> Result<MultiTimes, RunError> {
+        self.run_inner(inputs, out, true)
+    }
+
+    fn run_inner(&self, inputs: &[recom_abi::request::ColumnInput], output: &mut Vec<f32>, profile: bool) -> Result<MultiTimes, RunError> {
         let mut guard = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
         let buffers = &mut *guard;
+        if profile && buffers.events.is_empty() {
+            let timing = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
+            for part in &self.parts {
+                let event = || part.context.new_event(timing).map_err(device_error);
+                buffers.events.push([event()?, event()?, event()?]);
+            }
+        }
+        let events = if profile { &buffers.events[..] } else { &[] };
         let first = &self.parts[0];
         // Nothing of an earlier request may be in flight when the staging
         // buffers are written.
@@ -194,10 +238,16 @@ impl MultiGpuModel {
             let input = buffers.inputs[g].as_ref().expect("allocated above").device_ptr(stream).0;
             let out = buffers.outputs[g].as_ref().expect("allocated above").device_ptr(stream).0;
             let s = stream.cu_stream();
+            if let Some([start, _, _]) = events.get(g) {
+                start.record(stream).map_err(device_error)?;
+            }
             unsafe { sys::cuMemcpyHtoDAsync_v2(input, staged, layout.bytes, s) }.result().map_err(device_error)?;
             // Zero where other parts' columns lie: the exchange sums the bits.
             unsafe { sys::cuMemsetD32Async(out, 0, count, s) }.result().map_err(device_error)?;
             part.launch_at(stream, &[], input, out, &layout, &sizes, true, None)?;
+            if let Some([_, kernel, _]) = events.get(g) {
+                kernel.record(stream).map_err(device_error)?;
+            }
             outs.push((input, out));
         }
         if count > 0 {
@@ -212,6 +262,9 @@ impl MultiGpuModel {
             let closed = nccl::group_end().map_err(|e| RunError::Device(format!("NCCL: {e:?}")));
             issued?;
             closed?;
+        }
+        for (part, [_, _, exchanged]) in self.parts.iter().zip(events) {
+            exchanged.record(&part.lane0_stream).map_err(device_error)?;
         }
         // GPU 0's output, then every part's status word.
         let landing = buffers.landing.as_ref().expect("allocated above").ptr();
@@ -229,14 +282,22 @@ impl MultiGpuModel {
         }
         buffers.in_flight = false;
         times.kernels_and_exchange = start.elapsed();
+        if !events.is_empty() {
+            let ms = |a: &CudaEvent, b: &CudaEvent| a.elapsed_ms(b).map(|ms| Duration::from_secs_f64(ms.max(0.0) as f64 / 1e3)).map_err(device_error);
+            let kernels = events.iter().map(|[start, kernel, _]| ms(start, kernel)).collect::<Result<Vec<_>, _>>()?;
+            let exchanges = events.iter().map(|[_, kernel, exchanged]| ms(kernel, exchanged)).collect::<Result<Vec<_>, _>>()?;
+            times.gpu_kernels = kernels.into_iter().max();
+            times.nccl = exchanges.into_iter().min();
+        }
         let start = Instant::now();
         // Every part reports out-of-range ids of its own columns.
         for &word in buffers.status.as_ref().expect("allocated above").as_slice() {
             first.plan.check_status(word, inputs)?;
         }
-        let out = buffers.landing.as_ref().expect("allocated above").as_slice()[..count].to_vec();
+        output.clear();
+        output.extend_from_slice(&buffers.landing.as_ref().expect("allocated above").as_slice()[..count]);
         times.download = start.elapsed();
-        Ok((out, times))
+        Ok(times)
     }
 }
 

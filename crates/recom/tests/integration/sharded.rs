@@ -190,3 +190,61 @@ fn sharded_gpus_over_nccl_equal_the_whole_kernel() {
     }
     println!("12 random models on {gpus} GPU(s) over NCCL: equal bit for bit");
 }
+
+/// Tables made on the GPU (`Tables::Generated`: one block uploaded per
+/// table, repeated by device copies) equal the same values made on the host
+/// and uploaded, bit for bit: whole, every part on one GPU, and parts on
+/// GPUs of their own over NCCL. Random models, and the benchmark's model of
+/// tables beyond one GPU at a small size (tables longer than the block, so
+/// the copies repeat it and the last one is partial).
+#[test]
+fn tables_made_on_the_gpu_equal_the_same_tables_uploaded() {
+    use recom::{
+        gpu::{compile_ptx, GpuOptions},
+        runtime::{
+            gpu::{device_count, driver_available, multi::{nccl_available, MultiGpuModel}, GeneratedTables, GpuModel, Tables},
+            plan::Artifact,
+        },
+    };
+    use recom_reference::synthetic::{beyond_one_gpu, workload};
+    if let Err(reason) = driver_available() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED tables_made_on_the_gpu_equal_the_same_tables_uploaded: {reason}");
+        return;
+    }
+    let with_nccl = nccl_available().is_ok();
+    let gpus = device_count().unwrap().min(4);
+    let context = recom::create_context().unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let mut cases: Vec<_> = (0..8u64).map(|seed| random_case_with(seed, 10, 100, seed % 2 == 1)).collect();
+    let (beyond, beyond_inputs) = workload(&beyond_one_gpu(16 * 256 * 10_000, 64, 3));
+    assert!(beyond.tables.iter().all(|t| t.rows > 2 * GeneratedTables::PERIOD_ROWS));
+    cases.push((beyond, beyond_inputs));
+    for (case, (model, inputs)) in cases.iter().enumerate() {
+        let generated = GeneratedTables { seed: case as u64 + 1 };
+        let mut module = module_for(&context, model, "model");
+        let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
+        let kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+        let packed = compiled.plan.bind_tables(&generated.by_name(&compiled.plan)).unwrap();
+        let whole = Artifact { plan: compiled.plan.clone(), gpu: vec![kernel.clone()], cpu: None, weights: None, host_graph: None, summary: None };
+        let uploaded = GpuModel::load(&whole, &packed, 0).unwrap();
+        let want = uploaded.run(inputs);
+        let check = |got: Result<Vec<f32>, recom::runtime::plan::RunError>, how: &str| match (&want, got) {
+            (Ok(a), Ok(b)) => assert_eq!(bits(a), bits(&b), "case {case}: {how} differs"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "case {case}: {how}"),
+            (a, b) => panic!("case {case}: uploaded {:?} vs {how} {:?}", a.as_ref().map(|_| ()), b.map(|_| ())),
+        };
+        check(GpuModel::load_tables(&whole, Tables::Generated(generated), &[0]).unwrap().run(inputs), "made on the GPU");
+        let mut plan = compiled.plan;
+        place(&mut plan, 3);
+        let sharded = Artifact { plan: plan.clone(), gpu: vec![kernel.clone()], cpu: None, weights: None, host_graph: None, summary: None };
+        check(GpuModel::load_tables(&sharded, Tables::Generated(generated), &[0; 3]).unwrap().run(inputs), "3 parts made on one GPU");
+        if with_nccl {
+            place(&mut plan, gpus);
+            let spread = Artifact { plan, gpu: vec![kernel], cpu: None, weights: None, host_graph: None, summary: None };
+            let devices: Vec<usize> = (0..gpus).collect();
+            check(MultiGpuModel::load_tables(&spread, Tables::Generated(generated), &devices).unwrap().run(inputs), "parts made on their GPUs");
+        }
+    }
+    println!("9 models: tables made on the GPU equal the uploaded ones bit for bit (NCCL on {gpus} GPU(s): {with_nccl})");
+}
