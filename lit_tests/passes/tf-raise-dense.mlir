@@ -26,6 +26,27 @@ func.func @mlp(%x: tensor<?x6xf32>) -> tensor<*xf32> {
 
 // -----
 
+// A width-1 head (logits): its one-element BiasAdd bias stays a weight (a
+// broadcast vector, which dense-fuse-epilogue folds into the GEMM), while a
+// one-element Add operand is a literal.
+// CHECK-LABEL: func.func @logits
+// CHECK: %[[L:.+]] = "dense.linear"(%arg0, %{{.+}}) {activation = "none"} : (tensor<?x4xf32>, tensor<4x1xf32>) -> tensor<?x1xf32>
+// CHECK: %[[B:.+]] = "dense.weight"() {name = "logits_bias"} : () -> tensor<1xf32>
+// CHECK: %[[BB:.+]] = "dense.broadcast"(%[[B]]) : (tensor<1xf32>) -> tensor<?x1xf32>
+// CHECK: %[[A:.+]] = "dense.map"(%[[L]], %[[BB]]) {expr = "add(x0, x1)"}
+// CHECK: "dense.map"(%[[A]]) {expr = "add(x0, 2.0)"}
+func.func @logits(%x: tensor<?x4xf32>) -> tensor<*xf32> {
+  %w = "tf.Const"() {dtype = f32, value_ref = "logits_kernel", value_shape = array<i64: 4, 1>} : () -> tensor<*xf32>
+  %b = "tf.Const"() {dtype = f32, value = dense<[-0.25]> : tensor<1xf32>} : () -> tensor<*xf32> loc("logits_bias")
+  %m = "tf.MatMul"(%x, %w) {transpose_a = false, transpose_b = false} : (tensor<?x4xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %a = "tf.BiasAdd"(%m, %b) {data_format = "NHWC"} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %two = "tf.Const"() {dtype = f32, value = dense<[2.0]> : tensor<1xf32>} : () -> tensor<*xf32>
+  %s = "tf.AddV2"(%a, %two) : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return %s : tensor<*xf32>
+}
+
+// -----
+
 // A transposed weight, a concat of two dense values, a reshape to [-1] and a mean.
 // CHECK-LABEL: func.func @shapes
 // CHECK: "dense.linear"(%arg0, %{{.+}}) {activation = "none", transpose_weight = true} : (tensor<?x4xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>

@@ -26,15 +26,15 @@
 // FUSED: "emb.fused_columns"
 // FUSED-NOT: "emb.lookup"
 
-// The DNN above the input layer becomes the dense dialect: the hidden
-// layer's bias and ReLU are its GEMM's epilogue; logits and prediction are
-// both returned, so the sigmoid stays a map of its own.
+// The DNN above the input layer becomes the dense dialect: each layer's
+// bias (the width-1 logits layer's too) and ReLU are its GEMM's epilogue;
+// logits and prediction are both returned, so the sigmoid stays a map of
+// its own.
 // DNN-LABEL: func.func @graph
 // DNN-SAME: (tensor<?x1xf32> {recom.output = "logits"}, tensor<?x1xf32> {recom.output = "prediction"})
 // DNN: %[[E:.+]] = "emb.fused_columns"
 // DNN: "dense.linear"(%[[E]], %{{.+}}, %{{.+}}) {activation = "relu"} : (tensor<?x18xf32>, tensor<18x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
-// DNN: "dense.linear"
-// DNN: %[[L:.+]] = "dense.map"(%{{.+}}) {expr = "add(x0, {{.+}})"}
+// DNN: %[[L:.+]] = "dense.linear"(%{{.+}}, %{{.+}}, %{{.+}}) {activation = "none"} : (tensor<?x8xf32>, tensor<8x1xf32>, tensor<1xf32>) -> tensor<?x1xf32>
 // DNN: %[[P:.+]] = "dense.map"(%[[L]]) {expr = "sigmoid(x0)"}
 // DNN: return %[[L]], %[[P]]
 // DNN-NOT: "tf.

@@ -257,6 +257,20 @@ fn generate_tables(stream: &Arc<CudaStream>, plan: &Plan, shard: &crate::shard::
     Ok(out)
 }
 
+/// A landed output copied into a caller's vector (resized to it): a large
+/// one by all cores (one core's copy out of page-locked memory runs at a
+/// fraction of the memory's speed).
+fn copy_out(result: &[f32], out: &mut Vec<f32>) {
+    use rayon::prelude::*;
+    out.resize(result.len(), 0.0);
+    const CHUNK: usize = 1 << 16;
+    if result.len() <= CHUNK {
+        out.copy_from_slice(result);
+    } else {
+        out.par_chunks_mut(CHUNK).zip(result.par_chunks(CHUNK)).for_each(|(to, from)| to.copy_from_slice(from));
+    }
+}
+
 /// One part of the kernel on the device: its tables and work items.
 struct DevicePart {
     tables: CudaSlice<f32>,
@@ -635,16 +649,7 @@ impl GpuModel {
     /// serving loop reuses its output memory. The output lands in
     /// page-locked staging first and is copied out by all cores.
     pub fn run_into(&self, inputs: &[ColumnInput], out: &mut Vec<f32>) -> Result<(), RunError> {
-        use rayon::prelude::*;
-        self.run_with(inputs, |result| {
-            out.resize(result.len(), 0.0);
-            const CHUNK: usize = 1 << 16;
-            if result.len() <= CHUNK {
-                out.copy_from_slice(result);
-            } else {
-                out.par_chunks_mut(CHUNK).zip(result.par_chunks(CHUNK)).for_each(|(to, from)| to.copy_from_slice(from));
-            }
-        })
+        self.run_with(inputs, |result| copy_out(result, out))
     }
 
     /// Copies a launched request's `n_out` output values, then its status

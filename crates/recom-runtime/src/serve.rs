@@ -5,7 +5,7 @@
 //! shares [`Breakdown`], [`Outputs`] and [`dense_on_cpu`] with it.
 use crate::{
     bundle::Bundle,
-    gpu::GpuModel,
+    gpu::{multi::MultiGpuModel, GpuModel},
     plan::{Plan, RunError},
 };
 use recom_abi::dense::Operand;
@@ -115,34 +115,90 @@ pub fn dense_on_cpu(plan: &Plan, weights: &[Vec<f32>], embedding: &[f32], feeds:
         .collect()
 }
 
-/// A bundle served on one GPU.
+/// A bundle served on its GPUs: one, or, for a model whose tables are
+/// placed on several (`recom compile --gpus N`), one per part with the
+/// columns gathered onto the first over NCCL and the dense program there.
 pub struct GpuServer {
-    gpu: GpuModel,
+    engine: GpuEngine,
+}
+
+enum GpuEngine {
+    /// On one GPU (a sharded model: every part on it, a stream each).
+    One(GpuModel),
+    /// Part g on GPU g.
+    Spread(MultiGpuModel),
 }
 
 impl GpuServer {
-    /// Loads the bundle's tables, kernels and dense program onto GPU `ordinal`.
+    /// Loads the bundle's tables, kernels and dense program onto GPU
+    /// `ordinal` (a model placed on N GPUs: onto GPUs 0..N, [`Self::load_on`]).
     pub fn load(bundle: &Bundle, ordinal: usize) -> Result<GpuServer, RunError> {
-        let tables = bundle.packed_tables()?;
-        let mut gpu = GpuModel::load(&bundle.artifact, &tables, ordinal)?;
-        if !bundle.artifact.plan.dense.steps.is_empty() {
-            gpu.attach_dense(&bundle.dense_weights())?;
+        let placed = bundle.artifact.plan.sharding.as_ref().map_or(1, |s| s.gpus);
+        if placed > 1 {
+            return Self::load_on(bundle, &[]);
         }
-        Ok(GpuServer { gpu })
+        Self::load_on(bundle, &[ordinal])
+    }
+
+    /// Loads the bundle onto `devices`: one GPU, or one per part of a model
+    /// placed on several (distinct GPUs exchange over NCCL; one GPU repeated
+    /// runs every part there). Empty: GPU 0, or GPUs 0..N for a model placed
+    /// on N.
+    pub fn load_on(bundle: &Bundle, devices: &[usize]) -> Result<GpuServer, RunError> {
+        let artifact = &bundle.artifact;
+        let placed = artifact.plan.sharding.as_ref().map_or(1, |s| s.gpus);
+        let devices: Vec<usize> = if devices.is_empty() {
+            if placed > 1 {
+                let present = crate::gpu::device_count()?;
+                if present < placed {
+                    return Err(RunError::Device(format!(
+                        "the model's tables are placed on {placed} GPUs (recom compile --gpus {placed}), this machine has {present}: \
+                         give --gpus with one GPU repeated {placed} times to run every part on one"
+                    )));
+                }
+            }
+            (0..placed).collect()
+        } else {
+            devices.to_vec()
+        };
+        let tables = bundle.packed_tables()?;
+        let dense = !artifact.plan.dense.steps.is_empty();
+        let distinct = devices.iter().any(|&d| d != devices[0]);
+        let engine = if placed > 1 && distinct {
+            let mut spread = MultiGpuModel::load(artifact, &tables, &devices)?;
+            if dense {
+                spread.attach_dense(&bundle.dense_weights())?;
+            }
+            GpuEngine::Spread(spread)
+        } else {
+            let mut gpu = GpuModel::load_on(artifact, &tables, &devices)?;
+            if dense {
+                gpu.attach_dense(&bundle.dense_weights())?;
+            }
+            GpuEngine::One(gpu)
+        };
+        Ok(GpuServer { engine })
     }
 
     pub fn plan(&self) -> &Plan {
-        self.gpu.plan()
+        match &self.engine {
+            GpuEngine::One(gpu) => gpu.plan(),
+            GpuEngine::Spread(spread) => spread.plan(),
+        }
     }
 
-    pub fn model(&self) -> &GpuModel {
-        &self.gpu
+    /// The model on one GPU (`None`: spread over several).
+    pub fn model(&self) -> Option<&GpuModel> {
+        match &self.engine {
+            GpuEngine::One(gpu) => Some(gpu),
+            GpuEngine::Spread(_) => None,
+        }
     }
 
     /// One request: the host program, then one upload, the kernels and the
     /// downloads of the outputs.
     pub fn run_timed(&self, feeds: &[Feed]) -> Result<(Outputs, Breakdown), RunError> {
-        let plan = self.gpu.plan();
+        let plan = self.plan();
         let mut times = Breakdown::default();
         let start = Instant::now();
         let (inputs, host_values) = plan.prepare_all(feeds)?;
@@ -150,10 +206,20 @@ impl GpuServer {
         let batch = inputs.first().map_or(0, |c| c.offsets.len().saturating_sub(1));
         let start = Instant::now();
         let dense_feeds = dense_feeds(plan, feeds, batch)?;
-        let mut phases = Phases::default();
-        let values = self.gpu.run_outputs_timed(&inputs, &dense_feeds, &host_values, &mut phases)?;
+        let values = match &self.engine {
+            GpuEngine::One(gpu) => {
+                let mut phases = Phases::default();
+                let values = gpu.run_outputs_timed(&inputs, &dense_feeds, &host_values, &mut phases)?;
+                (times.stage, times.launch, times.wait) = (phases.stage, phases.launch, phases.wait);
+                values
+            }
+            GpuEngine::Spread(spread) => {
+                let (values, parts) = spread.run_outputs_timed(&inputs, &dense_feeds, &host_values)?;
+                (times.stage, times.wait) = (parts.stage, parts.kernels_and_exchange + parts.download);
+                values
+            }
+        };
         times.device = start.elapsed();
-        (times.stage, times.launch, times.wait) = (phases.stage, phases.launch, phases.wait);
         Ok((name_outputs(plan, batch, values), times))
     }
 

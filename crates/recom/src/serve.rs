@@ -346,8 +346,14 @@ pub enum LoadError {
 }
 
 impl Model {
-    /// Loads a bundle for `device` (GPU 0).
+    /// Loads a bundle for `device` (GPU 0; a model placed on N GPUs: 0..N).
     pub fn load(path: &Path, device: Device) -> Result<Model, LoadError> {
+        Self::load_on(path, device, &[])
+    }
+
+    /// [`Self::load`] on the GPUs `devices` (`GpuServer::load_on`; empty:
+    /// the default ones). The CPU takes none.
+    pub fn load_on(path: &Path, device: Device, devices: &[usize]) -> Result<Model, LoadError> {
         let bundle = Bundle::read(path)?;
         let fail = |problem: String| LoadError::Model { path: path.display().to_string(), problem };
         let artifact = &bundle.artifact;
@@ -356,6 +362,7 @@ impl Model {
             return Ok(Model { plan: artifact.plan.clone(), engine, device: Device::Cpu, summary: artifact.summary.clone() });
         }
         let engine = match device {
+            Device::Cpu if !devices.is_empty() => return Err(fail("GPUs were named for a model served on the CPU".into())),
             Device::Cpu => {
                 let cpu = artifact.cpu.as_ref().ok_or_else(|| fail("the artifact has no CPU kernel (compile it with --device cpu or all)".into()))?;
                 let context = crate::create_context().map_err(|e| fail(e.to_string()))?;
@@ -370,7 +377,7 @@ impl Model {
                 let tables = bundle.packed_tables().map_err(|e| fail(e.to_string()))?;
                 Engine::Cpu { executable, tables, dense_weights: bundle.dense_weights() }
             }
-            Device::Gpu => Engine::Gpu(GpuServer::load(&bundle, 0).map_err(|e| fail(e.to_string()))?),
+            Device::Gpu => Engine::Gpu(GpuServer::load_on(&bundle, devices).map_err(|e| fail(e.to_string()))?),
         };
         Ok(Model { plan: artifact.plan.clone(), engine, device, summary: artifact.summary.clone() })
     }

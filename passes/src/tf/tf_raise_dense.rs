@@ -16,7 +16,8 @@
 //!   values and weights, at least one operand dense and every operand
 //!   broadcastable to the result's width
 //!   -> "dense.map"(operands) {expr = "<fn>(x0, x1)"}; scalar constants
-//!   become literals of the expression, operands of another shape are
+//!   become literals of the expression (but a BiasAdd's bias, a vector
+//!   even of one element, stays a weight), operands of another shape are
 //!   broadcast ("dense.broadcast") to the result's type
 //! [Pattern: concat] "tf.ConcatV2"(%a, ..., axis) of dense rank-2 values
 //!   along axis 1 or -1 -> a chain of binary "dense.concat"
@@ -183,11 +184,16 @@ fn map<'c, 'a>(op: OperationRef<'c, 'a>, rewriter: PatternRewriter) -> bool {
         Literal(f32),
         Weight(OperationRef<'c, 'a>, String, Vec<i64>),
     }
+    // A BiasAdd's bias is a weight even with one element (a width-1
+    // layer's): `dense-fuse-epilogue` makes it the GEMM's bias.
+    let bias_add = name_of(op) == "tf.BiasAdd";
     let mut args = Vec::new();
     for i in 0..n {
         let Some(v) = operand(op, i) else { return false };
         if let Some(width) = dense_value(v) {
             args.push(Arg::Dense(v, width));
+        } else if let Some((c, name, shape)) = weight_const(v).filter(|_| bias_add && i == 1) {
+            args.push(Arg::Weight(c, name, shape));
         } else if let Some(c) = const_f32(v) {
             args.push(Arg::Literal(c));
         } else if let Some((c, name, shape)) = weight_const(v) {

@@ -54,7 +54,7 @@ pub fn hostile(models: &[PathBuf], inputs: &[PathBuf], tolerance: f64) -> Result
             handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec!["a request thread panicked".into()])).collect()
         });
         if differences.is_empty() {
-            println!("{}: 200 concurrent requests (8 threads, {} lanes): all equal to the request alone", path.display(), server.model().lanes());
+            println!("{}: 200 concurrent requests (8 threads, {} lanes): all equal to the request alone", path.display(), server.model().map_or(1, |m| m.lanes()));
         } else {
             println!("{}: concurrent requests: FAILED: {} of 200 differ from the request alone, first: {}", path.display(), differences.len(), differences[0]);
             failures.push(format!("{}: concurrency", path.display()));

@@ -99,10 +99,12 @@ enum Command {
         tolerance: f64,
     },
     /// Serve a bundle compiled with `--gpus N` on N GPUs (`MultiGpuModel`:
-    /// each GPU its part, NCCL gathering the columns onto GPU 0) and, for
-    /// comparison, every part on GPU 0 (one stream each): embedding layers
-    /// checked equal bit for bit, then timed per batch size with the
-    /// breakdown (stage; copies, kernels and NCCL; download).
+    /// each GPU its part, NCCL gathering the columns onto GPU 0, the dense
+    /// layers there) and, for comparison, every part on GPU 0 (one stream
+    /// each): the embedding layer and every output of the whole model
+    /// checked equal bit for bit, then both timed per batch size with the
+    /// breakdown (stage; copies, kernels and NCCL, and the kernels and
+    /// NCCL timed by events on the GPUs; download).
     Multi {
         #[arg(long)]
         model: PathBuf,
@@ -664,48 +666,84 @@ fn multi(model: &Path, input: &Path, devices: &[usize], batches: &[usize], reque
     let bundle = Bundle::read(model).map_err(|e| e.to_string())?;
     let plan = &bundle.artifact.plan;
     let tables = bundle.packed_tables().map_err(|e| e.to_string())?;
-    let spread = MultiGpuModel::load(&bundle.artifact, &tables, devices).map_err(|e| e.to_string())?;
-    let one = GpuModel::load_on(&bundle.artifact, &tables, &vec![devices[0]; devices.len()]).map_err(|e| e.to_string())?;
+    let mut spread = MultiGpuModel::load(&bundle.artifact, &tables, devices).map_err(|e| e.to_string())?;
+    let mut one = GpuModel::load_on(&bundle.artifact, &tables, &vec![devices[0]; devices.len()]).map_err(|e| e.to_string())?;
+    let dense = !plan.dense.steps.is_empty();
+    if dense {
+        spread.attach_dense(&bundle.dense_weights()).map_err(|e| e.to_string())?;
+        one.attach_dense(&bundle.dense_weights()).map_err(|e| e.to_string())?;
+    }
     let feeds = Batch::open(input).and_then(|mut b| b.feeds(&plan.feeds)).map_err(|e| e.to_string())?;
     println!("{}: {} part(s) on GPUs {devices:?} (NCCL onto GPU {}), against every part on GPU {}", model.display(), devices.len(), devices[0], devices[0]);
-    println!("| batch | {} GPUs p50 ms | p99 ms | stage ms | copies + kernels + NCCL ms | download ms | one GPU p50 ms | one GPU p99 ms |", devices.len());
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| batch | {} GPUs p50 ms | p99 ms | stage ms | copies + kernels + NCCL ms | kernels (slowest GPU, events) ms | NCCL (events) ms | download ms | one GPU p50 ms | one GPU p99 ms | whole model: {} GPUs p50 ms | one GPU p50 ms |", devices.len(), devices.len());
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    };
     for &b in batches {
         let feeds = recom_runtime::resize_feeds(&plan.feeds, &feeds, b)?;
-        let inputs = plan.prepare(&feeds).map_err(|e| e.to_string())?;
+        let (inputs, host_values) = plan.prepare_all(&feeds).map_err(|e| e.to_string())?;
+        let dense_feeds = recom_runtime::serve::dense_feeds(plan, &feeds, b).map_err(|e| e.to_string())?;
         let (got, _) = spread.run_timed(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
         let want = one.run(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
         if got.iter().map(|x| x.to_bits()).ne(want.iter().map(|x| x.to_bits())) {
             return Err(format!("B = {b}: the embedding layer on {} GPUs differs from every part on one", devices.len()));
         }
-        let (mut spread_ms, mut one_ms) = (Vec::with_capacity(requests), Vec::with_capacity(requests));
-        let mut parts = [0f64; 3];
-        for _ in 0..requests.max(1) {
+        // The whole model: every output equal bit for bit.
+        let (got, _) = spread.run_outputs_timed(&inputs, &dense_feeds, &host_values).map_err(|e| format!("B = {b}: {e}"))?;
+        let want = one.run_outputs(&inputs, &dense_feeds, &host_values).map_err(|e| format!("B = {b}: {e}"))?;
+        for (o, (x, y)) in got.iter().zip(&want).enumerate() {
+            if x.iter().map(|v| v.to_bits()).ne(y.iter().map(|v| v.to_bits())) {
+                return Err(format!("B = {b}: output '{}' on {} GPUs differs from every part on one", plan.outputs[o].name, devices.len()));
+            }
+        }
+        // Warm: every lane of the one-GPU model has its buffers and graphs.
+        let mut out = Vec::new();
+        for _ in 0..3 * recom_runtime::gpu::DEFAULT_LANES {
+            spread.run_into(&inputs, &mut out).map_err(|e| format!("B = {b}: {e}"))?;
+            one.run_into(&inputs, &mut out).map_err(|e| format!("B = {b}: {e}"))?;
+            spread.run_outputs_timed(&inputs, &dense_feeds, &host_values).map_err(|e| format!("B = {b}: {e}"))?;
+            one.run_outputs(&inputs, &dense_feeds, &host_values).map_err(|e| format!("B = {b}: {e}"))?;
+        }
+        let n = requests.max(1);
+        let (mut spread_ms, mut one_ms, mut spread_whole, mut one_whole) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut parts = [0f64; 5];
+        for _ in 0..n {
             let t = Instant::now();
-            let (_, times) = spread.run_timed(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
+            let times = spread.run_into_timed(&inputs, &mut out).map_err(|e| format!("B = {b}: {e}"))?;
             spread_ms.push(t.elapsed().as_secs_f64() * 1e3);
-            for (sum, d) in parts.iter_mut().zip([times.stage, times.kernels_and_exchange, times.download]) {
-                *sum += d.as_secs_f64() * 1e3 / requests.max(1) as f64;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3 / n as f64;
+            let each = [ms(times.stage), ms(times.kernels_and_exchange), times.gpu_kernels.map_or(0.0, ms), times.nccl.map_or(0.0, ms), ms(times.download)];
+            for (sum, d) in parts.iter_mut().zip(each) {
+                *sum += d;
             }
             let t = Instant::now();
-            one.run(&inputs).map_err(|e| format!("B = {b}: {e}"))?;
+            one.run_into(&inputs, &mut out).map_err(|e| format!("B = {b}: {e}"))?;
             one_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            spread.run_outputs_timed(&inputs, &dense_feeds, &host_values).map_err(|e| format!("B = {b}: {e}"))?;
+            spread_whole.push(t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            one.run_outputs(&inputs, &dense_feeds, &host_values).map_err(|e| format!("B = {b}: {e}"))?;
+            one_whole.push(t.elapsed().as_secs_f64() * 1e3);
         }
-        let pct = |v: &mut Vec<f64>, p: f64| {
-            v.sort_by(f64::total_cmp);
-            v[((v.len() - 1) as f64 * p).round() as usize]
-        };
         println!(
-            "| {b} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {b} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             pct(&mut spread_ms, 0.5),
             pct(&mut spread_ms, 0.99),
             parts[0],
             parts[1],
             parts[2],
+            parts[3],
+            parts[4],
             pct(&mut one_ms, 0.5),
-            pct(&mut one_ms, 0.99)
+            pct(&mut one_ms, 0.99),
+            pct(&mut spread_whole, 0.5),
+            pct(&mut one_whole, 0.5),
         );
     }
+    println!("(every output of the whole model equal bit for bit to every part on one GPU at each batch size)");
     Ok(())
 }
 

@@ -136,8 +136,8 @@ pub fn sharded(artifact: &Path, seed: u64, devices: Option<&[usize]>, batches: &
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     for &b in batches {
         let (_, inputs) = model_of(plan, seed, b)?;
-        // Warm: buffers grown, kernels loaded.
-        for _ in 0..3 {
+        // Warm: every lane's buffers grown (a request takes the next lane).
+        for _ in 0..3 * recom_runtime::gpu::DEFAULT_LANES {
             run(&inputs, &mut got).map_err(|e| format!("B = {b}: {e}"))?;
         }
         let n = requests.max(1);

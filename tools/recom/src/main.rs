@@ -111,7 +111,12 @@ enum Command {
         #[arg(long, default_value_t = 1e-5)]
         tolerance: f64,
         #[arg(long, value_enum)]
-        device: Option<RunDevice>,
+        device: Option<RunDevice>,        /// The GPUs to serve on, comma separated: one, or one per part of a
+        /// model compiled with --gpus N (distinct GPUs exchange the columns
+        /// over NCCL; one GPU repeated runs every part on it) [default: 0;
+        /// a model compiled with --gpus N: 0..N]
+        #[arg(long, value_delimiter = ',')]
+        devices: Vec<usize>,
     },
     /// Time whole requests (host inputs to host outputs): p50/p99, throughput, breakdown
     Bench {
@@ -120,6 +125,12 @@ enum Command {
         input: PathBuf,
         #[arg(long, value_enum)]
         device: Option<RunDevice>,
+        /// The GPUs to serve on, comma separated: one, or one per part of a
+        /// model compiled with --gpus N (distinct GPUs exchange the columns
+        /// over NCCL; one GPU repeated runs every part on it) [default: 0;
+        /// a model compiled with --gpus N: 0..N]
+        #[arg(long, value_delimiter = ',')]
+        devices: Vec<usize>,
         /// Batch sizes: rows of the input batch, repeated or cut to each size
         #[arg(long, value_delimiter = ',')]
         batch: Vec<usize>,
@@ -152,8 +163,10 @@ fn main() -> ExitCode {
             result
         }
         Command::Inspect { model } => inspect(&model),
-        Command::Run { model, input, output, expected, tolerance, device } => run(&model, &input, output.as_deref(), expected.as_deref(), tolerance, device),
-        Command::Bench { model, input, device, batch, concurrency, requests } => bench(&model, &input, device, &batch, concurrency, requests),
+        Command::Run { model, input, output, expected, tolerance, device, devices } => {
+            run(&model, &input, output.as_deref(), expected.as_deref(), tolerance, device, &devices)
+        }
+        Command::Bench { model, input, device, devices, batch, concurrency, requests } => bench(&model, &input, device, &devices, &batch, concurrency, requests),
     };
     match result {
         Ok(code) => code,
@@ -400,18 +413,20 @@ fn inspect(model: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pick_device(device: Option<RunDevice>) -> Device {
-    match device {
+/// The device to serve on and its GPUs (`--devices` implies the GPU).
+fn pick_device(device: Option<RunDevice>, devices: &[usize]) -> Result<Device, String> {
+    Ok(match device {
+        Some(RunDevice::Cpu) if !devices.is_empty() => return Err("--devices names GPUs: it does not go with --device cpu".into()),
         Some(RunDevice::Cpu) => Device::Cpu,
         Some(RunDevice::Gpu) => Device::Gpu,
-        None if recom::runtime::gpu::driver_available().is_ok() => Device::Gpu,
+        None if !devices.is_empty() || recom::runtime::gpu::driver_available().is_ok() => Device::Gpu,
         None => Device::Cpu,
-    }
+    })
 }
 
-fn run(model: &Path, input: &Path, output: Option<&Path>, expected: Option<&Path>, tolerance: f64, device: Option<RunDevice>) -> Result<ExitCode, String> {
-    let device = pick_device(device);
-    let model_loaded = Model::load(model, device).map_err(|e| e.to_string())?;
+fn run(model: &Path, input: &Path, output: Option<&Path>, expected: Option<&Path>, tolerance: f64, device: Option<RunDevice>, devices: &[usize]) -> Result<ExitCode, String> {
+    let device = pick_device(device, devices)?;
+    let model_loaded = Model::load_on(model, device, devices).map_err(|e| e.to_string())?;
     let mut batch = Batch::open(input).map_err(|e| e.to_string())?;
     check_no_extra_inputs(&batch, &model_loaded, input)?;
     let feeds = batch.feeds(&model_loaded.plan().feeds).map_err(|e| e.to_string())?;
@@ -489,12 +504,12 @@ fn compare(outputs: &Outputs, path: &Path, tolerance: f64) -> Result<ExitCode, S
     Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
-fn bench(model: &Path, input: &Path, device: Option<RunDevice>, batches: &[usize], concurrency: usize, requests: usize) -> Result<ExitCode, String> {
+fn bench(model: &Path, input: &Path, device: Option<RunDevice>, devices: &[usize], batches: &[usize], concurrency: usize, requests: usize) -> Result<ExitCode, String> {
     if concurrency == 0 || requests == 0 {
         return Err("--concurrency and --requests must be at least 1".into());
     }
-    let device = pick_device(device);
-    let model = Model::load(model, device).map_err(|e| e.to_string())?;
+    let device = pick_device(device, devices)?;
+    let model = Model::load_on(model, device, devices).map_err(|e| e.to_string())?;
     let mut batch = Batch::open(input).map_err(|e| e.to_string())?;
     let feeds = batch.feeds(&model.plan().feeds).map_err(|e| e.to_string())?;
     let rows = feeds.first().map(|f| f.shape().first().copied().unwrap_or(0)).unwrap_or(0);

@@ -36,6 +36,12 @@ fn bad_flags_and_files_are_clear_errors() {
     let (code, _, err) = recom(&["bench", "/nonexistent/model.recom", "--input", "x.npz", "--concurrency", "0"]);
     assert_eq!(code, 1);
     assert!(err.contains("--concurrency"), "{err}");
+    // --devices names GPUs: not with the CPU, and numbers only.
+    let (code, _, err) = recom(&["run", "/nonexistent/model.recom", "--input", "b.npz", "--device", "cpu", "--devices", "0,1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--devices") && err.contains("--device cpu"), "{err}");
+    let (code, _, err) = recom(&["bench", "/nonexistent/model.recom", "--input", "b.npz", "--devices", "zero"]);
+    assert_eq!(code, 2, "{err}");
     // A text file that is no GraphDef.
     let bad = std::env::temp_dir().join(format!("recom-cli-{}.pbtxt", std::process::id()));
     std::fs::write(&bad, "node { name: \"a\" op: ").unwrap();

@@ -16,7 +16,11 @@
 //!
 //! `libnccl` is loaded at run time: where it is absent, loading such a
 //! model is an error that says so ([`nccl_available`]).
-use super::{device_count, device_error, GpuModel, Pinned, Tables};
+use super::{
+    device_count, device_error,
+    request::{outputs_of, stage_extras, Regions},
+    copy_out, GpuModel, Lane, Pinned, Tables,
+};
 use crate::plan::{Artifact, RunError};
 use cudarc::{
     driver::{sys, CudaEvent, CudaSlice, DevicePtr},
@@ -88,6 +92,14 @@ pub struct MultiTimes {
     pub nccl: Option<Duration>,
 }
 
+/// What a request brings back.
+enum Sink<'a> {
+    /// The `[B, ΣD]` embedding layer.
+    Embedding(&'a mut Vec<f32>),
+    /// The model's outputs, the dense program run on GPU 0.
+    Outputs { dense_feeds: &'a [Option<&'a [f32]>], host_values: &'a [Vec<f32>], out: &'a mut Vec<Vec<f32>> },
+}
+
 /// A model served on several GPUs: part g of its kernel on `devices[g]`.
 pub struct MultiGpuModel {
     parts: Vec<GpuModel>,
@@ -153,36 +165,74 @@ impl MultiGpuModel {
         &self.devices
     }
 
+    pub fn plan(&self) -> &crate::plan::Plan {
+        &self.parts[0].plan
+    }
+
+    /// Loads the plan's dense program (its weights, in the program's order)
+    /// on GPU 0, where the exchange gathers the embedding layer, so that
+    /// [`Self::run_outputs_timed`] computes the model's outputs.
+    pub fn attach_dense(&mut self, weights: &[Vec<f32>]) -> Result<(), RunError> {
+        self.parts[0].attach_dense(weights)
+    }
+
+    /// One request to the model's outputs ([`crate::plan::Plan::outputs`], in
+    /// order): the embedding layer on every GPU and gathered onto GPU 0 as
+    /// [`Self::run`] does, then the dense program there, and one download of
+    /// the outputs (`dense_feeds` and `host_values` as
+    /// [`GpuModel::run_outputs`] takes them), with where its time went on
+    /// the host (no events: [`MultiTimes::gpu_kernels`] and
+    /// [`MultiTimes::nccl`] are `None`).
+    pub fn run_outputs_timed(
+        &self,
+        inputs: &[recom_abi::request::ColumnInput],
+        dense_feeds: &[Option<&[f32]>],
+        host_values: &[Vec<f32>],
+    ) -> Result<(Vec<Vec<f32>>, MultiTimes), RunError> {
+        let mut out = Vec::new();
+        let times = self.run_inner(inputs, Sink::Outputs { dense_feeds, host_values, out: &mut out }, false)?;
+        Ok((out, times))
+    }
+
     /// One request's `[B, ΣD]` embedding layer (validated, computed on every
     /// GPU, gathered onto GPU 0 and checked as [`GpuModel::run`] does).
     pub fn run(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<Vec<f32>, RunError> {
         let mut out = Vec::new();
-        self.run_inner(inputs, &mut out, false)?;
+        self.run_inner(inputs, Sink::Embedding(&mut out), false)?;
         Ok(out)
     }
 
     /// [`Self::run`] into a caller's vector (resized to `[B, ΣD]`), so a
     /// serving loop reuses its output memory.
     pub fn run_into(&self, inputs: &[recom_abi::request::ColumnInput], out: &mut Vec<f32>) -> Result<(), RunError> {
-        self.run_inner(inputs, out, false).map(drop)
+        self.run_inner(inputs, Sink::Embedding(out), false).map(drop)
     }
 
     /// [`Self::run`] with where its time went, the GPUs' share timed by
     /// events (which cost a few microseconds a request).
     pub fn run_timed(&self, inputs: &[recom_abi::request::ColumnInput]) -> Result<(Vec<f32>, MultiTimes), RunError> {
         let mut out = Vec::new();
-        let times = self.run_inner(inputs, &mut out, true)?;
+        let times = self.run_inner(inputs, Sink::Embedding(&mut out), true)?;
         Ok((out, times))
     }
 
     /// [`Self::run_timed`] into a caller's vector.
     pub fn run_into_timed(&self, inputs: &[recom_abi::request::ColumnInput], out: &mut Vec<f32>) -> Result<MultiTimes, RunError> {
-        self.run_inner(inputs, out, true)
+        self.run_inner(inputs, Sink::Embedding(out), true)
     }
 
-    fn run_inner(&self, inputs: &[recom_abi::request::ColumnInput], output: &mut Vec<f32>, profile: bool) -> Result<MultiTimes, RunError> {
+    fn run_inner(&self, inputs: &[recom_abi::request::ColumnInput], sink: Sink<'_>, profile: bool) -> Result<MultiTimes, RunError> {
         let mut guard = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
         let buffers = &mut *guard;
+        let first = &self.parts[0];
+        // The whole model: GPU 0's lane 0 (its staging, its dense lane).
+        let mut lane = match &sink {
+            Sink::Outputs { .. } if !first.plan.dense.steps.is_empty() && first.dense.is_none() => {
+                return Err(RunError::Device("the dense program is not loaded on the GPU (MultiGpuModel::attach_dense)".into()))
+            }
+            Sink::Outputs { .. } => Some(first.lanes[0].lock().unwrap_or_else(|e| e.into_inner())),
+            Sink::Embedding(_) => None,
+        };
         if profile && buffers.events.is_empty() {
             let timing = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
             for part in &self.parts {
@@ -191,7 +241,6 @@ impl MultiGpuModel {
             }
         }
         let events = if profile { &buffers.events[..] } else { &[] };
-        let first = &self.parts[0];
         // Nothing of an earlier request may be in flight when the staging
         // buffers are written.
         if buffers.in_flight {
@@ -221,12 +270,55 @@ impl MultiGpuModel {
             buffers.status = Some(Pinned::new(&first.context, self.parts.len(), portable)?);
         }
         let staged = buffers.staging.as_ref().expect("allocated by stage").ptr() as *const std::ffi::c_void;
+        // The whole model on GPU 0: the request and the embedding layer in
+        // the lane's device buffer, laid out as `GpuModel::run_outputs` lays
+        // it ([`Regions`]), the dense program's extra inputs staged.
+        let batch = layout.batch;
+        let whole = match (&sink, lane.as_deref_mut()) {
+            (Sink::Outputs { dense_feeds, host_values, .. }, Some(lane)) => {
+                let stream = &lane.stream;
+                first.context.bind_to_thread().map_err(device_error)?;
+                let regions = Regions::new(&first.plan, batch, layout.bytes);
+                let staging = &mut lane.staging;
+                if staging.device.as_ref().is_none_or(|d| d.len() < regions.total) {
+                    staging.device = None;
+                    staging.device = Some(unsafe { stream.alloc::<u8>(regions.total + regions.total / 2) }.map_err(device_error)?);
+                }
+                let download = regions.download();
+                if staging.landing.as_ref().is_none_or(|l| l.len() < download.len()) {
+                    staging.landing = None;
+                    staging.landing = Some(Pinned::new(&first.context, download.len() + download.len() / 2, 0)?);
+                }
+                let extras = stage_extras(&first.context, stream, staging, &first.plan, dense_feeds, host_values, sys::CU_MEMHOSTALLOC_WRITECOMBINED)?;
+                let base = staging.device.as_ref().expect("allocated above").device_ptr(stream).0;
+                Some((regions, extras, base))
+            }
+            _ => None,
+        };
         let mut outs = Vec::with_capacity(self.parts.len());
         buffers.in_flight = true;
         for (g, part) in self.parts.iter().enumerate() {
             let stream = &part.lane0_stream;
             // The driver calls below act in the current context: this GPU's.
             part.context.bind_to_thread().map_err(device_error)?;
+            if let (0, Some((regions, extras, base))) = (g, &whole) {
+                let s = stream.cu_stream();
+                if extras.len > 0 {
+                    unsafe { sys::cuMemcpyHtoDAsync_v2(extras.base, extras.host as *const std::ffi::c_void, 4 * extras.len, s) }.result().map_err(device_error)?;
+                }
+                let (input, out) = (base + regions.request as u64, base + regions.embedding as u64);
+                if let Some([start, _, _]) = events.first() {
+                    start.record(stream).map_err(device_error)?;
+                }
+                unsafe { sys::cuMemcpyHtoDAsync_v2(input, staged, layout.bytes, s) }.result().map_err(device_error)?;
+                unsafe { sys::cuMemsetD32Async(out, 0, count, s) }.result().map_err(device_error)?;
+                part.launch_at(stream, &[], input, out, &layout, &sizes, true, None)?;
+                if let Some([_, kernel, _]) = events.first() {
+                    kernel.record(stream).map_err(device_error)?;
+                }
+                outs.push((input, out));
+                continue;
+            }
             if buffers.inputs[g].as_ref().is_none_or(|b| b.len() < layout.bytes) {
                 buffers.inputs[g] = None;
                 buffers.inputs[g] = Some(unsafe { stream.alloc::<u8>(layout.bytes + layout.bytes / 2) }.map_err(device_error)?);
@@ -266,12 +358,27 @@ impl MultiGpuModel {
         for (part, [_, _, exchanged]) in self.parts.iter().zip(events) {
             exchanged.record(&part.lane0_stream).map_err(device_error)?;
         }
-        // GPU 0's output, then every part's status word.
+        // GPU 0's output (the dense program first, for the whole model),
+        // then every part's status word.
         let landing = buffers.landing.as_ref().expect("allocated above").ptr();
         let status = buffers.status.as_ref().expect("allocated above").ptr();
         first.context.bind_to_thread().map_err(device_error)?;
         let s0 = first.lane0_stream.cu_stream();
-        unsafe { sys::cuMemcpyDtoHAsync_v2(landing as *mut std::ffi::c_void, outs[0].1, 4 * count, s0) }.result().map_err(device_error)?;
+        match (&whole, lane.as_deref_mut()) {
+            (Some((regions, extras, base)), Some(lane)) => {
+                let Lane { stream, staging, dense: dense_lane, .. } = lane;
+                let destinations: Vec<Option<u64>> = regions.steps.iter().map(|s| s.map(|o| base + o as u64)).collect();
+                if let (Some(dense), Some(dense_lane)) = (&first.dense, dense_lane.as_mut()) {
+                    if !first.plan.dense.steps.is_empty() {
+                        dense.run(dense_lane, stream, batch, Some((outs[0].1, first.plan.width)), &extras.feeds, &extras.values, &destinations)?;
+                    }
+                }
+                let download = regions.download();
+                let landed = staging.landing.as_ref().expect("allocated above").ptr();
+                unsafe { sys::cuMemcpyDtoHAsync_v2(landed as *mut std::ffi::c_void, base + download.start as u64, download.len(), s0) }.result().map_err(device_error)?;
+            }
+            _ => unsafe { sys::cuMemcpyDtoHAsync_v2(landing as *mut std::ffi::c_void, outs[0].1, 4 * count, s0) }.result().map_err(device_error)?,
+        }
         for (g, (part, &(input, _))) in self.parts.iter().zip(&outs).enumerate() {
             part.context.bind_to_thread().map_err(device_error)?;
             let s = part.lane0_stream.cu_stream();
@@ -294,8 +401,15 @@ impl MultiGpuModel {
         for &word in buffers.status.as_ref().expect("allocated above").as_slice() {
             first.plan.check_status(word, inputs)?;
         }
-        output.clear();
-        output.extend_from_slice(&buffers.landing.as_ref().expect("allocated above").as_slice()[..count]);
+        match (sink, &whole, lane.as_deref()) {
+            (Sink::Embedding(output), ..) => copy_out(&buffers.landing.as_ref().expect("allocated above").as_slice()[..count], output),
+            (Sink::Outputs { dense_feeds, host_values, out }, Some((regions, _, _)), Some(lane)) => {
+                let landed = lane.staging.landing.as_ref().expect("allocated above").as_slice();
+                *out = outputs_of(&first.plan, regions, landed, batch, dense_feeds, host_values);
+            }
+            // (The whole model's buffers are made with its lane, above.)
+            _ => return Err(RunError::Device("a whole-model request without its lane's buffers".into())),
+        }
         times.download = start.elapsed();
         Ok(times)
     }

@@ -22,7 +22,7 @@
 //! kernel takes to read a few KiB over the bus.
 use super::{device_error, GpuModel, Lane, Pinned};
 use crate::plan::{Plan, RunError};
-use cudarc::driver::{result, sys, CudaGraph, CudaStream, DevicePtr};
+use cudarc::driver::{result, sys, CudaContext, CudaGraph, CudaStream, DevicePtr};
 use recom_abi::dense::Operand;
 use crate::serve::Phases;
 use std::{ffi::c_void, sync::Arc, time::Instant};
@@ -328,36 +328,8 @@ impl GpuModel {
             // Mapped (the copy kernel writes it) and cached: the host reads it.
             staging.landing = Some(Pinned::new(context, download.len() + download.len() / 2, sys::CU_MEMHOSTALLOC_DEVICEMAP)?);
         }
-        // The dense program's extra inputs (f32 feeds, host values) packed into
-        // page-locked staging, uploaded in one copy to a reused device buffer.
-        let widths = self.plan.feed_widths();
-        let extras: Vec<&[f32]> = dense_feeds.iter().flatten().copied().chain(host_values.iter().map(Vec::as_slice)).collect();
-        let extra_len: usize = extras.iter().map(|e| e.len()).sum();
-        if extra_len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < extra_len) {
-            staging.extra_host = None;
-            staging.extra_dev = None;
-            staging.extra_host = Some(Pinned::new(context, extra_len + extra_len / 2, upload_flags)?);
-            staging.extra_dev = Some(unsafe { stream.alloc::<f32>(extra_len + extra_len / 2) }.map_err(device_error)?);
-        }
-        let mut offsets = Vec::with_capacity(extras.len());
-        if extra_len > 0 {
-            let slice = staging.extra_host.as_mut().expect("allocated above").as_mut_slice();
-            let mut at = 0;
-            for e in &extras {
-                slice[at..at + e.len()].copy_from_slice(e);
-                offsets.push(at);
-                at += e.len();
-            }
-        }
-        let extra_host = match &staging.extra_host {
-            Some(h) if extra_len > 0 => h.ptr() as usize,
-            _ => 0,
-        };
-        let extra_base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(stream).0);
-        let mut next = offsets.iter();
-        let feed_ptrs: Vec<Option<(u64, usize)>> =
-            dense_feeds.iter().zip(&widths).map(|(f, w)| f.and_then(|_| next.next().copied()).zip(*w).map(|(o, w)| (extra_base + 4 * o as u64, w))).collect();
-        let host_ptrs: Vec<(u64, usize)> = self.plan.host.values.iter().map(|v| (extra_base + 4 * *next.next().unwrap_or(&0) as u64, v.width)).collect();
+        let Extras { host: extra_host, base: extra_base, len: extra_len, feeds: feed_ptrs, values: host_ptrs } =
+            stage_extras(context, stream, staging, &self.plan, dense_feeds, host_values, upload_flags)?;
 
         let base = staging.device.as_ref().expect("allocated above").device_ptr(stream).0;
         let staged = staging.host.as_ref().expect("allocated by stage").ptr() as *const u8;
@@ -479,24 +451,81 @@ impl GpuModel {
         let at = regions.request - regions.landing;
         let status = i64::from_le_bytes(landed[at..at + 8].try_into().expect("8 bytes"));
         self.plan.check_status(status, inputs)?;
-        let outputs = self
-            .plan
-            .outputs
-            .iter()
-            .zip(&regions.outputs)
-            .map(|(output, offset)| match (output.source, offset) {
-                (_, Some(offset)) => {
-                    let width: usize = output.shape.iter().skip(1).map(|&d| d.max(0) as usize).product();
-                    let from = offset - regions.landing;
-                    landed[from..from + 4 * width * batch].chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect()
-                }
-                (Operand::Feed(f), None) => dense_feeds.get(f).copied().flatten().map(<[f32]>::to_vec).unwrap_or_default(),
-                (Operand::Host(h), None) => host_values.get(h).cloned().unwrap_or_default(),
-                _ => Vec::new(),
-            })
-            .collect();
-        Ok(outputs)
+        Ok(outputs_of(&self.plan, &regions, landed, batch, dense_feeds, host_values))
     }
+}
+
+/// The dense program's extra inputs on the device: where they are staged on
+/// the host and on the device, and where each feed and host value lies.
+pub(super) struct Extras {
+    pub(super) host: usize,
+    pub(super) base: u64,
+    /// Floats (0: none).
+    pub(super) len: usize,
+    pub(super) feeds: Vec<Option<(u64, usize)>>,
+    pub(super) values: Vec<(u64, usize)>,
+}
+
+/// Packs the dense program's extra inputs (f32 feeds, host values) into
+/// the lane's page-locked staging (grown as needed, with the device buffer
+/// one copy uploads them to); the copy itself is the caller's.
+pub(super) fn stage_extras(
+    context: &Arc<CudaContext>,
+    stream: &Arc<CudaStream>,
+    staging: &mut super::Staging,
+    plan: &Plan,
+    dense_feeds: &[Option<&[f32]>],
+    host_values: &[Vec<f32>],
+    flags: u32,
+) -> Result<Extras, RunError> {
+    let widths = plan.feed_widths();
+    let extras: Vec<&[f32]> = dense_feeds.iter().flatten().copied().chain(host_values.iter().map(Vec::as_slice)).collect();
+    let len: usize = extras.iter().map(|e| e.len()).sum();
+    if len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < len) {
+        staging.extra_host = None;
+        staging.extra_dev = None;
+        staging.extra_host = Some(Pinned::new(context, len + len / 2, flags)?);
+        staging.extra_dev = Some(unsafe { stream.alloc::<f32>(len + len / 2) }.map_err(device_error)?);
+    }
+    let mut offsets = Vec::with_capacity(extras.len());
+    if len > 0 {
+        let slice = staging.extra_host.as_mut().expect("allocated above").as_mut_slice();
+        let mut at = 0;
+        for e in &extras {
+            slice[at..at + e.len()].copy_from_slice(e);
+            offsets.push(at);
+            at += e.len();
+        }
+    }
+    let host = match &staging.extra_host {
+        Some(h) if len > 0 => h.ptr() as usize,
+        _ => 0,
+    };
+    let base = staging.extra_dev.as_ref().map_or(0, |d| d.device_ptr(stream).0);
+    let mut next = offsets.iter();
+    let feeds = dense_feeds.iter().zip(&widths).map(|(f, w)| f.and_then(|_| next.next().copied()).zip(*w).map(|(o, w)| (base + 4 * o as u64, w))).collect();
+    let values = plan.host.values.iter().map(|v| (base + 4 * *next.next().unwrap_or(&0) as u64, v.width)).collect();
+    Ok(Extras { host, base, len, feeds, values })
+}
+
+/// The plan's outputs, in order, from a landed download of `regions`
+/// (`landed` starts at `regions.landing`) and the values that never went
+/// to the device (dense feeds and host values passed through).
+pub(super) fn outputs_of(plan: &Plan, regions: &Regions, landed: &[u8], batch: usize, dense_feeds: &[Option<&[f32]>], host_values: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    plan.outputs
+        .iter()
+        .zip(&regions.outputs)
+        .map(|(output, offset)| match (output.source, offset) {
+            (_, Some(offset)) => {
+                let width: usize = output.shape.iter().skip(1).map(|&d| d.max(0) as usize).product();
+                let from = offset - regions.landing;
+                landed[from..from + 4 * width * batch].chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect()
+            }
+            (Operand::Feed(f), None) => dense_feeds.get(f).copied().flatten().map(<[f32]>::to_vec).unwrap_or_default(),
+            (Operand::Host(h), None) => host_values.get(h).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -248,3 +248,99 @@ fn tables_made_on_the_gpu_equal_the_same_tables_uploaded() {
     }
     println!("9 models: tables made on the GPU equal the uploaded ones bit for bit (NCCL on {gpus} GPU(s): {with_nccl})");
 }
+
+/// The whole model on several GPUs (`MultiGpuModel::run_outputs_timed`):
+/// the columns gathered onto GPU 0 by NCCL, then the dense layers there
+/// (a ReLU layer, a width-1 head, a sigmoid) and one download. Random
+/// models with that head: every output equals the model on one GPU
+/// (`GpuModel::run_outputs`) bit for bit, refusals equal; on as many GPUs
+/// as the machine has (up to 4; one GPU: NCCL with one rank).
+#[test]
+fn dense_layers_after_the_gpus_exchange_equal_one_gpu() {
+    use recom::{
+        abi::dense::{Activation, DenseProgram, Operand, OutputSpec, Step, WeightSpec},
+        gpu::{compile_dense_ptx, compile_ptx, GpuOptions},
+        runtime::{
+            gpu::{device_count, driver_available, multi::{nccl_available, MultiGpuModel}, GpuModel},
+            plan::Artifact,
+        },
+    };
+    if let Err(reason) = driver_available().and_then(|()| nccl_available()) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED dense_layers_after_the_gpus_exchange_equal_one_gpu: {reason}");
+        return;
+    }
+    let gpus = device_count().unwrap().min(4);
+    let context = recom::create_context().unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    for seed in 0..8u64 {
+        let (model, inputs) = random_case_with(seed, 10, 120, seed % 2 == 1);
+        let tables: HashMap<String, Vec<f32>> = model.tables.iter().enumerate().map(|(i, t)| (table_name(i), t.data.clone())).collect();
+        let mut module = module_for(&context, &model, "model");
+        let compiled = compile_with(&context, &mut module, "id-transforms=kernel").unwrap();
+        let mut plan = compiled.plan.clone();
+        let (k, hidden) = (plan.width, 8);
+        plan.dense = DenseProgram {
+            weights: vec![
+                WeightSpec { name: "w0".into(), shape: vec![k, hidden] },
+                WeightSpec { name: "b0".into(), shape: vec![hidden] },
+                WeightSpec { name: "w1".into(), shape: vec![hidden, 1] },
+                WeightSpec { name: "b1".into(), shape: vec![1] },
+            ],
+            steps: vec![
+                Step::Linear { input: Operand::Embedding, weight: 0, bias: Some(1), activation: Activation::Relu, transpose_weight: false, width: hidden },
+                Step::Linear { input: Operand::Step(0), weight: 2, bias: Some(3), activation: Activation::None, transpose_weight: false, width: 1 },
+                Step::Map { inputs: vec![Operand::Step(1)], expr: "sigmoid(x0)".into(), width: 1 },
+            ],
+            precision: Default::default(),
+        };
+        plan.outputs = vec![
+            OutputSpec { name: "embedding".into(), source: Operand::Embedding, shape: vec![-1, k as i64] },
+            OutputSpec { name: "logits".into(), source: Operand::Step(1), shape: vec![-1, 1] },
+            OutputSpec { name: "prediction".into(), source: Operand::Step(2), shape: vec![-1, 1] },
+        ];
+        let weight = |n: usize, salt: usize| (0..n).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 - 1000.0) / 4000.0).collect::<Vec<f32>>();
+        let weights = vec![weight(k * hidden, 1), weight(hidden, 2), weight(hidden, 3), weight(1, 4)];
+        let mut kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
+        kernel.dense = compile_dense_ptx(&context, &plan.dense, &GpuOptions::default()).unwrap();
+        let packed = plan.bind_tables(&tables).unwrap();
+        let whole = Artifact { plan: plan.clone(), gpu: vec![kernel.clone()], cpu: None, weights: None, host_graph: None, summary: None };
+        let mut one = GpuModel::load(&whole, &packed, 0).unwrap();
+        one.attach_dense(&weights).unwrap();
+        place(&mut plan, gpus);
+        let spread = Artifact { plan, gpu: vec![kernel], cpu: None, weights: None, host_graph: None, summary: None };
+        let mut spread = MultiGpuModel::load(&spread, &packed, &(0..gpus).collect::<Vec<_>>()).unwrap();
+        // Without the dense program loaded: a clear error.
+        let e = spread.run_outputs_timed(&inputs, &[], &[]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("MultiGpuModel::attach_dense"), "{e}");
+        spread.attach_dense(&weights).unwrap();
+        // Twice (buffers reused), then a request of another batch size.
+        // The first half of the rows (a hostile column's offsets as they are).
+        let smaller: Vec<_> = inputs
+            .iter()
+            .map(|c| {
+                let rows = c.offsets.len().saturating_sub(1).div_ceil(2);
+                let end = c.offsets.get(rows).map_or(0, |&e| (e.max(0) as usize).min(c.ids.len()));
+                recom::abi::request::ColumnInput {
+                    ids: c.ids[..end].to_vec(),
+                    offsets: c.offsets[..(rows + 1).min(c.offsets.len())].to_vec(),
+                    weights: c.weights.as_ref().map(|w| w[..end.min(w.len())].to_vec()),
+                    bytes: c.bytes.clone(),
+                }
+            })
+            .collect();
+        for (n, request) in [&inputs, &inputs, &smaller].into_iter().enumerate() {
+            match (one.run_outputs(request, &[], &[]), spread.run_outputs_timed(request, &[], &[])) {
+                (Ok(a), Ok((b, _))) => {
+                    assert_eq!(a.len(), 3);
+                    for (o, (x, y)) in a.iter().zip(&b).enumerate() {
+                        assert_eq!(bits(x), bits(y), "seed {seed}, request {n}: output {o} on {gpus} GPU(s) differs");
+                    }
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "seed {seed}, request {n}"),
+                (a, b) => panic!("seed {seed}, request {n}: one GPU {:?} vs {gpus} GPUs {:?}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
+    }
+    println!("8 random models with dense layers on {gpus} GPU(s) over NCCL: every output equal bit for bit");
+}
