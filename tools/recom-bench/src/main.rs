@@ -336,6 +336,11 @@ struct GpuResult {
     /// page-locked landing buffer (`OutputPath::Mapped`).
     request_mapped_us: f64,
     request_lent_mapped_us: f64,
+    /// The served path (`GpuModel::run_outputs`: the request as one
+    /// captured CUDA graph), output copied into vectors of the caller's, and
+    /// lent in place (`run_outputs_with`).
+    request_graph_us: f64,
+    request_graph_lent_us: f64,
     /// Parts of a request, each alone (medians): validate + pack + the shape
     /// program on the host; the request's input bytes up and output bytes
     /// down, each one page-locked copy timed with events.
@@ -548,6 +553,23 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             return Err(format!("{name}: the output written over the bus differs from the copied one"));
         }
         gpu.set_output_path(recom_runtime::gpu::OutputPath::Copy);
+        // The served path: one graph per batch size (each lane captures it
+        // on its second request), checked against the first answer.
+        for _ in 0..3 * recom_runtime::gpu::DEFAULT_LANES {
+            let outs = gpu.run_outputs(&inputs, &[], &[]).map_err(|e| format!("{name}: request (graph): {e}"))?;
+            if outs.first() != Some(&got) {
+                return Err(format!("{name}: the served path's output differs from the first request's"));
+            }
+        }
+        let (mut graph_times, mut graph_lent_times) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+        for _ in 0..reps.min(100) {
+            let t = Instant::now();
+            std::hint::black_box(gpu.run_outputs(&inputs, &[], &[]).map_err(|e| format!("{name}: request (graph): {e}"))?);
+            graph_times.push(t.elapsed().as_secs_f64() * 1e6);
+            let t = Instant::now();
+            checksum += gpu.run_outputs_with(&inputs, &[], &[], |outs| outs[0][outs[0].len() / 2]).map_err(|e| format!("{name}: request (graph, lent): {e}"))?;
+            graph_lent_times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
         std::hint::black_box(checksum);
         // Where a request's time goes: validation + packing with the shape
         // program beside it (as a request runs them, into a reused buffer),
@@ -582,6 +604,8 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             request_lent_us: median(lent_times),
             request_mapped_us: median(mapped_times),
             request_lent_mapped_us: median(lent_mapped_times),
+            request_graph_us: median(graph_times),
+            request_graph_lent_us: median(graph_lent_times),
             stage_us: median(stage_times),
             h2d_us,
             d2h_us,
@@ -589,8 +613,8 @@ fn gpu(artifacts: &Path, out: &Path, reps: usize, device: usize, only: Option<&s
             max_abs_err: max_abs,
         };
         eprintln!(
-            "{name}: kernel {:.1} us (cold {:.1}), request {:.1} us, output lent {:.1} us, mapped output: request {:.1} us, lent {:.1} us; PCIe bytes {:.1} us (stage {:.1}, up {:.1}, down {:.1}), max rel err {:e}",
-            result.kernel_us, result.kernel_cold_us, result.request_us, result.request_lent_us, result.request_mapped_us, result.request_lent_mapped_us, result.pcie_us, result.stage_us, result.h2d_us, result.d2h_us, result.max_rel_err
+            "{name}: kernel {:.1} us (cold {:.1}), request {:.1} us, output lent {:.1} us, mapped output: request {:.1} us, lent {:.1} us, served path (graph): request {:.1} us, lent {:.1} us; PCIe bytes {:.1} us (stage {:.1}, up {:.1}, down {:.1}), max rel err {:e}",
+            result.kernel_us, result.kernel_cold_us, result.request_us, result.request_lent_us, result.request_mapped_us, result.request_lent_mapped_us, result.request_graph_us, result.request_graph_lent_us, result.pcie_us, result.stage_us, result.h2d_us, result.d2h_us, result.max_rel_err
         );
         results.push(result);
     }

@@ -294,6 +294,58 @@ impl GpuModel {
         host_values: &[Vec<f32>],
         phases: &mut Phases,
     ) -> Result<Vec<Vec<f32>>, RunError> {
+        self.run_outputs_landed(inputs, dense_feeds, host_values, phases, |regions, landed, batch| Ok(outputs_of(&self.plan, regions, landed, batch, dense_feeds, host_values)))
+    }
+
+    /// [`Self::run_outputs`] with the outputs lent to `f` where they landed
+    /// (the lane's page-locked landing buffer, in the plan's order; an
+    /// output the device does not compute is the caller's own slice): no
+    /// copy into vectors of the caller's. The same graph-captured path.
+    pub fn run_outputs_with<R>(
+        &self,
+        inputs: &[recom_abi::request::ColumnInput],
+        dense_feeds: &[Option<&[f32]>],
+        host_values: &[Vec<f32>],
+        f: impl FnOnce(&[&[f32]]) -> R,
+    ) -> Result<R, RunError> {
+        self.run_outputs_landed(inputs, dense_feeds, host_values, &mut Phases::default(), |regions, landed, batch| {
+            let views = self
+                .plan
+                .outputs
+                .iter()
+                .zip(&regions.outputs)
+                .map(|(output, offset)| match (output.source, offset) {
+                    (_, Some(offset)) => {
+                        let width: usize = output.shape.iter().skip(1).map(|&d| d.max(0) as usize).product();
+                        let bytes = &landed[offset - regions.landing..][..4 * width * batch];
+                        // SAFETY: any bit pattern is an f32; `align_to` gives
+                        // only whole, aligned ones (the landing buffer is
+                        // page-aligned and every region starts at a multiple
+                        // of 256 bytes, so all of them).
+                        match unsafe { bytes.align_to::<f32>() } {
+                            ([], floats, []) => Ok(floats),
+                            _ => Err(RunError::Device(format!("output '{}' landed unaligned", output.name))),
+                        }
+                    }
+                    (Operand::Feed(f), None) => Ok(dense_feeds.get(f).copied().flatten().unwrap_or_default()),
+                    (Operand::Host(h), None) => Ok(host_values.get(h).map_or(&[][..], Vec::as_slice)),
+                    _ => Ok(&[][..]),
+                })
+                .collect::<Result<Vec<&[f32]>, RunError>>()?;
+            Ok(f(&views))
+        })
+    }
+
+    /// The whole-model request; `land` reads the outputs from the landed
+    /// download (`regions.landing ..`), the status word checked first.
+    fn run_outputs_landed<R>(
+        &self,
+        inputs: &[recom_abi::request::ColumnInput],
+        dense_feeds: &[Option<&[f32]>],
+        host_values: &[Vec<f32>],
+        phases: &mut Phases,
+        land: impl FnOnce(&Regions, &[u8], usize) -> Result<R, RunError>,
+    ) -> Result<R, RunError> {
         let start = Instant::now();
         if !self.plan.dense.steps.is_empty() && self.dense.is_none() {
             return Err(RunError::Device("the dense program is not loaded on the GPU (GpuModel::attach_dense)".into()));
@@ -451,7 +503,7 @@ impl GpuModel {
         let at = regions.request - regions.landing;
         let status = i64::from_le_bytes(landed[at..at + 8].try_into().expect("8 bytes"));
         self.plan.check_status(status, inputs)?;
-        Ok(outputs_of(&self.plan, &regions, landed, batch, dense_feeds, host_values))
+        land(&regions, landed, batch)
     }
 }
 
