@@ -124,9 +124,9 @@ pub struct GpuServer {
 
 enum GpuEngine {
     /// On one GPU (a sharded model: every part on it, a stream each).
-    One(GpuModel),
+    One(Box<GpuModel>),
     /// Part g on GPU g.
-    Spread(MultiGpuModel),
+    Spread(Box<MultiGpuModel>),
 }
 
 impl GpuServer {
@@ -169,13 +169,13 @@ impl GpuServer {
             if dense {
                 spread.attach_dense(&bundle.dense_weights())?;
             }
-            GpuEngine::Spread(spread)
+            GpuEngine::Spread(Box::new(spread))
         } else {
             let mut gpu = GpuModel::load_on(artifact, &tables, &devices)?;
             if dense {
                 gpu.attach_dense(&bundle.dense_weights())?;
             }
-            GpuEngine::One(gpu)
+            GpuEngine::One(Box::new(gpu))
         };
         Ok(GpuServer { engine })
     }

@@ -22,8 +22,8 @@ use std::{collections::HashMap, path::Path, time::Instant};
 
 /// The model's served form: on several GPUs, or on one.
 enum Served {
-    Multi(MultiGpuModel),
-    One(GpuModel),
+    Multi(Box<MultiGpuModel>),
+    One(Box<GpuModel>),
 }
 
 #[derive(Serialize)]
@@ -96,10 +96,10 @@ pub fn sharded(artifact: &Path, seed: u64, devices: Option<&[usize]>, batches: &
     let bytes = 4 * plan.packed_tables_len() as u64;
     let start = Instant::now();
     let served = if gpus > 1 {
-        Served::Multi(MultiGpuModel::load_tables(&artifact, Tables::Generated(generated), &devices).map_err(|e| e.to_string())?)
+        Served::Multi(Box::new(MultiGpuModel::load_tables(&artifact, Tables::Generated(generated), &devices).map_err(|e| e.to_string())?))
     } else {
         let [device] = devices[..] else { return Err(format!("the model's tables are on one GPU, {} devices were given", devices.len())) };
-        Served::One(GpuModel::load_tables(&artifact, Tables::Generated(generated), &[device]).map_err(|e| e.to_string())?)
+        Served::One(Box::new(GpuModel::load_tables(&artifact, Tables::Generated(generated), &[device]).map_err(|e| e.to_string())?))
     };
     println!(
         "{:.1} GiB of tables ({} tables) made on GPUs {devices:?} in {:.2} s",
