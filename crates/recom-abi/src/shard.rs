@@ -202,6 +202,9 @@ impl ShardPlan {
     /// once, row ranges covering it, no GPU over its memory, loads equal to
     /// what the placements add up to.
     pub fn check(&self, tables: &[TableLoad]) -> Result<(), String> {
+        if self.gpus == 0 {
+            return Err("the tables are placed on 0 GPUs".into());
+        }
         if self.tables.len() != tables.len() {
             return Err(format!("{} placements for {} tables", self.tables.len(), tables.len()));
         }
@@ -276,6 +279,9 @@ mod tests {
         assert!(e.contains("'huge'") && e.contains("268435456 bytes") && e.contains("2097152 bytes"), "{e}");
         assert!(matches!(plan(&[t("a", 1, 1, 0.0)], 0, 1), Err(ShardError::NoGpus { .. })));
         assert!(matches!(plan(&[t("a", 1, 1, 0.0), t("a", 2, 1, 0.0)], 1, 100), Err(ShardError::Duplicate(_))));
+        // A plan read from an artifact that places nothing on no GPU.
+        let none = ShardPlan { gpus: 0, memory_bytes: 1, tables: Vec::new(), loads: Vec::new() };
+        assert!(none.check(&[]).unwrap_err().contains("0 GPUs"));
     }
 
     /// Properties over many random table sets: every table placed, memory

@@ -225,24 +225,24 @@ struct TransformPass {
 
 /// A part's packed tables made on the device ([`Tables::Generated`]): per
 /// table one block of rows uploaded at its offset, then repeated by
-/// device-to-device copies of the filled range (every copy a whole number
-/// of blocks, so row r is block row r mod the block's rows).
+/// device-to-device copies of the filled range (each copy starts at a
+/// multiple of the block, so row r is block row r mod the block's rows).
 fn generate_tables(stream: &Arc<CudaStream>, plan: &Plan, shard: &crate::shard::KernelShard, generated: GeneratedTables) -> Result<CudaSlice<f32>, RunError> {
     let out = unsafe { stream.alloc::<f32>(shard.packed_len.max(1)) }.map_err(|e| {
         RunError::Device(format!("allocating {} bytes of generated tables on GPU part {}: {e:?}", 4 * shard.packed_len, shard.gpu))
     })?;
     let base = out.device_ptr(stream).0;
     let s = stream.cu_stream();
-    // The blocks stay alive until the stream has copied them.
-    let mut blocks = Vec::with_capacity(shard.tables.len());
     for (&t, &at) in shard.tables.iter().zip(&shard.offsets) {
         let slot = &plan.tables[t];
         let total = slot.rows * slot.pitch;
         if total == 0 {
             continue;
         }
-        let block = generated.period_block(&slot.name, slot.rows, slot.dim, slot.pitch);
+        let block = generated.period_block(&slot.name, slot.rows, slot.dim, slot.pitch).map_err(|e| RunError::Table { name: slot.name.clone(), problem: e })?;
         let start = base + 4 * at as u64;
+        // From pageable memory: the call returns once the block is staged,
+        // so it may be freed at the end of this iteration.
         unsafe { sys::cuMemcpyHtoDAsync_v2(start, block.as_ptr() as *const std::ffi::c_void, 4 * block.len(), s) }.result().map_err(device_error)?;
         let mut filled = block.len();
         while filled < total {
@@ -250,10 +250,8 @@ fn generate_tables(stream: &Arc<CudaStream>, plan: &Plan, shard: &crate::shard::
             unsafe { sys::cuMemcpyDtoDAsync_v2(start + 4 * filled as u64, start, 4 * n, s) }.result().map_err(device_error)?;
             filled += n;
         }
-        blocks.push(block);
     }
     stream.synchronize().map_err(device_error)?;
-    drop(blocks);
     Ok(out)
 }
 
@@ -347,7 +345,7 @@ impl GpuModel {
             }
             shards = vec![shards.swap_remove(part)];
         }
-        if devices.len() != shards.len() {
+        if devices.len() != shards.len() || devices.is_empty() {
             return Err(RunError::Device(format!("the kernel has {} part(s) (one per GPU of the model's placement), {} device(s) were given", shards.len(), devices.len())));
         }
         let ordinal = devices[0];

@@ -218,6 +218,17 @@ impl Plan {
         if (sizes.batch, sizes.ids, sizes.offsets, sizes.weights) != from_layout {
             return Err(RunError::Device(format!("the shape program gives {sizes:?}, the request's layout {from_layout:?}")));
         }
+        // The output and the grid the buffers are sized and the kernel is
+        // launched by: what the plan says they are (an artifact's shape
+        // program is untrusted: a larger output would be zeroed and reduced
+        // past its buffer, a smaller grid would leave rows unwritten).
+        let (output, grid_x) = (layout.batch * self.width, layout.batch.div_ceil(self.rows_per_item.max(1)));
+        if (sizes.output, sizes.grid_x) != (output, grid_x) {
+            return Err(RunError::Device(format!(
+                "the shape program gives an output of {} values and a grid of {} rows, the plan {output} and {grid_x}",
+                sizes.output, sizes.grid_x
+            )));
+        }
         Ok((layout, sizes))
     }
 
@@ -392,5 +403,50 @@ impl Artifact {
         // The host program as it runs: split strings hashed in place.
         artifact.plan.host.fuse();
         Ok(artifact)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::{ShapeProgram, ShapeSymbol};
+
+    /// Three columns of widths 4, 8 and 1 (13 in all), one row per item.
+    fn plan() -> Plan {
+        let json = r#"{"function":"f","kernel":"k","tables":[
+            {"name":"a","rows":2,"dim":4,"pitch":4,"offset":0},
+            {"name":"b","rows":3,"dim":8,"pitch":8,"offset":8},
+            {"name":"c","rows":1,"dim":1,"pitch":4,"offset":32}],
+          "columns":[
+            {"table":0,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"},
+            {"table":1,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"},
+            {"table":2,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"}],
+          "width":13,"columns_meta":[],"items":[],
+          "per_item":4,"rows_per_item":1,"index_bits":32,
+          "host":{"columns":[],"steps":[],"values":[]},"feeds":[],"outputs":[]}"#;
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn shapes(output: &str, grid: &str) -> crate::shape::CompiledShapes {
+        let symbols = (0..3).map(ShapeSymbol::OffsetsLen).chain((0..3).map(ShapeSymbol::IdsLen)).collect();
+        let exprs = ["s0 - 1", "s3 + s4 + s5", "s0 + s1 + s2", "0", output, grid, "min(min(s0, s1), s2) - 1", "max(max(s0, s1), s2) - 1"];
+        let roles = ["batch", "ids", "offsets", "weights", "output", "grid_x", "batch_min", "batch_max"];
+        ShapeProgram { symbols, exprs: exprs.map(String::from).to_vec(), roles: roles.map(String::from).to_vec() }.compile().unwrap()
+    }
+
+    /// An artifact's shape program is checked against the plan: an output
+    /// or a grid other than the plan's is an error before any launch (the
+    /// buffers are sized, zeroed and reduced by it).
+    #[test]
+    fn the_shape_program_must_agree_with_the_plan() {
+        let plan = plan();
+        let inputs: Vec<ColumnInput> = (0..3).map(|_| ColumnInput { ids: vec![0, 0], offsets: vec![0, 1, 2], weights: None, bytes: None }).collect();
+        let mut buffer = vec![0u8; 1 << 12];
+        let mut stage = |shapes: &crate::shape::CompiledShapes| plan.stage(Some(shapes), &inputs, |n| Ok(&mut buffer[..n])).map(|(layout, sizes)| (layout.batch, sizes.output));
+        assert_eq!(stage(&shapes("(s0 - 1) * 13", "s0 - 1")).unwrap(), (2, 26));
+        let e = stage(&shapes("(s0 - 1) * 14", "s0 - 1")).unwrap_err().to_string();
+        assert!(e.contains("an output of 28 values") && e.contains("the plan 26"), "{e}");
+        let e = stage(&shapes("(s0 - 1) * 13", "s0")).unwrap_err().to_string();
+        assert!(e.contains("a grid of 3 rows"), "{e}");
     }
 }

@@ -153,7 +153,7 @@ impl GpuServer {
                 if present < placed {
                     return Err(RunError::Device(format!(
                         "the model's tables are placed on {placed} GPUs (recom compile --gpus {placed}), this machine has {present}: \
-                         give --gpus with one GPU repeated {placed} times to run every part on one"
+                         name one GPU {placed} times (recom run --devices 0,0,...) to run every part on it"
                     )));
                 }
             }

@@ -29,6 +29,10 @@ pub enum Tables<'a> {
 /// table's name. Identity tables (indicator and numeric columns, named as
 /// `recom_abi::kernel::identity_table_size` says) are identities, as
 /// [`crate::plan::Plan::bind_tables`] makes them.
+/// The most values one generated block may have (4,093 rows of 65,536
+/// floats; an identity table of 16,384 rows).
+const MAX_BLOCK_ELEMENTS: usize = 1 << 28;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GeneratedTables {
     pub seed: u64,
@@ -76,7 +80,8 @@ impl GeneratedTables {
     /// copies and then repeats.
     pub(crate) fn block(&self, table: &str, rows: usize, dim: usize, pitch: usize) -> Vec<f32> {
         let salt = self.salt(table);
-        let mut out = vec![0f32; rows * pitch];
+        let mut out = vec![0f32; rows * pitch.max(dim)];
+        let pitch = pitch.max(dim);
         for (r, row) in out.chunks_exact_mut(pitch.max(1)).enumerate() {
             for (c, v) in row[..dim].iter_mut().enumerate() {
                 *v = Self::hashed(salt, (r * dim + c) as u64);
@@ -88,15 +93,22 @@ impl GeneratedTables {
     /// The table's whole-period block at `pitch`: an identity table's
     /// rows are all distinct (its rows are its dim), so its block is all
     /// of it.
-    pub(crate) fn period_block(&self, table: &str, rows: usize, dim: usize, pitch: usize) -> Vec<f32> {
-        if identity_table_size(table) == Some(rows) && rows == dim {
-            let mut out = vec![0f32; rows * pitch];
+    pub(crate) fn period_block(&self, table: &str, rows: usize, dim: usize, pitch: usize) -> Result<Vec<f32>, String> {
+        let identity = identity_table_size(table) == Some(rows) && rows == dim;
+        let block_rows = if identity { rows } else { rows.min(Self::PERIOD_ROWS) };
+        // A plan is untrusted: its sizes are checked before the host
+        // allocates for them.
+        let len = block_rows.checked_mul(pitch.max(dim)).filter(|&n| n <= MAX_BLOCK_ELEMENTS).ok_or_else(|| {
+            format!("a block of {block_rows} rows of pitch {pitch} is more than the {MAX_BLOCK_ELEMENTS} values a generated block may have")
+        })?;
+        if identity {
+            let mut out = vec![0f32; len];
             for r in 0..rows {
-                out[r * pitch + r] = 1.0;
+                out[r * pitch.max(dim) + r] = 1.0;
             }
-            return out;
+            return Ok(out);
         }
-        self.block(table, rows.min(Self::PERIOD_ROWS), dim, pitch)
+        Ok(self.block(table, block_rows, dim, pitch))
     }
 
     /// Every table by name, made on the host: what `bind_tables` takes to
@@ -135,6 +147,8 @@ mod tests {
         assert_eq!(&block[4..7], &g.table("t", 2, 3)[3..6]);
         let name = recom_abi::kernel::identity_table_name(3);
         assert_eq!(g.table(&name, 3, 3), identity_table(3));
-        assert_eq!(g.period_block(&name, 3, 3, 4), vec![1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0.]);
+        assert_eq!(g.period_block(&name, 3, 3, 4).unwrap(), vec![1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0.]);
+        // A hostile pitch is an error, not an allocation.
+        assert!(g.period_block("t", 10, 3, usize::MAX / 2).unwrap_err().contains("pitch"));
     }
 }

@@ -111,7 +111,8 @@ enum Command {
         #[arg(long, default_value_t = 1e-5)]
         tolerance: f64,
         #[arg(long, value_enum)]
-        device: Option<RunDevice>,        /// The GPUs to serve on, comma separated: one, or one per part of a
+        device: Option<RunDevice>,
+        /// The GPUs to serve on, comma separated: one, or one per part of a
         /// model compiled with --gpus N (distinct GPUs exchange the columns
         /// over NCCL; one GPU repeated runs every part on it) [default: 0;
         /// a model compiled with --gpus N: 0..N]

@@ -141,6 +141,9 @@ impl MultiGpuModel {
     /// [`Tables::Generated`]: a model larger than the host's memory).
     pub fn load_tables(artifact: &Artifact, tables: Tables<'_>, devices: &[usize]) -> Result<Self, RunError> {
         let placed = artifact.plan.sharding.as_ref().map_or(1, |s| s.gpus);
+        if devices.is_empty() {
+            return Err(RunError::Device("no GPU was given to serve the model on".into()));
+        }
         if devices.len() != placed {
             return Err(RunError::Device(format!("the model's tables are placed on {placed} GPU(s), {} device(s) were given", devices.len())));
         }
@@ -235,10 +238,13 @@ impl MultiGpuModel {
         };
         if profile && buffers.events.is_empty() {
             let timing = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
+            // Every GPU's or none (a failure part way leaves none).
+            let mut events = Vec::with_capacity(self.parts.len());
             for part in &self.parts {
                 let event = || part.context.new_event(timing).map_err(device_error);
-                buffers.events.push([event()?, event()?, event()?]);
+                events.push([event()?, event()?, event()?]);
             }
+            buffers.events = events;
         }
         let events = if profile { &buffers.events[..] } else { &[] };
         // Nothing of an earlier request may be in flight when the staging
@@ -289,7 +295,7 @@ impl MultiGpuModel {
                     staging.landing = None;
                     staging.landing = Some(Pinned::new(&first.context, download.len() + download.len() / 2, 0)?);
                 }
-                let extras = stage_extras(&first.context, stream, staging, &first.plan, dense_feeds, host_values, sys::CU_MEMHOSTALLOC_WRITECOMBINED)?;
+                let extras = stage_extras(&first.context, stream, staging, &first.plan, dense_feeds, host_values, sys::CU_MEMHOSTALLOC_WRITECOMBINED, batch)?;
                 let base = staging.device.as_ref().expect("allocated above").device_ptr(stream).0;
                 Some((regions, extras, base))
             }

@@ -381,7 +381,7 @@ impl GpuModel {
             staging.landing = Some(Pinned::new(context, download.len() + download.len() / 2, sys::CU_MEMHOSTALLOC_DEVICEMAP)?);
         }
         let Extras { host: extra_host, base: extra_base, len: extra_len, feeds: feed_ptrs, values: host_ptrs } =
-            stage_extras(context, stream, staging, &self.plan, dense_feeds, host_values, upload_flags)?;
+            stage_extras(context, stream, staging, &self.plan, dense_feeds, host_values, upload_flags, layout.batch)?;
 
         let base = staging.device.as_ref().expect("allocated above").device_ptr(stream).0;
         let staged = staging.host.as_ref().expect("allocated by stage").ptr() as *const u8;
@@ -529,8 +529,28 @@ pub(super) fn stage_extras(
     dense_feeds: &[Option<&[f32]>],
     host_values: &[Vec<f32>],
     flags: u32,
+    batch: usize,
 ) -> Result<Extras, RunError> {
     let widths = plan.feed_widths();
+    // What the dense program reads must be there, `[batch, width]` each:
+    // the kernels read it by those sizes.
+    for f in crate::serve::dense_feeds_read(plan) {
+        let name = plan.feeds.get(f).map_or("?", |s| s.name.as_str());
+        let width = widths.get(f).copied().flatten().unwrap_or(0);
+        match dense_feeds.get(f).copied().flatten() {
+            Some(data) if data.len() == batch * width => {}
+            Some(data) => return Err(RunError::Device(format!("input '{name}' must be float32 [{batch}, {width}] for the dense layers, got {} values", data.len()))),
+            None => return Err(RunError::Device(format!("the dense layers read input '{name}' (float32 [{batch}, {width}]), which was not given"))),
+        }
+    }
+    if host_values.len() != plan.host.values.len() {
+        return Err(RunError::Device(format!("the dense layers read {} host value(s), {} were given", plan.host.values.len(), host_values.len())));
+    }
+    for (k, (value, spec)) in host_values.iter().zip(&plan.host.values).enumerate() {
+        if value.len() != batch * spec.width {
+            return Err(RunError::Device(format!("host value {k} must be [{batch}, {}], got {} values", spec.width, value.len())));
+        }
+    }
     let extras: Vec<&[f32]> = dense_feeds.iter().flatten().copied().chain(host_values.iter().map(Vec::as_slice)).collect();
     let len: usize = extras.iter().map(|e| e.len()).sum();
     if len > 0 && staging.extra_host.as_ref().is_none_or(|h| h.len() < len) {

@@ -220,6 +220,12 @@ fn tables_made_on_the_gpu_equal_the_same_tables_uploaded() {
     let (beyond, beyond_inputs) = workload(&beyond_one_gpu(16 * 256 * 10_000, 64, 3));
     assert!(beyond.tables.iter().all(|t| t.rows > 2 * GeneratedTables::PERIOD_ROWS));
     cases.push((beyond, beyond_inputs));
+    // Tables of other dims (pitches), each longer than a block (their
+    // lengths in blocks are not whole numbers: the last copy is partial).
+    let spec = recom_reference::synthetic::WorkloadSpec { rows: (5_000, 9_000), ..recom_reference::synthetic::WorkloadSpec::standard(6, 40, 3, 11) };
+    let (long, long_inputs) = workload(&spec);
+    assert!(long.tables.iter().all(|t| t.rows > GeneratedTables::PERIOD_ROWS));
+    cases.push((long, long_inputs));
     for (case, (model, inputs)) in cases.iter().enumerate() {
         let generated = GeneratedTables { seed: case as u64 + 1 };
         let mut module = module_for(&context, model, "model");
@@ -246,7 +252,7 @@ fn tables_made_on_the_gpu_equal_the_same_tables_uploaded() {
             check(MultiGpuModel::load_tables(&spread, Tables::Generated(generated), &devices).unwrap().run(inputs), "parts made on their GPUs");
         }
     }
-    println!("9 models: tables made on the GPU equal the uploaded ones bit for bit (NCCL on {gpus} GPU(s): {with_nccl})");
+    println!("10 models: tables made on the GPU equal the uploaded ones bit for bit (NCCL on {gpus} GPU(s): {with_nccl})");
 }
 
 /// The whole model on several GPUs (`MultiGpuModel::run_outputs_timed`):
@@ -294,11 +300,16 @@ fn dense_layers_after_the_gpus_exchange_equal_one_gpu() {
             ],
             precision: Default::default(),
         };
+        // Even seeds return the embedding layer too (it lands with the
+        // outputs); odd ones do not (it has a region of its own).
         plan.outputs = vec![
-            OutputSpec { name: "embedding".into(), source: Operand::Embedding, shape: vec![-1, k as i64] },
             OutputSpec { name: "logits".into(), source: Operand::Step(1), shape: vec![-1, 1] },
             OutputSpec { name: "prediction".into(), source: Operand::Step(2), shape: vec![-1, 1] },
         ];
+        if seed % 2 == 0 {
+            plan.outputs.insert(0, OutputSpec { name: "embedding".into(), source: Operand::Embedding, shape: vec![-1, k as i64] });
+        }
+        let outputs = plan.outputs.len();
         let weight = |n: usize, salt: usize| (0..n).map(|i| (((i * 7919 + salt * 104_729) % 2001) as f32 - 1000.0) / 4000.0).collect::<Vec<f32>>();
         let weights = vec![weight(k * hidden, 1), weight(hidden, 2), weight(hidden, 3), weight(1, 4)];
         let mut kernel = compile_ptx(&context, compiled.kernel_module, &GpuOptions::default()).unwrap();
@@ -332,10 +343,13 @@ fn dense_layers_after_the_gpus_exchange_equal_one_gpu() {
         for (n, request) in [&inputs, &inputs, &smaller].into_iter().enumerate() {
             match (one.run_outputs(request, &[], &[]), spread.run_outputs_timed(request, &[], &[])) {
                 (Ok(a), Ok((b, _))) => {
-                    assert_eq!(a.len(), 3);
+                    assert_eq!(a.len(), outputs);
                     for (o, (x, y)) in a.iter().zip(&b).enumerate() {
                         assert_eq!(bits(x), bits(y), "seed {seed}, request {n}: output {o} on {gpus} GPU(s) differs");
                     }
+                    // The same outputs lent in place.
+                    let lent = one.run_outputs_with(request, &[], &[], |views| views.iter().map(|v| bits(v)).collect::<Vec<_>>()).unwrap();
+                    assert_eq!(lent, a.iter().map(|v| bits(v)).collect::<Vec<_>>(), "seed {seed}, request {n}: lent outputs differ");
                 }
                 (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "seed {seed}, request {n}"),
                 (a, b) => panic!("seed {seed}, request {n}: one GPU {:?} vs {gpus} GPUs {:?}", a.map(|_| ()), b.map(|_| ())),
