@@ -167,6 +167,12 @@ pub fn identity_table_size(name: &str) -> Option<usize> {
     name.strip_prefix(IDENTITY_TABLE_PREFIX)?.parse().ok()
 }
 
+/// Whether a table of `rows x dim` named `name` is the identity table the
+/// name says (made, never stored): its side in the name, square.
+pub fn is_identity_table(name: &str, rows: usize, dim: usize) -> bool {
+    identity_table_size(name) == Some(rows) && rows == dim
+}
+
 /// The values of an `n`-row identity table (`[n, n]`, row-major), which
 /// indicator and numeric columns look up and no model stores.
 pub fn identity_table(n: usize) -> Vec<f32> {

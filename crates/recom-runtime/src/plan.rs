@@ -2,7 +2,7 @@
 //! an artifact can be written by the compiler and read by the runtime).
 use recom_host::{self as host, Feed, FeedSpec, HostError, HostProgram};
 use recom_abi::{
-    kernel::{decode_status, identity_table_size, Buffer},
+    kernel::{decode_status, is_identity_table, Buffer},
     request::{self as input, ColumnInput, InputError},
     Filter,
 };
@@ -144,7 +144,7 @@ impl Plan {
             let identity;
             let data = match tables.get(&slot.name) {
                 Some(data) => data,
-                None if identity_table_size(&slot.name) == Some(slot.rows) && slot.rows == slot.dim => {
+                None if is_identity_table(&slot.name, slot.rows, slot.dim) => {
                     identity = recom_abi::kernel::identity_table(slot.rows);
                     &identity
                 }
@@ -407,12 +407,14 @@ impl Artifact {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::shape::{ShapeProgram, ShapeSymbol};
 
-    /// Three columns of widths 4, 8 and 1 (13 in all), one row per item.
-    fn plan() -> Plan {
+    /// Three tables (dims 4, 8, 1; pitches 4, 8, 4) and one column per
+    /// table (13 output values a row), one or two work items each, one row
+    /// per item: the runtime's unit tests' plan.
+    pub(crate) fn plan() -> Plan {
         let json = r#"{"function":"f","kernel":"k","tables":[
             {"name":"a","rows":2,"dim":4,"pitch":4,"offset":0},
             {"name":"b","rows":3,"dim":8,"pitch":8,"offset":8},
@@ -421,7 +423,11 @@ mod tests {
             {"table":0,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"},
             {"table":1,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"},
             {"table":2,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"}],
-          "width":13,"columns_meta":[],"items":[],
+          "width":13,"columns_meta":[],"items":[
+            0,0,0,4,2,4,0,0,
+            1,8,4,8,3,4,0,0,
+            1,12,8,8,3,4,0,0,
+            2,32,12,4,1,1,0,0],
           "per_item":4,"rows_per_item":1,"index_bits":32,
           "host":{"columns":[],"steps":[],"values":[]},"feeds":[],"outputs":[]}"#;
         serde_json::from_str(json).unwrap()

@@ -122,25 +122,10 @@ mod tests {
     use super::*;
     use recom_abi::shard::{GpuLoad, RowRange, ShardPlan};
 
-    /// A plan of three tables (pitches 4, 8, 4) and one column per table,
-    /// one or two items each.
+    /// The runtime's test plan (three tables, pitches 4, 8, 4, one column
+    /// each, one or two items each) placed on two GPUs as given.
     fn plan(placements: Vec<Placement>) -> Plan {
-        let json = r#"{"function":"f","kernel":"k","tables":[
-            {"name":"a","rows":2,"dim":4,"pitch":4,"offset":0},
-            {"name":"b","rows":3,"dim":8,"pitch":8,"offset":8},
-            {"name":"c","rows":1,"dim":1,"pitch":4,"offset":32}],
-          "columns":[
-            {"table":0,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"},
-            {"table":1,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"},
-            {"table":2,"weighted":false,"filter":null,"combiner":"sum","on_out_of_range":"Error"}],
-          "width":13,"columns_meta":[],"items":[
-            0,0,0,4,2,4,0,0,
-            1,8,4,8,3,4,0,0,
-            1,12,8,8,3,4,0,0,
-            2,32,12,4,1,1,0,0],
-          "per_item":4,"rows_per_item":1,"index_bits":32,
-          "host":{"columns":[],"steps":[],"values":[]},"feeds":[],"outputs":[]}"#;
-        let mut plan: Plan = serde_json::from_str(json).unwrap();
+        let mut plan = crate::plan::tests::plan();
         let names = ["a", "b", "c"];
         plan.sharding = Some(ShardPlan {
             gpus: 2,

@@ -13,7 +13,7 @@
 //! ([`GeneratedTables::value`]), not of where a table is placed: a table
 //! made whole on one GPU equals the same table made as part of a shard, and
 //! the host can compute any row to check an answer ([`GeneratedTables::table`]).
-use recom_abi::kernel::{identity_table, identity_table_size};
+use recom_abi::kernel::{identity_table, is_identity_table};
 
 /// The packed tables of a whole model, or a rule that makes them on the GPU.
 #[derive(Clone, Copy, Debug)]
@@ -27,7 +27,7 @@ pub enum Tables<'a> {
 /// Tables made from a seed: row `r` of table `t` is row `r mod PERIOD_ROWS`
 /// of a block of hashed values in `[-1, 1)` salted by the seed and the
 /// table's name. Identity tables (indicator and numeric columns, named as
-/// `recom_abi::kernel::identity_table_size` says) are identities, as
+/// `recom_abi::kernel::is_identity_table` says) are identities, as
 /// [`crate::plan::Plan::bind_tables`] makes them.
 /// The most values one generated block may have (4,093 rows of 65,536
 /// floats; an identity table of 16,384 rows).
@@ -59,7 +59,7 @@ impl GeneratedTables {
 
     /// Element `col` of row `row` of `table` (`dim` wide).
     pub fn value(&self, table: &str, rows: usize, dim: usize, row: usize, col: usize) -> f32 {
-        if identity_table_size(table) == Some(rows) && rows == dim {
+        if is_identity_table(table, rows, dim) {
             return if row == col { 1.0 } else { 0.0 };
         }
         Self::hashed(self.salt(table), ((row % Self::PERIOD_ROWS) * dim + col) as u64)
@@ -68,7 +68,7 @@ impl GeneratedTables {
     /// The whole table, row-major `rows x dim` (for tests and checks on
     /// tables that fit the host).
     pub fn table(&self, table: &str, rows: usize, dim: usize) -> Vec<f32> {
-        if identity_table_size(table) == Some(rows) && rows == dim {
+        if is_identity_table(table, rows, dim) {
             return identity_table(rows);
         }
         let block = self.block(table, rows.min(Self::PERIOD_ROWS), dim, dim);
@@ -94,7 +94,7 @@ impl GeneratedTables {
     /// rows are all distinct (its rows are its dim), so its block is all
     /// of it.
     pub(crate) fn period_block(&self, table: &str, rows: usize, dim: usize, pitch: usize) -> Result<Vec<f32>, String> {
-        let identity = identity_table_size(table) == Some(rows) && rows == dim;
+        let identity = is_identity_table(table, rows, dim);
         let block_rows = if identity { rows } else { rows.min(Self::PERIOD_ROWS) };
         // A plan is untrusted: its sizes are checked before the host
         // allocates for them.

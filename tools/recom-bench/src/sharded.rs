@@ -81,7 +81,7 @@ fn reference(model: &Model, inputs: &[ColumnInput], generated: GeneratedTables) 
             .collect();
         tables.push(Table { rows: index.len(), dim: table.dim, data });
         columns[c].table = c;
-        renumbered.push(ColumnInput { ids, ..input.clone() });
+        renumbered.push(ColumnInput { ids, offsets: input.offsets.clone(), weights: input.weights.clone(), bytes: input.bytes.clone() });
     }
     evaluate(&Model { tables, columns }, &renumbered).map_err(|e| format!("reference: {e}"))
 }

@@ -307,35 +307,29 @@ impl MultiGpuModel {
             let stream = &part.lane0_stream;
             // The driver calls below act in the current context: this GPU's.
             part.context.bind_to_thread().map_err(device_error)?;
-            if let (0, Some((regions, extras, base))) = (g, &whole) {
-                let s = stream.cu_stream();
-                if extras.len > 0 {
-                    unsafe { sys::cuMemcpyHtoDAsync_v2(extras.base, extras.host as *const std::ffi::c_void, 4 * extras.len, s) }.result().map_err(device_error)?;
-                }
-                let (input, out) = (base + regions.request as u64, base + regions.embedding as u64);
-                if let Some([start, _, _]) = events.first() {
-                    start.record(stream).map_err(device_error)?;
-                }
-                unsafe { sys::cuMemcpyHtoDAsync_v2(input, staged, layout.bytes, s) }.result().map_err(device_error)?;
-                unsafe { sys::cuMemsetD32Async(out, 0, count, s) }.result().map_err(device_error)?;
-                part.launch_at(stream, &[], input, out, &layout, &sizes, true, None)?;
-                if let Some([_, kernel, _]) = events.first() {
-                    kernel.record(stream).map_err(device_error)?;
-                }
-                outs.push((input, out));
-                continue;
-            }
-            if buffers.inputs[g].as_ref().is_none_or(|b| b.len() < layout.bytes) {
-                buffers.inputs[g] = None;
-                buffers.inputs[g] = Some(unsafe { stream.alloc::<u8>(layout.bytes + layout.bytes / 2) }.map_err(device_error)?);
-            }
-            if buffers.outputs[g].as_ref().is_none_or(|b| b.len() < count.max(1)) {
-                buffers.outputs[g] = None;
-                buffers.outputs[g] = Some(unsafe { stream.alloc::<f32>(count.max(1) + count / 2) }.map_err(device_error)?);
-            }
-            let input = buffers.inputs[g].as_ref().expect("allocated above").device_ptr(stream).0;
-            let out = buffers.outputs[g].as_ref().expect("allocated above").device_ptr(stream).0;
             let s = stream.cu_stream();
+            // Where this GPU's request and output go: for the whole model,
+            // GPU 0's lane buffer (its dense inputs uploaded first); else
+            // the GPU's own reused buffers.
+            let (input, out) = match (g, &whole) {
+                (0, Some((regions, extras, base))) => {
+                    if extras.len > 0 {
+                        unsafe { sys::cuMemcpyHtoDAsync_v2(extras.base, extras.host as *const std::ffi::c_void, 4 * extras.len, s) }.result().map_err(device_error)?;
+                    }
+                    (base + regions.request as u64, base + regions.embedding as u64)
+                }
+                _ => {
+                    if buffers.inputs[g].as_ref().is_none_or(|b| b.len() < layout.bytes) {
+                        buffers.inputs[g] = None;
+                        buffers.inputs[g] = Some(unsafe { stream.alloc::<u8>(layout.bytes + layout.bytes / 2) }.map_err(device_error)?);
+                    }
+                    if buffers.outputs[g].as_ref().is_none_or(|b| b.len() < count.max(1)) {
+                        buffers.outputs[g] = None;
+                        buffers.outputs[g] = Some(unsafe { stream.alloc::<f32>(count.max(1) + count / 2) }.map_err(device_error)?);
+                    }
+                    (buffers.inputs[g].as_ref().expect("allocated above").device_ptr(stream).0, buffers.outputs[g].as_ref().expect("allocated above").device_ptr(stream).0)
+                }
+            };
             if let Some([start, _, _]) = events.get(g) {
                 start.record(stream).map_err(device_error)?;
             }
