@@ -325,6 +325,14 @@ fn dense_layers_after_the_gpus_exchange_equal_one_gpu() {
         let e = spread.run_outputs_timed(&inputs, &[], &[]).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("MultiGpuModel::attach_dense"), "{e}");
         spread.attach_dense(&weights).unwrap();
+        // Dense inputs the program does not take (to a valid request: the
+        // even seeds' are): an error before anything is uploaded, on both paths.
+        if seed % 2 == 0 {
+            for e in [one.run_outputs(&inputs, &[], &[vec![1.0]]).err(), spread.run_outputs_timed(&inputs, &[], &[vec![1.0]]).err()] {
+                let e = e.map(|e| e.to_string()).unwrap_or_default();
+                assert!(e.contains("0 host value(s), 1 were given"), "{e}");
+            }
+        }
         // Twice (buffers reused), then a request of another batch size.
         // The first half of the rows (a hostile column's offsets as they are).
         let smaller: Vec<_> = inputs
